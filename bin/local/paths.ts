@@ -1,0 +1,7 @@
+import { resolve } from 'node:path';
+
+/** Everything the local runtime keeps between runs lives here (git-ignored). */
+export const DATA_DIR = resolve(__dirname, '../../.data');
+export const ISSUER_KEY_FILE = resolve(DATA_DIR, 'dev-issuer-key.json');
+export const LOCAL_TABLE = 'stockroom';
+export const DEMO_TENANT = 'demo';

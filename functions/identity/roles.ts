@@ -1,0 +1,25 @@
+/**
+ * Roles and what they may do. Tokens carry one role; routes declare the one
+ * permission they need (functions/wiring.ts). A later issue adds more roles
+ * and an audit trail; adding a role is a row here.
+ */
+export const PERMISSIONS = ['catalog:read', 'catalog:write', 'inventory:read', 'inventory:write', 'api:read'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLES = ['admin', 'manager', 'clerk', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+const READ: Permission[] = ['catalog:read', 'inventory:read', 'api:read'];
+
+export const permissionsOf: Record<Role, readonly Permission[]> = {
+  admin: PERMISSIONS,
+  manager: [...READ, 'catalog:write', 'inventory:write'],
+  /** Warehouse staff: record stock changes, but not change the catalogue. */
+  clerk: [...READ, 'inventory:write'],
+  viewer: READ,
+};
+
+export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+
+/** Claim names, the same in Cognito ID tokens (custom attributes) and the local issuer's tokens. */
+export const CLAIMS = { tenant: 'custom:tenant_id', role: 'custom:role', subject: 'sub' } as const;

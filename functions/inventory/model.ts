@@ -1,0 +1,110 @@
+/** What a stock level holds. `available` is stored (= on_hand - reserved) because a DynamoDB condition cannot do arithmetic. */
+export interface Quantities {
+  on_hand: number;
+  reserved: number;
+  available: number;
+  incoming: number;
+}
+
+export interface StockLevel extends Quantities {
+  sku_id: string;
+  warehouse_id: string;
+  reorder_point: number;
+  safety_stock: number;
+  /** Starts at 1 with the first movement and grows by one with each; 0 means "never stocked". */
+  version: number;
+  updated_at: string | null;
+}
+
+export const MOVEMENT_TYPES = [
+  'sale',
+  'restock',
+  'adjustment',
+  'transfer_out',
+  'transfer_in',
+  'count',
+  'allocation',
+  'release',
+  'shipment',
+  'receipt',
+] as const;
+export type MovementType = (typeof MOVEMENT_TYPES)[number];
+
+/** One immutable ledger row: a change to one stock level, with its cause and result. */
+export interface Movement {
+  movement_id: string;
+  sku_id: string;
+  warehouse_id: string;
+  type: MovementType;
+  deltas: Quantities;
+  resulting: Quantities;
+  /** Level version after this movement: movements of a level are numbered 1, 2, 3... with no gaps. */
+  version: number;
+  reason?: string;
+  reference?: string;
+  note?: string;
+  /** Links the two rows of a transfer, the rows of an atomic batch, or an order's rows. */
+  correlation_id?: string;
+  actor: string;
+  created_at: string;
+}
+
+export interface Product {
+  product_id: string;
+  name: string;
+  description?: string;
+  brand?: string;
+  category?: string;
+  attributes?: Record<string, string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Sku {
+  sku_id: string;
+  product_id: string;
+  name: string;
+  barcode?: string;
+  unit_cost?: string;
+  price?: string;
+  currency?: string;
+  attributes?: Record<string, string>;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  region?: string;
+  postal_code?: string;
+  country: string;
+}
+
+export interface Warehouse {
+  warehouse_id: string;
+  name: string;
+  address?: Address;
+  latitude: number;
+  longitude: number;
+  priority: number;
+  active: boolean;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export const emptyLevel = (sku_id: string, warehouse_id: string): StockLevel => ({
+  sku_id,
+  warehouse_id,
+  on_hand: 0,
+  reserved: 0,
+  available: 0,
+  incoming: 0,
+  reorder_point: 0,
+  safety_stock: 0,
+  version: 0,
+  updated_at: null,
+});

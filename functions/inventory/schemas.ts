@@ -1,0 +1,279 @@
+import { z } from 'zod';
+import { idSchema } from '../platform/ids';
+import { currencySchema, moneySchema } from '../platform/money';
+
+/**
+ * Request and response schemas of the inventory context. Handlers validate
+ * with these and GET /api/openapi.json is generated from them, so the
+ * documentation cannot drift from what is enforced.
+ */
+
+/** One operation moves at most a billion units; totals stay far inside exact integer range. */
+export const MAX_QUANTITY = 1_000_000_000;
+
+const quantity = (min: number) =>
+  z.number().int('must be a whole number').min(min).max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`);
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const attributes = z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(500)).refine(
+  (value) => Object.keys(value).length <= 50,
+  'at most 50 attributes',
+);
+
+// ---------- catalogue ----------
+
+export const createProductBody = z.strictObject({
+  product_id: idSchema.optional(),
+  name: text(200),
+  description: z.string().max(2000).optional(),
+  brand: text(100).optional(),
+  category: text(100).optional(),
+  attributes: attributes.optional(),
+});
+
+const skuFields = {
+  name: text(200),
+  barcode: z.string().regex(/^[\x21-\x7E]{1,64}$/, 'must be 1-64 printable ASCII characters').optional(),
+  unit_cost: moneySchema.optional(),
+  price: moneySchema.optional(),
+  currency: currencySchema.optional(),
+  attributes: attributes.optional(),
+};
+
+const moneyNeedsCurrency = (value: { unit_cost?: string; price?: string; currency?: string }): boolean =>
+  (value.unit_cost === undefined && value.price === undefined) || value.currency !== undefined;
+
+export const createSkuBody = z
+  .strictObject({ sku_id: idSchema.optional(), product_id: idSchema, ...skuFields })
+  .refine(moneyNeedsCurrency, { path: ['currency'], message: 'is required when unit_cost or price is given' });
+
+export const patchSkuBody = z
+  .strictObject({
+    name: skuFields.name.optional(),
+    barcode: skuFields.barcode.unwrap().nullable().optional(),
+    unit_cost: moneySchema.nullable().optional(),
+    price: moneySchema.nullable().optional(),
+    currency: currencySchema.optional(),
+    attributes: attributes.optional(),
+  })
+  .refine((value) => Object.keys(value).length > 0, 'give at least one field to change');
+
+const latitude = z.number().min(-90).max(90);
+const longitude = z.number().min(-180).max(180);
+const address = z.strictObject({
+  line1: text(200),
+  line2: text(200).optional(),
+  city: text(100),
+  region: text(100).optional(),
+  postal_code: text(20).optional(),
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "US"'),
+});
+
+const warehouseFields = {
+  name: text(200),
+  address: address.optional(),
+  latitude,
+  longitude,
+  /** Lower ships first when warehouses are otherwise equal. */
+  priority: z.number().int().min(0).max(1000).default(100),
+  active: z.boolean().default(true),
+};
+
+export const createWarehouseBody = z.strictObject({ warehouse_id: idSchema.optional(), ...warehouseFields });
+
+export const patchWarehouseBody = z
+  .strictObject({
+    name: warehouseFields.name.optional(),
+    address: address.nullable().optional(),
+    latitude: latitude.optional(),
+    longitude: longitude.optional(),
+    priority: z.number().int().min(0).max(1000).optional(),
+    active: z.boolean().optional(),
+  })
+  .refine((value) => Object.keys(value).length > 0, 'give at least one field to change');
+
+// ---------- stock ----------
+
+export const ADJUSTMENT_REASONS = ['damaged', 'lost', 'found', 'theft', 'expired', 'returned', 'correction', 'other'] as const;
+
+const changeCommon = {
+  sku_id: idSchema,
+  warehouse_id: idSchema,
+  reason: z.enum(ADJUSTMENT_REASONS).optional(),
+  reference: text(200).optional(),
+  note: z.string().max(500).optional(),
+  /** Compare-and-set: apply only if the level still shows these values. */
+  expected_available: z.number().int().min(-MAX_QUANTITY * 1000).max(MAX_QUANTITY * 1000).optional(),
+  expected_version: z.number().int().min(0).optional(),
+};
+
+export const stockChange = z.discriminatedUnion('transaction_type', [
+  z.strictObject({ ...changeCommon, transaction_type: z.literal('sale'), quantity: quantity(1) }),
+  z.strictObject({ ...changeCommon, transaction_type: z.literal('restock'), quantity: quantity(1) }),
+  z.strictObject({
+    ...changeCommon,
+    transaction_type: z.literal('adjustment'),
+    quantity: quantity(-MAX_QUANTITY).refine((n) => n !== 0, 'must not be zero for an adjustment'),
+    reason: z.enum(ADJUSTMENT_REASONS, { error: `is required for an adjustment: one of ${ADJUSTMENT_REASONS.join(', ')}` }),
+  }),
+  z.strictObject({ ...changeCommon, transaction_type: z.literal('count'), quantity: quantity(0) }),
+]);
+export type StockChange = z.infer<typeof stockChange>;
+
+export const transferBody = z
+  .strictObject({
+    sku_id: idSchema,
+    from_warehouse_id: idSchema,
+    to_warehouse_id: idSchema,
+    quantity: quantity(1),
+    reference: text(200).optional(),
+    note: z.string().max(500).optional(),
+  })
+  .refine((value) => value.from_warehouse_id !== value.to_warehouse_id, {
+    path: ['to_warehouse_id'],
+    message: 'must differ from from_warehouse_id',
+  });
+export type TransferInput = z.infer<typeof transferBody>;
+
+export const MAX_BULK_UPDATES = 1000;
+/**
+ * An atomic batch is one TransactWriteItems (at most 100 items). Each update
+ * writes its ledger row and at most one level, and one item is the
+ * idempotency record: 49 updates always fit.
+ */
+export const MAX_ATOMIC_UPDATES = 49;
+
+export const bulkUpdateBody = z
+  .strictObject({
+    atomic: z.boolean().default(false),
+    updates: z.array(stockChange).min(1).max(MAX_BULK_UPDATES, `at most ${MAX_BULK_UPDATES} updates per request`),
+  })
+  .refine((value) => !value.atomic || value.updates.length <= MAX_ATOMIC_UPDATES, {
+    path: ['updates'],
+    message: `an atomic batch holds at most ${MAX_ATOMIC_UPDATES} updates (one DynamoDB transaction of at most 100 items: a level and a ledger row per update); send larger batches with "atomic": false or split them`,
+  });
+
+export const skuParams = z.strictObject({ sku_id: idSchema });
+export const productParams = z.strictObject({ product_id: idSchema });
+export const warehouseParams = z.strictObject({ warehouse_id: idSchema });
+
+const cursor = z.string().max(2048).optional();
+const limit = z.coerce.number().int().min(1).max(200).optional();
+
+export const listSkusQuery = z.strictObject({ product_id: idSchema.optional(), cursor, limit });
+export const listWarehousesQuery = z.strictObject({ cursor, limit });
+
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T00:00:00Z' });
+export const movementsQuery = z
+  .strictObject({ warehouse_id: idSchema.optional(), from: isoTime.optional(), to: isoTime.optional(), cursor, limit })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
+    path: ['to'],
+    message: 'must not be before from',
+  });
+
+// ---------- responses (documented in OpenAPI; integration tests parse real responses with them) ----------
+
+const quantities = z.strictObject({
+  on_hand: z.number().int(),
+  reserved: z.number().int(),
+  available: z.number().int(),
+  incoming: z.number().int(),
+});
+
+export const stockLevelResponse = quantities.extend({
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  reorder_point: z.number().int(),
+  safety_stock: z.number().int(),
+  version: z.number().int(),
+  updated_at: z.string().nullable(),
+});
+
+export const movementResponse = z.strictObject({
+  movement_id: z.string(),
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  type: z.enum(['sale', 'restock', 'adjustment', 'transfer_out', 'transfer_in', 'count', 'allocation', 'release', 'shipment', 'receipt']),
+  deltas: quantities,
+  resulting: quantities,
+  version: z.number().int(),
+  reason: z.string().optional(),
+  reference: z.string().optional(),
+  note: z.string().optional(),
+  correlation_id: z.string().optional(),
+  actor: z.string(),
+  created_at: z.string(),
+});
+
+const stamps = { created_at: z.string(), updated_at: z.string() };
+
+export const productResponse = z.strictObject({
+  product_id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  brand: z.string().optional(),
+  category: z.string().optional(),
+  attributes: z.record(z.string(), z.string()).optional(),
+  ...stamps,
+});
+
+export const skuResponse = z.strictObject({
+  sku_id: z.string(),
+  product_id: z.string(),
+  name: z.string(),
+  barcode: z.string().optional(),
+  unit_cost: z.string().optional().describe('decimal string, exact'),
+  price: z.string().optional().describe('decimal string, exact'),
+  currency: z.string().optional(),
+  attributes: z.record(z.string(), z.string()).optional(),
+  version: z.number().int(),
+  ...stamps,
+});
+
+export const warehouseResponse = z.strictObject({
+  warehouse_id: z.string(),
+  name: z.string(),
+  address: address.optional(),
+  latitude: z.number(),
+  longitude: z.number(),
+  priority: z.number().int(),
+  active: z.boolean(),
+  version: z.number().int(),
+  ...stamps,
+});
+
+const page = <T extends z.ZodType>(name: string, item: T) =>
+  z.strictObject({ [name]: z.array(item), next_cursor: z.string().nullable() });
+
+export const skuListResponse = page('skus', skuResponse);
+export const warehouseListResponse = page('warehouses', warehouseResponse);
+export const movementsResponse = page('movements', movementResponse);
+
+export const skuInventoryResponse = z.strictObject({
+  sku_id: z.string(),
+  levels: z.array(stockLevelResponse),
+  totals: quantities,
+  last_updated: z.string().nullable(),
+});
+
+export const transferResponse = z.strictObject({
+  transfer_id: z.string(),
+  from: stockLevelResponse,
+  to: stockLevelResponse,
+});
+
+const errorShape = z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+
+export const bulkUpdateResponse = z.strictObject({
+  atomic: z.boolean(),
+  applied: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(
+    z.discriminatedUnion('status', [
+      z.strictObject({ index: z.number().int(), status: z.literal('applied'), level: stockLevelResponse }),
+      z.strictObject({ index: z.number().int(), status: z.literal('rejected'), error: errorShape }),
+    ]),
+  ),
+});
+
+export const errorResponse = z.strictObject({ error: errorShape });

@@ -1,0 +1,102 @@
+import { AppError } from '../platform/errors';
+import type { MovementType, Quantities, StockLevel } from './model';
+
+/**
+ * The arithmetic of stock, as pure functions: given a level and a change,
+ * the level after it and the deltas for the ledger, or the reason it is
+ * refused. Storage code applies these; tests check them exhaustively.
+ */
+
+/** Far above any real stock, far below 2^53: sums stay exact in JSON numbers and DynamoDB. */
+export const MAX_ON_HAND = 1_000_000_000_000;
+
+export type LevelChange =
+  | { type: 'sale' | 'transfer_out'; quantity: number }
+  | { type: 'restock' | 'transfer_in'; quantity: number }
+  | { type: 'adjustment'; quantity: number }
+  | { type: 'count'; quantity: number };
+
+export interface Applied {
+  level: StockLevel;
+  deltas: Quantities;
+}
+
+const quantitiesOf = (level: Quantities): Quantities => ({
+  on_hand: level.on_hand,
+  reserved: level.reserved,
+  available: level.available,
+  incoming: level.incoming,
+});
+
+export const subtract = (after: Quantities, before: Quantities): Quantities => ({
+  on_hand: after.on_hand - before.on_hand,
+  reserved: after.reserved - before.reserved,
+  available: after.available - before.available,
+  incoming: after.incoming - before.incoming,
+});
+
+const insufficient = (level: StockLevel, requested: number): AppError =>
+  new AppError(
+    'INSUFFICIENT_STOCK',
+    `only ${level.available} available of SKU '${level.sku_id}' in warehouse '${level.warehouse_id}', ${requested} requested`,
+    { sku_id: level.sku_id, warehouse_id: level.warehouse_id, available: level.available, requested },
+  );
+
+/** Change on_hand by `delta` (reserved untouched), refusing to take available below zero. */
+const moveOnHand = (level: StockLevel, delta: number): Quantities => {
+  if (level.available + delta < 0) throw insufficient(level, -delta);
+  if (level.on_hand + delta > MAX_ON_HAND) {
+    throw new AppError('CONFLICT', `on_hand would exceed ${MAX_ON_HAND}`, { on_hand: level.on_hand, delta });
+  }
+  return { ...quantitiesOf(level), on_hand: level.on_hand + delta, available: level.available + delta };
+};
+
+const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
+  switch (change.type) {
+    case 'sale':
+    case 'transfer_out':
+      return moveOnHand(level, -change.quantity);
+    case 'restock':
+    case 'transfer_in':
+    case 'adjustment':
+      return moveOnHand(level, change.quantity);
+    case 'count':
+      // A count is the physical truth, but units already promised to orders cannot be counted away
+      // silently: release or ship those reservations first.
+      if (change.quantity < level.reserved) {
+        throw new AppError(
+          'CONFLICT',
+          `counted ${change.quantity} but ${level.reserved} units are reserved for orders; release them first`,
+          { counted: change.quantity, reserved: level.reserved },
+        );
+      }
+      return moveOnHand(level, change.quantity - level.on_hand);
+  }
+};
+
+export const applyChange = (level: StockLevel, change: LevelChange, now: string): Applied => {
+  const next = nextQuantities(level, change);
+  return {
+    level: { ...level, ...next, version: level.version + 1, updated_at: now },
+    deltas: subtract(next, level),
+  };
+};
+
+export const movementTypeOf = (change: LevelChange): MovementType => change.type;
+
+/** Compare-and-set guard: 409 with the current values when the caller's view is stale. */
+export const checkExpectations = (
+  level: StockLevel,
+  expected: { expected_available?: number; expected_version?: number },
+): void => {
+  const stale =
+    (expected.expected_available !== undefined && expected.expected_available !== level.available) ||
+    (expected.expected_version !== undefined && expected.expected_version !== level.version);
+  if (stale) {
+    throw new AppError('VERSION_CONFLICT', 'the stock level changed since you read it; nothing was written', {
+      current: level,
+      expected_available: expected.expected_available,
+      expected_version: expected.expected_version,
+    });
+  }
+};

@@ -1,0 +1,120 @@
+import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '../platform/db';
+import { notFound } from '../platform/errors';
+import { keys, type Key } from '../platform/keys';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../platform/pagination';
+import { TABLE } from '../platform/table';
+import type { TransactItem } from '../platform/transactions';
+import type { Movement, Product, Sku, StockLevel, Warehouse } from './model';
+
+/** Attributes that exist for storage only and never leave this module. */
+const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'tenant_id', TABLE.ttlAttribute]);
+
+export const fromItem = <T>(item: Record<string, unknown>): T =>
+  Object.fromEntries(Object.entries(item).filter(([name]) => !INTERNAL.has(name))) as T;
+
+export const getItem = async <T>(db: Db, key: Key): Promise<T | undefined> => {
+  const out = await db.client.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+  return out.Item ? fromItem<T>(out.Item) : undefined;
+};
+
+export const getProduct = (db: Db, tenantId: string, productId: string) =>
+  getItem<Product>(db, keys.product(tenantId, productId));
+export const getSku = (db: Db, tenantId: string, skuId: string) => getItem<Sku>(db, keys.sku(tenantId, skuId));
+export const getWarehouse = (db: Db, tenantId: string, warehouseId: string) =>
+  getItem<Warehouse>(db, keys.warehouse(tenantId, warehouseId));
+export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: string) =>
+  getItem<StockLevel>(db, keys.stockLevel(tenantId, skuId, warehouseId));
+
+export const requireSku = async (db: Db, tenantId: string, skuId: string): Promise<Sku> => {
+  const sku = await getSku(db, tenantId, skuId);
+  if (!sku) throw notFound('sku', skuId);
+  return sku;
+};
+
+export const requireWarehouse = async (db: Db, tenantId: string, warehouseId: string): Promise<Warehouse> => {
+  const warehouse = await getWarehouse(db, tenantId, warehouseId);
+  if (!warehouse) throw notFound('warehouse', warehouseId);
+  return warehouse;
+};
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+/** One page of a query on the table or on gsi1; the cursor is checked against the partition read. */
+export const queryPage = async <T>(
+  db: Db,
+  request: {
+    index?: typeof TABLE.gsi1.name;
+    partition: string;
+    sortBetween?: [string, string];
+    newestFirst?: boolean;
+    cursor?: string;
+    limit?: number;
+  },
+): Promise<Page<T>> => {
+  const pkName = request.index ? TABLE.gsi1.partitionKey : TABLE.partitionKey;
+  const skName = request.index ? TABLE.gsi1.sortKey : TABLE.sortKey;
+  const input: QueryCommandInput = {
+    TableName: db.table,
+    IndexName: request.index,
+    KeyConditionExpression: request.sortBetween ? '#pk = :pk AND #sk BETWEEN :lo AND :hi' : '#pk = :pk',
+    ExpressionAttributeNames: request.sortBetween ? { '#pk': pkName, '#sk': skName } : { '#pk': pkName },
+    ExpressionAttributeValues: request.sortBetween
+      ? { ':pk': request.partition, ':lo': request.sortBetween[0], ':hi': request.sortBetween[1] }
+      : { ':pk': request.partition },
+    ScanIndexForward: !request.newestFirst,
+    Limit: request.limit ?? DEFAULT_PAGE_SIZE,
+    ExclusiveStartKey: decodeCursor(request.cursor, { attribute: pkName, value: request.partition }),
+    // Strong reads only exist on the base table; index reads are eventually consistent.
+    ConsistentRead: request.index ? undefined : true,
+  };
+  const out = await db.client.send(new QueryCommand(input));
+  return { items: (out.Items ?? []).map((item) => fromItem<T>(item)), next_cursor: encodeCursor(out.LastEvaluatedKey) };
+};
+
+/** Reads every page of a partition (bounded by what one SKU can have: one level per warehouse). */
+export const queryAll = async <T>(db: Db, partition: string): Promise<T[]> => {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await queryPage<T>(db, { partition, cursor, limit: 1000 });
+    all.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return all;
+};
+
+// ---------- writes ----------
+
+export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: StockLevel): TransactItem => ({
+  Put: {
+    TableName: db.table,
+    Item: { ...keys.stockLevel(tenantId, after.sku_id, after.warehouse_id), entity: 'stock_level', tenant_id: tenantId, ...after },
+    // Optimistic concurrency: the write lands only on the exact version this plan was computed from.
+    ...(before.version === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before.version } }),
+  },
+});
+
+export const movementPut = (db: Db, tenantId: string, movement: Movement): TransactItem => ({
+  Put: {
+    TableName: db.table,
+    Item: {
+      ...keys.movement(tenantId, movement.sku_id, movement.movement_id),
+      gsi1pk: keys.movementsOfSkuInWarehouseIndex(tenantId, movement.sku_id, movement.warehouse_id),
+      gsi1sk: movement.movement_id,
+      entity: 'movement',
+      tenant_id: tenantId,
+      ...movement,
+    },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  },
+});
+
+export const existsCheck = (db: Db, key: Key): TransactItem => ({
+  ConditionCheck: { TableName: db.table, Key: key, ConditionExpression: 'attribute_exists(pk)' },
+});

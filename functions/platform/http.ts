@@ -1,0 +1,180 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import { z, type ZodType } from 'zod';
+import { CLAIMS, isRole, permissionsOf, type Permission, type Role } from '../identity/roles';
+import { AppError, errorBody, validationFailed, type FieldIssue } from './errors';
+import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
+import { ID_PATTERN } from './ids';
+import { log } from './log';
+import type { HttpRoute } from '../wiring';
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** Who is calling and on whose behalf; every domain function is scoped by `tenantId`. */
+export interface Caller {
+  tenantId: string;
+  subject: string;
+  role: Role;
+}
+
+export interface RequestContext {
+  caller: Caller;
+  requestId: string;
+  idempotency?: Idempotency;
+  now: () => Date;
+}
+
+/** Bodies above this are refused with 413 before parsing (API Gateway itself stops at 10 MB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const toIssues = (part: FieldIssue['in'], error: z.ZodError): FieldIssue[] =>
+  error.issues.map((issue) => ({
+    in: part,
+    path: issue.path.map(String).join('.'),
+    message:
+      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+
+const parsePart = <T>(part: FieldIssue['in'], schema: ZodType<T> | undefined, value: unknown, issues: FieldIssue[]): T => {
+  if (!schema) return undefined as T;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  issues.push(...toIssues(part, parsed.error));
+  return undefined as T;
+};
+
+const header = (event: HttpEvent, name: string): string | undefined => event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
+
+const callerOf = (event: HttpEvent): Caller => {
+  const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
+  const tenantId = claims[CLAIMS.tenant];
+  const role = claims[CLAIMS.role];
+  const subject = claims[CLAIMS.subject];
+  // The JWT authorizer (API Gateway, or the local server) has verified the token; a token without
+  // these claims is still not one this API can serve.
+  if (typeof tenantId !== 'string' || !ID_PATTERN.test(tenantId) || !isRole(role) || typeof subject !== 'string') {
+    throw new AppError('UNAUTHORIZED', 'the bearer token lacks a valid tenant, role or subject claim');
+  }
+  return { tenantId, role, subject };
+};
+
+const readJsonBody = (event: HttpEvent): unknown => {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`, { max_bytes: MAX_BODY_BYTES });
+  }
+  const type = header(event, 'content-type') ?? '';
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with "Content-Type: application/json"');
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new AppError('MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+};
+
+const idempotencyOf = (event: HttpEvent, body: unknown): Idempotency | undefined => {
+  const key = header(event, 'idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw validationFailed([
+      { in: 'header', path: 'Idempotency-Key', message: 'must be 1-128 characters of letters, digits, "_", "-", "." or ":"' },
+    ]);
+  }
+  return { key, fingerprint: fingerprint(event.routeKey, body) };
+};
+
+const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Maps every thrown error to the one error shape; only unexpected errors become 500, and they are logged. */
+const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: (request) => {
+    const error = request.error;
+    if (error instanceof AppError) {
+      request.response = json(error.status, errorBody(error));
+      return;
+    }
+    log.error('unhandled error', {
+      route: request.event.routeKey,
+      request_id: request.context.awsRequestId,
+      error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    });
+    request.response = json(500, errorBody(new AppError('INTERNAL', 'something went wrong on our side; it is logged')));
+  },
+});
+
+/** One structured log line per request: route, status, duration. */
+const requestLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
+  const started = new WeakMap<object, number>();
+  const done = (request: { event: HttpEvent; response?: HttpResult | null; context: Context }): void => {
+    const t0 = started.get(request.event) ?? performance.now();
+    log.info('request', {
+      route: request.event.routeKey,
+      status: request.response?.statusCode,
+      duration_ms: Math.round((performance.now() - t0) * 100) / 100,
+      request_id: request.context.awsRequestId,
+      tenant_id: request.event.requestContext.authorizer?.jwt?.claims?.[CLAIMS.tenant],
+    });
+  };
+  return {
+    before: (request) => {
+      started.set(request.event, performance.now());
+    },
+    after: done,
+    onError: done,
+  };
+};
+
+type Parsed<S> = S extends ZodType ? z.output<S> : undefined;
+
+export interface RouteInput<R extends HttpRoute> {
+  body: Parsed<R['body']>;
+  query: Parsed<R['query']>;
+  params: Parsed<R['params']>;
+}
+
+/**
+ * The shape of every HTTP handler: authenticate, authorize, parse and
+ * validate with the route's declared schemas (functions/wiring.ts), call one
+ * domain function, map the result. Failures of body, query and path are
+ * reported together, and nothing is written before all of them pass.
+ */
+export const httpHandler = <R extends HttpRoute, Result>(
+  route: R,
+  run: (input: RouteInput<R>, ctx: RequestContext) => Promise<Result>,
+) =>
+  middy<HttpEvent, HttpResult>()
+    .use(requestLog())
+    .use(errorMapper())
+    .handler(async (event, context) => {
+      const caller = callerOf(event);
+      if (!permissionsOf[caller.role].includes(route.permission)) {
+        throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`);
+      }
+      const rawBody = route.body ? readJsonBody(event) : undefined;
+      const issues: FieldIssue[] = [];
+      const input = {
+        params: parsePart('path', route.params, event.pathParameters ?? {}, issues),
+        query: parsePart('query', route.query, event.queryStringParameters ?? {}, issues),
+        body: parsePart('body', route.body, rawBody, issues),
+      } as RouteInput<R>;
+      if (issues.length > 0) throw validationFailed(issues);
+      const ctx: RequestContext = {
+        caller,
+        requestId: context.awsRequestId,
+        idempotency: event.requestContext.http.method === 'POST' ? idempotencyOf(event, rawBody) : undefined,
+        now: () => new Date(),
+      };
+      return json(route.status ?? 200, await run(input, ctx));
+    });

@@ -1,0 +1,33 @@
+/**
+ * Every key starts with the tenant, so no access pattern can cross tenants:
+ * a query or get is always built from the caller's tenant claim.
+ * docs/data-model.md lists the access patterns these serve.
+ */
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+const t = (tenantId: string): string => `T#${tenantId}`;
+
+export const keys = {
+  product: (tenantId: string, productId: string): Key => ({ pk: `${t(tenantId)}#PRODUCT`, sk: productId }),
+  sku: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#SKU`, sk: skuId }),
+  skusOfProductIndex: (tenantId: string, productId: string): string => `${t(tenantId)}#PRODUCT#${productId}#SKUS`,
+  warehouse: (tenantId: string, warehouseId: string): Key => ({ pk: `${t(tenantId)}#WAREHOUSE`, sk: warehouseId }),
+  /** All levels of one SKU share a partition, one item per warehouse. */
+  stockLevel: (tenantId: string, skuId: string, warehouseId: string): Key => ({
+    pk: `${t(tenantId)}#STOCK#${skuId}`,
+    sk: warehouseId,
+  }),
+  stockLevelsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#STOCK#${skuId}`,
+  /** Ledger rows live on their own partition per SKU, never on the level's. Sort key: the movement ULID. */
+  movement: (tenantId: string, skuId: string, movementId: string): Key => ({
+    pk: `${t(tenantId)}#LEDGER#${skuId}`,
+    sk: movementId,
+  }),
+  movementsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#LEDGER#${skuId}`,
+  movementsOfSkuInWarehouseIndex: (tenantId: string, skuId: string, warehouseId: string): string =>
+    `${t(tenantId)}#LEDGER#${skuId}#WH#${warehouseId}`,
+  idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
+};

@@ -1,0 +1,34 @@
+import { AppError } from './errors';
+
+type KeyMap = Record<string, unknown>;
+
+/**
+ * Opaque cursors: the DynamoDB LastEvaluatedKey, base64url-encoded. A
+ * decoded cursor must belong to the partition being read, so a cursor
+ * crafted from another tenant's key is refused, never followed.
+ */
+export const encodeCursor = (key: KeyMap | undefined): string | null =>
+  key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : null;
+
+export const decodeCursor = (
+  cursor: string | undefined,
+  partition: { attribute: string; value: string },
+): KeyMap | undefined => {
+  if (cursor === undefined) return undefined;
+  const invalid = new AppError('VALIDATION_FAILED', 'the cursor is not one this list returned', {
+    fields: [{ in: 'query', path: 'cursor', message: 'unknown or tampered cursor' }],
+  });
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) throw invalid;
+  const map = key as KeyMap;
+  if (map[partition.attribute] !== partition.value) throw invalid;
+  if (!Object.values(map).every((v) => typeof v === 'string')) throw invalid;
+  return map;
+};
+
+export const DEFAULT_PAGE_SIZE = 50;

@@ -1,0 +1,121 @@
+import { z, type ZodType } from 'zod';
+import type { Permission } from './identity/roles';
+import * as inventory from './inventory/schemas';
+
+/**
+ * The one declaration of what runs and what triggers it. The CDK stack
+ * (lib/) makes one Lambda and one API route per entry, the local runtime
+ * (bin/local) serves the same routes with the same handler modules, the
+ * handlers take their permission and schemas from here, and
+ * GET /api/openapi.json is generated from it. test/infra proves the stack
+ * and the local runtime agree.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface HttpRoute {
+  method: HttpMethod;
+  /** API Gateway syntax: `{name}` is a path parameter. */
+  path: string;
+  /** Module under the repo root exporting `handler`. */
+  entry: string;
+  permission: Permission;
+  /** What the function may do to the table: least privilege in AWS. */
+  table: 'none' | 'read' | 'write';
+  summary: string;
+  params?: ZodType;
+  query?: ZodType;
+  body?: ZodType;
+  response: ZodType;
+  /** Success status; 200 unless said. */
+  status?: number;
+  /** Statuses worth documenting besides success (the error shape is shared). */
+  errors?: number[];
+}
+
+const handler = (context: string, name: string): string => `functions/${context}/handlers/${name}.ts`;
+
+export const httpRoutes = {
+  createProduct: {
+    method: 'POST', path: '/api/products', entry: handler('inventory', 'create-product'),
+    permission: 'catalog:write', table: 'write', summary: 'Create a product',
+    body: inventory.createProductBody, response: inventory.productResponse, status: 201, errors: [400, 409, 422],
+  },
+  getProduct: {
+    method: 'GET', path: '/api/products/{product_id}', entry: handler('inventory', 'get-product'),
+    permission: 'catalog:read', table: 'read', summary: 'Read a product',
+    params: inventory.productParams, response: inventory.productResponse, errors: [404],
+  },
+  createSku: {
+    method: 'POST', path: '/api/skus', entry: handler('inventory', 'create-sku'),
+    permission: 'catalog:write', table: 'write', summary: 'Create a SKU of an existing product',
+    body: inventory.createSkuBody, response: inventory.skuResponse, status: 201, errors: [400, 404, 409, 422],
+  },
+  getSku: {
+    method: 'GET', path: '/api/skus/{sku_id}', entry: handler('inventory', 'get-sku'),
+    permission: 'catalog:read', table: 'read', summary: 'Read a SKU',
+    params: inventory.skuParams, response: inventory.skuResponse, errors: [404],
+  },
+  patchSku: {
+    method: 'PATCH', path: '/api/skus/{sku_id}', entry: handler('inventory', 'patch-sku'),
+    permission: 'catalog:write', table: 'write', summary: 'Change a SKU (null clears an optional field)',
+    params: inventory.skuParams, body: inventory.patchSkuBody, response: inventory.skuResponse, errors: [400, 404, 409],
+  },
+  listSkus: {
+    method: 'GET', path: '/api/skus', entry: handler('inventory', 'list-skus'),
+    permission: 'catalog:read', table: 'read', summary: 'List SKUs, optionally of one product',
+    query: inventory.listSkusQuery, response: inventory.skuListResponse, errors: [400],
+  },
+  createWarehouse: {
+    method: 'POST', path: '/api/warehouses', entry: handler('inventory', 'create-warehouse'),
+    permission: 'catalog:write', table: 'write', summary: 'Create a warehouse',
+    body: inventory.createWarehouseBody, response: inventory.warehouseResponse, status: 201, errors: [400, 409, 422],
+  },
+  listWarehouses: {
+    method: 'GET', path: '/api/warehouses', entry: handler('inventory', 'list-warehouses'),
+    permission: 'catalog:read', table: 'read', summary: 'List warehouses',
+    query: inventory.listWarehousesQuery, response: inventory.warehouseListResponse, errors: [400],
+  },
+  patchWarehouse: {
+    method: 'PATCH', path: '/api/warehouses/{warehouse_id}', entry: handler('inventory', 'patch-warehouse'),
+    permission: 'catalog:write', table: 'write', summary: 'Change a warehouse (e.g. deactivate it)',
+    params: inventory.warehouseParams, body: inventory.patchWarehouseBody, response: inventory.warehouseResponse,
+    errors: [400, 404, 409],
+  },
+  updateStock: {
+    method: 'POST', path: '/api/inventory/update', entry: handler('inventory', 'update-stock'),
+    permission: 'inventory:write', table: 'write',
+    summary: 'Record a sale, restock, adjustment or count on one stock level, with its ledger row',
+    body: inventory.stockChange, response: inventory.stockLevelResponse, errors: [400, 404, 409, 422],
+  },
+  transferStock: {
+    method: 'POST', path: '/api/inventory/transfer', entry: handler('inventory', 'transfer-stock'),
+    permission: 'inventory:write', table: 'write', summary: 'Move units between two warehouses atomically',
+    body: inventory.transferBody, response: inventory.transferResponse, errors: [400, 404, 409, 422],
+  },
+  bulkUpdateStock: {
+    method: 'POST', path: '/api/inventory/bulk-update', entry: handler('inventory', 'bulk-update-stock'),
+    permission: 'inventory:write', table: 'write',
+    summary: 'Apply up to 1,000 updates, each reported; or up to 49 all-or-nothing with "atomic": true',
+    body: inventory.bulkUpdateBody, response: inventory.bulkUpdateResponse, errors: [400, 404, 409, 422],
+  },
+  getSkuInventory: {
+    method: 'GET', path: '/api/inventory/sku/{sku_id}', entry: handler('inventory', 'get-sku-inventory'),
+    permission: 'inventory:read', table: 'read', summary: 'Stock of one SKU in every warehouse, with totals',
+    params: inventory.skuParams, response: inventory.skuInventoryResponse, errors: [404],
+  },
+  listMovements: {
+    method: 'GET', path: '/api/inventory/sku/{sku_id}/movements', entry: handler('inventory', 'list-movements'),
+    permission: 'inventory:read', table: 'read', summary: 'The ledger of one SKU, newest first',
+    params: inventory.skuParams, query: inventory.movementsQuery, response: inventory.movementsResponse,
+    errors: [400, 404],
+  },
+  openApi: {
+    method: 'GET', path: '/api/openapi.json', entry: handler('api', 'openapi'),
+    permission: 'api:read', table: 'none', summary: 'This API as an OpenAPI 3.1 document',
+    response: z.record(z.string(), z.unknown()).describe('OpenAPI 3.1 document'),
+  },
+} as const satisfies Record<string, HttpRoute>;
+
+export type RouteName = keyof typeof httpRoutes;
+
+export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
