@@ -1,0 +1,46 @@
+import type { Movement, StockLevel } from '../../functions/inventory/model';
+import type { Client } from './api';
+
+/** Every ledger row of a SKU, all pages. */
+export const allMovements = async (c: Client, skuId: string): Promise<Movement[]> => {
+  const all: Movement[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { body: { movements: Movement[]; next_cursor: string | null } } = await c.get(
+      `/api/inventory/sku/${skuId}/movements?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    all.push(...page.body.movements);
+    cursor = page.body.next_cursor;
+  } while (cursor);
+  return all;
+};
+
+/**
+ * The ledger adds up: for every level, on_hand/reserved/available/incoming
+ * equal the sums of its movements' deltas, the movements' versions run
+ * 1..version with no gap or repeat, and the newest movement's resulting
+ * quantities are the level's. Returns the problems found (none = reconciled).
+ */
+export const reconcile = async (c: Client, skuId: string): Promise<string[]> => {
+  const levels: StockLevel[] = (await c.get(`/api/inventory/sku/${skuId}`)).body.levels;
+  const movements = await allMovements(c, skuId);
+  const problems: string[] = [];
+  for (const level of levels) {
+    const rows = movements.filter((m) => m.warehouse_id === level.warehouse_id).sort((a, b) => a.version - b.version);
+    const sum = (field: 'on_hand' | 'reserved' | 'available' | 'incoming') => rows.reduce((s, m) => s + m.deltas[field], 0);
+    for (const field of ['on_hand', 'reserved', 'available', 'incoming'] as const) {
+      if (sum(field) !== level[field]) problems.push(`${level.warehouse_id}.${field}: level ${level[field]} != ledger ${sum(field)}`);
+    }
+    if (level.available !== level.on_hand - level.reserved) problems.push(`${level.warehouse_id}: available != on_hand - reserved`);
+    if (level.on_hand < 0 || level.available < 0 || level.reserved < 0) problems.push(`${level.warehouse_id}: negative quantity`);
+    const versions = rows.map((m) => m.version);
+    if (JSON.stringify(versions) !== JSON.stringify(rows.map((_, i) => i + 1)) || versions.length !== level.version) {
+      problems.push(`${level.warehouse_id}: versions ${versions.join(',')} for level version ${level.version}`);
+    }
+    const last = rows.at(-1);
+    if (last && last.resulting.on_hand !== level.on_hand) problems.push(`${level.warehouse_id}: newest movement result differs`);
+  }
+  const orphan = movements.filter((m) => !levels.some((l) => l.warehouse_id === m.warehouse_id));
+  if (orphan.length) problems.push(`${orphan.length} movements without a level`);
+  return problems;
+};
