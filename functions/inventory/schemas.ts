@@ -242,8 +242,10 @@ export const warehouseResponse = z.strictObject({
   ...stamps,
 });
 
-const page = <T extends z.ZodType>(name: string, item: T) =>
-  z.strictObject({ [name]: z.array(item), next_cursor: z.string().nullable() });
+const page = <K extends string, T extends z.ZodType>(name: K, item: T) =>
+  z.strictObject({ [name]: z.array(item), next_cursor: z.string().nullable() } as Record<K, z.ZodArray<T>> & {
+    next_cursor: z.ZodNullable<z.ZodString>;
+  });
 
 export const skuListResponse = page('skus', skuResponse);
 export const warehouseListResponse = page('warehouses', warehouseResponse);

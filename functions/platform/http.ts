@@ -5,7 +5,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { z, type ZodType } from 'zod';
-import { CLAIMS, isRole, permissionsOf, type Permission, type Role } from '../identity/roles';
+import { CLAIMS, isRole, permissionsOf, type Role } from '../identity/roles';
 import { AppError, errorBody, validationFailed, type FieldIssue } from './errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';

@@ -104,7 +104,7 @@ describe('authentication', () => {
   test.each(routes)('%s without a token is 401', async (key) => {
     const res = await request(key);
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('UNAUTHORIZED');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
   });
 
   test('a malformed, foreign-signed, expired or claim-less token is 401', async () => {

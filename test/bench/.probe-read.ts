@@ -1,0 +1,528 @@
+/**
+ * `npm run bench`: stock-update throughput and latency through the real
+ * handler path, against the same writes as one raw TransactWriteItems, on
+ * one DynamoDB Local in one run (issue 2, "Benchmark").
+ *
+ *   npm run bench                      full run (~1.5 min on 2 cores)
+ *   npm run bench -- --quick           smoke run (~15 s), e.g. for CI
+ *   npm run bench -- --ops 3000 --concurrency 32 --rounds 5 --warmup 2000 --contended-ops 800
+ *
+ * A measurement, not a test: a missed goal is reported, never an exit code.
+ * Results also go to .data/bench/stock-update.json.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
+import { javaProblem } from '../../bin/local/java';
+import type { Movement, StockLevel } from '../../functions/inventory/model';
+import type { StockChange } from '../../functions/inventory/schemas';
+import type { HttpEvent, HttpResult, RequestContext } from '../../functions/platform/http';
+
+// Before any handler module loads (they are imported dynamically below): one log line per
+// request would cost more than the work being measured.
+process.env.LOG_LEVEL = 'silent';
+
+// Under tsx the project runs as CommonJS, and @middy/core 7 publishes only an "import" export
+// condition, so `require('@middy/core')` cannot resolve (jest maps it, see jest.config.js). Fallback
+// only: when plain resolution fails, resolve with the "import" condition too and let Node 22's
+// require(esm) load it. Once the repo settles its module format this never fires.
+registerHooks({
+  resolve: (specifier, context, nextResolve) => {
+    try {
+      return nextResolve(specifier, context);
+    } catch (error) {
+      const conditions = context.conditions ?? [];
+      if ((error as { code?: string }).code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED' || conditions.includes('import')) throw error;
+      return nextResolve(specifier, { ...context, conditions: [...conditions, 'import'] });
+    }
+  },
+});
+
+const TABLE = 'stockroom-bench';
+const TENANT = 'bench';
+const ROUTE_KEY = 'POST /api/inventory/update';
+const ROOT = resolve(__dirname, '../..');
+const OUT_FILE = resolve(ROOT, '.data/bench/stock-update.json');
+
+// ---------- options ----------
+
+interface Options {
+  ops: number;
+  concurrency: number;
+  rounds: number;
+  warmup: number;
+  contendedOps: number;
+  quick: boolean;
+}
+
+const readOptions = (): Options => {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      ops: { type: 'string' },
+      concurrency: { type: 'string' },
+      rounds: { type: 'string' },
+      warmup: { type: 'string' },
+      'contended-ops': { type: 'string' },
+    },
+  });
+  // --quick keeps every phase but shrinks it, so CI exercises the same code in a few seconds.
+  const defaults = values.quick
+    ? { ops: 200, rounds: 1, warmup: 150, contendedOps: 48 }
+    : { ops: 2000, rounds: 3, warmup: 1500, contendedOps: 500 };
+  const int = (name: string, raw: string | undefined, fallback: number, min: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${raw}'`);
+    return n;
+  };
+  return {
+    quick: values.quick ?? false,
+    ops: int('ops', values.ops, defaults.ops, 1),
+    concurrency: int('concurrency', values.concurrency, 16, 1),
+    rounds: int('rounds', values.rounds, defaults.rounds, 1),
+    warmup: int('warmup', values.warmup, defaults.warmup, 0),
+    contendedOps: int('contended-ops', values['contended-ops'], defaults.contendedOps, 0),
+  };
+};
+
+// ---------- measuring ----------
+
+interface Round {
+  ops: number;
+  errors: number;
+  seconds: number;
+  throughput: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** CPU this Node process spent per operation: the handler path competes with DynamoDB Local for the same 2 cores. */
+  node_cpu_ms_per_op: number;
+  /** DynamoDB requests sent per operation (retries included). */
+  dynamo_calls_per_op: number;
+}
+
+/** Nearest-rank percentile of sorted values. */
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+
+const median = (values: number[]): number => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** DynamoDB requests sent through a client, counted by a middleware: how retries become visible cheaply. */
+const countCalls = (client: DynamoDBDocumentClient): { count: number } => {
+  const counter = { count: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      counter.count++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCallCounter' },
+  );
+  return counter;
+};
+
+/** Runs `ops` operations with `concurrency` closed-loop clients; an operation resolves false when it failed. */
+const runRound = async (
+  ops: number,
+  concurrency: number,
+  op: () => Promise<boolean>,
+  calls: { count: number },
+): Promise<Round> => {
+  const latencies = new Float64Array(ops);
+  let next = 0;
+  let errors = 0;
+  const calls0 = calls.count;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const client = async (): Promise<void> => {
+    for (let i = next++; i < ops; i = next++) {
+      const started = performance.now();
+      if (!(await op())) errors++;
+      latencies[i] = performance.now() - started;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, client));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  latencies.sort();
+  return {
+    ops,
+    errors,
+    seconds: round2(seconds),
+    throughput: round2(ops / seconds),
+    p50_ms: round2(percentile(latencies, 50)),
+    p99_ms: round2(percentile(latencies, 99)),
+    node_cpu_ms_per_op: round2((cpu.user + cpu.system) / 1000 / ops),
+    dynamo_calls_per_op: round2((calls.count - calls0) / ops),
+  };
+};
+
+/**
+ * Levels handed out so that no two in-flight operations touch the same one:
+ * the uncontended comparison must measure the write path, not version
+ * conflicts (the contended scenario measures those on purpose).
+ */
+class LevelPool {
+  private readonly free: number[];
+  constructor(readonly levels: StockLevel[]) {
+    this.free = levels.map((_, i) => i);
+  }
+  async with<T>(use: (index: number) => Promise<T>): Promise<T> {
+    const index = this.free.shift();
+    if (index === undefined) throw new Error('more clients than levels');
+    try {
+      return await use(index);
+    } finally {
+      this.free.push(index);
+    }
+  }
+}
+
+// ---------- the API Gateway side, as bin/local/api-server.ts builds it ----------
+
+const updateEvent = (body: StockChange): HttpEvent => {
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: ROUTE_KEY,
+    rawPath: '/api/inventory/update',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', host: 'localhost' },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: { claims: { 'custom:tenant_id': TENANT, 'custom:role': 'admin', sub: 'bench-user' }, scopes: [] },
+      },
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: 'POST', path: '/api/inventory/update', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      requestId: randomUUID(),
+      routeKey: ROUTE_KEY,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+};
+
+const lambdaContext = (requestId: string): Context => ({
+  functionName: 'update-stock',
+  functionVersion: '$LATEST',
+  awsRequestId: requestId,
+  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:update-stock',
+  memoryLimitInMB: '512',
+  logGroupName: '/aws/lambda/update-stock',
+  logStreamName: 'bench',
+  callbackWaitsForEmptyEventLoop: false,
+  getRemainingTimeInMillis: () => 29_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+});
+
+// ---------- the run ----------
+
+const main = async (): Promise<void> => {
+  const options = readOptions();
+  const problem = javaProblem();
+  if (problem) throw new Error(problem);
+  const startedAt = performance.now();
+
+  let dynamo: LocalDynamo | undefined;
+  const clients: DynamoDBDocumentClient[] = [];
+  try {
+    dynamo = await startDynamoLocal();
+    await ensureTable(dynamo.endpoint, TABLE);
+    log(`DynamoDB Local answering at ${dynamo.endpoint}`);
+    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    process.env.TABLE_NAME = TABLE;
+
+    // Dynamic imports: the handler's modules must see the environment set above.
+    const [{ handler }, { createDocumentClient, dbFromEnv }, catalog, stock, store, { TransactWriteCommand }, { monotonicFactory }] =
+      await Promise.all([
+        import('../../functions/inventory/handlers/update-stock'),
+        import('../../functions/platform/db'),
+        import('../../functions/inventory/catalog'),
+        import('../../functions/inventory/stock'),
+        import('../../functions/inventory/store'),
+        import('@aws-sdk/lib-dynamodb'),
+        import('ulid'),
+      ]);
+
+    // The handler path uses the process-wide client it builds itself; the raw path gets its
+    // own client with the same configuration, so neither shares sockets with the other.
+    const appDb = dbFromEnv();
+    const rawDb = { client: createDocumentClient(dynamo.endpoint), table: TABLE };
+    clients.push(appDb.client, rawDb.client);
+    const appCalls = countCalls(appDb.client);
+    const rawCalls = countCalls(rawDb.client);
+
+    // ----- setup through the domain functions, as bin/local/seed.ts does -----
+    const ctx: RequestContext = { caller: { tenantId: TENANT, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
+    const deps = { db: appDb, ctx };
+    const warehouses = ['wh-0', 'wh-1'];
+    const skuCount = Math.max(64, Math.ceil((options.concurrency * 2) / warehouses.length));
+    const skuIds = Array.from({ length: skuCount }, (_, i) => `bench-sku-${String(i).padStart(3, '0')}`);
+    await catalog.createProduct(deps, { product_id: 'bench-product', name: 'Bench product' });
+    for (const [i, warehouse_id] of warehouses.entries()) {
+      await catalog.createWarehouse(deps, { warehouse_id, name: `Bench ${warehouse_id}`, latitude: 40 + i, longitude: -74, priority: 10, active: true });
+    }
+    const inBatches = async <T, R>(items: T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> => {
+      const out: R[] = [];
+      for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+      return out;
+    };
+    await inBatches(skuIds, 16, (sku_id) =>
+      catalog.createSku(deps, { sku_id, product_id: 'bench-product', name: `Bench ${sku_id}`, unit_cost: '4.20', price: '9.99', currency: 'USD' }),
+    );
+    // Every level exists (version >= 1) before measuring, so both paths do the steady-state write:
+    // `version = :v`, never the first-movement `attribute_not_exists` put.
+    const pairs = skuIds.flatMap((sku_id) => warehouses.map((warehouse_id) => ({ sku_id, warehouse_id })));
+    const levels = await inBatches(pairs, 16, (p) =>
+      stock.updateStock(deps, { ...p, transaction_type: 'restock', quantity: 1000, reference: 'bench-opening' }),
+    );
+    const pool = new LevelPool(levels);
+    log(`${levels.length} levels stocked (${skuIds.length} SKUs x ${warehouses.length} warehouses)`);
+
+    // ----- the two paths: the same restock of one unit, the same item shapes -----
+    const movementId = monotonicFactory();
+    const reference = 'bench-restock';
+
+    /** What the handler writes, built from the level this client last saw; no read, no validation. */
+    const rawOp = (): Promise<boolean> =>
+      pool.with(async (i) => {
+        const before = (await store.getLevel(rawDb, TENANT, (pool.levels[i] as StockLevel).sku_id, (pool.levels[i] as StockLevel).warehouse_id)) as StockLevel;
+        const at = new Date();
+        const after: StockLevel = {
+          ...before,
+          on_hand: before.on_hand + 1,
+          available: before.available + 1,
+          version: before.version + 1,
+          updated_at: at.toISOString(),
+        };
+        const movement: Movement = {
+          movement_id: movementId(at.getTime()),
+          sku_id: after.sku_id,
+          warehouse_id: after.warehouse_id,
+          type: 'restock',
+          deltas: { on_hand: 1, reserved: 0, available: 1, incoming: 0 },
+          resulting: { on_hand: after.on_hand, reserved: after.reserved, available: after.available, incoming: after.incoming },
+          version: after.version,
+          reference,
+          actor: 'bench-user',
+          created_at: after.updated_at as string,
+        };
+        try {
+          await rawDb.client.send(
+            new TransactWriteCommand({
+              TransactItems: [store.levelPut(rawDb, TENANT, before, after), store.movementPut(rawDb, TENANT, movement)],
+            }),
+          );
+          pool.levels[i] = after;
+          return true;
+        } catch {
+          return false;
+        }
+      });
+
+    const invoke = async (body: StockChange): Promise<HttpResult> => {
+      const event = updateEvent(body);
+      return handler(event, lambdaContext(event.requestContext.requestId));
+    };
+
+    /** The real path: middy, auth claims, JSON and zod, the domain read, the transaction, the response. */
+    const handlerOp = (): Promise<boolean> =>
+      pool.with(async (i) => {
+        const { sku_id, warehouse_id } = pool.levels[i] as StockLevel;
+        const result = await invoke({ sku_id, warehouse_id, transaction_type: 'restock', quantity: 1, reference });
+        if (result.statusCode !== 200) return false;
+        // The raw path writes from this level next; the version must be the stored one.
+        pool.levels[i] = JSON.parse(result.body ?? '') as StockLevel;
+        return true;
+      });
+
+    // ----- warm-up (JIT, sockets, DynamoDB Local's JVM), then alternating rounds -----
+    const c = options.concurrency;
+    if (options.warmup > 0) {
+      log(`warming up: ${options.warmup} ops of each path...`);
+      await runRound(options.warmup, c, rawOp, rawCalls);
+      await runRound(options.warmup, c, handlerOp, appCalls);
+    }
+    const raw: Round[] = [];
+    const app: Round[] = [];
+    const rawSerial: Round[] = [];
+    const appSerial: Round[] = [];
+    // At saturation latency is mostly queueing (Little's law: p50 ~ clients / throughput), so a
+    // small throughput gap shows up as tens of ms at p99. One client per path shows the latency
+    // the handler itself adds (its read round trip, validation, middy), which is what users feel.
+    const serialOps = Math.max(20, Math.ceil(options.ops / 4));
+    for (let r = 1; r <= options.rounds; r++) {
+      // Alternating, so drift (JVM, GC, the other tenant of these cores) hits both paths alike.
+      raw.push(await runRound(options.ops, c, rawOp, rawCalls));
+      app.push(await runRound(options.ops, c, handlerOp, appCalls));
+      rawSerial.push(await runRound(serialOps, 1, rawOp, rawCalls));
+      appSerial.push(await runRound(serialOps, 1, handlerOp, appCalls));
+      log(`round ${r}/${options.rounds}: raw ${fmtRound(raw.at(-1) as Round)} | handler ${fmtRound(app.at(-1) as Round)}`);
+      log(`  1 client: raw ${fmtRound(rawSerial.at(-1) as Round)} | handler ${fmtRound(appSerial.at(-1) as Round)}`);
+    }
+
+    // ----- contended: every client sells one unit of the same level -----
+    let contended: Contended | undefined;
+    if (options.contendedOps > 0) {
+      log(`contended: ${options.contendedOps} one-unit sales on one level, ${c} clients...`);
+      const hot = { sku_id: skuIds[0] as string, warehouse_id: 'wh-0' };
+      const stocked = await stock.updateStock(deps, { ...hot, transaction_type: 'restock', quantity: 1_000_000, reference: 'bench-hot' });
+      let conflicts = 0;
+      const transactsBefore = appCalls.count;
+      const round = await runRound(
+        options.contendedOps,
+        c,
+        async () => {
+          const result = await invoke({ ...hot, transaction_type: 'sale', quantity: 1, reference: 'bench-sale' });
+          if (result.statusCode === 409) conflicts++;
+          return result.statusCode === 200;
+        },
+        appCalls,
+      );
+      // Each attempt is one GetItem and one TransactWriteItems; attempts beyond one per op are retries.
+      const attempts = (appCalls.count - transactsBefore) / 2;
+      const final = await store.getLevel(appDb, TENANT, hot.sku_id, hot.warehouse_id);
+      const sold = options.contendedOps - round.errors;
+      contended = {
+        ...round,
+        retries: Math.round(attempts - options.contendedOps),
+        conflicts_409: conflicts,
+        on_hand_ok: final?.on_hand === stocked.on_hand - sold && final.version === stocked.version + sold,
+      };
+    }
+
+    report(options, { raw, app, rawSerial, appSerial }, contended, (performance.now() - startedAt) / 1000);
+  } finally {
+    for (const client of clients) client.destroy();
+    dynamo?.stop();
+  }
+};
+
+// ---------- output ----------
+
+/** Progress on stderr, stamped with seconds since the process started, so slow phases are visible. */
+const log = (line: string): void => void process.stderr.write(`[${(performance.now() / 1000).toFixed(1)}s] ${line}\n`);
+
+const fmtRound = (r: Round): string => `${r.throughput.toFixed(0)} ops/s p50 ${r.p50_ms} p99 ${r.p99_ms} ms${r.errors ? ` ERRORS ${r.errors}` : ''}`;
+
+const GOALS = { throughputRatio: 0.8, p99AddedMs: 5 } as const;
+
+const summarize = (rounds: Round[]) => ({
+  ops: rounds[0]?.ops ?? 0,
+  throughput: round2(median(rounds.map((r) => r.throughput))),
+  p50_ms: round2(median(rounds.map((r) => r.p50_ms))),
+  p99_ms: round2(median(rounds.map((r) => r.p99_ms))),
+  errors: rounds.reduce((n, r) => n + r.errors, 0),
+  node_cpu_ms_per_op: round2(median(rounds.map((r) => r.node_cpu_ms_per_op))),
+  dynamo_calls_per_op: round2(median(rounds.map((r) => r.dynamo_calls_per_op))),
+  rounds,
+});
+
+type Contended = Round & { retries: number; conflicts_409: number; on_hand_ok: boolean };
+
+const report = (
+  options: Options,
+  rounds: { raw: Round[]; app: Round[]; rawSerial: Round[]; appSerial: Round[] },
+  contended: Contended | undefined,
+  seconds: number,
+): void => {
+  const raw = summarize(rounds.raw);
+  const app = summarize(rounds.app);
+  const rawSerial = summarize(rounds.rawSerial);
+  const appSerial = summarize(rounds.appSerial);
+  const serialP99Added = round2(appSerial.p99_ms - rawSerial.p99_ms);
+  const ratio = round2(app.throughput / raw.throughput);
+  const p99Added = round2(app.p99_ms - raw.p99_ms);
+  const machine = {
+    node: process.version,
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    memory_gb: round2(totalmem() / 2 ** 30),
+    load_average_1m: round2(loadavg()[0] ?? 0),
+  };
+  const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+  const row = (cells: (string | number)[]): string =>
+    cells.map((cell, i) => (i === 0 ? String(cell).padEnd(9) : String(cell).padStart(10))).join(' ');
+  const lines = [
+    '',
+    `stock update: handler path vs raw TransactWriteItems (DynamoDB Local, in memory)`,
+    `machine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpu_model}), load ${machine.load_average_1m}`,
+    `workload: restock 1 unit, ${raw.ops} ops per round, ${options.rounds} round(s) alternating, ${options.concurrency} concurrent clients, ` +
+      `${options.warmup} warm-up ops per path discarded; median of rounds`,
+    '',
+    row(['path', 'ops', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'cpu ms/op', 'calls/op']),
+    ...[['raw', raw] as const, ['handler', app] as const].map(([name, s]) =>
+      row([name, s.ops * options.rounds, s.throughput, s.p50_ms, s.p99_ms, s.errors, s.node_cpu_ms_per_op, s.dynamo_calls_per_op]),
+    ),
+    '',
+    `handler/raw throughput  ${ratio.toFixed(2).padStart(6)}     goal >= ${GOALS.throughputRatio}   ${verdict(ratio >= GOALS.throughputRatio)}`,
+    `p99 added               ${p99Added.toFixed(2).padStart(6)} ms  goal < ${GOALS.p99AddedMs} ms    ${verdict(p99Added < GOALS.p99AddedMs)}`,
+    '',
+    `unloaded latency (1 client, ${rawSerial.ops} ops per round, same rounds; no queueing):`,
+    row(['path', 'ops/s', 'p50 ms', 'p99 ms', 'errors']),
+    ...[['raw', rawSerial] as const, ['handler', appSerial] as const].map(([name, s]) =>
+      row([name, s.throughput, s.p50_ms, s.p99_ms, s.errors]),
+    ),
+    `p99 added at 1 client   ${serialP99Added.toFixed(2).padStart(6)} ms  goal < ${GOALS.p99AddedMs} ms    ${verdict(serialP99Added < GOALS.p99AddedMs)}`,
+  ];
+  if (contended) {
+    lines.push(
+      '',
+      `contended (handler only): ${contended.ops} one-unit sales on ONE level, ${options.concurrency} clients`,
+      row(['', 'ops/s', 'p50 ms', 'p99 ms', 'retries', '409s', 'ledger ok']),
+      row(['handler', contended.throughput, contended.p50_ms, contended.p99_ms, contended.retries, contended.conflicts_409, contended.on_hand_ok ? 'yes' : 'NO']),
+    );
+  }
+  lines.push('', `run time ${seconds.toFixed(1)} s; results in ${OUT_FILE}`, '');
+  process.stdout.write(lines.join('\n'));
+
+  mkdirSync(resolve(OUT_FILE, '..'), { recursive: true });
+  writeFileSync(
+    OUT_FILE,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        machine,
+        options,
+        raw,
+        handler: app,
+        unloaded: { raw: rawSerial, handler: appSerial, p99_added_ms: serialP99Added },
+        ratio: { throughput: ratio, p99_added_ms: p99Added },
+        goals: {
+          throughput_ratio: { goal: GOALS.throughputRatio, pass: ratio >= GOALS.throughputRatio },
+          p99_added_ms: { goal: GOALS.p99AddedMs, pass: p99Added < GOALS.p99AddedMs },
+        },
+        contended: contended ?? null,
+        run_seconds: round2(seconds),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+};
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});

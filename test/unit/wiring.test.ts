@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PERMISSIONS } from '../../functions/identity/roles';
+import { httpRoutes, routeKey } from '../../functions/wiring';
+
+const ROOT = resolve(__dirname, '../..');
+
+test('every declared route points at a handler module that exports a handler', async () => {
+  for (const route of Object.values(httpRoutes)) {
+    expect({ entry: route.entry, exists: existsSync(resolve(ROOT, route.entry)) }).toEqual({ entry: route.entry, exists: true });
+    const module = (await import(resolve(ROOT, route.entry))) as { handler?: unknown };
+    expect({ entry: route.entry, type: typeof module.handler }).toEqual({ entry: route.entry, type: 'function' });
+  }
+});
+
+test('route keys are unique, live under /api and name a known permission', () => {
+  const keys = Object.values(httpRoutes).map(routeKey);
+  expect(new Set(keys).size).toBe(keys.length);
+  for (const route of Object.values(httpRoutes)) {
+    expect(route.path.startsWith('/api/')).toBe(true);
+    expect(PERMISSIONS).toContain(route.permission);
+  }
+});
+
+test('a route that writes declares table write access and a read-only route does not', () => {
+  for (const route of Object.values(httpRoutes)) {
+    if (route.method === 'GET') expect({ path: route.path, table: route.table }).not.toEqual({ path: route.path, table: 'write' });
+    else expect({ path: route.path, table: route.table }).toEqual({ path: route.path, table: 'write' });
+  }
+});
