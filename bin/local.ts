@@ -4,6 +4,7 @@
  *   --port N      HTTP port (default: $PORT or 3000)
  *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history)
  */
+import './local/esm-only-packages';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
