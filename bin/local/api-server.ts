@@ -169,7 +169,12 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
     });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((done) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', done));
+  await new Promise<void>((done, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is already in use: stop what uses it or pick another with --port`) : error),
+    );
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', done);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     server,
