@@ -49,26 +49,32 @@ export const seedDemoTenant = async (tenantId: string): Promise<{ skus: number; 
     });
   }
   const skuIds: string[] = [];
-  for (let p = 1; p <= 60; p++) {
-    const category = CATEGORIES[p % CATEGORIES.length]!;
-    const productId = `prod-${String(p).padStart(3, '0')}`;
-    await createProduct(deps, { product_id: productId, name: `${category} item ${p}`, category, brand: 'Acme' });
-    for (const size of SIZES) {
-      const skuId = `${productId}-${size.toLowerCase()}`;
-      const cost = 5 + Math.floor(rand() * 9000) / 100;
-      await createSku(deps, {
-        sku_id: skuId,
-        product_id: productId,
-        name: `${category} item ${p} (${size})`,
-        barcode: `0${String(100_000_000_000 + p * 10 + SIZES.indexOf(size))}`,
-        unit_cost: cost.toFixed(2),
-        price: (cost * 2.2).toFixed(2),
-        currency: 'USD',
-        attributes: { size },
-      });
-      skuIds.push(skuId);
-    }
+  const products = Array.from({ length: 60 }, (_, i) => i + 1);
+  // Products are independent: create them a few at a time (DynamoDB Local has two cores to share).
+  for (let i = 0; i < products.length; i += 6) {
+    await Promise.all(
+      products.slice(i, i + 6).map(async (p) => {
+        const category = CATEGORIES[p % CATEGORIES.length]!;
+        const productId = `prod-${String(p).padStart(3, '0')}`;
+        await createProduct(deps, { product_id: productId, name: `${category} item ${p}`, category, brand: 'Acme' });
+        for (const [s, size] of SIZES.entries()) {
+          const skuId = `${productId}-${size.toLowerCase()}`;
+          const cost = 5 + ((p * 37 + s * 11) % 9000) / 100;
+          await createSku(deps, {
+            sku_id: skuId,
+            product_id: productId,
+            name: `${category} item ${p} (${size})`,
+            barcode: `0${String(100_000_000_000 + p * 10 + s)}`,
+            unit_cost: cost.toFixed(2),
+            price: (cost * 2.2).toFixed(2),
+            currency: 'USD',
+            attributes: { size },
+          });
+        }
+      }),
+    );
   }
+  for (const p of products) for (const size of SIZES) skuIds.push(`prod-${String(p).padStart(3, '0')}-${size.toLowerCase()}`);
   const updates: StockChange[] = [];
   for (const skuId of skuIds) {
     for (const w of WAREHOUSES) {
