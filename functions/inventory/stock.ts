@@ -3,12 +3,12 @@ import type { Db } from '../platform/db';
 import { AppError } from '../platform/errors';
 import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { keys } from '../platform/keys';
-import type { TransactItem } from '../platform/transactions';
+import type { TransactionCancelled, TransactItem } from '../platform/transactions';
 import type { RequestContext } from '../platform/http';
 import { emptyLevel, type Movement, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
 import { applyChange, checkExpectations, type LevelChange } from './stock-rules';
-import { getLevel, levelPut, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
+import { getLevel, levelPut, levelsReturnedBy, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
@@ -69,13 +69,17 @@ const planChanges = async (
   deps: StockDeps,
   changes: { sku_id: string; warehouse_id: string; change: LevelChange; cause: MovementCause; expected?: StockChange }[],
   tagIndex: boolean,
+  lastCancelled?: TransactionCancelled,
 ): Promise<{ items: TransactItem[]; levels: StockLevel[] }> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
   const at = ctx.now();
   const now = at.toISOString();
   const distinct = [...new Map(changes.map((c) => [levelKey(c.sku_id, c.warehouse_id), c])).values()];
-  const read = await Promise.all(distinct.map((c) => readLevel(deps, c.sku_id, c.warehouse_id)));
+  const returned = new Map(levelsReturnedBy(lastCancelled).map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
+  const read = await Promise.all(
+    distinct.map((c) => returned.get(levelKey(c.sku_id, c.warehouse_id)) ?? readLevel(deps, c.sku_id, c.warehouse_id)),
+  );
   const original = new Map(read.map((level) => [levelKey(level.sku_id, level.warehouse_id), level]));
   const current = new Map(original);
   const movements: Movement[] = [];
@@ -125,8 +129,8 @@ const commitOptions = (ctx: RequestContext, idempotency: Idempotency | undefined
 
 /** POST /api/inventory/update: one change to one level, its ledger row, atomically. */
 export const updateStock = (deps: StockDeps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> =>
-  commitIdempotent(deps.db, commitOptions(deps.ctx, idempotency), async () => {
-    const { items, levels } = await planChanges(deps, [asPlanned(input)], false);
+  commitIdempotent(deps.db, commitOptions(deps.ctx, idempotency), async (_attempt, lastCancelled) => {
+    const { items, levels } = await planChanges(deps, [asPlanned(input)], false, lastCancelled);
     return { items, result: levels[0] as StockLevel };
   });
 
@@ -140,7 +144,7 @@ export interface TransferResult {
 export const transferStock = (deps: StockDeps, input: TransferInput): Promise<TransferResult> => {
   const transferId = nextMovementId();
   const cause = { reference: input.reference, note: input.note, correlation_id: transferId };
-  return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async () => {
+  return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async (_attempt, lastCancelled) => {
     const { items, levels } = await planChanges(
       deps,
       [
@@ -148,6 +152,7 @@ export const transferStock = (deps: StockDeps, input: TransferInput): Promise<Tr
         { sku_id: input.sku_id, warehouse_id: input.to_warehouse_id, change: { type: 'transfer_in', quantity: input.quantity }, cause },
       ],
       false,
+      lastCancelled,
     );
     return { items, result: { transfer_id: transferId, from: levels[0] as StockLevel, to: levels[1] as StockLevel } };
   });
@@ -167,9 +172,9 @@ export interface BulkResult {
 /** All or nothing: every update in one TransactWriteItems, or the first refusal and nothing written. */
 const bulkAtomic = (deps: StockDeps, updates: StockChange[]): Promise<BulkResult> => {
   const batchId = nextMovementId();
-  return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async () => {
+  return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async (_attempt, lastCancelled) => {
     const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
-    const { items, levels } = await planChanges(deps, planned, true);
+    const { items, levels } = await planChanges(deps, planned, true, lastCancelled);
     return {
       items,
       result: {

@@ -4,7 +4,7 @@ import { notFound } from '../platform/errors';
 import { keys, type Key } from '../platform/keys';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../platform/pagination';
 import { TABLE } from '../platform/table';
-import type { TransactItem } from '../platform/transactions';
+import type { TransactionCancelled, TransactItem } from '../platform/transactions';
 import type { Movement, Product, Sku, StockLevel, Warehouse } from './model';
 
 /** Attributes that exist for storage only and never leave this module. */
@@ -94,6 +94,8 @@ export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: St
     TableName: db.table,
     Item: { ...keys.stockLevel(tenantId, after.sku_id, after.warehouse_id), entity: 'stock_level', tenant_id: tenantId, ...after },
     // Optimistic concurrency: the write lands only on the exact version this plan was computed from.
+    // On failure DynamoDB returns the level as it now stands, so the retry plans without a read.
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     ...(before.version === 0
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
       : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before.version } }),
@@ -114,6 +116,10 @@ export const movementPut = (db: Db, tenantId: string, movement: Movement): Trans
     ConditionExpression: 'attribute_not_exists(pk)',
   },
 });
+
+/** Stock levels a cancelled transaction returned (ALL_OLD), by level key: fresher than any earlier read. */
+export const levelsReturnedBy = (cancelled: TransactionCancelled | undefined): StockLevel[] =>
+  (cancelled?.items ?? []).flatMap((item) => (item?.entity === 'stock_level' ? [fromItem<StockLevel>(item)] : []));
 
 export const existsCheck = (db: Db, key: Key): TransactItem => ({
   ConditionCheck: { TableName: db.table, Key: key, ConditionExpression: 'attribute_exists(pk)' },

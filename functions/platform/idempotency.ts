@@ -110,7 +110,7 @@ export interface CommitOptions {
 export const commitIdempotent = async <R>(
   db: Db,
   options: CommitOptions,
-  plan: (attempt: number) => Promise<WritePlan<R>>,
+  plan: (attempt: number, lastCancelled?: TransactionCancelled) => Promise<WritePlan<R>>,
 ): Promise<R> => {
   const { tenantId, idempotency } = options;
   const maxAttempts = options.maxAttempts ?? 40;
@@ -118,8 +118,9 @@ export const commitIdempotent = async <R>(
     const earlier = replay<R>(await readRecord(db, tenantId, idempotency), idempotency);
     if (earlier) return earlier.result;
   }
+  let lastCancelled: TransactionCancelled | undefined;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const decided = await plan(attempt);
+    const decided = await plan(attempt, lastCancelled);
     const items = idempotency
       ? [...decided.items, recordPut(db, tenantId, idempotency, decided.result, options.now())]
       : decided.items;
@@ -134,6 +135,7 @@ export const commitIdempotent = async <R>(
       }
       const explained = decided.explainCancellation?.(error);
       if (explained) throw explained;
+      lastCancelled = error;
       await backoff(attempt);
     }
   }

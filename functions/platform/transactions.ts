@@ -1,4 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AppError } from './errors';
 import type { Db } from './db';
 
@@ -7,9 +9,16 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
 /** DynamoDB's hard cap on the items in one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
-/** A transaction DynamoDB cancelled; `reasons[i]` is the outcome code of item i. */
+/**
+ * A transaction DynamoDB cancelled; `reasons[i]` is the outcome code of item i
+ * and `items[i]` the item as it stood, when that write asked for it with
+ * ReturnValuesOnConditionCheckFailure (so a retry need not read it again).
+ */
 export class TransactionCancelled extends Error {
-  constructor(readonly reasons: string[]) {
+  constructor(
+    readonly reasons: string[],
+    readonly items: (Record<string, unknown> | undefined)[] = [],
+  ) {
     super(`transaction cancelled: ${reasons.join(',')}`);
     this.name = 'TransactionCancelled';
   }
@@ -24,7 +33,7 @@ export class TransactionCancelled extends Error {
 
 interface CancellationError {
   name: string;
-  CancellationReasons?: { Code?: string }[];
+  CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[];
 }
 
 const isCancellation = (error: unknown): error is CancellationError =>
@@ -38,7 +47,11 @@ export const transactWrite = async (db: Db, items: TransactItem[]): Promise<void
     await db.client.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     if (isCancellation(error)) {
-      throw new TransactionCancelled((error.CancellationReasons ?? []).map((r) => r.Code ?? 'None'));
+      const reasons = error.CancellationReasons ?? [];
+      throw new TransactionCancelled(
+        reasons.map((r) => r.Code ?? 'None'),
+        reasons.map((r) => (r.Item ? unmarshall(r.Item) : undefined)),
+      );
     }
     throw error;
   }
