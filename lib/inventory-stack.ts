@@ -1,0 +1,35 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { InventoryApi } from './api';
+import { InventoryData } from './data';
+import { InventoryIdentity } from './identity';
+
+export interface InventoryStackProps extends StackProps {
+  /** API-wide throttling (requests per second and burst); see InventoryApiProps. */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/** The whole inventory system in AWS: table, users, HTTP API and one function per route. */
+export class InventoryStack extends Stack {
+  readonly data: InventoryData;
+  readonly identity: InventoryIdentity;
+  readonly api: InventoryApi;
+
+  constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
+    super(scope, id, props);
+    this.data = new InventoryData(this, 'Data');
+    this.identity = new InventoryIdentity(this, 'Identity');
+    this.api = new InventoryApi(this, 'Api', {
+      table: this.data.table,
+      // Cognito ID tokens: `iss` is the pool, `aud` the app client id.
+      jwtIssuer: this.identity.issuer,
+      jwtAudience: [this.identity.client.userPoolClientId],
+      ...(props.throttle ? { throttle: props.throttle } : {}),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
+    new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+  }
+}

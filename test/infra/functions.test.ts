@@ -1,0 +1,51 @@
+import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TABLE_NAME_ENV } from '../../functions/platform/table';
+import { httpRoutes } from '../../functions/wiring';
+import { REPO_ROOT } from '../../lib/api';
+import { logicalId, resourcesOfType, synthesized } from './synth';
+
+/** The Lambda functions: one per route of functions/wiring.ts, all configured alike. */
+describe('Lambda functions', () => {
+  const { json, stack, assembly } = synthesized();
+  const functions = resourcesOfType(json, 'AWS::Lambda::Function');
+  const tableId = logicalId(stack.data.table);
+
+  test('there is one function per declared route and no other (no hidden helper Lambdas)', () => {
+    expect(functions).toHaveLength(Object.keys(httpRoutes).length);
+    expect(Object.keys(stack.api.functions).sort()).toEqual(Object.keys(httpRoutes).sort());
+  });
+
+  test.each(functions)('%s runs nodejs22.x on arm64 with TABLE_NAME set to the table', (_id, fn) => {
+    expect(fn.Properties?.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties?.Architectures).toEqual(['arm64']);
+    const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[TABLE_NAME_ENV]).toEqual({ Ref: tableId });
+  });
+
+  test.each(functions)('%s has source-mapped stack traces, active tracing, bounded memory and timeout', (_id, fn) => {
+    const props = fn.Properties ?? {};
+    expect((props.Environment as { Variables: Record<string, unknown> }).Variables.NODE_OPTIONS).toContain('--enable-source-maps');
+    expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(props.MemorySize).toBeGreaterThanOrEqual(256);
+    // API Gateway gives up on an integration after 30 s.
+    expect(props.Timeout).toBeLessThan(30);
+    expect(props.Handler).toBe('index.handler');
+  });
+
+  test.each(functions)('%s logs to its own log group with a retention period', (_id, fn) => {
+    const group = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(json.Resources[group]?.Type).toBe('AWS::Logs::LogGroup');
+    expect(json.Resources[group]?.Properties?.RetentionInDays).toEqual(expect.any(Number));
+  });
+
+  test('every function ships a code asset of its own, staged in the cloud assembly from an entry that exists', () => {
+    const manifests = assembly.artifacts.filter((artifact) => artifact instanceof AssetManifestArtifact);
+    const files = Object.assign({}, ...manifests.map((manifest) => manifest.contents.files ?? {})) as Record<string, unknown>;
+    const keys = functions.map(([, fn]) => (fn.Properties?.Code as { S3Key: string }).S3Key);
+    expect(new Set(keys).size).toBe(functions.length);
+    for (const key of keys) expect(files[key.replace(/\.zip$/, '')]).toBeDefined();
+    for (const route of Object.values(httpRoutes)) expect(existsSync(resolve(REPO_ROOT, route.entry))).toBe(true);
+  });
+});
