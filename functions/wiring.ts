@@ -1,6 +1,7 @@
 import { z, type ZodType } from 'zod';
 import type { Permission } from './identity/roles';
 import * as inventory from './inventory/schemas';
+import * as orders from './orders/schemas';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -109,6 +110,37 @@ export const httpRoutes = {
     params: inventory.skuParams, query: inventory.movementsQuery, response: inventory.movementsResponse,
     errors: [400, 404],
   },
+  allocateOrder: {
+    method: 'POST', path: '/api/orders/allocate', entry: handler('orders', 'allocate-order'),
+    permission: 'orders:write', table: 'write',
+    summary: 'Plan and reserve an order across warehouses atomically (optionally as an expiring hold); the same order_id returns the existing order',
+    body: orders.allocateBody, response: orders.orderResponse, status: 201, errors: [400, 404, 409, 422],
+  },
+  planOrder: {
+    method: 'POST', path: '/api/orders/plan', entry: handler('orders', 'plan-order'),
+    permission: 'orders:read', table: 'read', summary: 'Dry run: the allocation the system would make now, and why; reserves nothing',
+    body: orders.planBody, response: orders.planResponse, errors: [400, 404],
+  },
+  getOrder: {
+    method: 'GET', path: '/api/orders/status/{order_id}', entry: handler('orders', 'get-order'),
+    permission: 'orders:read', table: 'read', summary: 'An order: status, lines, allocations per warehouse, shipped and released units',
+    params: orders.orderParams, response: orders.orderResponse, errors: [404],
+  },
+  confirmOrder: {
+    method: 'POST', path: '/api/orders/{order_id}/confirm', entry: handler('orders', 'confirm-order'),
+    permission: 'orders:write', table: 'write', summary: 'Turn a checkout hold into a firm allocation (409 once the hold expired)',
+    params: orders.orderParams, response: orders.orderResponse, errors: [404, 409, 422],
+  },
+  cancelOrder: {
+    method: 'POST', path: '/api/orders/{order_id}/cancel', entry: handler('orders', 'cancel-order'),
+    permission: 'orders:write', table: 'write', summary: 'Give back every unit still reserved, exactly once; cancelling again changes nothing',
+    params: orders.orderParams, response: orders.orderResponse, errors: [404, 409, 422],
+  },
+  shipOrder: {
+    method: 'POST', path: '/api/orders/{order_id}/ship', entry: handler('orders', 'ship-order'),
+    permission: 'orders:write', table: 'write', summary: 'Ship reserved units (partial shipments allowed); more than allocated is 409',
+    params: orders.orderParams, body: orders.shipBody, response: orders.orderResponse, errors: [400, 404, 409, 422],
+  },
   openApi: {
     method: 'GET', path: '/api/openapi.json', entry: handler('api', 'openapi'),
     permission: 'api:read', table: 'none', summary: 'This API as an OpenAPI 3.1 document',
@@ -119,3 +151,36 @@ export const httpRoutes = {
 export type RouteName = keyof typeof httpRoutes;
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+// ---------- beyond HTTP: the stream, the event bus and schedules ----------
+
+/** Env var naming the custom EventBridge bus (locally: the in-process bus). */
+export const EVENT_BUS_ENV = 'EVENT_BUS_NAME';
+
+/**
+ * The table's stream feeds one processor that turns item changes into typed
+ * domain events on the bus. Failed records are reported per item (partial
+ * batch response); after `maxRetries` they go to a dead-letter queue.
+ */
+export const streamProcessor = {
+  entry: 'functions/events/handlers/stream-processor.ts',
+  batchSize: 100,
+  maxRetries: 5,
+} as const;
+
+export interface ScheduledFunction {
+  entry: string;
+  /** How often it runs (EventBridge rate; the local scheduler uses the same period). */
+  everySeconds: number;
+  table: 'read' | 'write';
+  summary: string;
+}
+
+export const scheduledFunctions = {
+  expireHolds: {
+    entry: 'functions/orders/handlers/expire-holds.ts',
+    everySeconds: 60,
+    table: 'write',
+    summary: 'Release checkout holds whose time ran out (DynamoDB TTL is too late and too vague for this)',
+  },
+} as const satisfies Record<string, ScheduledFunction>;

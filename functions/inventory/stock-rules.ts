@@ -10,11 +10,10 @@ import type { MovementType, Quantities, StockLevel } from './model';
 /** Far above any real stock, far below 2^53: sums stay exact in JSON numbers and DynamoDB. */
 export const MAX_ON_HAND = 1_000_000_000_000;
 
-export type LevelChange =
-  | { type: 'sale' | 'transfer_out'; quantity: number }
-  | { type: 'restock' | 'transfer_in'; quantity: number }
-  | { type: 'adjustment'; quantity: number }
-  | { type: 'count'; quantity: number };
+export interface LevelChange {
+  type: Exclude<MovementType, 'receipt'>;
+  quantity: number;
+}
 
 export interface Applied {
   level: StockLevel;
@@ -42,6 +41,15 @@ const insufficient = (level: StockLevel, requested: number): AppError =>
     { sku_id: level.sku_id, warehouse_id: level.warehouse_id, available: level.available, requested },
   );
 
+/** Releasing or shipping more than is reserved would mean the books were already wrong: refuse loudly. */
+const reservedTooLow = (level: StockLevel, requested: number): AppError =>
+  new AppError('CONFLICT', `only ${level.reserved} reserved of SKU '${level.sku_id}' in warehouse '${level.warehouse_id}', ${requested} requested`, {
+    sku_id: level.sku_id,
+    warehouse_id: level.warehouse_id,
+    reserved: level.reserved,
+    requested,
+  });
+
 /** Change on_hand by `delta` (reserved untouched), refusing to take available below zero. */
 const moveOnHand = (level: StockLevel, delta: number): Quantities => {
   if (level.available + delta < 0) throw insufficient(level, -delta);
@@ -60,6 +68,17 @@ const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
     case 'transfer_in':
     case 'adjustment':
       return moveOnHand(level, change.quantity);
+    case 'allocation':
+      // Reserve for an order: the units stay on hand but are no longer available to anyone else.
+      if (level.available < change.quantity) throw insufficient(level, change.quantity);
+      return { ...quantitiesOf(level), reserved: level.reserved + change.quantity, available: level.available - change.quantity };
+    case 'release':
+      if (level.reserved < change.quantity) throw reservedTooLow(level, change.quantity);
+      return { ...quantitiesOf(level), reserved: level.reserved - change.quantity, available: level.available + change.quantity };
+    case 'shipment':
+      // Reserved units leave the building: on_hand and reserved fall together, available is untouched.
+      if (level.reserved < change.quantity || level.on_hand < change.quantity) throw reservedTooLow(level, change.quantity);
+      return { ...quantitiesOf(level), on_hand: level.on_hand - change.quantity, reserved: level.reserved - change.quantity };
     case 'count':
       // A count is the physical truth, but units already promised to orders cannot be counted away
       // silently: release or ship those reservations first.
@@ -81,8 +100,6 @@ export const applyChange = (level: StockLevel, change: LevelChange, now: string)
     deltas: subtract(next, level),
   };
 };
-
-export const movementTypeOf = (change: LevelChange): MovementType => change.type;
 
 /** Compare-and-set guard: 409 with the current values when the caller's view is stale. */
 export const checkExpectations = (

@@ -3,7 +3,7 @@ import type { Db } from '../platform/db';
 import { AppError } from '../platform/errors';
 import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { keys } from '../platform/keys';
-import type { TransactionCancelled, TransactItem } from '../platform/transactions';
+import type { TransactItem } from '../platform/transactions';
 import type { RequestContext } from '../platform/http';
 import { emptyLevel, type Movement, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
@@ -30,7 +30,7 @@ const readLevel = async ({ db, ctx }: StockDeps, skuId: string, warehouseId: str
   return emptyLevel(skuId, warehouseId);
 };
 
-interface MovementCause {
+export interface MovementCause {
   reason?: string;
   reference?: string;
   note?: string;
@@ -58,25 +58,37 @@ const movementOf = (
   created_at: at.toISOString(),
 });
 
-const levelKey = (skuId: string, warehouseId: string): string => `${skuId}\u0000${warehouseId}`;
+export const levelKey = (skuId: string, warehouseId: string): string => `${skuId}\u0000${warehouseId}`;
 
 /**
  * Applies changes in order to the levels they touch (each level read once)
  * and returns the writes: one conditional put per level touched and one ledger
  * row per change. Throws the first change's refusal, tagged with its index.
  */
-const planChanges = async (
+export interface PlannedChange {
+  sku_id: string;
+  warehouse_id: string;
+  change: LevelChange;
+  cause: MovementCause;
+  expected?: StockChange;
+}
+
+export const planChanges = async (
   deps: StockDeps,
-  changes: { sku_id: string; warehouse_id: string; change: LevelChange; cause: MovementCause; expected?: StockChange }[],
-  tagIndex: boolean,
-  lastCancelled?: TransactionCancelled,
+  changes: PlannedChange[],
+  options: {
+    /** Prefix refusals with the change's index (batches). */
+    tagIndex?: boolean;
+    /** Levels already read in this attempt, or returned by the last cancelled one: not read again. */
+    known?: StockLevel[];
+  } = {},
 ): Promise<{ items: TransactItem[]; levels: StockLevel[] }> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
   const at = ctx.now();
   const now = at.toISOString();
   const distinct = [...new Map(changes.map((c) => [levelKey(c.sku_id, c.warehouse_id), c])).values()];
-  const returned = new Map(levelsReturnedBy(lastCancelled).map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
+  const returned = new Map((options.known ?? []).map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
   const read = await Promise.all(
     distinct.map((c) => returned.get(levelKey(c.sku_id, c.warehouse_id)) ?? readLevel(deps, c.sku_id, c.warehouse_id)),
   );
@@ -94,7 +106,7 @@ const planChanges = async (
       results.push(level);
       movements.push(movementOf(level, c.change.type, deltas, c.cause, ctx.caller.subject, at));
     } catch (error) {
-      if (tagIndex && error instanceof AppError) {
+      if (options.tagIndex && error instanceof AppError) {
         throw new AppError(error.code, `update ${index}: ${error.message}`, { index, ...(error.details as object) });
       }
       throw error;
@@ -130,7 +142,7 @@ const commitOptions = (ctx: RequestContext, idempotency: Idempotency | undefined
 /** POST /api/inventory/update: one change to one level, its ledger row, atomically. */
 export const updateStock = (deps: StockDeps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> =>
   commitIdempotent(deps.db, commitOptions(deps.ctx, idempotency), async (_attempt, lastCancelled) => {
-    const { items, levels } = await planChanges(deps, [asPlanned(input)], false, lastCancelled);
+    const { items, levels } = await planChanges(deps, [asPlanned(input)], { known: levelsReturnedBy(lastCancelled) });
     return { items, result: levels[0] as StockLevel };
   });
 
@@ -151,8 +163,7 @@ export const transferStock = (deps: StockDeps, input: TransferInput): Promise<Tr
         { sku_id: input.sku_id, warehouse_id: input.from_warehouse_id, change: { type: 'transfer_out', quantity: input.quantity }, cause },
         { sku_id: input.sku_id, warehouse_id: input.to_warehouse_id, change: { type: 'transfer_in', quantity: input.quantity }, cause },
       ],
-      false,
-      lastCancelled,
+      { known: levelsReturnedBy(lastCancelled) },
     );
     return { items, result: { transfer_id: transferId, from: levels[0] as StockLevel, to: levels[1] as StockLevel } };
   });
@@ -174,7 +185,7 @@ const bulkAtomic = (deps: StockDeps, updates: StockChange[]): Promise<BulkResult
   const batchId = nextMovementId();
   return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async (_attempt, lastCancelled) => {
     const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
-    const { items, levels } = await planChanges(deps, planned, true, lastCancelled);
+    const { items, levels } = await planChanges(deps, planned, { tagIndex: true, known: levelsReturnedBy(lastCancelled) });
     return {
       items,
       result: {

@@ -124,6 +124,8 @@ export const commitIdempotent = async <R>(
     const items = idempotency
       ? [...decided.items, recordPut(db, tenantId, idempotency, decided.result, options.now())]
       : decided.items;
+    // Nothing to change (e.g. cancelling a cancelled order): the answer needs no write.
+    if (items.length === 0) return decided.result;
     try {
       await transactWrite(db, items);
       return decided.result;

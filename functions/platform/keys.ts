@@ -10,6 +10,13 @@ export interface Key {
 
 const t = (tenantId: string): string => `T#${tenantId}`;
 
+export const HOLD_SHARDS = 4;
+const shardOf = (text: string): number => {
+  let hash = 0;
+  for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % HOLD_SHARDS;
+};
+
 export const keys = {
   product: (tenantId: string, productId: string): Key => ({ pk: `${t(tenantId)}#PRODUCT`, sk: productId }),
   sku: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#SKU`, sk: skuId }),
@@ -29,5 +36,15 @@ export const keys = {
   movementsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#LEDGER#${skuId}`,
   movementsOfSkuInWarehouseIndex: (tenantId: string, skuId: string, warehouseId: string): string =>
     `${t(tenantId)}#LEDGER#${skuId}#WH#${warehouseId}`,
+  order: (tenantId: string, orderId: string): Key => ({ pk: `${t(tenantId)}#ORDER`, sk: orderId }),
+  /**
+   * Checkout holds by expiry, for the sweeper: a system index across tenants (never
+   * reachable from the API), spread over a few partitions so a flash sale's holds
+   * do not all land on one.
+   */
+  holdIndex: (tenantId: string, orderId: string, expiresAt: string): { gsi1pk: string; gsi1sk: string } => ({
+    gsi1pk: `HOLDS#${shardOf(`${tenantId}#${orderId}`)}`,
+    gsi1sk: `${expiresAt}#${tenantId}#${orderId}`,
+  }),
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
 };

@@ -1,0 +1,230 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  domainEvent,
+  SCHEMA_VERSION,
+  type DomainEvent,
+  type EventMeta,
+  type EventType,
+  type LevelQuantities,
+  type Units,
+} from './model';
+
+/**
+ * Stream record -> domain events. Pure: the same record always gives the
+ * same events, ids included, so a redelivered batch can be deduplicated.
+ *
+ * - order INSERT (held or allocated)                    -> OrderAllocated
+ * - order MODIFY to cancelled/expired from another status -> OrderReleased
+ * - order MODIFY where some leg's `shipped` grew         -> OrderShipped
+ * - stock_level INSERT or MODIFY                         -> StockLevelChanged
+ *   (not when neither quantities, thresholds nor version changed)
+ *
+ * Everything else maps to nothing: other entities (movements, idempotency
+ * records, the processor's own event markers), REMOVE, and the unknown
+ * event names DynamoDB Local gives TTL deletions. A record of a known entity
+ * whose image is malformed throws (`EventMappingError`): the processor
+ * reports it failed, so it is retried and, failing for good, dead-lettered
+ * where someone looks, rather than silently dropped.
+ */
+export class EventMappingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EventMappingError';
+  }
+}
+
+type Item = Record<string, unknown>;
+
+const image = (raw: unknown): Item | undefined =>
+  raw && typeof raw === 'object' && Object.keys(raw).length > 0
+    ? unmarshall(raw as Record<string, AttributeValue>)
+    : undefined;
+
+const count = z.number().int();
+
+const leg = z.object({
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  quantity: count,
+  shipped: count.default(0),
+  released: count.default(0),
+});
+
+const orderItem = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  tenant_id: z.string().optional(),
+  order_id: z.string(),
+  status: z.string(),
+  lines: z.array(z.object({ sku_id: z.string(), quantity: count })).default([]),
+  allocations: z.array(leg).default([]),
+  hold_expires_at: z.string().optional(),
+  updated_at: z.string().nullish(),
+  version: count,
+});
+type OrderItem = z.infer<typeof orderItem>;
+
+const levelItem = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  tenant_id: z.string().optional(),
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  on_hand: count,
+  reserved: count,
+  available: count,
+  incoming: count.default(0),
+  reorder_point: count.default(0),
+  safety_stock: count.default(0),
+  updated_at: z.string().nullish(),
+  version: count,
+});
+type LevelItem = z.infer<typeof levelItem>;
+
+const parse = <T>(schema: z.ZodType<T>, item: Item, what: string): T => {
+  const result = schema.safeParse(item);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+    throw new EventMappingError(`malformed ${what} image (${String(item.pk)} ${String(item.sk)}): ${fields}`);
+  }
+  return result.data;
+};
+
+const TENANT_PREFIX = /^T#([^#]+)#/;
+
+const tenantOf = (item: { pk: string; tenant_id?: string | undefined }): string => {
+  const tenant = item.tenant_id ?? TENANT_PREFIX.exec(item.pk)?.[1];
+  if (!tenant) throw new EventMappingError(`no tenant on ${item.pk}`);
+  return tenant;
+};
+
+const occurredAt = (record: DynamoDBRecord, item: { updated_at?: string | null | undefined }): string => {
+  if (item.updated_at) return item.updated_at;
+  const seconds = record.dynamodb?.ApproximateCreationDateTime;
+  if (typeof seconds === 'number') return new Date(seconds * 1000).toISOString();
+  throw new EventMappingError('record has neither updated_at nor ApproximateCreationDateTime');
+};
+
+/** `<type>:<pk>:<sk>:v<version>`: every change bumps the item's version, so one change is one id. */
+export const eventId = (type: EventType, item: { pk: string; sk: string; version: number }): string =>
+  `${type}:${item.pk}:${item.sk}:v${item.version}`;
+
+const meta = (type: EventType, record: DynamoDBRecord, item: OrderItem | LevelItem): EventMeta => ({
+  event_id: eventId(type, item),
+  schema_version: SCHEMA_VERSION,
+  tenant_id: tenantOf(item),
+  occurred_at: occurredAt(record, item),
+});
+
+const legKey = (l: { sku_id: string; warehouse_id: string }): string => `${l.sku_id}\u0000${l.warehouse_id}`;
+
+/** Per (sku, warehouse), how much `field` grew from the old legs to the new; only growth, in the new legs' order. */
+const growth = (before: OrderItem | undefined, after: OrderItem, field: 'shipped' | 'released'): Units[] => {
+  const old = new Map<string, number>();
+  for (const l of before?.allocations ?? []) old.set(legKey(l), (old.get(legKey(l)) ?? 0) + l[field]);
+  const now = new Map<string, Units>();
+  for (const l of after.allocations) {
+    const seen = now.get(legKey(l));
+    if (seen) seen.quantity += l[field];
+    else now.set(legKey(l), { sku_id: l.sku_id, warehouse_id: l.warehouse_id, quantity: l[field] });
+  }
+  return [...now.entries()]
+    .map(([key, units]) => ({ ...units, quantity: units.quantity - (old.get(key) ?? 0) }))
+    .filter((units) => units.quantity > 0);
+};
+
+const RELEASING = new Set(['cancelled', 'expired']);
+
+const orderEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
+  const after = parse(orderItem, item, 'order');
+  if (name === 'INSERT') {
+    if (after.status !== 'held' && after.status !== 'allocated') return [];
+    return [
+      domainEvent('OrderAllocated', {
+        ...meta('OrderAllocated', record, after),
+        order_id: after.order_id,
+        status: after.status,
+        lines: after.lines.map((l) => ({ sku_id: l.sku_id, quantity: l.quantity })),
+        allocations: after.allocations.map((l) => ({ sku_id: l.sku_id, warehouse_id: l.warehouse_id, quantity: l.quantity })),
+        ...(after.hold_expires_at ? { hold_expires_at: after.hold_expires_at } : {}),
+        version: after.version,
+      }),
+    ];
+  }
+  const before = oldItem ? parse(orderItem, oldItem, 'order') : undefined;
+  const events: DomainEvent[] = [];
+  if (RELEASING.has(after.status) && before?.status !== after.status) {
+    events.push(
+      domainEvent('OrderReleased', {
+        ...meta('OrderReleased', record, after),
+        order_id: after.order_id,
+        reason: after.status as 'cancelled' | 'expired',
+        released: growth(before, after, 'released'),
+        version: after.version,
+      }),
+    );
+  }
+  const shipped = growth(before, after, 'shipped');
+  if (shipped.length > 0) {
+    events.push(
+      domainEvent('OrderShipped', {
+        ...meta('OrderShipped', record, after),
+        order_id: after.order_id,
+        status: after.status,
+        shipped,
+        version: after.version,
+      }),
+    );
+  }
+  return events;
+};
+
+const quantities = (l: LevelItem): LevelQuantities => ({
+  on_hand: l.on_hand,
+  reserved: l.reserved,
+  available: l.available,
+  incoming: l.incoming,
+});
+
+const sameLevel = (a: LevelItem, b: LevelItem): boolean =>
+  a.version === b.version &&
+  (['on_hand', 'reserved', 'available', 'incoming', 'reorder_point', 'safety_stock'] as const).every((f) => a[f] === b[f]);
+
+const stockEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
+  const after = parse(levelItem, item, 'stock level');
+  // An old image of another entity (an item replaced by a different kind) counts as no "before".
+  const before = name === 'MODIFY' && oldItem?.entity === 'stock_level' ? parse(levelItem, oldItem, 'stock level') : undefined;
+  if (before && sameLevel(before, after)) return [];
+  return [
+    domainEvent('StockLevelChanged', {
+      ...meta('StockLevelChanged', record, after),
+      sku_id: after.sku_id,
+      warehouse_id: after.warehouse_id,
+      before: before ? quantities(before) : null,
+      after: quantities(after),
+      version: after.version,
+      reorder_point: after.reorder_point,
+      safety_stock: after.safety_stock,
+    }),
+  ];
+};
+
+export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
+  // The declared type says INSERT | MODIFY | REMOVE; DynamoDB Local's TTL deletions carry other names.
+  const name = record.eventName as string | undefined;
+  if (name !== 'INSERT' && name !== 'MODIFY') return [];
+  const item = image(record.dynamodb?.NewImage);
+  if (!item) return [];
+  const oldItem = image(record.dynamodb?.OldImage);
+  switch (item.entity) {
+    case 'order':
+      return orderEvents(record, name, item, oldItem);
+    case 'stock_level':
+      return stockEvents(record, name, item, oldItem);
+    default:
+      return [];
+  }
+};
