@@ -27,6 +27,15 @@ const sampleRequests: Record<string, { path: string; body?: unknown }> = {
   },
   [routeKey(httpRoutes.getSkuInventory)]: { path: '/api/inventory/sku/sku-1' },
   [routeKey(httpRoutes.listMovements)]: { path: '/api/inventory/sku/sku-1/movements' },
+  [routeKey(httpRoutes.allocateOrder)]: {
+    path: '/api/orders/allocate',
+    body: { order_id: 'order-1', lines: [{ sku_id: 'sku-1', quantity: 1 }], ship_to: { latitude: 40, longitude: -74 } },
+  },
+  [routeKey(httpRoutes.planOrder)]: { path: '/api/orders/plan', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }], ship_to: { latitude: 40, longitude: -74 } } },
+  [routeKey(httpRoutes.getOrder)]: { path: '/api/orders/status/order-a' },
+  [routeKey(httpRoutes.confirmOrder)]: { path: '/api/orders/order-a/confirm' },
+  [routeKey(httpRoutes.cancelOrder)]: { path: '/api/orders/order-a/cancel' },
+  [routeKey(httpRoutes.shipOrder)]: { path: '/api/orders/order-a/ship', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }] } },
   [routeKey(httpRoutes.openApi)]: { path: '/api/openapi.json' },
 };
 
@@ -51,6 +60,7 @@ describe('tenant isolation', () => {
     sku: (await a.get('/api/skus/sku-1')).body,
     warehouses: (await a.get('/api/warehouses')).body,
     inventory: (await a.get('/api/inventory/sku/sku-1')).body,
+    order: (await a.get('/api/orders/status/order-a')).body,
     movements: (await a.get('/api/inventory/sku/sku-1/movements')).body,
   });
 
@@ -59,6 +69,8 @@ describe('tenant isolation', () => {
     b = await t.client();
     await setupCatalog(a, { warehouses: ['wh-1', 'wh-2'] });
     await a.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 5 });
+    const order = await a.post('/api/orders/allocate', { order_id: 'order-a', lines: [{ sku_id: 'sku-1', quantity: 2 }], ship_to: { latitude: 40, longitude: -74 } });
+    expect(order.status).toBe(201);
     before = await stateOfA();
   });
 
@@ -70,7 +82,7 @@ describe('tenant isolation', () => {
     // B sees its own (empty) world: A's names never come back to B.
     expect(text).not.toContain('Widget');
     expect(text).not.toContain(a.tenantId);
-    if (key.includes('{') || key.startsWith('POST /api/inventory') || key === 'POST /api/skus') {
+    if (key.includes('{') || key.startsWith('POST /api/inventory') || key.startsWith('POST /api/orders') || key === 'POST /api/skus') {
       expect(res.status).toBe(404);
     }
     expect(await stateOfA()).toEqual(before);
