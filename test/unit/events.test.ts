@@ -1,0 +1,308 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { LocalBus, matches } from '../../bin/local/bus';
+import { EventMappingError, eventsFromRecord } from '../../functions/events/mapper';
+import type { DomainEvent, StockLevelChanged } from '../../functions/events/model';
+import { putEventsPublisher, type PutEventsEntry } from '../../functions/events/publisher';
+import type { AllocationLeg, Order } from '../../functions/orders/model';
+
+/** Stream records as Lambda delivers them, built from plain items. */
+type Item = Record<string, unknown>;
+let sequence = 100;
+const record = (eventName: string, newItem?: Item, oldItem?: Item, extra: Partial<DynamoDBRecord['dynamodb']> = {}): DynamoDBRecord => {
+  const key = (newItem ?? oldItem)!;
+  sequence += 1;
+  return {
+    eventID: `id-${sequence}`,
+    eventName: eventName as DynamoDBRecord['eventName'],
+    eventSource: 'aws:dynamodb',
+    eventSourceARN: 'arn:aws:dynamodb:local:000000000000:table/t/stream/x',
+    dynamodb: {
+      ApproximateCreationDateTime: 1_800_000_000,
+      Keys: marshall({ pk: key.pk, sk: key.sk }) as never,
+      ...(newItem ? { NewImage: marshall(newItem, { removeUndefinedValues: true }) as never } : {}),
+      ...(oldItem ? { OldImage: marshall(oldItem, { removeUndefinedValues: true }) as never } : {}),
+      SequenceNumber: String(sequence).padStart(21, '0'),
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+      ...extra,
+    },
+  };
+};
+
+const TENANT = 'acme';
+const legOf = (over: Partial<AllocationLeg>): AllocationLeg => ({
+  sku_id: 'sku-1',
+  warehouse_id: 'wh-1',
+  quantity: 3,
+  shipped: 0,
+  released: 0,
+  distance_km: 12.5,
+  ...over,
+});
+const orderItem = (over: Partial<Order> = {}): Item => {
+  const order: Order = {
+    order_id: 'o-1',
+    status: 'allocated',
+    lines: [
+      { sku_id: 'sku-1', quantity: 5 },
+      { sku_id: 'sku-2', quantity: 1 },
+    ],
+    allocations: [legOf({}), legOf({ warehouse_id: 'wh-2', quantity: 2 }), legOf({ sku_id: 'sku-2', quantity: 1 })],
+    shipments: 2,
+    strategy: 'fewest_shipments',
+    ship_to: { latitude: 1, longitude: 2 },
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.000Z',
+    version: 1,
+    ...over,
+  };
+  return { pk: `T#${TENANT}#ORDER`, sk: order.order_id, entity: 'order', tenant_id: TENANT, ...order };
+};
+const levelItem = (over: Item = {}): Item => ({
+  pk: `T#${TENANT}#STOCK#sku-1`,
+  sk: 'wh-1',
+  entity: 'stock_level',
+  tenant_id: TENANT,
+  sku_id: 'sku-1',
+  warehouse_id: 'wh-1',
+  on_hand: 10,
+  reserved: 2,
+  available: 8,
+  incoming: 0,
+  reorder_point: 5,
+  safety_stock: 1,
+  version: 4,
+  updated_at: '2026-01-02T00:00:00.000Z',
+  ...over,
+});
+
+describe('eventsFromRecord', () => {
+  test('a new order (allocated or held) is one OrderAllocated with its lines, legs and hold expiry', () => {
+    const [event, ...rest] = eventsFromRecord(record('INSERT', orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' })));
+    expect(rest).toEqual([]);
+    expect(event).toEqual({
+      source: 'stockroom',
+      'detail-type': 'OrderAllocated',
+      detail: {
+        event_id: `OrderAllocated:T#${TENANT}#ORDER:o-1:v1`,
+        schema_version: 1,
+        tenant_id: TENANT,
+        occurred_at: '2026-01-01T00:00:00.000Z',
+        order_id: 'o-1',
+        status: 'held',
+        lines: [
+          { sku_id: 'sku-1', quantity: 5 },
+          { sku_id: 'sku-2', quantity: 1 },
+        ],
+        allocations: [
+          { sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 },
+          { sku_id: 'sku-1', warehouse_id: 'wh-2', quantity: 2 },
+          { sku_id: 'sku-2', warehouse_id: 'wh-1', quantity: 1 },
+        ],
+        hold_expires_at: '2026-01-01T00:15:00.000Z',
+        version: 1,
+      },
+    });
+    expect(eventsFromRecord(record('INSERT', orderItem()))[0]?.detail).not.toHaveProperty('hold_expires_at');
+  });
+
+  test('a cancellation is one OrderReleased listing only the units this change gave back', () => {
+    const before = orderItem({ status: 'partially_shipped', allocations: [legOf({ shipped: 1 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 2 })], version: 3 });
+    const after = orderItem({
+      status: 'cancelled',
+      allocations: [legOf({ shipped: 1, released: 2 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 2 })],
+      version: 4,
+      updated_at: '2026-01-01T01:00:00.000Z',
+    });
+    const events = eventsFromRecord(record('MODIFY', after, before));
+    expect(events).toEqual([
+      {
+        source: 'stockroom',
+        'detail-type': 'OrderReleased',
+        detail: {
+          event_id: `OrderReleased:T#${TENANT}#ORDER:o-1:v4`,
+          schema_version: 1,
+          tenant_id: TENANT,
+          occurred_at: '2026-01-01T01:00:00.000Z',
+          order_id: 'o-1',
+          reason: 'cancelled',
+          released: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 2 }],
+          version: 4,
+        },
+      },
+    ]);
+  });
+
+  test('an expired hold is OrderReleased with reason expired; a second write of a cancelled order and a confirm are nothing', () => {
+    const held = orderItem({ status: 'held', allocations: [legOf({})] });
+    const expired = orderItem({ status: 'expired', allocations: [legOf({ released: 3 })], version: 2 });
+    expect(eventsFromRecord(record('MODIFY', expired, held)).map((e) => [e['detail-type'], e.detail])).toEqual([
+      ['OrderReleased', expect.objectContaining({ reason: 'expired', released: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }] })],
+    ]);
+    const cancelled = orderItem({ status: 'cancelled', allocations: [legOf({ released: 3 })], version: 2 });
+    expect(eventsFromRecord(record('MODIFY', { ...cancelled, version: 3 }, cancelled))).toEqual([]);
+    expect(eventsFromRecord(record('MODIFY', orderItem({ status: 'allocated', version: 2 }), orderItem({ status: 'held' })))).toEqual([]);
+  });
+
+  test('a shipment is one OrderShipped with the units shipped by this change, per leg', () => {
+    const before = orderItem({ allocations: [legOf({ shipped: 1 }), legOf({ warehouse_id: 'wh-2', quantity: 2 })], version: 2 });
+    const after = orderItem({ status: 'partially_shipped', allocations: [legOf({ shipped: 3 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 1 })], version: 3 });
+    const events = eventsFromRecord(record('MODIFY', after, before));
+    expect(events.map((e) => e['detail-type'])).toEqual(['OrderShipped']);
+    expect(events[0]!.detail).toMatchObject({
+      event_id: `OrderShipped:T#${TENANT}#ORDER:o-1:v3`,
+      order_id: 'o-1',
+      status: 'partially_shipped',
+      shipped: [
+        { sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 2 },
+        { sku_id: 'sku-1', warehouse_id: 'wh-2', quantity: 1 },
+      ],
+    });
+  });
+
+  test('a new stock level has no before; a change carries before and after, the version and the thresholds', () => {
+    const [created] = eventsFromRecord(record('INSERT', levelItem({ version: 1 }))) as StockLevelChanged[];
+    expect(created!.detail).toMatchObject({ before: null, after: { on_hand: 10, reserved: 2, available: 8, incoming: 0 }, version: 1 });
+    const [changed, ...rest] = eventsFromRecord(record('MODIFY', levelItem({ on_hand: 7, available: 5, version: 5 }), levelItem())) as StockLevelChanged[];
+    expect(rest).toEqual([]);
+    expect(changed).toEqual({
+      source: 'stockroom',
+      'detail-type': 'StockLevelChanged',
+      detail: {
+        event_id: `StockLevelChanged:T#${TENANT}#STOCK#sku-1:wh-1:v5`,
+        schema_version: 1,
+        tenant_id: TENANT,
+        occurred_at: '2026-01-02T00:00:00.000Z',
+        sku_id: 'sku-1',
+        warehouse_id: 'wh-1',
+        before: { on_hand: 10, reserved: 2, available: 8, incoming: 0 },
+        after: { on_hand: 7, reserved: 2, available: 5, incoming: 0 },
+        version: 5,
+        reorder_point: 5,
+        safety_stock: 1,
+      },
+    });
+    // A rewrite that changes nothing an event carries is no event.
+    expect(eventsFromRecord(record('MODIFY', levelItem({ updated_at: '2026-02-01T00:00:00.000Z' }), levelItem()))).toEqual([]);
+  });
+
+  test('a redelivered record maps to the same events, ids included; another change of the item to another id', () => {
+    const r = record('MODIFY', levelItem({ on_hand: 7, available: 5, version: 5 }), levelItem());
+    const redelivered = JSON.parse(JSON.stringify(r)) as DynamoDBRecord;
+    expect(eventsFromRecord(redelivered)).toEqual(eventsFromRecord(r));
+    const next = eventsFromRecord(record('MODIFY', levelItem({ on_hand: 6, available: 4, version: 6 }), levelItem({ on_hand: 7, available: 5, version: 5 })));
+    expect(next[0]!.detail.event_id).not.toBe(eventsFromRecord(r)[0]!.detail.event_id);
+  });
+
+  test('REMOVE and the unknown event names of TTL deletions (DynamoDB Local) map to nothing', () => {
+    expect(eventsFromRecord(record('REMOVE', undefined, orderItem()))).toEqual([]);
+    expect(eventsFromRecord(record('REMOVE', undefined, levelItem()))).toEqual([]);
+    for (const name of ['TTL', 'EXPIRE', '', 'something-else']) expect(eventsFromRecord(record(name, levelItem(), levelItem()))).toEqual([]);
+    expect(eventsFromRecord({ ...record('MODIFY', levelItem()), eventName: undefined })).toEqual([]);
+  });
+
+  test('movements, idempotency records, event markers and other entities map to nothing', () => {
+    const base = { pk: `T#${TENANT}#X`, sk: 's', tenant_id: TENANT, version: 1 };
+    for (const entity of ['movement', 'idempotency', 'event_marker', 'sku', 'warehouse', 'product', undefined])
+      for (const name of ['INSERT', 'MODIFY']) expect(eventsFromRecord(record(name, { ...base, entity }, { ...base, entity }))).toEqual([]);
+  });
+
+  test('the tenant comes from the key when the item lacks tenant_id; the time from the record when it lacks updated_at', () => {
+    const { tenant_id: _t, updated_at: _u, ...bare } = levelItem();
+    const [event] = eventsFromRecord(record('INSERT', { ...bare, updated_at: null }));
+    expect(event!.detail.tenant_id).toBe(TENANT);
+    expect(event!.detail.occurred_at).toBe(new Date(1_800_000_000_000).toISOString());
+  });
+
+  test('a malformed order or level image throws (the record fails and is retried, then dead-lettered), never a half event', () => {
+    expect(() => eventsFromRecord(record('INSERT', { ...orderItem(), allocations: 'nope' }))).toThrow(EventMappingError);
+    expect(() => eventsFromRecord(record('INSERT', { ...levelItem(), on_hand: 'ten' }))).toThrow(/on_hand/);
+    expect(() => eventsFromRecord(record('INSERT', { ...levelItem(), version: undefined }))).toThrow(/version/);
+  });
+});
+
+describe('publishing through PutEvents', () => {
+  const event = (i: number, bytes = 10): DomainEvent => ({
+    source: 'stockroom',
+    'detail-type': 'StockLevelChanged',
+    detail: { event_id: `e${i}`, pad: 'x'.repeat(bytes) } as never,
+  });
+
+  test('chunks within 10 entries and 256 KiB, in order, each entry carrying bus, source, type, JSON detail and time', async () => {
+    const calls: PutEventsEntry[][] = [];
+    const publisher = putEventsPublisher(async (entries) => {
+      calls.push(entries);
+      return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'x' })) };
+    }, 'bus-1');
+    const events = [...Array.from({ length: 23 }, (_, i) => event(i)), event(23, 200_000), event(24, 200_000)];
+    expect(await publisher.publish(events)).toEqual({ failed: [] });
+    expect(calls.map((c) => c.length)).toEqual([10, 10, 4, 1]);
+    expect(calls.flat().map((e) => JSON.parse(e.Detail).event_id)).toEqual(events.map((e) => e.detail.event_id));
+    expect(calls[0]![0]).toMatchObject({ EventBusName: 'bus-1', Source: 'stockroom', DetailType: 'StockLevelChanged' });
+  });
+
+  test('a failed entry (FailedEntryCount) is reported, the rest of its chunk landed, and nothing after its chunk is sent', async () => {
+    let call = 0;
+    const publisher = putEventsPublisher(async (entries) => {
+      call += 1;
+      if (call === 2) return { FailedEntryCount: 1, Entries: entries.map((_, i) => (i === 3 ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { EventId: 'x' })) };
+      return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'x' })) };
+    }, 'bus-1');
+    const { failed } = await publisher.publish(Array.from({ length: 30 }, (_, i) => event(i)));
+    expect(call).toBe(2);
+    expect(failed[0]).toEqual({ index: 13, reason: 'InternalFailure: boom' });
+    expect(failed.map((f) => f.index)).toEqual([13, ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+  });
+
+  test('a PutEvents call that throws counts its chunk and the rest as not published', async () => {
+    let call = 0;
+    const publisher = putEventsPublisher(async (entries) => {
+      call += 1;
+      if (call === 2) throw new Error('socket hang up');
+      return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'x' })) };
+    }, 'bus-1');
+    const { failed } = await publisher.publish(Array.from({ length: 25 }, (_, i) => event(i)));
+    expect(failed.map((f) => f.index)).toEqual(Array.from({ length: 15 }, (_, i) => 10 + i));
+  });
+});
+
+describe('local event bus', () => {
+  const delivered = { source: 'stockroom', 'detail-type': 'OrderAllocated', detail: { tenant_id: 't1', status: 'held', version: 3, tags: ['a', 'b'] } };
+
+  test('patterns match like EventBridge: value lists, nested detail, array fields, prefix, anything-but, exists, numeric', () => {
+    expect(matches({ source: ['stockroom'] }, delivered)).toBe(true);
+    expect(matches({ source: ['other'] }, delivered)).toBe(false);
+    expect(matches({ 'detail-type': ['OrderReleased', 'OrderAllocated'], detail: { tenant_id: ['t1'] } }, delivered)).toBe(true);
+    expect(matches({ detail: { tenant_id: ['t2'] } }, delivered)).toBe(false);
+    expect(matches({ detail: { missing: ['x'] } }, delivered)).toBe(false);
+    expect(matches({ detail: { tags: ['b'] } }, delivered)).toBe(true);
+    expect(matches({ detail: { status: [{ prefix: 'he' }] } }, delivered)).toBe(true);
+    expect(matches({ detail: { status: [{ 'anything-but': ['held'] }] } }, delivered)).toBe(false);
+    expect(matches({ detail: { missing: [{ exists: false }], status: [{ exists: true }] } }, delivered)).toBe(true);
+    expect(matches({ detail: { version: [{ numeric: ['>', 2, '<=', 3] }] } }, delivered)).toBe(true);
+    expect(matches({ detail: { version: [{ numeric: ['>', 3] }] } }, delivered)).toBe(false);
+    expect(matches({ detail: { tenant_id: { nested: ['x'] } } }, delivered)).toBe(false);
+  });
+
+  test('PutEvents logs each event, delivers it asynchronously to matching rules, and answers per entry', async () => {
+    const bus = new LocalBus({ name: 'b' });
+    const got: unknown[] = [];
+    bus.subscribe({ 'detail-type': ['OrderAllocated'] }, (e) => got.push(e.detail));
+    let attempts = 0;
+    bus.addRule({ name: 'flaky', pattern: { source: ['stockroom'] }, targets: [() => { attempts += 1; if (attempts < 2) throw new Error('first time'); }] });
+    const result = await bus.putEvents([
+      { EventBusName: 'b', Source: 'stockroom', DetailType: 'OrderAllocated', Detail: '{"order_id":"o1"}', Time: new Date('2026-01-01T00:00:00.123Z') },
+      { EventBusName: 'b', Source: 'stockroom', DetailType: 'StockLevelChanged', Detail: 'not json' },
+      { EventBusName: 'other', Source: 'stockroom', DetailType: 'OrderAllocated', Detail: '{}' },
+    ]);
+    expect(result.FailedEntryCount).toBe(2);
+    expect(result.Entries?.map((e) => e.ErrorCode)).toEqual([undefined, 'MalformedDetail', 'ResourceNotFoundException']);
+    expect(got).toEqual([]);
+    await bus.idle();
+    expect(got).toEqual([{ order_id: 'o1' }]);
+    expect(attempts).toBe(2);
+    expect(bus.log).toHaveLength(1);
+    expect(bus.log[0]).toMatchObject({ source: 'stockroom', 'detail-type': 'OrderAllocated', time: '2026-01-01T00:00:00Z', id: result.Entries?.[0]?.EventId });
+    expect(bus.deliveryFailures).toEqual([]);
+  });
+});
