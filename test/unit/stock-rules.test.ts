@@ -80,6 +80,25 @@ describe('applyChange', () => {
   });
 });
 
+describe('reservations', () => {
+  test('an allocation moves units from available to reserved, never below zero available', () => {
+    const { level, deltas } = applyChange(stocked(5), { type: 'allocation', quantity: 3 }, NOW);
+    expect(level).toMatchObject({ on_hand: 5, reserved: 3, available: 2 });
+    expect(deltas).toEqual({ on_hand: 0, reserved: 3, available: -3, incoming: 0 });
+    expect(codeOf(() => applyChange(level, { type: 'allocation', quantity: 3 }, NOW))).toBe('INSUFFICIENT_STOCK');
+  });
+  test('a release gives reserved units back to available; more than reserved is refused', () => {
+    expect(applyChange(stocked(5, 3), { type: 'release', quantity: 3 }, NOW).level).toMatchObject({ reserved: 0, available: 5 });
+    expect(codeOf(() => applyChange(stocked(5, 3), { type: 'release', quantity: 4 }, NOW))).toBe('CONFLICT');
+  });
+  test('a shipment takes reserved units off on_hand, leaving available unchanged', () => {
+    const { level, deltas } = applyChange(stocked(5, 3), { type: 'shipment', quantity: 2 }, NOW);
+    expect(level).toMatchObject({ on_hand: 3, reserved: 1, available: 2 });
+    expect(deltas.available).toBe(0);
+    expect(codeOf(() => applyChange(stocked(5, 1), { type: 'shipment', quantity: 2 }, NOW))).toBe('CONFLICT');
+  });
+});
+
 describe('checkExpectations (compare-and-set)', () => {
   test('matching expected values pass', () => {
     expect(() => checkExpectations(stocked(5), { expected_available: 5, expected_version: 3 })).not.toThrow();
@@ -105,25 +124,30 @@ const changeArb: fc.Arbitrary<LevelChange> = fc.oneof(
   fc.record({ type: fc.constant('count' as const), quantity: fc.integer({ min: 0, max: 100 }) }),
   fc.record({ type: fc.constant('transfer_out' as const), quantity: fc.integer({ min: 1, max: 50 }) }),
   fc.record({ type: fc.constant('transfer_in' as const), quantity: fc.integer({ min: 1, max: 50 }) }),
+  fc.record({ type: fc.constantFrom('allocation' as const, 'release' as const, 'shipment' as const), quantity: fc.integer({ min: 1, max: 30 }) }),
 );
 
-test('for any sequence of changes, on_hand is the sum of applied deltas, available = on_hand - reserved, nothing goes negative', () => {
+test('for any sequence of changes (reservations included), on_hand and reserved are the sums of applied deltas, available = on_hand - reserved, nothing goes negative', () => {
   fc.assert(
     fc.property(fc.array(changeArb, { maxLength: 60 }), (changes) => {
       let level = emptyLevel('sku', 'wh');
       let sumOfDeltas = 0;
+      let reservedDeltas = 0;
       let applied = 0;
       for (const change of changes) {
         try {
           const result = applyChange(level, change, NOW);
           level = result.level;
           sumOfDeltas += result.deltas.on_hand;
+          reservedDeltas += result.deltas.reserved;
           applied++;
         } catch (error) {
           // Refusals change nothing and are always domain errors.
           expect(error).toBeInstanceOf(AppError);
         }
         expect(level.on_hand).toBe(sumOfDeltas);
+        expect(level.reserved).toBe(reservedDeltas);
+        expect(level.reserved).toBeGreaterThanOrEqual(0);
         expect(level.available).toBe(level.on_hand - level.reserved);
         expect(level.on_hand).toBeGreaterThanOrEqual(0);
         expect(level.available).toBeGreaterThanOrEqual(0);
