@@ -3,17 +3,31 @@
  * permission they need (functions/wiring.ts). A later issue adds more roles
  * and an audit trail; adding a role is a row here.
  */
-export const PERMISSIONS = ['catalog:read', 'catalog:write', 'inventory:read', 'inventory:write', 'orders:read', 'orders:write', 'api:read'] as const;
+export const PERMISSIONS = [
+  'catalog:read',
+  'catalog:write',
+  'inventory:read',
+  'inventory:write',
+  'orders:read',
+  'orders:write',
+  'purchasing:read',
+  'purchasing:write',
+  /** Supplier contact details are personal data: only admins and purchasers see them. */
+  'suppliers:contact',
+  'api:read',
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const ROLES = ['admin', 'manager', 'clerk', 'viewer'] as const;
+export const ROLES = ['admin', 'manager', 'purchaser', 'clerk', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'api:read'];
+const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'purchasing:read', 'api:read'];
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write'],
+  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write'],
+  /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
+  purchaser: [...READ, 'purchasing:write', 'suppliers:contact'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */
   clerk: [...READ, 'inventory:write', 'orders:write'],
   viewer: READ,

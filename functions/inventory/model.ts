@@ -27,6 +27,10 @@ export const MOVEMENT_TYPES = [
   'release',
   'shipment',
   'receipt',
+  /** A submitted purchase order: incoming up. */
+  'purchase_ordered',
+  /** What a cancelled purchase order will no longer bring: incoming down. */
+  'purchase_cancelled',
 ] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];
 
@@ -45,6 +49,9 @@ export interface Movement {
   note?: string;
   /** Links the two rows of a transfer, the rows of an atomic batch, or an order's rows. */
   correlation_id?: string;
+  /** On receipts: what each unit cost, as an exact decimal string, and its currency. */
+  unit_cost?: string;
+  currency?: string;
   actor: string;
   created_at: string;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idSchema } from '../platform/ids';
 import { currencySchema, moneySchema } from '../platform/money';
+import { MOVEMENT_TYPES } from './model';
 
 /**
  * Request and response schemas of the inventory context. Handlers validate
@@ -193,7 +194,7 @@ export const movementResponse = z.strictObject({
   movement_id: z.string(),
   sku_id: z.string(),
   warehouse_id: z.string(),
-  type: z.enum(['sale', 'restock', 'adjustment', 'transfer_out', 'transfer_in', 'count', 'allocation', 'release', 'shipment', 'receipt']),
+  type: z.enum(MOVEMENT_TYPES),
   deltas: quantities,
   resulting: quantities,
   version: z.number().int(),
@@ -201,6 +202,8 @@ export const movementResponse = z.strictObject({
   reference: z.string().optional(),
   note: z.string().optional(),
   correlation_id: z.string().optional(),
+  unit_cost: z.string().optional(),
+  currency: z.string().optional(),
   actor: z.string(),
   created_at: z.string(),
 });

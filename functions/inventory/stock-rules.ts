@@ -11,7 +11,7 @@ import type { MovementType, Quantities, StockLevel } from './model';
 export const MAX_ON_HAND = 1_000_000_000_000;
 
 export interface LevelChange {
-  type: Exclude<MovementType, 'receipt'>;
+  type: MovementType;
   quantity: number;
 }
 
@@ -50,6 +50,14 @@ const reservedTooLow = (level: StockLevel, requested: number): AppError =>
     requested,
   });
 
+const incomingTooLow = (level: StockLevel, requested: number): AppError =>
+  new AppError('CONFLICT', `only ${level.incoming} incoming of SKU '${level.sku_id}' in warehouse '${level.warehouse_id}', ${requested} requested`, {
+    sku_id: level.sku_id,
+    warehouse_id: level.warehouse_id,
+    incoming: level.incoming,
+    requested,
+  });
+
 /** Change on_hand by `delta` (reserved untouched), refusing to take available below zero. */
 const moveOnHand = (level: StockLevel, delta: number): Quantities => {
   if (level.available + delta < 0) throw insufficient(level, -delta);
@@ -79,6 +87,20 @@ const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
       // Reserved units leave the building: on_hand and reserved fall together, available is untouched.
       if (level.reserved < change.quantity || level.on_hand < change.quantity) throw reservedTooLow(level, change.quantity);
       return { ...quantitiesOf(level), on_hand: level.on_hand - change.quantity, reserved: level.reserved - change.quantity };
+    case 'purchase_ordered':
+      if (level.incoming + change.quantity > MAX_ON_HAND) {
+        throw new AppError('CONFLICT', `incoming would exceed ${MAX_ON_HAND}`, { incoming: level.incoming, delta: change.quantity });
+      }
+      return { ...quantitiesOf(level), incoming: level.incoming + change.quantity };
+    case 'purchase_cancelled':
+      if (level.incoming < change.quantity) throw incomingTooLow(level, change.quantity);
+      return { ...quantitiesOf(level), incoming: level.incoming - change.quantity };
+    case 'receipt': {
+      // Goods arrive against a purchase order: they stop being incoming and go on hand, available at once.
+      if (level.incoming < change.quantity) throw incomingTooLow(level, change.quantity);
+      const arrived = moveOnHand(level, change.quantity);
+      return { ...arrived, incoming: level.incoming - change.quantity };
+    }
     case 'count':
       // A count is the physical truth, but units already promised to orders cannot be counted away
       // silently: release or ship those reservations first.

@@ -35,6 +35,8 @@ export interface MovementCause {
   reference?: string;
   note?: string;
   correlation_id?: string;
+  unit_cost?: string;
+  currency?: string;
 }
 
 /** Ledger row of one applied change. Its id carries the same instant as created_at. */

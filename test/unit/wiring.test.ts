@@ -22,9 +22,14 @@ test('route keys are unique, live under /api and name a known permission', () =>
   }
 });
 
-test('a route that writes declares table write access and a read-only route does not', () => {
+test('a route whose permission writes declares table write access, and a reading route cannot write', () => {
   for (const route of Object.values(httpRoutes)) {
-    if (route.method === 'GET') expect({ path: route.path, table: route.table }).not.toEqual({ path: route.path, table: 'write' });
-    else expect({ path: route.path, table: route.table }).toEqual({ path: route.path, table: 'write' });
+    const writes = route.permission.endsWith(':write');
+    expect({ path: route.path, method: route.method, table: route.table }).toEqual({
+      path: route.path,
+      method: route.method,
+      table: writes ? 'write' : expect.not.stringMatching(/^write$/),
+    });
+    if (route.method === 'GET') expect(writes).toBe(false);
   }
 });
