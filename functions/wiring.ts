@@ -2,6 +2,7 @@ import { z, type ZodType } from 'zod';
 import type { Permission } from './identity/roles';
 import * as inventory from './inventory/schemas';
 import * as orders from './orders/schemas';
+import * as purchasing from './purchasing/schemas';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -145,6 +146,52 @@ export const httpRoutes = {
     method: 'GET', path: '/api/openapi.json', entry: handler('api', 'openapi'),
     permission: 'api:read', table: 'none', summary: 'This API as an OpenAPI 3.1 document',
     response: z.record(z.string(), z.unknown()).describe('OpenAPI 3.1 document'),
+  },
+  createSupplier: {
+    method: 'POST', path: '/api/suppliers', entry: handler('purchasing', 'create-supplier'),
+    permission: 'purchasing:write', table: 'write', summary: 'Create a supplier (contact details are returned only to roles with suppliers:contact)',
+    body: purchasing.createSupplierBody, response: purchasing.supplierResponse, status: 201, errors: [400, 409, 422],
+  },
+  listSuppliers: {
+    method: 'GET', path: '/api/suppliers', entry: handler('purchasing', 'list-suppliers'),
+    permission: 'purchasing:read', table: 'read', summary: 'List suppliers (contact details only for roles with suppliers:contact)',
+    query: purchasing.listSuppliersQuery, response: purchasing.supplierListResponse, errors: [400],
+  },
+  getSupplier: {
+    method: 'GET', path: '/api/suppliers/{supplier_id}', entry: handler('purchasing', 'get-supplier'),
+    permission: 'purchasing:read', table: 'read', summary: 'Read a supplier (contact details only for roles with suppliers:contact)',
+    params: purchasing.supplierParams, response: purchasing.supplierResponse, errors: [404],
+  },
+  createPurchaseOrder: {
+    method: 'POST', path: '/api/purchase-orders', entry: handler('purchasing', 'create-purchase-order'),
+    permission: 'purchasing:write', table: 'write', summary: 'Create a draft purchase order to one supplier for one destination warehouse; no stock changes yet',
+    body: purchasing.createPurchaseOrderBody, response: purchasing.purchaseOrderResponse, status: 201, errors: [400, 404, 409, 422],
+  },
+  listPurchaseOrders: {
+    method: 'GET', path: '/api/purchase-orders', entry: handler('purchasing', 'list-purchase-orders'),
+    permission: 'purchasing:read', table: 'read', summary: 'List purchase orders, optionally by status and supplier',
+    query: purchasing.listPurchaseOrdersQuery, response: purchasing.purchaseOrderListResponse, errors: [400],
+  },
+  getPurchaseOrder: {
+    method: 'GET', path: '/api/purchase-orders/{purchase_order_id}', entry: handler('purchasing', 'get-purchase-order'),
+    permission: 'purchasing:read', table: 'read', summary: 'A purchase order: status, lines with ordered, received, cancelled and open quantities',
+    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404],
+  },
+  submitPurchaseOrder: {
+    method: 'POST', path: '/api/purchase-orders/{purchase_order_id}/submit', entry: handler('purchasing', 'submit-purchase-order'),
+    permission: 'purchasing:write', table: 'write', summary: 'Submit a draft: its quantities become incoming at the destination, atomically',
+    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404, 409, 422],
+  },
+  receivePurchaseOrder: {
+    method: 'POST', path: '/api/purchase-orders/{purchase_order_id}/receive', entry: handler('purchasing', 'receive-purchase-order'),
+    permission: 'purchasing:write', table: 'write',
+    summary: 'Receive one delivery (partial allowed): on hand up, incoming down, receipt ledger rows with unit cost, in one transaction; over-receipt is 409 unless allowed',
+    params: purchasing.purchaseOrderParams, body: purchasing.receiveBody, response: purchasing.purchaseOrderResponse, errors: [400, 404, 409, 422],
+  },
+  cancelPurchaseOrder: {
+    method: 'POST', path: '/api/purchase-orders/{purchase_order_id}/cancel', entry: handler('purchasing', 'cancel-purchase-order'),
+    permission: 'purchasing:write', table: 'write', summary: 'Cancel what has not arrived: its open quantities leave incoming; cancelling again changes nothing',
+    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404, 409, 422],
   },
 } as const satisfies Record<string, HttpRoute>;
 

@@ -88,7 +88,8 @@ const idempotencyOf = (event: HttpEvent, body: unknown): Idempotency | undefined
       { in: 'header', path: 'Idempotency-Key', message: 'must be 1-128 characters of letters, digits, "_", "-", "." or ":"' },
     ]);
   }
-  return { key, fingerprint: fingerprint(event.routeKey, body) };
+  // The path parameters are part of the request: one key reused on another order is another request.
+  return { key, fingerprint: fingerprint(event.routeKey, { path: event.pathParameters ?? {}, body }) };
 };
 
 const json = (statusCode: number, body: unknown): HttpResult => ({

@@ -47,4 +47,14 @@ export const keys = {
     gsi1sk: `${expiresAt}#${tenantId}#${orderId}`,
   }),
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
+  supplier: (tenantId: string, supplierId: string): Key => ({ pk: `${t(tenantId)}#SUPPLIER`, sk: supplierId }),
+  purchaseOrder: (tenantId: string, purchaseOrderId: string): Key => ({ pk: `${t(tenantId)}#PO`, sk: purchaseOrderId }),
+  /**
+   * Purchase orders by status on gsi1 (sort key `supplier_id#purchase_order_id`), so
+   * "open orders" and "open orders of one supplier" are exact queries. Moves with the status.
+   */
+  purchaseOrdersByStatusIndex: (tenantId: string, status: string, supplierId: string, purchaseOrderId: string): { gsi1pk: string; gsi1sk: string } => ({
+    gsi1pk: `${t(tenantId)}#PO#STATUS#${status}`,
+    gsi1sk: `${supplierId}#${purchaseOrderId}`,
+  }),
 };

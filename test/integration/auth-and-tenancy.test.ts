@@ -37,6 +37,21 @@ const sampleRequests: Record<string, { path: string; body?: unknown }> = {
   [routeKey(httpRoutes.cancelOrder)]: { path: '/api/orders/order-a/cancel' },
   [routeKey(httpRoutes.shipOrder)]: { path: '/api/orders/order-a/ship', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }] } },
   [routeKey(httpRoutes.openApi)]: { path: '/api/openapi.json' },
+  [routeKey(httpRoutes.createSupplier)]: {
+    path: '/api/suppliers',
+    body: { supplier_id: 'sup-1', name: 'Intruder', contact: { email: 'x@example.com' }, lead_time_days: 1, currency: 'USD' },
+  },
+  [routeKey(httpRoutes.listSuppliers)]: { path: '/api/suppliers' },
+  [routeKey(httpRoutes.getSupplier)]: { path: '/api/suppliers/sup-1' },
+  [routeKey(httpRoutes.createPurchaseOrder)]: {
+    path: '/api/purchase-orders',
+    body: { purchase_order_id: 'po-9', supplier_id: 'sup-1', warehouse_id: 'wh-1', lines: [{ sku_id: 'sku-1', quantity: 1, unit_cost: '1.00' }] },
+  },
+  [routeKey(httpRoutes.listPurchaseOrders)]: { path: '/api/purchase-orders' },
+  [routeKey(httpRoutes.getPurchaseOrder)]: { path: '/api/purchase-orders/po-a' },
+  [routeKey(httpRoutes.submitPurchaseOrder)]: { path: '/api/purchase-orders/po-a/submit' },
+  [routeKey(httpRoutes.receivePurchaseOrder)]: { path: '/api/purchase-orders/po-a/receive', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }] } },
+  [routeKey(httpRoutes.cancelPurchaseOrder)]: { path: '/api/purchase-orders/po-a/cancel' },
 };
 
 const send = (client: Client, key: string) => {
@@ -140,7 +155,7 @@ describe('roles', () => {
     await setupCatalog(admin);
     const viewer = await t.client({ tenantId: admin.tenantId, role: 'viewer' });
     expect((await viewer.get('/api/skus/sku-1')).status).toBe(200);
-    const writes = Object.keys(sampleRequests).filter((k) => !k.startsWith('GET'));
+    const writes = Object.values(httpRoutes).filter((r) => r.permission.endsWith(':write')).map(routeKey);
     for (const key of writes) {
       const res = await send(viewer, key);
       expect({ key, status: res.status }).toEqual({ key, status: 403 });

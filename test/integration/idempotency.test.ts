@@ -123,3 +123,16 @@ test('an atomic batch with the same key applies once', async () => {
   expect(again).toEqual(first);
   expect(await movements(c)).toHaveLength(2);
 });
+
+test('one key reused on another order is a different request (422), not a replay of the first', async () => {
+  const c = await t.client();
+  await setupCatalog(c);
+  await c.post('/api/inventory/update', restock);
+  for (const id of ['o-1', 'o-2']) {
+    await c.post('/api/orders/allocate', { order_id: id, lines: [{ sku_id: 'sku-1', quantity: 1 }], ship_to: { latitude: 0, longitude: 0 } });
+  }
+  expect((await c.post('/api/orders/o-1/cancel', undefined, { 'idempotency-key': 'cancel-k' })).body.order_id).toBe('o-1');
+  const other = await c.post('/api/orders/o-2/cancel', undefined, { 'idempotency-key': 'cancel-k' });
+  expect(other.status).toBe(422);
+  expect((await c.get('/api/orders/status/o-2')).body.status).toBe('allocated');
+});
