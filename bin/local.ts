@@ -3,19 +3,29 @@
  *   --in-memory   throwaway data (default: kept under .data/)
  *   --port N      HTTP port (default: $PORT or 3000)
  *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history)
+ *   --sweep-seconds N   run the scheduled functions every N seconds instead of their declared period
+ *
+ * Besides the API it runs what AWS runs beside it: the stream processor over
+ * DynamoDB Local's stream (bin/local/streams.ts) publishing to an in-process
+ * event bus (bin/local/bus.ts), and the schedules (bin/local/scheduler.ts).
  */
 import './local/esm-only-packages';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
+import { processStream } from '../functions/events/processor';
+import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
 import { log } from '../functions/platform/log';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
+import { EVENT_BUS_ENV } from '../functions/wiring';
 import { startLocalApi } from './local/api-server';
+import { LocalBus, loggingRule } from './local/bus';
 import { ensureTable, startDynamoLocal } from './local/dynamodb';
 import { createLocalIssuer } from './local/issuer';
 import { javaProblem } from './local/java';
 import { DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
+import { startLocalScheduler } from './local/scheduler';
 import { seedDemoTenant } from './local/seed';
+import { createStreamPoller } from './local/streams';
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -23,11 +33,17 @@ const main = async (): Promise<void> => {
       'in-memory': { type: 'boolean', default: false },
       port: { type: 'string', default: process.env.PORT ?? '3000' },
       seed: { type: 'boolean', default: false },
+      'sweep-seconds': { type: 'string' },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a port number, got '${values.port}'`);
+    process.exit(2);
+  }
+  const sweepSeconds = values['sweep-seconds'] === undefined ? undefined : Number(values['sweep-seconds']);
+  if (sweepSeconds !== undefined && !(sweepSeconds > 0)) {
+    console.error(`--sweep-seconds must be a positive number, got '${values['sweep-seconds']}'`);
     process.exit(2);
   }
   const problem = javaProblem();
@@ -41,6 +57,21 @@ const main = async (): Promise<void> => {
   await ensureTable(dynamo.endpoint, LOCAL_TABLE);
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
   const api = await startLocalApi({ issuer, port });
+  // The stream processor and the schedules, as in AWS: item changes -> domain events on the bus.
+  const bus = new LocalBus({ rules: [loggingRule()] });
+  process.env[EVENT_BUS_ENV] ??= bus.name;
+  const publisher = bus.publisher();
+  const poller = createStreamPoller({
+    endpoint: dynamo.endpoint,
+    tableName: LOCAL_TABLE,
+    process: (event) => processStream({ db: dbFromEnv(), publisher }, event),
+  });
+  await poller.start();
+  const scheduler = startLocalScheduler({ ...(sweepSeconds ? { everySeconds: sweepSeconds } : {}) });
+  process.once('exit', () => {
+    void poller.stop();
+    void scheduler.stop();
+  });
   if (values.seed) {
     const seeded = await seedDemoTenant(DEMO_TENANT);
     log.info('seeded demo tenant', { tenant_id: DEMO_TENANT, ...seeded });
@@ -50,6 +81,7 @@ const main = async (): Promise<void> => {
     [
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
+      `Stream processor (table stream -> in-process event bus '${bus.name}') and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
       `Dev token for tenant '${DEMO_TENANT}' (role admin), valid 12 h:`,
       '',
       `export TOKEN=${token}`,

@@ -46,7 +46,7 @@ export const buildApp = (options: BuildAppOptions = {}): { app: App; stack: Inve
   const region = options.env?.region ?? (app.node.tryGetContext(DEFAULT_REGION_CONTEXT) as string | undefined);
   if (!region) throw new Error(`No region: set CDK_DEFAULT_REGION (an AWS profile does) or the "${DEFAULT_REGION_CONTEXT}" context`);
   const stack = new InventoryStack(app, STACK_NAME, {
-    description: 'Stockroom: serverless multi-tenant inventory (HTTP API, Lambda, DynamoDB, Cognito)',
+    description: 'Stockroom: serverless multi-tenant inventory (HTTP API, Lambda, DynamoDB, Cognito, EventBridge)',
     env: { ...options.env, region },
   });
   // cdk-nag 3 is a CDK policy-validation plugin: an unacknowledged error fails `cdk synth`.

@@ -2,18 +2,26 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
 import { InventoryData } from './data';
+import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
+import { InventorySchedules } from './schedules';
 
 export interface InventoryStackProps extends StackProps {
   /** API-wide throttling (requests per second and burst); see InventoryApiProps. */
   throttle?: { rateLimit: number; burstLimit: number };
 }
 
-/** The whole inventory system in AWS: table, users, HTTP API and one function per route. */
+/**
+ * The whole inventory system in AWS: table, users, HTTP API and one function
+ * per route; the stream processor publishing domain events to the bus; the
+ * scheduled functions.
+ */
 export class InventoryStack extends Stack {
   readonly data: InventoryData;
   readonly identity: InventoryIdentity;
   readonly api: InventoryApi;
+  readonly events: InventoryEvents;
+  readonly schedules: InventorySchedules;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -26,10 +34,14 @@ export class InventoryStack extends Stack {
       jwtAudience: [this.identity.client.userPoolClientId],
       ...(props.throttle ? { throttle: props.throttle } : {}),
     });
+    this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
+    this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Custom EventBridge bus of the domain events' });
+    new CfnOutput(this, 'StreamDeadLetterQueueUrl', { value: this.events.deadLetterQueue.queueUrl });
   }
 }

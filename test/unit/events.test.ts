@@ -1,10 +1,13 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { resolve } from 'node:path';
 import { LocalBus, matches } from '../../bin/local/bus';
+import { startLocalScheduler } from '../../bin/local/scheduler';
 import { EventMappingError, eventsFromRecord } from '../../functions/events/mapper';
 import type { DomainEvent, StockLevelChanged } from '../../functions/events/model';
 import { putEventsPublisher, type PutEventsEntry } from '../../functions/events/publisher';
 import type { AllocationLeg, Order } from '../../functions/orders/model';
+import { streamProcessor } from '../../functions/wiring';
 
 /** Stream records as Lambda delivers them, built from plain items. */
 type Item = Record<string, unknown>;
@@ -304,5 +307,63 @@ describe('local event bus', () => {
     expect(bus.log).toHaveLength(1);
     expect(bus.log[0]).toMatchObject({ source: 'stockroom', 'detail-type': 'OrderAllocated', time: '2026-01-01T00:00:00Z', id: result.Entries?.[0]?.EventId });
     expect(bus.deliveryFailures).toEqual([]);
+  });
+});
+
+test('the stream processor entry declared in functions/wiring.ts exports the Lambda handler', async () => {
+  const module = (await import(resolve(__dirname, '../..', streamProcessor.entry))) as { handler?: unknown };
+  expect(typeof module.handler).toBe('function');
+});
+
+describe('local scheduler', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test('fires every period with a scheduled event, never overlaps a slow run, logs errors instead of throwing, and stops', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let calls = 0;
+    const events: unknown[] = [];
+    const scheduler = startLocalScheduler({
+      functions: { sweep: { entry: 'sweep.ts', everySeconds: 60, table: 'write', summary: 'test' } },
+      everySeconds: 0.02,
+      load: async () => async (event) => {
+        calls += 1;
+        events.push(event);
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(70);
+        running -= 1;
+        if (calls === 2) throw new Error('second run fails');
+        return { released: calls };
+      },
+    });
+    await sleep(400);
+    await scheduler.stop();
+    const after = calls;
+    await sleep(100);
+    const [state] = scheduler.schedules;
+    expect(maxRunning).toBe(1);
+    expect(calls).toBe(after);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(state).toMatchObject({ name: 'sweep', everySeconds: 0.02, failures: 1, lastError: undefined });
+    expect(state!.skipped).toBeGreaterThan(0);
+    expect(events[0]).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
+  });
+
+  test('a handler module that cannot be loaded is a logged failure, tried again next time', async () => {
+    let loads = 0;
+    const scheduler = startLocalScheduler({
+      functions: { missing: { entry: 'nope.ts', everySeconds: 60, table: 'read', summary: 'test' } },
+      everySeconds: 3600,
+      load: async () => {
+        loads += 1;
+        throw new Error('Cannot find module nope.ts');
+      },
+    });
+    await expect(scheduler.runNow('missing')).resolves.toBeUndefined();
+    await scheduler.runNow('missing');
+    expect(loads).toBe(2);
+    expect(scheduler.schedules[0]).toMatchObject({ failures: 2, runs: 0, lastError: 'Cannot find module nope.ts' });
+    await scheduler.stop();
   });
 });

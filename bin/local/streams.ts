@@ -1,0 +1,381 @@
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+  type AttributeValue as StreamAttributeValue,
+  type Shard,
+  type ShardIteratorType,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { log } from '../../functions/platform/log';
+import { streamProcessor } from '../../functions/wiring';
+
+/**
+ * The local stand-in for Lambda's DynamoDB event source mapping: polls
+ * DynamoDB Local's stream and calls the stream processor with the same
+ * `DynamoDBStreamEvent` Lambda would build, with Lambda's semantics:
+ *
+ * - shards are read in parallel, each in order; a child shard only after its
+ *   parent is done; shards found after start are read from TRIM_HORIZON;
+ * - batches of at most `batchSize` records from one shard;
+ * - a partial batch response (`batchItemFailures`) or a thrown error retries
+ *   from the first failed record (everything before it is checkpointed),
+ *   with exponential backoff, up to `maxRetries` retries; then that record
+ *   goes to the dead-letter list (`deadLetters`, and an error log line) and
+ *   the shard moves on (in AWS, bisect-on-error isolates the same record
+ *   and the SQS DLQ receives its batch's description).
+ *
+ * `drain()` resolves once every record written before the call has been
+ * processed (or dead-lettered): tests wait on it.
+ */
+export type StreamProcess = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+
+export interface StreamPollerOptions {
+  endpoint: string;
+  tableName: string;
+  process: StreamProcess;
+  /** Default: functions/wiring.ts streamProcessor. */
+  batchSize?: number;
+  maxRetries?: number;
+  /** How often an idle shard is polled (Lambda polls about 4 times a second). */
+  pollIntervalMs?: number;
+  /** First retry delay; doubles per retry, capped at 5 s. */
+  retryBaseMs?: number;
+  /**
+   * Where to start the shards that exist at start: TRIM_HORIZON (everything
+   * the stream still holds, the default, as the CDK mapping does) or LATEST
+   * (only what is written from now on). Shards found later always start at
+   * TRIM_HORIZON.
+   */
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+}
+
+export interface DeadLetter {
+  shardId: string;
+  record: DynamoDBRecord;
+  attempts: number;
+  error: string;
+  at: string;
+}
+
+export interface StreamPoller {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  drain(timeoutMs?: number): Promise<void>;
+  readonly deadLetters: DeadLetter[];
+  readonly stats: { batches: number; records: number; retries: number };
+}
+
+interface ShardState {
+  id: string;
+  parentId?: string;
+  position: ShardIteratorType;
+  iterator?: string;
+  /** Set once GetRecords returned no next iterator (the shard is closed and read to its end). */
+  closed: boolean;
+  lastSequence?: string;
+  buffer: DynamoDBRecord[];
+  /** Failed attempts of the batch at the head of the buffer. */
+  attempts: number;
+  retryAt: number;
+  lastError?: string;
+  /** When the newest GetRecords was issued, and whether it reached the end of the shard. */
+  fetchedAt: number;
+  fetchedToEnd: boolean;
+  /** Every record written before this instant has been processed. */
+  caughtUpAt: number;
+}
+
+/** GetRecords returns at most 1,000 records. */
+const GET_RECORDS_LIMIT = 1000;
+const REFRESH_EVERY_MS = 1000;
+const MAX_BACKOFF_MS = 5000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** SDK attribute values -> the JSON Lambda receives (binary as base64). */
+const toLambdaValue = (value: StreamAttributeValue): AttributeValue => {
+  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
+  if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
+  if (value.M !== undefined) return { M: toLambdaImage(value.M)! };
+  if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
+  return value as AttributeValue;
+};
+
+const toLambdaImage = (image: Record<string, StreamAttributeValue> | undefined): Record<string, AttributeValue> | undefined =>
+  image && Object.fromEntries(Object.entries(image).map(([k, v]) => [k, toLambdaValue(v)]));
+
+/** One stream record as Lambda's event source mapping delivers it. */
+export const toLambdaRecord = (record: _Record, streamArn: string): DynamoDBRecord => {
+  const d = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    // DynamoDB Local's TTL deletions carry names outside the declared union; pass them through as they are.
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion,
+    eventSource: record.eventSource ?? 'aws:dynamodb',
+    awsRegion: record.awsRegion,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ...(d.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(d.ApproximateCreationDateTime.getTime() / 1000) } : {}),
+      Keys: toLambdaImage(d.Keys),
+      ...(d.NewImage ? { NewImage: toLambdaImage(d.NewImage) } : {}),
+      ...(d.OldImage ? { OldImage: toLambdaImage(d.OldImage) } : {}),
+      SequenceNumber: d.SequenceNumber,
+      SizeBytes: d.SizeBytes,
+      StreamViewType: d.StreamViewType,
+    },
+    ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
+  };
+};
+
+const errorName = (error: unknown): string => (error as { name?: string }).name ?? '';
+
+export const createStreamPoller = (options: StreamPollerOptions): StreamPoller => {
+  const config = { endpoint: options.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const dynamo = new DynamoDBClient(config);
+  const streams = new DynamoDBStreamsClient(config);
+  const batchSize = options.batchSize ?? streamProcessor.batchSize;
+  const maxRetries = options.maxRetries ?? streamProcessor.maxRetries;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const retryBaseMs = options.retryBaseMs ?? 100;
+
+  const shards = new Map<string, ShardState>();
+  const deadLetters: DeadLetter[] = [];
+  const stats = { batches: 0, records: 0, retries: 0 };
+  let streamArn: string | undefined;
+  let refreshedAt = 0;
+  let refreshDue = true;
+  let firstDiscovery = true;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  const nap = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+    });
+
+  const refresh = async (): Promise<void> => {
+    const startedAt = Date.now();
+    const table = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
+    const arn = table.Table?.LatestStreamArn;
+    if (!arn) throw new Error(`table ${options.tableName} has no stream`);
+    if (arn !== streamArn) {
+      // A new stream (first start, or the table was re-created): everything in it is new to us.
+      if (streamArn) firstDiscovery = false;
+      streamArn = arn;
+      shards.clear();
+    }
+    const found: Shard[] = [];
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const out = await streams.send(new DescribeStreamCommand({ StreamArn: arn, ExclusiveStartShardId: exclusiveStartShardId }));
+      found.push(...(out.StreamDescription?.Shards ?? []));
+      exclusiveStartShardId = out.StreamDescription?.LastEvaluatedShardId;
+    } while (exclusiveStartShardId);
+    for (const shard of found) {
+      if (!shard.ShardId || shards.has(shard.ShardId)) continue;
+      const latest = firstDiscovery && options.startingPosition === 'LATEST';
+      shards.set(shard.ShardId, {
+        id: shard.ShardId,
+        ...(shard.ParentShardId ? { parentId: shard.ParentShardId } : {}),
+        position: latest ? 'LATEST' : 'TRIM_HORIZON',
+        // Starting at LATEST, a shard that is already closed holds nothing new.
+        closed: latest && Boolean(shard.SequenceNumberRange?.EndingSequenceNumber),
+        buffer: [],
+        attempts: 0,
+        retryAt: 0,
+        fetchedAt: 0,
+        fetchedToEnd: false,
+        caughtUpAt: 0,
+      });
+    }
+    firstDiscovery = false;
+    refreshedAt = startedAt;
+  };
+
+  const done = (shard: ShardState): boolean => shard.closed && shard.buffer.length === 0;
+
+  /** A parent still being read holds its children back (records of one item stay in order across the split). */
+  const ready = (shard: ShardState): boolean => {
+    const parent = shard.parentId ? shards.get(shard.parentId) : undefined;
+    return !parent || done(parent);
+  };
+
+  /** An iterator from the checkpoint (after the last processed record), or from the shard's starting position. */
+  const openIterator = async (shard: ShardState, arn: string): Promise<void> => {
+    const out = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: arn,
+        ShardId: shard.id,
+        ShardIteratorType: shard.lastSequence ? 'AFTER_SEQUENCE_NUMBER' : shard.position,
+        ...(shard.lastSequence ? { SequenceNumber: shard.lastSequence } : {}),
+      }),
+    );
+    shard.iterator = out.ShardIterator;
+    if (!shard.iterator) shard.closed = true;
+  };
+
+  const fetch = async (shard: ShardState, arn: string): Promise<boolean> => {
+    if (!shard.iterator) {
+      await openIterator(shard, arn);
+      if (!shard.iterator) return false;
+    }
+    const issuedAt = Date.now();
+    let out;
+    try {
+      out = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: GET_RECORDS_LIMIT }));
+    } catch (error) {
+      if (errorName(error) === 'ExpiredIteratorException') {
+        shard.iterator = undefined;
+        return true;
+      }
+      throw error;
+    }
+    const records = (out.Records ?? []).map((r) => toLambdaRecord(r, arn));
+    shard.iterator = out.NextShardIterator;
+    if (!shard.iterator) shard.closed = true;
+    shard.buffer.push(...records);
+    shard.fetchedAt = issuedAt;
+    shard.fetchedToEnd = records.length < GET_RECORDS_LIMIT;
+    if (shard.buffer.length === 0 && shard.fetchedToEnd) shard.caughtUpAt = issuedAt;
+    return records.length > 0;
+  };
+
+  const processBatch = async (shard: ShardState): Promise<void> => {
+    const batch = shard.buffer.slice(0, batchSize);
+    let failedFrom = batch.length;
+    let error = '';
+    try {
+      const response = await options.process({ Records: batch });
+      const failures = response?.batchItemFailures ?? [];
+      if (failures.length > 0) {
+        // Lambda restarts from the lowest reported sequence number; an unknown identifier fails the whole batch.
+        const indexes = failures.map((f) => batch.findIndex((r) => r.dynamodb?.SequenceNumber === f.itemIdentifier));
+        failedFrom = indexes.includes(-1) ? 0 : Math.min(...indexes);
+        error = 'reported in batchItemFailures';
+      }
+    } catch (thrown) {
+      failedFrom = 0;
+      error = (thrown as Error).message;
+    }
+    stats.batches += 1;
+    stats.records += failedFrom;
+    const checkpoint = batch[failedFrom - 1]?.dynamodb?.SequenceNumber;
+    if (checkpoint) shard.lastSequence = checkpoint;
+    shard.buffer.splice(0, failedFrom);
+    if (failedFrom === batch.length) {
+      shard.attempts = 0;
+    } else {
+      if (failedFrom > 0) shard.attempts = 0;
+      shard.attempts += 1;
+      shard.lastError = error;
+      if (shard.attempts > maxRetries) {
+        const [record] = shard.buffer.splice(0, 1);
+        if (record) {
+          const letter = { shardId: shard.id, record, attempts: shard.attempts, error, at: new Date().toISOString() };
+          deadLetters.push(letter);
+          if (record.dynamodb?.SequenceNumber) shard.lastSequence = record.dynamodb.SequenceNumber;
+          log.error('stream record dead-lettered after retries', {
+            shard_id: shard.id,
+            sequence_number: record.dynamodb?.SequenceNumber,
+            attempts: shard.attempts,
+            error,
+          });
+        }
+        shard.attempts = 0;
+      } else {
+        stats.retries += 1;
+        shard.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, retryBaseMs * 2 ** (shard.attempts - 1));
+      }
+    }
+    if (shard.buffer.length === 0 && shard.fetchedToEnd) shard.caughtUpAt = shard.fetchedAt;
+  };
+
+  /** One step for one shard; true if it did work (so the loop should not sleep). */
+  const step = async (shard: ShardState, arn: string): Promise<boolean> => {
+    if (done(shard) || !ready(shard)) return false;
+    if (shard.buffer.length === 0) return fetch(shard, arn);
+    if (Date.now() < shard.retryAt) return false;
+    await processBatch(shard);
+    return true;
+  };
+
+  const run = async (): Promise<void> => {
+    let failures = 0;
+    while (running) {
+      try {
+        if (refreshDue || Date.now() - refreshedAt >= REFRESH_EVERY_MS) {
+          refreshDue = false;
+          await refresh();
+        }
+        const arn = streamArn;
+        if (!arn) throw new Error('no stream');
+        const worked = await Promise.all([...shards.values()].map((shard) => step(shard, arn)));
+        failures = 0;
+        if (!worked.some(Boolean) && running) {
+          const retryAt = Math.min(...[...shards.values()].filter((s) => s.buffer.length > 0).map((s) => s.retryAt));
+          await nap(Math.max(0, Math.min(pollIntervalMs, (Number.isFinite(retryAt) ? retryAt : Infinity) - Date.now())));
+        }
+      } catch (error) {
+        failures += 1;
+        if (failures === 1 || failures % 50 === 0) log.warn('stream poller error', { error: (error as Error).message, failures });
+        refreshDue = true;
+        if (running) await nap(Math.min(MAX_BACKOFF_MS, pollIntervalMs * failures));
+      }
+    }
+  };
+
+  return {
+    deadLetters,
+    stats,
+    start: async () => {
+      if (running) return;
+      // Find the shards and open LATEST iterators before returning, so "latest" means now, not the first poll.
+      await refresh();
+      const arn = streamArn;
+      if (arn) for (const shard of shards.values()) if (shard.position === 'LATEST' && !shard.closed) await openIterator(shard, arn);
+      running = true;
+      loop = run();
+    },
+    stop: async () => {
+      running = false;
+      wake?.();
+      await loop;
+      dynamo.destroy();
+      streams.destroy();
+    },
+    drain: async (timeoutMs = 30_000) => {
+      const since = Date.now();
+      refreshDue = true;
+      wake?.();
+      const deadline = since + timeoutMs;
+      for (;;) {
+        const states = [...shards.values()];
+        if (refreshedAt >= since && states.every((s) => done(s) || s.caughtUpAt >= since)) return;
+        if (!running) throw new Error('stream poller is not running');
+        if (Date.now() > deadline) {
+          const behind = states.filter((s) => !done(s) && s.caughtUpAt < since);
+          throw new Error(
+            `stream poller did not catch up within ${timeoutMs} ms: ${behind
+              .map((s) => `${s.id} (${s.buffer.length} buffered, ${s.attempts} failed attempts${s.lastError ? `: ${s.lastError}` : ''})`)
+              .join(', ')}`,
+          );
+        }
+        await sleep(20);
+      }
+    },
+  };
+};

@@ -1,0 +1,126 @@
+import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { resolve } from 'node:path';
+import { TABLE_NAME_ENV } from '../functions/platform/table';
+
+/** The repository root: handler entries in functions/wiring.ts are relative to it. */
+export const REPO_ROOT = resolve(__dirname, '..');
+
+/** What a function may do to the table (functions/wiring.ts `table`); 'custom' grants are added by the caller. */
+export type TableAccess = 'none' | 'read' | 'write' | 'custom';
+
+export interface StockroomFunctionProps {
+  /** Module under the repo root exporting `handler`. */
+  entry: string;
+  description: string;
+  table: TableV2;
+  access: TableAccess;
+  timeout: Duration;
+  environment?: Record<string, string>;
+  /** Retries of a failed asynchronous invocation (schedules); Lambda's default (2) when unset. */
+  retryAttempts?: number;
+}
+
+/**
+ * One Lambda as every function of this app is built: Node 22 on arm64, its
+ * own log group with retention, active tracing, source maps, TABLE_NAME set,
+ * bundled by esbuild with the AWS SDK included, and the table grant its
+ * `access` says. Inside a construct named `id` (`<id>/Function`, `<id>/Logs`).
+ */
+export const stockroomFunction = (parent: Construct, id: string, props: StockroomFunctionProps): NodejsFunction => {
+  const scope = new Construct(parent, id);
+  const logGroup = new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
+  const fn = new NodejsFunction(scope, 'Function', {
+    description: props.description.slice(0, 256),
+    entry: resolve(REPO_ROOT, props.entry),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
+    runtime: lambda.Runtime.NODEJS_22_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: 512,
+    timeout: props.timeout,
+    tracing: lambda.Tracing.ACTIVE,
+    logGroup,
+    ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),
+    environment: {
+      [TABLE_NAME_ENV]: props.table.tableName,
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    },
+    bundling: {
+      minify: true,
+      sourceMap: true,
+      sourcesContent: false,
+      target: 'node22',
+      format: OutputFormat.CJS,
+      // Prefer packages' ES module builds: they tree-shake (zod alone shrinks by a third).
+      mainFields: ['module', 'main'],
+      // Bundle the AWS SDK too: production runs exactly the SDK version the tests ran against.
+      externalModules: [],
+    },
+  });
+
+  if (props.access === 'read') props.table.grantReadData(fn);
+  if (props.access === 'write') props.table.grantReadWriteData(fn);
+
+  acknowledgeFunctionFindings(fn, props.access, props.table);
+  return fn;
+};
+
+/**
+ * cdk-nag findings accepted for every function, each for the reason given,
+ * acknowledged on this function only and, for IAM, finding by finding (the
+ * exact managed policy, action or resource).
+ */
+const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, table: TableV2): void => {
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'Node.js 22 is pinned on purpose: the local runtime, the tests and the benchmark run on Node 22 (the `node` devDependency), so Lambda runs the same major version; moving to a newer runtime is a deliberate, tested upgrade.',
+  });
+  if (!fn.role) return;
+  const role = Validations.of(fn.role);
+  role.acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "AWSLambdaBasicExecutionRole only allows creating and writing CloudWatch log streams (logs:CreateLogGroup/CreateLogStream/PutLogEvents); it is the AWS-maintained minimum every Lambda needs to log.",
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*" for them (and only them).',
+    },
+  );
+  if (access === 'read' || access === 'write') {
+    const tableArn = `<${Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`;
+    role.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
+      reason:
+        'The grant covers the secondary indexes of this one table (`<table arn>/index/*`): gsi1 serves the per-parent and per-warehouse listings, and index ARNs exist only under the table ARN.',
+    });
+  }
+  if (access === 'write' || access === 'custom') acknowledgeKeyWrite(fn);
+};
+
+/** The KMS wildcards any writer of the CMK-encrypted table needs (a 'custom' function grants them itself). */
+const acknowledgeKeyWrite = (fn: NodejsFunction): void => {
+  if (!fn.role) return;
+  Validations.of(fn.role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Writing to a table encrypted with a customer-managed key needs kms:GenerateDataKey (and its WithoutPlaintext variant); the wildcard spans only those variants, on that one key.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      reason:
+        'DynamoDB re-encrypts data keys when the table key rotates; kms:ReEncrypt* spans only ReEncryptFrom/ReEncryptTo, on that one key.',
+    },
+  );
+};
