@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { Db } from '../platform/db';
 import { AppError, notFound } from '../platform/errors';
-import { commitIdempotent } from '../platform/idempotency';
+import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys, type Key } from '../platform/keys';
 import type { RequestContext } from '../platform/http';
@@ -41,7 +41,7 @@ const defined = <T extends object>(value: T): T =>
 export const createProduct = ({ db, ctx }: CatalogDeps, input: z.output<typeof createProductBody>): Promise<Product> => {
   const tenantId = ctx.caller.tenantId;
   const productId = input.product_id ?? newId();
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
     const now = ctx.now().toISOString();
     const product: Product = defined({ ...input, product_id: productId, created_at: now, updated_at: now });
     return {
@@ -63,7 +63,7 @@ const throwNotFound = (what: string, id: string): never => {
 export const createSku = ({ db, ctx }: CatalogDeps, input: z.output<typeof createSkuBody>): Promise<Sku> => {
   const tenantId = ctx.caller.tenantId;
   const skuId = input.sku_id ?? newId();
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
     const now = ctx.now().toISOString();
     const sku: Sku = defined({ ...input, sku_id: skuId, version: 1, created_at: now, updated_at: now });
     return {
@@ -173,7 +173,7 @@ export const createWarehouse = (
 ): Promise<Warehouse> => {
   const tenantId = ctx.caller.tenantId;
   const warehouseId = input.warehouse_id ?? newId();
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
     const now = ctx.now().toISOString();
     const warehouse: Warehouse = defined({ ...input, warehouse_id: warehouseId, version: 1, created_at: now, updated_at: now });
     return {

@@ -41,9 +41,13 @@ export interface Movement {
   warehouse_id: string;
   type: MovementType;
   deltas: Quantities;
-  resulting: Quantities;
-  /** Level version after this movement: movements of a level are numbered 1, 2, 3... with no gaps. */
-  version: number;
+  /**
+   * The level's quantities and version right after this movement. Reservation rows
+   * (allocation, release, shipment) are written without reading the level, so that
+   * concurrent orders never conflict; they carry no result (see reservationWrites).
+   */
+  resulting?: Quantities;
+  version?: number;
   reason?: string;
   reference?: string;
   note?: string;

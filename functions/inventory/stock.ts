@@ -1,14 +1,14 @@
 import { encodeTime, monotonicFactory } from 'ulid';
 import type { Db } from '../platform/db';
 import { AppError } from '../platform/errors';
-import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
+import { childIdempotency, claimKey, commitIdempotent, commitOptionsOf } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import type { TransactItem } from '../platform/transactions';
 import type { RequestContext } from '../platform/http';
 import { emptyLevel, type Movement, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
 import { applyChange, checkExpectations, type LevelChange } from './stock-rules';
-import { getLevel, levelPut, levelsReturnedBy, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
+import { getLevel, levelIncrement, levelPut, levelsReturnedBy, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
@@ -121,6 +121,52 @@ export const planChanges = async (
   return { items, levels: results };
 };
 
+/** The order-driven changes, which move units between available and reserved or out of the building. */
+export type ReservationChange = PlannedChange & { change: { type: 'allocation' | 'release' | 'shipment'; quantity: number } };
+
+const reservationEffect = (change: ReservationChange['change']): { deltas: Quantities; guard: { attribute: 'available' | 'reserved'; atLeast: number } } => {
+  const n = change.quantity;
+  switch (change.type) {
+    case 'allocation':
+      return { deltas: { on_hand: 0, reserved: n, available: -n, incoming: 0 }, guard: { attribute: 'available', atLeast: n } };
+    case 'release':
+      return { deltas: { on_hand: 0, reserved: -n, available: n, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
+    case 'shipment':
+      // on_hand >= reserved always holds, so enough reserved means enough on hand.
+      return { deltas: { on_hand: -n, reserved: -n, available: 0, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
+  }
+};
+
+/**
+ * Writes for reservation changes: per change, a conditional increment of the
+ * level and a ledger row with its deltas, in the caller's transaction. Unlike
+ * planChanges nothing is read and no version is compared, which is what lets
+ * a flash sale's orders commit side by side instead of retrying one another;
+ * the price is that these rows do not record the level's resulting quantities
+ * (the level's stream images and StockLevelChanged events do).
+ */
+export const reservationWrites = (deps: StockDeps, changes: ReservationChange[]): TransactItem[] => {
+  const { db, ctx } = deps;
+  const at = ctx.now();
+  return changes.flatMap((c) => {
+    const { deltas, guard } = reservationEffect(c.change);
+    const movement: Movement = {
+      movement_id: nextMovementId(at.getTime()),
+      sku_id: c.sku_id,
+      warehouse_id: c.warehouse_id,
+      type: c.change.type,
+      deltas,
+      ...c.cause,
+      actor: ctx.caller.subject,
+      created_at: at.toISOString(),
+    };
+    return [
+      levelIncrement(db, ctx.caller.tenantId, c, deltas, guard, movement.movement_id, at.toISOString()),
+      movementPut(db, ctx.caller.tenantId, movement),
+    ];
+  });
+};
+
 const causeOf = (input: StockChange): MovementCause => ({
   reason: input.reason,
   reference: input.reference,
@@ -135,15 +181,9 @@ const asPlanned = (input: StockChange) => ({
   expected: input,
 });
 
-const commitOptions = (ctx: RequestContext, idempotency: Idempotency | undefined) => ({
-  tenantId: ctx.caller.tenantId,
-  idempotency,
-  now: ctx.now,
-});
-
 /** POST /api/inventory/update: one change to one level, its ledger row, atomically. */
 export const updateStock = (deps: StockDeps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> =>
-  commitIdempotent(deps.db, commitOptions(deps.ctx, idempotency), async (_attempt, lastCancelled) => {
+  commitIdempotent(deps.db, commitOptionsOf(deps.ctx, idempotency), async (_attempt, lastCancelled) => {
     const { items, levels } = await planChanges(deps, [asPlanned(input)], { known: levelsReturnedBy(lastCancelled) });
     return { items, result: levels[0] as StockLevel };
   });
@@ -158,7 +198,7 @@ export interface TransferResult {
 export const transferStock = (deps: StockDeps, input: TransferInput): Promise<TransferResult> => {
   const transferId = nextMovementId();
   const cause = { reference: input.reference, note: input.note, correlation_id: transferId };
-  return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async (_attempt, lastCancelled) => {
+  return commitIdempotent(deps.db, commitOptionsOf(deps.ctx), async (_attempt, lastCancelled) => {
     const { items, levels } = await planChanges(
       deps,
       [
@@ -185,7 +225,7 @@ export interface BulkResult {
 /** All or nothing: every update in one TransactWriteItems, or the first refusal and nothing written. */
 const bulkAtomic = (deps: StockDeps, updates: StockChange[]): Promise<BulkResult> => {
   const batchId = nextMovementId();
-  return commitIdempotent(deps.db, commitOptions(deps.ctx, deps.ctx.idempotency), async (_attempt, lastCancelled) => {
+  return commitIdempotent(deps.db, commitOptionsOf(deps.ctx), async (_attempt, lastCancelled) => {
     const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
     const { items, levels } = await planChanges(deps, planned, { tagIndex: true, known: levelsReturnedBy(lastCancelled) });
     return {

@@ -5,7 +5,7 @@ import { keys, type Key } from '../platform/keys';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../platform/pagination';
 import { TABLE } from '../platform/table';
 import type { TransactionCancelled, TransactItem } from '../platform/transactions';
-import type { Movement, Product, Sku, StockLevel, Warehouse } from './model';
+import type { Movement, Product, Quantities, Sku, StockLevel, Warehouse } from './model';
 
 /** Attributes that exist for storage only and never leave this module. */
 const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'tenant_id', TABLE.ttlAttribute]);
@@ -99,6 +99,42 @@ export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: St
     ...(before.version === 0
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
       : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before.version } }),
+  },
+});
+
+/**
+ * A reservation change as arithmetic on the level, with no read: the condition
+ * is the business rule itself (enough available to reserve, enough reserved to
+ * release or ship), so concurrent orders on one SKU never cancel each other;
+ * DynamoDB refuses only the ones the stock cannot cover.
+ */
+export const levelIncrement = (
+  db: Db,
+  tenantId: string,
+  target: { sku_id: string; warehouse_id: string },
+  deltas: Quantities,
+  guard: { attribute: 'available' | 'reserved'; atLeast: number },
+  movementId: string,
+  now: string,
+): TransactItem => ({
+  Update: {
+    TableName: db.table,
+    Key: keys.stockLevel(tenantId, target.sku_id, target.warehouse_id),
+    UpdateExpression:
+      'ADD on_hand :on_hand, reserved :reserved, available :available, incoming :incoming, version :one SET updated_at = :now, last_movement_id = :movement',
+    ConditionExpression: '#guard >= :at_least',
+    ExpressionAttributeNames: { '#guard': guard.attribute },
+    ExpressionAttributeValues: {
+      ':on_hand': deltas.on_hand,
+      ':reserved': deltas.reserved,
+      ':available': deltas.available,
+      ':incoming': deltas.incoming,
+      ':one': 1,
+      ':now': now,
+      ':movement': movementId,
+      ':at_least': guard.atLeast,
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   },
 });
 

@@ -2,14 +2,14 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../platform/db';
 import { AppError, notFound } from '../platform/errors';
 import type { RequestContext } from '../platform/http';
-import { commitIdempotent } from '../platform/idempotency';
+import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
 import { HOLD_SHARDS, keys } from '../platform/keys';
 import { log } from '../platform/log';
 import { TABLE } from '../platform/table';
-import type { TransactItem } from '../platform/transactions';
+import type { TransactionCancelled, TransactItem } from '../platform/transactions';
 import type { StockLevel, Warehouse } from '../inventory/model';
-import { levelKey, planChanges, type PlannedChange } from '../inventory/stock';
-import { getItem, queryAll, requireSku } from '../inventory/store';
+import { levelKey, reservationWrites, type ReservationChange } from '../inventory/stock';
+import { getItem, levelsReturnedBy, queryAll, requireSku } from '../inventory/store';
 import { outstanding, type AllocationLeg, type Order } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
@@ -44,20 +44,41 @@ const orderPut = (db: Db, tenantId: string, order: Order, previousVersion?: numb
   },
 });
 
+interface Snapshot {
+  warehouses: Warehouse[];
+  levels: StockLevel[];
+  available: (skuId: string, warehouseId: string) => number;
+}
+
+const snapshotOf = (warehouses: Warehouse[], levels: StockLevel[]): Snapshot => {
+  const byKey = new Map(levels.map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
+  return { warehouses, levels: [...byKey.values()], available: (sku, wh) => byKey.get(levelKey(sku, wh))?.available ?? 0 };
+};
+
 /** Every warehouse and every level of the order's SKUs, read strongly: the planner's view of the world. */
-const readSnapshot = async (db: Db, tenantId: string, skuIds: string[]) => {
+const readSnapshot = async (db: Db, tenantId: string, skuIds: string[]): Promise<Snapshot> => {
   const [warehouses, ...levelLists] = await Promise.all([
     queryAll<Warehouse>(db, keys.warehouse(tenantId, '').pk),
     ...skuIds.map((skuId) => queryAll<StockLevel>(db, keys.stockLevelsOfSku(tenantId, skuId))),
   ]);
   // A SKU with a level exists; one without might not, and an unknown SKU is a 404, not a shortfall.
   await Promise.all(skuIds.filter((_, i) => levelLists[i]!.length === 0).map((skuId) => requireSku(db, tenantId, skuId)));
-  const levels = levelLists.flat();
-  const byKey = new Map(levels.map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
-  return { warehouses, levels, available: (sku: string, wh: string) => byKey.get(levelKey(sku, wh))?.available ?? 0 };
+  return snapshotOf(warehouses, levelLists.flat());
 };
 
-const planFor = (input: Omit<AllocateInput, 'order_id'>, snapshot: Awaited<ReturnType<typeof readSnapshot>>): PlanResult =>
+/**
+ * The snapshot for a retry. A transaction cancelled on level versions hands back those
+ * levels as they now stand (ALL_OLD), which is all that moved as far as this plan knew:
+ * re-plan from them without reading anything. Otherwise (a TransactionConflict
+ * returns no items) read everything again.
+ */
+const refreshSnapshot = async (db: Db, tenantId: string, skuIds: string[], previous: Snapshot | undefined, cancelled: TransactionCancelled | undefined): Promise<Snapshot> => {
+  const returned = levelsReturnedBy(cancelled);
+  if (!previous || returned.length === 0) return readSnapshot(db, tenantId, skuIds);
+  return snapshotOf(previous.warehouses, [...previous.levels, ...returned]);
+};
+
+const planFor = (input: Omit<AllocateInput, 'order_id'>, snapshot: Snapshot): PlanResult =>
   planAllocation({
     lines: input.lines,
     ship_to: input.ship_to,
@@ -114,8 +135,9 @@ export const allocateOrder = async (deps: OrderDeps, input: AllocateInput): Prom
   const existing = await getOrder(db, tenantId, input.order_id);
   if (existing) return existing;
   try {
-    return await commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
-      const snapshot = await readSnapshot(db, tenantId, input.lines.map((l) => l.sku_id));
+    let snapshot: Snapshot | undefined;
+    return await commitIdempotent(db, commitOptionsOf(ctx), async (_attempt, lastCancelled) => {
+      snapshot = await refreshSnapshot(db, tenantId, input.lines.map((l) => l.sku_id), snapshot, lastCancelled);
       const plan = planFor(input, snapshot);
       if (!plan.ok) throw shortfallError(plan);
       const legs: AllocationLeg[] = plan.lines.flatMap((line) =>
@@ -127,8 +149,8 @@ export const allocateOrder = async (deps: OrderDeps, input: AllocateInput): Prom
         });
       }
       const cause = { reference: input.order_id, correlation_id: input.order_id };
-      const changes: PlannedChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
-      const { items } = await planChanges(deps, changes, { known: snapshot.levels });
+      const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
+      const items = reservationWrites(deps, changes);
       const now = ctx.now();
       const held = input.hold_seconds !== undefined;
       const order: Order = {
@@ -168,15 +190,15 @@ const stateConflict = (order: Order, action: string): AppError =>
 const changeOrder = (
   deps: OrderDeps,
   orderId: string,
-  decide: (order: Order, now: Date) => { order: Order; changes: PlannedChange[] } | { unchanged: Order },
+  decide: (order: Order, now: Date) => { order: Order; changes: ReservationChange[] } | { unchanged: Order },
 ): Promise<Order> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
     const current = await requireOrder(db, tenantId, orderId);
     const decided = decide(current, ctx.now());
     if ('unchanged' in decided) return { items: [], result: decided.unchanged };
-    const { items } = decided.changes.length ? await planChanges(deps, decided.changes) : { items: [] };
+    const items = reservationWrites(deps, decided.changes);
     const next = { ...decided.order, version: current.version + 1, updated_at: ctx.now().toISOString() };
     return { items: [...items, orderPut(db, tenantId, next, current.version)], result: next };
   });
@@ -203,9 +225,9 @@ export const confirmOrder = (deps: OrderDeps, orderId: string): Promise<Order> =
     return { order: { ...firm, status: 'allocated', confirmed_at: now.toISOString() }, changes: [] };
   });
 
-const releaseAll = (order: Order, reason: 'cancelled' | 'expired', now: Date): { order: Order; changes: PlannedChange[] } => {
+const releaseAll = (order: Order, reason: 'cancelled' | 'expired', now: Date): { order: Order; changes: ReservationChange[] } => {
   const cause = { reference: order.order_id, correlation_id: order.order_id, reason: reason === 'expired' ? 'hold_expired' : 'order_cancelled' };
-  const changes: PlannedChange[] = order.allocations
+  const changes: ReservationChange[] = order.allocations
     .filter((leg) => outstanding(leg) > 0)
     .map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'release', quantity: outstanding(leg) }, cause }));
   const { hold_expires_at: _hold, ...rest } = order;
@@ -236,7 +258,7 @@ export const shipOrder = (deps: OrderDeps, orderId: string, input: ShipInput): P
     if (order.status === 'held') throw stateConflict(order, 'shipped before it is confirmed');
     if (order.status !== 'allocated' && order.status !== 'partially_shipped') throw stateConflict(order, 'shipped');
     const legs = order.allocations.map((leg) => ({ ...leg }));
-    const changes: PlannedChange[] = [];
+    const changes: ReservationChange[] = [];
     for (const line of input.lines) {
       const candidates = legs.filter((l) => l.sku_id === line.sku_id && (!line.warehouse_id || l.warehouse_id === line.warehouse_id));
       const open = candidates.reduce((sum, l) => sum + outstanding(l), 0);

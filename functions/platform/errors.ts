@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'ROUTE_NOT_FOUND'
+  | 'TIMEOUT'
   | 'INTERNAL';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -35,6 +36,7 @@ const statusByCode: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   IDEMPOTENCY_KEY_REUSED: 422,
   INTERNAL: 500,
+  TIMEOUT: 503,
 };
 
 /** One failing field: `path` is the JSON path inside the request part named by `in`. */

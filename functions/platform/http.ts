@@ -27,7 +27,12 @@ export interface RequestContext {
   requestId: string;
   idempotency?: Idempotency;
   now: () => Date;
+  /** Epoch ms after which retries stop and the request answers rather than let Lambda time it out. */
+  deadline?: number;
 }
+
+/** Time kept back from the Lambda timeout to answer cleanly after the last retry. */
+const DEADLINE_MARGIN_MS = 3_000;
 
 /** Bodies above this are refused with 413 before parsing (API Gateway itself stops at 10 MB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -106,6 +111,13 @@ const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
       request.response = json(error.status, errorBody(error));
       return;
     }
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      // middy answers just before Lambda would kill the invocation. A write may still land, so the
+      // caller is told to retry with the same Idempotency-Key rather than assume either outcome.
+      log.warn('request timed out', { route: request.event.routeKey, request_id: request.context.awsRequestId });
+      request.response = json(503, errorBody(new AppError('TIMEOUT', 'the request ran out of time; retry it with the same Idempotency-Key')));
+      return;
+    }
     log.error('unhandled error', {
       route: request.event.routeKey,
       request_id: request.context.awsRequestId,
@@ -176,6 +188,7 @@ export const httpHandler = <R extends HttpRoute, Result>(
         requestId: context.awsRequestId,
         idempotency: event.requestContext.http.method === 'POST' ? idempotencyOf(event, rawBody) : undefined,
         now: () => new Date(),
+        deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       };
       return json(route.status ?? 200, await run(input, ctx));
     });

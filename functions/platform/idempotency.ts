@@ -5,6 +5,7 @@ import { keys } from './keys';
 import { TABLE } from './table';
 import { backoff, TransactionCancelled, transactWrite, type TransactItem } from './transactions';
 import type { Db } from './db';
+import type { RequestContext } from './http';
 
 /** A caller's Idempotency-Key and the fingerprint of the request it was first used with. */
 export interface Idempotency {
@@ -97,7 +98,17 @@ export interface CommitOptions {
   idempotency?: Idempotency;
   now: () => Date;
   maxAttempts?: number;
+  /** Epoch ms: no new attempt starts after it (the request must still answer in time). */
+  deadline?: number;
 }
+
+/** The commit options of a request: its tenant, key, clock and deadline. */
+export const commitOptionsOf = (ctx: RequestContext, idempotency = ctx.idempotency): CommitOptions => ({
+  tenantId: ctx.caller.tenantId,
+  idempotency,
+  now: ctx.now,
+  deadline: ctx.deadline,
+});
 
 /**
  * Optimistic concurrency with exactly-once effect: each attempt reads and
@@ -119,7 +130,8 @@ export const commitIdempotent = async <R>(
     if (earlier) return earlier.result;
   }
   let lastCancelled: TransactionCancelled | undefined;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+  let attempt = 0;
+  for (; attempt < maxAttempts && (attempt === 0 || options.deadline === undefined || Date.now() < options.deadline); attempt++) {
     const decided = await plan(attempt, lastCancelled);
     const items = idempotency
       ? [...decided.items, recordPut(db, tenantId, idempotency, decided.result, options.now())]
@@ -141,7 +153,5 @@ export const commitIdempotent = async <R>(
       await backoff(attempt);
     }
   }
-  throw new AppError('CONFLICT', 'the data kept changing under this request; it was not applied, retry it', {
-    attempts: maxAttempts,
-  });
+  throw new AppError('CONFLICT', 'the data kept changing under this request; it was not applied, retry it', { attempts: attempt });
 };

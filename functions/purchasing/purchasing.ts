@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../platform/db';
 import { AppError, notFound, validationFailed } from '../platform/errors';
 import type { RequestContext } from '../platform/http';
-import { commitIdempotent } from '../platform/idempotency';
+import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../platform/pagination';
@@ -48,7 +48,7 @@ const requireSupplier = async (db: Db, tenantId: string, supplierId: string): Pr
 export const createSupplier = ({ db, ctx }: PurchasingDeps, input: CreateSupplierInput): Promise<Supplier> => {
   const tenantId = ctx.caller.tenantId;
   const supplierId = input.supplier_id ?? newId();
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
     const now = ctx.now().toISOString();
     const supplier: Supplier = defined({ ...input, supplier_id: supplierId, version: 1, created_at: now, updated_at: now });
     return {
@@ -125,7 +125,7 @@ export const createPurchaseOrder = async ({ db, ctx }: PurchasingDeps, input: Cr
   const id = input.purchase_order_id ?? newId();
   const supplier = await requireSupplier(db, tenantId, input.supplier_id);
   await firstFailure<unknown>([requireWarehouse(db, tenantId, input.warehouse_id), ...input.lines.map((l) => requireSku(db, tenantId, l.sku_id))]);
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async () => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
     const now = ctx.now().toISOString();
     const po: PurchaseOrder = {
       purchase_order_id: id,
@@ -168,7 +168,7 @@ type Decision = { po: PurchaseOrder; changes: PlannedChange[] } | { unchanged: P
 const changePurchaseOrder = (deps: PurchasingDeps, id: string, decide: (po: PurchaseOrder, now: Date) => Decision): Promise<PurchaseOrder> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
-  return commitIdempotent(db, { tenantId, idempotency: ctx.idempotency, now: ctx.now }, async (_attempt, lastCancelled) => {
+  return commitIdempotent(db, commitOptionsOf(ctx), async (_attempt, lastCancelled) => {
     const current = await requirePurchaseOrder(db, tenantId, id);
     const decided = decide(current, ctx.now());
     if ('unchanged' in decided) return { items: [], result: decided.unchanged };

@@ -13,10 +13,6 @@
 // Lets tsx's require() load the ESM-only @middy packages, as `npm start` does (first, as it asks).
 import '../../bin/local/esm-only-packages';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
@@ -24,6 +20,26 @@ import { javaProblem } from '../../bin/local/java';
 import type { Movement, StockLevel } from '../../functions/inventory/model';
 import type { StockChange } from '../../functions/inventory/schemas';
 import type { HttpEvent, HttpResult, RequestContext } from '../../functions/platform/http';
+import {
+  countCalls,
+  fmtRound,
+  httpEvent,
+  inBatches,
+  intOption,
+  lambdaContext,
+  log,
+  machineInfo,
+  median,
+  Pool,
+  ROOT,
+  round2,
+  row,
+  runMain,
+  runRound,
+  summarize,
+  writeJson,
+  type Round,
+} from './common';
 
 // Before any handler module loads (they are imported dynamically below): one log line per
 // request would cost more than the work being measured.
@@ -32,7 +48,6 @@ process.env.LOG_LEVEL = 'silent';
 const TABLE = 'stockroom-bench';
 const TENANT = 'bench';
 const ROUTE_KEY = 'POST /api/inventory/update';
-const ROOT = resolve(__dirname, '../..');
 const OUT_FILE = resolve(ROOT, '.data/bench/stock-update.json');
 
 // ---------- options ----------
@@ -63,167 +78,21 @@ const readOptions = (): Options => {
   const defaults = values.quick
     ? { ops: 200, rounds: 1, warmup: 100, contendedOps: 32, skus: 16 }
     : { ops: 2000, rounds: 3, warmup: 1500, contendedOps: 300, skus: 64 };
-  const int = (name: string, raw: string | undefined, fallback: number, min: number): number => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${raw}'`);
-    return n;
-  };
-  const concurrency = int('concurrency', values.concurrency, 16, 1);
+  const concurrency = intOption('concurrency', values.concurrency, 16, 1);
   return {
     quick: values.quick ?? false,
-    ops: int('ops', values.ops, defaults.ops, 1),
+    ops: intOption('ops', values.ops, defaults.ops, 1),
     concurrency,
     skus: Math.max(defaults.skus, concurrency),
-    rounds: int('rounds', values.rounds, defaults.rounds, 1),
-    warmup: int('warmup', values.warmup, defaults.warmup, 0),
-    contendedOps: int('contended-ops', values['contended-ops'], defaults.contendedOps, 0),
+    rounds: intOption('rounds', values.rounds, defaults.rounds, 1),
+    warmup: intOption('warmup', values.warmup, defaults.warmup, 0),
+    contendedOps: intOption('contended-ops', values['contended-ops'], defaults.contendedOps, 0),
   };
 };
 
-// ---------- measuring ----------
+// ---------- the API Gateway side, as bin/local/api-server.ts builds it (test/bench/common.ts) ----------
 
-interface Round {
-  ops: number;
-  errors: number;
-  seconds: number;
-  throughput: number;
-  p50_ms: number;
-  p99_ms: number;
-  /** CPU this Node process spent per operation: the handler path competes with DynamoDB Local for the same 2 cores. */
-  node_cpu_ms_per_op: number;
-  /** DynamoDB commands sent per operation (the domain's own retries included, the SDK's HTTP retries not). */
-  dynamo_calls_per_op: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: Float64Array, p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-
-const round2 = (n: number): number => Math.round(n * 100) / 100;
-
-/** DynamoDB requests sent through a client, counted by a middleware: how retries become visible cheaply. */
-const countCalls = (client: DynamoDBDocumentClient): { count: number } => {
-  const counter = { count: 0 };
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      counter.count++;
-      return next(args);
-    },
-    { step: 'initialize', name: 'benchCallCounter' },
-  );
-  return counter;
-};
-
-/** Runs `ops` operations with `concurrency` closed-loop clients; an operation resolves false when it failed. */
-const runRound = async (
-  ops: number,
-  concurrency: number,
-  op: () => Promise<boolean>,
-  calls: { count: number },
-): Promise<Round> => {
-  const latencies = new Float64Array(ops);
-  let next = 0;
-  let errors = 0;
-  const calls0 = calls.count;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const client = async (): Promise<void> => {
-    for (let i = next++; i < ops; i = next++) {
-      const started = performance.now();
-      if (!(await op())) errors++;
-      latencies[i] = performance.now() - started;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, client));
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  latencies.sort();
-  return {
-    ops,
-    errors,
-    seconds: round2(seconds),
-    throughput: round2(ops / seconds),
-    p50_ms: round2(percentile(latencies, 50)),
-    p99_ms: round2(percentile(latencies, 99)),
-    node_cpu_ms_per_op: round2((cpu.user + cpu.system) / 1000 / ops),
-    dynamo_calls_per_op: round2((calls.count - calls0) / ops),
-  };
-};
-
-/**
- * Levels handed out so that no two in-flight operations touch the same one:
- * the uncontended comparison must measure the write path, not version
- * conflicts (the contended scenario measures those on purpose).
- */
-class LevelPool {
-  private readonly free: number[];
-  constructor(readonly levels: StockLevel[]) {
-    this.free = levels.map((_, i) => i);
-  }
-  async with<T>(use: (index: number) => Promise<T>): Promise<T> {
-    const index = this.free.shift();
-    if (index === undefined) throw new Error('more clients than levels');
-    try {
-      return await use(index);
-    } finally {
-      this.free.push(index);
-    }
-  }
-}
-
-// ---------- the API Gateway side, as bin/local/api-server.ts builds it ----------
-
-const updateEvent = (body: StockChange): HttpEvent => {
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: ROUTE_KEY,
-    rawPath: '/api/inventory/update',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'localhost' },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: { 'custom:tenant_id': TENANT, 'custom:role': 'admin', sub: 'bench-user' }, scopes: [] },
-      },
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: 'POST', path: '/api/inventory/update', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: randomUUID(),
-      routeKey: ROUTE_KEY,
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
-  };
-};
-
-const lambdaContext = (requestId: string): Context => ({
-  functionName: 'update-stock',
-  functionVersion: '$LATEST',
-  awsRequestId: requestId,
-  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:update-stock',
-  memoryLimitInMB: '512',
-  logGroupName: '/aws/lambda/update-stock',
-  logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 29_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+const updateEvent = (body: StockChange): HttpEvent => httpEvent(ROUTE_KEY, TENANT, body);
 
 // ---------- the run ----------
 
@@ -271,11 +140,6 @@ const main = async (): Promise<void> => {
     for (const [i, warehouse_id] of warehouses.entries()) {
       await catalog.createWarehouse(deps, { warehouse_id, name: `Bench ${warehouse_id}`, latitude: 40 + i, longitude: -74, priority: 10, active: true });
     }
-    const inBatches = async <T, R>(items: T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> => {
-      const out: R[] = [];
-      for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
-      return out;
-    };
     await inBatches(skuIds, 16, (sku_id) =>
       catalog.createSku(deps, { sku_id, product_id: 'bench-product', name: `Bench ${sku_id}`, unit_cost: '4.20', price: '9.99', currency: 'USD' }),
     );
@@ -285,7 +149,7 @@ const main = async (): Promise<void> => {
     const levels = await inBatches(pairs, 16, (p) =>
       stock.updateStock(deps, { ...p, transaction_type: 'restock', quantity: 1000, reference: 'bench-opening' }),
     );
-    const pool = new LevelPool(levels);
+    const pool = new Pool(levels);
     log(`${levels.length} levels stocked (${skuIds.length} SKUs x ${warehouses.length} warehouses)`);
 
     // ----- the two paths: the same restock of one unit, the same item shapes -----
@@ -295,7 +159,7 @@ const main = async (): Promise<void> => {
     /** What the handler writes, built from the level this client last saw; no read, no validation. */
     const rawOp = (): Promise<boolean> =>
       pool.with(async (i) => {
-        const before = pool.levels[i] as StockLevel;
+        const before = pool.items[i] as StockLevel;
         const at = new Date();
         const after: StockLevel = {
           ...before,
@@ -322,7 +186,7 @@ const main = async (): Promise<void> => {
               TransactItems: [store.levelPut(rawDb, TENANT, before, after), store.movementPut(rawDb, TENANT, movement)],
             }),
           );
-          pool.levels[i] = after;
+          pool.items[i] = after;
           return true;
         } catch {
           return false;
@@ -331,17 +195,17 @@ const main = async (): Promise<void> => {
 
     const invoke = async (body: StockChange): Promise<HttpResult> => {
       const event = updateEvent(body);
-      return handler(event, lambdaContext(event.requestContext.requestId));
+      return handler(event, lambdaContext('update-stock', event.requestContext.requestId));
     };
 
     /** The real path: middy, auth claims, JSON and zod, the domain read, the transaction, the response. */
     const handlerOp = (): Promise<boolean> =>
       pool.with(async (i) => {
-        const { sku_id, warehouse_id } = pool.levels[i] as StockLevel;
+        const { sku_id, warehouse_id } = pool.items[i] as StockLevel;
         const result = await invoke({ sku_id, warehouse_id, transaction_type: 'restock', quantity: 1, reference });
         if (result.statusCode !== 200) return false;
         // The raw path writes from this level next; the version must be the stored one.
-        pool.levels[i] = JSON.parse(result.body ?? '') as StockLevel;
+        pool.items[i] = JSON.parse(result.body ?? '') as StockLevel;
         return true;
       });
 
@@ -409,23 +273,7 @@ const main = async (): Promise<void> => {
 
 // ---------- output ----------
 
-/** Progress on stderr, stamped with seconds since the process started, so slow phases are visible. */
-const log = (line: string): void => void process.stderr.write(`[${(performance.now() / 1000).toFixed(1)}s] ${line}\n`);
-
-const fmtRound = (r: Round): string => `${r.throughput.toFixed(0)} ops/s p50 ${r.p50_ms} p99 ${r.p99_ms} ms${r.errors ? ` ERRORS ${r.errors}` : ''}`;
-
 const GOALS = { throughputRatio: 0.8, p99AddedMs: 5 } as const;
-
-const summarize = (rounds: Round[]) => ({
-  ops: rounds[0]?.ops ?? 0,
-  throughput: round2(median(rounds.map((r) => r.throughput))),
-  p50_ms: round2(median(rounds.map((r) => r.p50_ms))),
-  p99_ms: round2(median(rounds.map((r) => r.p99_ms))),
-  errors: rounds.reduce((n, r) => n + r.errors, 0),
-  node_cpu_ms_per_op: round2(median(rounds.map((r) => r.node_cpu_ms_per_op))),
-  dynamo_calls_per_op: round2(median(rounds.map((r) => r.dynamo_calls_per_op))),
-  rounds,
-});
 
 type Contended = Round & { retries: number; conflicts_409: number; on_hand_ok: boolean };
 
@@ -447,16 +295,8 @@ const report = (
   const p99Adds = pairs.map((p) => round2(p.app.p99_ms - p.raw.p99_ms));
   const ratio = round2(median(ratios));
   const p99Added = round2(median(p99Adds));
-  const machine = {
-    node: process.version,
-    cpus: cpus().length,
-    cpu_model: cpus()[0]?.model ?? 'unknown',
-    memory_gb: round2(totalmem() / 2 ** 30),
-    load_average_1m: round2(loadavg()[0] ?? 0),
-  };
+  const machine = machineInfo();
   const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
-  const row = (cells: (string | number)[]): string =>
-    cells.map((cell, i) => (i === 0 ? String(cell).padEnd(9) : String(cell).padStart(10))).join(' ');
   const lines = [
     '',
     `stock update: handler path vs raw TransactWriteItems (DynamoDB Local, in memory)`,
@@ -490,32 +330,21 @@ const report = (
   lines.push('', `run time ${seconds.toFixed(1)} s; results in ${OUT_FILE}`, '');
   process.stdout.write(lines.join('\n'));
 
-  mkdirSync(resolve(OUT_FILE, '..'), { recursive: true });
-  writeFileSync(
-    OUT_FILE,
-    `${JSON.stringify(
-      {
-        at: new Date().toISOString(),
-        machine,
-        options,
-        raw,
-        handler: app,
-        unloaded: { raw: rawSerial, handler: appSerial, p99_added_ms: serialP99Added },
-        ratio: { throughput: ratio, p99_added_ms: p99Added, per_round: { throughput: ratios, p99_added_ms: p99Adds } },
-        goals: {
-          throughput_ratio: { goal: GOALS.throughputRatio, pass: ratio >= GOALS.throughputRatio },
-          p99_added_ms: { goal: GOALS.p99AddedMs, pass: p99Added < GOALS.p99AddedMs },
-        },
-        contended: contended ?? null,
-        run_seconds: round2(seconds),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeJson(OUT_FILE, {
+    at: new Date().toISOString(),
+    machine,
+    options,
+    raw,
+    handler: app,
+    unloaded: { raw: rawSerial, handler: appSerial, p99_added_ms: serialP99Added },
+    ratio: { throughput: ratio, p99_added_ms: p99Added, per_round: { throughput: ratios, p99_added_ms: p99Adds } },
+    goals: {
+      throughput_ratio: { goal: GOALS.throughputRatio, pass: ratio >= GOALS.throughputRatio },
+      p99_added_ms: { goal: GOALS.p99AddedMs, pass: p99Added < GOALS.p99AddedMs },
+    },
+    contended: contended ?? null,
+    run_seconds: round2(seconds),
+  });
 };
 
-main().catch((error: unknown) => {
-  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exitCode = 1;
-});
+runMain(main);

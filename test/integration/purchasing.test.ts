@@ -589,7 +589,7 @@ test('property: for any sequence of create, submit, receive and cancel, incoming
       // The ledger adds up: the level is the sum of its rows' deltas, versions 1..n.
       const level = (await getSkuInventory(deps, 'sku-1')).levels[0]!;
       const rows = (await listMovements(deps, 'sku-1', { limit: 200 })).movements;
-      expect(rows.map((r) => r.version).sort((x, y) => x - y)).toEqual(rows.map((_, i) => i + 1));
+      expect(rows.map((r) => r.version ?? 0).sort((x, y) => x - y)).toEqual(rows.map((_, i) => i + 1));
       expect(rows.length).toBe(level.version);
       for (const field of ['on_hand', 'available', 'incoming', 'reserved'] as const) {
         expect({ field, ledger: rows.reduce((s, r) => s + r.deltas[field], 0) }).toEqual({ field, ledger: level[field] });
