@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { lambdaContext } from './lambda-context';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,22 +68,6 @@ const readBody = (req: IncomingMessage): Promise<Buffer | undefined> =>
     req.on('end', () => done(Buffer.concat(chunks)));
     req.on('error', fail);
   });
-
-const lambdaContext = (name: string, requestId: string): Context =>
-  ({
-    functionName: name,
-    functionVersion: '$LATEST',
-    awsRequestId: requestId,
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
-    memoryLimitInMB: '512',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 29_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  }) satisfies Context;
 
 export interface LocalApi {
   server: Server;

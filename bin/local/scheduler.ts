@@ -1,4 +1,5 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { lambdaContext } from './lambda-context';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { log } from '../../functions/platform/log';
@@ -70,22 +71,6 @@ const scheduledEvent = (name: string): ScheduledEvent => ({
   detail: {},
 });
 
-const context = (name: string, requestId: string): Context =>
-  ({
-    functionName: name,
-    functionVersion: '$LATEST',
-    awsRequestId: requestId,
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
-    memoryLimitInMB: '512',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  }) as Context;
-
 const periodFromEnv = (): number | undefined => {
   const raw = process.env[LOCAL_SCHEDULE_SECONDS_ENV];
   if (!raw) return undefined;
@@ -133,7 +118,7 @@ export const startLocalScheduler = (options: LocalSchedulerOptions = {}): LocalS
       const started = Date.now();
       try {
         const handler = await handlerOf(state);
-        state.lastResult = await handler(scheduledEvent(state.name), context(state.name, requestId));
+        state.lastResult = await handler(scheduledEvent(state.name), lambdaContext(state.name, requestId, 60_000));
         state.runs += 1;
         state.lastError = undefined;
       } catch (error) {

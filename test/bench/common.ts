@@ -7,7 +7,6 @@
  * its environment (endpoint, table, LOG_LEVEL) before any handler module loads.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -214,20 +213,7 @@ export const httpEvent = (routeKey: string, tenant: string, body: unknown): Http
   };
 };
 
-export const lambdaContext = (functionName: string, requestId: string): Context => ({
-  functionName,
-  functionVersion: '$LATEST',
-  awsRequestId: requestId,
-  invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-  memoryLimitInMB: '512',
-  logGroupName: `/aws/lambda/${functionName}`,
-  logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 29_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+export { lambdaContext } from '../../bin/local/lambda-context';
 
 // ---------- output ----------
 
