@@ -142,7 +142,7 @@ const shapeDiff = (a: Record<string, unknown> | undefined, b: Record<string, unk
 
 interface SkuSet {
   skus: string[];
-  /** The levels in wh-0 as last written: the raw path's view (the handler path re-reads). */
+  /** The SKUs' levels in wh-0: the raw path increments them without reading, as the handler does. */
   levels: StockLevel[];
 }
 
@@ -238,8 +238,7 @@ const main = async (): Promise<void> => {
       await inBatches(skuIds, 16, (sku_id) =>
         catalog.createSku(deps, { sku_id, product_id: 'bench-product', name: `Bench ${sku_id}`, unit_cost: '4.20', price: '9.99', currency: 'USD' }),
       );
-      // One atomic bulk update per SKU stocks its three levels (version 1), so the measured
-      // writes are the steady-state `version = :v` puts.
+      // One atomic bulk update per SKU stocks its three levels before anything is measured.
       return inBatches(skuIds, 16, async (sku_id) => {
         const result = await stock.bulkUpdate(deps, {
           atomic: true,
@@ -284,22 +283,13 @@ const main = async (): Promise<void> => {
         lastRawOrderId = order_id;
         const at = new Date();
         const now = at.toISOString();
-        const afters: StockLevel[] = set.levels.map((before) => ({
-          ...before,
-          reserved: before.reserved + 1,
-          available: before.available - 1,
-          version: before.version + 1,
-          updated_at: now,
-        }));
-        // Field for field what planChanges builds (functions/inventory/stock.ts movementOf).
-        const movements: Movement[] = afters.map((after) => ({
+        // Field for field what reservationWrites builds (functions/inventory/stock.ts): no read, no version.
+        const movements: Movement[] = set.levels.map((level) => ({
           movement_id: movementId(at.getTime()),
-          sku_id: after.sku_id,
-          warehouse_id: after.warehouse_id,
+          sku_id: level.sku_id,
+          warehouse_id: level.warehouse_id,
           type: 'allocation',
           deltas: { on_hand: 0, reserved: 1, available: -1, incoming: 0 },
-          resulting: { on_hand: after.on_hand, reserved: after.reserved, available: after.available, incoming: after.incoming },
-          version: after.version,
           reference: order_id,
           correlation_id: order_id,
           actor: 'bench-user',
@@ -329,8 +319,10 @@ const main = async (): Promise<void> => {
           await rawDb.client.send(
             new TransactWriteCommand({
               TransactItems: [
-                ...set.levels.map((before, k) => store.levelPut(rawDb, TENANT, before, afters[k] as StockLevel)),
-                ...movements.map((m) => store.movementPut(rawDb, TENANT, m)),
+                ...movements.flatMap((m) => [
+                  store.levelIncrement(rawDb, TENANT, m, m.deltas, { attribute: 'available', atLeast: 1 }, m.movement_id, now),
+                  store.movementPut(rawDb, TENANT, m),
+                ]),
                 // functions/orders/orders.ts orderPut for a new, non-held order (it is not exported).
                 {
                   Put: {
@@ -342,7 +334,6 @@ const main = async (): Promise<void> => {
               ],
             }),
           );
-          set.levels = afters;
           return true;
         } catch {
           return false;
@@ -489,7 +480,8 @@ const main = async (): Promise<void> => {
           const ledger = rows.reduce((s, m) => s + m.deltas[f], 0);
           if (ledger !== l[f]) problems.push(`${l.warehouse_id}.${f}: level ${l[f]} != ledger ${ledger}`);
         }
-        if (rows.some((m, k) => m.version !== k + 1) || rows.length !== l.version) problems.push(`${l.warehouse_id}: ledger versions have a gap or repeat`);
+        // One movement per level version (reservation rows carry no version of their own).
+        if (rows.length !== l.version) problems.push(`${l.warehouse_id}: ${rows.length} ledger rows for level version ${l.version}`);
       }
       const ledgerAllocated = movements.filter((m) => m.type === 'allocation').reduce((s, m) => s + m.deltas.reserved, 0);
       if (ledgerAllocated !== unitsAllocated) problems.push(`ledger allocations ${ledgerAllocated} != units in order records ${unitsAllocated}`);
