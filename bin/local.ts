@@ -23,6 +23,7 @@ import { ensureTable, startDynamoLocal } from './local/dynamodb';
 import { createLocalIssuer } from './local/issuer';
 import { javaProblem } from './local/java';
 import { DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
+import { startLocalConsumers } from './local/queues';
 import { startLocalScheduler } from './local/scheduler';
 import { seedDemoTenant } from './local/seed';
 import { createStreamPoller } from './local/streams';
@@ -67,9 +68,12 @@ const main = async (): Promise<void> => {
     process: (event) => processStream({ db: dbFromEnv(), publisher }, event),
   });
   await poller.start();
+  // The event consumers (alerts), each behind its local queue, fed by bus rules with their patterns.
+  const consumers = await startLocalConsumers(bus);
   const scheduler = startLocalScheduler({ ...(sweepSeconds ? { everySeconds: sweepSeconds } : {}) });
   process.once('exit', () => {
     void poller.stop();
+    void consumers.stop();
     void scheduler.stop();
   });
   if (values.seed) {
@@ -81,7 +85,7 @@ const main = async (): Promise<void> => {
     [
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
-      `Stream processor (table stream -> in-process event bus '${bus.name}') and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
+      `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
       `Dev token for tenant '${DEMO_TENANT}' (role admin), valid 12 h:`,
       '',
       `export TOKEN=${token}`,

@@ -3,6 +3,7 @@ import type { Permission } from './identity/roles';
 import * as inventory from './inventory/schemas';
 import * as orders from './orders/schemas';
 import * as purchasing from './purchasing/schemas';
+import * as alerts from './alerts/schemas';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -193,6 +194,22 @@ export const httpRoutes = {
     permission: 'purchasing:write', table: 'write', summary: 'Cancel what has not arrived: its open quantities leave incoming; cancelling again changes nothing',
     params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404, 409, 422],
   },
+  putThresholds: {
+    method: 'PUT', path: '/api/thresholds', entry: handler('alerts', 'put-thresholds'),
+    permission: 'inventory:write', table: 'write',
+    summary: 'Set reorder point and safety stock of a SKU x warehouse, a SKU-level default (no warehouse_id) or up to 100 of them ("items"); the level is re-evaluated for alerts at once',
+    body: alerts.thresholdsBody, response: alerts.thresholdsResponse, errors: [400, 404, 409, 422],
+  },
+  listAlerts: {
+    method: 'GET', path: '/api/alerts', entry: handler('alerts', 'list-alerts'),
+    permission: 'alerts:read', table: 'read', summary: 'Low-stock alerts, most urgent first (critical, high, normal; then fewest days of cover)',
+    query: alerts.listAlertsQuery, response: alerts.alertListResponse, errors: [400],
+  },
+  acknowledgeAlert: {
+    method: 'POST', path: '/api/alerts/{alert_id}/acknowledge', entry: handler('alerts', 'acknowledge-alert'),
+    permission: 'alerts:write', table: 'write', summary: 'Acknowledge an open alert (it still updates and resolves itself); a resolved one is 409',
+    params: alerts.alertParams, response: alerts.alertResponse, errors: [404, 409, 422],
+  },
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;
@@ -231,3 +248,35 @@ export const scheduledFunctions = {
     summary: 'Release checkout holds whose time ran out (DynamoDB TTL is too late and too vague for this)',
   },
 } as const satisfies Record<string, ScheduledFunction>;
+
+/**
+ * Consumers of domain events, each behind its own SQS queue (retries with a
+ * visibility timeout, then a dead-letter queue after `maxReceives`): in AWS an
+ * EventBridge rule on the custom bus -> the queue -> the function (partial
+ * batch responses); locally bin/local/queues.ts does the same in process.
+ * The handler takes an `SQSEvent` whose bodies are the EventBridge events.
+ */
+export interface EventConsumer {
+  entry: string;
+  summary: string;
+  /** EventBridge event pattern (source, detail-type) of the rule feeding the queue. */
+  pattern: { source: readonly string[]; 'detail-type': readonly string[] };
+  queue: {
+    /** Deliveries of a message before it goes to the dead-letter queue. */
+    maxReceives: number;
+    /** How long a received message stays hidden; the function's timeout is a sixth of it (AWS's advice). */
+    visibilityTimeoutSeconds: number;
+    batchSize: number;
+  };
+  table: 'read' | 'write';
+}
+
+export const eventConsumers = {
+  evaluateAlerts: {
+    entry: 'functions/alerts/handlers/evaluate-alerts.ts',
+    summary: 'Open, update and resolve low-stock alerts from StockLevelChanged',
+    pattern: { source: ['stockroom'], 'detail-type': ['StockLevelChanged'] },
+    queue: { maxReceives: 5, visibilityTimeoutSeconds: 180, batchSize: 10 },
+    table: 'write',
+  },
+} as const satisfies Record<string, EventConsumer>;

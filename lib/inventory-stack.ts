@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
+import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
@@ -14,7 +15,7 @@ export interface InventoryStackProps extends StackProps {
 /**
  * The whole inventory system in AWS: table, users, HTTP API and one function
  * per route; the stream processor publishing domain events to the bus; the
- * scheduled functions.
+ * scheduled functions; the event consumers behind their queues.
  */
 export class InventoryStack extends Stack {
   readonly data: InventoryData;
@@ -22,6 +23,7 @@ export class InventoryStack extends Stack {
   readonly api: InventoryApi;
   readonly events: InventoryEvents;
   readonly schedules: InventorySchedules;
+  readonly consumers: InventoryConsumers;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -36,6 +38,7 @@ export class InventoryStack extends Stack {
     });
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table });
+    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });

@@ -14,6 +14,9 @@ export const PERMISSIONS = [
   'purchasing:write',
   /** Supplier contact details are personal data: only admins and purchasers see them. */
   'suppliers:contact',
+  /** Low-stock alerts: everyone sees them; everyone who works the stock acknowledges them. */
+  'alerts:read',
+  'alerts:write',
   'api:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -21,15 +24,15 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLES = ['admin', 'manager', 'purchaser', 'clerk', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'purchasing:read', 'api:read'];
+const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'purchasing:read', 'alerts:read', 'api:read'];
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write'],
+  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
-  purchaser: [...READ, 'purchasing:write', 'suppliers:contact'],
+  purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */
-  clerk: [...READ, 'inventory:write', 'orders:write'],
+  clerk: [...READ, 'inventory:write', 'orders:write', 'alerts:write'],
   viewer: READ,
 };
 

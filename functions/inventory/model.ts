@@ -11,6 +11,14 @@ export interface StockLevel extends Quantities {
   warehouse_id: string;
   reorder_point: number;
   safety_stock: number;
+  /** How much to order when the level runs low (alerts' reorder suggestions); unset until a threshold says. */
+  reorder_quantity?: number;
+  /**
+   * Where the thresholds come from: `level` once set for this SKU x warehouse
+   * (PUT /api/thresholds with a warehouse_id), else `sku_default` when they were
+   * inherited from the SKU-level default; absent while none was ever set.
+   */
+  thresholds_from?: 'level' | 'sku_default';
   /** Starts at 1 with the first movement and grows by one with each; 0 means "never stocked". */
   version: number;
   updated_at: string | null;
@@ -31,6 +39,8 @@ export const MOVEMENT_TYPES = [
   'purchase_ordered',
   /** What a cancelled purchase order will no longer bring: incoming down. */
   'purchase_cancelled',
+  /** New reorder point / safety stock (PUT /api/thresholds): zero deltas, the values in `note`. */
+  'thresholds',
 ] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];
 

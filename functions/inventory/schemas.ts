@@ -186,6 +186,8 @@ export const stockLevelResponse = quantities.extend({
   warehouse_id: z.string(),
   reorder_point: z.number().int(),
   safety_stock: z.number().int(),
+  reorder_quantity: z.number().int().optional(),
+  thresholds_from: z.enum(['level', 'sku_default']).optional().describe('`level`: set for this warehouse; `sku_default`: inherited from the SKU default'),
   version: z.number().int(),
   updated_at: z.string().nullable(),
 });

@@ -10,9 +10,17 @@ import type { MovementType, Quantities, StockLevel } from './model';
 /** Far above any real stock, far below 2^53: sums stay exact in JSON numbers and DynamoDB. */
 export const MAX_ON_HAND = 1_000_000_000_000;
 
+export interface Thresholds {
+  reorder_point: number;
+  safety_stock: number;
+  reorder_quantity?: number;
+}
+
 export interface LevelChange {
   type: MovementType;
   quantity: number;
+  /** With type 'thresholds': the level's new thresholds and where they come from. */
+  thresholds?: Thresholds & { from: 'level' | 'sku_default' };
 }
 
 export interface Applied {
@@ -101,6 +109,9 @@ const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
       const arrived = moveOnHand(level, change.quantity);
       return { ...arrived, incoming: level.incoming - change.quantity };
     }
+    case 'thresholds':
+      // Only the thresholds change; the row still bumps the version, like every change to a level.
+      return quantitiesOf(level);
     case 'count':
       // A count is the physical truth, but units already promised to orders cannot be counted away
       // silently: release or ship those reservations first.
@@ -115,10 +126,25 @@ const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
   }
 };
 
+/** The level's thresholds after a 'thresholds' change (a missing reorder_quantity clears it). */
+const withThresholds = (level: StockLevel, change: LevelChange): StockLevel => {
+  if (change.type !== 'thresholds') return level;
+  const t = change.thresholds;
+  if (!t) throw new AppError('VALIDATION_FAILED', 'a thresholds change needs the thresholds');
+  const { reorder_quantity: _dropped, ...rest } = level;
+  return {
+    ...rest,
+    reorder_point: t.reorder_point,
+    safety_stock: t.safety_stock,
+    ...(t.reorder_quantity === undefined ? {} : { reorder_quantity: t.reorder_quantity }),
+    thresholds_from: t.from,
+  };
+};
+
 export const applyChange = (level: StockLevel, change: LevelChange, now: string): Applied => {
   const next = nextQuantities(level, change);
   return {
-    level: { ...level, ...next, version: level.version + 1, updated_at: now },
+    level: { ...withThresholds(level, change), ...next, version: level.version + 1, updated_at: now },
     deltas: subtract(next, level),
   };
 };

@@ -7,8 +7,8 @@ import type { TransactItem } from '../platform/transactions';
 import type { RequestContext } from '../platform/http';
 import { emptyLevel, type Movement, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
-import { applyChange, checkExpectations, type LevelChange } from './stock-rules';
-import { getLevel, levelIncrement, levelPut, levelsReturnedBy, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
+import { applyChange, checkExpectations, type LevelChange, type Thresholds } from './stock-rules';
+import { getItem, getLevel, levelIncrement, levelPut, levelsReturnedBy, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
@@ -26,8 +26,21 @@ const readLevel = async ({ db, ctx }: StockDeps, skuId: string, warehouseId: str
   if (level) return level;
   // A level exists only for a SKU and warehouse that existed when it was made, so these reads
   // are needed only before the first movement.
-  await Promise.all([requireSku(db, tenantId, skuId), requireWarehouse(db, tenantId, warehouseId)]);
-  return emptyLevel(skuId, warehouseId);
+  const [, , inherited] = await Promise.all([
+    requireSku(db, tenantId, skuId),
+    requireWarehouse(db, tenantId, warehouseId),
+    // A new level starts with the SKU's default thresholds, if it has any.
+    getItem<Thresholds>(db, keys.thresholdDefault(tenantId, skuId)),
+  ]);
+  const empty = emptyLevel(skuId, warehouseId);
+  if (!inherited) return empty;
+  return {
+    ...empty,
+    reorder_point: inherited.reorder_point,
+    safety_stock: inherited.safety_stock,
+    ...(inherited.reorder_quantity === undefined ? {} : { reorder_quantity: inherited.reorder_quantity }),
+    thresholds_from: 'sku_default',
+  };
 };
 
 export interface MovementCause {

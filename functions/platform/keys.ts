@@ -57,4 +57,20 @@ export const keys = {
     gsi1pk: `${t(tenantId)}#PO#STATUS#${status}`,
     gsi1sk: `${supplierId}#${purchaseOrderId}`,
   }),
+  /** A SKU's default thresholds, inherited by each warehouse without its own (functions/alerts/thresholds.ts). */
+  thresholdDefault: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#THRESHOLD#${skuId}`, sk: 'DEFAULT' }),
+  /**
+   * The alert consumer's state per SKU x warehouse: the last level version applied and
+   * the id of the alert that is not resolved yet, so there is at most one at a time.
+   */
+  alertState: (tenantId: string, skuId: string, warehouseId: string): Key => ({
+    pk: `${t(tenantId)}#ALERT#${skuId}#${warehouseId}`,
+    sk: 'STATE',
+  }),
+  alert: (tenantId: string, alertId: string): Key => ({ pk: `${t(tenantId)}#ALERT`, sk: alertId }),
+  /**
+   * Alerts by urgency on gsi1: one partition for the active ones (open and acknowledged),
+   * one for the resolved; the sort key is severity rank, then days of cover (null last).
+   */
+  alertsIndex: (tenantId: string, active: boolean): string => `${t(tenantId)}#ALERTS#${active ? 'ACTIVE' : 'RESOLVED'}`,
 };

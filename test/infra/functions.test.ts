@@ -2,7 +2,7 @@ import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../../functions/platform/table';
-import { httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import { eventConsumers, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
 import { REPO_ROOT } from '../../lib/api';
 import { logicalId, resourcesOfType, synthesized } from './synth';
 
@@ -17,13 +17,14 @@ describe('Lambda functions', () => {
   const routeFunctionIds = new Set(Object.values(stack.api.functions).map(logicalId));
 
   test('there is one function per declared route, the stream processor, one per scheduled function, and no other (no hidden helper Lambdas)', () => {
-    expect(functions).toHaveLength(Object.keys(httpRoutes).length + 1 + Object.keys(scheduledFunctions).length);
+    expect(functions).toHaveLength(Object.keys(httpRoutes).length + 1 + Object.keys(scheduledFunctions).length + Object.keys(eventConsumers).length);
     expect(Object.keys(stack.api.functions).sort()).toEqual(Object.keys(httpRoutes).sort());
     expect(Object.keys(stack.schedules.functions).sort()).toEqual(Object.keys(scheduledFunctions).sort());
     const declared = [
       ...Object.values(stack.api.functions),
       stack.events.processor,
       ...Object.values(stack.schedules.functions),
+      ...Object.values(stack.consumers.consumers).map((c) => c.function),
     ].map(logicalId);
     expect(declared.sort()).toEqual(functions.map(([id]) => id).sort());
   });

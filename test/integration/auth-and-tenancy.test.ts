@@ -52,6 +52,9 @@ const sampleRequests: Record<string, { path: string; body?: unknown }> = {
   [routeKey(httpRoutes.submitPurchaseOrder)]: { path: '/api/purchase-orders/po-a/submit' },
   [routeKey(httpRoutes.receivePurchaseOrder)]: { path: '/api/purchase-orders/po-a/receive', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }] } },
   [routeKey(httpRoutes.cancelPurchaseOrder)]: { path: '/api/purchase-orders/po-a/cancel' },
+  [routeKey(httpRoutes.putThresholds)]: { path: '/api/thresholds', body: { sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 5, safety_stock: 1 } },
+  [routeKey(httpRoutes.listAlerts)]: { path: '/api/alerts' },
+  [routeKey(httpRoutes.acknowledgeAlert)]: { path: '/api/alerts/alert-a/acknowledge' },
 };
 
 const send = (client: Client, key: string) => {
@@ -59,6 +62,9 @@ const send = (client: Client, key: string) => {
   const { path, body } = sampleRequests[key]!;
   if (method === 'GET') return client.get(path);
   if (method === 'PATCH') return client.patch(path, body);
+  if (method === 'PUT') {
+    return client.raw(path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
   return client.post(path, body);
 };
 

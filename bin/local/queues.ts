@@ -1,0 +1,209 @@
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createHash, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { log } from '../../functions/platform/log';
+import { eventConsumers, type EventConsumer } from '../../functions/wiring';
+import type { BusEvent, EventPattern, LocalBus } from './bus';
+import { lambdaContext } from './lambda-context';
+
+/**
+ * The local stand-in for SQS queues between the bus and the event consumers
+ * (functions/wiring.ts `eventConsumers`): the bus rule sends each matching
+ * event into the queue as EventBridge's SQS target does (body = the event
+ * JSON); a poller receives batches of up to `batchSize`, hides them for the
+ * visibility timeout, calls the consumer's handler with an `SQSEvent`, and
+ * deletes what succeeded: everything, or all but the `batchItemFailures`
+ * (a thrown error fails the whole batch). A failed message becomes visible
+ * again when its visibility timeout ends; after `maxReceives` receives it
+ * moves to the dead-letter list (`deadLetters`, and an error log line).
+ */
+export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+interface Message {
+  messageId: string;
+  body: string;
+  sentAt: number;
+  receiveCount: number;
+  firstReceiveAt?: number;
+  visibleAt: number;
+}
+
+export interface LocalQueueOptions {
+  name: string;
+  maxReceives: number;
+  visibilityTimeoutSeconds: number;
+  batchSize: number;
+  handler: ConsumerHandler;
+  /** Idle poll period (Lambda long-polls; a few times a second is close enough). */
+  pollIntervalMs?: number;
+}
+
+export class LocalQueue {
+  readonly name: string;
+  readonly deadLetters: { messageId: string; body: string; receiveCount: number }[] = [];
+  readonly stats = { sent: 0, received: 0, deleted: 0, batches: 0 };
+  private readonly messages: Message[] = [];
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = true;
+
+  constructor(private readonly options: LocalQueueOptions) {
+    this.name = options.name;
+  }
+
+  send(body: string): string {
+    const messageId = randomUUID();
+    this.messages.push({ messageId, body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 });
+    this.stats.sent += 1;
+    this.kick();
+    return messageId;
+  }
+
+  /** Messages not yet deleted or dead-lettered (visible or in flight). */
+  get depth(): number {
+    return this.messages.length;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Resolves once the queue is empty (every message deleted or dead-lettered). */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.messages.length > 0 || this.running) {
+      if (Date.now() > until) throw new Error(`queue ${this.name} not drained in ${timeoutMs} ms (${this.messages.length} left)`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private kick(delayMs = 0): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.poll().finally(() => {
+        this.running = undefined;
+        if (!this.stopped && this.messages.length > 0) this.kick(this.nextVisibleIn());
+      });
+    }, delayMs);
+  }
+
+  private nextVisibleIn(): number {
+    const now = Date.now();
+    const next = Math.min(...this.messages.map((m) => m.visibleAt));
+    return Math.max(next - now, this.options.pollIntervalMs ?? 10);
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopped) {
+      const now = Date.now();
+      const batch = this.messages.filter((m) => m.visibleAt <= now).slice(0, this.options.batchSize);
+      if (batch.length === 0) return;
+      for (const m of batch) {
+        m.receiveCount += 1;
+        m.firstReceiveAt ??= now;
+        m.visibleAt = now + this.options.visibilityTimeoutSeconds * 1000;
+      }
+      this.stats.received += batch.length;
+      this.stats.batches += 1;
+      let failed: Set<string>;
+      try {
+        const response = await this.options.handler({ Records: batch.map((m) => this.record(m)) }, lambdaContext(this.name, randomUUID()));
+        failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch (error) {
+        log.error('queue consumer threw; the whole batch will be retried', { queue: this.name, error: (error as Error).message });
+        failed = new Set(batch.map((m) => m.messageId));
+      }
+      for (const m of batch) {
+        if (!failed.has(m.messageId)) {
+          this.remove(m);
+          this.stats.deleted += 1;
+        } else if (m.receiveCount >= this.options.maxReceives) {
+          this.remove(m);
+          this.deadLetters.push({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
+          log.error('message dead-lettered', { queue: this.name, message_id: m.messageId, receives: m.receiveCount });
+        }
+      }
+    }
+  }
+
+  private remove(message: Message): void {
+    const index = this.messages.indexOf(message);
+    if (index >= 0) this.messages.splice(index, 1);
+  }
+
+  private record(m: Message): SQSRecord {
+    return {
+      messageId: m.messageId,
+      receiptHandle: `${m.messageId}#${m.receiveCount}`,
+      body: m.body,
+      attributes: {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentAt),
+        SenderId: 'events.amazonaws.com',
+        ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: createHash('md5').update(m.body).digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:local:000000000000:${this.name}`,
+      awsRegion: 'local',
+    };
+  }
+}
+
+const ROOT = resolve(__dirname, '../..');
+
+const importHandler = async (entry: string): Promise<ConsumerHandler> => {
+  const module = (await import(resolve(ROOT, entry))) as { handler?: ConsumerHandler };
+  if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler`);
+  return module.handler;
+};
+
+export interface LocalConsumers {
+  readonly queues: Record<string, LocalQueue>;
+  /** Waits until the bus has delivered everything and every queue is empty. */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One queue per eventConsumers entry, fed by a bus rule with the entry's
+ * pattern (narrowed by `narrow`, e.g. to one tenant in tests), drained by a
+ * poller calling the entry's handler.
+ */
+export const startLocalConsumers = async (
+  bus: LocalBus,
+  options: { consumers?: Record<string, EventConsumer>; narrow?: EventPattern; load?: (entry: string) => Promise<ConsumerHandler> } = {},
+): Promise<LocalConsumers> => {
+  const consumers = options.consumers ?? eventConsumers;
+  const load = options.load ?? importHandler;
+  const queues: Record<string, LocalQueue> = {};
+  const unsubscribe: (() => void)[] = [];
+  for (const [name, consumer] of Object.entries(consumers)) {
+    const queue = new LocalQueue({ name, ...consumer.queue, handler: await load(consumer.entry) });
+    queues[name] = queue;
+    const pattern = { ...consumer.pattern, ...(options.narrow ?? {}) } as unknown as EventPattern;
+    unsubscribe.push(bus.addRule({ name: `${name}-queue`, pattern, targets: [(event: BusEvent) => void queue.send(JSON.stringify(event))] }));
+    queue.start();
+  }
+  return {
+    queues,
+    drain: async (timeoutMs = 30_000) => {
+      await bus.idle();
+      await Promise.all(Object.values(queues).map((q) => q.drain(timeoutMs)));
+    },
+    stop: async () => {
+      for (const off of unsubscribe) off();
+      await Promise.all(Object.values(queues).map((q) => q.stop()));
+    },
+  };
+};
