@@ -132,14 +132,17 @@ class OrderExists extends AppError {
 export const allocateOrder = async (deps: OrderDeps, input: AllocateInput): Promise<Order> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
-  const existing = await getOrder(db, tenantId, input.order_id);
-  if (existing) return existing;
   try {
     let snapshot: Snapshot | undefined;
     return await commitIdempotent(db, commitOptionsOf(ctx), async (_attempt, lastCancelled) => {
       snapshot = await refreshSnapshot(db, tenantId, input.lines.map((l) => l.sku_id), snapshot, lastCancelled);
       const plan = planFor(input, snapshot);
-      if (!plan.ok) throw shortfallError(plan);
+      if (!plan.ok) {
+        // A repeated order_id is answered with the order, even once its stock is gone. Checked only
+        // here: on the happy path the order record's attribute_not_exists condition catches it.
+        if (await getOrder(db, tenantId, input.order_id)) throw new OrderExists(input.order_id);
+        throw shortfallError(plan);
+      }
       const legs: AllocationLeg[] = plan.lines.flatMap((line) =>
         line.allocations.map((a) => ({ sku_id: line.sku_id, warehouse_id: a.warehouse_id, quantity: a.quantity, shipped: 0, released: 0, distance_km: a.distance_km })),
       );

@@ -90,6 +90,10 @@ describe('POST /api/orders/allocate', () => {
     const concurrent = await Promise.all([1, 2, 3, 4, 5].map(() => allocate(c, 'o-2', [{ sku_id: 'sku-1', quantity: 1 }])));
     expect(new Set(concurrent.map((r) => r.body.created_at)).size).toBe(1);
     expect(await levels(c)).toEqual({ 'wh-1': [5, 3, 2] });
+    // Even once the stock is gone, the same order_id is answered with its order, not a shortfall.
+    await allocate(c, 'o-3', [{ sku_id: 'sku-1', quantity: 2 }]);
+    const late = await allocate(c, 'o-1', [{ sku_id: 'sku-1', quantity: 2 }]);
+    expect(late.body).toEqual(first.body);
   });
 
   test('an unknown SKU is 404, duplicate lines and oversized orders are 400 saying the limit', async () => {
