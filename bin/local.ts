@@ -17,6 +17,7 @@ import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
 import { log } from '../functions/platform/log';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
 import { EVENT_BUS_ENV } from '../functions/wiring';
+import { LOCAL_MODE_ENV } from '../functions/notifications/model';
 import { startLocalApi } from './local/api-server';
 import { LocalBus, loggingRule } from './local/bus';
 import { ensureTable, startDynamoLocal } from './local/dynamodb';
@@ -52,6 +53,8 @@ const main = async (): Promise<void> => {
     console.error(problem);
     process.exit(1);
   }
+  // Local mode: email and SMS go to the outbox, webhooks may be plain http to loopback (functions/notifications/model.ts).
+  process.env[LOCAL_MODE_ENV] = '1';
   const dynamo = await startDynamoLocal({ dataDir: values['in-memory'] ? undefined : resolve(DATA_DIR, 'dynamodb') });
   process.env[DYNAMODB_ENDPOINT_ENV] = dynamo.endpoint;
   process.env[TABLE_NAME_ENV] = LOCAL_TABLE;
@@ -68,7 +71,7 @@ const main = async (): Promise<void> => {
     process: (event) => processStream({ db: dbFromEnv(), publisher }, event),
   });
   await poller.start();
-  // The event consumers (alerts), each behind its local queue, fed by bus rules with their patterns.
+  // The event consumers (alerts, notifications), each behind its local queue, fed by bus rules with their patterns.
   const consumers = await startLocalConsumers(bus);
   const scheduler = startLocalScheduler({ ...(sweepSeconds ? { everySeconds: sweepSeconds } : {}) });
   process.once('exit', () => {

@@ -4,6 +4,8 @@ import * as inventory from './inventory/schemas';
 import * as orders from './orders/schemas';
 import * as purchasing from './purchasing/schemas';
 import * as alerts from './alerts/schemas';
+import * as notifications from './notifications/schemas';
+import * as replenishment from './replenishment/schemas';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -210,6 +212,40 @@ export const httpRoutes = {
     permission: 'alerts:write', table: 'write', summary: 'Acknowledge an open alert (it still updates and resolves itself); a resolved one is 409',
     params: alerts.alertParams, response: alerts.alertResponse, errors: [404, 409, 422],
   },
+  subscribeAlerts: {
+    method: 'POST', path: '/api/alerts/subscribe', entry: handler('notifications', 'subscribe'),
+    permission: 'alerts:write', table: 'write',
+    summary: 'Subscribe an email address, phone number (SMS) or https webhook to alerts of a SKU, a warehouse or all; a webhook gets its HMAC secret in this answer only',
+    body: notifications.subscribeBody, response: notifications.createdSubscriptionResponse, status: 201, errors: [400, 404, 422],
+  },
+  listAlertSubscriptions: {
+    method: 'GET', path: '/api/alerts/subscriptions', entry: handler('notifications', 'list-subscriptions'),
+    permission: 'alerts:read', table: 'read', summary: 'Alert subscriptions of this tenant, oldest first (secrets are never shown)',
+    query: notifications.listSubscriptionsQuery, response: notifications.subscriptionListResponse, errors: [400],
+  },
+  deleteAlertSubscription: {
+    method: 'DELETE', path: '/api/alerts/subscriptions/{subscription_id}', entry: handler('notifications', 'delete-subscription'),
+    permission: 'alerts:write', table: 'write', summary: 'Delete a subscription; it is notified no more',
+    params: notifications.subscriptionParams, response: notifications.subscriptionResponse, errors: [404],
+  },
+  listNotifications: {
+    method: 'GET', path: '/api/notifications', entry: handler('notifications', 'list-notifications'),
+    permission: 'alerts:read', table: 'read',
+    summary: 'The local outbox: email and SMS notifications the local runtime did not send (empty in AWS, where SES and SNS deliver them)',
+    query: notifications.listNotificationsQuery, response: notifications.notificationListResponse, errors: [400],
+  },
+  listReplenishmentSuggestions: {
+    method: 'GET', path: '/api/replenishment/suggestions', entry: handler('replenishment', 'list-suggestions'),
+    permission: 'purchasing:read', table: 'read',
+    summary: 'Reorder suggestions, one per open or acknowledged alert, most urgent first: quantity (with its basis) and supplier',
+    query: replenishment.suggestionsQuery, response: replenishment.suggestionListResponse, errors: [400, 404],
+  },
+  createPurchaseOrdersFromSuggestions: {
+    method: 'POST', path: '/api/replenishment/suggestions/purchase-orders', entry: handler('replenishment', 'create-purchase-orders'),
+    permission: 'purchasing:write', table: 'write',
+    summary: 'Turn selected suggestions into draft purchase orders, one per supplier and destination warehouse; what cannot be ordered is reported as skipped',
+    body: replenishment.createFromSuggestionsBody, response: replenishment.createFromSuggestionsResponse, status: 201, errors: [400, 404, 409, 422],
+  },
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;
@@ -276,6 +312,13 @@ export const eventConsumers = {
     entry: 'functions/alerts/handlers/evaluate-alerts.ts',
     summary: 'Open, update and resolve low-stock alerts from StockLevelChanged',
     pattern: { source: ['stockroom'], 'detail-type': ['StockLevelChanged'] },
+    queue: { maxReceives: 5, visibilityTimeoutSeconds: 180, batchSize: 10 },
+    table: 'write',
+  },
+  notifyAlerts: {
+    entry: 'functions/notifications/handlers/notify-alerts.ts',
+    summary: 'Notify alert subscribers (email, SMS, webhook), once per subscription, alert and throttle window, most urgent first',
+    pattern: { source: ['stockroom'], 'detail-type': ['AlertOpened', 'AlertUpdated'] },
     queue: { maxReceives: 5, visibilityTimeoutSeconds: 180, batchSize: 10 },
     table: 'write',
   },

@@ -47,7 +47,7 @@ export class InventoryEvents extends Construct {
     super(scope, id);
     const { table } = props;
 
-    this.bus = new events.EventBus(this, 'Bus', { description: 'Stockroom domain events (OrderAllocated, OrderReleased, OrderShipped, StockLevelChanged)' });
+    this.bus = new events.EventBus(this, 'Bus', { description: 'Stockroom domain events (OrderAllocated, OrderReleased, OrderShipped, StockLevelChanged, AlertOpened, AlertUpdated, AlertResolved)' });
 
     this.deadLetterQueue = new sqs.Queue(this, 'StreamDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

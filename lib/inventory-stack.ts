@@ -5,6 +5,7 @@ import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
+import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 
 export interface InventoryStackProps extends StackProps {
@@ -15,7 +16,8 @@ export interface InventoryStackProps extends StackProps {
 /**
  * The whole inventory system in AWS: table, users, HTTP API and one function
  * per route; the stream processor publishing domain events to the bus; the
- * scheduled functions; the event consumers behind their queues.
+ * scheduled functions; the event consumers behind their queues; the
+ * notification channels (SES, SNS) and the operator alarm topic.
  */
 export class InventoryStack extends Stack {
   readonly data: InventoryData;
@@ -24,6 +26,7 @@ export class InventoryStack extends Stack {
   readonly events: InventoryEvents;
   readonly schedules: InventorySchedules;
   readonly consumers: InventoryConsumers;
+  readonly notifications: InventoryNotifications;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -39,6 +42,14 @@ export class InventoryStack extends Stack {
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table });
     this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus });
+    this.notifications = new InventoryNotifications(this, 'Notifications', {
+      notifier: this.consumers.consumers.notifyAlerts.function,
+      alarms: [
+        this.events.deadLetterAlarm,
+        this.events.iteratorAgeAlarm,
+        ...Object.values(this.consumers.consumers).map((c) => c.deadLetterAlarm),
+      ],
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
@@ -46,5 +57,6 @@ export class InventoryStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Custom EventBridge bus of the domain events' });
     new CfnOutput(this, 'StreamDeadLetterQueueUrl', { value: this.events.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn, description: 'SNS topic of the operator alarms (dead-letter queues, stream lag): subscribe on-call to it' });
   }
 }

@@ -21,6 +21,10 @@ import {
  * - order MODIFY where some leg's `shipped` grew         -> OrderShipped
  * - stock_level INSERT or MODIFY                         -> StockLevelChanged
  *   (not when neither quantities, thresholds nor version changed)
+ * - alert INSERT (not resolved)                          -> AlertOpened
+ * - alert MODIFY to resolved from another status         -> AlertResolved
+ * - alert MODIFY where severity or available changed     -> AlertUpdated
+ *   (acknowledging alone emits nothing)
  *
  * Everything else maps to nothing: other entities (movements, idempotency
  * records, the processor's own event markers), REMOVE, and the unknown
@@ -84,6 +88,25 @@ const levelItem = z.object({
 });
 type LevelItem = z.infer<typeof levelItem>;
 
+const alertItem = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  tenant_id: z.string().optional(),
+  alert_id: z.string(),
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  status: z.enum(['open', 'acknowledged', 'resolved']),
+  severity: z.enum(['critical', 'high', 'normal']),
+  available: count,
+  reorder_point: count,
+  safety_stock: count,
+  days_of_cover: z.number().nullable().default(null),
+  opened_at: z.string(),
+  updated_at: z.string().nullish(),
+  version: count,
+});
+type AlertItem = z.infer<typeof alertItem>;
+
 const parse = <T>(schema: z.ZodType<T>, item: Item, what: string): T => {
   const result = schema.safeParse(item);
   if (!result.success) {
@@ -112,7 +135,7 @@ const occurredAt = (record: DynamoDBRecord, item: { updated_at?: string | null |
 export const eventId = (type: EventType, item: { pk: string; sk: string; version: number }): string =>
   `${type}:${item.pk}:${item.sk}:v${item.version}`;
 
-const meta = (type: EventType, record: DynamoDBRecord, item: OrderItem | LevelItem): EventMeta => ({
+const meta = (type: EventType, record: DynamoDBRecord, item: OrderItem | LevelItem | AlertItem): EventMeta => ({
   event_id: eventId(type, item),
   schema_version: SCHEMA_VERSION,
   tenant_id: tenantOf(item),
@@ -212,6 +235,40 @@ const stockEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: It
   ];
 };
 
+const alertEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
+  const after = parse(alertItem, item, 'alert');
+  const before = name === 'MODIFY' && oldItem?.entity === 'alert' ? parse(alertItem, oldItem, 'alert') : undefined;
+  let type: 'AlertOpened' | 'AlertUpdated' | 'AlertResolved';
+  if (!before) {
+    // An INSERT, or a MODIFY without a usable old image: what the alert is now says which.
+    if (after.status === 'resolved') type = 'AlertResolved';
+    else type = name === 'INSERT' ? 'AlertOpened' : 'AlertUpdated';
+  } else if (after.status === 'resolved') {
+    if (before.status === 'resolved') return [];
+    type = 'AlertResolved';
+  } else if (before.severity !== after.severity || before.available !== after.available) {
+    type = 'AlertUpdated';
+  } else {
+    return [];
+  }
+  return [
+    domainEvent(type, {
+      ...meta(type, record, after),
+      alert_id: after.alert_id,
+      sku_id: after.sku_id,
+      warehouse_id: after.warehouse_id,
+      severity: after.severity,
+      status: after.status,
+      available: after.available,
+      reorder_point: after.reorder_point,
+      safety_stock: after.safety_stock,
+      days_of_cover: after.days_of_cover,
+      opened_at: after.opened_at,
+      version: after.version,
+    }),
+  ];
+};
+
 export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
   // The declared type says INSERT | MODIFY | REMOVE; DynamoDB Local's TTL deletions carry other names.
   const name = record.eventName as string | undefined;
@@ -224,6 +281,8 @@ export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
       return orderEvents(record, name, item, oldItem);
     case 'stock_level':
       return stockEvents(record, name, item, oldItem);
+    case 'alert':
+      return alertEvents(record, name, item, oldItem);
     default:
       return [];
   }

@@ -15,7 +15,7 @@
 export const EVENT_SOURCE = 'stockroom';
 export const SCHEMA_VERSION = 1;
 
-export const EVENT_TYPES = ['OrderAllocated', 'OrderReleased', 'OrderShipped', 'StockLevelChanged'] as const;
+export const EVENT_TYPES = ['OrderAllocated', 'OrderReleased', 'OrderShipped', 'StockLevelChanged', 'AlertOpened', 'AlertUpdated', 'AlertResolved'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Fields every event detail carries. */
@@ -82,11 +82,36 @@ export interface StockLevelChangedDetail extends EventMeta {
   safety_stock: number;
 }
 
+/**
+ * A low-stock alert as it stands after the change (functions/alerts/model.ts):
+ * AlertOpened (the alert item's INSERT), AlertUpdated (severity or available
+ * changed), AlertResolved (status became resolved). Acknowledging changes
+ * neither, so it emits nothing.
+ */
+export interface AlertEventDetail extends EventMeta {
+  alert_id: string;
+  sku_id: string;
+  warehouse_id: string;
+  severity: 'critical' | 'high' | 'normal';
+  status: 'open' | 'acknowledged' | 'resolved';
+  available: number;
+  reorder_point: number;
+  safety_stock: number;
+  days_of_cover: number | null;
+  /** When the alert opened: the notification throttle windows start from it. */
+  opened_at: string;
+  /** The alert item's version (grows with every write of the alert): order by it. */
+  version: number;
+}
+
 export interface EventDetails {
   OrderAllocated: OrderAllocatedDetail;
   OrderReleased: OrderReleasedDetail;
   OrderShipped: OrderShippedDetail;
   StockLevelChanged: StockLevelChangedDetail;
+  AlertOpened: AlertEventDetail;
+  AlertUpdated: AlertEventDetail;
+  AlertResolved: AlertEventDetail;
 }
 
 /** One event as EventBridge carries it (PutEvents `Source`/`DetailType`/`Detail`; rules see these names). */
@@ -100,7 +125,11 @@ export type OrderAllocated = DomainEventOf<'OrderAllocated'>;
 export type OrderReleased = DomainEventOf<'OrderReleased'>;
 export type OrderShipped = DomainEventOf<'OrderShipped'>;
 export type StockLevelChanged = DomainEventOf<'StockLevelChanged'>;
-export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged;
+export type AlertOpened = DomainEventOf<'AlertOpened'>;
+export type AlertUpdated = DomainEventOf<'AlertUpdated'>;
+export type AlertResolved = DomainEventOf<'AlertResolved'>;
+export type AlertEvent = AlertOpened | AlertUpdated | AlertResolved;
+export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged | AlertEvent;
 
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetails[T]): DomainEventOf<T> => ({
   source: EVENT_SOURCE,

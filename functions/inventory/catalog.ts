@@ -15,7 +15,7 @@ import type {
   patchSkuBody,
   patchWarehouseBody,
 } from './schemas';
-import { existsCheck, getProduct, getSku, getWarehouse, queryPage, type Page } from './store';
+import { existsCheck, getItem, getProduct, getSku, getWarehouse, queryPage, type Page } from './store';
 
 export interface CatalogDeps {
   db: Db;
@@ -73,10 +73,18 @@ export const createSku = ({ db, ctx }: CatalogDeps, input: z.output<typeof creat
           gsi1pk: keys.skusOfProductIndex(tenantId, input.product_id),
           gsi1sk: skuId,
         }),
+        // The supplier replenishment orders from must exist (suppliers are never deleted).
+        ...(input.supplier_id === undefined ? [] : [existsCheck(db, keys.supplier(tenantId, input.supplier_id))]),
       ],
       result: sku,
       explainCancellation: (cancelled) =>
-        cancelled.failedAt(0) ? notFound('product', input.product_id) : cancelled.failedAt(1) ? alreadyExists('sku', skuId) : undefined,
+        cancelled.failedAt(0)
+          ? notFound('product', input.product_id)
+          : cancelled.failedAt(1)
+            ? alreadyExists('sku', skuId)
+            : input.supplier_id !== undefined && cancelled.failedAt(2)
+              ? notFound('supplier', input.supplier_id)
+              : undefined,
     };
   });
 };
@@ -129,8 +137,10 @@ const merge = <T extends object>(current: T, patch: Record<string, unknown>, now
 };
 
 /** PATCH /api/skus/{sku_id} */
-export const patchSku = ({ db, ctx }: CatalogDeps, skuId: string, patch: z.output<typeof patchSkuBody>): Promise<Sku> => {
+export const patchSku = async ({ db, ctx }: CatalogDeps, skuId: string, patch: z.output<typeof patchSkuBody>): Promise<Sku> => {
   const tenantId = ctx.caller.tenantId;
+  // A supplier can never be deleted, so reading it before the write suffices.
+  if (typeof patch.supplier_id === 'string' && !(await getItem(db, keys.supplier(tenantId, patch.supplier_id)))) throw notFound('supplier', patch.supplier_id);
   return patchEntity<Sku>(
     db,
     () => getSku(db, tenantId, skuId),

@@ -90,6 +90,8 @@ export interface Sku {
   price?: string;
   currency?: string;
   attributes?: Record<string, string>;
+  /** The supplier reorder suggestions order this SKU from (functions/replenishment); must exist. */
+  supplier_id?: string;
   version: number;
   created_at: string;
   updated_at: string;

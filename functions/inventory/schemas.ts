@@ -39,6 +39,7 @@ const skuFields = {
   price: moneySchema.optional(),
   currency: currencySchema.optional(),
   attributes: attributes.optional(),
+  supplier_id: idSchema.optional().describe('The supplier replenishment orders this SKU from (must exist)'),
 };
 
 const moneyNeedsCurrency = (value: { unit_cost?: string; price?: string; currency?: string }): boolean =>
@@ -56,6 +57,7 @@ export const patchSkuBody = z
     price: moneySchema.nullable().optional(),
     currency: currencySchema.optional(),
     attributes: attributes.optional(),
+    supplier_id: idSchema.nullable().optional().describe('The supplier replenishment orders this SKU from (must exist); null clears it'),
   })
   .refine((value) => Object.keys(value).length > 0, 'give at least one field to change');
 
@@ -231,6 +233,7 @@ export const skuResponse = z.strictObject({
   price: z.string().optional().describe('decimal string, exact'),
   currency: z.string().optional(),
   attributes: z.record(z.string(), z.string()).optional(),
+  supplier_id: z.string().optional().describe('The supplier replenishment orders this SKU from'),
   version: z.number().int(),
   ...stamps,
 });

@@ -115,10 +115,13 @@ describe('IAM least privilege', () => {
       }
   });
 
-  test('Resource "*" appears only for the X-Ray actions that cannot be scoped', () => {
+  test('Resource "*" appears only for the X-Ray actions and SMS publishing (to a phone number, no ARN) that cannot be scoped', () => {
     for (const statement of allStatements(json))
       if (list(statement.Resource).includes('*'))
-        for (const action of list(statement.Action)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']).toContain(action);
+        for (const action of list(statement.Action)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'sns:Publish']).toContain(action);
+    // sns:Publish on "*" only for the notification consumer (test/infra/notifications.test.ts checks whose role).
+    const smsStatements = allStatements(json).filter((st) => list(st.Action).includes('sns:Publish') && list(st.Resource).includes('*'));
+    expect(smsStatements).toHaveLength(1);
   });
 
   test('the template has no IAM users, groups or managed policies of its own', () => {

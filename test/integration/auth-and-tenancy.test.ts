@@ -55,6 +55,15 @@ const sampleRequests: Record<string, { path: string; body?: unknown }> = {
   [routeKey(httpRoutes.putThresholds)]: { path: '/api/thresholds', body: { sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 5, safety_stock: 1 } },
   [routeKey(httpRoutes.listAlerts)]: { path: '/api/alerts' },
   [routeKey(httpRoutes.acknowledgeAlert)]: { path: '/api/alerts/alert-a/acknowledge' },
+  [routeKey(httpRoutes.subscribeAlerts)]: { path: '/api/alerts/subscribe', body: { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com' } },
+  [routeKey(httpRoutes.listAlertSubscriptions)]: { path: '/api/alerts/subscriptions' },
+  [routeKey(httpRoutes.deleteAlertSubscription)]: { path: '/api/alerts/subscriptions/sub-a' },
+  [routeKey(httpRoutes.listNotifications)]: { path: '/api/notifications' },
+  [routeKey(httpRoutes.listReplenishmentSuggestions)]: { path: '/api/replenishment/suggestions' },
+  [routeKey(httpRoutes.createPurchaseOrdersFromSuggestions)]: {
+    path: '/api/replenishment/suggestions/purchase-orders',
+    body: { suggestions: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 5 }] },
+  },
 };
 
 const send = (client: Client, key: string) => {
@@ -62,6 +71,7 @@ const send = (client: Client, key: string) => {
   const { path, body } = sampleRequests[key]!;
   if (method === 'GET') return client.get(path);
   if (method === 'PATCH') return client.patch(path, body);
+  if (method === 'DELETE') return client.raw(path, { method: 'DELETE' });
   if (method === 'PUT') {
     return client.raw(path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }

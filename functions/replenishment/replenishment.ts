@@ -1,0 +1,238 @@
+import { listAlerts, unitsSold } from '../alerts/alerts';
+import type { Alert, AlertState } from '../alerts/model';
+import { COVER_WINDOW_DAYS } from '../alerts/rules';
+import { emptyLevel, type Sku } from '../inventory/model';
+import { getItem, getLevel, requireSku, requireWarehouse } from '../inventory/store';
+import type { PurchaseOrder, Supplier } from '../purchasing/model';
+import { createPurchaseOrder } from '../purchasing/purchasing';
+import { MAX_PURCHASE_ORDER_LINES } from '../purchasing/schemas';
+import type { Db } from '../platform/db';
+import { notFound } from '../platform/errors';
+import type { RequestContext } from '../platform/http';
+import { claimKey, fingerprint, type Idempotency } from '../platform/idempotency';
+import { keys } from '../platform/keys';
+import { suggestQuantity, type SkipReason } from './rules';
+import type { CreateFromSuggestionsInput, SuggestionsQuery } from './schemas';
+
+/**
+ * Reorder suggestions: what to buy for each level with an open or
+ * acknowledged low-stock alert, and from whom, and turning a selection of
+ * them into draft purchase orders. The supplier of a SKU is the SKU's own
+ * `supplier_id` (set on POST/PATCH /api/skus); rules.ts defines the quantity.
+ */
+export interface ReplenishmentDeps {
+  db: Db;
+  ctx: RequestContext;
+}
+
+export interface Suggestion {
+  sku_id: string;
+  warehouse_id: string;
+  alert_id: string | null;
+  severity: Alert['severity'] | null;
+  available: number;
+  incoming: number;
+  reorder_point: number;
+  safety_stock: number;
+  reorder_quantity: number | null;
+  supplier_id: string | null;
+  supplier_reason: string | null;
+  lead_time_days: number | null;
+  units_sold: number;
+  daily_demand: number;
+  suggested_quantity: number;
+  basis: string;
+}
+
+/** Per-request read-through caches: many alerts share a SKU or a supplier. */
+class Lookups {
+  private skus = new Map<string, Promise<Sku | undefined>>();
+  private suppliers = new Map<string, Promise<Supplier | undefined>>();
+  constructor(
+    private readonly db: Db,
+    private readonly tenantId: string,
+  ) {}
+  sku(id: string): Promise<Sku | undefined> {
+    if (!this.skus.has(id)) this.skus.set(id, getItem<Sku>(this.db, keys.sku(this.tenantId, id)));
+    return this.skus.get(id)!;
+  }
+  supplier(id: string): Promise<Supplier | undefined> {
+    if (!this.suppliers.has(id)) this.suppliers.set(id, getItem<Supplier>(this.db, keys.supplier(this.tenantId, id)));
+    return this.suppliers.get(id)!;
+  }
+}
+
+/**
+ * One suggestion from the level as it is now (strongly consistent read: the
+ * alert's snapshot may be a moment behind), the SKU's supplier and the
+ * level's sales of the last 14 days.
+ */
+const suggestionFor = async (
+  db: Db,
+  tenantId: string,
+  lookups: Lookups,
+  place: { sku_id: string; warehouse_id: string },
+  alert: Alert | undefined,
+  now: Date,
+): Promise<{ suggestion: Suggestion; sku: Sku | undefined; supplier: Supplier | undefined }> => {
+  const [level, sku, sold] = await Promise.all([
+    getLevel(db, tenantId, place.sku_id, place.warehouse_id),
+    lookups.sku(place.sku_id),
+    unitsSold(db, tenantId, place.sku_id, place.warehouse_id, now),
+  ]);
+  const current = level ?? emptyLevel(place.sku_id, place.warehouse_id);
+  const supplier = sku?.supplier_id ? await lookups.supplier(sku.supplier_id) : undefined;
+  const supplierReason = supplier ? null : sku?.supplier_id ? `supplier '${sku.supplier_id}' not found` : `SKU '${place.sku_id}' has no supplier_id`;
+  const lead = supplier ? supplier.lead_time_days : null;
+  const computed = suggestQuantity({
+    available: current.available,
+    incoming: current.incoming,
+    reorder_point: current.reorder_point,
+    safety_stock: current.safety_stock,
+    reorder_quantity: current.reorder_quantity,
+    units_sold: sold,
+    window_days: COVER_WINDOW_DAYS,
+    lead_time_days: lead,
+  });
+  return {
+    sku,
+    supplier,
+    suggestion: {
+      sku_id: place.sku_id,
+      warehouse_id: place.warehouse_id,
+      alert_id: alert?.alert_id ?? null,
+      severity: alert?.severity ?? null,
+      available: current.available,
+      incoming: current.incoming,
+      reorder_point: current.reorder_point,
+      safety_stock: current.safety_stock,
+      reorder_quantity: current.reorder_quantity ?? null,
+      supplier_id: supplier?.supplier_id ?? null,
+      supplier_reason: supplierReason,
+      lead_time_days: lead,
+      units_sold: sold,
+      daily_demand: computed.daily_demand,
+      suggested_quantity: computed.quantity,
+      basis: computed.basis,
+    },
+  };
+};
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping the order. */
+const mapLimited = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+};
+
+const LOOKUP_CONCURRENCY = 8;
+
+/**
+ * GET /api/replenishment/suggestions: one per open or acknowledged alert, in
+ * the alert list's order (most urgent first), optionally for one warehouse
+ * (filtered in the alert query) or one supplier (filtered here). Reads every
+ * page of active alerts: there is at most one per SKU x warehouse.
+ */
+export const listSuggestions = async ({ db, ctx }: ReplenishmentDeps, query: SuggestionsQuery): Promise<{ suggestions: Suggestion[] }> => {
+  const tenantId = ctx.caller.tenantId;
+  if (query.warehouse_id) await requireWarehouse(db, tenantId, query.warehouse_id);
+  if (query.supplier_id && !(await getItem<Supplier>(db, keys.supplier(tenantId, query.supplier_id)))) throw notFound('supplier', query.supplier_id);
+  const alerts: Alert[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listAlerts({ db, ctx }, { warehouse_id: query.warehouse_id, cursor, limit: 200 });
+    alerts.push(...page.alerts);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  const lookups = new Lookups(db, tenantId);
+  const now = ctx.now();
+  const all = await mapLimited(alerts, LOOKUP_CONCURRENCY, async (alert) => (await suggestionFor(db, tenantId, lookups, alert, alert, now)).suggestion);
+  return { suggestions: query.supplier_id ? all.filter((s) => s.supplier_id === query.supplier_id) : all };
+};
+
+export interface SkippedSuggestion {
+  sku_id: string;
+  warehouse_id: string;
+  reason: SkipReason;
+  message: string;
+}
+
+/** The open or acknowledged alert of a level, if any (through the consumer's state item). */
+const activeAlertOf = async (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<Alert | undefined> => {
+  const state = await getItem<AlertState>(db, keys.alertState(tenantId, skuId, warehouseId));
+  return state?.alert_id ? getItem<Alert>(db, keys.alert(tenantId, state.alert_id)) : undefined;
+};
+
+/**
+ * The child key of one purchase order of a request: it names the group
+ * (supplier, warehouse, chunk), not its lines, so a retry with the same
+ * Idempotency-Key replays the order created the first time even if the
+ * suggested quantities moved in between.
+ */
+const groupIdempotency = (parent: Idempotency | undefined, group: { supplier_id: string; warehouse_id: string; chunk: number }): Idempotency | undefined =>
+  parent && { key: `${parent.key}:${group.supplier_id}:${group.warehouse_id}:${group.chunk}`, fingerprint: fingerprint(parent.fingerprint, group) };
+
+/**
+ * POST /api/replenishment/suggestions/purchase-orders: the selected levels
+ * become draft purchase orders, one per supplier x destination warehouse (a
+ * group over 49 lines is split), each line at the SKU's unit_cost in the
+ * supplier's currency and the given quantity or else the suggested one.
+ * Every SKU and warehouse must exist (404 before anything is written). A
+ * level that cannot be ordered (no supplier, no unit cost, a unit cost in
+ * another currency than the supplier's, nothing to order) is reported in
+ * `skipped` with the reason. Each order is created by the purchasing
+ * domain (createPurchaseOrder) with its own idempotency record under the
+ * request's key, claimed first, as non-atomic bulk updates do.
+ */
+export const createFromSuggestions = async (
+  { db, ctx }: ReplenishmentDeps,
+  input: CreateFromSuggestionsInput,
+): Promise<{ purchase_orders: PurchaseOrder[]; skipped: SkippedSuggestion[] }> => {
+  const tenantId = ctx.caller.tenantId;
+  for (const id of new Set(input.suggestions.map((s) => s.sku_id))) await requireSku(db, tenantId, id);
+  for (const id of new Set(input.suggestions.map((s) => s.warehouse_id))) await requireWarehouse(db, tenantId, id);
+  if (ctx.idempotency) await claimKey(db, tenantId, ctx.idempotency, ctx.now());
+  const lookups = new Lookups(db, tenantId);
+  const now = ctx.now();
+  const decided = await mapLimited(input.suggestions, LOOKUP_CONCURRENCY, async (selected) => {
+    const alert = await activeAlertOf(db, tenantId, selected.sku_id, selected.warehouse_id);
+    return { selected, ...(await suggestionFor(db, tenantId, lookups, selected, alert, now)) };
+  });
+  const skipped: SkippedSuggestion[] = [];
+  const groups = new Map<string, { supplier_id: string; warehouse_id: string; lines: { sku_id: string; quantity: number; unit_cost: string }[] }>();
+  for (const { selected, suggestion, sku, supplier } of decided) {
+    const place = { sku_id: selected.sku_id, warehouse_id: selected.warehouse_id };
+    const quantity = selected.quantity ?? suggestion.suggested_quantity;
+    if (!supplier) {
+      skipped.push({ ...place, reason: 'NO_SUPPLIER', message: suggestion.supplier_reason ?? 'no supplier' });
+    } else if (sku?.unit_cost === undefined) {
+      skipped.push({ ...place, reason: 'NO_UNIT_COST', message: `SKU '${place.sku_id}' has no unit_cost to order at` });
+    } else if (sku.currency !== supplier.currency) {
+      skipped.push({
+        ...place,
+        reason: 'CURRENCY_MISMATCH',
+        message: `SKU '${place.sku_id}' costs ${sku.unit_cost} ${sku.currency ?? ''} but supplier '${supplier.supplier_id}' invoices in ${supplier.currency}`,
+      });
+    } else if (quantity <= 0) {
+      skipped.push({ ...place, reason: 'NOTHING_TO_ORDER', message: `the suggested quantity is 0 (${suggestion.basis})` });
+    } else {
+      const key = `${supplier.supplier_id} ${place.warehouse_id}`;
+      const group = groups.get(key) ?? { supplier_id: supplier.supplier_id, warehouse_id: place.warehouse_id, lines: [] };
+      group.lines.push({ sku_id: place.sku_id, quantity, unit_cost: sku.unit_cost });
+      groups.set(key, group);
+    }
+  }
+  const purchase_orders: PurchaseOrder[] = [];
+  for (const group of groups.values()) {
+    for (let chunk = 0; chunk * MAX_PURCHASE_ORDER_LINES < group.lines.length; chunk++) {
+      const lines = group.lines.slice(chunk * MAX_PURCHASE_ORDER_LINES, (chunk + 1) * MAX_PURCHASE_ORDER_LINES);
+      const idempotency = groupIdempotency(ctx.idempotency, { supplier_id: group.supplier_id, warehouse_id: group.warehouse_id, chunk });
+      purchase_orders.push(await createPurchaseOrder({ db, ctx: { ...ctx, idempotency } }, { supplier_id: group.supplier_id, warehouse_id: group.warehouse_id, lines }));
+    }
+  }
+  return { purchase_orders, skipped };
+};

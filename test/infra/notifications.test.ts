@@ -1,0 +1,81 @@
+import { SENDER_EMAIL_ENV, THROTTLE_ENV } from '../../functions/notifications/model';
+import { eventConsumers } from '../../functions/wiring';
+import { SENDER_EMAIL_PARAMETER } from '../../lib/notifications';
+import { logicalId, resourcesOfType, synthesized, type CfnResource } from './synth';
+
+/**
+ * Notifications in AWS: the consumer from the wiring (rule, queue, DLQ and
+ * alarm are checked for every consumer in consumers.test.ts), the SES sender
+ * identity as a stack parameter passed as env, least-privilege SES and SNS
+ * grants on the consumer only, and the operator alarm topic every
+ * dead-letter and lag alarm publishes to.
+ */
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+describe('notifications: consumer, SES/SNS grants, alarm topic', () => {
+  const { json, stack } = synthesized();
+  const notifier = stack.consumers.consumers.notifyAlerts;
+  const fnId = logicalId(notifier.function);
+  const roleId = logicalId(notifier.function.role!);
+  const policies = resourcesOfType(json, 'AWS::IAM::Policy');
+  const statementsOf = (role: string): Statement[] =>
+    policies.filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(`"${role}"`)).flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+
+  test('the notification consumer listens to AlertOpened and AlertUpdated only', () => {
+    const rule = json.Resources[logicalId(notifier.rule)]!.Properties!;
+    expect(rule.EventPattern).toEqual({ source: ['stockroom'], 'detail-type': ['AlertOpened', 'AlertUpdated'] });
+    expect(eventConsumers.notifyAlerts.queue.maxReceives).toBeGreaterThan(1);
+  });
+
+  test('the sender identity is a stack parameter, passed to the consumer as env with the throttle window', () => {
+    expect((json as unknown as { Parameters: Record<string, { Type: string; AllowedPattern?: string }> }).Parameters[SENDER_EMAIL_PARAMETER]).toMatchObject({
+      Type: 'String',
+      AllowedPattern: expect.any(String),
+    });
+    const env = (json.Resources[fnId]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env[SENDER_EMAIL_ENV]).toEqual({ Ref: SENDER_EMAIL_PARAMETER });
+    expect(env[THROTTLE_ENV]).toBe('3600');
+  });
+
+  test('ses:SendEmail only on that identity (address or its domain) and only From it; sns:Publish for SMS; nobody else gets either', () => {
+    const mine = statementsOf(roleId);
+    const ses = mine.filter((s) => list(s.Action).includes('ses:SendEmail'));
+    expect(ses).toHaveLength(1);
+    expect(list(ses[0]!.Action)).toEqual(['ses:SendEmail']);
+    const resources = JSON.stringify(ses[0]!.Resource);
+    expect(resources).toContain(':identity/');
+    expect(resources).toContain(SENDER_EMAIL_PARAMETER);
+    expect(ses[0]!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': { Ref: SENDER_EMAIL_PARAMETER } } });
+    const sms = mine.filter((s) => list(s.Action).includes('sns:Publish'));
+    expect(sms).toEqual([expect.objectContaining({ Action: 'sns:Publish', Resource: '*', Effect: 'Allow' })]);
+    const others = policies.filter(([, p]) => !JSON.stringify(p.Properties?.Roles).includes(`"${roleId}"`));
+    const text = JSON.stringify(others.map(([, p]) => p.Properties!.PolicyDocument));
+    expect(text).not.toContain('ses:');
+    expect(text).not.toContain('sns:Publish');
+  });
+
+  test('an encrypted, TLS-only SNS topic receives every dead-letter and stream-lag alarm', () => {
+    const topicId = logicalId(stack.notifications.alarmTopic);
+    const topic = json.Resources[topicId]!.Properties!;
+    expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalId(stack.notifications.alarmTopicKey), 'Arn'] });
+    const key = json.Resources[logicalId(stack.notifications.alarmTopicKey)]!.Properties!;
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(JSON.stringify(key.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+    const topicPolicy = resourcesOfType(json, 'AWS::SNS::TopicPolicy').find(([, p]) => JSON.stringify(p.Properties?.Topics).includes(topicId));
+    expect(JSON.stringify(topicPolicy?.[1].Properties?.PolicyDocument)).toContain('aws:SecureTransport');
+    const alarms: CfnResource[] = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, a]) => a);
+    const expected = [stack.events.deadLetterAlarm, stack.events.iteratorAgeAlarm, ...Object.values(stack.consumers.consumers).map((c) => c.deadLetterAlarm)];
+    expect(alarms.length).toBeGreaterThanOrEqual(expected.length);
+    for (const alarm of expected) {
+      expect(json.Resources[logicalId(alarm)]!.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+    expect(json.Outputs?.AlarmTopicArn?.Value).toEqual({ Ref: topicId });
+  });
+});

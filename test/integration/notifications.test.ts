@@ -1,0 +1,338 @@
+import type { SQSEvent } from 'aws-lambda';
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { evaluateLevelChange, listAlerts } from '../../functions/alerts/alerts';
+import type { AlertEventDetail, StockLevelChangedDetail } from '../../functions/events/model';
+import { processStream } from '../../functions/events/processor';
+import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
+import { notifyBatch, type Delivery, type Senders } from '../../functions/notifications/notify';
+import { subscribe } from '../../functions/notifications/subscriptions';
+import { createDocumentClient, type Db } from '../../functions/platform/db';
+import { LocalBus } from '../../bin/local/bus';
+import { startLocalConsumers, type LocalConsumers } from '../../bin/local/queues';
+import { createStreamPoller, type StreamPoller } from '../../bin/local/streams';
+import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+import { contextFor, testDb } from '../support/domain';
+
+// The local runtime's mode (bin/local.ts sets it): outbox for email/SMS, http webhooks to loopback allowed.
+process.env[LOCAL_MODE_ENV] = '1';
+
+let t: TestApi;
+const db = testDb();
+beforeAll(async () => {
+  t = await startTestApi();
+});
+afterAll(async () => {
+  await t.close();
+  db.client.destroy();
+});
+
+const del = (c: Client, path: string) => c.raw(path, { method: 'DELETE' });
+
+/** A local webhook receiver on 127.0.0.1 that records every POST (raw body and headers) and answers `status()`. */
+const startReceiver = async (status: () => number = () => 204) => {
+  const received: { body: string; headers: Record<string, string | string[] | undefined> }[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
+      res.writeHead(status());
+      res.end();
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/stock`;
+  return { url, received, close: () => new Promise<void>((done) => server.close(() => done())) };
+};
+
+const verify = (secret: string, body: string, header: unknown): boolean =>
+  header === `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+
+describe('subscriptions over HTTP', () => {
+  test('subscribe per channel (a webhook gets its secret once), list without secrets, delete; another tenant sees and deletes nothing', async () => {
+    const a = await t.client();
+    await setupCatalog(a);
+    const email = await a.post('/api/alerts/subscribe', { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com' });
+    expect(email.status).toBe(201);
+    expect(email.body).toMatchObject({ scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com', min_severity: 'normal' });
+    expect(email.body.secret).toBeUndefined();
+    const sms = await a.post('/api/alerts/subscribe', { scope: { warehouse_id: 'wh-1' }, channel: 'sms', target: '+14155550123', min_severity: 'critical' });
+    expect(sms.status).toBe(201);
+    const hook = await a.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'webhook', target: 'https://hooks.example.com/stock', min_severity: 'high' });
+    expect(hook.status).toBe(201);
+    expect(hook.body.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const listed = await a.get('/api/alerts/subscriptions?limit=2');
+    expect(listed.status).toBe(200);
+    expect(listed.body.subscriptions).toHaveLength(2);
+    const rest = await a.get(`/api/alerts/subscriptions?cursor=${listed.body.next_cursor}`);
+    const all = [...listed.body.subscriptions, ...rest.body.subscriptions];
+    expect(all.map((s: { subscription_id: string }) => s.subscription_id)).toEqual([email.body.subscription_id, sms.body.subscription_id, hook.body.subscription_id]);
+    expect(JSON.stringify(all)).not.toContain(hook.body.secret);
+    // Another tenant: an empty list, and its delete of A's subscription is 404 (and deletes nothing).
+    const b = await t.client();
+    expect((await b.get('/api/alerts/subscriptions')).body.subscriptions).toEqual([]);
+    expect((await del(b, `/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
+    expect((await b.get(`/api/alerts/subscriptions?cursor=${listed.body.next_cursor}`)).status).toBe(400);
+    // Delete works end to end through the local gateway (DELETE route), once.
+    const gone = await del(a, `/api/alerts/subscriptions/${email.body.subscription_id}`);
+    expect(gone.status).toBe(200);
+    expect(gone.body).toMatchObject({ subscription_id: email.body.subscription_id, channel: 'email' });
+    expect((await del(a, `/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
+    expect((await del(a, '/api/alerts/subscriptions/nope')).status).toBe(404);
+    expect((await a.get('/api/alerts/subscriptions')).body.subscriptions).toHaveLength(2);
+    // A viewer reads subscriptions but may not subscribe or delete.
+    const viewer = await t.client({ tenantId: a.tenantId, role: 'viewer' });
+    expect((await viewer.get('/api/alerts/subscriptions')).status).toBe(200);
+    expect((await viewer.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target: 'v@example.com' })).status).toBe(403);
+    expect((await del(viewer, `/api/alerts/subscriptions/${sms.body.subscription_id}`)).status).toBe(403);
+  });
+
+  test('bad input is 400 (or 404 for an unknown SKU or warehouse) and writes nothing', async () => {
+    const a = await t.client();
+    await setupCatalog(a);
+    const ok = { scope: { all: true }, channel: 'webhook', target: 'https://hooks.example.com/x' };
+    const cases: [unknown, number][] = [
+      [{ ...ok, target: 'http://hooks.example.com/x' }, 400], // http, not loopback
+      [{ ...ok, target: 'http://10.1.2.3/x' }, 400],
+      [{ ...ok, target: 'ftp://hooks.example.com/x' }, 400],
+      [{ ...ok, target: 'not a url' }, 400],
+      [{ ...ok, channel: 'email', target: 'not-an-email' }, 400],
+      [{ ...ok, channel: 'email', target: 'ops@example' }, 400],
+      [{ ...ok, channel: 'sms', target: '555-0123' }, 400],
+      [{ ...ok, channel: 'sms', target: '+0123456789' }, 400],
+      [{ ...ok, channel: 'pager' }, 400],
+      [{ ...ok, min_severity: 'urgent' }, 400],
+      [{ ...ok, scope: { all: false } }, 400],
+      [{ ...ok, scope: { sku_id: 'sku-1', warehouse_id: 'wh-1' } }, 400],
+      [{ ...ok, scope: {} }, 400],
+      [{ ...ok, extra: 1 }, 400],
+      [{ ...ok, scope: { sku_id: 'nope' } }, 404],
+      [{ ...ok, scope: { warehouse_id: 'nope' } }, 404],
+    ];
+    for (const [body, status] of cases) {
+      const res = await a.post('/api/alerts/subscribe', body);
+      expect({ body, status: res.status }).toEqual({ body, status });
+    }
+    // Outside local mode, plain http is refused even to loopback.
+    process.env[LOCAL_MODE_ENV] = '0';
+    try {
+      expect((await a.post('/api/alerts/subscribe', { ...ok, target: 'http://127.0.0.1:9/x' })).status).toBe(400);
+      expect((await a.post('/api/alerts/subscribe', { ...ok, target: 'https://localhost/x' })).status).toBe(400);
+    } finally {
+      process.env[LOCAL_MODE_ENV] = '1';
+    }
+    expect((await a.get('/api/alerts/subscriptions')).body.subscriptions).toEqual([]);
+    // In local mode loopback http is accepted.
+    expect((await a.post('/api/alerts/subscribe', { ...ok, target: 'http://127.0.0.1:9/x' })).status).toBe(201);
+  });
+});
+
+describe('the notification consumer domain function', () => {
+  /** A StockLevelChanged as the stream processor publishes it (to open a real alert item). */
+  const changed = (tenantId: string, version: number, available: number): StockLevelChangedDetail => ({
+    event_id: `StockLevelChanged:T#${tenantId}#STOCK#sku-1:wh-1:v${version}`,
+    schema_version: 1,
+    tenant_id: tenantId,
+    occurred_at: new Date().toISOString(),
+    sku_id: 'sku-1',
+    warehouse_id: 'wh-1',
+    before: null,
+    after: { on_hand: available, reserved: 0, available, incoming: 0 },
+    version,
+    reorder_point: 10,
+    safety_stock: 2,
+  });
+
+  const recordingSenders = (fail: { webhook?: number } = {}) => {
+    const sent: Delivery[] = [];
+    let webhookFailures = fail.webhook ?? 0;
+    const senders: Senders = {
+      email: async (d) => void sent.push(d),
+      sms: async (d) => void sent.push(d),
+      webhook: async (d) => {
+        if (webhookFailures > 0) {
+          webhookFailures -= 1;
+          throw new Error('receiver down');
+        }
+        sent.push(d);
+      },
+    };
+    return { sent, senders };
+  };
+
+  const sqs = (events: { type: string; detail: AlertEventDetail }[]): SQSEvent => ({
+    Records: events.map((e, i) => ({
+      messageId: `m-${i}`,
+      receiptHandle: `r-${i}`,
+      body: JSON.stringify({ source: 'stockroom', 'detail-type': e.type, detail: e.detail }),
+      attributes: {} as never,
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:local:0:q',
+      awsRegion: 'local',
+    })),
+  });
+
+  /** A tenant with an open alert (normal, then high, then critical) and the events its stream would give. */
+  const setup = async () => {
+    const ctx = contextFor();
+    const tenant = ctx.caller.tenantId;
+    // No catalog: the domain function needs none, and `all` scopes skip subscribe's SKU/warehouse check.
+    await evaluateLevelChange({ db }, changed(tenant, 1, 9));
+    const [alert] = (await listAlerts({ db, ctx }, {})).alerts;
+    const base: AlertEventDetail = {
+      event_id: '',
+      schema_version: 1,
+      tenant_id: tenant,
+      occurred_at: alert!.opened_at,
+      alert_id: alert!.alert_id,
+      sku_id: 'sku-1',
+      warehouse_id: 'wh-1',
+      severity: 'normal',
+      status: 'open',
+      available: 9,
+      reorder_point: 10,
+      safety_stock: 2,
+      days_of_cover: null,
+      opened_at: alert!.opened_at,
+      version: 1,
+    };
+    const ev = (type: string, version: number, severity: AlertEventDetail['severity'], available: number) => ({
+      type,
+      detail: { ...base, event_id: `${type}:T#${tenant}#ALERT:${base.alert_id}:v${version}`, version, severity, available },
+    });
+    const events = [ev('AlertOpened', 1, 'normal', 9), ev('AlertUpdated', 2, 'high', 5), ev('AlertUpdated', 3, 'critical', 1)];
+    return { ctx, tenant, events };
+  };
+
+  test('each matching subscription hears once per window; the same batch again, or reversed, sends nothing new', async () => {
+    const { ctx, events } = await setup();
+    const everyone = await subscribe({ db, ctx }, { scope: { all: true }, channel: 'email', target: 'all@example.com', min_severity: 'normal' });
+    const critical = await subscribe({ db, ctx }, { scope: { all: true }, channel: 'sms', target: '+14155550123', min_severity: 'critical' });
+    const hook = await subscribe({ db, ctx, local: true }, { scope: { all: true }, channel: 'webhook', target: 'https://hooks.example.com/x', min_severity: 'high' });
+    const { sent, senders } = recordingSenders();
+    expect(await notifyBatch({ db, senders }, sqs(events))).toEqual({ batchItemFailures: [] });
+    // Most urgent first: the critical update reaches all three before the others are looked at.
+    expect(sent.map((d) => [d.subscription.subscription_id, d.event_type, d.alert.severity])).toEqual([
+      [everyone.subscription_id, 'AlertUpdated', 'critical'],
+      [critical.subscription_id, 'AlertUpdated', 'critical'],
+      [hook.subscription_id, 'AlertUpdated', 'critical'],
+    ]);
+    // Redelivered, and reordered: nothing new.
+    await notifyBatch({ db, senders }, sqs(events));
+    await notifyBatch({ db, senders }, sqs([...events].reverse()));
+    for (const e of events) await notifyBatch({ db, senders }, sqs([e]));
+    expect(sent).toHaveLength(3);
+    // The next window (a short throttle here) sends again, once.
+    const later = events.map((e) => ({ ...e, detail: { ...e.detail, occurred_at: new Date(Date.parse(e.detail.opened_at) + 2_000).toISOString() } }));
+    await notifyBatch({ db, senders, throttleSeconds: 1 }, sqs(later));
+    await notifyBatch({ db, senders, throttleSeconds: 1 }, sqs(later));
+    expect(sent).toHaveLength(6);
+  });
+
+  test('a failed send reports the message for retry, keeps the others sent, and the retry sends only what failed', async () => {
+    const { ctx, events } = await setup();
+    await subscribe({ db, ctx }, { scope: { all: true }, channel: 'email', target: 'b@example.com', min_severity: 'normal' });
+    await subscribe({ db, ctx }, { scope: { all: true }, channel: 'webhook', target: 'https://hooks.example.com/y', min_severity: 'normal' });
+    const { sent, senders } = recordingSenders({ webhook: 1 });
+    const opened = sqs([events[0]!]);
+    expect(await notifyBatch({ db, senders }, opened)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+    expect(sent.map((d) => d.subscription.channel)).toEqual(['email']);
+    expect(await notifyBatch({ db, senders }, opened)).toEqual({ batchItemFailures: [] });
+    expect(sent.map((d) => d.subscription.channel)).toEqual(['email', 'webhook']);
+    expect(await notifyBatch({ db, senders }, opened)).toEqual({ batchItemFailures: [] });
+    expect(sent).toHaveLength(2);
+  });
+
+  test('an event of an alert that has since resolved notifies nobody; an unreadable message is reported', async () => {
+    const { ctx, tenant, events } = await setup();
+    await subscribe({ db, ctx }, { scope: { all: true }, channel: 'email', target: 'a@example.com', min_severity: 'normal' });
+    await evaluateLevelChange({ db }, changed(tenant, 2, 40));
+    const { sent, senders } = recordingSenders();
+    const batch = sqs(events);
+    batch.Records.push({ ...batch.Records[0]!, messageId: 'junk', body: '{"not":"an event"}' });
+    expect(await notifyBatch({ db, senders }, batch)).toEqual({ batchItemFailures: [{ itemIdentifier: 'junk' }] });
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('end to end under the local runtime: sale -> alert -> AlertOpened -> queue -> outbox and webhook', () => {
+  let poller: StreamPoller;
+  let consumers: LocalConsumers;
+  let c: Client;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const streamDb: Db = { client: createDocumentClient(), table: process.env.TABLE_NAME! };
+
+  beforeAll(async () => {
+    c = await t.client();
+    receiver = await startReceiver();
+    const bus = new LocalBus();
+    poller = createStreamPoller({
+      endpoint: process.env.DYNAMODB_ENDPOINT!,
+      tableName: process.env.TABLE_NAME!,
+      startingPosition: 'LATEST',
+      retryBaseMs: 50,
+      process: (event) => processStream({ db: streamDb, publisher: bus.publisher() }, event),
+    });
+    await poller.start();
+    // Only this test's tenant: other test files write to the same stream.
+    consumers = await startLocalConsumers(bus, { narrow: { detail: { tenant_id: [c.tenantId] } } });
+  });
+  afterAll(async () => {
+    await consumers.stop();
+    await poller.stop();
+    await receiver.close();
+    streamDb.client.destroy();
+  });
+
+  /** Alert evaluation writes the alert, whose stream record is the AlertOpened/Updated event: two rounds. */
+  const settle = async () => {
+    for (let round = 0; round < 2; round++) {
+      await poller.drain(60_000);
+      await consumers.drain(60_000);
+    }
+  };
+
+  test('one alert, one outbox email, one signed webhook POST; twenty more sales inside the window add none', async () => {
+    await setupCatalog(c);
+    await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 40 });
+    expect((await c.raw('/api/thresholds', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 30, safety_stock: 5 }) })).status).toBe(200);
+    const email = await c.post('/api/alerts/subscribe', { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'buyer@example.com' });
+    expect(email.status).toBe(201);
+    const hook = await c.post('/api/alerts/subscribe', { scope: { warehouse_id: 'wh-1' }, channel: 'webhook', target: receiver.url });
+    expect(hook.status).toBe(201);
+    // A subscriber that only wants critical alerts hears nothing of this one.
+    expect((await c.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'sms', target: '+14155550123', min_severity: 'critical' })).status).toBe(201);
+    await settle();
+    expect((await c.get('/api/notifications')).body.notifications).toEqual([]);
+
+    expect((await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity: 12 })).status).toBe(200);
+    await settle();
+    const alerts = (await c.get('/api/alerts')).body.alerts;
+    expect(alerts).toHaveLength(1);
+    const outbox = (await c.get('/api/notifications')).body.notifications;
+    expect(outbox).toEqual([
+      expect.objectContaining({ channel: 'email', target: 'buyer@example.com', alert_id: alerts[0].alert_id, severity: 'normal', event_type: 'AlertOpened', subscription_id: email.body.subscription_id }),
+    ]);
+    expect(outbox[0].created_at).toEqual(expect.any(String));
+    expect(receiver.received).toHaveLength(1);
+    const post = receiver.received[0]!;
+    expect(verify(hook.body.secret, post.body, post.headers['x-stockroom-signature'])).toBe(true);
+    expect(verify('wrong', post.body, post.headers['x-stockroom-signature'])).toBe(false);
+    expect(post.headers['x-stockroom-timestamp']).toBe(JSON.parse(post.body).timestamp);
+    expect(JSON.parse(post.body)).toMatchObject({ type: 'AlertOpened', subscription_id: hook.body.subscription_id, alert: { alert_id: alerts[0].alert_id, available: 28 } });
+
+    for (let i = 0; i < 20; i++) expect((await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity: 1 })).status).toBe(200);
+    await settle();
+    const after = (await c.get('/api/alerts')).body.alerts;
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ alert_id: alerts[0].alert_id, available: 8, severity: 'high' });
+    expect((await c.get('/api/notifications')).body.notifications).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
+    expect(Object.values(consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
+    expect(consumers.queues.notifyAlerts!.stats.deleted).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,168 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { createHmac } from 'node:crypto';
+import { eventsFromRecord, EventMappingError } from '../../functions/events/mapper';
+import type { AlertEventDetail } from '../../functions/events/model';
+import { byUrgency, messageOf, windowStart } from '../../functions/notifications/notify';
+import { signature, webhookBody } from '../../functions/notifications/senders';
+import { severityReaches } from '../../functions/notifications/subscriptions';
+import { isLoopbackHost, targetProblem, webhookUrlProblem } from '../../functions/notifications/targets';
+
+type Item = Record<string, unknown>;
+const record = (eventName: string, newItem?: Item, oldItem?: Item): DynamoDBRecord => ({
+  eventID: 'e',
+  eventName: eventName as DynamoDBRecord['eventName'],
+  eventSource: 'aws:dynamodb',
+  dynamodb: {
+    ApproximateCreationDateTime: 1_800_000_000,
+    ...(newItem ? { NewImage: marshall(newItem, { removeUndefinedValues: true }) as never } : {}),
+    ...(oldItem ? { OldImage: marshall(oldItem, { removeUndefinedValues: true }) as never } : {}),
+    StreamViewType: 'NEW_AND_OLD_IMAGES',
+  },
+});
+
+const alertItem = (over: Item = {}): Item => ({
+  pk: 'T#acme#ALERT',
+  sk: 'A1',
+  gsi1pk: 'T#acme#ALERTS#ACTIVE',
+  gsi1sk: '2#~#A1',
+  entity: 'alert',
+  tenant_id: 'acme',
+  alert_id: 'A1',
+  sku_id: 'sku-1',
+  warehouse_id: 'wh-1',
+  status: 'open',
+  severity: 'normal',
+  on_hand: 28,
+  available: 28,
+  incoming: 0,
+  reorder_point: 30,
+  safety_stock: 5,
+  days_of_cover: null,
+  level_version: 3,
+  opened_at: '2026-01-01T00:00:00.000Z',
+  updated_at: '2026-01-01T00:00:00.000Z',
+  version: 1,
+  ...over,
+});
+
+describe('alert events from the stream', () => {
+  test('an alert INSERT is AlertOpened with the alert as it stands, and a deterministic id from its version', () => {
+    const events = eventsFromRecord(record('INSERT', alertItem()));
+    expect(events).toEqual([
+      {
+        source: 'stockroom',
+        'detail-type': 'AlertOpened',
+        detail: {
+          event_id: 'AlertOpened:T#acme#ALERT:A1:v1',
+          schema_version: 1,
+          tenant_id: 'acme',
+          occurred_at: '2026-01-01T00:00:00.000Z',
+          alert_id: 'A1',
+          sku_id: 'sku-1',
+          warehouse_id: 'wh-1',
+          severity: 'normal',
+          status: 'open',
+          available: 28,
+          reorder_point: 30,
+          safety_stock: 5,
+          days_of_cover: null,
+          opened_at: '2026-01-01T00:00:00.000Z',
+          version: 1,
+        },
+      },
+    ]);
+    // The same record again: the same event, id included.
+    expect(eventsFromRecord(record('INSERT', alertItem()))).toEqual(events);
+  });
+
+  test('a MODIFY that changes severity or available is AlertUpdated; one that changes neither (acknowledge) is nothing', () => {
+    const before = alertItem();
+    const dropped = eventsFromRecord(record('MODIFY', alertItem({ available: 27, version: 2, updated_at: '2026-01-01T00:01:00.000Z' }), before));
+    expect(dropped.map((e) => [e['detail-type'], e.detail.event_id])).toEqual([['AlertUpdated', 'AlertUpdated:T#acme#ALERT:A1:v2']]);
+    expect(dropped[0]!.detail).toMatchObject({ available: 27, occurred_at: '2026-01-01T00:01:00.000Z', version: 2 });
+    const worse = eventsFromRecord(record('MODIFY', alertItem({ severity: 'high', version: 3 }), before));
+    expect(worse.map((e) => e['detail-type'])).toEqual(['AlertUpdated']);
+    const acknowledged = alertItem({ status: 'acknowledged', acknowledged_at: '2026-01-01T00:02:00.000Z', version: 2 });
+    expect(eventsFromRecord(record('MODIFY', acknowledged, before))).toEqual([]);
+  });
+
+  test('a MODIFY to resolved is AlertResolved, once; a resolved alert written again is nothing', () => {
+    const resolved = alertItem({ status: 'resolved', available: 40, resolved_at: '2026-01-02T00:00:00.000Z', version: 4 });
+    const events = eventsFromRecord(record('MODIFY', resolved, alertItem({ status: 'acknowledged', version: 3 })));
+    expect(events.map((e) => [e['detail-type'], (e.detail as AlertEventDetail).status, e.detail.event_id])).toEqual([['AlertResolved', 'resolved', 'AlertResolved:T#acme#ALERT:A1:v4']]);
+    expect(eventsFromRecord(record('MODIFY', { ...resolved, version: 5 }, resolved))).toEqual([]);
+  });
+
+  test('the alert state item, REMOVE and TTL-style records map to nothing; a malformed alert image throws', () => {
+    expect(eventsFromRecord(record('INSERT', { pk: 'T#acme#ALERT#sku-1#wh-1', sk: 'STATE', entity: 'alert_state', last_version: 3 }))).toEqual([]);
+    expect(eventsFromRecord(record('REMOVE', undefined, alertItem()))).toEqual([]);
+    expect(() => eventsFromRecord(record('INSERT', alertItem({ severity: 'urgent' })))).toThrow(EventMappingError);
+  });
+});
+
+describe('subscription targets', () => {
+  test('email and E.164 phone numbers', () => {
+    expect(targetProblem('email', 'ops@example.com', false)).toBeUndefined();
+    for (const bad of ['ops', 'ops@', '@example.com', 'ops@example', 'a b@example.com', `${'x'.repeat(250)}@example.com`]) {
+      expect({ bad, problem: targetProblem('email', bad, false) }).toEqual({ bad, problem: expect.any(String) });
+    }
+    expect(targetProblem('sms', '+14155550123', false)).toBeUndefined();
+    for (const bad of ['4155550123', '+0155550123', '+1 415 555 0123', '+1234567890123456', 'ops@example.com']) {
+      expect({ bad, problem: targetProblem('sms', bad, false) }).toEqual({ bad, problem: expect.any(String) });
+    }
+  });
+
+  test('webhooks: https anywhere public; http only to loopback and only in local mode', () => {
+    expect(webhookUrlProblem('https://hooks.example.com/stock', false)).toBeUndefined();
+    expect(webhookUrlProblem('https://hooks.example.com/stock', true)).toBeUndefined();
+    for (const local of ['http://127.0.0.1:8080/x', 'http://127.1.2.3/x', 'http://localhost:3000/x', 'http://[::1]:9000/x']) {
+      expect({ local, problem: webhookUrlProblem(local, true) }).toEqual({ local, problem: undefined });
+      expect({ local, problem: webhookUrlProblem(local, false) }).toEqual({ local, problem: 'must be https' });
+    }
+    for (const bad of ['http://example.com/x', 'http://10.0.0.1/x', 'http://128.0.0.1/x', 'ftp://example.com', 'not a url', 'https://u:p@example.com/']) {
+      expect({ bad, problem: webhookUrlProblem(bad, true) }).toEqual({ bad, problem: expect.any(String) });
+    }
+    // Outside local mode the function must not call its own host or the link-local range, even over https.
+    expect(webhookUrlProblem('https://localhost/x', false)).toEqual(expect.any(String));
+    expect(webhookUrlProblem('https://169.254.169.254/latest', false)).toEqual(expect.any(String));
+    expect(isLoopbackHost('127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('127.example.com')).toBe(false);
+  });
+});
+
+describe('delivery rules', () => {
+  test('severity reaches a subscription at or above its minimum', () => {
+    expect(severityReaches('critical', 'normal')).toBe(true);
+    expect(severityReaches('high', 'high')).toBe(true);
+    expect(severityReaches('normal', 'high')).toBe(false);
+    expect(severityReaches('high', 'critical')).toBe(false);
+  });
+
+  test('throttle windows count from the alert opening; a redelivered event keeps its window', () => {
+    const opened = '2026-01-01T10:59:00.000Z';
+    expect(windowStart(opened, opened, 3600)).toBe(opened);
+    expect(windowStart(opened, '2026-01-01T11:58:59.999Z', 3600)).toBe(opened);
+    expect(windowStart(opened, '2026-01-01T11:59:00.000Z', 3600)).toBe('2026-01-01T11:59:00.000Z');
+    expect(windowStart(opened, '2026-01-01T15:00:00.000Z', 3600)).toBe('2026-01-01T14:59:00.000Z');
+    // An event stamped before the opening (clock skew) belongs to the first window.
+    expect(windowStart(opened, '2026-01-01T10:00:00.000Z', 3600)).toBe(opened);
+  });
+
+  test('a batch is handled most urgent first, in arrival order within a severity', () => {
+    const ev = (id: string, severity: AlertEventDetail['severity']) => ({ id, event: { detail: { severity } } as never });
+    const order = byUrgency([ev('a', 'normal'), ev('b', 'critical'), ev('c', 'high'), ev('d', 'critical'), ev('e', 'normal')]).map((x) => x.id);
+    expect(order).toEqual(['b', 'd', 'c', 'a', 'e']);
+  });
+
+  test('webhook signature: sha256=<hex HMAC of the raw body>, verifiable with the secret', () => {
+    const detail = { alert_id: 'A1', severity: 'high' } as AlertEventDetail;
+    const delivery = { delivery_id: 'd', event_type: 'AlertOpened' as const, event_id: 'e', subscription: { subscription_id: 's' } as never, alert: detail, ...messageOf('AlertOpened', { ...detail, sku_id: 'sku-1', warehouse_id: 'wh-1' }) };
+    const body = webhookBody(delivery, '2026-01-01T00:00:00.000Z');
+    expect(JSON.parse(body)).toMatchObject({ type: 'AlertOpened', subscription_id: 's', timestamp: '2026-01-01T00:00:00.000Z', alert: { alert_id: 'A1' } });
+    expect(signature('sekret', body)).toBe(`sha256=${createHmac('sha256', 'sekret').update(body).digest('hex')}`);
+    expect(signature('other', body)).not.toBe(signature('sekret', body));
+    expect(delivery.subject).toBe('[Stockroom] high low stock: sku-1 at wh-1');
+  });
+});
