@@ -296,7 +296,7 @@ describe('end to end under the local runtime: sale -> alert -> AlertOpened -> qu
     }
   };
 
-  test('one alert, one outbox email, one signed webhook POST; twenty more sales inside the window add none', async () => {
+  test('one alert, one outbox email, one signed webhook POST; twenty more sales inside the window add none; a purchase order resolves it', async () => {
     await setupCatalog(c);
     await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 40 });
     expect((await c.raw('/api/thresholds', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 30, safety_stock: 5 }) })).status).toBe(200);
@@ -334,5 +334,23 @@ describe('end to end under the local runtime: sale -> alert -> AlertOpened -> qu
     expect(receiver.received).toHaveLength(1);
     expect(Object.values(consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
     expect(consumers.queues.notifyAlerts!.stats.deleted).toBeGreaterThan(1);
+
+    // Replenish: a purchase order for 40. With the default basis (available + incoming) the alert
+    // resolves once the order is submitted; receiving the goods keeps it resolved and opens nothing.
+    expect((await c.post('/api/suppliers', { supplier_id: 'sup-1', name: 'Supplier', lead_time_days: 7, currency: 'USD' })).status).toBe(201);
+    const po = await c.post('/api/purchase-orders', { purchase_order_id: 'po-1', supplier_id: 'sup-1', warehouse_id: 'wh-1', lines: [{ sku_id: 'sku-1', quantity: 40, unit_cost: '2.50' }] });
+    expect(po.status).toBe(201);
+    expect((await c.post('/api/purchase-orders/po-1/submit')).status).toBe(200);
+    await settle();
+    expect((await c.get('/api/alerts')).body.alerts).toEqual([]);
+    expect((await c.post('/api/purchase-orders/po-1/receive', { lines: [{ sku_id: 'sku-1', quantity: 40 }] })).body.status).toBe('received');
+    await settle();
+    expect((await c.get('/api/alerts')).body.alerts).toEqual([]);
+    const resolved = (await c.get('/api/alerts?status=resolved')).body.alerts;
+    expect(resolved).toEqual([expect.objectContaining({ alert_id: alerts[0].alert_id, status: 'resolved' })]);
+    expect((await c.get('/api/inventory/sku/sku-1')).body.totals).toMatchObject({ on_hand: 48, available: 48, incoming: 0 });
+    // Resolving notifies nobody: still the one email and the one webhook POST.
+    expect((await c.get('/api/notifications')).body.notifications).toHaveLength(1);
+    expect(receiver.received).toHaveLength(1);
   });
 });
