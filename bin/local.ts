@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { processStream } from '../functions/events/processor';
 import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
+import { ROLES } from '../functions/identity/roles';
 import { log } from '../functions/platform/log';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
 import { EVENT_BUS_ENV } from '../functions/wiring';
@@ -94,7 +95,7 @@ const main = async (): Promise<void> => {
       `export TOKEN=${token}`,
       '',
       `Try: curl -s ${api.url}/api/warehouses -H "Authorization: Bearer $TOKEN"`,
-      'Other tenants and roles: npm run token -- --tenant <id> --role <admin|manager|clerk|viewer>',
+      `Other tenants and roles: npm run token -- --tenant <id> --role <${ROLES.join('|')}>`,
       '',
     ].join('\n'),
   );
