@@ -220,7 +220,7 @@ export const httpRoutes = {
   },
   listAlertSubscriptions: {
     method: 'GET', path: '/api/alerts/subscriptions', entry: handler('notifications', 'list-subscriptions'),
-    permission: 'alerts:read', table: 'read', summary: 'Alert subscriptions of this tenant, oldest first (secrets are never shown)',
+    permission: 'subscriptions:read', table: 'read', summary: 'Alert subscriptions of this tenant, oldest first (secrets are never shown; viewers may not list targets)',
     query: notifications.listSubscriptionsQuery, response: notifications.subscriptionListResponse, errors: [400],
   },
   deleteAlertSubscription: {

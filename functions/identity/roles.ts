@@ -17,6 +17,8 @@ export const PERMISSIONS = [
   /** Low-stock alerts: everyone sees them; everyone who works the stock acknowledges them. */
   'alerts:read',
   'alerts:write',
+  /** Subscription targets are e-mail addresses and phone numbers: not for every reader. */
+  'subscriptions:read',
   'api:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -28,11 +30,11 @@ const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'pu
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write'],
+  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
-  purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write'],
+  purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */
-  clerk: [...READ, 'inventory:write', 'orders:write', 'alerts:write'],
+  clerk: [...READ, 'inventory:write', 'orders:write', 'alerts:write', 'subscriptions:read'],
   viewer: READ,
 };
 

@@ -51,7 +51,7 @@ const verify = (secret: string, body: string, header: unknown): boolean =>
   header === `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 
 describe('subscriptions over HTTP', () => {
-  test('subscribe per channel (a webhook gets its secret once), list without secrets, delete; another tenant sees and deletes nothing', async () => {
+  test('subscribe per channel (a webhook gets its secret once), list without secrets (not to viewers), delete; another tenant sees and deletes nothing', async () => {
     const a = await t.client();
     await setupCatalog(a);
     const email = await a.post('/api/alerts/subscribe', { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com' });
@@ -82,9 +82,11 @@ describe('subscriptions over HTTP', () => {
     expect((await del(a, `/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
     expect((await del(a, '/api/alerts/subscriptions/nope')).status).toBe(404);
     expect((await a.get('/api/alerts/subscriptions')).body.subscriptions).toHaveLength(2);
-    // A viewer reads subscriptions but may not subscribe or delete.
+    // A viewer may not list subscriptions (their targets are addresses and phone numbers), subscribe or delete.
     const viewer = await t.client({ tenantId: a.tenantId, role: 'viewer' });
-    expect((await viewer.get('/api/alerts/subscriptions')).status).toBe(200);
+    expect((await viewer.get('/api/alerts/subscriptions')).status).toBe(403);
+    const clerk = await t.client({ tenantId: a.tenantId, role: 'clerk' });
+    expect((await clerk.get('/api/alerts/subscriptions')).status).toBe(200);
     expect((await viewer.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target: 'v@example.com' })).status).toBe(403);
     expect((await del(viewer, `/api/alerts/subscriptions/${sms.body.subscription_id}`)).status).toBe(403);
   });
