@@ -87,6 +87,34 @@ export const queryAll = async <T>(db: Db, partition: string): Promise<T[]> => {
   return all;
 };
 
+/**
+ * Every item of one gsi1 partition, all pages, as stored (storage attributes
+ * included: system readers such as the hold sweeper need `tenant_id`).
+ * `sortBelow` keeps only sort keys lower than it.
+ */
+export const queryIndexAll = async (
+  db: Db,
+  request: { partition: string; sortBelow?: string },
+): Promise<Record<string, unknown>[]> => {
+  const all: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.client.send(
+      new QueryCommand({
+        TableName: db.table,
+        IndexName: TABLE.gsi1.name,
+        KeyConditionExpression: request.sortBelow === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :below',
+        ExpressionAttributeNames: { '#pk': TABLE.gsi1.partitionKey, ...(request.sortBelow === undefined ? {} : { '#sk': TABLE.gsi1.sortKey }) },
+        ExpressionAttributeValues: { ':pk': request.partition, ...(request.sortBelow === undefined ? {} : { ':below': request.sortBelow }) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    all.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return all;
+};
+
 // ---------- writes ----------
 
 export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: StockLevel): TransactItem => ({

@@ -1,14 +1,13 @@
-import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import type { Severity } from '../alerts/model';
 import { severityRank } from '../alerts/rules';
-import { fromItem, queryPage, requireSku, requireWarehouse } from '../inventory/store';
+import { fromItem, queryIndexAll, queryPage, requireSku, requireWarehouse } from '../inventory/store';
 import type { Db } from '../platform/db';
 import { notFound, validationFailed } from '../platform/errors';
 import type { RequestContext } from '../platform/http';
 import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
 import { newId } from '../platform/ids';
-import { TABLE } from '../platform/table';
 import { isLocalMode, notificationKeys, type Channel, type Scope, type StoredSubscription, type Subscription } from './model';
 import { targetIssues } from './targets';
 
@@ -119,24 +118,10 @@ export const matchingSubscriptions = async (
   const scopes: Scope[] = [{ sku_id: alert.sku_id }, { warehouse_id: alert.warehouse_id }, { all: true }];
   const found = new Map<string, StoredSubscription>();
   for (const scope of scopes) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await db.client.send(
-        new QueryCommand({
-          TableName: db.table,
-          IndexName: TABLE.gsi1.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE.gsi1.partitionKey },
-          ExpressionAttributeValues: { ':pk': notificationKeys.scopeIndex(tenantId, scope) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const s = fromItem<StoredSubscription>(item);
-        if (severityReaches(alert.severity, s.min_severity)) found.set(s.subscription_id, s);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    for (const item of await queryIndexAll(db, { partition: notificationKeys.scopeIndex(tenantId, scope) })) {
+      const s = fromItem<StoredSubscription>(item);
+      if (severityReaches(alert.severity, s.min_severity)) found.set(s.subscription_id, s);
+    }
   }
   return [...found.values()].sort((a, b) => (a.subscription_id < b.subscription_id ? -1 : 1));
 };

@@ -1,15 +1,13 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '../platform/db';
 import { AppError, notFound } from '../platform/errors';
 import type { RequestContext } from '../platform/http';
 import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
 import { HOLD_SHARDS, keys } from '../platform/keys';
 import { log } from '../platform/log';
-import { TABLE } from '../platform/table';
 import type { TransactionCancelled, TransactItem } from '../platform/transactions';
 import type { StockLevel, Warehouse } from '../inventory/model';
 import { levelKey, reservationWrites, type ReservationChange } from '../inventory/stock';
-import { getItem, levelsReturnedBy, queryAll, requireSku } from '../inventory/store';
+import { getItem, levelsReturnedBy, queryAll, queryIndexAll, requireSku } from '../inventory/store';
 import { outstanding, type AllocationLeg, type Order } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
@@ -300,32 +298,18 @@ export const expireHolds = async (db: Db, now: Date = new Date()): Promise<{ rel
   let released = 0;
   let failed = 0;
   for (let shard = 0; shard < HOLD_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.client.send(
-        new QueryCommand({
-          TableName: db.table,
-          IndexName: TABLE.gsi1.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :now',
-          ExpressionAttributeNames: { '#pk': TABLE.gsi1.partitionKey, '#sk': TABLE.gsi1.sortKey },
-          ExpressionAttributeValues: { ':pk': `HOLDS#${shard}`, ':now': now.toISOString() },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const tenantId = String(item.tenant_id);
-        const orderId = String(item.order_id);
-        const ctx: RequestContext = { caller: { tenantId, role: 'admin', subject: 'system:hold-sweeper' }, requestId: `sweep-${now.getTime()}`, now: () => now };
-        try {
-          const after = await expireHold({ db, ctx }, orderId);
-          if (after.status === 'expired' && after.expired_at === now.toISOString()) released++;
-        } catch (error) {
-          failed++;
-          log.error('hold release failed', { tenant_id: tenantId, order_id: orderId, error: error instanceof Error ? error.message : String(error) });
-        }
+    for (const item of await queryIndexAll(db, { partition: `HOLDS#${shard}`, sortBelow: now.toISOString() })) {
+      const tenantId = String(item.tenant_id);
+      const orderId = String(item.order_id);
+      const ctx: RequestContext = { caller: { tenantId, role: 'admin', subject: 'system:hold-sweeper' }, requestId: `sweep-${now.getTime()}`, now: () => now };
+      try {
+        const after = await expireHold({ db, ctx }, orderId);
+        if (after.status === 'expired' && after.expired_at === now.toISOString()) released++;
+      } catch (error) {
+        failed++;
+        log.error('hold release failed', { tenant_id: tenantId, order_id: orderId, error: error instanceof Error ? error.message : String(error) });
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
   }
   return { released, failed };
 };
