@@ -1,13 +1,9 @@
 import { acknowledgeAlert, evaluateLevelChange, listAlerts } from '../../functions/alerts/alerts';
 import type { StockLevelChangedDetail } from '../../functions/events/model';
-import { processStream } from '../../functions/events/processor';
-import { createDocumentClient, type Db } from '../../functions/platform/db';
-import { LocalBus } from '../../bin/local/bus';
-import { startLocalConsumers, type LocalConsumers } from '../../bin/local/queues';
-import { createStreamPoller, type StreamPoller } from '../../bin/local/streams';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { contextFor, testDb } from '../support/domain';
 import { reconcile } from '../support/ledger';
+import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 let t: TestApi;
 const db = testDb();
@@ -131,35 +127,18 @@ describe('thresholds over HTTP', () => {
 });
 
 describe('end to end under the local runtime: HTTP -> table stream -> bus -> queue -> consumer', () => {
-  let poller: StreamPoller;
-  let consumers: LocalConsumers;
   let c: Client;
-  const streamDb: Db = { client: createDocumentClient(), table: process.env.TABLE_NAME! };
+  let pipeline: LocalPipeline;
 
   beforeAll(async () => {
     c = await t.client();
-    const bus = new LocalBus();
-    poller = createStreamPoller({
-      endpoint: process.env.DYNAMODB_ENDPOINT!,
-      tableName: process.env.TABLE_NAME!,
-      startingPosition: 'LATEST',
-      retryBaseMs: 50,
-      process: (event) => processStream({ db: streamDb, publisher: bus.publisher() }, event),
-    });
-    await poller.start();
-    // Only this test's tenant: other test files write to the same stream.
-    consumers = await startLocalConsumers(bus, { narrow: { detail: { tenant_id: [c.tenantId] } } });
+    pipeline = await startLocalPipeline(c.tenantId);
   });
-  afterAll(async () => {
-    await consumers.stop();
-    await poller.stop();
-    streamDb.client.destroy();
-  });
+  afterAll(() => pipeline.stop());
 
-  const settle = async () => {
-    await poller.drain(60_000);
-    await consumers.drain(60_000);
-  };
+  // Two rounds: under load DynamoDB Local can show a stream record a moment after the write,
+  // after one round of draining has already looked.
+  const settle = () => pipeline.settle(2);
 
   test('a sale crossing the reorder point opens exactly one alert; twenty more keep it one; a restock resolves it; thresholds alone open and resolve', async () => {
     await setupCatalog(c);
@@ -191,7 +170,7 @@ describe('end to end under the local runtime: HTTP -> table stream -> bus -> que
     await settle();
     expect((await c.get('/api/alerts')).body.alerts).toEqual([]);
     expect((await c.get('/api/alerts?status=resolved')).body.alerts).toHaveLength(2);
-    expect(Object.values(consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
+    expect(Object.values(pipeline.consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
     expect(await reconcile(c, 'sku-1')).toEqual([]);
   });
 });

@@ -4,16 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { evaluateLevelChange, listAlerts } from '../../functions/alerts/alerts';
 import type { AlertEventDetail, StockLevelChangedDetail } from '../../functions/events/model';
-import { processStream } from '../../functions/events/processor';
 import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { notifyBatch, type Delivery, type Senders } from '../../functions/notifications/notify';
 import { subscribe } from '../../functions/notifications/subscriptions';
-import { createDocumentClient, type Db } from '../../functions/platform/db';
-import { LocalBus } from '../../bin/local/bus';
-import { startLocalConsumers, type LocalConsumers } from '../../bin/local/queues';
-import { createStreamPoller, type StreamPoller } from '../../bin/local/streams';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { contextFor, testDb } from '../support/domain';
+import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 // The local runtime's mode (bin/local.ts sets it): outbox for email/SMS, http webhooks to loopback allowed.
 process.env[LOCAL_MODE_ENV] = '1';
@@ -262,41 +258,22 @@ describe('the notification consumer domain function', () => {
 });
 
 describe('end to end under the local runtime: sale -> alert -> AlertOpened -> queue -> outbox and webhook', () => {
-  let poller: StreamPoller;
-  let consumers: LocalConsumers;
   let c: Client;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  const streamDb: Db = { client: createDocumentClient(), table: process.env.TABLE_NAME! };
+  let pipeline: LocalPipeline;
 
   beforeAll(async () => {
     c = await t.client();
     receiver = await startReceiver();
-    const bus = new LocalBus();
-    poller = createStreamPoller({
-      endpoint: process.env.DYNAMODB_ENDPOINT!,
-      tableName: process.env.TABLE_NAME!,
-      startingPosition: 'LATEST',
-      retryBaseMs: 50,
-      process: (event) => processStream({ db: streamDb, publisher: bus.publisher() }, event),
-    });
-    await poller.start();
-    // Only this test's tenant: other test files write to the same stream.
-    consumers = await startLocalConsumers(bus, { narrow: { detail: { tenant_id: [c.tenantId] } } });
+    pipeline = await startLocalPipeline(c.tenantId);
   });
   afterAll(async () => {
-    await consumers.stop();
-    await poller.stop();
+    await pipeline.stop();
     await receiver.close();
-    streamDb.client.destroy();
   });
 
   /** Alert evaluation writes the alert, whose stream record is the AlertOpened/Updated event: two rounds. */
-  const settle = async () => {
-    for (let round = 0; round < 2; round++) {
-      await poller.drain(60_000);
-      await consumers.drain(60_000);
-    }
-  };
+  const settle = () => pipeline.settle(2);
 
   test('one alert, one outbox email, one signed webhook POST; twenty more sales inside the window add none; a purchase order resolves it', async () => {
     await setupCatalog(c);
@@ -334,8 +311,8 @@ describe('end to end under the local runtime: sale -> alert -> AlertOpened -> qu
     expect(after[0]).toMatchObject({ alert_id: alerts[0].alert_id, available: 8, severity: 'high' });
     expect((await c.get('/api/notifications')).body.notifications).toHaveLength(1);
     expect(receiver.received).toHaveLength(1);
-    expect(Object.values(consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
-    expect(consumers.queues.notifyAlerts!.stats.deleted).toBeGreaterThan(1);
+    expect(Object.values(pipeline.consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
+    expect(pipeline.consumers.queues.notifyAlerts!.stats.deleted).toBeGreaterThan(1);
 
     // Replenish: a purchase order for 40. With the default basis (available + incoming) the alert
     // resolves once the order is submitted; receiving the goods keeps it resolved and opens nothing.
