@@ -25,7 +25,12 @@ export const startLocalPipeline = async (tenantId: string): Promise<LocalPipelin
     tableName: process.env.TABLE_NAME!,
     startingPosition: 'LATEST',
     retryBaseMs: 50,
-    process: (event) => processStream({ db: streamDb, publisher: bus.publisher() }, event),
+    // Only this tenant's records: a processor marks what it publishes, so processing another test
+    // file's records here would keep them from that file's own bus.
+    process: (event) => {
+      const own = event.Records.filter((r) => r.dynamodb?.Keys?.pk?.S?.startsWith(`T#${tenantId}#`));
+      return own.length ? processStream({ db: streamDb, publisher: bus.publisher() }, { Records: own }) : Promise.resolve({ batchItemFailures: [] });
+    },
   });
   await poller.start();
   const consumers = await startLocalConsumers(bus, { narrow: { detail: { tenant_id: [tenantId] } } });
