@@ -1,11 +1,11 @@
-import { z, type ZodType } from 'zod';
-import type { Permission } from './identity/roles';
+import { z } from 'zod';
 import * as inventory from './inventory/schemas';
 import * as orders from './orders/schemas';
 import * as purchasing from './purchasing/schemas';
 import * as alerts from './alerts/schemas';
 import * as notifications from './notifications/schemas';
 import * as replenishment from './replenishment/schemas';
+import type { HttpRoute } from './platform/routes';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -15,27 +15,7 @@ import * as replenishment from './replenishment/schemas';
  * GET /api/openapi.json is generated from it. test/infra proves the stack
  * and the local runtime agree.
  */
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-export interface HttpRoute {
-  method: HttpMethod;
-  /** API Gateway syntax: `{name}` is a path parameter. */
-  path: string;
-  /** Module under the repo root exporting `handler`. */
-  entry: string;
-  permission: Permission;
-  /** What the function may do to the table: least privilege in AWS. */
-  table: 'none' | 'read' | 'write';
-  summary: string;
-  params?: ZodType;
-  query?: ZodType;
-  body?: ZodType;
-  response: ZodType;
-  /** Success status; 200 unless said. */
-  status?: number;
-  /** Statuses worth documenting besides success (the error shape is shared). */
-  errors?: number[];
-}
+export type { HttpMethod, HttpRoute } from './platform/routes';
 
 const handler = (context: string, name: string): string => `functions/${context}/handlers/${name}.ts`;
 
@@ -200,7 +180,7 @@ export const httpRoutes = {
     method: 'PUT', path: '/api/thresholds', entry: handler('alerts', 'put-thresholds'),
     permission: 'inventory:write', table: 'write',
     summary: 'Set reorder point and safety stock of a SKU x warehouse, a SKU-level default (no warehouse_id) or up to 100 of them ("items"); the level is re-evaluated for alerts at once',
-    body: alerts.thresholdsBody, response: alerts.thresholdsResponse, errors: [400, 404, 409, 422],
+    body: alerts.thresholdsBody, response: alerts.thresholdsResponse, errors: [400, 404, 409],
   },
   listAlerts: {
     method: 'GET', path: '/api/alerts', entry: handler('alerts', 'list-alerts'),
@@ -323,3 +303,12 @@ export const eventConsumers = {
     table: 'write',
   },
 } as const satisfies Record<string, EventConsumer>;
+
+/**
+ * The entries of one of the records above (httpRoutes, eventConsumers,
+ * scheduledFunctions), keys typed as its names: what lib/ and bin/local
+ * iterate to build one resource per entry.
+ */
+export const entriesOf = <K extends string, V>(record: Record<K, V>): [K, V][] =>
+  // The one cast: Object.entries types every key as string (an object may carry more keys than its type names); these records are declared literals, so their keys are exactly K.
+  Object.entries(record) as [K, V][];

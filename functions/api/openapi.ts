@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod';
 import { errorResponse } from '../inventory/schemas';
-import { httpRoutes, type HttpRoute } from '../wiring';
+import { entriesOf, httpRoutes, type HttpRoute } from '../wiring';
 
 /**
  * GET /api/openapi.json, generated from the same zod schemas the handlers
@@ -9,14 +9,12 @@ import { httpRoutes, type HttpRoute } from '../wiring';
  */
 type JsonSchema = Record<string, unknown>;
 
-const requestSchema = (schema: ZodType): JsonSchema => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+const jsonSchema = (schema: ZodType, io: 'input' | 'output') => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   return rest;
 };
-const responseSchema = (schema: ZodType): JsonSchema => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
-  return rest;
-};
+const requestSchema = (schema: ZodType) => jsonSchema(schema, 'input');
+const responseSchema = (schema: ZodType) => jsonSchema(schema, 'output');
 
 const describeError: Record<number, string> = {
   400: 'Invalid input: every failing field is listed in error.details.fields',
@@ -33,7 +31,7 @@ const parameters = (route: HttpRoute): unknown[] => {
   const list: unknown[] = [];
   const add = (where: 'path' | 'query', schema: ZodType | undefined): void => {
     if (!schema) return;
-    const json = requestSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    const json = requestSchema(schema);
     for (const [name, property] of Object.entries(json.properties ?? {})) {
       list.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: property });
     }
@@ -54,11 +52,12 @@ const parameters = (route: HttpRoute): unknown[] => {
 
 export const buildOpenApi = (): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const [operationId, route] of Object.entries(httpRoutes) as [string, HttpRoute][]) {
+  for (const [operationId, declared] of entriesOf(httpRoutes)) {
+    const route: HttpRoute = declared;
     const status = String(route.status ?? 200);
     const errors = [401, 403, ...(route.body ? [413, 415] : []), ...(route.errors ?? [])];
-    paths[route.path] ??= {};
-    (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {
+    const operations = (paths[route.path] ??= {});
+    operations[route.method.toLowerCase()] = {
       operationId,
       summary: route.summary,
       'x-required-permission': route.permission,

@@ -1,44 +1,6 @@
 /**
- * Roles and what they may do. Tokens carry one role; routes declare the one
- * permission they need (functions/wiring.ts). A later issue adds more roles
- * and an audit trail; adding a role is a row here.
+ * Roles and permissions are enforced by the HTTP layer, so their matrix lives
+ * in the platform (functions/platform/permissions.ts); this is the identity
+ * context's name for it.
  */
-export const PERMISSIONS = [
-  'catalog:read',
-  'catalog:write',
-  'inventory:read',
-  'inventory:write',
-  'orders:read',
-  'orders:write',
-  'purchasing:read',
-  'purchasing:write',
-  /** Supplier contact details are personal data: only admins and purchasers see them. */
-  'suppliers:contact',
-  /** Low-stock alerts: everyone sees them; everyone who works the stock acknowledges them. */
-  'alerts:read',
-  'alerts:write',
-  /** Subscription targets are e-mail addresses and phone numbers: not for every reader. */
-  'subscriptions:read',
-  'api:read',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
-
-export const ROLES = ['admin', 'manager', 'purchaser', 'clerk', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
-
-const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'purchasing:read', 'alerts:read', 'api:read'];
-
-export const permissionsOf: Record<Role, readonly Permission[]> = {
-  admin: PERMISSIONS,
-  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read'],
-  /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
-  purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
-  /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */
-  clerk: [...READ, 'inventory:write', 'orders:write', 'alerts:write', 'subscriptions:read'],
-  viewer: READ,
-};
-
-export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-
-/** Claim names, the same in Cognito ID tokens (custom attributes) and the local issuer's tokens. */
-export const CLAIMS = { tenant: 'custom:tenant_id', role: 'custom:role', subject: 'sub' } as const;
+export * from '../platform/permissions';

@@ -39,9 +39,13 @@ const statusByCode: Record<ErrorCode, number> = {
   TIMEOUT: 503,
 };
 
-/** One failing field: `path` is the JSON path inside the request part named by `in`. */
+/**
+ * One failing field: `path` is the dotted path inside the input (`lines.2.sku_id`).
+ * Domain code names the path only; the HTTP layer says which request part
+ * (`in`) it came from, `body` unless a schema of another part said so.
+ */
 export interface FieldIssue {
-  in: 'body' | 'query' | 'path' | 'header';
+  in?: 'body' | 'query' | 'path' | 'header';
   path: string;
   message: string;
 }
@@ -62,8 +66,22 @@ export class AppError extends Error {
 export const notFound = (what: string, id: string): AppError =>
   new AppError('NOT_FOUND', `${what} '${id}' does not exist`, { [`${what}_id`]: id });
 
+export const alreadyExists = (what: string, id: string): AppError =>
+  new AppError('ALREADY_EXISTS', `${what} '${id}' already exists`, { [`${what}_id`]: id });
+
 export const validationFailed = (issues: FieldIssue[]): AppError =>
   new AppError('VALIDATION_FAILED', 'The request is invalid: see details for each failing field', { fields: issues });
+
+/** The "kept changing" answer when optimistic retries run out: nothing was applied. */
+export const keptChanging = (attempts: number): AppError =>
+  new AppError('CONFLICT', 'the data kept changing under this request; it was not applied, retry it', { attempts });
+
+/** The message of anything thrown, for logs and failure reports. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The name of anything thrown (SDK errors are told apart by name). */
+export const errorName = (error: unknown): string | undefined =>
+  typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : undefined;
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };

@@ -5,31 +5,16 @@ import type {
   Context,
 } from 'aws-lambda';
 import { z, type ZodType } from 'zod';
-import { CLAIMS, isRole, permissionsOf, type Role } from '../identity/roles';
-import { AppError, errorBody, validationFailed, type FieldIssue } from './errors';
+import { CLAIMS, isRole, permissionsOf } from './permissions';
+import type { RequestContext, UserCaller } from './context';
+import { AppError, errorBody, errorMessage, validationFailed, type FieldIssue } from './errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { log } from './log';
-import type { HttpRoute } from '../wiring';
+import type { HttpRoute } from './routes';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
-
-/** Who is calling and on whose behalf; every domain function is scoped by `tenantId`. */
-export interface Caller {
-  tenantId: string;
-  subject: string;
-  role: Role;
-}
-
-export interface RequestContext {
-  caller: Caller;
-  requestId: string;
-  idempotency?: Idempotency;
-  now: () => Date;
-  /** Epoch ms after which retries stop and the request answers rather than let Lambda time it out. */
-  deadline?: number;
-}
 
 /** Time kept back from the Lambda timeout to answer cleanly after the last retry. */
 const DEADLINE_MARGIN_MS = 3_000;
@@ -37,7 +22,7 @@ const DEADLINE_MARGIN_MS = 3_000;
 /** Bodies above this are refused with 413 before parsing (API Gateway itself stops at 10 MB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const toIssues = (part: FieldIssue['in'], error: z.ZodError): FieldIssue[] =>
+const toIssues = (part: Part, error: z.ZodError): FieldIssue[] =>
   error.issues.map((issue) => ({
     in: part,
     path: issue.path.map(String).join('.'),
@@ -45,17 +30,19 @@ const toIssues = (part: FieldIssue['in'], error: z.ZodError): FieldIssue[] =>
       issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
   }));
 
-const parsePart = <T>(part: FieldIssue['in'], schema: ZodType<T> | undefined, value: unknown, issues: FieldIssue[]): T => {
-  if (!schema) return undefined as T;
+type Part = NonNullable<FieldIssue['in']>;
+
+const parsePart = (part: Part, schema: ZodType | undefined, value: unknown, issues: FieldIssue[]): unknown => {
+  if (!schema) return undefined;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   issues.push(...toIssues(part, parsed.error));
-  return undefined as T;
+  return undefined;
 };
 
 const header = (event: HttpEvent, name: string): string | undefined => event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
 
-const callerOf = (event: HttpEvent): Caller => {
+const callerOf = (event: HttpEvent): UserCaller => {
   const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
   const tenantId = claims[CLAIMS.tenant];
   const role = claims[CLAIMS.role];
@@ -65,7 +52,7 @@ const callerOf = (event: HttpEvent): Caller => {
   if (typeof tenantId !== 'string' || !ID_PATTERN.test(tenantId) || !isRole(role) || typeof subject !== 'string') {
     throw new AppError('UNAUTHORIZED', 'the bearer token lacks a valid tenant, role or subject claim');
   }
-  return { tenantId, role, subject };
+  return { kind: 'user', tenantId, role, subject };
 };
 
 const readJsonBody = (event: HttpEvent): unknown => {
@@ -81,7 +68,7 @@ const readJsonBody = (event: HttpEvent): unknown => {
   try {
     return JSON.parse(raw);
   } catch (error) {
-    throw new AppError('MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+    throw new AppError('MALFORMED_JSON', `the body is not valid JSON: ${errorMessage(error)}`);
   }
 };
 
@@ -103,12 +90,26 @@ const json = (statusCode: number, body: unknown): HttpResult => ({
   body: JSON.stringify(body),
 });
 
+const fieldIssues = z.object({ fields: z.array(z.object({ in: z.string().optional(), path: z.string(), message: z.string() }).loose()) }).loose();
+
+/**
+ * Domain code names failing fields by path only; here they get the request part they came from:
+ * the body, unless a schema of another part already said so.
+ */
+const inRequestParts = (error: AppError): AppError => {
+  if (error.code !== 'VALIDATION_FAILED') return error;
+  const details = fieldIssues.safeParse(error.details);
+  if (!details.success) return error;
+  const fields = details.data.fields.map((issue) => ({ ...issue, in: issue.in ?? 'body' }));
+  return new AppError(error.code, error.message, { ...details.data, fields });
+};
+
 /** Maps every thrown error to the one error shape; only unexpected errors become 500, and they are logged. */
 const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   onError: (request) => {
     const error = request.error;
     if (error instanceof AppError) {
-      request.response = json(error.status, errorBody(error));
+      request.response = json(error.status, errorBody(inRequestParts(error)));
       return;
     }
     if (error instanceof Error && error.name === 'TimeoutError') {
@@ -177,6 +178,8 @@ export const httpHandler = <R extends HttpRoute, Result>(
       }
       const rawBody = route.body ? readJsonBody(event) : undefined;
       const issues: FieldIssue[] = [];
+      // Each part was parsed by the route's own schema, so it has that schema's output type; TypeScript
+      // cannot follow a schema chosen by the generic route to its output, hence the one cast.
       const input = {
         params: parsePart('path', route.params, event.pathParameters ?? {}, issues),
         query: parsePart('query', route.query, event.queryStringParameters ?? {}, issues),

@@ -1,11 +1,14 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
-import { AppError } from './errors';
-import { keys } from './keys';
-import { TABLE } from './table';
-import { backoff, TransactionCancelled, transactWrite, type TransactItem } from './transactions';
+import { z } from 'zod';
+import type { Deps, RequestContext } from './context';
 import type { Db } from './db';
-import type { RequestContext } from './http';
+import { AppError, keptChanging } from './errors';
+import { keys } from './keys';
+import { CONTENDED_WRITE, RetriesExhausted, retrying } from './retry';
+import { decodeWith, getItem } from './storage';
+import { TABLE } from './table';
+import { TransactionCancelled, transactWrite } from './transactions';
+import { putItem, when, type Write } from './writes';
 
 /** A caller's Idempotency-Key and the fingerprint of the request it was first used with. */
 export interface Idempotency {
@@ -21,7 +24,7 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const canonicalJson = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -32,35 +35,31 @@ export const fingerprint = (operation: string, body: unknown): string =>
   createHash('sha256').update(operation).update('\n').update(canonicalJson(body ?? null)).digest('hex');
 
 /** One key per item of a batch, so each item of a retried batch replays on its own. */
-export const childIdempotency = (parent: Idempotency | undefined, index: number, body: unknown): Idempotency | undefined =>
+export const childIdempotency = (parent: Idempotency | undefined, index: number | string, body: unknown): Idempotency | undefined =>
   parent && { key: `${parent.key}:${index}`, fingerprint: fingerprint(parent.fingerprint, body) };
 
-interface StoredRecord {
-  fingerprint: string;
-  response?: string;
-}
+const storedRecord = decodeWith('idempotency record', z.object({ fingerprint: z.string(), response: z.string().optional() }));
+type StoredRecord = ReturnType<typeof storedRecord>;
 
-const readRecord = async (db: Db, tenantId: string, idem: Idempotency): Promise<StoredRecord | undefined> => {
-  const out = await db.client.send(
-    new GetCommand({ TableName: db.table, Key: keys.idempotency(tenantId, idem.key), ConsistentRead: true }),
-  );
-  return out.Item as StoredRecord | undefined;
-};
+const readRecord = (db: Db, tenantId: string, idem: Idempotency): Promise<StoredRecord | undefined> =>
+  getItem(db, keys.idempotency(tenantId, idem.key), storedRecord);
 
-const recordPut = (db: Db, tenantId: string, idem: Idempotency, response: unknown, now: Date): TransactItem => ({
-  Put: {
-    TableName: db.table,
-    Item: {
-      ...keys.idempotency(tenantId, idem.key),
-      entity: 'idempotency',
+const RECORD = 'idempotency record';
+
+const recordPut = (db: Db, tenantId: string, idem: Idempotency, response: unknown, now: Date): Write =>
+  putItem(db, {
+    name: RECORD,
+    key: keys.idempotency(tenantId, idem.key),
+    entity: 'idempotency',
+    tenantId,
+    value: {
       fingerprint: idem.fingerprint,
       ...(response === undefined ? {} : { response: JSON.stringify(response) }),
       created_at: now.toISOString(),
       [TABLE.ttlAttribute]: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
     },
-    ConditionExpression: 'attribute_not_exists(pk)',
-  },
-});
+    when: when.absent(),
+  });
 
 const reused = (): AppError =>
   new AppError(
@@ -68,90 +67,80 @@ const reused = (): AppError =>
     'this Idempotency-Key was already used with a different request; use a new key for a new request',
   );
 
-/** The stored response for this key, 422 if the key was used for another request, undefined if unused. */
+/**
+ * The stored response for this key, 422 if the key was used for another
+ * request, undefined if unused. The response is JSON this very code wrote
+ * for the same request (same fingerprint), so it has the result's type.
+ */
 const replay = <R>(record: StoredRecord | undefined, idem: Idempotency): { result: R } | undefined => {
   if (!record) return undefined;
   if (record.fingerprint !== idem.fingerprint) throw reused();
-  return { result: (record.response === undefined ? undefined : JSON.parse(record.response)) as R };
+  const result: unknown = record.response === undefined ? undefined : JSON.parse(record.response);
+  // The one place a stored value is trusted to be R: it is this request's own answer, serialised by recordPut.
+  return { result: result as R };
 };
 
 /** Claims a key for a request whose parts carry their own records (non-atomic batches): 422 on a different body. */
-export const claimKey = async (db: Db, tenantId: string, idem: Idempotency, now: Date): Promise<void> => {
+export const claimKey = async ({ db, ctx }: Deps, idem: Idempotency): Promise<void> => {
   try {
-    await transactWrite(db, [recordPut(db, tenantId, idem, undefined, now)]);
+    await transactWrite(db, [recordPut(db, ctx.caller.tenantId, idem, undefined, ctx.now())]);
   } catch (error) {
     if (!(error instanceof TransactionCancelled)) throw error;
-    replay(await readRecord(db, tenantId, idem), idem);
+    replay(await readRecord(db, ctx.caller.tenantId, idem), idem);
   }
 };
 
-/** What one attempt decided: the writes, the answer, and how to explain a cancelled transaction. */
+/** What one attempt decided: the writes and the answer. Each write's own `onConditionFailed` explains a cancellation. */
 export interface WritePlan<R> {
-  items: TransactItem[];
+  writes: Write[];
   result: R;
-  /** A domain error for a cancelled transaction, or undefined when state moved and a fresh attempt may succeed. */
-  explainCancellation?: (cancelled: TransactionCancelled) => AppError | undefined;
 }
-
-export interface CommitOptions {
-  tenantId: string;
-  idempotency?: Idempotency;
-  now: () => Date;
-  maxAttempts?: number;
-  /** Epoch ms: no new attempt starts after it (the request must still answer in time). */
-  deadline?: number;
-}
-
-/** The commit options of a request: its tenant, key, clock and deadline. */
-export const commitOptionsOf = (ctx: RequestContext, idempotency = ctx.idempotency): CommitOptions => ({
-  tenantId: ctx.caller.tenantId,
-  idempotency,
-  now: ctx.now,
-  deadline: ctx.deadline,
-});
 
 /**
  * Optimistic concurrency with exactly-once effect: each attempt reads and
  * plans, then writes the plan and the idempotency record in one
  * TransactWriteItems, so the change, its ledger rows and the record can
- * never disagree. A cancelled attempt re-plans from fresh reads (bounded,
- * with jitter); a cancelled idempotency record means a duplicate won, and
- * its stored answer is returned instead.
+ * never disagree. A cancelled attempt is explained by the failed write's own
+ * domain error, or re-planned (with what the cancellation returned) under the
+ * one retry policy; a cancelled idempotency record means a duplicate won,
+ * and its stored answer is returned instead.
  */
 export const commitIdempotent = async <R>(
-  db: Db,
-  options: CommitOptions,
-  plan: (attempt: number, lastCancelled?: TransactionCancelled) => Promise<WritePlan<R>>,
+  deps: Deps,
+  plan: (attempt: number, lastCancelled: TransactionCancelled | undefined) => Promise<WritePlan<R>>,
+  idempotency: Idempotency | undefined = deps.ctx.idempotency,
 ): Promise<R> => {
-  const { tenantId, idempotency } = options;
-  const maxAttempts = options.maxAttempts ?? 40;
+  const { db, ctx } = deps;
+  const tenantId = ctx.caller.tenantId;
   if (idempotency) {
     const earlier = replay<R>(await readRecord(db, tenantId, idempotency), idempotency);
     if (earlier) return earlier.result;
   }
-  let lastCancelled: TransactionCancelled | undefined;
-  let attempt = 0;
-  for (; attempt < maxAttempts && (attempt === 0 || options.deadline === undefined || Date.now() < options.deadline); attempt++) {
-    const decided = await plan(attempt, lastCancelled);
-    const items = idempotency
-      ? [...decided.items, recordPut(db, tenantId, idempotency, decided.result, options.now())]
-      : decided.items;
-    // Nothing to change (e.g. cancelling a cancelled order): the answer needs no write.
-    if (items.length === 0) return decided.result;
-    try {
-      await transactWrite(db, items);
-      return decided.result;
-    } catch (error) {
-      if (!(error instanceof TransactionCancelled)) throw error;
-      if (idempotency && error.failedAt(items.length - 1)) {
-        const winner = replay<R>(await readRecord(db, tenantId, idempotency), idempotency);
-        if (winner) return winner.result;
+  try {
+    return await retrying<R, TransactionCancelled>({ ...CONTENDED_WRITE, deadline: ctx.deadline }, async (attempt, lastCancelled) => {
+      const decided = await plan(attempt, lastCancelled);
+      // Nothing to change (e.g. cancelling a cancelled order): the answer needs no write.
+      if (decided.writes.length === 0) return { done: decided.result };
+      const writes = idempotency ? [...decided.writes, recordPut(db, tenantId, idempotency, decided.result, ctx.now())] : decided.writes;
+      try {
+        await transactWrite(db, writes);
+        return { done: decided.result };
+      } catch (error) {
+        if (!(error instanceof TransactionCancelled)) throw error;
+        if (idempotency && error.failed(RECORD)) {
+          const winner = replay<R>(await readRecord(db, tenantId, idempotency), idempotency);
+          if (winner) return { done: winner.result };
+        }
+        const explained = error.explain();
+        if (explained) throw explained;
+        return { retry: error };
       }
-      const explained = decided.explainCancellation?.(error);
-      if (explained) throw explained;
-      lastCancelled = error;
-      await backoff(attempt);
-    }
+    });
+  } catch (error) {
+    if (error instanceof RetriesExhausted) throw keptChanging(error.attempts);
+    throw error;
   }
-  throw new AppError('CONFLICT', 'the data kept changing under this request; it was not applied, retry it', { attempts: attempt });
 };
+
+/** The request's context with another key: one part of a batch, with its own record. */
+export const withIdempotency = (ctx: RequestContext, idempotency: Idempotency | undefined): RequestContext => ({ ...ctx, idempotency });

@@ -1,14 +1,26 @@
 /**
- * Every key starts with the tenant, so no access pattern can cross tenants:
- * a query or get is always built from the caller's tenant claim.
- * docs/data-model.md lists the access patterns these serve.
+ * Every key, prefix and index key of the table, and nothing outside this file
+ * builds one. Every tenant's key starts with the tenant, so no access pattern
+ * can cross tenants: a query or get is always built from the caller's tenant
+ * claim. The two system partitions (hold shards) are never reachable from the
+ * API. docs/data-model.md lists the access patterns these serve.
  */
 export interface Key {
   pk: string;
   sk: string;
 }
 
-const t = (tenantId: string): string => `T#${tenantId}`;
+/** A gsi1 key pair, for items that are indexed. */
+export interface IndexKey {
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+const TENANT_PREFIX = 'T#';
+const t = (tenantId: string): string => `${TENANT_PREFIX}${tenantId}`;
+
+/** The tenant a key belongs to, read back from its partition key (stream records without `tenant_id`). */
+export const tenantOfPartition = (pk: string): string | undefined => /^T#([^#]+)#/.exec(pk)?.[1];
 
 export const HOLD_SHARDS = 4;
 const shardOf = (text: string): number => {
@@ -16,49 +28,87 @@ const shardOf = (text: string): number => {
   for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   return hash % HOLD_SHARDS;
 };
+const holdShard = (shard: number): string => `HOLDS#${shard}`;
+
+const eventMarkerPartition = (tenantId: string, eventId: string): string => `${t(tenantId)}#EVENT#${eventId}`;
+
+/**
+ * The stream processor's own items (event markers) as an IAM `dynamodb:LeadingKeys`
+ * pattern: the CDK grants it these partitions only, built by the same template.
+ */
+export const EVENT_MARKER_LEADING_KEYS = eventMarkerPartition('*', '*');
+
+type Scope = { sku_id: string } | { warehouse_id: string } | { all: true };
 
 export const keys = {
-  product: (tenantId: string, productId: string): Key => ({ pk: `${t(tenantId)}#PRODUCT`, sk: productId }),
-  sku: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#SKU`, sk: skuId }),
+  // ---------- catalogue ----------
+  products: (tenantId: string): string => `${t(tenantId)}#PRODUCT`,
+  product: (tenantId: string, productId: string): Key => ({ pk: keys.products(tenantId), sk: productId }),
+  skus: (tenantId: string): string => `${t(tenantId)}#SKU`,
+  sku: (tenantId: string, skuId: string): Key => ({ pk: keys.skus(tenantId), sk: skuId }),
   skusOfProductIndex: (tenantId: string, productId: string): string => `${t(tenantId)}#PRODUCT#${productId}#SKUS`,
-  warehouse: (tenantId: string, warehouseId: string): Key => ({ pk: `${t(tenantId)}#WAREHOUSE`, sk: warehouseId }),
+  skuIndex: (tenantId: string, productId: string, skuId: string): IndexKey => ({
+    gsi1pk: keys.skusOfProductIndex(tenantId, productId),
+    gsi1sk: skuId,
+  }),
+  warehouses: (tenantId: string): string => `${t(tenantId)}#WAREHOUSE`,
+  warehouse: (tenantId: string, warehouseId: string): Key => ({ pk: keys.warehouses(tenantId), sk: warehouseId }),
+
+  // ---------- stock ----------
   /** All levels of one SKU share a partition, one item per warehouse. */
+  stockLevelsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#STOCK#${skuId}`,
   stockLevel: (tenantId: string, skuId: string, warehouseId: string): Key => ({
-    pk: `${t(tenantId)}#STOCK#${skuId}`,
+    pk: keys.stockLevelsOfSku(tenantId, skuId),
     sk: warehouseId,
   }),
-  stockLevelsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#STOCK#${skuId}`,
   /** Ledger rows live on their own partition per SKU, never on the level's. Sort key: the movement ULID. */
+  movementsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#LEDGER#${skuId}`,
   movement: (tenantId: string, skuId: string, movementId: string): Key => ({
-    pk: `${t(tenantId)}#LEDGER#${skuId}`,
+    pk: keys.movementsOfSku(tenantId, skuId),
     sk: movementId,
   }),
-  movementsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#LEDGER#${skuId}`,
   movementsOfSkuInWarehouseIndex: (tenantId: string, skuId: string, warehouseId: string): string =>
     `${t(tenantId)}#LEDGER#${skuId}#WH#${warehouseId}`,
-  order: (tenantId: string, orderId: string): Key => ({ pk: `${t(tenantId)}#ORDER`, sk: orderId }),
+  movementIndex: (tenantId: string, skuId: string, warehouseId: string, movementId: string): IndexKey => ({
+    gsi1pk: keys.movementsOfSkuInWarehouseIndex(tenantId, skuId, warehouseId),
+    gsi1sk: movementId,
+  }),
+  /** A SKU's default thresholds, inherited by each warehouse without its own (functions/alerts/thresholds.ts). */
+  thresholdDefault: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#THRESHOLD#${skuId}`, sk: 'DEFAULT' }),
+
+  // ---------- orders ----------
+  orders: (tenantId: string): string => `${t(tenantId)}#ORDER`,
+  order: (tenantId: string, orderId: string): Key => ({ pk: keys.orders(tenantId), sk: orderId }),
+  /** The gsi1 partitions of checkout holds, one per shard: the sweeper reads every one. */
+  holdShards: (): string[] => Array.from({ length: HOLD_SHARDS }, (_, shard) => holdShard(shard)),
   /**
    * Checkout holds by expiry, for the sweeper: a system index across tenants (never
    * reachable from the API), spread over a few partitions so a flash sale's holds
    * do not all land on one.
    */
-  holdIndex: (tenantId: string, orderId: string, expiresAt: string): { gsi1pk: string; gsi1sk: string } => ({
-    gsi1pk: `HOLDS#${shardOf(`${tenantId}#${orderId}`)}`,
+  holdIndex: (tenantId: string, orderId: string, expiresAt: string): IndexKey => ({
+    gsi1pk: holdShard(shardOf(`${tenantId}#${orderId}`)),
     gsi1sk: `${expiresAt}#${tenantId}#${orderId}`,
   }),
-  idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
-  supplier: (tenantId: string, supplierId: string): Key => ({ pk: `${t(tenantId)}#SUPPLIER`, sk: supplierId }),
-  purchaseOrder: (tenantId: string, purchaseOrderId: string): Key => ({ pk: `${t(tenantId)}#PO`, sk: purchaseOrderId }),
+
+  // ---------- purchasing ----------
+  suppliers: (tenantId: string): string => `${t(tenantId)}#SUPPLIER`,
+  supplier: (tenantId: string, supplierId: string): Key => ({ pk: keys.suppliers(tenantId), sk: supplierId }),
+  purchaseOrders: (tenantId: string): string => `${t(tenantId)}#PO`,
+  purchaseOrder: (tenantId: string, purchaseOrderId: string): Key => ({ pk: keys.purchaseOrders(tenantId), sk: purchaseOrderId }),
   /**
    * Purchase orders by status on gsi1 (sort key `supplier_id#purchase_order_id`), so
    * "open orders" and "open orders of one supplier" are exact queries. Moves with the status.
    */
-  purchaseOrdersByStatusIndex: (tenantId: string, status: string, supplierId: string, purchaseOrderId: string): { gsi1pk: string; gsi1sk: string } => ({
-    gsi1pk: `${t(tenantId)}#PO#STATUS#${status}`,
+  purchaseOrdersByStatus: (tenantId: string, status: string): string => `${t(tenantId)}#PO#STATUS#${status}`,
+  purchaseOrdersByStatusIndex: (tenantId: string, status: string, supplierId: string, purchaseOrderId: string): IndexKey => ({
+    gsi1pk: keys.purchaseOrdersByStatus(tenantId, status),
     gsi1sk: `${supplierId}#${purchaseOrderId}`,
   }),
-  /** A SKU's default thresholds, inherited by each warehouse without its own (functions/alerts/thresholds.ts). */
-  thresholdDefault: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#THRESHOLD#${skuId}`, sk: 'DEFAULT' }),
+  /** The gsi1 sort-key range of one supplier's orders within a status partition (ids never contain '#', and sort below '~'). */
+  purchaseOrdersOfSupplierRange: (supplierId: string): [string, string] => [`${supplierId}#`, `${supplierId}#~`],
+
+  // ---------- alerts ----------
   /**
    * The alert consumer's state per SKU x warehouse: the last level version applied and
    * the id of the alert that is not resolved yet, so there is at most one at a time.
@@ -73,4 +123,32 @@ export const keys = {
    * one for the resolved; the sort key is severity rank, then days of cover (null last).
    */
   alertsIndex: (tenantId: string, active: boolean): string => `${t(tenantId)}#ALERTS#${active ? 'ACTIVE' : 'RESOLVED'}`,
+  /** One alert's gsi1 key: its partition by status, its urgency (functions/alerts/rules.ts urgencyKey) as the sort key. */
+  alertIndex: (tenantId: string, active: boolean, urgency: string): IndexKey => ({
+    gsi1pk: keys.alertsIndex(tenantId, active),
+    gsi1sk: urgency,
+  }),
+
+  // ---------- notifications ----------
+  subscriptions: (tenantId: string): string => `${t(tenantId)}#SUBSCRIPTION`,
+  subscription: (tenantId: string, subscriptionId: string): Key => ({ pk: keys.subscriptions(tenantId), sk: subscriptionId }),
+  /** gsi1 partition of the subscriptions with one scope: what the consumer queries per alert (three partitions). */
+  subscribersIndex: (tenantId: string, scope: Scope): string =>
+    'all' in scope
+      ? `${t(tenantId)}#SUBSCRIBERS#ALL`
+      : 'sku_id' in scope
+        ? `${t(tenantId)}#SUBSCRIBERS#SKU#${scope.sku_id}`
+        : `${t(tenantId)}#SUBSCRIBERS#WH#${scope.warehouse_id}`,
+  /** The delivery record: one per subscription x alert x throttle window (sk: the window's start). */
+  delivery: (tenantId: string, subscriptionId: string, alertId: string, windowStart: string): Key => ({
+    pk: `${t(tenantId)}#DELIVERY#${subscriptionId}#${alertId}`,
+    sk: windowStart,
+  }),
+  outbox: (tenantId: string): string => `${t(tenantId)}#OUTBOX`,
+  outboxEntry: (tenantId: string, notificationId: string): Key => ({ pk: keys.outbox(tenantId), sk: notificationId }),
+
+  // ---------- platform ----------
+  idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
+  /** The stream processor's "published" marker of one domain event (see EVENT_MARKER_LEADING_KEYS). */
+  eventMarker: (tenantId: string, eventId: string): Key => ({ pk: eventMarkerPartition(tenantId, eventId), sk: 'PUBLISHED' }),
 };

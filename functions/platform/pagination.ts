@@ -1,6 +1,10 @@
+import { z } from 'zod';
 import { AppError } from './errors';
 
 type KeyMap = Record<string, unknown>;
+
+/** A LastEvaluatedKey of this table: key attribute names to string values. */
+const storedKey = z.record(z.string(), z.string());
 
 /**
  * Opaque cursors: the DynamoDB LastEvaluatedKey, base64url-encoded. A
@@ -24,11 +28,9 @@ export const decodeCursor = (
   } catch {
     throw invalid;
   }
-  if (typeof key !== 'object' || key === null || Array.isArray(key)) throw invalid;
-  const map = key as KeyMap;
-  if (map[partition.attribute] !== partition.value) throw invalid;
-  if (!Object.values(map).every((v) => typeof v === 'string')) throw invalid;
-  return map;
+  const map = storedKey.safeParse(key);
+  if (!map.success || map.data[partition.attribute] !== partition.value) throw invalid;
+  return map.data;
 };
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -1,64 +1,73 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { AppError } from './errors';
+import { AppError, errorName } from './errors';
 import type { Db } from './db';
-
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import type { StoredItem, Write } from './writes';
 
 /** DynamoDB's hard cap on the items in one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
 /**
- * A transaction DynamoDB cancelled; `reasons[i]` is the outcome code of item i
- * and `items[i]` the item as it stood, when that write asked for it with
- * ReturnValuesOnConditionCheckFailure (so a retry need not read it again).
+ * A transaction DynamoDB cancelled, read by write name rather than by
+ * position: which writes' conditions failed, the items they found (each
+ * write asks for ALL_OLD), and the domain error the first of them declares.
  */
 export class TransactionCancelled extends Error {
   constructor(
-    readonly reasons: string[],
-    readonly items: (Record<string, unknown> | undefined)[] = [],
+    readonly writes: readonly Write[],
+    readonly reasons: readonly string[],
+    readonly items: readonly (StoredItem | undefined)[],
   ) {
     super(`transaction cancelled: ${reasons.join(',')}`);
     this.name = 'TransactionCancelled';
   }
-  failedAt(index: number): boolean {
-    return this.reasons[index] === 'ConditionalCheckFailed';
+
+  /** Did the condition of the write with this name fail? */
+  failed(name: string): boolean {
+    return this.writes.some((write, i) => write.name === name && this.reasons[i] === 'ConditionalCheckFailed');
   }
-  /** Cancelled because another transaction touched the same items at the same time (worth a retry). */
-  get isConflict(): boolean {
-    return this.reasons.includes('TransactionConflict');
+
+  /** The domain error of the first failed condition whose writer declared one; undefined: state moved, retry. */
+  explain(): AppError | undefined {
+    for (const [i, write] of this.writes.entries()) {
+      if (this.reasons[i] !== 'ConditionalCheckFailed') continue;
+      const explained = write.onConditionFailed?.(this.items[i]);
+      if (explained) return explained;
+    }
+    return undefined;
+  }
+
+  /** Items of one entity the cancelled writes found as they now stand: fresher than any earlier read. */
+  returned(entity: string): StoredItem[] {
+    return this.items.flatMap((item) => (item?.entity === entity ? [item] : []));
   }
 }
 
-interface CancellationError {
-  name: string;
-  CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[];
+interface CancellationReason {
+  Code?: string;
+  Item?: Record<string, AttributeValue>;
 }
 
-const isCancellation = (error: unknown): error is CancellationError =>
-  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TransactionCanceledException';
+const cancellationReasons = (error: unknown): CancellationReason[] | undefined => {
+  if (errorName(error) !== 'TransactionCanceledException' || typeof error !== 'object' || error === null) return undefined;
+  const reasons: unknown = 'CancellationReasons' in error ? error.CancellationReasons : undefined;
+  return Array.isArray(reasons) ? reasons : [];
+};
 
-export const transactWrite = async (db: Db, items: TransactItem[]): Promise<void> => {
-  if (items.length > MAX_TRANSACTION_ITEMS) {
+export const transactWrite = async (db: Db, writes: readonly Write[]): Promise<void> => {
+  if (writes.length > MAX_TRANSACTION_ITEMS) {
     throw new AppError('VALIDATION_FAILED', `one change may write at most ${MAX_TRANSACTION_ITEMS} items atomically`);
   }
   try {
-    await db.client.send(new TransactWriteCommand({ TransactItems: items }));
+    await db.client.send(new TransactWriteCommand({ TransactItems: writes.map((w) => w.item) }));
   } catch (error) {
-    if (isCancellation(error)) {
-      const reasons = error.CancellationReasons ?? [];
-      throw new TransactionCancelled(
-        reasons.map((r) => r.Code ?? 'None'),
-        reasons.map((r) => (r.Item ? unmarshall(r.Item) : undefined)),
-      );
-    }
-    throw error;
+    const reasons = cancellationReasons(error);
+    if (!reasons) throw error;
+    throw new TransactionCancelled(
+      writes,
+      reasons.map((r) => r.Code ?? 'None'),
+      reasons.map((r) => (r.Item ? unmarshall(r.Item) : undefined)),
+    );
   }
 };
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Full-jitter exponential backoff (AWS architecture blog): spreads retrying writers apart. */
-export const backoff = (attempt: number, baseMs = 4, capMs = 200): Promise<void> =>
-  sleep(Math.random() * Math.min(capMs, baseMs * 2 ** attempt));

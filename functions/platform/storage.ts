@@ -1,0 +1,184 @@
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
+import type { Db } from './db';
+import type { IndexKey, Key } from './keys';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from './pagination';
+import { retrying, THROTTLED_BATCH } from './retry';
+import { TABLE } from './table';
+import { compileFilter, type Condition, type StoredItem } from './writes';
+
+/**
+ * The storage layer every context reads through: item reads, one paged
+ * query reader (with filters, index reads and "read until the page is
+ * full"), batch reads and writes with their unprocessed-part retries. Stored
+ * items are decoded where they are read, never cast.
+ */
+export type { StoredItem };
+
+/** Turns a stored item into the domain's type, or throws StoredItemInvalid. */
+export type Decoder<T> = (item: StoredItem) => T;
+
+/** Attributes that exist for storage only and never leave this layer. */
+const INTERNAL = new Set<string>([TABLE.partitionKey, TABLE.sortKey, TABLE.gsi1.partitionKey, TABLE.gsi1.sortKey, 'entity', 'tenant_id', TABLE.ttlAttribute]);
+
+export const withoutStorageAttributes = (item: StoredItem): StoredItem =>
+  Object.fromEntries(Object.entries(item).filter(([name]) => !INTERNAL.has(name)));
+
+/** A stored item that does not have the shape its reader expects: a bug or a bad migration, never the caller's fault. */
+export class StoredItemInvalid extends Error {
+  constructor(what: string, item: StoredItem, issues: string) {
+    super(`stored ${what} (${String(item[TABLE.partitionKey])} / ${String(item[TABLE.sortKey])}) is malformed: ${issues}`);
+    this.name = 'StoredItemInvalid';
+  }
+}
+
+/**
+ * A decoder from a zod schema, applied to the item without its storage
+ * attributes. The schema describes the fields the domain relies on; fields it
+ * does not name pass through (`loose`), as they did when they were written.
+ */
+export const decodeWith =
+  <S extends z.ZodType>(what: string, schema: S): Decoder<z.output<S>> =>
+  (item) => {
+    const parsed = schema.safeParse(withoutStorageAttributes(item));
+    if (parsed.success) return parsed.data;
+    throw new StoredItemInvalid(what, item, parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; '));
+  };
+
+export const getItem = async <T>(db: Db, key: Key, decode: Decoder<T>): Promise<T | undefined> => {
+  const out = await db.client.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+  return out.Item ? decode(out.Item) : undefined;
+};
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export type SortRange = { between: [string, string] } | { below: string };
+
+export interface QueryRequest {
+  /** Read gsi1 instead of the table (eventually consistent). */
+  index?: typeof TABLE.gsi1.name;
+  partition: string;
+  sort?: SortRange;
+  newestFirst?: boolean;
+  cursor?: string;
+  limit?: number;
+  /** Only items that match (DynamoDB applies Limit before the filter). */
+  filter?: Condition;
+  /**
+   * With a filter: how many reads one page may take to fill up before it
+   * returns what it has (with a cursor). 1 (the default) returns a short page.
+   */
+  maxReads?: number;
+}
+
+const keyAttributes = (indexed: boolean): string[] =>
+  indexed ? [TABLE.partitionKey, TABLE.sortKey, TABLE.gsi1.partitionKey, TABLE.gsi1.sortKey] : [TABLE.partitionKey, TABLE.sortKey];
+
+/** One page of a query; the cursor is checked against the partition read. */
+export const queryPage = async <T>(db: Db, request: QueryRequest, decode: Decoder<T>): Promise<Page<T>> => {
+  const pkName = request.index ? TABLE.gsi1.partitionKey : TABLE.partitionKey;
+  const skName = request.index ? TABLE.gsi1.sortKey : TABLE.sortKey;
+  const names: Record<string, string> = { '#pk': pkName };
+  const values: Record<string, unknown> = { ':pk': request.partition };
+  let keyCondition = '#pk = :pk';
+  if (request.sort) {
+    names['#sk'] = skName;
+    if ('between' in request.sort) {
+      [values[':lo'], values[':hi']] = request.sort.between;
+      keyCondition += ' AND #sk BETWEEN :lo AND :hi';
+    } else {
+      values[':below'] = request.sort.below;
+      keyCondition += ' AND #sk < :below';
+    }
+  }
+  const filter = request.filter && compileFilter(request.filter);
+  const limit = request.limit ?? DEFAULT_PAGE_SIZE;
+  const input: QueryCommandInput = {
+    TableName: db.table,
+    IndexName: request.index,
+    KeyConditionExpression: keyCondition,
+    ExpressionAttributeNames: { ...names, ...filter?.names },
+    ExpressionAttributeValues: { ...values, ...filter?.values },
+    ...(filter ? { FilterExpression: filter.expression } : {}),
+    ScanIndexForward: !request.newestFirst,
+    Limit: limit,
+    // Strong reads only exist on the base table; index reads are eventually consistent.
+    ConsistentRead: request.index ? undefined : true,
+  };
+  const found: StoredItem[] = [];
+  let start = decodeCursor(request.cursor, { attribute: pkName, value: request.partition });
+  for (let reads = 0; reads < (request.maxReads ?? 1); reads++) {
+    const out = await db.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    for (const [index, item] of (out.Items ?? []).entries()) {
+      found.push(item);
+      if (found.length === limit && index < (out.Items ?? []).length - 1) {
+        // The page filled in the middle of a read: resume after its last item.
+        const resume = Object.fromEntries(keyAttributes(request.index !== undefined).map((a) => [a, item[a]]));
+        return { items: found.map(decode), next_cursor: encodeCursor(resume) };
+      }
+    }
+    start = out.LastEvaluatedKey;
+    if (!start || found.length === limit) break;
+  }
+  return { items: found.map(decode), next_cursor: encodeCursor(start) };
+};
+
+/** Every page of a query (partitions bounded by the domain: one SKU's levels, a tenant's warehouses, a window of ledger rows). */
+export const queryAll = async <T>(db: Db, request: Omit<QueryRequest, 'cursor' | 'limit' | 'maxReads'>, decode: Decoder<T>): Promise<T[]> => {
+  const all: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await queryPage(db, { ...request, cursor, limit: 1000 }, decode);
+    all.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return all;
+};
+
+/** BatchGetItem's and BatchWriteItem's caps per call. */
+const BATCH_GET_MAX = 100;
+const BATCH_WRITE_MAX = 25;
+
+const chunked = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+/**
+ * Strongly consistent reads of many keys (any order; absent keys are simply
+ * missing), retrying what DynamoDB leaves unprocessed.
+ */
+export const batchGet = async <T>(db: Db, keysToRead: readonly Key[], decode: Decoder<T>, options: { projection?: string[] } = {}): Promise<T[]> => {
+  const found: T[] = [];
+  const projection = options.projection?.length
+    ? {
+        ProjectionExpression: options.projection.map((_, i) => `#p${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(options.projection.map((a, i) => [`#p${i}`, a])),
+      }
+    : {};
+  for (const chunk of chunked(keysToRead, BATCH_GET_MAX)) {
+    await retrying<void, Record<string, unknown>[]>(THROTTLED_BATCH, async (_attempt, unprocessed) => {
+      const out = await db.client.send(
+        new BatchGetCommand({ RequestItems: { [db.table]: { Keys: unprocessed ?? chunk.map((key) => ({ ...key })), ConsistentRead: true, ...projection } } }),
+      );
+      found.push(...(out.Responses?.[db.table] ?? []).map(decode));
+      const left = out.UnprocessedKeys?.[db.table]?.Keys ?? [];
+      return left.length ? { retry: left } : { done: undefined };
+    });
+  }
+  return found;
+};
+
+/** Unconditional puts of many items, retrying what DynamoDB leaves unprocessed. */
+export const batchPut = async (db: Db, items: readonly (StoredItem & Key & Partial<IndexKey>)[]): Promise<void> => {
+  for (const chunk of chunked(items, BATCH_WRITE_MAX)) {
+    await retrying<void, NonNullable<NonNullable<BatchWriteCommand['input']['RequestItems']>[string]>>(THROTTLED_BATCH, async (_attempt, unprocessed) => {
+      const out = await db.client.send(
+        new BatchWriteCommand({ RequestItems: { [db.table]: unprocessed ?? chunk.map((Item) => ({ PutRequest: { Item } })) } }),
+      );
+      const left = out.UnprocessedItems?.[db.table] ?? [];
+      return left.length ? { retry: left } : { done: undefined };
+    });
+  }
+};
