@@ -1,7 +1,6 @@
 import { dbFromEnv } from '../../functions/platform/db';
-import type { RequestContext } from '../../functions/platform/http';
-import { createProduct, createSku, createWarehouse } from '../../functions/inventory/catalog';
-import { getWarehouse } from '../../functions/inventory/store';
+import type { RequestContext } from '../../functions/platform/context';
+import { allWarehouses, createProduct, createSku, createWarehouse } from '../../functions/inventory/catalog';
 import { bulkUpdate, transferStock } from '../../functions/inventory/stock';
 import type { StockChange } from '../../functions/inventory/schemas';
 
@@ -11,14 +10,30 @@ const random = (seed: number) => () => {
   return seed / 2 ** 31;
 };
 
-const WAREHOUSES = [
+interface SeedWarehouse {
+  warehouse_id: string;
+  name: string;
+  latitude: number;
+  longitude: number;
+  priority: number;
+  country: string;
+  city: string;
+}
+
+/** A list with a first element, so `list[0]` is typed as present. */
+type NonEmpty<T> = [T, ...T[]];
+
+/** The element at `index`, wrapping around the list. */
+const cycle = <T>(list: Readonly<NonEmpty<T>>, index: number): T => list[index % list.length] ?? list[0];
+
+const WAREHOUSES: NonEmpty<SeedWarehouse> = [
   { warehouse_id: 'wh-newark', name: 'Newark DC', latitude: 40.7357, longitude: -74.1724, priority: 10, country: 'US', city: 'Newark' },
   { warehouse_id: 'wh-dallas', name: 'Dallas DC', latitude: 32.7767, longitude: -96.797, priority: 20, country: 'US', city: 'Dallas' },
   { warehouse_id: 'wh-reno', name: 'Reno DC', latitude: 39.5296, longitude: -119.8138, priority: 30, country: 'US', city: 'Reno' },
   { warehouse_id: 'wh-toronto', name: 'Toronto Store', latitude: 43.6532, longitude: -79.3832, priority: 50, country: 'CA', city: 'Toronto' },
 ];
 
-const CATEGORIES = ['apparel', 'footwear', 'outdoor', 'kitchen', 'electronics', 'toys'];
+const CATEGORIES: NonEmpty<string> = ['apparel', 'footwear', 'outdoor', 'kitchen', 'electronics', 'toys'];
 const SIZES = ['XS', 'S', 'M', 'L', 'XL'];
 
 /**
@@ -29,13 +44,13 @@ const SIZES = ['XS', 'S', 'M', 'L', 'XL'];
  */
 export const seedDemoTenant = async (tenantId: string): Promise<{ skus: number; movements: number }> => {
   const db = dbFromEnv();
-  if (await getWarehouse(db, tenantId, WAREHOUSES[0]!.warehouse_id)) return { skus: 0, movements: 0 };
   const ctx: RequestContext = {
-    caller: { tenantId, role: 'admin', subject: 'seed' },
+    caller: { kind: 'user', tenantId, role: 'admin', subject: 'seed' },
     requestId: 'seed',
     now: () => new Date(),
   };
   const deps = { db, ctx };
+  if ((await allWarehouses(deps)).some((w) => w.warehouse_id === WAREHOUSES[0].warehouse_id)) return { skus: 0, movements: 0 };
   const rand = random(42);
   for (const w of WAREHOUSES) {
     await createWarehouse(deps, {
@@ -54,7 +69,7 @@ export const seedDemoTenant = async (tenantId: string): Promise<{ skus: number; 
   for (let i = 0; i < products.length; i += 6) {
     await Promise.all(
       products.slice(i, i + 6).map(async (p) => {
-        const category = CATEGORIES[p % CATEGORIES.length]!;
+        const category = cycle(CATEGORIES, p);
         const productId = `prod-${String(p).padStart(3, '0')}`;
         await createProduct(deps, { product_id: productId, name: `${category} item ${p}`, category, brand: 'Acme' });
         for (const [s, size] of SIZES.entries()) {

@@ -1,73 +1,24 @@
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { encodeTime } from 'ulid';
 import type { StockLevelChangedDetail } from '../events/model';
-import { fromItem, getItem, queryPage } from '../inventory/store';
-import type { Movement } from '../inventory/model';
-import type { Db } from '../platform/db';
+import { unitsSold } from '../inventory/stock';
+import type { Deps } from '../platform/context';
 import { AppError, notFound } from '../platform/errors';
-import type { RequestContext } from '../platform/http';
-import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
+import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '../platform/pagination';
-import { TABLE } from '../platform/table';
-import type { TransactItem } from '../platform/transactions';
+import { queryPage } from '../platform/storage';
+import { transition } from '../platform/transition';
+import { when, type Condition } from '../platform/writes';
 import type { Alert, AlertState, AlertStatus, Severity } from './model';
-import { COVER_WINDOW_DAYS, daysOfCover, decide, severityOf, severityRank, urgencyKey, type AlertAction } from './rules';
+import { COVER_WINDOW_DAYS, daysOfCover, decide, severityOf, urgencyRange, type AlertAction } from './rules';
+import { alertDecoder, alertStateWrite, alertWrite, findAlert, findAlertState } from './store';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export { findAlert };
 
-/** Units sold (sale rows) or shipped (shipment rows) from one level in the window before `until`. */
-export const unitsSold = async (db: Db, tenantId: string, skuId: string, warehouseId: string, until: Date): Promise<number> => {
-  const from = until.getTime() - COVER_WINDOW_DAYS * DAY_MS;
-  const range: [string, string] = [`${encodeTime(from, 10)}${'0'.repeat(16)}`, `${encodeTime(until.getTime(), 10)}${'Z'.repeat(16)}`];
-  let sold = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await queryPage<Movement>(db, {
-      index: 'gsi1',
-      partition: keys.movementsOfSkuInWarehouseIndex(tenantId, skuId, warehouseId),
-      sortBetween: range,
-      cursor,
-      limit: 1000,
-    });
-    for (const m of page.items) if (m.type === 'sale' || m.type === 'shipment') sold += -m.deltas.on_hand;
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return sold;
+/** The open or acknowledged alert of a level, if any (through the consumer's state item). */
+export const findActiveAlert = async (deps: Deps, skuId: string, warehouseId: string): Promise<Alert | undefined> => {
+  const state = await findAlertState(deps, skuId, warehouseId);
+  return state?.alert_id ? findAlert(deps, state.alert_id) : undefined;
 };
-
-const alertPut = (db: Db, tenantId: string, alert: Alert, previousVersion: number | undefined): TransactItem => ({
-  Put: {
-    TableName: db.table,
-    Item: {
-      ...keys.alert(tenantId, alert.alert_id),
-      gsi1pk: keys.alertsIndex(tenantId, alert.status !== 'resolved'),
-      gsi1sk: urgencyKey(alert.severity, alert.days_of_cover, alert.alert_id),
-      entity: 'alert',
-      tenant_id: tenantId,
-      ...alert,
-    },
-    ...(previousVersion === undefined
-      ? { ConditionExpression: 'attribute_not_exists(pk)' }
-      : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previousVersion } }),
-  },
-});
-
-const statePut = (db: Db, tenantId: string, state: AlertState, seen: number | undefined): TransactItem => ({
-  Put: {
-    TableName: db.table,
-    Item: { ...keys.alertState(tenantId, state.sku_id, state.warehouse_id), entity: 'alert_state', tenant_id: tenantId, ...state },
-    ...(seen === undefined
-      ? { ConditionExpression: 'attribute_not_exists(pk)' }
-      : { ConditionExpression: 'last_version = :seen', ExpressionAttributeValues: { ':seen': seen } }),
-  },
-});
-
-export interface EvaluationDeps {
-  db: Db;
-  now?: () => Date;
-}
 
 /**
  * The alert consumer's domain function: applies one StockLevelChanged to the
@@ -76,13 +27,13 @@ export interface EvaluationDeps {
  * under a condition on the version read, so two concurrent evaluations of one
  * level cannot both apply (the loser re-reads and finds itself stale).
  */
-export const evaluateLevelChange = (deps: EvaluationDeps, detail: StockLevelChangedDetail): Promise<AlertAction> => {
-  const { db } = deps;
-  const now = deps.now ?? (() => new Date());
-  const tenantId = detail.tenant_id;
-  return commitIdempotent(db, { tenantId, now }, async () => {
-    const state = await getItem<AlertState>(db, keys.alertState(tenantId, detail.sku_id, detail.warehouse_id));
-    const current = state?.alert_id ? await getItem<Alert>(db, keys.alert(tenantId, state.alert_id)) : undefined;
+export const evaluateLevelChange = async (deps: Deps, detail: StockLevelChangedDetail): Promise<AlertAction> => {
+  const { db, ctx } = deps;
+  const tenantId = ctx.caller.tenantId;
+  if (detail.tenant_id !== tenantId) throw new Error(`an event of tenant '${detail.tenant_id}' evaluated for tenant '${tenantId}'`);
+  return commitIdempotent(deps, async () => {
+    const state = await findAlertState(deps, detail.sku_id, detail.warehouse_id);
+    const current = state?.alert_id ? await findAlert(deps, state.alert_id) : undefined;
     const level = {
       version: detail.version,
       available: detail.after.available,
@@ -92,13 +43,11 @@ export const evaluateLevelChange = (deps: EvaluationDeps, detail: StockLevelChan
     };
     const action = decide(state && { last_version: state.last_version, alert_status: current?.status }, level);
     const base: AlertState = { sku_id: detail.sku_id, warehouse_id: detail.warehouse_id, last_version: detail.version };
-    if (action === 'ignore') return { items: [], result: action };
-    if (action === 'record') {
-      return { items: [statePut(db, tenantId, base, state?.last_version)], result: action };
-    }
-    const at = now().toISOString();
-    const occurred = new Date(Date.parse(detail.occurred_at) || Date.now());
-    const sold = await unitsSold(db, tenantId, detail.sku_id, detail.warehouse_id, occurred);
+    if (action === 'ignore') return { writes: [], result: action };
+    if (action === 'record') return { writes: [alertStateWrite(db, tenantId, base, state?.last_version)], result: action };
+    const at = ctx.now().toISOString();
+    const occurred = new Date(Date.parse(detail.occurred_at) || ctx.now().getTime());
+    const sold = await unitsSold(deps, detail.sku_id, detail.warehouse_id, occurred, COVER_WINDOW_DAYS);
     const measured = {
       severity: severityOf(level),
       on_hand: detail.after.on_hand,
@@ -113,29 +62,25 @@ export const evaluateLevelChange = (deps: EvaluationDeps, detail: StockLevelChan
     if (action === 'open') {
       const alert: Alert = { alert_id: newId(), sku_id: detail.sku_id, warehouse_id: detail.warehouse_id, status: 'open', ...measured, opened_at: at, version: 1 };
       return {
-        items: [statePut(db, tenantId, { ...base, alert_id: alert.alert_id }, state?.last_version), alertPut(db, tenantId, alert, undefined)],
+        writes: [alertStateWrite(db, tenantId, { ...base, alert_id: alert.alert_id }, state?.last_version), alertWrite(db, tenantId, alert, undefined)],
         result: action,
       };
     }
-    const previous = current as Alert;
+    // decide() updates or resolves only the unresolved alert it was given the status of.
+    if (!current) throw new Error(`'${action}' decided without an unresolved alert of ${detail.sku_id} x ${detail.warehouse_id}`);
     const next: Alert =
       action === 'resolve'
-        ? { ...previous, ...measured, status: 'resolved', resolved_at: at, version: previous.version + 1 }
-        : { ...previous, ...measured, version: previous.version + 1 };
-    const nextState = action === 'resolve' ? base : { ...base, alert_id: previous.alert_id };
+        ? { ...current, ...measured, status: 'resolved', resolved_at: at, version: current.version + 1 }
+        : { ...current, ...measured, version: current.version + 1 };
+    const nextState = action === 'resolve' ? base : { ...base, alert_id: current.alert_id };
     return {
-      items: [statePut(db, tenantId, nextState, state?.last_version), alertPut(db, tenantId, next, previous.version)],
+      writes: [alertStateWrite(db, tenantId, nextState, state?.last_version), alertWrite(db, tenantId, next, current.version)],
       result: action,
     };
   });
 };
 
 // ---------- the API ----------
-
-export interface AlertDeps {
-  db: Db;
-  ctx: RequestContext;
-}
 
 export interface AlertQuery {
   status?: AlertStatus;
@@ -157,69 +102,43 @@ export interface AlertPage {
  * active partition and warehouse are filters, so a page may hold fewer than
  * `limit` alerts while `next_cursor` says there are more.
  */
-export const listAlerts = async ({ db, ctx }: AlertDeps, query: AlertQuery): Promise<AlertPage> => {
-  const partition = keys.alertsIndex(ctx.caller.tenantId, query.status !== 'resolved');
-  const names: Record<string, string> = { '#pk': TABLE.gsi1.partitionKey };
-  const values: Record<string, unknown> = { ':pk': partition };
-  let condition = '#pk = :pk';
-  if (query.severity) {
-    const rank = severityRank(query.severity);
-    names['#sk'] = TABLE.gsi1.sortKey;
-    values[':lo'] = `${rank}#`;
-    values[':hi'] = `${rank}#~~`;
-    condition += ' AND #sk BETWEEN :lo AND :hi';
-  }
-  const filters: string[] = [];
-  if (query.status === 'open' || query.status === 'acknowledged') {
-    names['#status'] = 'status';
-    values[':status'] = query.status;
-    filters.push('#status = :status');
-  }
-  if (query.warehouse_id) {
-    names['#wh'] = 'warehouse_id';
-    values[':wh'] = query.warehouse_id;
-    filters.push('#wh = :wh');
-  }
-  const input: QueryCommandInput = {
-    TableName: db.table,
-    IndexName: TABLE.gsi1.name,
-    KeyConditionExpression: condition,
-    ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    Limit: query.limit ?? DEFAULT_PAGE_SIZE,
-    ExclusiveStartKey: decodeCursor(query.cursor, { attribute: TABLE.gsi1.partitionKey, value: partition }),
-  };
-  const out = await db.client.send(new QueryCommand(input));
-  return { alerts: (out.Items ?? []).map((item) => fromItem<Alert>(item)), next_cursor: encodeCursor(out.LastEvaluatedKey) };
+export const listAlerts = async ({ db, ctx }: Deps, query: AlertQuery): Promise<AlertPage> => {
+  const filters: Condition[] = [];
+  if (query.status === 'open' || query.status === 'acknowledged') filters.push(when.equals('status', query.status));
+  if (query.warehouse_id) filters.push(when.equals('warehouse_id', query.warehouse_id));
+  const page = await queryPage(
+    db,
+    {
+      index: 'gsi1',
+      partition: keys.alertsIndex(ctx.caller.tenantId, query.status !== 'resolved'),
+      ...(query.severity ? { sort: { between: urgencyRange(query.severity) } } : {}),
+      ...(filters.length ? { filter: when.and(...filters) } : {}),
+      cursor: query.cursor,
+      limit: query.limit,
+      maxReads: 1,
+    },
+    alertDecoder,
+  );
+  return { alerts: page.items, next_cursor: page.next_cursor };
 };
 
 /** POST /api/alerts/{alert_id}/acknowledge: open -> acknowledged; again is a no-op; a resolved alert is 409. */
-export const acknowledgeAlert = ({ db, ctx }: AlertDeps, alertId: string): Promise<Alert> => {
-  const tenantId = ctx.caller.tenantId;
-  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
-    const alert = await getItem<Alert>(db, keys.alert(tenantId, alertId));
-    if (!alert) throw notFound('alert', alertId);
-    if (alert.status === 'resolved') {
-      throw new AppError('CONFLICT', `alert '${alertId}' is resolved; there is nothing to acknowledge`, { alert_id: alertId, status: alert.status });
-    }
-    if (alert.status === 'acknowledged') return { items: [], result: alert };
-    const at = ctx.now().toISOString();
-    const next: Alert = { ...alert, status: 'acknowledged', acknowledged_at: at, acknowledged_by: ctx.caller.subject, version: alert.version + 1 };
-    return {
-      items: [
-        {
-          Update: {
-            TableName: db.table,
-            Key: keys.alert(tenantId, alertId),
-            UpdateExpression: 'SET #status = :ack, acknowledged_at = :at, acknowledged_by = :by, version = :next',
-            ConditionExpression: 'version = :v',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':ack': 'acknowledged', ':at': at, ':by': ctx.caller.subject, ':next': next.version, ':v': alert.version },
-          },
-        },
-      ],
-      result: next,
-    };
+export const acknowledgeAlert = (deps: Deps, alertId: string): Promise<Alert> => {
+  const { db, ctx } = deps;
+  return transition<AlertStatus, Alert>(deps, {
+    load: async () => {
+      const alert = await findAlert(deps, alertId);
+      if (!alert) throw notFound('alert', alertId);
+      return alert;
+    },
+    from: ['open'],
+    done: ['acknowledged'],
+    refuse: (alert) =>
+      new AppError('CONFLICT', `alert '${alertId}' is resolved; there is nothing to acknowledge`, { alert_id: alertId, status: alert.status }),
+    apply: (alert, now) => ({
+      next: { ...alert, status: 'acknowledged', acknowledged_at: now.toISOString(), acknowledged_by: ctx.caller.subject },
+      writes: [],
+    }),
+    persist: (next, previousVersion) => alertWrite(db, ctx.caller.tenantId, next, previousVersion),
   });
 };

@@ -57,6 +57,9 @@ export const urgencyKey = (severity: Severity, cover: number | null, alertId: st
   return `${severityRank(severity)}#${coverPart}#${alertId}`;
 };
 
+/** The gsi1 sort-key range of one severity's alerts (urgencyKey: the rank, then '#'; every later part sorts below '~~'). */
+export const urgencyRange = (severity: Severity): [string, string] => [`${severityRank(severity)}#`, `${severityRank(severity)}#~~`];
+
 export type AlertAction = 'ignore' | 'record' | 'open' | 'update' | 'resolve';
 
 /**

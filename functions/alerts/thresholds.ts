@@ -1,12 +1,13 @@
+import type { Deps } from '../platform/context';
 import { AppError } from '../platform/errors';
-import { childIdempotency, claimKey, commitIdempotent, commitOptionsOf, type Idempotency } from '../platform/idempotency';
-import { keys } from '../platform/keys';
+import { commitIdempotent } from '../platform/idempotency';
 import { MAX_TRANSACTION_ITEMS } from '../platform/transactions';
+import { requireSku, requireWarehouse } from '../inventory/catalog';
 import type { StockLevel } from '../inventory/model';
-import { planChanges, type PlannedChange, type StockDeps } from '../inventory/stock';
+import { findLevel, levelsOfSku, planChanges, type PlannedChange } from '../inventory/stock';
 import type { Thresholds } from '../inventory/stock-rules';
-import { getLevel, queryAll, requireSku, requireWarehouse } from '../inventory/store';
 import type { ThresholdInput } from './schemas';
+import { thresholdDefaultWrite } from './store';
 
 /**
  * PUT /api/thresholds. A threshold on a SKU x warehouse is a change to its
@@ -17,7 +18,10 @@ import type { ThresholdInput } from './schemas';
  * level at once. A SKU-level default (no warehouse_id) is its own item
  * (keys.thresholdDefault); writing it also moves every existing level of the
  * SKU that has no thresholds of its own, in the same transaction, and levels
- * created later start from it (functions/inventory/stock.ts readLevel).
+ * created later start from it (functions/inventory/stock.ts).
+ *
+ * A PUT takes no Idempotency-Key: the same thresholds again change nothing
+ * (no version bump, no ledger row), so a retried request is harmless.
  */
 export interface ThresholdResult {
   sku_id: string;
@@ -30,8 +34,8 @@ export interface ThresholdResult {
   levels: StockLevel[];
 }
 
-/** One transaction: the default item, up to this many inheriting levels (a level and a row each), the idempotency record. */
-export const MAX_INHERITING_LEVELS = Math.floor((MAX_TRANSACTION_ITEMS - 2) / 2);
+/** One transaction: the default item and up to this many inheriting levels (a level and a ledger row each). */
+export const MAX_INHERITING_LEVELS = Math.floor((MAX_TRANSACTION_ITEMS - 1) / 2);
 
 const sameThresholds = (level: StockLevel, t: Thresholds, from: 'level' | 'sku_default'): boolean =>
   level.reorder_point === t.reorder_point &&
@@ -55,25 +59,24 @@ const change = (level: { sku_id: string; warehouse_id: string }, t: Thresholds, 
   cause: { reason: 'thresholds', note: noteOf(t, from) },
 });
 
-const setLevelThresholds = (deps: StockDeps, input: ThresholdInput & { warehouse_id: string }, idempotency?: Idempotency): Promise<ThresholdResult> => {
+const setLevelThresholds = (deps: Deps, input: ThresholdInput & { warehouse_id: string }): Promise<ThresholdResult> => {
   const t = thresholdsOf(input);
-  return commitIdempotent(deps.db, commitOptionsOf(deps.ctx, idempotency), async () => {
-    const current = await getLevel(deps.db, deps.ctx.caller.tenantId, input.sku_id, input.warehouse_id);
+  return commitIdempotent(deps, async () => {
+    const current = await findLevel(deps, input.sku_id, input.warehouse_id);
     const result = { sku_id: input.sku_id, warehouse_id: input.warehouse_id, ...t };
     // The same thresholds again: nothing to change, no ledger row.
-    if (current && sameThresholds(current, t, 'level')) return { items: [], result: { ...result, levels: [] } };
+    if (current && sameThresholds(current, t, 'level')) return { writes: [], result: { ...result, levels: [] } };
     // planChanges reads the level (404 for an unknown SKU or warehouse; a never-stocked level is created).
-    const { items, levels } = await planChanges(deps, [change(input, t, 'level')], { known: current ? [current] : [] });
-    return { items, result: { ...result, levels } };
+    const { writes, levels } = await planChanges(deps, [change(input, t, 'level')], { known: current ? [current] : [] });
+    return { writes, result: { ...result, levels } };
   });
 };
 
-const setDefaultThresholds = (deps: StockDeps, input: ThresholdInput, idempotency?: Idempotency): Promise<ThresholdResult> => {
+const setDefaultThresholds = (deps: Deps, input: ThresholdInput): Promise<ThresholdResult> => {
   const { db, ctx } = deps;
-  const tenantId = ctx.caller.tenantId;
   const t = thresholdsOf(input);
-  return commitIdempotent(db, commitOptionsOf(ctx, idempotency), async () => {
-    const [levels] = await Promise.all([queryAll<StockLevel>(db, keys.stockLevelsOfSku(tenantId, input.sku_id)), requireSku(db, tenantId, input.sku_id)]);
+  return commitIdempotent(deps, async () => {
+    const [levels] = await Promise.all([levelsOfSku(deps, input.sku_id), requireSku(deps, input.sku_id)]);
     const inheriting = levels.filter((l) => l.thresholds_from !== 'level' && !sameThresholds(l, t, 'sku_default'));
     if (inheriting.length > MAX_INHERITING_LEVELS) {
       throw new AppError(
@@ -84,41 +87,28 @@ const setDefaultThresholds = (deps: StockDeps, input: ThresholdInput, idempotenc
     }
     const planned = inheriting.length
       ? await planChanges(deps, inheriting.map((l) => change(l, t, 'sku_default')), { known: inheriting })
-      : { items: [], levels: [] };
-    const at = ctx.now().toISOString();
-    const defaultPut = {
-      Put: {
-        TableName: db.table,
-        Item: { ...keys.thresholdDefault(tenantId, input.sku_id), entity: 'threshold_default', tenant_id: tenantId, sku_id: input.sku_id, ...t, updated_at: at },
-      },
-    };
+      : { writes: [], levels: [] };
+    const defaultWrite = thresholdDefaultWrite(db, ctx.caller.tenantId, { sku_id: input.sku_id, ...t, updated_at: ctx.now().toISOString() });
     return {
-      items: [defaultPut, ...planned.items],
+      writes: [defaultWrite, ...planned.writes],
       result: { sku_id: input.sku_id, warehouse_id: null, ...t, levels: planned.levels },
     };
   });
 };
 
-const setOne = (deps: StockDeps, input: ThresholdInput, idempotency?: Idempotency): Promise<ThresholdResult> =>
-  input.warehouse_id === undefined
-    ? setDefaultThresholds(deps, input, idempotency)
-    : setLevelThresholds(deps, { ...input, warehouse_id: input.warehouse_id }, idempotency);
+const setOne = (deps: Deps, input: ThresholdInput): Promise<ThresholdResult> =>
+  input.warehouse_id === undefined ? setDefaultThresholds(deps, input) : setLevelThresholds(deps, { ...input, warehouse_id: input.warehouse_id });
 
 /**
- * One threshold, or a batch applied one by one (each its own transaction and,
- * with an Idempotency-Key, its own record). Every SKU and warehouse named is
- * checked first, so an unknown id is a 404 before anything is written.
+ * One threshold, or a batch applied one by one (each its own transaction).
+ * Every SKU and warehouse named is checked first, so an unknown id is a 404
+ * before anything is written.
  */
-export const putThresholds = async (deps: StockDeps, body: ThresholdInput | { items: ThresholdInput[] }): Promise<{ items: ThresholdResult[] }> => {
-  const { db, ctx } = deps;
-  const tenantId = ctx.caller.tenantId;
+export const putThresholds = async (deps: Deps, body: ThresholdInput | { items: ThresholdInput[] }): Promise<{ items: ThresholdResult[] }> => {
   if (!('items' in body)) return { items: [await setOne(deps, body)] };
-  const skus = [...new Set(body.items.map((i) => i.sku_id))];
-  const warehouses = [...new Set(body.items.flatMap((i) => (i.warehouse_id === undefined ? [] : [i.warehouse_id])))];
-  for (const id of skus) await requireSku(db, tenantId, id);
-  for (const id of warehouses) await requireWarehouse(db, tenantId, id);
-  if (ctx.idempotency) await claimKey(db, tenantId, ctx.idempotency, ctx.now());
+  for (const id of new Set(body.items.map((i) => i.sku_id))) await requireSku(deps, id);
+  for (const id of new Set(body.items.flatMap((i) => (i.warehouse_id === undefined ? [] : [i.warehouse_id])))) await requireWarehouse(deps, id);
   const items: ThresholdResult[] = [];
-  for (const [index, input] of body.items.entries()) items.push(await setOne(deps, input, childIdempotency(ctx.idempotency, index, input)));
+  for (const input of body.items) items.push(await setOne(deps, input));
   return { items };
 };

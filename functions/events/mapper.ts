@@ -2,6 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
+import { tenantOfPartition } from '../platform/keys';
 import {
   domainEvent,
   SCHEMA_VERSION,
@@ -9,6 +11,7 @@ import {
   type EventMeta,
   type EventType,
   type LevelQuantities,
+  type OrderReleasedDetail,
   type Units,
 } from './model';
 
@@ -42,9 +45,12 @@ export class EventMappingError extends Error {
 
 type Item = Record<string, unknown>;
 
-const image = (raw: unknown): Item | undefined =>
-  raw && typeof raw === 'object' && Object.keys(raw).length > 0
-    ? unmarshall(raw as Record<string, AttributeValue>)
+type StreamImage = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
+
+const image = (raw: StreamImage | undefined): Item | undefined =>
+  raw && Object.keys(raw).length > 0
+    ? // @types/aws-lambda and the SDK type the same DynamoDB JSON differently (binary as a base64 string vs Uint8Array).
+      unmarshall(raw as Record<string, AttributeValue>)
     : undefined;
 
 const count = z.number().int();
@@ -57,24 +63,25 @@ const leg = z.object({
   released: count.default(0),
 });
 
-const orderItem = z.object({
+/** What every image the mapper reads carries: its key, its tenant (or not: then the key says), when and which version. */
+const imageOf = z.object({
   pk: z.string(),
   sk: z.string(),
   tenant_id: z.string().optional(),
+  updated_at: z.string().nullish(),
+  version: count,
+});
+
+const orderItem = imageOf.extend({
   order_id: z.string(),
   status: z.string(),
   lines: z.array(z.object({ sku_id: z.string(), quantity: count })).default([]),
   allocations: z.array(leg).default([]),
   hold_expires_at: z.string().optional(),
-  updated_at: z.string().nullish(),
-  version: count,
 });
 type OrderItem = z.infer<typeof orderItem>;
 
-const levelItem = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  tenant_id: z.string().optional(),
+const levelItem = imageOf.extend({
   sku_id: z.string(),
   warehouse_id: z.string(),
   on_hand: count,
@@ -83,27 +90,20 @@ const levelItem = z.object({
   incoming: count.default(0),
   reorder_point: count.default(0),
   safety_stock: count.default(0),
-  updated_at: z.string().nullish(),
-  version: count,
 });
 type LevelItem = z.infer<typeof levelItem>;
 
-const alertItem = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  tenant_id: z.string().optional(),
+const alertItem = imageOf.extend({
   alert_id: z.string(),
   sku_id: z.string(),
   warehouse_id: z.string(),
-  status: z.enum(['open', 'acknowledged', 'resolved']),
-  severity: z.enum(['critical', 'high', 'normal']),
+  status: z.enum(ALERT_STATUSES),
+  severity: z.enum(SEVERITIES),
   available: count,
   reorder_point: count,
   safety_stock: count,
   days_of_cover: z.number().nullable().default(null),
   opened_at: z.string(),
-  updated_at: z.string().nullish(),
-  version: count,
 });
 type AlertItem = z.infer<typeof alertItem>;
 
@@ -116,10 +116,8 @@ const parse = <T>(schema: z.ZodType<T>, item: Item, what: string): T => {
   return result.data;
 };
 
-const TENANT_PREFIX = /^T#([^#]+)#/;
-
 const tenantOf = (item: { pk: string; tenant_id?: string | undefined }): string => {
-  const tenant = item.tenant_id ?? TENANT_PREFIX.exec(item.pk)?.[1];
+  const tenant = item.tenant_id ?? tenantOfPartition(item.pk);
   if (!tenant) throw new EventMappingError(`no tenant on ${item.pk}`);
   return tenant;
 };
@@ -159,7 +157,9 @@ const growth = (before: OrderItem | undefined, after: OrderItem, field: 'shipped
     .filter((units) => units.quantity > 0);
 };
 
-const RELEASING = new Set(['cancelled', 'expired']);
+/** The statuses that give an order's units back, as the event's reason. */
+const releaseReason = (status: string): OrderReleasedDetail['reason'] | undefined =>
+  status === 'cancelled' || status === 'expired' ? status : undefined;
 
 const orderEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
   const after = parse(orderItem, item, 'order');
@@ -179,12 +179,13 @@ const orderEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: It
   }
   const before = oldItem ? parse(orderItem, oldItem, 'order') : undefined;
   const events: DomainEvent[] = [];
-  if (RELEASING.has(after.status) && before?.status !== after.status) {
+  const reason = releaseReason(after.status);
+  if (reason && before?.status !== after.status) {
     events.push(
       domainEvent('OrderReleased', {
         ...meta('OrderReleased', record, after),
         order_id: after.order_id,
-        reason: after.status as 'cancelled' | 'expired',
+        reason,
         released: growth(before, after, 'released'),
         version: after.version,
       }),
@@ -271,7 +272,7 @@ const alertEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: It
 
 export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
   // The declared type says INSERT | MODIFY | REMOVE; DynamoDB Local's TTL deletions carry other names.
-  const name = record.eventName as string | undefined;
+  const name = record.eventName;
   if (name !== 'INSERT' && name !== 'MODIFY') return [];
   const item = image(record.dynamodb?.NewImage);
   if (!item) return [];

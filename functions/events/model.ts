@@ -1,7 +1,12 @@
+import { z } from 'zod';
+import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
+
 /**
  * Domain events: what the rest of the system (alerts, notifications,
  * channel sync) may learn about changes to the table, in the shape
- * EventBridge delivers them (`source`, `detail-type`, `detail`).
+ * EventBridge delivers them (`source`, `detail-type`, `detail`). The
+ * details are zod schemas, so a consumer parses what its queue delivers
+ * (functions/events/sqs-consumer.ts) and the types below are theirs.
  *
  * Versioning: every detail carries `schema_version`. A compatible change
  * (a new optional field) keeps the number; an incompatible one publishes the
@@ -18,69 +23,69 @@ export const SCHEMA_VERSION = 1;
 export const EVENT_TYPES = ['OrderAllocated', 'OrderReleased', 'OrderShipped', 'StockLevelChanged', 'AlertOpened', 'AlertUpdated', 'AlertResolved'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+const count = z.number().int();
+
 /** Fields every event detail carries. */
-export interface EventMeta {
+export const eventMeta = z.object({
   /** Deterministic from the stream record (`<type>:<pk>:<sk>:v<item version>`): a redelivered record yields the same id. */
-  event_id: string;
-  schema_version: typeof SCHEMA_VERSION;
-  tenant_id: string;
+  event_id: z.string(),
+  schema_version: z.literal(SCHEMA_VERSION),
+  tenant_id: z.string().min(1),
   /** When the change happened (the item's `updated_at`, else the stream record's creation time). */
-  occurred_at: string;
-}
+  occurred_at: z.string(),
+});
+export type EventMeta = z.infer<typeof eventMeta>;
 
 /** Units of one SKU in one warehouse. */
-export interface Units {
-  sku_id: string;
-  warehouse_id: string;
-  quantity: number;
-}
+export const units = z.object({ sku_id: z.string(), warehouse_id: z.string(), quantity: count });
+export type Units = z.infer<typeof units>;
 
-export interface OrderAllocatedDetail extends EventMeta {
-  order_id: string;
+export const orderAllocatedDetail = eventMeta.extend({
+  order_id: z.string(),
   /** `held` (a checkout hold that expires unless confirmed) or `allocated`. */
-  status: 'held' | 'allocated';
-  lines: { sku_id: string; quantity: number }[];
-  allocations: Units[];
-  hold_expires_at?: string;
+  status: z.enum(['held', 'allocated']),
+  lines: z.array(z.object({ sku_id: z.string(), quantity: count })),
+  allocations: z.array(units),
+  hold_expires_at: z.string().optional(),
   /** The order record's version (1 for a new order). */
-  version: number;
-}
+  version: count,
+});
+export type OrderAllocatedDetail = z.infer<typeof orderAllocatedDetail>;
 
-export interface OrderReleasedDetail extends EventMeta {
-  order_id: string;
-  reason: 'cancelled' | 'expired';
+export const orderReleasedDetail = eventMeta.extend({
+  order_id: z.string(),
+  reason: z.enum(['cancelled', 'expired']),
   /** Units given back to `available` by this change, per leg; legs with nothing released are left out. */
-  released: Units[];
-  version: number;
-}
+  released: z.array(units),
+  version: count,
+});
+export type OrderReleasedDetail = z.infer<typeof orderReleasedDetail>;
 
-export interface OrderShippedDetail extends EventMeta {
-  order_id: string;
+export const orderShippedDetail = eventMeta.extend({
+  order_id: z.string(),
   /** The order's status after this shipment (`partially_shipped` or `shipped`). */
-  status: string;
+  status: z.string(),
   /** Units shipped by this change (not cumulative), per leg that shipped. */
-  shipped: Units[];
-  version: number;
-}
+  shipped: z.array(units),
+  version: count,
+});
+export type OrderShippedDetail = z.infer<typeof orderShippedDetail>;
 
-export interface LevelQuantities {
-  on_hand: number;
-  reserved: number;
-  available: number;
-  incoming: number;
-}
+export const levelQuantities = z.object({ on_hand: count, reserved: count, available: count, incoming: count });
+export type LevelQuantities = z.infer<typeof levelQuantities>;
 
-export interface StockLevelChangedDetail extends EventMeta {
-  sku_id: string;
-  warehouse_id: string;
+export const stockLevelChangedDetail = eventMeta.extend({
+  sku_id: z.string(),
+  warehouse_id: z.string(),
   /** null when the level was created by this change. */
-  before: LevelQuantities | null;
-  after: LevelQuantities;
+  before: levelQuantities.nullable(),
+  after: levelQuantities,
   /** The level's version after the change: consumers keep the highest they have seen. */
-  version: number;
-  reorder_point: number;
-  safety_stock: number;
-}
+  version: count,
+  reorder_point: count,
+  safety_stock: count,
+});
+export type StockLevelChangedDetail = z.infer<typeof stockLevelChangedDetail>;
 
 /**
  * A low-stock alert as it stands after the change (functions/alerts/model.ts):
@@ -88,31 +93,48 @@ export interface StockLevelChangedDetail extends EventMeta {
  * changed), AlertResolved (status became resolved). Acknowledging changes
  * neither, so it emits nothing.
  */
-export interface AlertEventDetail extends EventMeta {
-  alert_id: string;
-  sku_id: string;
-  warehouse_id: string;
-  severity: 'critical' | 'high' | 'normal';
-  status: 'open' | 'acknowledged' | 'resolved';
-  available: number;
-  reorder_point: number;
-  safety_stock: number;
-  days_of_cover: number | null;
+export const alertEventDetail = eventMeta.extend({
+  alert_id: z.string(),
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(ALERT_STATUSES),
+  available: count,
+  reorder_point: count,
+  safety_stock: count,
+  days_of_cover: z.number().nullable(),
   /** When the alert opened: the notification throttle windows start from it. */
-  opened_at: string;
+  opened_at: z.string(),
   /** The alert item's version (grows with every write of the alert): order by it. */
-  version: number;
-}
+  version: count,
+});
+export type AlertEventDetail = z.infer<typeof alertEventDetail>;
 
-export interface EventDetails {
-  OrderAllocated: OrderAllocatedDetail;
-  OrderReleased: OrderReleasedDetail;
-  OrderShipped: OrderShippedDetail;
-  StockLevelChanged: StockLevelChangedDetail;
-  AlertOpened: AlertEventDetail;
-  AlertUpdated: AlertEventDetail;
-  AlertResolved: AlertEventDetail;
-}
+export const eventDetails = {
+  OrderAllocated: orderAllocatedDetail,
+  OrderReleased: orderReleasedDetail,
+  OrderShipped: orderShippedDetail,
+  StockLevelChanged: stockLevelChangedDetail,
+  AlertOpened: alertEventDetail,
+  AlertUpdated: alertEventDetail,
+  AlertResolved: alertEventDetail,
+} satisfies Record<EventType, z.ZodType>;
+
+export type EventDetails = { [T in EventType]: z.infer<(typeof eventDetails)[T]> };
+
+/**
+ * An event as EventBridge delivers it to a target (an SQS message body is
+ * this JSON): the fields consumers read; the detail is parsed on its own,
+ * with the schema of the events the consumer's rule routes to it.
+ */
+export const busEnvelope = z.object({
+  id: z.string().optional(),
+  source: z.string().optional(),
+  'detail-type': z.string(),
+  time: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type BusEnvelope = z.infer<typeof busEnvelope>;
 
 /** One event as EventBridge carries it (PutEvents `Source`/`DetailType`/`Detail`; rules see these names). */
 export interface DomainEventOf<T extends EventType> {

@@ -1,8 +1,9 @@
-import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Db } from '../platform/db';
-import type { Key } from '../platform/keys';
+import { errorMessage } from '../platform/errors';
+import { keys, type Key } from '../platform/keys';
 import { log } from '../platform/log';
+import { batchGet, batchPut, StoredItemInvalid, type Decoder } from '../platform/storage';
 import { TABLE } from '../platform/table';
 import { eventsFromRecord } from './mapper';
 import type { DomainEvent } from './model';
@@ -18,8 +19,9 @@ import type { Publisher } from './publisher';
  *
  * 1. Map every record to events (pure; ids come from the item's key and
  *    version, so a redelivered record gives the same ids).
- * 2. Read the events' markers (one strongly consistent BatchGetItem per 100):
- *    an event with a marker was published before and is skipped.
+ * 2. Read the events' markers (strongly consistent batch reads, their
+ *    unprocessed parts retried by platform/storage.ts): an event with a
+ *    marker was published before and is skipped.
  * 3. Publish the rest, in stream order, stopping at the first failure.
  * 4. Only then write a marker per published event (`T#<tenant>#EVENT#<id>`,
  *    sk `PUBLISHED`, entity `event_marker`, 7-day TTL on `expires_at`).
@@ -47,60 +49,34 @@ export interface StreamDeps {
 
 export const EVENT_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-export const eventMarkerKey = (tenantId: string, eventId: string): Key => ({ pk: `T#${tenantId}#EVENT#${eventId}`, sk: 'PUBLISHED' });
+const markerOf = (event: DomainEvent): Key => keys.eventMarker(event.detail.tenant_id, event.detail.event_id);
 
-const markerOf = (event: DomainEvent): Key => eventMarkerKey(event.detail.tenant_id, event.detail.event_id);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** DynamoDB may leave part of a batch call unprocessed (throttling): retry that part a few times with backoff. */
-const UNPROCESSED_RETRIES = 6;
-
-/** Which of these markers exist (as pk strings). */
-const existingMarkers = async (db: Db, keys: Key[]): Promise<Set<string>> => {
-  const found = new Set<string>();
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Record<string, unknown>[] = keys.slice(i, i + 100).map((key) => ({ ...key }));
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) throw new Error(`BatchGetItem left ${pending.length} markers unread`);
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const out = await db.client.send(
-        new BatchGetCommand({
-          RequestItems: { [db.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: TABLE.partitionKey } },
-        }),
-      );
-      for (const item of out.Responses?.[db.table] ?? []) found.add(item[TABLE.partitionKey] as string);
-      pending = out.UnprocessedKeys?.[db.table]?.Keys ?? [];
-    }
-  }
-  return found;
+/** A marker read for its partition key only (the projection): the key is all it says. */
+const markerPartition: Decoder<string> = (item) => {
+  const pk = item[TABLE.partitionKey];
+  if (typeof pk !== 'string') throw new StoredItemInvalid('event marker', item, `${TABLE.partitionKey}: not a string`);
+  return pk;
 };
 
-const writeMarkers = async (db: Db, events: DomainEvent[], now: Date): Promise<void> => {
+/** Which of these markers exist (as pk strings). */
+const existingMarkers = async (db: Db, markers: Key[]): Promise<Set<string>> =>
+  new Set(await batchGet(db, markers, markerPartition, { projection: [TABLE.partitionKey] }));
+
+const writeMarkers = (db: Db, events: DomainEvent[], now: Date): Promise<void> => {
   const publishedAt = now.toISOString();
   const expiresAt = Math.floor(now.getTime() / 1000) + EVENT_MARKER_TTL_SECONDS;
-  const requests = events.map((event) => ({
-    PutRequest: {
-      Item: {
-        ...markerOf(event),
-        entity: 'event_marker',
-        tenant_id: event.detail.tenant_id,
-        event_id: event.detail.event_id,
-        detail_type: event['detail-type'],
-        published_at: publishedAt,
-        [TABLE.ttlAttribute]: expiresAt,
-      },
-    },
-  }));
-  for (let i = 0; i < requests.length; i += 25) {
-    let pending: Record<string, unknown>[] = requests.slice(i, i + 25);
-    for (let attempt = 0; pending.length > 0; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) throw new Error(`BatchWriteItem left ${pending.length} markers unwritten`);
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const out = await db.client.send(new BatchWriteCommand({ RequestItems: { [db.table]: pending } }));
-      pending = (out.UnprocessedItems?.[db.table] ?? []) as Record<string, unknown>[];
-    }
-  }
+  return batchPut(
+    db,
+    events.map((event) => ({
+      ...markerOf(event),
+      entity: 'event_marker',
+      tenant_id: event.detail.tenant_id,
+      event_id: event.detail.event_id,
+      detail_type: event['detail-type'],
+      published_at: publishedAt,
+      [TABLE.ttlAttribute]: expiresAt,
+    })),
+  );
 };
 
 interface Planned {
@@ -133,7 +109,7 @@ export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent
     try {
       events = eventsFromRecord(record);
     } catch (error) {
-      fail(index, 'stream record could not be mapped to events', { error: (error as Error).message });
+      fail(index, 'stream record could not be mapped to events', { error: errorMessage(error) });
       break;
     }
     for (const e of events) {
@@ -146,13 +122,14 @@ export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent
 
   let published = 0;
   let duplicates = 0;
-  if (planned.length > 0) {
+  const head = planned.at(0);
+  if (head) {
     // 2. Skip what was published before.
     let done: Set<string> | undefined;
     try {
       done = await existingMarkers(deps.db, planned.map((p) => markerOf(p.event)));
     } catch (error) {
-      fail(planned[0]!.record, 'reading event markers failed', { error: (error as Error).message });
+      fail(head.record, 'reading event markers failed', { error: errorMessage(error) });
     }
     if (done) {
       const todo = planned.filter((p) => !done.has(markerOf(p.event).pk));
@@ -163,11 +140,12 @@ export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent
       try {
         ({ failed } = await deps.publisher.publish(todo.map((p) => p.event)));
       } catch (error) {
-        failed = todo.map((_, index) => ({ index, reason: (error as Error).message }));
+        failed = todo.map((_, index) => ({ index, reason: errorMessage(error) }));
       }
       const failedAt = new Set(failed.map((f) => f.index));
       const first = failed.reduce<{ index: number; reason: string } | undefined>((a, f) => (a && a.index <= f.index ? a : f), undefined);
-      if (first) fail(todo[first.index]!.record, 'publishing events failed', { event_id: todo[first.index]!.event.detail.event_id, reason: first.reason });
+      const firstFailed = first && todo.at(first.index);
+      if (first && firstFailed) fail(firstFailed.record, 'publishing events failed', { event_id: firstFailed.event.detail.event_id, reason: first.reason });
       const sent = todo.filter((_, i) => !failedAt.has(i)).map((p) => p.event);
       published = sent.length;
 
@@ -176,7 +154,7 @@ export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent
         await writeMarkers(deps.db, sent, deps.now?.() ?? new Date());
       } catch (error) {
         log.warn('events published but not marked: a redelivery of their records would publish them again', {
-          error: (error as Error).message,
+          error: errorMessage(error),
           event_ids: sent.map((e) => e.detail.event_id),
         });
       }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../platform/errors';
 import type { DomainEvent } from './model';
 
 /**
@@ -87,7 +88,7 @@ export const putEventsPublisher = (putEvents: PutEvents, busName: string): Publi
       try {
         result = await putEvents(entries.slice(start, end));
       } catch (error) {
-        markRest(start, `PutEvents failed: ${(error as Error).message}`);
+        markRest(start, `PutEvents failed: ${errorMessage(error)}`);
         break;
       }
       if ((result.FailedEntryCount ?? 0) > 0) {

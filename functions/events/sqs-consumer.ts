@@ -1,27 +1,80 @@
-import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { errorMessage } from '../platform/errors';
 import { log } from '../platform/log';
+import { busEnvelope } from './model';
+
+/** One delivered event, its detail parsed with the consumer's schema. */
+export interface ConsumedEvent<D> {
+  'detail-type': string;
+  detail: D;
+  /** EventBridge's id of the event (absent when something other than EventBridge sent the message). */
+  id?: string;
+}
+
+/** A readable message of the batch: its SQS id and the event it carries. */
+export interface ConsumedMessage<D> {
+  messageId: string;
+  event: ConsumedEvent<D>;
+}
+
+export interface ConsumeOptions<D> {
+  /** The order to handle the readable messages in (default: as delivered). */
+  order?: (messages: ConsumedMessage<D>[]) => ConsumedMessage<D>[];
+}
+
+const issuesOf = (error: z.ZodError, under: string): string =>
+  error.issues.map((i) => `${[under, ...i.path.map(String)].filter(Boolean).join('.') || '(body)'}: ${i.message}`).join('; ');
+
+/** The event a message body carries, or why it is not one. */
+const readMessage = <S extends z.ZodType>(body: string, detailSchema: S): { event: ConsumedEvent<z.output<S>> } | { reason: string } => {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return { reason: `the message is not JSON: ${errorMessage(error)}` };
+  }
+  const envelope = busEnvelope.safeParse(json);
+  if (!envelope.success) return { reason: `the message is not an EventBridge event: ${issuesOf(envelope.error, '')}` };
+  const detail = detailSchema.safeParse(envelope.data.detail);
+  if (!detail.success) return { reason: `the ${envelope.data['detail-type']} detail is malformed: ${issuesOf(detail.error, 'detail')}` };
+  const { id } = envelope.data;
+  return { event: { 'detail-type': envelope.data['detail-type'], detail: detail.data, ...(id === undefined ? {} : { id }) } };
+};
 
 /**
- * An EventBridge -> SQS -> Lambda consumer: each message body is the
- * EventBridge event as the rule's SQS target delivers it. Messages are
- * handled one by one in order; a message that throws (or is not an event)
- * is reported in `batchItemFailures`, so SQS redelivers only it after the
- * visibility timeout and, after the queue's maxReceives, dead-letters it.
+ * The one EventBridge -> SQS -> Lambda message loop: each message body is the
+ * EventBridge event as the rule's SQS target delivers it, its detail parsed
+ * with `detailSchema`. Readable messages are handled one at a time, in
+ * delivery order (or `options.order`'s). A message that does not parse, or
+ * whose handling throws, is logged with the reason and reported in
+ * `batchItemFailures` (in delivery order), so SQS redelivers only it after
+ * the visibility timeout and, after the queue's maxReceives, dead-letters it.
  */
-export const consumeSqs = async <D>(
+export const consumeSqs = async <S extends z.ZodType>(
   event: SQSEvent,
-  handle: (event: EventBridgeEvent<string, D>) => Promise<unknown>,
+  detailSchema: S,
+  handle: (event: ConsumedEvent<z.output<S>>) => Promise<unknown>,
+  options: ConsumeOptions<z.output<S>> = {},
 ): Promise<SQSBatchResponse> => {
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const failed = new Set<string>();
+  const readable: ConsumedMessage<z.output<S>>[] = [];
   for (const record of event.Records) {
-    try {
-      const parsed = JSON.parse(record.body) as EventBridgeEvent<string, D>;
-      if (!parsed || typeof parsed !== 'object' || !parsed.detail) throw new Error('the message is not an EventBridge event');
-      await handle(parsed);
-    } catch (error) {
-      log.error('event consumer failed a message', { message_id: record.messageId, error: (error as Error).message });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
+    const read = readMessage(record.body, detailSchema);
+    if ('event' in read) {
+      readable.push({ messageId: record.messageId, event: read.event });
+    } else {
+      log.error('event consumer got an unreadable message', { message_id: record.messageId, error: read.reason });
+      failed.add(record.messageId);
     }
   }
-  return { batchItemFailures };
+  for (const { messageId, event: consumed } of options.order?.(readable) ?? readable) {
+    try {
+      await handle(consumed);
+    } catch (error) {
+      log.error('event consumer failed a message', { message_id: messageId, detail_type: consumed['detail-type'], error: errorMessage(error) });
+      failed.add(messageId);
+    }
+  }
+  return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 };

@@ -44,8 +44,20 @@ export const MOVEMENT_TYPES = [
 ] as const;
 export type MovementType = (typeof MOVEMENT_TYPES)[number];
 
+/** Why a level changed, as its ledger row records it. */
+export interface MovementCause {
+  reason?: string;
+  reference?: string;
+  note?: string;
+  /** Links the two rows of a transfer, the rows of an atomic batch, or an order's rows. */
+  correlation_id?: string;
+  /** On receipts: what each unit cost, as an exact decimal string, and its currency. */
+  unit_cost?: string;
+  currency?: string;
+}
+
 /** One immutable ledger row: a change to one stock level, with its cause and result. */
-export interface Movement {
+export interface Movement extends MovementCause {
   movement_id: string;
   sku_id: string;
   warehouse_id: string;
@@ -58,14 +70,6 @@ export interface Movement {
    */
   resulting?: Quantities;
   version?: number;
-  reason?: string;
-  reference?: string;
-  note?: string;
-  /** Links the two rows of a transfer, the rows of an atomic batch, or an order's rows. */
-  correlation_id?: string;
-  /** On receipts: what each unit cost, as an exact decimal string, and its currency. */
-  unit_cost?: string;
-  currency?: string;
   actor: string;
   created_at: string;
 }

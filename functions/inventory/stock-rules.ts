@@ -49,22 +49,61 @@ const insufficient = (level: StockLevel, requested: number): AppError =>
     { sku_id: level.sku_id, warehouse_id: level.warehouse_id, available: level.available, requested },
   );
 
-/** Releasing or shipping more than is reserved would mean the books were already wrong: refuse loudly. */
-const reservedTooLow = (level: StockLevel, requested: number): AppError =>
-  new AppError('CONFLICT', `only ${level.reserved} reserved of SKU '${level.sku_id}' in warehouse '${level.warehouse_id}', ${requested} requested`, {
+/**
+ * Releasing or shipping more than is reserved, or receiving or cancelling more than is incoming,
+ * would mean the books were already wrong: refuse loudly.
+ */
+const tooLow = (level: StockLevel, attribute: 'reserved' | 'incoming', requested: number): AppError =>
+  new AppError('CONFLICT', `only ${level[attribute]} ${attribute} of SKU '${level.sku_id}' in warehouse '${level.warehouse_id}', ${requested} requested`, {
     sku_id: level.sku_id,
     warehouse_id: level.warehouse_id,
-    reserved: level.reserved,
+    [attribute]: level[attribute],
     requested,
   });
 
-const incomingTooLow = (level: StockLevel, requested: number): AppError =>
-  new AppError('CONFLICT', `only ${level.incoming} incoming of SKU '${level.sku_id}' in warehouse '${level.warehouse_id}', ${requested} requested`, {
-    sku_id: level.sku_id,
-    warehouse_id: level.warehouse_id,
-    incoming: level.incoming,
-    requested,
-  });
+/** The order-driven changes: units move between available and reserved, or leave the building. */
+export type ReservationType = 'allocation' | 'release' | 'shipment';
+
+export interface ReservationEffect {
+  deltas: Quantities;
+  /** The business rule as a condition on the stored level, so the write needs no read: `attribute >= atLeast`. */
+  guard: { attribute: 'available' | 'reserved'; atLeast: number };
+}
+
+/**
+ * The one arithmetic of reservations. Storage writes it as a conditional
+ * increment (functions/inventory/store.ts levelIncrement); applyChange uses the
+ * same deltas and guard on a level in hand.
+ */
+export const reservationEffect = (change: { type: ReservationType; quantity: number }): ReservationEffect => {
+  const n = change.quantity;
+  switch (change.type) {
+    case 'allocation':
+      // Reserve for an order: the units stay on hand but are no longer available to anyone else.
+      return { deltas: { on_hand: 0, reserved: n, available: -n, incoming: 0 }, guard: { attribute: 'available', atLeast: n } };
+    case 'release':
+      return { deltas: { on_hand: 0, reserved: -n, available: n, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
+    case 'shipment':
+      // Reserved units leave the building: on_hand and reserved fall together, available is untouched.
+      // on_hand >= reserved always holds, so enough reserved means enough on hand.
+      return { deltas: { on_hand: -n, reserved: -n, available: 0, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
+  }
+};
+
+const add = (level: Quantities, deltas: Quantities): Quantities => ({
+  on_hand: level.on_hand + deltas.on_hand,
+  reserved: level.reserved + deltas.reserved,
+  available: level.available + deltas.available,
+  incoming: level.incoming + deltas.incoming,
+});
+
+const applyReservation = (level: StockLevel, change: { type: ReservationType; quantity: number }): Quantities => {
+  const { deltas, guard } = reservationEffect(change);
+  if (level[guard.attribute] < guard.atLeast) {
+    throw guard.attribute === 'available' ? insufficient(level, change.quantity) : tooLow(level, 'reserved', change.quantity);
+  }
+  return add(level, deltas);
+};
 
 /** Change on_hand by `delta` (reserved untouched), refusing to take available below zero. */
 const moveOnHand = (level: StockLevel, delta: number): Quantities => {
@@ -85,27 +124,20 @@ const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
     case 'adjustment':
       return moveOnHand(level, change.quantity);
     case 'allocation':
-      // Reserve for an order: the units stay on hand but are no longer available to anyone else.
-      if (level.available < change.quantity) throw insufficient(level, change.quantity);
-      return { ...quantitiesOf(level), reserved: level.reserved + change.quantity, available: level.available - change.quantity };
     case 'release':
-      if (level.reserved < change.quantity) throw reservedTooLow(level, change.quantity);
-      return { ...quantitiesOf(level), reserved: level.reserved - change.quantity, available: level.available + change.quantity };
     case 'shipment':
-      // Reserved units leave the building: on_hand and reserved fall together, available is untouched.
-      if (level.reserved < change.quantity || level.on_hand < change.quantity) throw reservedTooLow(level, change.quantity);
-      return { ...quantitiesOf(level), on_hand: level.on_hand - change.quantity, reserved: level.reserved - change.quantity };
+      return applyReservation(level, { type: change.type, quantity: change.quantity });
     case 'purchase_ordered':
       if (level.incoming + change.quantity > MAX_ON_HAND) {
         throw new AppError('CONFLICT', `incoming would exceed ${MAX_ON_HAND}`, { incoming: level.incoming, delta: change.quantity });
       }
       return { ...quantitiesOf(level), incoming: level.incoming + change.quantity };
     case 'purchase_cancelled':
-      if (level.incoming < change.quantity) throw incomingTooLow(level, change.quantity);
+      if (level.incoming < change.quantity) throw tooLow(level, 'incoming', change.quantity);
       return { ...quantitiesOf(level), incoming: level.incoming - change.quantity };
     case 'receipt': {
       // Goods arrive against a purchase order: they stop being incoming and go on hand, available at once.
-      if (level.incoming < change.quantity) throw incomingTooLow(level, change.quantity);
+      if (level.incoming < change.quantity) throw tooLow(level, 'incoming', change.quantity);
       const arrived = moveOnHand(level, change.quantity);
       return { ...arrived, incoming: level.incoming - change.quantity };
     }

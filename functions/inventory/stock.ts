@@ -1,36 +1,34 @@
 import { encodeTime, monotonicFactory } from 'ulid';
-import type { Db } from '../platform/db';
+import type { Deps } from '../platform/context';
 import { AppError } from '../platform/errors';
-import { childIdempotency, claimKey, commitIdempotent, commitOptionsOf } from '../platform/idempotency';
+import { childIdempotency, claimKey, commitIdempotent } from '../platform/idempotency';
 import { keys } from '../platform/keys';
-import type { TransactItem } from '../platform/transactions';
-import type { RequestContext } from '../platform/http';
-import { emptyLevel, type Movement, type Quantities, type StockLevel } from './model';
+import { mapBounded } from '../platform/pool';
+import { getItem, queryAll, queryPage } from '../platform/storage';
+import type { TransactionCancelled } from '../platform/transactions';
+import type { Write } from '../platform/writes';
+import { requireSku, requireWarehouse } from './catalog';
+import { emptyLevel, type Movement, type MovementCause, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
-import { applyChange, checkExpectations, type LevelChange, type Thresholds } from './stock-rules';
-import { getItem, getLevel, levelIncrement, levelPut, levelsReturnedBy, movementPut, queryAll, queryPage, requireSku, requireWarehouse, type Page } from './store';
+import { applyChange, checkExpectations, reservationEffect, type LevelChange, type ReservationType } from './stock-rules';
+import { decodeMovement, decodeThresholdDefault, getLevel, getLevelsOfSku, levelIncrement, levelPut, movementPut, returnedLevels, STOCK_LEVEL_ENTITY } from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
 
-/** The dependencies and identity every stock operation runs with. */
-export interface StockDeps {
-  db: Db;
-  ctx: RequestContext;
-}
-
 /** A level as stored, or the empty level once the SKU and warehouse are known to exist (404 otherwise). */
-const readLevel = async ({ db, ctx }: StockDeps, skuId: string, warehouseId: string): Promise<StockLevel> => {
+const readLevel = async (deps: Deps, skuId: string, warehouseId: string): Promise<StockLevel> => {
+  const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
   const level = await getLevel(db, tenantId, skuId, warehouseId);
   if (level) return level;
   // A level exists only for a SKU and warehouse that existed when it was made, so these reads
   // are needed only before the first movement.
   const [, , inherited] = await Promise.all([
-    requireSku(db, tenantId, skuId),
-    requireWarehouse(db, tenantId, warehouseId),
+    requireSku(deps, skuId),
+    requireWarehouse(deps, warehouseId),
     // A new level starts with the SKU's default thresholds, if it has any.
-    getItem<Thresholds>(db, keys.thresholdDefault(tenantId, skuId)),
+    getItem(db, keys.thresholdDefault(tenantId, skuId), decodeThresholdDefault),
   ]);
   const empty = emptyLevel(skuId, warehouseId);
   if (!inherited) return empty;
@@ -43,14 +41,7 @@ const readLevel = async ({ db, ctx }: StockDeps, skuId: string, warehouseId: str
   };
 };
 
-export interface MovementCause {
-  reason?: string;
-  reference?: string;
-  note?: string;
-  correlation_id?: string;
-  unit_cost?: string;
-  currency?: string;
-}
+export type { MovementCause };
 
 /** Ledger row of one applied change. Its id carries the same instant as created_at. */
 const movementOf = (
@@ -89,7 +80,7 @@ export interface PlannedChange {
 }
 
 export const planChanges = async (
-  deps: StockDeps,
+  deps: Deps,
   changes: PlannedChange[],
   options: {
     /** Prefix refusals with the change's index (batches). */
@@ -97,7 +88,7 @@ export const planChanges = async (
     /** Levels already read in this attempt, or returned by the last cancelled one: not read again. */
     known?: StockLevel[];
   } = {},
-): Promise<{ items: TransactItem[]; levels: StockLevel[] }> => {
+): Promise<{ writes: Write[]; levels: StockLevel[] }> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
   const at = ctx.now();
@@ -113,7 +104,8 @@ export const planChanges = async (
   const results: StockLevel[] = [];
   changes.forEach((c, index) => {
     const key = levelKey(c.sku_id, c.warehouse_id);
-    const before = current.get(key) as StockLevel;
+    // Every change's level was read above.
+    const before = current.get(key) ?? emptyLevel(c.sku_id, c.warehouse_id);
     try {
       if (c.expected) checkExpectations(before, c.expected);
       const { level, deltas } = applyChange(before, c.change, now);
@@ -122,33 +114,21 @@ export const planChanges = async (
       movements.push(movementOf(level, c.change.type, deltas, c.cause, ctx.caller.subject, at));
     } catch (error) {
       if (options.tagIndex && error instanceof AppError) {
-        throw new AppError(error.code, `update ${index}: ${error.message}`, { index, ...(error.details as object) });
+        const details = typeof error.details === 'object' && error.details !== null ? error.details : {};
+        throw new AppError(error.code, `update ${index}: ${error.message}`, { index, ...details });
       }
       throw error;
     }
   });
-  const items = [
-    ...[...current.entries()].map(([key, after]) => levelPut(db, tenantId, original.get(key) as StockLevel, after)),
+  const writes = [
+    ...[...current.entries()].map(([key, after]) => levelPut(db, tenantId, original.get(key) ?? emptyLevel(after.sku_id, after.warehouse_id), after)),
     ...movements.map((m) => movementPut(db, tenantId, m)),
   ];
-  return { items, levels: results };
+  return { writes, levels: results };
 };
 
 /** The order-driven changes, which move units between available and reserved or out of the building. */
-export type ReservationChange = PlannedChange & { change: { type: 'allocation' | 'release' | 'shipment'; quantity: number } };
-
-const reservationEffect = (change: ReservationChange['change']): { deltas: Quantities; guard: { attribute: 'available' | 'reserved'; atLeast: number } } => {
-  const n = change.quantity;
-  switch (change.type) {
-    case 'allocation':
-      return { deltas: { on_hand: 0, reserved: n, available: -n, incoming: 0 }, guard: { attribute: 'available', atLeast: n } };
-    case 'release':
-      return { deltas: { on_hand: 0, reserved: -n, available: n, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
-    case 'shipment':
-      // on_hand >= reserved always holds, so enough reserved means enough on hand.
-      return { deltas: { on_hand: -n, reserved: -n, available: 0, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
-  }
-};
+export type ReservationChange = PlannedChange & { change: { type: ReservationType; quantity: number } };
 
 /**
  * Writes for reservation changes: per change, a conditional increment of the
@@ -158,7 +138,7 @@ const reservationEffect = (change: ReservationChange['change']): { deltas: Quant
  * the price is that these rows do not record the level's resulting quantities
  * (the level's stream images and StockLevelChanged events do).
  */
-export const reservationWrites = (deps: StockDeps, changes: ReservationChange[]): TransactItem[] => {
+export const reservationWrites = (deps: Deps, changes: ReservationChange[]): Write[] => {
   const { db, ctx } = deps;
   const at = ctx.now();
   return changes.flatMap((c) => {
@@ -186,7 +166,7 @@ const causeOf = (input: StockChange): MovementCause => ({
   note: input.note,
 });
 
-const asPlanned = (input: StockChange) => ({
+const asPlanned = (input: StockChange): PlannedChange => ({
   sku_id: input.sku_id,
   warehouse_id: input.warehouse_id,
   change: { type: input.transaction_type, quantity: input.quantity },
@@ -195,11 +175,16 @@ const asPlanned = (input: StockChange) => ({
 });
 
 /** POST /api/inventory/update: one change to one level, its ledger row, atomically. */
-export const updateStock = (deps: StockDeps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> =>
-  commitIdempotent(deps.db, commitOptionsOf(deps.ctx, idempotency), async (_attempt, lastCancelled) => {
-    const { items, levels } = await planChanges(deps, [asPlanned(input)], { known: levelsReturnedBy(lastCancelled) });
-    return { items, result: levels[0] as StockLevel };
-  });
+export const updateStock = (deps: Deps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> =>
+  commitIdempotent(
+    deps,
+    async (_attempt, lastCancelled) => {
+      const { writes, levels: [level] } = await planChanges(deps, [asPlanned(input)], { known: levelsReturnedBy(lastCancelled) });
+      if (!level) throw new Error('planChanges returned no level for one change');
+      return { writes, result: level };
+    },
+    idempotency,
+  );
 
 export interface TransferResult {
   transfer_id: string;
@@ -208,11 +193,14 @@ export interface TransferResult {
 }
 
 /** POST /api/inventory/transfer: out of one warehouse and into another in one transaction, two ledger rows. */
-export const transferStock = (deps: StockDeps, input: TransferInput): Promise<TransferResult> => {
+export const transferStock = (deps: Deps, input: TransferInput): Promise<TransferResult> => {
   const transferId = nextMovementId();
   const cause = { reference: input.reference, note: input.note, correlation_id: transferId };
-  return commitIdempotent(deps.db, commitOptionsOf(deps.ctx), async (_attempt, lastCancelled) => {
-    const { items, levels } = await planChanges(
+  return commitIdempotent(deps, async (_attempt, lastCancelled) => {
+    const {
+      writes,
+      levels: [from, to],
+    } = await planChanges(
       deps,
       [
         { sku_id: input.sku_id, warehouse_id: input.from_warehouse_id, change: { type: 'transfer_out', quantity: input.quantity }, cause },
@@ -220,7 +208,8 @@ export const transferStock = (deps: StockDeps, input: TransferInput): Promise<Tr
       ],
       { known: levelsReturnedBy(lastCancelled) },
     );
-    return { items, result: { transfer_id: transferId, from: levels[0] as StockLevel, to: levels[1] as StockLevel } };
+    if (!from || !to) throw new Error('planChanges returned fewer levels than changes');
+    return { writes, result: { transfer_id: transferId, from, to } };
   });
 };
 
@@ -236,13 +225,13 @@ export interface BulkResult {
 }
 
 /** All or nothing: every update in one TransactWriteItems, or the first refusal and nothing written. */
-const bulkAtomic = (deps: StockDeps, updates: StockChange[]): Promise<BulkResult> => {
+const bulkAtomic = (deps: Deps, updates: StockChange[]): Promise<BulkResult> => {
   const batchId = nextMovementId();
-  return commitIdempotent(deps.db, commitOptionsOf(deps.ctx), async (_attempt, lastCancelled) => {
+  return commitIdempotent(deps, async (_attempt, lastCancelled) => {
     const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
-    const { items, levels } = await planChanges(deps, planned, { tagIndex: true, known: levelsReturnedBy(lastCancelled) });
+    const { writes, levels } = await planChanges(deps, planned, { tagIndex: true, known: levelsReturnedBy(lastCancelled) });
     return {
-      items,
+      writes,
       result: {
         atomic: true,
         applied: levels.length,
@@ -261,40 +250,33 @@ const BULK_CONCURRENCY = 8;
  * record (the request key plus the index), so a retried batch replays what
  * was applied and retries only what was not. Every update gets a result.
  */
-const bulkIndependent = async (deps: StockDeps, updates: StockChange[]): Promise<BulkResult> => {
-  const { ctx, db } = deps;
-  if (ctx.idempotency) await claimKey(db, ctx.caller.tenantId, ctx.idempotency, ctx.now());
-  const groups = new Map<string, number[]>();
-  updates.forEach((u, index) => {
-    const key = levelKey(u.sku_id, u.warehouse_id);
-    groups.set(key, [...(groups.get(key) ?? []), index]);
+const bulkIndependent = async (deps: Deps, updates: StockChange[]): Promise<BulkResult> => {
+  const { ctx } = deps;
+  if (ctx.idempotency) await claimKey(deps, ctx.idempotency);
+  const groups = new Map<string, { update: StockChange; index: number }[]>();
+  updates.forEach((update, index) => {
+    const key = levelKey(update.sku_id, update.warehouse_id);
+    groups.set(key, [...(groups.get(key) ?? []), { update, index }]);
   });
-  const results: BulkItemResult[] = new Array(updates.length);
-  const queue = [...groups.values()];
-  const worker = async (): Promise<void> => {
-    for (let group = queue.shift(); group; group = queue.shift()) {
-      for (const index of group) {
-        const update = updates[index] as StockChange;
-        try {
-          const level = await updateStock(deps, update, childIdempotency(ctx.idempotency, index, update));
-          results[index] = { index, status: 'applied', level };
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          results[index] = {
-            index,
-            status: 'rejected',
-            error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) },
-          };
-        }
-      }
+  const applyOne = async ({ update, index }: { update: StockChange; index: number }): Promise<BulkItemResult> => {
+    try {
+      return { index, status: 'applied', level: await updateStock(deps, update, childIdempotency(ctx.idempotency, index, update)) };
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return { index, status: 'rejected', error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, queue.length) }, worker));
+  const perGroup = await mapBounded([...groups.values()], BULK_CONCURRENCY, async (group) => {
+    const done: BulkItemResult[] = [];
+    for (const item of group) done.push(await applyOne(item));
+    return done;
+  });
+  const results = perGroup.flat().sort((a, b) => a.index - b.index);
   const applied = results.filter((r) => r.status === 'applied').length;
   return { atomic: false, applied, rejected: results.length - applied, results };
 };
 
-export const bulkUpdate = (deps: StockDeps, input: { atomic: boolean; updates: StockChange[] }): Promise<BulkResult> =>
+export const bulkUpdate = (deps: Deps, input: { atomic: boolean; updates: StockChange[] }): Promise<BulkResult> =>
   input.atomic ? bulkAtomic(deps, input.updates) : bulkIndependent(deps, input.updates);
 
 export interface SkuInventory {
@@ -305,12 +287,8 @@ export interface SkuInventory {
 }
 
 /** GET /api/inventory/sku/{sku_id}: every warehouse's level and the totals. */
-export const getSkuInventory = async ({ db, ctx }: StockDeps, skuId: string): Promise<SkuInventory> => {
-  const tenantId = ctx.caller.tenantId;
-  const [levels] = await Promise.all([
-    queryAll<StockLevel>(db, keys.stockLevelsOfSku(tenantId, skuId)),
-    requireSku(db, tenantId, skuId),
-  ]);
+export const getSkuInventory = async (deps: Deps, skuId: string): Promise<SkuInventory> => {
+  const [levels] = await Promise.all([levelsOfSku(deps, skuId), requireSku(deps, skuId)]);
   const totals = levels.reduce<Quantities>(
     (sum, l) => ({
       on_hand: sum.on_hand + l.on_hand,
@@ -328,9 +306,9 @@ export const getSkuInventory = async ({ db, ctx }: StockDeps, skuId: string): Pr
 };
 
 /** ULID bounds for a time range: movement ids sort by the instant they were made. */
-const idRange = (from?: string, to?: string): [string, string] => [
-  `${encodeTime(from ? Date.parse(from) : 0, 10)}${'0'.repeat(16)}`,
-  `${encodeTime(to ? Date.parse(to) : 2 ** 48 - 1, 10)}${'Z'.repeat(16)}`,
+const idRange = (from?: number, to?: number): [string, string] => [
+  `${encodeTime(from ?? 0, 10)}${'0'.repeat(16)}`,
+  `${encodeTime(to ?? 2 ** 48 - 1, 10)}${'Z'.repeat(16)}`,
 ];
 
 export interface MovementsPage {
@@ -340,19 +318,41 @@ export interface MovementsPage {
 
 /** GET /api/inventory/sku/{sku_id}/movements: the ledger, newest first. */
 export const listMovements = async (
-  { db, ctx }: StockDeps,
+  deps: Deps,
   skuId: string,
   query: { warehouse_id?: string; from?: string; to?: string; cursor?: string; limit?: number },
 ): Promise<MovementsPage> => {
+  const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
-  await requireSku(db, tenantId, skuId);
-  const common = { sortBetween: idRange(query.from, query.to), newestFirst: true, cursor: query.cursor, limit: query.limit };
-  const page: Page<Movement> = query.warehouse_id
-    ? await queryPage<Movement>(db, {
-        ...common,
-        index: 'gsi1',
-        partition: keys.movementsOfSkuInWarehouseIndex(tenantId, skuId, query.warehouse_id),
-      })
-    : await queryPage<Movement>(db, { ...common, partition: keys.movementsOfSku(tenantId, skuId) });
+  await requireSku(deps, skuId);
+  const sort = { between: idRange(query.from ? Date.parse(query.from) : undefined, query.to ? Date.parse(query.to) : undefined) };
+  const common = { sort, newestFirst: true, cursor: query.cursor, limit: query.limit };
+  const page = query.warehouse_id
+    ? await queryPage(db, { ...common, index: 'gsi1', partition: keys.movementsOfSkuInWarehouseIndex(tenantId, skuId, query.warehouse_id) }, decodeMovement)
+    : await queryPage(db, { ...common, partition: keys.movementsOfSku(tenantId, skuId) }, decodeMovement);
   return { movements: page.items, next_cursor: page.next_cursor };
+};
+
+// ---------- for other contexts ----------
+
+/** A level as stored, or undefined if it never had a movement. */
+export const findLevel = (deps: Deps, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
+  getLevel(deps.db, deps.ctx.caller.tenantId, skuId, warehouseId);
+
+/** Every level of one SKU (one per warehouse that ever held it), strongly consistent. */
+export const levelsOfSku = (deps: Deps, skuId: string): Promise<StockLevel[]> => getLevelsOfSku(deps.db, deps.ctx.caller.tenantId, skuId);
+
+/** Stock levels a cancelled transaction returned (ALL_OLD): fresher than any earlier read. */
+export const levelsReturnedBy = (cancelled: TransactionCancelled | undefined): StockLevel[] =>
+  cancelled ? returnedLevels(cancelled.returned(STOCK_LEVEL_ENTITY)) : [];
+
+/** Units sold (sale rows) or shipped (shipment rows) from one level in the `windowDays` before `until`. */
+export const unitsSold = async (deps: Deps, skuId: string, warehouseId: string, until: Date, windowDays: number): Promise<number> => {
+  const from = until.getTime() - windowDays * 24 * 60 * 60 * 1000;
+  const movements = await queryAll(
+    deps.db,
+    { index: 'gsi1', partition: keys.movementsOfSkuInWarehouseIndex(deps.ctx.caller.tenantId, skuId, warehouseId), sort: { between: idRange(from, until.getTime()) } },
+    decodeMovement,
+  );
+  return movements.reduce((sold, m) => (m.type === 'sale' || m.type === 'shipment' ? sold - m.deltas.on_hand : sold), 0);
 };

@@ -1,5 +1,4 @@
 import type { Severity } from '../alerts/model';
-import type { Key } from '../platform/keys';
 
 /**
  * Alert subscriptions and their notifications: who hears about which alerts,
@@ -40,26 +39,6 @@ export const DEFAULT_THROTTLE_SECONDS = 60 * 60;
 export const THROTTLE_ENV = 'NOTIFY_THROTTLE_SECONDS';
 /** The verified SES identity email goes out from (CDK sets it from a stack parameter). */
 export const SENDER_EMAIL_ENV = 'NOTIFY_SENDER_EMAIL';
-
-const t = (tenantId: string): string => `T#${tenantId}`;
-
-export const notificationKeys = {
-  subscription: (tenantId: string, subscriptionId: string): Key => ({ pk: `${t(tenantId)}#SUBSCRIPTION`, sk: subscriptionId }),
-  subscriptions: (tenantId: string): string => `${t(tenantId)}#SUBSCRIPTION`,
-  /** gsi1 partition of the subscriptions with one scope: what the consumer queries per alert (three partitions). */
-  scopeIndex: (tenantId: string, scope: Scope): string =>
-    'all' in scope
-      ? `${t(tenantId)}#SUBSCRIBERS#ALL`
-      : 'sku_id' in scope
-        ? `${t(tenantId)}#SUBSCRIBERS#SKU#${scope.sku_id}`
-        : `${t(tenantId)}#SUBSCRIBERS#WH#${scope.warehouse_id}`,
-  /** The delivery record: one per subscription x alert x throttle window (sk: the window's start). */
-  delivery: (tenantId: string, subscriptionId: string, alertId: string, windowStart: string): Key => ({
-    pk: `${t(tenantId)}#DELIVERY#${subscriptionId}#${alertId}`,
-    sk: windowStart,
-  }),
-  outbox: (tenantId: string): string => `${t(tenantId)}#OUTBOX`,
-};
 
 /** A local outbox entry (what SES or SNS would have sent). */
 export interface OutboxEntry {

@@ -1,20 +1,22 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { Alert } from '../alerts/model';
+import { findAlert } from '../alerts/alerts';
+import type { Severity } from '../alerts/model';
 import { severityRank } from '../alerts/rules';
-import type { AlertEventDetail } from '../events/model';
-import { getItem } from '../inventory/store';
-import type { Db } from '../platform/db';
-import { keys } from '../platform/keys';
+import { alertEventDetail, type AlertEventDetail } from '../events/model';
+import { consumeSqs } from '../events/sqs-consumer';
+import { systemContext, type Deps } from '../platform/context';
+import { errorMessage } from '../platform/errors';
 import { log } from '../platform/log';
-import { TABLE } from '../platform/table';
-import { DEFAULT_THROTTLE_SECONDS, notificationKeys, THROTTLE_ENV, type StoredSubscription } from './model';
+import { ConditionFailed, writeOne } from '../platform/writes';
+import { DEFAULT_THROTTLE_SECONDS, THROTTLE_ENV, type StoredSubscription } from './model';
+import { deliveryClaim, deliveryRelease, deliverySent, type DeliveryRecord } from './store';
 import { matchingSubscriptions } from './subscriptions';
 
 /** The alert events that notify (AlertResolved does not: the consumer's rule does not route it here). */
 export const NOTIFYING_EVENTS = ['AlertOpened', 'AlertUpdated'] as const;
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];
+const isNotifying = (type: string): type is NotifyingEvent => NOTIFYING_EVENTS.some((notifying) => notifying === type);
 
 /** One notification to send: a subscription, the alert event, and the message in words. */
 export interface Delivery {
@@ -35,10 +37,8 @@ export interface Senders {
   webhook: (delivery: Delivery) => Promise<void>;
 }
 
-export interface NotifyDeps {
-  db: Db;
+export interface NotifyDeps extends Deps {
   senders: Senders;
-  now?: () => Date;
   /** One notification per subscription per alert per window of this length (default NOTIFY_THROTTLE_SECONDS or 1 h). */
   throttleSeconds?: number;
   /** How long a claimed delivery is reserved for its sender before another attempt may take it over. */
@@ -72,8 +72,6 @@ export const messageOf = (type: NotifyingEvent, alert: AlertEventDetail): { subj
     `days of cover ${alert.days_of_cover ?? 'unknown'}.`,
 });
 
-const isConditionFailure = (error: unknown): boolean => (error as Error).name === 'ConditionalCheckFailedException';
-
 export interface NotifyOutcome {
   sent: string[];
   /** Deliveries already made (or being made) in this window. */
@@ -100,123 +98,76 @@ export interface NotifyOutcome {
  * once in that case, never twice otherwise.
  */
 export const notifyAlert = async (deps: NotifyDeps, type: string, alert: AlertEventDetail): Promise<NotifyOutcome> => {
-  const { db, senders } = deps;
-  const now = deps.now ?? (() => new Date());
+  const { db, ctx, senders } = deps;
   const throttle = deps.throttleSeconds ?? throttleSecondsFromEnv();
   const leaseMs = (deps.leaseSeconds ?? 60) * 1000;
   const outcome: NotifyOutcome = { sent: [], throttled: [] };
-  if (!(NOTIFYING_EVENTS as readonly string[]).includes(type)) return { ...outcome, skipped: 'not_notifying' };
-  const tenantId = alert.tenant_id;
+  if (!isNotifying(type)) return { ...outcome, skipped: 'not_notifying' };
+  const tenantId = ctx.caller.tenantId;
   // A late or reordered event for an alert that has since resolved tells nobody anything useful.
-  const current = await getItem<Alert>(db, keys.alert(tenantId, alert.alert_id));
+  const current = await findAlert(deps, alert.alert_id);
   if (!current) return { ...outcome, skipped: 'alert_gone' };
   if (current.status === 'resolved') return { ...outcome, skipped: 'alert_resolved' };
   const window = windowStart(alert.opened_at, alert.occurred_at, throttle);
   const windowEnd = Date.parse(window) + throttle * 1000;
-  const { subject, text } = messageOf(type as NotifyingEvent, alert);
+  const { subject, text } = messageOf(type, alert);
   const failures: string[] = [];
-  for (const subscription of await matchingSubscriptions(db, tenantId, alert)) {
-    const key = notificationKeys.delivery(tenantId, subscription.subscription_id, alert.alert_id, window);
+  for (const subscription of await matchingSubscriptions(deps, alert)) {
+    const record: DeliveryRecord = { tenantId, subscriptionId: subscription.subscription_id, alertId: alert.alert_id, windowStart: window };
     const deliveryId = `${subscription.subscription_id}:${alert.alert_id}:${window}`;
     const token = randomUUID();
-    const at = now();
+    const claim = deliveryClaim(db, record, { token, channel: subscription.channel, eventId: alert.event_id, at: ctx.now(), leaseMs, windowEnd });
     try {
-      await db.client.send(
-        new PutCommand({
-          TableName: db.table,
-          Item: {
-            ...key,
-            entity: 'notification_delivery',
-            tenant_id: tenantId,
-            subscription_id: subscription.subscription_id,
-            alert_id: alert.alert_id,
-            channel: subscription.channel,
-            event_id: alert.event_id,
-            status: 'pending',
-            claim: token,
-            lease_until: at.getTime() + leaseMs,
-            claimed_at: at.toISOString(),
-            // Kept a day past its window, then TTL removes it.
-            [TABLE.ttlAttribute]: Math.floor(windowEnd / 1000) + 24 * 60 * 60,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#status = :pending AND lease_until < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'pending', ':now': at.getTime() },
-        }),
-      );
+      await writeOne(db, claim);
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!(error instanceof ConditionFailed)) throw error;
       outcome.throttled.push(deliveryId);
       continue;
     }
     try {
-      await senders[subscription.channel]({ delivery_id: deliveryId, event_type: type as NotifyingEvent, event_id: alert.event_id, subscription, alert, subject, text });
+      await senders[subscription.channel]({ delivery_id: deliveryId, event_type: type, event_id: alert.event_id, subscription, alert, subject, text });
     } catch (error) {
-      log.warn('notification failed; it will be retried', { delivery_id: deliveryId, channel: subscription.channel, error: (error as Error).message });
-      failures.push(`${deliveryId}: ${(error as Error).message}`);
-      await db.client
-        .send(
-          new DeleteCommand({
-            TableName: db.table,
-            Key: key,
-            ConditionExpression: 'claim = :claim',
-            ExpressionAttributeValues: { ':claim': token },
-          }),
-        )
-        .catch((e: unknown) => log.warn('could not release a delivery claim; its lease will expire', { delivery_id: deliveryId, error: (e as Error).message }));
+      log.warn('notification failed; it will be retried', { delivery_id: deliveryId, channel: subscription.channel, error: errorMessage(error) });
+      failures.push(`${deliveryId}: ${errorMessage(error)}`);
+      await writeOne(db, deliveryRelease(db, record, token)).catch((e: unknown) =>
+        log.warn('could not release a delivery claim; its lease will expire', { delivery_id: deliveryId, error: errorMessage(e) }),
+      );
       continue;
     }
-    await db.client.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: key,
-        UpdateExpression: 'SET #status = :sent, sent_at = :at REMOVE lease_until',
-        ConditionExpression: 'claim = :claim',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':sent': 'sent', ':at': now().toISOString(), ':claim': token },
-      }),
-    );
+    await writeOne(db, deliverySent(db, record, token, ctx.now()));
     outcome.sent.push(deliveryId);
   }
   if (failures.length) throw new Error(`${failures.length} notification(s) failed: ${failures.join('; ')}`);
   return outcome;
 };
 
-type AlertBusEvent = EventBridgeEvent<string, AlertEventDetail>;
-
 /** Most urgent first (critical, high, normal), otherwise in the order given. */
-export const byUrgency = <T extends { event: AlertBusEvent }>(items: T[]): T[] =>
+export const byUrgency = <T extends { event: { detail: { severity: Severity } } }>(items: T[]): T[] =>
   items
     .map((item, index) => ({ item, index }))
     .sort((a, b) => severityRank(a.item.event.detail.severity) - severityRank(b.item.event.detail.severity) || a.index - b.index)
     .map(({ item }) => item);
 
+/** What the consumer runs with; each message gets its own system context (with this clock, for tests). */
+export interface NotifierDeps extends Omit<NotifyDeps, 'ctx'> {
+  now?: () => Date;
+}
+
 /**
- * The SQS handler body: parse every message, handle them most urgent first,
- * one at a time, and report each failed (or unreadable) message in
- * `batchItemFailures`, so SQS redelivers only those and dead-letters them
- * after the queue's maxReceives.
+ * The SQS handler body: every message parsed as an alert event, handled most
+ * urgent first, one at a time, each for its own tenant; each failed (or
+ * unreadable) message is reported in `batchItemFailures`, so SQS redelivers
+ * only those and dead-letters them after the queue's maxReceives.
  */
-export const notifyBatch = async (deps: NotifyDeps, event: SQSEvent): Promise<SQSBatchResponse> => {
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  const parsed: { messageId: string; event: AlertBusEvent }[] = [];
-  for (const record of event.Records) {
-    try {
-      const body = JSON.parse(record.body) as AlertBusEvent;
-      if (!body || typeof body !== 'object' || !body.detail || typeof body.detail.alert_id !== 'string') throw new Error('the message is not an alert event');
-      parsed.push({ messageId: record.messageId, event: body });
-    } catch (error) {
-      log.error('notification consumer got an unreadable message', { message_id: record.messageId, error: (error as Error).message });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  for (const { messageId, event: e } of byUrgency(parsed)) {
-    try {
-      await notifyAlert(deps, e['detail-type'], e.detail);
-    } catch (error) {
-      log.error('notification consumer failed a message', { message_id: messageId, error: (error as Error).message });
-      batchItemFailures.push({ itemIdentifier: messageId });
-    }
-  }
-  return { batchItemFailures };
-};
+export const notifyBatch = ({ now, ...deps }: NotifierDeps, event: SQSEvent): Promise<SQSBatchResponse> =>
+  consumeSqs(
+    event,
+    alertEventDetail,
+    (e) =>
+      notifyAlert(
+        { ...deps, ctx: systemContext({ tenantId: e.detail.tenant_id, actor: 'system:notifier', requestId: e.detail.event_id, now }) },
+        e['detail-type'],
+        e.detail,
+      ),
+    { order: byUrgency },
+  );

@@ -1,11 +1,13 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { queryPage } from '../inventory/store';
+import type { Deps } from '../platform/context';
 import type { Db } from '../platform/db';
-import type { RequestContext } from '../platform/http';
 import { newId } from '../platform/ids';
+import { keys } from '../platform/keys';
 import { log } from '../platform/log';
-import { notificationKeys, type OutboxEntry } from './model';
+import { queryPage } from '../platform/storage';
+import { writeOne } from '../platform/writes';
+import type { OutboxEntry } from './model';
 import type { Delivery } from './notify';
+import { decodeOutboxEntry, outboxWrite } from './store';
 
 /**
  * The local stand-in for SES and SNS: each email or SMS becomes an outbox
@@ -14,9 +16,11 @@ import type { Delivery } from './notify';
  */
 export const writeOutbox = async (db: Db, delivery: Delivery, now: Date = new Date()): Promise<OutboxEntry> => {
   const tenantId = delivery.alert.tenant_id;
+  const { channel } = delivery.subscription;
+  if (channel === 'webhook') throw new Error('webhooks are POSTed, not written to the outbox');
   const entry: OutboxEntry = {
     notification_id: newId(),
-    channel: delivery.subscription.channel as 'email' | 'sms',
+    channel,
     target: delivery.subscription.target,
     subscription_id: delivery.subscription.subscription_id,
     alert_id: delivery.alert.alert_id,
@@ -26,22 +30,12 @@ export const writeOutbox = async (db: Db, delivery: Delivery, now: Date = new Da
     text: delivery.text,
     created_at: now.toISOString(),
   };
-  await db.client.send(
-    new PutCommand({
-      TableName: db.table,
-      Item: { pk: notificationKeys.outbox(tenantId), sk: entry.notification_id, entity: 'outbox', tenant_id: tenantId, ...entry },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
+  await writeOne(db, outboxWrite(db, tenantId, entry));
   log.info('notification (local outbox)', { tenant_id: tenantId, ...entry });
   return entry;
 };
 
-export const listOutbox = async ({ db, ctx }: { db: Db; ctx: RequestContext }, query: { cursor?: string; limit?: number }) => {
-  const page = await queryPage<OutboxEntry>(db, {
-    partition: notificationKeys.outbox(ctx.caller.tenantId),
-    ...(query.cursor ? { cursor: query.cursor } : {}),
-    ...(query.limit ? { limit: query.limit } : {}),
-  });
+export const listOutbox = async ({ db, ctx }: Deps, query: { cursor?: string; limit?: number }) => {
+  const page = await queryPage(db, { partition: keys.outbox(ctx.caller.tenantId), cursor: query.cursor, limit: query.limit }, decodeOutboxEntry);
   return { notifications: page.items, next_cursor: page.next_cursor };
 };

@@ -52,5 +52,5 @@ export const targetProblem = (channel: Channel, target: string, local: boolean):
 
 export const targetIssues = (channel: Channel, target: string, local: boolean): FieldIssue[] => {
   const problem = targetProblem(channel, target, local);
-  return problem ? [{ in: 'body', path: 'target', message: problem }] : [];
+  return problem ? [{ path: 'target', message: problem }] : [];
 };

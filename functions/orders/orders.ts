@@ -1,46 +1,24 @@
 import type { Db } from '../platform/db';
-import { AppError, notFound } from '../platform/errors';
-import type { RequestContext } from '../platform/http';
-import { commitIdempotent, commitOptionsOf } from '../platform/idempotency';
-import { HOLD_SHARDS, keys } from '../platform/keys';
+import { AppError, errorMessage, notFound } from '../platform/errors';
+import { systemContext, type Deps } from '../platform/context';
+import { commitIdempotent } from '../platform/idempotency';
+import { keys } from '../platform/keys';
 import { log } from '../platform/log';
-import type { TransactionCancelled, TransactItem } from '../platform/transactions';
+import type { TransactionCancelled } from '../platform/transactions';
+import { transition, type Transition } from '../platform/transition';
+import { allWarehouses, requireSku } from '../inventory/catalog';
 import type { StockLevel, Warehouse } from '../inventory/model';
-import { levelKey, reservationWrites, type ReservationChange } from '../inventory/stock';
-import { getItem, levelsReturnedBy, queryAll, queryIndexAll, requireSku } from '../inventory/store';
-import { outstanding, type AllocationLeg, type Order } from './model';
+import { levelKey, levelsOfSku, levelsReturnedBy, reservationWrites, type ReservationChange } from '../inventory/stock';
+import { ORDER_STATUSES, outstanding, type AllocationLeg, type Order, type OrderStatus } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
+import { findOrder, holdsDueIn, orderWrite } from './store';
 
-export interface OrderDeps {
-  db: Db;
-  ctx: RequestContext;
-}
-
-const getOrder = (db: Db, tenantId: string, orderId: string) => getItem<Order>(db, keys.order(tenantId, orderId));
-
-const requireOrder = async (db: Db, tenantId: string, orderId: string): Promise<Order> => {
-  const order = await getOrder(db, tenantId, orderId);
+const requireOrder = async ({ db, ctx }: Deps, orderId: string): Promise<Order> => {
+  const order = await findOrder(db, ctx.caller.tenantId, orderId);
   if (!order) throw notFound('order', orderId);
   return order;
 };
-
-/** The order record as a write: the hold index only while held, and guarded by the version it was read at. */
-const orderPut = (db: Db, tenantId: string, order: Order, previousVersion?: number): TransactItem => ({
-  Put: {
-    TableName: db.table,
-    Item: {
-      ...keys.order(tenantId, order.order_id),
-      ...(order.status === 'held' && order.hold_expires_at ? keys.holdIndex(tenantId, order.order_id, order.hold_expires_at) : {}),
-      entity: 'order',
-      tenant_id: tenantId,
-      ...order,
-    },
-    ...(previousVersion === undefined
-      ? { ConditionExpression: 'attribute_not_exists(pk)' }
-      : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previousVersion } }),
-  },
-});
 
 interface Snapshot {
   warehouses: Warehouse[];
@@ -54,25 +32,25 @@ const snapshotOf = (warehouses: Warehouse[], levels: StockLevel[]): Snapshot => 
 };
 
 /** Every warehouse and every level of the order's SKUs, read strongly: the planner's view of the world. */
-const readSnapshot = async (db: Db, tenantId: string, skuIds: string[]): Promise<Snapshot> => {
-  const [warehouses, ...levelLists] = await Promise.all([
-    queryAll<Warehouse>(db, keys.warehouse(tenantId, '').pk),
-    ...skuIds.map((skuId) => queryAll<StockLevel>(db, keys.stockLevelsOfSku(tenantId, skuId))),
+const readSnapshot = async (deps: Deps, skuIds: string[]): Promise<Snapshot> => {
+  const [warehouses, perSku] = await Promise.all([
+    allWarehouses(deps),
+    Promise.all(skuIds.map(async (skuId) => ({ skuId, levels: await levelsOfSku(deps, skuId) }))),
   ]);
   // A SKU with a level exists; one without might not, and an unknown SKU is a 404, not a shortfall.
-  await Promise.all(skuIds.filter((_, i) => levelLists[i]!.length === 0).map((skuId) => requireSku(db, tenantId, skuId)));
-  return snapshotOf(warehouses, levelLists.flat());
+  await Promise.all(perSku.filter((s) => s.levels.length === 0).map((s) => requireSku(deps, s.skuId)));
+  return snapshotOf(warehouses, perSku.flatMap((s) => s.levels));
 };
 
 /**
- * The snapshot for a retry. A transaction cancelled on level versions hands back those
- * levels as they now stand (ALL_OLD), which is all that moved as far as this plan knew:
- * re-plan from them without reading anything. Otherwise (a TransactionConflict
+ * The snapshot for a retry. A transaction cancelled on a level's condition hands back
+ * the levels as they now stand (ALL_OLD), which is all that moved as far as this plan
+ * knew: re-plan from them without reading anything. Otherwise (a TransactionConflict
  * returns no items) read everything again.
  */
-const refreshSnapshot = async (db: Db, tenantId: string, skuIds: string[], previous: Snapshot | undefined, cancelled: TransactionCancelled | undefined): Promise<Snapshot> => {
+const refreshSnapshot = async (deps: Deps, skuIds: string[], previous: Snapshot | undefined, cancelled: TransactionCancelled | undefined): Promise<Snapshot> => {
   const returned = levelsReturnedBy(cancelled);
-  if (!previous || returned.length === 0) return readSnapshot(db, tenantId, skuIds);
+  if (!previous || returned.length === 0) return readSnapshot(deps, skuIds);
   return snapshotOf(previous.warehouses, [...previous.levels, ...returned]);
 };
 
@@ -103,8 +81,8 @@ export interface PlanPreview {
 }
 
 /** POST /api/orders/plan: the allocation the system would make now, reserving nothing. */
-export const previewPlan = async ({ db, ctx }: OrderDeps, input: Omit<AllocateInput, 'order_id'>): Promise<PlanPreview> => {
-  const snapshot = await readSnapshot(db, ctx.caller.tenantId, input.lines.map((l) => l.sku_id));
+export const previewPlan = async (deps: Deps, input: Omit<AllocateInput, 'order_id'>): Promise<PlanPreview> => {
+  const snapshot = await readSnapshot(deps, input.lines.map((l) => l.sku_id));
   const plan = planFor(input, snapshot);
   if (plan.ok) {
     return { feasible: true, lines: plan.lines, shipments: plan.shipments, warehouses: plan.warehouses, explanation: plan.explanation };
@@ -122,111 +100,111 @@ class OrderExists extends AppError {
 
 /**
  * POST /api/orders/allocate: plan from a strongly consistent snapshot, then
- * reserve every leg and create the order in one transaction (each level
- * guarded by its version). If stock moved in between, the transaction is
- * cancelled and the next attempt re-reads and re-plans; an order is never
- * half-allocated. The same order_id again returns the existing order.
+ * reserve every leg (conditional increments of the levels: enough available)
+ * and create the order in one transaction. If stock ran short in between, the
+ * transaction is cancelled and the next attempt re-plans from the levels it
+ * returned; an order is never half-allocated. The same order_id again returns
+ * the existing order.
  */
-export const allocateOrder = async (deps: OrderDeps, input: AllocateInput): Promise<Order> => {
+export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<Order> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
+  const skuIds = input.lines.map((l) => l.sku_id);
   try {
     let snapshot: Snapshot | undefined;
-    return await commitIdempotent(db, commitOptionsOf(ctx), async (_attempt, lastCancelled) => {
-      snapshot = await refreshSnapshot(db, tenantId, input.lines.map((l) => l.sku_id), snapshot, lastCancelled);
+    return await commitIdempotent(deps, async (_attempt, lastCancelled) => {
+      snapshot = await refreshSnapshot(deps, skuIds, snapshot, lastCancelled);
       const plan = planFor(input, snapshot);
       if (!plan.ok) {
         // A repeated order_id is answered with the order, even once its stock is gone. Checked only
-        // here: on the happy path the order record's attribute_not_exists condition catches it.
-        if (await getOrder(db, tenantId, input.order_id)) throw new OrderExists(input.order_id);
+        // here: on the happy path the order write's condition (a new item) catches it.
+        if (await findOrder(db, tenantId, input.order_id)) throw new OrderExists(input.order_id);
         throw shortfallError(plan);
       }
       const legs: AllocationLeg[] = plan.lines.flatMap((line) =>
         line.allocations.map((a) => ({ sku_id: line.sku_id, warehouse_id: a.warehouse_id, quantity: a.quantity, shipped: 0, released: 0, distance_km: a.distance_km })),
       );
       if (legs.length > MAX_ALLOCATION_LEGS) {
+        // Not validationFailed: the message says what to do. The HTTP layer adds `in: 'body'`.
         throw new AppError('VALIDATION_FAILED', `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`, {
-          fields: [{ in: 'body', path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
+          fields: [{ path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
         });
       }
       const cause = { reference: input.order_id, correlation_id: input.order_id };
       const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
-      const items = reservationWrites(deps, changes);
       const now = ctx.now();
-      const held = input.hold_seconds !== undefined;
       const order: Order = {
         order_id: input.order_id,
-        status: held ? 'held' : 'allocated',
+        status: input.hold_seconds === undefined ? 'allocated' : 'held',
         lines: input.lines,
         allocations: legs,
         shipments: plan.shipments,
         strategy: input.strategy,
         ship_to: input.ship_to,
-        ...(held ? { hold_expires_at: new Date(now.getTime() + input.hold_seconds! * 1000).toISOString() } : {}),
+        ...(input.hold_seconds === undefined ? {} : { hold_expires_at: new Date(now.getTime() + input.hold_seconds * 1000).toISOString() }),
         created_at: now.toISOString(),
         updated_at: now.toISOString(),
         version: 1,
       };
-      const orderIndex = items.length;
       return {
-        items: [...items, orderPut(db, tenantId, order)],
+        writes: [...reservationWrites(deps, changes), orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
         result: order,
-        explainCancellation: (cancelled) => (cancelled.failedAt(orderIndex) ? new OrderExists(input.order_id) : undefined),
       };
     });
   } catch (error) {
     // A concurrent call with the same order_id won: return what it allocated.
-    if (error instanceof OrderExists) return requireOrder(db, tenantId, input.order_id);
+    if (error instanceof OrderExists) return requireOrder(deps, input.order_id);
     throw error;
   }
 };
 
 /** GET /api/orders/status/{order_id} */
-export const readOrder = ({ db, ctx }: OrderDeps, orderId: string): Promise<Order> => requireOrder(db, ctx.caller.tenantId, orderId);
+export const readOrder = (deps: Deps, orderId: string): Promise<Order> => requireOrder(deps, orderId);
 
 const stateConflict = (order: Order, action: string): AppError =>
   new AppError('CONFLICT', `order '${order.order_id}' is ${order.status}: it cannot be ${action}`, { order_id: order.order_id, status: order.status });
 
-/** One retrying read-decide-write cycle on an order (and the levels it touches). */
-const changeOrder = (
-  deps: OrderDeps,
-  orderId: string,
-  decide: (order: Order, now: Date) => { order: Order; changes: ReservationChange[] } | { unchanged: Order },
-): Promise<Order> => {
-  const { db, ctx } = deps;
-  const tenantId = ctx.caller.tenantId;
-  return commitIdempotent(db, commitOptionsOf(ctx), async () => {
-    const current = await requireOrder(db, tenantId, orderId);
-    const decided = decide(current, ctx.now());
-    if ('unchanged' in decided) return { items: [], result: decided.unchanged };
-    const items = reservationWrites(deps, decided.changes);
-    const next = { ...decided.order, version: current.version + 1, updated_at: ctx.now().toISOString() };
-    return { items: [...items, orderPut(db, tenantId, next, current.version)], result: next };
-  });
+type OrderChange = Pick<Transition<OrderStatus, Order>, 'from' | 'done' | 'refuse'> & {
+  /** The order after the change and the reservation changes it takes, or 'unchanged'. */
+  apply: (order: Order, now: Date) => { next: Order; changes: ReservationChange[] } | 'unchanged';
 };
+
+/** A change of one order (and the levels it touches): the platform's state machine with the order's own write. */
+const orderTransition = (deps: Deps, orderId: string, { apply, ...rules }: OrderChange): Promise<Order> =>
+  transition(deps, {
+    ...rules,
+    load: () => requireOrder(deps, orderId),
+    apply: (order, now) => {
+      const decided = apply(order, now);
+      return decided === 'unchanged' ? decided : { next: decided.next, writes: reservationWrites(deps, decided.changes) };
+    },
+    persist: (next, previousVersion) => orderWrite(deps.db, deps.ctx.caller.tenantId, next, previousVersion),
+  });
 
 const holdExpired = (order: Order, now: Date): boolean =>
   order.status === 'held' && order.hold_expires_at !== undefined && Date.parse(order.hold_expires_at) <= now.getTime();
 
 /** POST /api/orders/{order_id}/confirm: a hold becomes a firm allocation, unless its time ran out first. */
-export const confirmOrder = (deps: OrderDeps, orderId: string): Promise<Order> =>
-  changeOrder(deps, orderId, (order, now) => {
-    if (order.status !== 'held') {
-      if (order.status === 'cancelled' || order.status === 'expired') throw stateConflict(order, 'confirmed');
-      return { unchanged: order };
-    }
-    if (holdExpired(order, now)) {
-      throw new AppError('CONFLICT', `the hold on order '${order.order_id}' expired at ${order.hold_expires_at}; its stock is being released`, {
-        order_id: order.order_id,
-        status: 'expired',
-        hold_expires_at: order.hold_expires_at,
-      });
-    }
-    const { hold_expires_at: _expired, ...firm } = order;
-    return { order: { ...firm, status: 'allocated', confirmed_at: now.toISOString() }, changes: [] };
+export const confirmOrder = (deps: Deps, orderId: string): Promise<Order> =>
+  orderTransition(deps, orderId, {
+    from: ['held'],
+    // Firm already (perhaps by this very request, retried): the order stands as it is.
+    done: ['allocated', 'partially_shipped', 'shipped'],
+    refuse: (order) => stateConflict(order, 'confirmed'),
+    apply: (order, now) => {
+      if (holdExpired(order, now)) {
+        throw new AppError('CONFLICT', `the hold on order '${order.order_id}' expired at ${order.hold_expires_at}; its stock is being released`, {
+          order_id: order.order_id,
+          status: 'expired',
+          hold_expires_at: order.hold_expires_at,
+        });
+      }
+      const { hold_expires_at: _expired, ...firm } = order;
+      return { next: { ...firm, status: 'allocated', confirmed_at: now.toISOString() }, changes: [] };
+    },
   });
 
-const releaseAll = (order: Order, reason: 'cancelled' | 'expired', now: Date): { order: Order; changes: ReservationChange[] } => {
+const releaseAll = (order: Order, reason: 'cancelled' | 'expired', now: Date): { next: Order; changes: ReservationChange[] } => {
   const cause = { reference: order.order_id, correlation_id: order.order_id, reason: reason === 'expired' ? 'hold_expired' : 'order_cancelled' };
   const changes: ReservationChange[] = order.allocations
     .filter((leg) => outstanding(leg) > 0)
@@ -238,76 +216,87 @@ const releaseAll = (order: Order, reason: 'cancelled' | 'expired', now: Date): {
     allocations: order.allocations.map((leg) => ({ ...leg, released: leg.released + outstanding(leg) })),
     ...(reason === 'expired' ? { expired_at: now.toISOString() } : { cancelled_at: now.toISOString() }),
   };
-  return { order: released, changes };
+  return { next: released, changes };
 };
 
 /** POST /api/orders/{order_id}/cancel: every unit still reserved goes back, exactly once. */
-export const cancelOrder = (deps: OrderDeps, orderId: string): Promise<Order> =>
-  changeOrder(deps, orderId, (order, now) => {
-    if (order.status === 'cancelled' || order.status === 'expired') return { unchanged: order };
-    if (order.status === 'shipped') throw stateConflict(order, 'cancelled (everything has shipped)');
-    return releaseAll(order, 'cancelled', now);
+export const cancelOrder = (deps: Deps, orderId: string): Promise<Order> =>
+  orderTransition(deps, orderId, {
+    from: ['held', 'allocated', 'partially_shipped'],
+    done: ['cancelled', 'expired'],
+    refuse: (order) => stateConflict(order, 'cancelled (everything has shipped)'),
+    apply: (order, now) => releaseAll(order, 'cancelled', now),
   });
 
 /** The sweeper's release of one hold; a hold that was confirmed, cancelled or is not yet due stays as it is. */
-export const expireHold = (deps: OrderDeps, orderId: string): Promise<Order> =>
-  changeOrder(deps, orderId, (order, now) => (holdExpired(order, now) ? releaseAll(order, 'expired', now) : { unchanged: order }));
+export const expireHold = (deps: Deps, orderId: string): Promise<Order> =>
+  orderTransition(deps, orderId, {
+    from: ['held'],
+    done: ORDER_STATUSES.filter((status) => status !== 'held'),
+    // Never reached: every status is in `from` or `done`.
+    refuse: (order) => stateConflict(order, 'expired'),
+    apply: (order, now) => (holdExpired(order, now) ? releaseAll(order, 'expired', now) : 'unchanged'),
+  });
 
 /** POST /api/orders/{order_id}/ship: reserved units leave; shipping more than is outstanding is refused whole. */
-export const shipOrder = (deps: OrderDeps, orderId: string, input: ShipInput): Promise<Order> =>
-  changeOrder(deps, orderId, (order, now) => {
-    if (order.status === 'held') throw stateConflict(order, 'shipped before it is confirmed');
-    if (order.status !== 'allocated' && order.status !== 'partially_shipped') throw stateConflict(order, 'shipped');
-    const legs = order.allocations.map((leg) => ({ ...leg }));
-    const changes: ReservationChange[] = [];
-    for (const line of input.lines) {
-      const candidates = legs.filter((l) => l.sku_id === line.sku_id && (!line.warehouse_id || l.warehouse_id === line.warehouse_id));
-      const open = candidates.reduce((sum, l) => sum + outstanding(l), 0);
-      if (open < line.quantity) {
-        throw new AppError('CONFLICT', `cannot ship ${line.quantity} of SKU '${line.sku_id}'${line.warehouse_id ? ` from '${line.warehouse_id}'` : ''}: ${open} allocated and not yet shipped`, {
-          sku_id: line.sku_id,
-          warehouse_id: line.warehouse_id,
-          requested: line.quantity,
-          outstanding: open,
-        });
+export const shipOrder = (deps: Deps, orderId: string, input: ShipInput): Promise<Order> =>
+  orderTransition(deps, orderId, {
+    from: ['allocated', 'partially_shipped'],
+    refuse: (order) => stateConflict(order, order.status === 'held' ? 'shipped before it is confirmed' : 'shipped'),
+    apply: (order, now) => {
+      const legs = order.allocations.map((leg) => ({ ...leg }));
+      const changes: ReservationChange[] = [];
+      for (const line of input.lines) {
+        const candidates = legs.filter((l) => l.sku_id === line.sku_id && (!line.warehouse_id || l.warehouse_id === line.warehouse_id));
+        const open = candidates.reduce((sum, l) => sum + outstanding(l), 0);
+        if (open < line.quantity) {
+          throw new AppError('CONFLICT', `cannot ship ${line.quantity} of SKU '${line.sku_id}'${line.warehouse_id ? ` from '${line.warehouse_id}'` : ''}: ${open} allocated and not yet shipped`, {
+            sku_id: line.sku_id,
+            warehouse_id: line.warehouse_id,
+            requested: line.quantity,
+            outstanding: open,
+          });
+        }
+        let left = line.quantity;
+        for (const leg of candidates) {
+          const n = Math.min(left, outstanding(leg));
+          if (n === 0) continue;
+          leg.shipped += n;
+          left -= n;
+          changes.push({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'shipment', quantity: n }, cause: { reference: order.order_id, correlation_id: order.order_id } });
+        }
       }
-      let left = line.quantity;
-      for (const leg of candidates) {
-        const n = Math.min(left, outstanding(leg));
-        if (n === 0) continue;
-        leg.shipped += n;
-        left -= n;
-        changes.push({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'shipment', quantity: n }, cause: { reference: order.order_id, correlation_id: order.order_id } });
-      }
-    }
-    const done = legs.every((leg) => outstanding(leg) === 0);
-    return {
-      order: { ...order, allocations: legs, status: done ? 'shipped' : 'partially_shipped', ...(done ? { shipped_at: now.toISOString() } : {}) },
-      changes,
-    };
+      const done = legs.every((leg) => outstanding(leg) === 0);
+      return {
+        next: { ...order, allocations: legs, status: done ? 'shipped' : 'partially_shipped', ...(done ? { shipped_at: now.toISOString() } : {}) },
+        changes,
+      };
+    },
   });
+
+const SWEEPER = 'system:hold-sweeper';
 
 /**
  * The scheduled sweeper: every hold past its expiry, across tenants, is
- * released with `release` ledger rows. DynamoDB TTL is not used for this: it
- * may act days late, and a TTL delete would lose the reservation's undo.
- * Idempotent and safe beside a late confirm: both are conditional on the
- * order's version, so exactly one wins.
+ * released with `release` ledger rows, each as the system acting in the
+ * hold's tenant. DynamoDB TTL is not used for this: it may act days late, and
+ * a TTL delete would lose the reservation's undo. Idempotent and safe beside
+ * a late confirm: both are conditional on the order's version, so exactly
+ * one wins.
  */
 export const expireHolds = async (db: Db, now: Date = new Date()): Promise<{ released: number; failed: number }> => {
   let released = 0;
   let failed = 0;
-  for (let shard = 0; shard < HOLD_SHARDS; shard++) {
-    for (const item of await queryIndexAll(db, { partition: `HOLDS#${shard}`, sortBelow: now.toISOString() })) {
-      const tenantId = String(item.tenant_id);
-      const orderId = String(item.order_id);
-      const ctx: RequestContext = { caller: { tenantId, role: 'admin', subject: 'system:hold-sweeper' }, requestId: `sweep-${now.getTime()}`, now: () => now };
+  const requestId = `sweep-${now.getTime()}`;
+  for (const partition of keys.holdShards()) {
+    for (const hold of await holdsDueIn(db, partition, now)) {
+      const ctx = systemContext({ tenantId: hold.tenant_id, actor: SWEEPER, requestId, now: () => now });
       try {
-        const after = await expireHold({ db, ctx }, orderId);
+        const after = await expireHold({ db, ctx }, hold.order_id);
         if (after.status === 'expired' && after.expired_at === now.toISOString()) released++;
       } catch (error) {
         failed++;
-        log.error('hold release failed', { tenant_id: tenantId, order_id: orderId, error: error instanceof Error ? error.message : String(error) });
+        log.error('hold release failed', { tenant_id: hold.tenant_id, order_id: hold.order_id, error: errorMessage(error) });
       }
     }
   }

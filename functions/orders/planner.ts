@@ -244,9 +244,10 @@ function fewestWarehouses(lines: PlanLine[], ranked: Candidate[]): Cover | undef
         if (best === undefined || compareSets(chosen, best) < 0) best = [...chosen];
         return;
       }
-      for (let j = start; j <= pool.length - (k - chosen.length); j++) {
-        chosen.push(pool[j] as Candidate);
-        visit(j + 1);
+      // The candidates that still leave enough after them to complete a set of k.
+      for (const [offset, c] of pool.slice(start, pool.length - (k - chosen.length) + 1).entries()) {
+        chosen.push(c);
+        visit(start + offset + 1);
         chosen.pop();
       }
     };
@@ -297,8 +298,8 @@ function success(planned: PlannedLine[], ranked: Candidate[], explanation: strin
 }
 
 /** Why `chosen` (the first of `fillers`, the warehouses that can each fill the whole order) won. */
-function explainSingle(strategy: Strategy, fillers: Candidate[], splitForbidden: boolean): string {
-  const [chosen, runnerUp] = fillers as [Candidate, Candidate | undefined];
+function explainSingle(strategy: Strategy, chosen: Candidate, fillers: Candidate[], splitForbidden: boolean): string {
+  const runnerUp = fillers[1];
   const prefix = splitForbidden && strategy !== 'fewest_shipments' ? 'Splitting is not allowed, so one warehouse ships everything: ' : '';
   if (runnerUp === undefined) {
     return `${prefix}Warehouse ${chosen.id} is the only eligible warehouse that can fill the whole order (${km(chosen.distance)} away).`;
@@ -343,9 +344,9 @@ function describePartial(planned: PlannedLine[], lines: PlanLine[], ranked: Cand
 /** allow_split=false and no warehouse can fill the whole order: report against the best single warehouse. */
 function noSingleWarehouse(request: PlanRequest, ranked: Candidate[]): PlanResult {
   const { lines } = request;
-  if (ranked.length === 0) return noEligibleWarehouse(request);
   // Most shippable units wins; the stable sort keeps the strategy's ordering among equals.
-  const best = [...ranked].sort((a, b) => shippable(lines, b) - shippable(lines, a))[0] as Candidate;
+  const [best] = [...ranked].sort((a, b) => shippable(lines, b) - shippable(lines, a));
+  if (best === undefined) return noEligibleWarehouse(request);
   const shortfall = lines.flatMap((line, i) => {
     const available = best.stock[i] ?? 0;
     return available >= line.quantity ? [] : [{ sku_id: line.sku_id, requested: line.quantity, available, short: line.quantity - available }];
@@ -387,14 +388,16 @@ export function planAllocation(request: PlanRequest): PlanResult {
   const fillers = ranked.filter((c) => lines.every((line, i) => (c.stock[i] ?? 0) >= line.quantity));
 
   // One warehouse for the whole order: required without split, and the first choice of fewest_shipments.
-  if (fillers[0] !== undefined && (!request.allow_split || strategy === 'fewest_shipments')) {
-    return success(fill(lines, [fillers[0]]), ranked, explainSingle(strategy, fillers, !request.allow_split));
+  const [firstFiller] = fillers;
+  if (firstFiller !== undefined && (!request.allow_split || strategy === 'fewest_shipments')) {
+    return success(fill(lines, [firstFiller]), ranked, explainSingle(strategy, firstFiller, fillers, !request.allow_split));
   }
   if (!request.allow_split) return noSingleWarehouse(request, ranked);
   if (!covers(lines, ranked)) return notEnoughStock(request, ranked);
 
   if (strategy === 'fewest_shipments') {
-    const cover = fewestWarehouses(lines, ranked) as Cover; // defined: the eligible warehouses cover the order
+    const cover = fewestWarehouses(lines, ranked);
+    if (cover === undefined) throw new Error('unreachable: the eligible warehouses cover the order, so some set of them does');
     const set = [...cover.set].sort(byDistance);
     const ids = set.map((c) => c.id).join(', ');
     const head = `No single warehouse holds the whole order; ${set.length} shipments from ${ids}`;

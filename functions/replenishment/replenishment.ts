@@ -1,16 +1,16 @@
-import { listAlerts, unitsSold } from '../alerts/alerts';
-import type { Alert, AlertState } from '../alerts/model';
+import { findActiveAlert, listAlerts } from '../alerts/alerts';
+import type { Alert } from '../alerts/model';
 import { COVER_WINDOW_DAYS } from '../alerts/rules';
+import { findSku, requireSku, requireWarehouse } from '../inventory/catalog';
 import { emptyLevel, type Sku } from '../inventory/model';
-import { getItem, getLevel, requireSku, requireWarehouse } from '../inventory/store';
+import { findLevel, unitsSold } from '../inventory/stock';
 import type { PurchaseOrder, Supplier } from '../purchasing/model';
-import { createPurchaseOrder } from '../purchasing/purchasing';
+import { createPurchaseOrder, findSupplier } from '../purchasing/purchasing';
 import { MAX_PURCHASE_ORDER_LINES } from '../purchasing/schemas';
-import type { Db } from '../platform/db';
+import type { Deps } from '../platform/context';
 import { notFound } from '../platform/errors';
-import type { RequestContext } from '../platform/http';
 import { claimKey, fingerprint, type Idempotency } from '../platform/idempotency';
-import { keys } from '../platform/keys';
+import { mapBounded } from '../platform/pool';
 import { suggestQuantity, type SkipReason } from './rules';
 import type { CreateFromSuggestionsInput, SuggestionsQuery } from './schemas';
 
@@ -20,11 +20,6 @@ import type { CreateFromSuggestionsInput, SuggestionsQuery } from './schemas';
  * them into draft purchase orders. The supplier of a SKU is the SKU's own
  * `supplier_id` (set on POST/PATCH /api/skus); rules.ts defines the quantity.
  */
-export interface ReplenishmentDeps {
-  db: Db;
-  ctx: RequestContext;
-}
-
 export interface Suggestion {
   sku_id: string;
   warehouse_id: string;
@@ -46,19 +41,21 @@ export interface Suggestion {
 
 /** Per-request read-through caches: many alerts share a SKU or a supplier. */
 class Lookups {
-  private skus = new Map<string, Promise<Sku | undefined>>();
-  private suppliers = new Map<string, Promise<Supplier | undefined>>();
-  constructor(
-    private readonly db: Db,
-    private readonly tenantId: string,
-  ) {}
+  private readonly skus = new Map<string, Promise<Sku | undefined>>();
+  private readonly suppliers = new Map<string, Promise<Supplier | undefined>>();
+  constructor(private readonly deps: Deps) {}
   sku(id: string): Promise<Sku | undefined> {
-    if (!this.skus.has(id)) this.skus.set(id, getItem<Sku>(this.db, keys.sku(this.tenantId, id)));
-    return this.skus.get(id)!;
+    return Lookups.cached(this.skus, id, () => findSku(this.deps, id));
   }
   supplier(id: string): Promise<Supplier | undefined> {
-    if (!this.suppliers.has(id)) this.suppliers.set(id, getItem<Supplier>(this.db, keys.supplier(this.tenantId, id)));
-    return this.suppliers.get(id)!;
+    return Lookups.cached(this.suppliers, id, () => findSupplier(this.deps, id));
+  }
+  private static cached<T>(cache: Map<string, Promise<T>>, id: string, load: () => Promise<T>): Promise<T> {
+    const hit = cache.get(id);
+    if (hit) return hit;
+    const loading = load();
+    cache.set(id, loading);
+    return loading;
   }
 }
 
@@ -68,17 +65,16 @@ class Lookups {
  * level's sales of the last 14 days.
  */
 const suggestionFor = async (
-  db: Db,
-  tenantId: string,
+  deps: Deps,
   lookups: Lookups,
   place: { sku_id: string; warehouse_id: string },
   alert: Alert | undefined,
   now: Date,
 ): Promise<{ suggestion: Suggestion; sku: Sku | undefined; supplier: Supplier | undefined }> => {
   const [level, sku, sold] = await Promise.all([
-    getLevel(db, tenantId, place.sku_id, place.warehouse_id),
+    findLevel(deps, place.sku_id, place.warehouse_id),
     lookups.sku(place.sku_id),
-    unitsSold(db, tenantId, place.sku_id, place.warehouse_id, now),
+    unitsSold(deps, place.sku_id, place.warehouse_id, now, COVER_WINDOW_DAYS),
   ]);
   const current = level ?? emptyLevel(place.sku_id, place.warehouse_id);
   const supplier = sku?.supplier_id ? await lookups.supplier(sku.supplier_id) : undefined;
@@ -118,17 +114,6 @@ const suggestionFor = async (
   };
 };
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the order. */
-const mapLimited = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-};
-
 const LOOKUP_CONCURRENCY = 8;
 
 /**
@@ -137,20 +122,19 @@ const LOOKUP_CONCURRENCY = 8;
  * (filtered in the alert query) or one supplier (filtered here). Reads every
  * page of active alerts: there is at most one per SKU x warehouse.
  */
-export const listSuggestions = async ({ db, ctx }: ReplenishmentDeps, query: SuggestionsQuery): Promise<{ suggestions: Suggestion[] }> => {
-  const tenantId = ctx.caller.tenantId;
-  if (query.warehouse_id) await requireWarehouse(db, tenantId, query.warehouse_id);
-  if (query.supplier_id && !(await getItem<Supplier>(db, keys.supplier(tenantId, query.supplier_id)))) throw notFound('supplier', query.supplier_id);
+export const listSuggestions = async (deps: Deps, query: SuggestionsQuery): Promise<{ suggestions: Suggestion[] }> => {
+  if (query.warehouse_id) await requireWarehouse(deps, query.warehouse_id);
+  if (query.supplier_id && !(await findSupplier(deps, query.supplier_id))) throw notFound('supplier', query.supplier_id);
   const alerts: Alert[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listAlerts({ db, ctx }, { warehouse_id: query.warehouse_id, cursor, limit: 200 });
+    const page = await listAlerts(deps, { warehouse_id: query.warehouse_id, cursor, limit: 200 });
     alerts.push(...page.alerts);
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
-  const lookups = new Lookups(db, tenantId);
-  const now = ctx.now();
-  const all = await mapLimited(alerts, LOOKUP_CONCURRENCY, async (alert) => (await suggestionFor(db, tenantId, lookups, alert, alert, now)).suggestion);
+  const lookups = new Lookups(deps);
+  const now = deps.ctx.now();
+  const all = await mapBounded(alerts, LOOKUP_CONCURRENCY, async (alert) => (await suggestionFor(deps, lookups, alert, alert, now)).suggestion);
   return { suggestions: query.supplier_id ? all.filter((s) => s.supplier_id === query.supplier_id) : all };
 };
 
@@ -160,12 +144,6 @@ export interface SkippedSuggestion {
   reason: SkipReason;
   message: string;
 }
-
-/** The open or acknowledged alert of a level, if any (through the consumer's state item). */
-const activeAlertOf = async (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<Alert | undefined> => {
-  const state = await getItem<AlertState>(db, keys.alertState(tenantId, skuId, warehouseId));
-  return state?.alert_id ? getItem<Alert>(db, keys.alert(tenantId, state.alert_id)) : undefined;
-};
 
 /**
  * The child key of one purchase order of a request: it names the group
@@ -189,18 +167,18 @@ const groupIdempotency = (parent: Idempotency | undefined, group: { supplier_id:
  * request's key, claimed first, as non-atomic bulk updates do.
  */
 export const createFromSuggestions = async (
-  { db, ctx }: ReplenishmentDeps,
+  deps: Deps,
   input: CreateFromSuggestionsInput,
 ): Promise<{ purchase_orders: PurchaseOrder[]; skipped: SkippedSuggestion[] }> => {
-  const tenantId = ctx.caller.tenantId;
-  for (const id of new Set(input.suggestions.map((s) => s.sku_id))) await requireSku(db, tenantId, id);
-  for (const id of new Set(input.suggestions.map((s) => s.warehouse_id))) await requireWarehouse(db, tenantId, id);
-  if (ctx.idempotency) await claimKey(db, tenantId, ctx.idempotency, ctx.now());
-  const lookups = new Lookups(db, tenantId);
+  const { ctx } = deps;
+  for (const id of new Set(input.suggestions.map((s) => s.sku_id))) await requireSku(deps, id);
+  for (const id of new Set(input.suggestions.map((s) => s.warehouse_id))) await requireWarehouse(deps, id);
+  if (ctx.idempotency) await claimKey(deps, ctx.idempotency);
+  const lookups = new Lookups(deps);
   const now = ctx.now();
-  const decided = await mapLimited(input.suggestions, LOOKUP_CONCURRENCY, async (selected) => {
-    const alert = await activeAlertOf(db, tenantId, selected.sku_id, selected.warehouse_id);
-    return { selected, ...(await suggestionFor(db, tenantId, lookups, selected, alert, now)) };
+  const decided = await mapBounded(input.suggestions, LOOKUP_CONCURRENCY, async (selected) => {
+    const alert = await findActiveAlert(deps, selected.sku_id, selected.warehouse_id);
+    return { selected, ...(await suggestionFor(deps, lookups, selected, alert, now)) };
   });
   const skipped: SkippedSuggestion[] = [];
   const groups = new Map<string, { supplier_id: string; warehouse_id: string; lines: { sku_id: string; quantity: number; unit_cost: string }[] }>();
@@ -231,7 +209,7 @@ export const createFromSuggestions = async (
     for (let chunk = 0; chunk * MAX_PURCHASE_ORDER_LINES < group.lines.length; chunk++) {
       const lines = group.lines.slice(chunk * MAX_PURCHASE_ORDER_LINES, (chunk + 1) * MAX_PURCHASE_ORDER_LINES);
       const idempotency = groupIdempotency(ctx.idempotency, { supplier_id: group.supplier_id, warehouse_id: group.warehouse_id, chunk });
-      purchase_orders.push(await createPurchaseOrder({ db, ctx: { ...ctx, idempotency } }, { supplier_id: group.supplier_id, warehouse_id: group.warehouse_id, lines }));
+      purchase_orders.push(await createPurchaseOrder(deps, { supplier_id: group.supplier_id, warehouse_id: group.warehouse_id, lines }, idempotency));
     }
   }
   return { purchase_orders, skipped };

@@ -33,8 +33,10 @@ import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local
 import { javaProblem } from '../../bin/local/java';
 import type { Movement, StockLevel } from '../../functions/inventory/model';
 import type { AllocationLeg, Order } from '../../functions/orders/model';
-import type { HttpResult, RequestContext } from '../../functions/platform/http';
+import type { RequestContext } from '../../functions/platform/context';
+import type { HttpResult } from '../../functions/platform/http';
 import {
+  compareRounds,
   countCalls,
   fmtRound,
   httpEvent,
@@ -52,7 +54,6 @@ import {
   runMain,
   runRound,
   settle,
-  summarize,
   writeJson,
   type CallCounter,
   type Round,
@@ -203,7 +204,7 @@ const main = async (): Promise<void> => {
     process.env.TABLE_NAME = TABLE;
 
     // Dynamic imports: the handler's modules must see the environment set above.
-    const [{ handler }, { createDocumentClient, dbFromEnv }, catalog, stock, store, { keys }, { distanceKm }, lib, { monotonicFactory }] =
+    const [{ handler }, { createDocumentClient, dbFromEnv }, catalog, stock, store, { keys }, { distanceKm }, lib, { monotonicFactory }, storage, orderStore] =
       await Promise.all([
         import('../../functions/orders/handlers/allocate-order'),
         import('../../functions/platform/db'),
@@ -214,6 +215,8 @@ const main = async (): Promise<void> => {
         import('../../functions/orders/planner'),
         import('@aws-sdk/lib-dynamodb'),
         import('ulid'),
+        import('../../functions/platform/storage'),
+        import('../../functions/orders/store'),
       ]);
     const { GetCommand, QueryCommand, TransactWriteCommand } = lib;
 
@@ -228,7 +231,7 @@ const main = async (): Promise<void> => {
 
     // ----- setup through the domain functions, as bin/local/seed.ts does -----
     const depsFor = (tenantId: string) => {
-      const ctx: RequestContext = { caller: { tenantId, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
+      const ctx: RequestContext = { caller: { kind: 'user', tenantId, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
       return { db: appDb, ctx };
     };
     const setUpTenant = async (tenantId: string, skuIds: string[], stockOf: (warehouseIndex: number) => number): Promise<StockLevel[][]> => {
@@ -320,8 +323,8 @@ const main = async (): Promise<void> => {
             new TransactWriteCommand({
               TransactItems: [
                 ...movements.flatMap((m) => [
-                  store.levelIncrement(rawDb, TENANT, m, m.deltas, { attribute: 'available', atLeast: 1 }, m.movement_id, now),
-                  store.movementPut(rawDb, TENANT, m),
+                  store.levelIncrement(rawDb, TENANT, m, m.deltas, { attribute: 'available', atLeast: 1 }, m.movement_id, now).item,
+                  store.movementPut(rawDb, TENANT, m).item,
                 ]),
                 // functions/orders/orders.ts orderPut for a new, non-held order (it is not exported).
                 {
@@ -463,9 +466,9 @@ const main = async (): Promise<void> => {
       const unitsConfirmed = accepted.reduce((s, r) => s + unitsOf(r.body), 0);
 
       // The books afterwards: levels, ledger and order records, read strongly.
-      const levels = await store.queryAll<StockLevel>(appDb, keys.stockLevelsOfSku(tenant, sku));
-      const movements = await store.queryAll<Movement>(appDb, keys.movementsOfSku(tenant, sku));
-      const orders = await store.queryAll<Order>(appDb, keys.order(tenant, '').pk);
+      const levels: StockLevel[] = await store.getLevelsOfSku(appDb, tenant, sku);
+      const movements: Movement[] = await storage.queryAll(appDb, { partition: keys.movementsOfSku(tenant, sku) }, store.decodeMovement);
+      const orders: Order[] = await storage.queryAll(appDb, { partition: keys.orders(tenant) }, orderStore.decodeOrder);
       const unitsAllocated = orders.reduce((s, o) => s + unitsOf(o), 0);
       const sum = (f: 'on_hand' | 'reserved' | 'available') => levels.reduce((s, l) => s + l[f], 0);
       const problems: string[] = [];
@@ -563,19 +566,8 @@ const report = (
   phases: Record<string, number>,
   seconds: number,
 ): boolean => {
-  const raw = summarize(rounds.raw);
-  const app = summarize(rounds.app);
-  const rawSerial = summarize(rounds.rawSerial);
-  const appSerial = summarize(rounds.appSerial);
-  const serialP99Added = round2(median(rounds.appSerial.map((r, i) => r.p99_ms - (rounds.rawSerial[i] as Round).p99_ms)));
-  const serialP50Added = round2(median(rounds.appSerial.map((r, i) => r.p50_ms - (rounds.rawSerial[i] as Round).p50_ms)));
-  // Each round pairs a raw and a handler run made back to back: the ratio is taken per round
-  // (drift cancels within a pair) and the median of those reported.
-  const pairs = rounds.raw.map((r, i) => ({ raw: r, app: rounds.app[i] as Round }));
-  const ratios = pairs.map((p) => round2(p.app.throughput / p.raw.throughput));
-  const p99Adds = pairs.map((p) => round2(p.app.p99_ms - p.raw.p99_ms));
-  const ratio = round2(median(ratios));
-  const p99Added = round2(median(p99Adds));
+  // The ratio is taken per round (a raw and a handler run back to back) and the median of those reported.
+  const { raw, app, rawSerial, appSerial, serialP50Added, serialP99Added, ratios, p99Adds, ratio, p99Added } = compareRounds(rounds);
   const machine = machineInfo();
 
   const oversell = flash.length ? Math.max(...flash.map((f) => f.oversell)) : 0;

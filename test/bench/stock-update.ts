@@ -19,8 +19,10 @@ import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local
 import { javaProblem } from '../../bin/local/java';
 import type { Movement, StockLevel } from '../../functions/inventory/model';
 import type { StockChange } from '../../functions/inventory/schemas';
-import type { HttpEvent, HttpResult, RequestContext } from '../../functions/platform/http';
+import type { RequestContext } from '../../functions/platform/context';
+import type { HttpEvent, HttpResult } from '../../functions/platform/http';
 import {
+  compareRounds,
   countCalls,
   fmtRound,
   httpEvent,
@@ -29,14 +31,12 @@ import {
   lambdaContext,
   log,
   machineInfo,
-  median,
   Pool,
   ROOT,
   round2,
   row,
   runMain,
   runRound,
-  summarize,
   writeJson,
   type Round,
 } from './common';
@@ -132,7 +132,7 @@ const main = async (): Promise<void> => {
     const rawCalls = countCalls(rawDb.client);
 
     // ----- setup through the domain functions, as bin/local/seed.ts does -----
-    const ctx: RequestContext = { caller: { tenantId: TENANT, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
+    const ctx: RequestContext = { caller: { kind: 'user', tenantId: TENANT, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
     const deps = { db: appDb, ctx };
     const warehouses = ['wh-0', 'wh-1'];
     const skuIds = Array.from({ length: options.skus }, (_, i) => `bench-sku-${String(i).padStart(3, '0')}`);
@@ -183,7 +183,7 @@ const main = async (): Promise<void> => {
         try {
           await rawDb.client.send(
             new TransactWriteCommand({
-              TransactItems: [store.levelPut(rawDb, TENANT, before, after), store.movementPut(rawDb, TENANT, movement)],
+              TransactItems: [store.levelPut(rawDb, TENANT, before, after).item, store.movementPut(rawDb, TENANT, movement).item],
             }),
           );
           pool.items[i] = after;
@@ -283,18 +283,8 @@ const report = (
   contended: Contended | undefined,
   seconds: number,
 ): void => {
-  const raw = summarize(rounds.raw);
-  const app = summarize(rounds.app);
-  const rawSerial = summarize(rounds.rawSerial);
-  const appSerial = summarize(rounds.appSerial);
-  const serialP99Added = round2(median(rounds.appSerial.map((r, i) => r.p99_ms - (rounds.rawSerial[i] as Round).p99_ms)));
-  // Each round pairs a raw and a handler run made back to back, so the ratio is taken per round
-  // (drift cancels within a pair) and the median of those is judged.
-  const pairs = rounds.raw.map((r, i) => ({ raw: r, app: rounds.app[i] as Round }));
-  const ratios = pairs.map((p) => round2(p.app.throughput / p.raw.throughput));
-  const p99Adds = pairs.map((p) => round2(p.app.p99_ms - p.raw.p99_ms));
-  const ratio = round2(median(ratios));
-  const p99Added = round2(median(p99Adds));
+  // The ratio is taken per round (a raw and a handler run back to back) and the median of those is judged.
+  const { raw, app, rawSerial, appSerial, serialP99Added, ratios, p99Adds, ratio, p99Added } = compareRounds(rounds);
   const machine = machineInfo();
   const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
   const lines = [

@@ -1,9 +1,15 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { StockLevelChangedDetail } from '../../events/model';
+import { stockLevelChangedDetail } from '../../events/model';
+import { consumeSqs } from '../../events/sqs-consumer';
+import { systemContext } from '../../platform/context';
 import { dbFromEnv } from '../../platform/db';
 import { evaluateLevelChange } from '../alerts';
-import { consumeSqs } from '../../events/sqs-consumer';
 
-/** Consumer of StockLevelChanged (functions/wiring.ts eventConsumers.evaluateAlerts), through its SQS queue. */
+/** Consumer of StockLevelChanged (functions/wiring.ts eventConsumers.evaluateAlerts), through its SQS queue: one system context per message. */
 export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-  consumeSqs<StockLevelChangedDetail>(event, (e) => evaluateLevelChange({ db: dbFromEnv() }, e.detail));
+  consumeSqs(event, stockLevelChangedDetail, ({ detail }) =>
+    evaluateLevelChange(
+      { db: dbFromEnv(), ctx: systemContext({ tenantId: detail.tenant_id, actor: 'system:alert-evaluator', requestId: detail.event_id }) },
+      detail,
+    ),
+  );
