@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
 import { stockroomFunction } from './functions';
+import { mapRecord } from './records';
 
 export { REPO_ROOT } from './functions';
 
@@ -72,17 +73,15 @@ export class InventoryApi extends Construct {
       },
     });
 
-    const functions: Partial<Record<RouteName, NodejsFunction>> = {};
-    for (const [name, route] of Object.entries(httpRoutes) as [RouteName, HttpRoute][]) {
+    this.functions = mapRecord(httpRoutes, (name, route) => {
       const fn = this.routeFunction(name, route, props.table);
-      functions[name] = fn;
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${name}Integration`, fn),
       });
-    }
-    this.functions = functions as Record<RouteName, NodejsFunction>;
+      return fn;
+    });
   }
 
   private routeFunction(name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {

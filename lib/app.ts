@@ -2,6 +2,7 @@ import { App, Validations, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { REPO_ROOT } from './api';
 import { InventoryStack } from './inventory-stack';
 
@@ -24,13 +25,16 @@ export interface BuildAppOptions {
   cfnValidation?: boolean;
 }
 
+/** The part of cdk.json read here: its context. */
+const cdkJson = z.object({ context: z.record(z.string(), z.unknown()).optional() });
+
 /**
  * cdk.json's context (the feature flags), so an App built here, in a test,
  * behaves exactly as the one the CDK CLI synthesizes. Under the CLI the same
  * values arrive again from cdk.json and win; they are identical.
  */
 const cdkJsonContext = (): Record<string, unknown> =>
-  (JSON.parse(readFileSync(resolve(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+  cdkJson.parse(JSON.parse(readFileSync(resolve(REPO_ROOT, 'cdk.json'), 'utf8'))).context ?? {};
 
 /** The CDK app, shared by bin/app.ts and test/infra. */
 export const buildApp = (options: BuildAppOptions = {}): { app: App; stack: InventoryStack } => {
@@ -43,7 +47,9 @@ export const buildApp = (options: BuildAppOptions = {}): { app: App; stack: Inve
   });
   // TableV2 with a customer-managed key needs a concrete region; without one
   // (offline synth, tests) the region comes from cdk.json, the account stays unresolved.
-  const region = options.env?.region ?? (app.node.tryGetContext(DEFAULT_REGION_CONTEXT) as string | undefined);
+  const contextRegion: unknown = app.node.tryGetContext(DEFAULT_REGION_CONTEXT);
+  if (contextRegion !== undefined && typeof contextRegion !== 'string') throw new Error(`The "${DEFAULT_REGION_CONTEXT}" context must be a region name, got ${JSON.stringify(contextRegion)}`);
+  const region = options.env?.region ?? contextRegion;
   if (!region) throw new Error(`No region: set CDK_DEFAULT_REGION (an AWS profile does) or the "${DEFAULT_REGION_CONTEXT}" context`);
   const stack = new InventoryStack(app, STACK_NAME, {
     description: 'Stockroom: serverless multi-tenant inventory (HTTP API, Lambda, DynamoDB, Cognito, EventBridge)',

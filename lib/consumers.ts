@@ -1,14 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { eventConsumers, type EventConsumer } from '../functions/wiring';
+import { eventConsumers } from '../functions/wiring';
 import { stockroomFunction } from './functions';
+import { QueueWithDeadLetters } from './queues';
+import { mapRecord } from './records';
 
 export type ConsumerName = keyof typeof eventConsumers;
 
@@ -32,19 +34,11 @@ export class InventoryConsumers extends Construct {
 
   constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus }) {
     super(scope, id);
-    const built: Partial<Record<ConsumerName, EventConsumerResources>> = {};
-    for (const [name, consumer] of Object.entries(eventConsumers) as [ConsumerName, EventConsumer][]) {
-      const deadLetterQueue = new sqs.Queue(this, `${name}DeadLetters`, {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      const queue = new sqs.Queue(this, `${name}Queue`, {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
+    this.consumers = mapRecord(eventConsumers, (name, consumer): EventConsumerResources => {
+      const { queue, deadLetterQueue, deadLetterAlarm } = new QueueWithDeadLetters(this, name, {
         visibilityTimeout: Duration.seconds(consumer.queue.visibilityTimeoutSeconds),
-        retentionPeriod: Duration.days(4),
-        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: consumer.queue.maxReceives },
+        maxReceiveCount: consumer.queue.maxReceives,
+        alarmDescription: `${name}: events failed ${consumer.queue.maxReceives} deliveries and were dead-lettered. Inspect the messages (EventBridge events) and redrive them.`,
       });
       const fn = stockroomFunction(this, name, {
         entry: consumer.entry,
@@ -61,16 +55,7 @@ export class InventoryConsumers extends Construct {
         eventPattern: { source: [...consumer.pattern.source], detailType: [...consumer.pattern['detail-type']] },
         targets: [new targets.SqsQueue(queue)],
       });
-      const deadLetterAlarm = new cloudwatch.Alarm(this, `${name}DeadLettersAlarm`, {
-        alarmDescription: `${name}: events failed ${consumer.queue.maxReceives} deliveries and were dead-lettered. Inspect the messages (EventBridge events) and redrive them.`,
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      built[name] = { rule, queue, deadLetterQueue, function: fn, deadLetterAlarm };
-    }
-    this.consumers = built as Record<ConsumerName, EventConsumerResources>;
+      return { rule, queue, deadLetterQueue, function: fn, deadLetterAlarm };
+    });
   }
 }

@@ -7,17 +7,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EVENT_MARKER_LEADING_KEYS } from '../functions/platform/keys';
 import { EVENT_BUS_ENV, streamProcessor } from '../functions/wiring';
 import { stockroomFunction } from './functions';
-
-/**
- * Partition keys of the stream processor's own items (event markers,
- * `T#<tenant>#EVENT#<event id>`, functions/events/processor.ts): the only
- * items it may read or write.
- */
-export const EVENT_MARKER_LEADING_KEYS = 'T#*#EVENT#*';
+import { QueueWithDeadLetters } from './queues';
 
 export interface InventoryEventsProps {
   table: TableV2;
@@ -49,11 +44,11 @@ export class InventoryEvents extends Construct {
 
     this.bus = new events.EventBus(this, 'Bus', { description: 'Stockroom domain events (OrderAllocated, OrderReleased, OrderShipped, StockLevelChanged, AlertOpened, AlertUpdated, AlertResolved)' });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'StreamDeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const deadLetters = QueueWithDeadLetters.deadLettersOnly(this, 'Stream', {
+      alarmDescription: 'Stream batches failed every retry: their domain events were never published. Inspect the messages (shard, sequence numbers) and replay.',
     });
+    this.deadLetterQueue = deadLetters.deadLetterQueue;
+    this.deadLetterAlarm = deadLetters.deadLetterAlarm;
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
@@ -82,7 +77,7 @@ export class InventoryEvents extends Construct {
       }),
     );
 
-    // The markers: its own items only (fine-grained access on the partition key), nothing else of the table.
+    // The markers (functions/platform/keys.ts): its own items only (fine-grained access on the partition key), nothing else of the table.
     this.processor.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
@@ -92,15 +87,6 @@ export class InventoryEvents extends Construct {
     );
     props.tableKey.grant(this.processor, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*');
     this.bus.grantPutEventsTo(this.processor);
-
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'StreamDeadLettersAlarm', {
-      alarmDescription: 'Stream batches failed every retry: their domain events were never published. Inspect the messages (shard, sequence numbers) and replay.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 
     this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'StreamIteratorAgeAlarm', {
       alarmDescription: 'The stream processor is more than 5 minutes behind the table: events are late (stream records expire after 24 h).',

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -98,7 +98,7 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     },
   );
   if (access === 'read' || access === 'write') {
-    const tableArn = `<${Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`;
+    const tableArn = `<${Stack.of(table).getLogicalId(cfnElementOf(table))}.Arn>`;
     role.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
       reason:
@@ -106,6 +106,13 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     });
   }
   if (access === 'write' || access === 'custom') acknowledgeKeyWrite(fn);
+};
+
+/** The CloudFormation resource behind an L2 construct (cdk-nag names resources by its logical id). */
+const cfnElementOf = (construct: Construct): CfnElement => {
+  const element = construct.node.defaultChild;
+  if (!CfnElement.isCfnElement(element)) throw new Error(`${construct.node.path} has no CloudFormation resource of its own`);
+  return element;
 };
 
 /** The KMS wildcards any writer of the CMK-encrypted table needs (a 'custom' function grants them itself). */

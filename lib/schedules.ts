@@ -5,8 +5,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { scheduledFunctions, type ScheduledFunction } from '../functions/wiring';
+import { scheduledFunctions } from '../functions/wiring';
 import { stockroomFunction } from './functions';
+import { mapRecord } from './records';
 
 export type ScheduleName = keyof typeof scheduledFunctions;
 
@@ -32,10 +33,7 @@ export class InventorySchedules extends Construct {
 
   constructor(scope: Construct, id: string, props: { table: TableV2 }) {
     super(scope, id);
-    const functions: Partial<Record<ScheduleName, NodejsFunction>> = {};
-    const rules: Partial<Record<ScheduleName, events.Rule>> = {};
-    const alarms: Partial<Record<ScheduleName, cloudwatch.Alarm>> = {};
-    for (const [name, scheduled] of Object.entries(scheduledFunctions) as [ScheduleName, ScheduledFunction][]) {
+    const built = mapRecord(scheduledFunctions, (name, scheduled) => {
       const rate = scheduleRate(scheduled.everySeconds);
       const fn = stockroomFunction(this, name, {
         entry: scheduled.entry,
@@ -46,13 +44,12 @@ export class InventorySchedules extends Construct {
         timeout: Duration.seconds(Math.min(scheduled.everySeconds - 5, 900)),
         retryAttempts: 0,
       });
-      functions[name] = fn;
-      rules[name] = new events.Rule(this, `${name}Schedule`, {
+      const rule = new events.Rule(this, `${name}Schedule`, {
         description: `${name}: ${scheduled.summary}`.slice(0, 512),
         schedule: events.Schedule.rate(rate),
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: rate })],
       });
-      alarms[name] = new cloudwatch.Alarm(this, `${name}FailingAlarm`, {
+      const alarm = new cloudwatch.Alarm(this, `${name}FailingAlarm`, {
         alarmDescription: `${name} failed in 3 consecutive 5-minute periods: ${scheduled.summary}`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 0,
@@ -60,9 +57,10 @@ export class InventorySchedules extends Construct {
         evaluationPeriods: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    }
-    this.functions = functions as Record<ScheduleName, NodejsFunction>;
-    this.rules = rules as Record<ScheduleName, events.Rule>;
-    this.alarms = alarms as Record<ScheduleName, cloudwatch.Alarm>;
+      return { fn, rule, alarm };
+    });
+    this.functions = mapRecord(built, (_name, b) => b.fn);
+    this.rules = mapRecord(built, (_name, b) => b.rule);
+    this.alarms = mapRecord(built, (_name, b) => b.alarm);
   }
 }

@@ -2,12 +2,12 @@ import type { Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { z } from 'zod';
 import { AppError, errorBody } from '../../functions/platform/errors';
 import type { HttpEvent, HttpResult } from '../../functions/platform/http';
 import { log } from '../../functions/platform/log';
 import { httpRoutes, routeKey, type HttpRoute } from '../../functions/wiring';
+import { importHandler } from './handlers';
 import type { LocalIssuer } from './issuer';
 
 /**
@@ -20,7 +20,6 @@ type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>
 
 /** API Gateway refuses payloads over 10 MB before any Lambda runs. */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
-const ROOT = resolve(__dirname, '../..');
 
 interface CompiledRoute {
   route: HttpRoute;
@@ -39,11 +38,22 @@ const compile = (route: HttpRoute): CompiledRoute => {
   return { route, key: routeKey(route), pattern: new RegExp(`^${source}$`), names };
 };
 
-const loadHandler = async (entry: string): Promise<LambdaHandler> => {
-  const module = (await import(resolve(ROOT, entry))) as { handler?: LambdaHandler };
-  if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler`);
-  return module.handler;
+/** The route whose method and path pattern match the request, and the path's captured groups. */
+const matchRoute = (routes: CompiledRoute[], method: string, path: string): { compiled: CompiledRoute; groups: RegExpExecArray } | undefined => {
+  for (const compiled of routes) {
+    if (compiled.route.method !== method) continue;
+    const groups = compiled.pattern.exec(path);
+    if (groups) return { compiled, groups };
+  }
+  return undefined;
 };
+
+/** The claims API Gateway's JWT authorizer hands a Lambda (requestContext.authorizer.jwt.claims). */
+const jwtClaims = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]));
+
+/** A Lambda result's headers as Node sends them (API Gateway stringifies numbers and booleans too). */
+const headerValues = (headers: HttpResult['headers']): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
 
 const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -82,22 +92,22 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
-    let match: RegExpExecArray | null = null;
-    const compiled = routes.find((r) => r.route.method === method && (match = r.pattern.exec(url.pathname)) !== null);
+    const matched = matchRoute(routes, method, url.pathname);
     const gatewayError = (error: AppError): void => {
       sendError(res, error);
-      log.info('request', { route: compiled?.key ?? `${method} ${url.pathname}`, status: error.status, duration_ms: Math.round(performance.now() - started) });
+      log.info('request', { route: matched?.compiled.key ?? `${method} ${url.pathname}`, status: error.status, duration_ms: Math.round(performance.now() - started) });
     };
-    if (!compiled || !match) {
+    if (!matched) {
       gatewayError(new AppError('ROUTE_NOT_FOUND', `no route ${method} ${url.pathname}`));
       return;
     }
+    const { compiled, groups } = matched;
     const authorization = req.headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-    let claims: Record<string, string | number | boolean | string[]>;
+    let claims: z.infer<typeof jwtClaims>;
     try {
       if (!token) throw new Error('missing');
-      claims = (await options.issuer.verify(token)) as typeof claims;
+      claims = jwtClaims.parse(await options.issuer.verify(token));
     } catch {
       gatewayError(new AppError('UNAUTHORIZED', token ? 'the bearer token is invalid or expired' : 'send a bearer token: Authorization: Bearer <jwt>'));
       return;
@@ -107,7 +117,6 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
       gatewayError(new AppError('PAYLOAD_TOO_LARGE', 'the body exceeds the gateway limit of 10 MB'));
       return;
     }
-    const groups = match as RegExpExecArray;
     const pathParameters = Object.fromEntries(compiled.names.map((name, i) => [name, decodeURIComponent(groups[i + 1] ?? '')]));
     const query: Record<string, string> = {};
     for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
@@ -141,10 +150,10 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
         timeEpoch: now.getTime(),
       },
     };
-    compiled.handler ??= loadHandler(compiled.route.entry);
+    compiled.handler ??= importHandler<LambdaHandler>(compiled.route.entry);
     const handler = await compiled.handler;
     const result = await handler(event, lambdaContext(compiled.key, requestId));
-    send(res, result.statusCode ?? 200, typeof result.body === 'string' ? result.body : '', (result.headers ?? {}) as Record<string, string>);
+    send(res, result.statusCode ?? 200, typeof result.body === 'string' ? result.body : '', headerValues(result.headers));
   };
 
   const server = createServer((req, res) => {
@@ -160,7 +169,9 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
     );
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', done);
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the local gateway is not listening on a TCP port');
+  const { port } = address;
   return {
     server,
     url: `http://localhost:${port}`,

@@ -9,6 +9,7 @@ import {
   type PutEventsEntry,
   type PutEventsResult,
 } from '../../functions/events/publisher';
+import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
 
 /**
@@ -47,7 +48,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const numericMatch = (spec: readonly unknown[], value: unknown): boolean => {
   if (typeof value !== 'number') return false;
   for (let i = 0; i + 1 < spec.length; i += 2) {
-    const [op, bound] = [spec[i], spec[i + 1] as number];
+    const [op, bound] = [spec[i], spec[i + 1]];
+    // A bound that is not a number is a malformed pattern (EventBridge refuses it): it matches nothing.
+    if (typeof bound !== 'number') return false;
     const ok =
       op === '<' ? value < bound : op === '<=' ? value <= bound : op === '=' ? value === bound : op === '>' ? value > bound : op === '>=' ? value >= bound : false;
     if (!ok) return false;
@@ -79,12 +82,16 @@ const matchField = (rules: readonly unknown[], present: boolean, value: unknown)
   });
 };
 
+/** A pattern field is either the list of values it accepts, or a nested pattern. */
+const isValueList = (rule: EventPattern[string]): rule is readonly unknown[] => Array.isArray(rule);
+
 /** Whether `event` (as delivered: source, detail-type, detail, ...) matches an EventBridge event pattern. */
-export const matches = (pattern: EventPattern, event: Record<string, unknown>): boolean =>
+export const matches = (pattern: EventPattern, event: object): boolean =>
   Object.entries(pattern).every(([field, rule]) => {
-    const present = Object.prototype.hasOwnProperty.call(event, field) && event[field] !== undefined;
-    if (Array.isArray(rule)) return matchField(rule, present, event[field]);
-    return present && isObject(event[field]) && matches(rule as EventPattern, event[field]);
+    const value: unknown = Object.prototype.hasOwnProperty.call(event, field) ? Reflect.get(event, field) : undefined;
+    const present = value !== undefined;
+    if (isValueList(rule)) return matchField(rule, present, value);
+    return present && isObject(value) && matches(rule, value);
   });
 
 // ---------- the bus ----------
@@ -144,7 +151,7 @@ export class LocalBus {
 
   /** Events in the log matching a pattern. */
   find(pattern: EventPattern): BusEvent[] {
-    return this.log.filter((event) => matches(pattern, event as unknown as Record<string, unknown>));
+    return this.log.filter((event) => matches(pattern, event));
   }
 
   /** Resolves once every delivery started so far has finished (or given up). */
@@ -178,7 +185,7 @@ export class LocalBus {
     this.log.push(event);
     if (this.log.length > this.maxLog) this.log.splice(0, this.log.length - this.maxLog);
     for (const rule of this.rules.values())
-      if (matches(rule.pattern, event as unknown as Record<string, unknown>)) for (const target of rule.targets) this.deliver(rule, target, event);
+      if (matches(rule.pattern, event)) for (const target of rule.targets) this.deliver(rule, target, event);
     return { EventId: event.id };
   }
 
@@ -192,7 +199,7 @@ export class LocalBus {
           return;
         } catch (error) {
           if (attempt >= DELIVERY_ATTEMPTS) {
-            const failure = { rule: rule.name, event_id: event.id, error: (error as Error).message };
+            const failure = { rule: rule.name, event_id: event.id, error: errorMessage(error) };
             this.deliveryFailures.push(failure);
             log.error('event delivery failed', { ...failure, detail_type: event['detail-type'] });
             return;
@@ -212,7 +219,8 @@ export const loggingRule = (source = 'stockroom'): BusRule => ({
   pattern: { source: [source] },
   targets: [
     (event) => {
-      const detail = event.detail as { event_id?: string; tenant_id?: string };
+      // accept() publishes only events whose detail is an object.
+      const detail = isObject(event.detail) ? event.detail : {};
       log.info('event', { detail_type: event['detail-type'], event_id: detail.event_id, tenant_id: detail.tenant_id });
     },
   ],

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { errorName } from '../../functions/platform/errors';
 import { TABLE } from '../../functions/platform/table';
 
 export interface LocalDynamo {
@@ -96,7 +97,7 @@ export const ensureTable = async (endpoint: string, tableName: string): Promise<
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return;
   } catch (error) {
-    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    if (errorName(error) !== 'ResourceNotFoundException') throw error;
   }
   const { partitionKey, sortKey, gsi1 } = TABLE;
   await client.send(

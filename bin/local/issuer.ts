@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { z } from 'zod';
 import { CLAIMS, type Role } from '../../functions/identity/roles';
 
 /**
@@ -19,8 +20,11 @@ export interface LocalIssuer {
   verify: (token: string) => Promise<JWTPayload>;
 }
 
+/** The saved key pair: a private EC JWK as exportJWK wrote it (other members are kept as they are). */
+const savedKey = z.looseObject({ kty: z.literal('EC'), crv: z.string(), x: z.string(), y: z.string(), d: z.string() });
+
 const loadOrCreateKey = async (file: string | undefined): Promise<JWK> => {
-  if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as JWK;
+  if (file && existsSync(file)) return savedKey.parse(JSON.parse(readFileSync(file, 'utf8')));
   const { privateKey } = await generateKeyPair(ALG, { extractable: true });
   const jwk = await exportJWK(privateKey);
   if (file) {

@@ -1,9 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
-import { eventConsumers, type EventConsumer } from '../../functions/wiring';
+import { entriesOf, eventConsumers, type EventConsumer } from '../../functions/wiring';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
+import { importHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
 
 /**
@@ -119,7 +120,7 @@ export class LocalQueue {
         const response = await this.options.handler({ Records: batch.map((m) => this.record(m)) }, lambdaContext(this.name, randomUUID()));
         failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (error) {
-        log.error('queue consumer threw; the whole batch will be retried', { queue: this.name, error: (error as Error).message });
+        log.error('queue consumer threw; the whole batch will be retried', { queue: this.name, error: errorMessage(error) });
         failed = new Set(batch.map((m) => m.messageId));
       }
       for (const m of batch) {
@@ -160,14 +161,6 @@ export class LocalQueue {
   }
 }
 
-const ROOT = resolve(__dirname, '../..');
-
-const importHandler = async (entry: string): Promise<ConsumerHandler> => {
-  const module = (await import(resolve(ROOT, entry))) as { handler?: ConsumerHandler };
-  if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler`);
-  return module.handler;
-};
-
 export interface LocalConsumers {
   readonly queues: Record<string, LocalQueue>;
   /** Waits until the bus has delivered everything and every queue is empty. */
@@ -185,13 +178,13 @@ export const startLocalConsumers = async (
   options: { consumers?: Record<string, EventConsumer>; narrow?: EventPattern; load?: (entry: string) => Promise<ConsumerHandler> } = {},
 ): Promise<LocalConsumers> => {
   const consumers = options.consumers ?? eventConsumers;
-  const load = options.load ?? importHandler;
+  const load = options.load ?? importHandler<ConsumerHandler>;
   const queues: Record<string, LocalQueue> = {};
   const unsubscribe: (() => void)[] = [];
-  for (const [name, consumer] of Object.entries(consumers)) {
+  for (const [name, consumer] of entriesOf(consumers)) {
     const queue = new LocalQueue({ name, ...consumer.queue, handler: await load(consumer.entry) });
     queues[name] = queue;
-    const pattern = { ...consumer.pattern, ...(options.narrow ?? {}) } as unknown as EventPattern;
+    const pattern: EventPattern = { ...consumer.pattern, ...options.narrow };
     unsubscribe.push(bus.addRule({ name: `${name}-queue`, pattern, targets: [(event: BusEvent) => void queue.send(JSON.stringify(event))] }));
     queue.start();
   }

@@ -1,9 +1,10 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
-import { scheduledFunctions, type ScheduledFunction } from '../../functions/wiring';
+import { entriesOf, scheduledFunctions, type ScheduledFunction } from '../../functions/wiring';
+import { importHandler } from './handlers';
 
 /**
  * The local stand-in for the EventBridge schedules: every entry of
@@ -15,8 +16,6 @@ import { scheduledFunctions, type ScheduledFunction } from '../../functions/wiri
  * --sweep-seconds 5`, or LOCAL_SCHEDULE_SECONDS), for development and tests.
  */
 type ScheduledHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
-
-const ROOT = resolve(__dirname, '../..');
 
 export const LOCAL_SCHEDULE_SECONDS_ENV = 'LOCAL_SCHEDULE_SECONDS';
 
@@ -51,13 +50,7 @@ export interface LocalScheduler {
 
 /** What the local scheduler will run, and how often: test/infra compares it with the stack's rules. */
 export const localSchedules = (functions: Record<string, ScheduledFunction> = scheduledFunctions, everySeconds?: number) =>
-  Object.entries(functions).map(([name, fn]) => ({ name, entry: fn.entry, everySeconds: everySeconds ?? fn.everySeconds }));
-
-const importHandler = async (entry: string): Promise<ScheduledHandler> => {
-  const module = (await import(resolve(ROOT, entry))) as { handler?: ScheduledHandler };
-  if (typeof module.handler !== 'function') throw new Error(`${entry} does not export a handler`);
-  return module.handler;
-};
+  entriesOf(functions).map(([name, fn]) => ({ name, entry: fn.entry, everySeconds: everySeconds ?? fn.everySeconds }));
 
 const scheduledEvent = (name: string): ScheduledEvent => ({
   version: '0',
@@ -80,7 +73,7 @@ const periodFromEnv = (): number | undefined => {
 };
 
 export const startLocalScheduler = (options: LocalSchedulerOptions = {}): LocalScheduler => {
-  const load = options.load ?? importHandler;
+  const load = options.load ?? importHandler<ScheduledHandler>;
   const everySeconds = options.everySeconds ?? periodFromEnv();
   const timers: NodeJS.Timeout[] = [];
   const inProgress = new Map<string, Promise<void>>();
@@ -123,7 +116,7 @@ export const startLocalScheduler = (options: LocalSchedulerOptions = {}): LocalS
         state.lastError = undefined;
       } catch (error) {
         state.failures += 1;
-        state.lastError = (error as Error).message;
+        state.lastError = errorMessage(error);
         log.error('scheduled function failed', { function: state.name, entry: state.entry, error: state.lastError, duration_ms: Date.now() - started });
       } finally {
         state.running = false;

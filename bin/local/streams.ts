@@ -10,6 +10,7 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { errorMessage, errorName } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
 import { streamProcessor } from '../../functions/wiring';
 
@@ -100,21 +101,31 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const toLambdaValue = (value: StreamAttributeValue): AttributeValue => {
   if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
   if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (value.M !== undefined) return { M: toLambdaImage(value.M)! };
+  if (value.M !== undefined) return { M: toLambdaMap(value.M) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
-  return value as AttributeValue;
+  if (value.S !== undefined) return { S: value.S };
+  if (value.N !== undefined) return { N: value.N };
+  if (value.SS !== undefined) return { SS: value.SS };
+  if (value.NS !== undefined) return { NS: value.NS };
+  if (value.BOOL !== undefined) return { BOOL: value.BOOL };
+  if (value.NULL !== undefined) return { NULL: value.NULL };
+  // The SDK's catch-all for a type newer than it: Lambda's event has no field for it either.
+  throw new Error(`stream record has an attribute of an unknown type: ${JSON.stringify(value.$unknown)}`);
 };
 
+const toLambdaMap = (image: Record<string, StreamAttributeValue>): Record<string, AttributeValue> =>
+  Object.fromEntries(Object.entries(image).map(([k, v]) => [k, toLambdaValue(v)]));
+
 const toLambdaImage = (image: Record<string, StreamAttributeValue> | undefined): Record<string, AttributeValue> | undefined =>
-  image && Object.fromEntries(Object.entries(image).map(([k, v]) => [k, toLambdaValue(v)]));
+  image && toLambdaMap(image);
 
 /** One stream record as Lambda's event source mapping delivers it. */
 export const toLambdaRecord = (record: _Record, streamArn: string): DynamoDBRecord => {
   const d = record.dynamodb ?? {};
   return {
     eventID: record.eventID,
-    // DynamoDB Local's TTL deletions carry names outside the declared union; pass them through as they are.
-    eventName: record.eventName as DynamoDBRecord['eventName'],
+    // INSERT, MODIFY or REMOVE: the SDK and Lambda's event declare the same names.
+    eventName: record.eventName,
     eventVersion: record.eventVersion,
     eventSource: record.eventSource ?? 'aws:dynamodb',
     awsRegion: record.awsRegion,
@@ -131,8 +142,6 @@ export const toLambdaRecord = (record: _Record, streamArn: string): DynamoDBReco
     ...(record.userIdentity ? { userIdentity: record.userIdentity } : {}),
   };
 };
-
-const errorName = (error: unknown): string => (error as { name?: string }).name ?? '';
 
 export const createStreamPoller = (options: StreamPollerOptions): StreamPoller => {
   const config = { endpoint: options.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -269,7 +278,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
       }
     } catch (thrown) {
       failedFrom = 0;
-      error = (thrown as Error).message;
+      error = errorMessage(thrown);
     }
     stats.batches += 1;
     stats.records += failedFrom;
@@ -331,7 +340,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
         }
       } catch (error) {
         failures += 1;
-        if (failures === 1 || failures % 50 === 0) log.warn('stream poller error', { error: (error as Error).message, failures });
+        if (failures === 1 || failures % 50 === 0) log.warn('stream poller error', { error: errorMessage(error), failures });
         refreshDue = true;
         if (running) await nap(Math.min(MAX_BACKOFF_MS, pollIntervalMs * failures));
       }

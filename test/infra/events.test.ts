@@ -1,7 +1,6 @@
 import { localSchedules } from '../../bin/local/scheduler';
 import { EVENT_BUS_ENV, scheduledFunctions, streamProcessor } from '../../functions/wiring';
-import { EVENT_MARKER_LEADING_KEYS } from '../../lib/events';
-import { eventMarkerKey } from '../../functions/events/processor';
+import { EVENT_MARKER_LEADING_KEYS, keys } from '../../functions/platform/keys';
 import { logicalId, resourcesOfType, synthesized, type CfnResource, type CfnTemplate } from './synth';
 
 /**
@@ -124,7 +123,7 @@ describe('domain events: stream -> processor -> bus', () => {
 
     test('the marker key pattern in IAM matches the keys the processor writes, and no business item key', () => {
       const pattern = new RegExp(`^${EVENT_MARKER_LEADING_KEYS.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-      expect(eventMarkerKey('acme', 'OrderAllocated:T#acme#ORDER:o-1:v1').pk).toMatch(pattern);
+      expect(keys.eventMarker('acme', 'OrderAllocated:T#acme#ORDER:o-1:v1').pk).toMatch(pattern);
       for (const pk of ['T#acme#ORDER', 'T#acme#STOCK#sku-1', 'T#acme#LEDGER#sku-1', 'T#acme#IDEMPOTENCY#k', 'T#acme#SKU']) expect(pk).not.toMatch(pattern);
     });
 
