@@ -152,6 +152,31 @@ export const summarize = (rounds: Round[]) => ({
 });
 
 /**
+ * The handler path against the raw one over paired rounds: each figure's
+ * median per path, and per round (a raw and a handler run made back to back,
+ * so drift cancels within a pair) the handler/raw throughput ratio and the
+ * p99 added, with their medians; at 1 client, the median p50 and p99 added.
+ */
+export const compareRounds = (rounds: { raw: Round[]; app: Round[]; rawSerial: Round[]; appSerial: Round[] }) => {
+  const pairs = rounds.raw.map((r, i) => ({ raw: r, app: rounds.app[i] as Round }));
+  const ratios = pairs.map((p) => round2(p.app.throughput / p.raw.throughput));
+  const p99Adds = pairs.map((p) => round2(p.app.p99_ms - p.raw.p99_ms));
+  const serialAdded = (field: 'p50_ms' | 'p99_ms') => round2(median(rounds.appSerial.map((r, i) => r[field] - (rounds.rawSerial[i] as Round)[field])));
+  return {
+    raw: summarize(rounds.raw),
+    app: summarize(rounds.app),
+    rawSerial: summarize(rounds.rawSerial),
+    appSerial: summarize(rounds.appSerial),
+    ratios,
+    p99Adds,
+    ratio: round2(median(ratios)),
+    p99Added: round2(median(p99Adds)),
+    serialP50Added: serialAdded('p50_ms'),
+    serialP99Added: serialAdded('p99_ms'),
+  };
+};
+
+/**
  * Keys handed out so that no two in-flight operations hold the same one
  * (levels, SKU sets): the uncontended comparison must measure the write
  * path, not version conflicts.

@@ -1,8 +1,11 @@
 import { acknowledgeAlert, evaluateLevelChange, listAlerts } from '../../functions/alerts/alerts';
 import type { StockLevelChangedDetail } from '../../functions/events/model';
+import { systemContext } from '../../functions/platform/context';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { contextFor, testDb } from '../support/domain';
+import { stockLevelChanged as changed } from '../support/events';
 import { reconcile } from '../support/ledger';
+import { levelOf, levelsOf } from '../support/levels';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 let t: TestApi;
@@ -15,38 +18,25 @@ afterAll(async () => {
   db.client.destroy();
 });
 
-const put = (c: Client, body: unknown) =>
-  c.raw('/api/thresholds', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** The consumer's domain function with the deps its handler builds for one message. */
+const evaluate = (detail: StockLevelChangedDetail) =>
+  evaluateLevelChange({ db, ctx: systemContext({ tenantId: detail.tenant_id, actor: 'system:alert-evaluator', requestId: detail.event_id }) }, detail);
+
+const put = (c: Client, body: unknown) => c.put('/api/thresholds', body);
 const sell = (c: Client, quantity: number) =>
   c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity });
-
-/** A StockLevelChanged as the stream processor would publish it. */
-const changed = (tenantId: string, version: number, available: number, over: Partial<StockLevelChangedDetail> = {}): StockLevelChangedDetail => ({
-  event_id: `StockLevelChanged:T#${tenantId}#STOCK#sku-1:wh-1:v${version}`,
-  schema_version: 1,
-  tenant_id: tenantId,
-  occurred_at: new Date().toISOString(),
-  sku_id: 'sku-1',
-  warehouse_id: 'wh-1',
-  before: null,
-  after: { on_hand: available, reserved: 0, available, incoming: 0 },
-  version,
-  reorder_point: 10,
-  safety_stock: 2,
-  ...over,
-});
 
 describe('the consumer domain function', () => {
   test('a crossing opens one alert, further drops update it, a restock resolves it', async () => {
     const ctx = contextFor();
     const tenant = ctx.caller.tenantId;
-    expect(await evaluateLevelChange({ db }, changed(tenant, 1, 12))).toBe('record');
-    expect(await evaluateLevelChange({ db }, changed(tenant, 2, 9))).toBe('open');
-    for (let v = 3; v <= 8; v++) await evaluateLevelChange({ db }, changed(tenant, v, 12 - v));
+    expect(await evaluate(changed(tenant, 1, 12))).toBe('record');
+    expect(await evaluate(changed(tenant, 2, 9))).toBe('open');
+    for (let v = 3; v <= 8; v++) await evaluate(changed(tenant, v, 12 - v));
     const active = await listAlerts({ db, ctx }, {});
     expect(active.alerts).toHaveLength(1);
     expect(active.alerts[0]).toMatchObject({ status: 'open', severity: 'high', available: 4, level_version: 8 });
-    expect(await evaluateLevelChange({ db }, changed(tenant, 9, 30))).toBe('resolve');
+    expect(await evaluate(changed(tenant, 9, 30))).toBe('resolve');
     expect((await listAlerts({ db, ctx }, {})).alerts).toHaveLength(0);
     expect((await listAlerts({ db, ctx }, { status: 'resolved' })).alerts).toHaveLength(1);
   });
@@ -55,7 +45,7 @@ describe('the consumer domain function', () => {
     const batch = (tenant: string) => [changed(tenant, 1, 12), changed(tenant, 2, 8), changed(tenant, 3, 5), changed(tenant, 4, 1)];
     const run = async (order: (b: StockLevelChangedDetail[]) => StockLevelChangedDetail[]) => {
       const ctx = contextFor();
-      for (const e of order(batch(ctx.caller.tenantId))) await evaluateLevelChange({ db }, e);
+      for (const e of order(batch(ctx.caller.tenantId))) await evaluate(e);
       return { ctx, alerts: (await listAlerts({ db, ctx }, {})).alerts };
     };
     const inOrder = await run((b) => b);
@@ -67,20 +57,20 @@ describe('the consumer domain function', () => {
     // Reversed: the newest event comes first and opens the alert; the older ones are ignored.
     expect(strip(reversed.alerts)).toEqual(strip(inOrder.alerts));
     // A late event after a resolution does not reopen it.
-    await evaluateLevelChange({ db }, changed(reversed.ctx.caller.tenantId, 5, 40));
-    await evaluateLevelChange({ db }, changed(reversed.ctx.caller.tenantId, 3, 5));
+    await evaluate(changed(reversed.ctx.caller.tenantId, 5, 40));
+    await evaluate(changed(reversed.ctx.caller.tenantId, 3, 5));
     expect((await listAlerts({ db, ctx: reversed.ctx }, {})).alerts).toHaveLength(0);
   });
 
   test('acknowledge: open -> acknowledged, still updates and resolves; resolved is 409; unknown is 404', async () => {
     const ctx = contextFor();
     const tenant = ctx.caller.tenantId;
-    await evaluateLevelChange({ db }, changed(tenant, 1, 8));
+    await evaluate(changed(tenant, 1, 8));
     const [alert] = (await listAlerts({ db, ctx }, {})).alerts;
     expect((await acknowledgeAlert({ db, ctx }, alert!.alert_id)).status).toBe('acknowledged');
-    await evaluateLevelChange({ db }, changed(tenant, 2, 1));
+    await evaluate(changed(tenant, 2, 1));
     expect((await listAlerts({ db, ctx }, { status: 'acknowledged' })).alerts[0]).toMatchObject({ severity: 'critical', available: 1 });
-    await evaluateLevelChange({ db }, changed(tenant, 3, 11));
+    await evaluate(changed(tenant, 3, 11));
     await expect(acknowledgeAlert({ db, ctx }, alert!.alert_id)).rejects.toMatchObject({ status: 409 });
     await expect(acknowledgeAlert({ db, ctx }, 'nope')).rejects.toMatchObject({ status: 404 });
   });
@@ -100,7 +90,7 @@ describe('thresholds over HTTP', () => {
     const b = await t.client();
     expect((await put(b, ok)).status).toBe(404);
     // Nothing was written by any of these.
-    expect((await a.get('/api/inventory/sku/sku-1')).body.levels).toEqual([]);
+    expect(await levelsOf(a)).toEqual([]);
   });
 
   test('a threshold is a versioned level change with a ledger row; the SKU default is inherited; the ledger reconciles', async () => {
@@ -115,9 +105,8 @@ describe('thresholds over HTTP', () => {
     // A default: wh-1 keeps its own; wh-2 (never stocked) inherits when it is first stocked.
     expect((await put(a, { sku_id: 'sku-1', reorder_point: 6, safety_stock: 1 })).status).toBe(200);
     await a.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-2', transaction_type: 'restock', quantity: 3 });
-    const levels = (await a.get('/api/inventory/sku/sku-1')).body.levels;
-    expect(levels.find((l: any) => l.warehouse_id === 'wh-1')).toMatchObject({ reorder_point: 10, thresholds_from: 'level' });
-    expect(levels.find((l: any) => l.warehouse_id === 'wh-2')).toMatchObject({ reorder_point: 6, safety_stock: 1, thresholds_from: 'sku_default' });
+    expect(await levelOf(a, 'sku-1', 'wh-1')).toMatchObject({ reorder_point: 10, thresholds_from: 'level' });
+    expect(await levelOf(a, 'sku-1', 'wh-2')).toMatchObject({ reorder_point: 6, safety_stock: 1, thresholds_from: 'sku_default' });
     // A new default moves the inheriting level, with its own ledger row; bulk sets several.
     const bulk = await put(a, { items: [{ sku_id: 'sku-1', reorder_point: 8, safety_stock: 2 }, { sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 12, safety_stock: 3 }] });
     expect(bulk.status).toBe(200);

@@ -1,6 +1,12 @@
 import { SignJWT } from 'jose';
+import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { httpRoutes, routeKey } from '../../functions/wiring';
-import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+import { allMovements } from '../support/ledger';
+import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
+
+// The local runtime's mode (bin/local.ts sets it): the notification consumer writes email to the outbox.
+process.env[LOCAL_MODE_ENV] = '1';
 
 let t: TestApi;
 beforeAll(async () => {
@@ -8,106 +14,275 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** A concrete request for every declared route, on tenant A's ids. */
-const sampleRequests: Record<string, { path: string; body?: unknown }> = {
-  [routeKey(httpRoutes.createProduct)]: { path: '/api/products', body: { product_id: 'prod-1', name: 'Intruder' } },
-  [routeKey(httpRoutes.getProduct)]: { path: '/api/products/prod-1' },
-  [routeKey(httpRoutes.createSku)]: { path: '/api/skus', body: { sku_id: 'sku-9', product_id: 'prod-1', name: 'Intruder' } },
-  [routeKey(httpRoutes.getSku)]: { path: '/api/skus/sku-1' },
-  [routeKey(httpRoutes.patchSku)]: { path: '/api/skus/sku-1', body: { name: 'Hijacked' } },
-  [routeKey(httpRoutes.listSkus)]: { path: '/api/skus' },
-  [routeKey(httpRoutes.createWarehouse)]: { path: '/api/warehouses', body: { warehouse_id: 'wh-1', name: 'Intruder', latitude: 0, longitude: 0 } },
-  [routeKey(httpRoutes.listWarehouses)]: { path: '/api/warehouses' },
-  [routeKey(httpRoutes.patchWarehouse)]: { path: '/api/warehouses/wh-1', body: { active: false } },
-  [routeKey(httpRoutes.updateStock)]: { path: '/api/inventory/update', body: { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity: 1 } },
-  [routeKey(httpRoutes.transferStock)]: { path: '/api/inventory/transfer', body: { sku_id: 'sku-1', from_warehouse_id: 'wh-1', to_warehouse_id: 'wh-2', quantity: 1 } },
-  [routeKey(httpRoutes.bulkUpdateStock)]: {
-    path: '/api/inventory/bulk-update',
-    body: { atomic: true, updates: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity: 1 }] },
-  },
-  [routeKey(httpRoutes.getSkuInventory)]: { path: '/api/inventory/sku/sku-1' },
-  [routeKey(httpRoutes.listMovements)]: { path: '/api/inventory/sku/sku-1/movements' },
-  [routeKey(httpRoutes.allocateOrder)]: {
-    path: '/api/orders/allocate',
-    body: { order_id: 'order-1', lines: [{ sku_id: 'sku-1', quantity: 1 }], ship_to: { latitude: 40, longitude: -74 } },
-  },
-  [routeKey(httpRoutes.planOrder)]: { path: '/api/orders/plan', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }], ship_to: { latitude: 40, longitude: -74 } } },
-  [routeKey(httpRoutes.getOrder)]: { path: '/api/orders/status/order-a' },
-  [routeKey(httpRoutes.confirmOrder)]: { path: '/api/orders/order-a/confirm' },
-  [routeKey(httpRoutes.cancelOrder)]: { path: '/api/orders/order-a/cancel' },
-  [routeKey(httpRoutes.shipOrder)]: { path: '/api/orders/order-a/ship', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }] } },
-  [routeKey(httpRoutes.openApi)]: { path: '/api/openapi.json' },
-  [routeKey(httpRoutes.createSupplier)]: {
-    path: '/api/suppliers',
-    body: { supplier_id: 'sup-1', name: 'Intruder', contact: { email: 'x@example.com' }, lead_time_days: 1, currency: 'USD' },
-  },
-  [routeKey(httpRoutes.listSuppliers)]: { path: '/api/suppliers' },
-  [routeKey(httpRoutes.getSupplier)]: { path: '/api/suppliers/sup-1' },
-  [routeKey(httpRoutes.createPurchaseOrder)]: {
-    path: '/api/purchase-orders',
-    body: { purchase_order_id: 'po-9', supplier_id: 'sup-1', warehouse_id: 'wh-1', lines: [{ sku_id: 'sku-1', quantity: 1, unit_cost: '1.00' }] },
-  },
-  [routeKey(httpRoutes.listPurchaseOrders)]: { path: '/api/purchase-orders' },
-  [routeKey(httpRoutes.getPurchaseOrder)]: { path: '/api/purchase-orders/po-a' },
-  [routeKey(httpRoutes.submitPurchaseOrder)]: { path: '/api/purchase-orders/po-a/submit' },
-  [routeKey(httpRoutes.receivePurchaseOrder)]: { path: '/api/purchase-orders/po-a/receive', body: { lines: [{ sku_id: 'sku-1', quantity: 1 }] } },
-  [routeKey(httpRoutes.cancelPurchaseOrder)]: { path: '/api/purchase-orders/po-a/cancel' },
-  [routeKey(httpRoutes.putThresholds)]: { path: '/api/thresholds', body: { sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 5, safety_stock: 1 } },
-  [routeKey(httpRoutes.listAlerts)]: { path: '/api/alerts' },
-  [routeKey(httpRoutes.acknowledgeAlert)]: { path: '/api/alerts/alert-a/acknowledge' },
-  [routeKey(httpRoutes.subscribeAlerts)]: { path: '/api/alerts/subscribe', body: { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com' } },
-  [routeKey(httpRoutes.listAlertSubscriptions)]: { path: '/api/alerts/subscriptions' },
-  [routeKey(httpRoutes.deleteAlertSubscription)]: { path: '/api/alerts/subscriptions/sub-a' },
-  [routeKey(httpRoutes.listNotifications)]: { path: '/api/notifications' },
-  [routeKey(httpRoutes.listReplenishmentSuggestions)]: { path: '/api/replenishment/suggestions' },
-  [routeKey(httpRoutes.createPurchaseOrdersFromSuggestions)]: {
-    path: '/api/replenishment/suggestions/purchase-orders',
-    body: { suggestions: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 5 }] },
-  },
+/** The ids the requests name, by the path parameter that carries them (`to_warehouse_id`: a transfer's destination). */
+interface Ids {
+  product_id: string;
+  sku_id: string;
+  warehouse_id: string;
+  to_warehouse_id: string;
+  supplier_id: string;
+  purchase_order_id: string;
+  order_id: string;
+  alert_id: string;
+  subscription_id: string;
+}
+
+/** The ids tenant A creates its resources under; its alert's and subscription's are generated. */
+const chosenIds = {
+  product_id: 'prod-1',
+  sku_id: 'sku-1',
+  warehouse_id: 'wh-1',
+  to_warehouse_id: 'wh-2',
+  supplier_id: 'sup-1',
+  purchase_order_id: 'po-a',
+  order_id: 'order-a',
 };
 
-const send = (client: Client, key: string) => {
+/** Where no tenant A exists (authentication and roles are refused before any lookup), stand-ins for the generated ids. */
+const standInIds: Ids = { ...chosenIds, alert_id: 'alert-a', subscription_id: 'sub-a' };
+
+interface Sample {
+  path: string;
+  body?: unknown;
+  /** What another tenant gets: 404 for A's things, 200 with its own empty list, or 201 for its own new thing under the same id. */
+  asOther: 200 | 201 | 404;
+  /** A list: the field that must be empty for another tenant. */
+  list?: string;
+}
+
+const shipTo = { latitude: 40, longitude: -74 };
+
+/** A concrete request for every declared route, naming the given ids in its path and body. */
+const requestsFor = (ids: Ids): Record<string, Sample> => ({
+  [routeKey(httpRoutes.createProduct)]: { path: '/api/products', body: { product_id: ids.product_id, name: 'Intruder' }, asOther: 201 },
+  [routeKey(httpRoutes.getProduct)]: { path: `/api/products/${ids.product_id}`, asOther: 404 },
+  [routeKey(httpRoutes.createSku)]: { path: '/api/skus', body: { sku_id: ids.sku_id, product_id: ids.product_id, name: 'Intruder' }, asOther: 404 },
+  [routeKey(httpRoutes.getSku)]: { path: `/api/skus/${ids.sku_id}`, asOther: 404 },
+  [routeKey(httpRoutes.patchSku)]: { path: `/api/skus/${ids.sku_id}`, body: { name: 'Hijacked' }, asOther: 404 },
+  [routeKey(httpRoutes.listSkus)]: { path: '/api/skus', asOther: 200, list: 'skus' },
+  [routeKey(httpRoutes.createWarehouse)]: {
+    path: '/api/warehouses',
+    body: { warehouse_id: ids.warehouse_id, name: 'Intruder', latitude: 0, longitude: 0 },
+    asOther: 201,
+  },
+  [routeKey(httpRoutes.listWarehouses)]: { path: '/api/warehouses', asOther: 200, list: 'warehouses' },
+  [routeKey(httpRoutes.patchWarehouse)]: { path: `/api/warehouses/${ids.warehouse_id}`, body: { active: false }, asOther: 404 },
+  [routeKey(httpRoutes.updateStock)]: {
+    path: '/api/inventory/update',
+    body: { sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, transaction_type: 'sale', quantity: 1 },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.transferStock)]: {
+    path: '/api/inventory/transfer',
+    body: { sku_id: ids.sku_id, from_warehouse_id: ids.warehouse_id, to_warehouse_id: ids.to_warehouse_id, quantity: 1 },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.bulkUpdateStock)]: {
+    path: '/api/inventory/bulk-update',
+    body: { atomic: true, updates: [{ sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, transaction_type: 'sale', quantity: 1 }] },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.getSkuInventory)]: { path: `/api/inventory/sku/${ids.sku_id}`, asOther: 404 },
+  [routeKey(httpRoutes.listMovements)]: { path: `/api/inventory/sku/${ids.sku_id}/movements`, asOther: 404 },
+  [routeKey(httpRoutes.allocateOrder)]: {
+    path: '/api/orders/allocate',
+    // A's order id: "the same order_id returns the existing order" must never return A's.
+    body: { order_id: ids.order_id, lines: [{ sku_id: ids.sku_id, quantity: 1 }], ship_to: shipTo },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.planOrder)]: { path: '/api/orders/plan', body: { lines: [{ sku_id: ids.sku_id, quantity: 1 }], ship_to: shipTo }, asOther: 404 },
+  [routeKey(httpRoutes.getOrder)]: { path: `/api/orders/status/${ids.order_id}`, asOther: 404 },
+  [routeKey(httpRoutes.confirmOrder)]: { path: `/api/orders/${ids.order_id}/confirm`, asOther: 404 },
+  [routeKey(httpRoutes.cancelOrder)]: { path: `/api/orders/${ids.order_id}/cancel`, asOther: 404 },
+  [routeKey(httpRoutes.shipOrder)]: { path: `/api/orders/${ids.order_id}/ship`, body: { lines: [{ sku_id: ids.sku_id, quantity: 1 }] }, asOther: 404 },
+  [routeKey(httpRoutes.openApi)]: { path: '/api/openapi.json', asOther: 200 },
+  [routeKey(httpRoutes.createSupplier)]: {
+    path: '/api/suppliers',
+    body: { supplier_id: ids.supplier_id, name: 'Intruder', contact: { email: 'x@example.com' }, lead_time_days: 1, currency: 'USD' },
+    asOther: 201,
+  },
+  [routeKey(httpRoutes.listSuppliers)]: { path: '/api/suppliers', asOther: 200, list: 'suppliers' },
+  [routeKey(httpRoutes.getSupplier)]: { path: `/api/suppliers/${ids.supplier_id}`, asOther: 404 },
+  [routeKey(httpRoutes.createPurchaseOrder)]: {
+    path: '/api/purchase-orders',
+    body: {
+      purchase_order_id: ids.purchase_order_id,
+      supplier_id: ids.supplier_id,
+      warehouse_id: ids.warehouse_id,
+      lines: [{ sku_id: ids.sku_id, quantity: 1, unit_cost: '1.00' }],
+    },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.listPurchaseOrders)]: { path: '/api/purchase-orders', asOther: 200, list: 'purchase_orders' },
+  [routeKey(httpRoutes.getPurchaseOrder)]: { path: `/api/purchase-orders/${ids.purchase_order_id}`, asOther: 404 },
+  [routeKey(httpRoutes.submitPurchaseOrder)]: { path: `/api/purchase-orders/${ids.purchase_order_id}/submit`, asOther: 404 },
+  [routeKey(httpRoutes.receivePurchaseOrder)]: {
+    path: `/api/purchase-orders/${ids.purchase_order_id}/receive`,
+    body: { lines: [{ sku_id: ids.sku_id, quantity: 1 }] },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.cancelPurchaseOrder)]: { path: `/api/purchase-orders/${ids.purchase_order_id}/cancel`, asOther: 404 },
+  [routeKey(httpRoutes.putThresholds)]: {
+    path: '/api/thresholds',
+    body: { sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, reorder_point: 5, safety_stock: 1 },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.listAlerts)]: { path: '/api/alerts', asOther: 200, list: 'alerts' },
+  [routeKey(httpRoutes.acknowledgeAlert)]: { path: `/api/alerts/${ids.alert_id}/acknowledge`, asOther: 404 },
+  [routeKey(httpRoutes.subscribeAlerts)]: {
+    path: '/api/alerts/subscribe',
+    body: { scope: { sku_id: ids.sku_id }, channel: 'email', target: 'intruder@example.com' },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.listAlertSubscriptions)]: { path: '/api/alerts/subscriptions', asOther: 200, list: 'subscriptions' },
+  [routeKey(httpRoutes.deleteAlertSubscription)]: { path: `/api/alerts/subscriptions/${ids.subscription_id}`, asOther: 404 },
+  [routeKey(httpRoutes.listNotifications)]: { path: '/api/notifications', asOther: 200, list: 'notifications' },
+  [routeKey(httpRoutes.listReplenishmentSuggestions)]: { path: '/api/replenishment/suggestions', asOther: 200, list: 'suggestions' },
+  [routeKey(httpRoutes.createPurchaseOrdersFromSuggestions)]: {
+    path: '/api/replenishment/suggestions/purchase-orders',
+    body: { suggestions: [{ sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, quantity: 5 }] },
+    asOther: 404,
+  },
+});
+
+const standInRequests = requestsFor(standInIds);
+
+const send = (client: Client, key: string, requests = standInRequests) => {
   const [method] = key.split(' ');
-  const { path, body } = sampleRequests[key]!;
+  const { path, body } = requests[key]!;
   if (method === 'GET') return client.get(path);
   if (method === 'PATCH') return client.patch(path, body);
-  if (method === 'DELETE') return client.raw(path, { method: 'DELETE' });
-  if (method === 'PUT') {
-    return client.raw(path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  }
+  if (method === 'DELETE') return client.delete(path);
+  if (method === 'PUT') return client.put(path, body);
   return client.post(path, body);
 };
 
 test('every declared route has a tenancy and auth case here', () => {
-  expect(Object.keys(sampleRequests).sort()).toEqual(Object.values(httpRoutes).map(routeKey).sort());
+  expect(Object.keys(standInRequests).sort()).toEqual(Object.values(httpRoutes).map(routeKey).sort());
 });
 
 describe('tenant isolation', () => {
   let a: Client;
   let b: Client;
-  let before: unknown;
-  const stateOfA = async () => ({
-    product: (await a.get('/api/products/prod-1')).body,
-    sku: (await a.get('/api/skus/sku-1')).body,
-    warehouses: (await a.get('/api/warehouses')).body,
-    inventory: (await a.get('/api/inventory/sku/sku-1')).body,
-    order: (await a.get('/api/orders/status/order-a')).body,
-    movements: (await a.get('/api/inventory/sku/sku-1/movements')).body,
-  });
+  let pipeline: LocalPipeline;
+  /** A's real ids, known once A created its resources. */
+  let ids: Ids;
+  let before: Awaited<ReturnType<typeof stateOfA>>;
+  /** Values only A's data holds (names, contact details, generated ids): another tenant must never be shown one. */
+  let secretsOfA: string[];
+
+  const supplier = { name: 'Tenant A Supply Co', contact: { email: 'buyer@tenant-a.example' }, lead_time_days: 7, currency: 'USD' };
+  const subscriber = 'alerts@tenant-a.example';
+
+  /** Everything of A's that the routes could reach, read as A; every read must succeed. */
+  const stateOfA = async () => {
+    const reads = {
+      product: `/api/products/${ids.product_id}`,
+      sku: `/api/skus/${ids.sku_id}`,
+      skus: '/api/skus',
+      warehouses: '/api/warehouses',
+      inventory: `/api/inventory/sku/${ids.sku_id}`,
+      supplier: `/api/suppliers/${ids.supplier_id}`,
+      suppliers: '/api/suppliers',
+      purchaseOrder: `/api/purchase-orders/${ids.purchase_order_id}`,
+      purchaseOrders: '/api/purchase-orders',
+      order: `/api/orders/status/${ids.order_id}`,
+      alerts: '/api/alerts',
+      resolvedAlerts: '/api/alerts?status=resolved',
+      subscriptions: '/api/alerts/subscriptions',
+      notifications: '/api/notifications',
+      suggestions: '/api/replenishment/suggestions',
+    };
+    const read = async (path: string) => {
+      const res = await a.get(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      return res.body;
+    };
+    const state = Object.fromEntries(await Promise.all(Object.entries(reads).map(async ([name, path]) => [name, await read(path)] as const)));
+    const movements = await allMovements(a, ids.sku_id);
+    return { ...(state as Record<keyof typeof reads, any>), movements, movementCount: movements.length };
+  };
 
   beforeAll(async () => {
     a = await t.client();
     b = await t.client();
-    await setupCatalog(a, { warehouses: ['wh-1', 'wh-2'] });
-    await a.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 5 });
-    const order = await a.post('/api/orders/allocate', { order_id: 'order-a', lines: [{ sku_id: 'sku-1', quantity: 2 }], ship_to: { latitude: 40, longitude: -74 } });
+    // The alert and the outbox entry come from the event pipeline (stream -> bus -> queued consumers), as under `npm start`.
+    pipeline = await startLocalPipeline(a.tenantId);
+    const { sku_id, warehouse_id, supplier_id, purchase_order_id, order_id } = chosenIds;
+    await setupCatalog(a, { skuId: sku_id, warehouses: [warehouse_id, chosenIds.to_warehouse_id] });
+    ok(await a.post('/api/inventory/update', { sku_id, warehouse_id, transaction_type: 'restock', quantity: 5 }));
+    ok(await a.post('/api/suppliers', { supplier_id, ...supplier }), 201);
+    ok(await a.patch(`/api/skus/${sku_id}`, { supplier_id, unit_cost: '2.50', currency: 'USD' }));
+    ok(await a.post('/api/purchase-orders', { purchase_order_id, supplier_id, warehouse_id, lines: [{ sku_id, quantity: 1, unit_cost: '2.50' }] }), 201);
+    ok(await a.post(`/api/purchase-orders/${purchase_order_id}/submit`));
+    const order = await a.post('/api/orders/allocate', { order_id, lines: [{ sku_id, quantity: 2 }], ship_to: shipTo });
     expect(order.status).toBe(201);
+    const subscription = ok(await a.post('/api/alerts/subscribe', { scope: { sku_id }, channel: 'email', target: subscriber }), 201);
+    // 3 available + 1 incoming against a reorder point of 50: the re-evaluated level opens an alert, whose
+    // AlertOpened the notification consumer turns into one outbox email to the subscriber.
+    ok(await a.put('/api/thresholds', { sku_id, warehouse_id, reorder_point: 50, safety_stock: 5 }));
+    let alerts: { alert_id: string }[] = [];
+    let notifications: { notification_id: string }[] = [];
+    for (let round = 0; round < 10 && !(alerts.length && notifications.length); round++) {
+      await pipeline.settle();
+      alerts = ok(await a.get('/api/alerts')).alerts;
+      notifications = ok(await a.get('/api/notifications')).notifications;
+    }
+    // Idle again: nothing of A's is still on its way when the snapshot is taken.
+    await pipeline.settle(2);
+    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id };
     before = await stateOfA();
+    secretsOfA = [
+      a.tenantId,
+      'Widget',
+      supplier.name,
+      supplier.contact.email,
+      subscriber,
+      ids.alert_id,
+      ids.subscription_id,
+      ...before.notifications.notifications.map((n: { notification_id: string }) => n.notification_id),
+      ...before.movements.map((m) => m.movement_id),
+    ];
+  }, 120_000);
+  afterAll(() => pipeline.stop());
+
+  test('tenant A holds a real resource of every kind the routes name', () => {
+    expect(before.product).toMatchObject({ product_id: ids.product_id, name: 'Widget' });
+    expect(before.sku).toMatchObject({ sku_id: ids.sku_id, product_id: ids.product_id, supplier_id: ids.supplier_id });
+    expect(before.warehouses.warehouses.map((w: { warehouse_id: string }) => w.warehouse_id).sort()).toEqual([ids.warehouse_id, ids.to_warehouse_id]);
+    expect(before.inventory.levels).toEqual([expect.objectContaining({ warehouse_id: ids.warehouse_id, on_hand: 5, reserved: 2, available: 3, incoming: 1 })]);
+    expect(before.movementCount).toBeGreaterThanOrEqual(4);
+    expect(before.supplier).toMatchObject({ supplier_id: ids.supplier_id, name: supplier.name });
+    expect(before.purchaseOrder).toMatchObject({ purchase_order_id: ids.purchase_order_id, status: 'submitted' });
+    expect(before.order).toMatchObject({ order_id: ids.order_id, status: 'allocated' });
+    expect(before.alerts.alerts).toEqual([expect.objectContaining({ alert_id: ids.alert_id, sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, status: 'open' })]);
+    expect(before.subscriptions.subscriptions).toEqual([expect.objectContaining({ subscription_id: ids.subscription_id, target: subscriber })]);
+    expect(before.notifications.notifications).toEqual([
+      expect.objectContaining({ channel: 'email', target: subscriber, alert_id: ids.alert_id, subscription_id: ids.subscription_id }),
+    ]);
+    expect(before.suggestions.suggestions).toEqual([expect.objectContaining({ alert_id: ids.alert_id, supplier_id: ids.supplier_id })]);
   });
 
-  test.each(Object.keys(sampleRequests))("%s by another tenant never reads or changes tenant A's data", async (key) => {
+  test("every route's request names A's real ids: each path parameter is A's, and so is every id in a body", () => {
+    const real: Record<string, string> = { ...ids };
+    const requests = requestsFor(ids);
+    for (const route of Object.values(httpRoutes)) {
+      const { path, body } = requests[routeKey(route)]!;
+      const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+      const pattern = new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/?]+)')}$`);
+      const values = pattern.exec(path)!.slice(1);
+      expect(Object.fromEntries(names.map((n, i) => [n, values[i]]))).toEqual(Object.fromEntries(names.map((n) => [n, real[n]])));
+      const bodyIds = [...JSON.stringify(body ?? {}).matchAll(/"(\w+_id)":"([^"]*)"/g)].map(([, name, value]) => ({ name, value }));
+      const foreign = bodyIds.filter(({ value }) => !Object.values(real).includes(value!));
+      expect({ route: routeKey(route), foreign }).toEqual({ route: routeKey(route), foreign: [] });
+    }
+  });
+
+  test.each(Object.keys(standInRequests))("%s by another tenant never reads or changes tenant A's data", async (key) => {
+    const requests = requestsFor(ids);
+    const sample = requests[key]!;
     // A fresh tenant per route, so each request meets an empty world, not what an earlier case created.
-    const res = await send(await t.client(), key);
+    const res = await send(await t.client(), key, requests);
     const text = JSON.stringify(res.body);
     expect(res.status).toBeLessThan(500);
     // B sees its own (empty) world: A's names never come back to B.
@@ -116,6 +291,11 @@ describe('tenant isolation', () => {
     if (key.includes('{') || key.startsWith('POST /api/inventory') || key.startsWith('POST /api/orders') || key === 'POST /api/skus') {
       expect(res.status).toBe(404);
     }
+    expect(res.status).toBe(sample.asOther);
+    if (sample.list) expect(res.body[sample.list]).toEqual([]);
+    // Nothing only A's data holds comes back (an id B itself sent may be echoed in a 404).
+    const sent = JSON.stringify(sample);
+    expect(secretsOfA.filter((secret) => !sent.includes(secret) && text.includes(secret))).toEqual([]);
     expect(await stateOfA()).toEqual(before);
   });
 
@@ -130,13 +310,19 @@ describe('tenant isolation', () => {
     expect((await a.get('/api/products/prod-1')).body.name).toBe('Widget');
     expect((await b.get('/api/products/prod-1')).body.name).toBe('Mine');
   });
+
+  test("after another tenant tried every route, all of A's state is as it was, also once A's event pipeline is idle", async () => {
+    await pipeline.settle(2);
+    expect(await stateOfA()).toEqual(before);
+    expect(Object.values(pipeline.consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
+  });
 });
 
 describe('authentication', () => {
-  const routes = Object.keys(sampleRequests);
+  const routes = Object.keys(standInRequests);
   const request = (key: string, authorization?: string) => {
     const [method] = key.split(' ');
-    const { path, body } = sampleRequests[key]!;
+    const { path, body } = standInRequests[key]!;
     return fetch(`${t.api.url}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },

@@ -9,6 +9,7 @@ import type { Order } from '../../functions/orders/model';
 import { createDocumentClient, type Db } from '../../functions/platform/db';
 import { streamProcessor } from '../../functions/wiring';
 import { newTenantId } from '../support/api';
+import { isTenantRecord } from '../support/events';
 
 /**
  * The stream processor end to end on the jest run's DynamoDB Local: items
@@ -38,7 +39,7 @@ const publisher: Publisher = {
 /** Batches the poller delivered that hold a record of these tests' tenants, with the processor's answer. */
 const seen: { event: DynamoDBStreamEvent; response: DynamoDBBatchResponse }[] = [];
 const tenants = new Set<string>();
-const mine = (record: DynamoDBRecord): boolean => [...tenants].some((t) => record.dynamodb?.Keys?.pk?.S?.startsWith(`T#${t}#`));
+const mine = (record: DynamoDBRecord): boolean => [...tenants].some((t) => isTenantRecord(record, t));
 
 let poller: StreamPoller;
 

@@ -1,4 +1,5 @@
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+import { levelsOf } from '../support/levels';
 
 let t: TestApi;
 beforeAll(async () => {
@@ -91,7 +92,7 @@ test('transfers honour the key', async () => {
     c.post('/api/inventory/transfer', move, { 'idempotency-key': 'tr' }),
   ]);
   expect(x).toEqual(y);
-  expect((await c.get('/api/inventory/sku/sku-1')).body.levels.map((l: { on_hand: number }) => l.on_hand)).toEqual([3, 2]);
+  expect((await levelsOf(c)).map((l) => l.on_hand)).toEqual([3, 2]);
 });
 
 test('a retried non-atomic batch replays what was applied and retries what was refused', async () => {

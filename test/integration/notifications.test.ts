@@ -3,12 +3,13 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { evaluateLevelChange, listAlerts } from '../../functions/alerts/alerts';
-import type { AlertEventDetail, StockLevelChangedDetail } from '../../functions/events/model';
+import type { AlertEventDetail } from '../../functions/events/model';
 import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { notifyBatch, type Delivery, type Senders } from '../../functions/notifications/notify';
 import { subscribe } from '../../functions/notifications/subscriptions';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { contextFor, testDb } from '../support/domain';
+import { stockLevelChanged } from '../support/events';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 // The local runtime's mode (bin/local.ts sets it): outbox for email/SMS, http webhooks to loopback allowed.
@@ -23,8 +24,6 @@ afterAll(async () => {
   await t.close();
   db.client.destroy();
 });
-
-const del = (c: Client, path: string) => c.raw(path, { method: 'DELETE' });
 
 /** A local webhook receiver on 127.0.0.1 that records every POST (raw body and headers) and answers `status()`. */
 const startReceiver = async (status: () => number = () => 204) => {
@@ -69,14 +68,14 @@ describe('subscriptions over HTTP', () => {
     // Another tenant: an empty list, and its delete of A's subscription is 404 (and deletes nothing).
     const b = await t.client();
     expect((await b.get('/api/alerts/subscriptions')).body.subscriptions).toEqual([]);
-    expect((await del(b, `/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
+    expect((await b.delete(`/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
     expect((await b.get(`/api/alerts/subscriptions?cursor=${listed.body.next_cursor}`)).status).toBe(400);
     // Delete works end to end through the local gateway (DELETE route), once.
-    const gone = await del(a, `/api/alerts/subscriptions/${email.body.subscription_id}`);
+    const gone = await a.delete(`/api/alerts/subscriptions/${email.body.subscription_id}`);
     expect(gone.status).toBe(200);
     expect(gone.body).toMatchObject({ subscription_id: email.body.subscription_id, channel: 'email' });
-    expect((await del(a, `/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
-    expect((await del(a, '/api/alerts/subscriptions/nope')).status).toBe(404);
+    expect((await a.delete(`/api/alerts/subscriptions/${email.body.subscription_id}`)).status).toBe(404);
+    expect((await a.delete('/api/alerts/subscriptions/nope')).status).toBe(404);
     expect((await a.get('/api/alerts/subscriptions')).body.subscriptions).toHaveLength(2);
     // A viewer may not list subscriptions (their targets are addresses and phone numbers), subscribe or delete.
     const viewer = await t.client({ tenantId: a.tenantId, role: 'viewer' });
@@ -84,7 +83,7 @@ describe('subscriptions over HTTP', () => {
     const clerk = await t.client({ tenantId: a.tenantId, role: 'clerk' });
     expect((await clerk.get('/api/alerts/subscriptions')).status).toBe(200);
     expect((await viewer.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target: 'v@example.com' })).status).toBe(403);
-    expect((await del(viewer, `/api/alerts/subscriptions/${sms.body.subscription_id}`)).status).toBe(403);
+    expect((await viewer.delete(`/api/alerts/subscriptions/${sms.body.subscription_id}`)).status).toBe(403);
   });
 
   test('bad input is 400 (or 404 for an unknown SKU or warehouse) and writes nothing', async () => {
@@ -128,21 +127,6 @@ describe('subscriptions over HTTP', () => {
 });
 
 describe('the notification consumer domain function', () => {
-  /** A StockLevelChanged as the stream processor publishes it (to open a real alert item). */
-  const changed = (tenantId: string, version: number, available: number): StockLevelChangedDetail => ({
-    event_id: `StockLevelChanged:T#${tenantId}#STOCK#sku-1:wh-1:v${version}`,
-    schema_version: 1,
-    tenant_id: tenantId,
-    occurred_at: new Date().toISOString(),
-    sku_id: 'sku-1',
-    warehouse_id: 'wh-1',
-    before: null,
-    after: { on_hand: available, reserved: 0, available, incoming: 0 },
-    version,
-    reorder_point: 10,
-    safety_stock: 2,
-  });
-
   const recordingSenders = (fail: { webhook?: number } = {}) => {
     const sent: Delivery[] = [];
     let webhookFailures = fail.webhook ?? 0;
@@ -179,7 +163,8 @@ describe('the notification consumer domain function', () => {
     const ctx = contextFor();
     const tenant = ctx.caller.tenantId;
     // No catalog: the domain function needs none, and `all` scopes skip subscribe's SKU/warehouse check.
-    await evaluateLevelChange({ db }, changed(tenant, 1, 9));
+    // A real alert item to notify about: sku-1 x wh-1 down to 9 against a reorder point of 10.
+    await evaluateLevelChange({ db, ctx }, stockLevelChanged(tenant, 1, 9));
     const [alert] = (await listAlerts({ db, ctx }, {})).alerts;
     const base: AlertEventDetail = {
       event_id: '',
@@ -248,7 +233,7 @@ describe('the notification consumer domain function', () => {
   test('an event of an alert that has since resolved notifies nobody; an unreadable message is reported', async () => {
     const { ctx, tenant, events } = await setup();
     await subscribe({ db, ctx }, { scope: { all: true }, channel: 'email', target: 'a@example.com', min_severity: 'normal' });
-    await evaluateLevelChange({ db }, changed(tenant, 2, 40));
+    await evaluateLevelChange({ db, ctx }, stockLevelChanged(tenant, 2, 40));
     const { sent, senders } = recordingSenders();
     const batch = sqs(events);
     batch.Records.push({ ...batch.Records[0]!, messageId: 'junk', body: '{"not":"an event"}' });
@@ -278,7 +263,7 @@ describe('end to end under the local runtime: sale -> alert -> AlertOpened -> qu
   test('one alert, one outbox email, one signed webhook POST; twenty more sales inside the window add none; a purchase order resolves it', async () => {
     await setupCatalog(c);
     await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 40 });
-    expect((await c.raw('/api/thresholds', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 30, safety_stock: 5 }) })).status).toBe(200);
+    expect((await c.put('/api/thresholds', { sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 30, safety_stock: 5 })).status).toBe(200);
     const email = await c.post('/api/alerts/subscribe', { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'buyer@example.com' });
     expect(email.status).toBe(201);
     const hook = await c.post('/api/alerts/subscribe', { scope: { warehouse_id: 'wh-1' }, channel: 'webhook', target: receiver.url });

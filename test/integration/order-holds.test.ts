@@ -2,7 +2,7 @@ import { createProduct, createSku, createWarehouse } from '../../functions/inven
 import { getSkuInventory, listMovements, updateStock } from '../../functions/inventory/stock';
 import { allocateOrder, confirmOrder, expireHold, expireHolds, readOrder } from '../../functions/orders/orders';
 import type { Db } from '../../functions/platform/db';
-import type { RequestContext } from '../../functions/platform/http';
+import type { RequestContext } from '../../functions/platform/context';
 import { contextFor, testDb } from '../support/domain';
 
 const db = testDb();

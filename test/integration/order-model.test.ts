@@ -3,9 +3,8 @@ import { createProduct, createSku, createWarehouse } from '../../functions/inven
 import { getSkuInventory, updateStock } from '../../functions/inventory/stock';
 import type { Order } from '../../functions/orders/model';
 import { allocateOrder, cancelOrder, confirmOrder, expireHold, readOrder, shipOrder } from '../../functions/orders/orders';
-import { AppError } from '../../functions/platform/errors';
-import type { RequestContext } from '../../functions/platform/http';
-import { contextFor, testDb } from '../support/domain';
+import type { RequestContext } from '../../functions/platform/context';
+import { codeOf, contextFor, testDb } from '../support/domain';
 
 /**
  * Model-based test: random interleavings of allocate, confirm, expire, cancel,
@@ -30,16 +29,6 @@ interface Real {
 
 const open = (leg: Leg) => leg.quantity - leg.shipped - leg.released;
 const available = (m: Model, wh: string) => m.levels[wh]!.on_hand - m.levels[wh]!.reserved;
-
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-};
 
 const check = async (m: Model, r: Real): Promise<void> => {
   const inventory = await getSkuInventory({ db, ctx: r.ctx }, 'sku-1');

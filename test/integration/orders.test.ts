@@ -1,6 +1,7 @@
 import { orderResponse, planResponse } from '../../functions/orders/schemas';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { allMovements, reconcile } from '../support/ledger';
+import { levelQuantities } from '../support/levels';
 
 let t: TestApi;
 beforeAll(async () => {
@@ -23,13 +24,8 @@ const stocked = async (stock: Record<string, number>, skuIds = ['sku-1']) => {
 const shipTo = { latitude: 40, longitude: -75 };
 const allocate = (c: Client, orderId: string, lines: { sku_id: string; quantity: number }[], extra: Record<string, unknown> = {}) =>
   c.post('/api/orders/allocate', { order_id: orderId, lines, ship_to: shipTo, ...extra });
-const levels = async (c: Client, skuId = 'sku-1') =>
-  Object.fromEntries(
-    (await c.get(`/api/inventory/sku/${skuId}`)).body.levels.map((l: { warehouse_id: string; on_hand: number; reserved: number; available: number }) => [
-      l.warehouse_id,
-      [l.on_hand, l.reserved, l.available],
-    ]),
-  );
+/** warehouse -> [on_hand, reserved, available] */
+const levels = (c: Client, skuId = 'sku-1') => levelQuantities(c, skuId, ['on_hand', 'reserved', 'available']);
 
 describe('POST /api/orders/allocate', () => {
   test('reserves the whole order from the one warehouse that can fill it and returns the plan', async () => {

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { createProduct, createSku, createWarehouse } from '../../functions/inventory/catalog';
 import { getSkuInventory, listMovements, updateStock } from '../../functions/inventory/stock';
-import { AppError } from '../../functions/platform/errors';
-import type { RequestContext } from '../../functions/platform/http';
+import type { RequestContext } from '../../functions/platform/context';
 import type { PurchaseOrderStatus } from '../../functions/purchasing/model';
 import {
   cancelPurchaseOrder,
@@ -13,8 +12,9 @@ import {
 } from '../../functions/purchasing/purchasing';
 import { purchaseOrderListResponse, purchaseOrderResponse, supplierListResponse, supplierResponse } from '../../functions/purchasing/schemas';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
-import { contextFor, testDb } from '../support/domain';
+import { codeOf, contextFor, testDb } from '../support/domain';
 import { allMovements, reconcile } from '../support/ledger';
+import { levelQuantities } from '../support/levels';
 
 let t: TestApi;
 beforeAll(async () => {
@@ -59,14 +59,8 @@ const submittedPo = async (c: Client, id: string, lines: { sku_id: string; quant
 const receive = (c: Client, id: string, lines: { sku_id: string; quantity: unknown }[], extra: Record<string, unknown> = {}, headers?: Record<string, string>) =>
   c.post(`/api/purchase-orders/${id}/receive`, { lines, ...extra }, headers);
 
-/** sku -> warehouse -> [on_hand, available, incoming] */
-const levels = async (c: Client, skuId = 'sku-1') =>
-  Object.fromEntries(
-    (await c.get(`/api/inventory/sku/${skuId}`)).body.levels.map((l: { warehouse_id: string; on_hand: number; available: number; incoming: number }) => [
-      l.warehouse_id,
-      [l.on_hand, l.available, l.incoming],
-    ]),
-  );
+/** warehouse -> [on_hand, available, incoming] */
+const levels = (c: Client, skuId = 'sku-1') => levelQuantities(c, skuId, ['on_hand', 'available', 'incoming']);
 
 const reconciled = async (c: Client) => {
   expect(await reconcile(c, 'sku-1')).toEqual([]);
@@ -471,15 +465,6 @@ interface ModelPo { status: PurchaseOrderStatus; quantity: number; received: num
 interface PoModel { pos: Record<string, ModelPo>; receivedTotal: number }
 
 const openQ = (po: ModelPo) => Math.max(0, po.quantity - po.received - po.cancelled);
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-};
 
 const checkLevel = async (m: PoModel, ctx: RequestContext) => {
   const level = (await getSkuInventory({ db, ctx }, 'sku-1')).levels.find((l) => l.warehouse_id === 'wh-1')!;

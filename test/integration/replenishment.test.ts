@@ -1,9 +1,10 @@
 import { evaluateLevelChange } from '../../functions/alerts/alerts';
-import type { StockLevelChangedDetail } from '../../functions/events/model';
-import { getLevel } from '../../functions/inventory/store';
+import { findLevel } from '../../functions/inventory/stock';
+import { systemContext } from '../../functions/platform/context';
 import { suggestQuantity } from '../../functions/replenishment/rules';
-import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { testDb } from '../support/domain';
+import { stockLevelChanged } from '../support/events';
 import { reconcile } from '../support/ledger';
 
 let t: TestApi;
@@ -19,35 +20,28 @@ afterAll(async () => {
 const SUGGESTIONS = '/api/replenishment/suggestions';
 const CREATE = '/api/replenishment/suggestions/purchase-orders';
 
-const ok = <T>(res: { status: number; body: T }, status = 200): T => {
-  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-};
 const thresholds = async (c: Client, body: unknown) =>
-  ok(await c.raw('/api/thresholds', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+  ok(await c.put('/api/thresholds', body));
 const stock = async (c: Client, sku_id: string, warehouse_id: string, transaction_type: 'sale' | 'restock', quantity: number) =>
   ok(await c.post('/api/inventory/update', { sku_id, warehouse_id, transaction_type, quantity }));
+
+/** The alert consumer's deps in the client's tenant, as its handler builds them. */
+const consumer = (c: Client) => ({ db, ctx: systemContext({ tenantId: c.tenantId, actor: 'system:alert-evaluator', requestId: 'test' }) });
 
 /**
  * What the stream pipeline would deliver to the alert consumer for the level
  * as it is now: a StockLevelChanged with its current quantities and version.
  */
 const evaluate = async (c: Client, skuId: string, warehouseId: string) => {
-  const level = (await getLevel(db, c.tenantId, skuId, warehouseId))!;
-  const detail: StockLevelChangedDetail = {
-    event_id: `StockLevelChanged:T#${c.tenantId}#STOCK#${skuId}:${warehouseId}:v${level.version}`,
-    schema_version: 1,
-    tenant_id: c.tenantId,
-    occurred_at: new Date().toISOString(),
+  const level = (await findLevel(consumer(c), skuId, warehouseId))!;
+  const detail = stockLevelChanged(c.tenantId, level.version, level.available, {
     sku_id: skuId,
     warehouse_id: warehouseId,
-    before: null,
     after: { on_hand: level.on_hand, reserved: level.reserved, available: level.available, incoming: level.incoming },
-    version: level.version,
     reorder_point: level.reorder_point,
     safety_stock: level.safety_stock,
-  };
-  return evaluateLevelChange({ db }, detail);
+  });
+  return evaluateLevelChange(consumer(c), detail);
 };
 
 /** Two suppliers (USD, lead times 7 and 3 days); sku-1 (and any extra SKUs) ordered from sup-1 at 2.50 USD unless said. */
@@ -203,7 +197,7 @@ describe('POST /api/replenishment/suggestions/purchase-orders', () => {
       { sku_id: 'sku-4', warehouse_id: 'wh-1', reason: 'NO_UNIT_COST', message: "SKU 'sku-4' has no unit_cost to order at" },
     ]);
     // Drafts change no stock.
-    expect((await getLevel(db, c.tenantId, 'sku-1', 'wh-1'))!.incoming).toBe(0);
+    expect((await findLevel(consumer(c), 'sku-1', 'wh-1'))!.incoming).toBe(0);
 
     // The same request again (a client retry) creates nothing new; the same key with another body is 422.
     const again = ok(await c.post(CREATE, { suggestions: selection }, key), 201);

@@ -17,6 +17,8 @@ export interface Client {
   get: <T = any>(path: string, headers?: Record<string, string>) => Promise<Response<T>>;
   post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response<T>>;
   patch: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response<T>>;
+  put: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response<T>>;
+  delete: <T = any>(path: string, headers?: Record<string, string>) => Promise<Response<T>>;
   raw: (path: string, init: RequestInit) => Promise<Response>;
   tenantId: string;
 }
@@ -58,9 +60,17 @@ export const startTestApi = async (): Promise<TestApi> => {
       get: (path, headers) => call('GET')(path, undefined, headers),
       post: call('POST'),
       patch: call('PATCH'),
+      put: call('PUT'),
+      delete: (path, headers) => call('DELETE')(path, undefined, headers),
     };
   };
   return { api, issuer, client, close: () => api.close() };
+};
+
+/** The body of a response that has the expected status; otherwise throws, showing the body (for setup steps). */
+export const ok = <T = any>(res: Response<T>, status = 200): T => {
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
 };
 
 /** A tenant with one product, one SKU and the given warehouses, ready for stock tests. */

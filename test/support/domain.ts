@@ -1,5 +1,6 @@
 import { createDocumentClient, type Db } from '../../functions/platform/db';
-import type { RequestContext } from '../../functions/platform/http';
+import { AppError } from '../../functions/platform/errors';
+import type { RequestContext } from '../../functions/platform/context';
 import { tableName } from '../../functions/platform/table';
 import { newTenantId } from './api';
 
@@ -7,7 +8,18 @@ import { newTenantId } from './api';
 export const testDb = (): Db => ({ client: createDocumentClient(), table: tableName() });
 
 export const contextFor = (tenantId = newTenantId(), now: () => Date = () => new Date()): RequestContext => ({
-  caller: { tenantId, role: 'admin', subject: 'test' },
+  caller: { kind: 'user', tenantId, role: 'admin', subject: 'test' },
   requestId: 'test',
   now,
 });
+
+/** The code of the AppError a domain call rejects with, undefined when it succeeds; anything else is rethrown. */
+export const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    if (error instanceof AppError) return error.code;
+    throw error;
+  }
+};

@@ -1,5 +1,6 @@
 import type { Movement, StockLevel } from '../../functions/inventory/model';
 import type { Client } from './api';
+import { levelsOf } from './levels';
 
 /** Every ledger row of a SKU, all pages. */
 export const allMovements = async (c: Client, skuId: string): Promise<Movement[]> => {
@@ -22,7 +23,7 @@ export const allMovements = async (c: Client, skuId: string): Promise<Movement[]
  * movement carrying the level's version has the level's quantities. Returns the problems found (none = reconciled).
  */
 export const reconcile = async (c: Client, skuId: string): Promise<string[]> => {
-  const levels: StockLevel[] = (await c.get(`/api/inventory/sku/${skuId}`)).body.levels;
+  const levels: StockLevel[] = await levelsOf(c, skuId);
   const movements = await allMovements(c, skuId);
   const problems: string[] = [];
   for (const level of levels) {

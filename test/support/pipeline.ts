@@ -3,6 +3,7 @@ import { startLocalConsumers, type LocalConsumers } from '../../bin/local/queues
 import { createStreamPoller, type StreamPoller } from '../../bin/local/streams';
 import { processStream } from '../../functions/events/processor';
 import { createDocumentClient, type Db } from '../../functions/platform/db';
+import { isTenantRecord } from './events';
 
 /**
  * The local event pipeline as `npm start` runs it (stream poller -> processor ->
@@ -28,7 +29,7 @@ export const startLocalPipeline = async (tenantId: string): Promise<LocalPipelin
     // Only this tenant's records: a processor marks what it publishes, so processing another test
     // file's records here would keep them from that file's own bus.
     process: (event) => {
-      const own = event.Records.filter((r) => r.dynamodb?.Keys?.pk?.S?.startsWith(`T#${tenantId}#`));
+      const own = event.Records.filter((r) => isTenantRecord(r, tenantId));
       return own.length ? processStream({ db: streamDb, publisher: bus.publisher() }, { Records: own }) : Promise.resolve({ batchItemFailures: [] });
     },
   });

@@ -1,4 +1,3 @@
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { resolve } from 'node:path';
 import { LocalBus, matches } from '../../bin/local/bus';
@@ -8,29 +7,7 @@ import type { DomainEvent, StockLevelChanged } from '../../functions/events/mode
 import { putEventsPublisher, type PutEventsEntry } from '../../functions/events/publisher';
 import type { AllocationLeg, Order } from '../../functions/orders/model';
 import { streamProcessor } from '../../functions/wiring';
-
-/** Stream records as Lambda delivers them, built from plain items. */
-type Item = Record<string, unknown>;
-let sequence = 100;
-const record = (eventName: string, newItem?: Item, oldItem?: Item, extra: Partial<DynamoDBRecord['dynamodb']> = {}): DynamoDBRecord => {
-  const key = (newItem ?? oldItem)!;
-  sequence += 1;
-  return {
-    eventID: `id-${sequence}`,
-    eventName: eventName as DynamoDBRecord['eventName'],
-    eventSource: 'aws:dynamodb',
-    eventSourceARN: 'arn:aws:dynamodb:local:000000000000:table/t/stream/x',
-    dynamodb: {
-      ApproximateCreationDateTime: 1_800_000_000,
-      Keys: marshall({ pk: key.pk, sk: key.sk }) as never,
-      ...(newItem ? { NewImage: marshall(newItem, { removeUndefinedValues: true }) as never } : {}),
-      ...(oldItem ? { OldImage: marshall(oldItem, { removeUndefinedValues: true }) as never } : {}),
-      SequenceNumber: String(sequence).padStart(21, '0'),
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-      ...extra,
-    },
-  };
-};
+import { streamRecord, type Item } from '../support/events';
 
 const TENANT = 'acme';
 const legOf = (over: Partial<AllocationLeg>): AllocationLeg => ({
@@ -81,7 +58,7 @@ const levelItem = (over: Item = {}): Item => ({
 
 describe('eventsFromRecord', () => {
   test('a new order (allocated or held) is one OrderAllocated with its lines, legs and hold expiry', () => {
-    const [event, ...rest] = eventsFromRecord(record('INSERT', orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' })));
+    const [event, ...rest] = eventsFromRecord(streamRecord('INSERT', orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' })));
     expect(rest).toEqual([]);
     expect(event).toEqual({
       source: 'stockroom',
@@ -106,7 +83,7 @@ describe('eventsFromRecord', () => {
         version: 1,
       },
     });
-    expect(eventsFromRecord(record('INSERT', orderItem()))[0]?.detail).not.toHaveProperty('hold_expires_at');
+    expect(eventsFromRecord(streamRecord('INSERT', orderItem()))[0]?.detail).not.toHaveProperty('hold_expires_at');
   });
 
   test('a cancellation is one OrderReleased listing only the units this change gave back', () => {
@@ -117,7 +94,7 @@ describe('eventsFromRecord', () => {
       version: 4,
       updated_at: '2026-01-01T01:00:00.000Z',
     });
-    const events = eventsFromRecord(record('MODIFY', after, before));
+    const events = eventsFromRecord(streamRecord('MODIFY', after, before));
     expect(events).toEqual([
       {
         source: 'stockroom',
@@ -139,18 +116,18 @@ describe('eventsFromRecord', () => {
   test('an expired hold is OrderReleased with reason expired; a second write of a cancelled order and a confirm are nothing', () => {
     const held = orderItem({ status: 'held', allocations: [legOf({})] });
     const expired = orderItem({ status: 'expired', allocations: [legOf({ released: 3 })], version: 2 });
-    expect(eventsFromRecord(record('MODIFY', expired, held)).map((e) => [e['detail-type'], e.detail])).toEqual([
+    expect(eventsFromRecord(streamRecord('MODIFY', expired, held)).map((e) => [e['detail-type'], e.detail])).toEqual([
       ['OrderReleased', expect.objectContaining({ reason: 'expired', released: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }] })],
     ]);
     const cancelled = orderItem({ status: 'cancelled', allocations: [legOf({ released: 3 })], version: 2 });
-    expect(eventsFromRecord(record('MODIFY', { ...cancelled, version: 3 }, cancelled))).toEqual([]);
-    expect(eventsFromRecord(record('MODIFY', orderItem({ status: 'allocated', version: 2 }), orderItem({ status: 'held' })))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('MODIFY', { ...cancelled, version: 3 }, cancelled))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('MODIFY', orderItem({ status: 'allocated', version: 2 }), orderItem({ status: 'held' })))).toEqual([]);
   });
 
   test('a shipment is one OrderShipped with the units shipped by this change, per leg', () => {
     const before = orderItem({ allocations: [legOf({ shipped: 1 }), legOf({ warehouse_id: 'wh-2', quantity: 2 })], version: 2 });
     const after = orderItem({ status: 'partially_shipped', allocations: [legOf({ shipped: 3 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 1 })], version: 3 });
-    const events = eventsFromRecord(record('MODIFY', after, before));
+    const events = eventsFromRecord(streamRecord('MODIFY', after, before));
     expect(events.map((e) => e['detail-type'])).toEqual(['OrderShipped']);
     expect(events[0]!.detail).toMatchObject({
       event_id: `OrderShipped:T#${TENANT}#ORDER:o-1:v3`,
@@ -164,9 +141,9 @@ describe('eventsFromRecord', () => {
   });
 
   test('a new stock level has no before; a change carries before and after, the version and the thresholds', () => {
-    const [created] = eventsFromRecord(record('INSERT', levelItem({ version: 1 }))) as StockLevelChanged[];
+    const [created] = eventsFromRecord(streamRecord('INSERT', levelItem({ version: 1 }))) as StockLevelChanged[];
     expect(created!.detail).toMatchObject({ before: null, after: { on_hand: 10, reserved: 2, available: 8, incoming: 0 }, version: 1 });
-    const [changed, ...rest] = eventsFromRecord(record('MODIFY', levelItem({ on_hand: 7, available: 5, version: 5 }), levelItem())) as StockLevelChanged[];
+    const [changed, ...rest] = eventsFromRecord(streamRecord('MODIFY', levelItem({ on_hand: 7, available: 5, version: 5 }), levelItem())) as StockLevelChanged[];
     expect(rest).toEqual([]);
     expect(changed).toEqual({
       source: 'stockroom',
@@ -186,41 +163,41 @@ describe('eventsFromRecord', () => {
       },
     });
     // A rewrite that changes nothing an event carries is no event.
-    expect(eventsFromRecord(record('MODIFY', levelItem({ updated_at: '2026-02-01T00:00:00.000Z' }), levelItem()))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('MODIFY', levelItem({ updated_at: '2026-02-01T00:00:00.000Z' }), levelItem()))).toEqual([]);
   });
 
   test('a redelivered record maps to the same events, ids included; another change of the item to another id', () => {
-    const r = record('MODIFY', levelItem({ on_hand: 7, available: 5, version: 5 }), levelItem());
+    const r = streamRecord('MODIFY', levelItem({ on_hand: 7, available: 5, version: 5 }), levelItem());
     const redelivered = JSON.parse(JSON.stringify(r)) as DynamoDBRecord;
     expect(eventsFromRecord(redelivered)).toEqual(eventsFromRecord(r));
-    const next = eventsFromRecord(record('MODIFY', levelItem({ on_hand: 6, available: 4, version: 6 }), levelItem({ on_hand: 7, available: 5, version: 5 })));
+    const next = eventsFromRecord(streamRecord('MODIFY', levelItem({ on_hand: 6, available: 4, version: 6 }), levelItem({ on_hand: 7, available: 5, version: 5 })));
     expect(next[0]!.detail.event_id).not.toBe(eventsFromRecord(r)[0]!.detail.event_id);
   });
 
   test('REMOVE and the unknown event names of TTL deletions (DynamoDB Local) map to nothing', () => {
-    expect(eventsFromRecord(record('REMOVE', undefined, orderItem()))).toEqual([]);
-    expect(eventsFromRecord(record('REMOVE', undefined, levelItem()))).toEqual([]);
-    for (const name of ['TTL', 'EXPIRE', '', 'something-else']) expect(eventsFromRecord(record(name, levelItem(), levelItem()))).toEqual([]);
-    expect(eventsFromRecord({ ...record('MODIFY', levelItem()), eventName: undefined })).toEqual([]);
+    expect(eventsFromRecord(streamRecord('REMOVE', undefined, orderItem()))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('REMOVE', undefined, levelItem()))).toEqual([]);
+    for (const name of ['TTL', 'EXPIRE', '', 'something-else']) expect(eventsFromRecord(streamRecord(name, levelItem(), levelItem()))).toEqual([]);
+    expect(eventsFromRecord({ ...streamRecord('MODIFY', levelItem()), eventName: undefined })).toEqual([]);
   });
 
   test('movements, idempotency records, event markers and other entities map to nothing', () => {
     const base = { pk: `T#${TENANT}#X`, sk: 's', tenant_id: TENANT, version: 1 };
     for (const entity of ['movement', 'idempotency', 'event_marker', 'sku', 'warehouse', 'product', undefined])
-      for (const name of ['INSERT', 'MODIFY']) expect(eventsFromRecord(record(name, { ...base, entity }, { ...base, entity }))).toEqual([]);
+      for (const name of ['INSERT', 'MODIFY']) expect(eventsFromRecord(streamRecord(name, { ...base, entity }, { ...base, entity }))).toEqual([]);
   });
 
   test('the tenant comes from the key when the item lacks tenant_id; the time from the record when it lacks updated_at', () => {
     const { tenant_id: _t, updated_at: _u, ...bare } = levelItem();
-    const [event] = eventsFromRecord(record('INSERT', { ...bare, updated_at: null }));
+    const [event] = eventsFromRecord(streamRecord('INSERT', { ...bare, updated_at: null }));
     expect(event!.detail.tenant_id).toBe(TENANT);
     expect(event!.detail.occurred_at).toBe(new Date(1_800_000_000_000).toISOString());
   });
 
   test('a malformed order or level image throws (the record fails and is retried, then dead-lettered), never a half event', () => {
-    expect(() => eventsFromRecord(record('INSERT', { ...orderItem(), allocations: 'nope' }))).toThrow(EventMappingError);
-    expect(() => eventsFromRecord(record('INSERT', { ...levelItem(), on_hand: 'ten' }))).toThrow(/on_hand/);
-    expect(() => eventsFromRecord(record('INSERT', { ...levelItem(), version: undefined }))).toThrow(/version/);
+    expect(() => eventsFromRecord(streamRecord('INSERT', { ...orderItem(), allocations: 'nope' }))).toThrow(EventMappingError);
+    expect(() => eventsFromRecord(streamRecord('INSERT', { ...levelItem(), on_hand: 'ten' }))).toThrow(/on_hand/);
+    expect(() => eventsFromRecord(streamRecord('INSERT', { ...levelItem(), version: undefined }))).toThrow(/version/);
   });
 });
 

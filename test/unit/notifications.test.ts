@@ -1,5 +1,3 @@
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { createHmac } from 'node:crypto';
 import { eventsFromRecord, EventMappingError } from '../../functions/events/mapper';
 import type { AlertEventDetail } from '../../functions/events/model';
@@ -7,19 +5,7 @@ import { byUrgency, messageOf, windowStart } from '../../functions/notifications
 import { signature, webhookBody } from '../../functions/notifications/senders';
 import { severityReaches } from '../../functions/notifications/subscriptions';
 import { isLoopbackHost, targetProblem, webhookUrlProblem } from '../../functions/notifications/targets';
-
-type Item = Record<string, unknown>;
-const record = (eventName: string, newItem?: Item, oldItem?: Item): DynamoDBRecord => ({
-  eventID: 'e',
-  eventName: eventName as DynamoDBRecord['eventName'],
-  eventSource: 'aws:dynamodb',
-  dynamodb: {
-    ApproximateCreationDateTime: 1_800_000_000,
-    ...(newItem ? { NewImage: marshall(newItem, { removeUndefinedValues: true }) as never } : {}),
-    ...(oldItem ? { OldImage: marshall(oldItem, { removeUndefinedValues: true }) as never } : {}),
-    StreamViewType: 'NEW_AND_OLD_IMAGES',
-  },
-});
+import { streamRecord, type Item } from '../support/events';
 
 const alertItem = (over: Item = {}): Item => ({
   pk: 'T#acme#ALERT',
@@ -48,7 +34,7 @@ const alertItem = (over: Item = {}): Item => ({
 
 describe('alert events from the stream', () => {
   test('an alert INSERT is AlertOpened with the alert as it stands, and a deterministic id from its version', () => {
-    const events = eventsFromRecord(record('INSERT', alertItem()));
+    const events = eventsFromRecord(streamRecord('INSERT', alertItem()));
     expect(events).toEqual([
       {
         source: 'stockroom',
@@ -73,31 +59,31 @@ describe('alert events from the stream', () => {
       },
     ]);
     // The same record again: the same event, id included.
-    expect(eventsFromRecord(record('INSERT', alertItem()))).toEqual(events);
+    expect(eventsFromRecord(streamRecord('INSERT', alertItem()))).toEqual(events);
   });
 
   test('a MODIFY that changes severity or available is AlertUpdated; one that changes neither (acknowledge) is nothing', () => {
     const before = alertItem();
-    const dropped = eventsFromRecord(record('MODIFY', alertItem({ available: 27, version: 2, updated_at: '2026-01-01T00:01:00.000Z' }), before));
+    const dropped = eventsFromRecord(streamRecord('MODIFY', alertItem({ available: 27, version: 2, updated_at: '2026-01-01T00:01:00.000Z' }), before));
     expect(dropped.map((e) => [e['detail-type'], e.detail.event_id])).toEqual([['AlertUpdated', 'AlertUpdated:T#acme#ALERT:A1:v2']]);
     expect(dropped[0]!.detail).toMatchObject({ available: 27, occurred_at: '2026-01-01T00:01:00.000Z', version: 2 });
-    const worse = eventsFromRecord(record('MODIFY', alertItem({ severity: 'high', version: 3 }), before));
+    const worse = eventsFromRecord(streamRecord('MODIFY', alertItem({ severity: 'high', version: 3 }), before));
     expect(worse.map((e) => e['detail-type'])).toEqual(['AlertUpdated']);
     const acknowledged = alertItem({ status: 'acknowledged', acknowledged_at: '2026-01-01T00:02:00.000Z', version: 2 });
-    expect(eventsFromRecord(record('MODIFY', acknowledged, before))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('MODIFY', acknowledged, before))).toEqual([]);
   });
 
   test('a MODIFY to resolved is AlertResolved, once; a resolved alert written again is nothing', () => {
     const resolved = alertItem({ status: 'resolved', available: 40, resolved_at: '2026-01-02T00:00:00.000Z', version: 4 });
-    const events = eventsFromRecord(record('MODIFY', resolved, alertItem({ status: 'acknowledged', version: 3 })));
+    const events = eventsFromRecord(streamRecord('MODIFY', resolved, alertItem({ status: 'acknowledged', version: 3 })));
     expect(events.map((e) => [e['detail-type'], (e.detail as AlertEventDetail).status, e.detail.event_id])).toEqual([['AlertResolved', 'resolved', 'AlertResolved:T#acme#ALERT:A1:v4']]);
-    expect(eventsFromRecord(record('MODIFY', { ...resolved, version: 5 }, resolved))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('MODIFY', { ...resolved, version: 5 }, resolved))).toEqual([]);
   });
 
   test('the alert state item, REMOVE and TTL-style records map to nothing; a malformed alert image throws', () => {
-    expect(eventsFromRecord(record('INSERT', { pk: 'T#acme#ALERT#sku-1#wh-1', sk: 'STATE', entity: 'alert_state', last_version: 3 }))).toEqual([]);
-    expect(eventsFromRecord(record('REMOVE', undefined, alertItem()))).toEqual([]);
-    expect(() => eventsFromRecord(record('INSERT', alertItem({ severity: 'urgent' })))).toThrow(EventMappingError);
+    expect(eventsFromRecord(streamRecord('INSERT', { pk: 'T#acme#ALERT#sku-1#wh-1', sk: 'STATE', entity: 'alert_state', last_version: 3 }))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('REMOVE', undefined, alertItem()))).toEqual([]);
+    expect(() => eventsFromRecord(streamRecord('INSERT', alertItem({ severity: 'urgent' })))).toThrow(EventMappingError);
   });
 });
 
