@@ -1,7 +1,10 @@
 // ESLint flat config: typescript-eslint's recommended rules, no type-aware rules
-// (tsc --noEmit is the type gate and keeps this fast).
+// (tsc --noEmit is the type gate and keeps this fast), and the layer rules of
+// docs/architecture.md ("Layers"): what each part of functions/ may import,
+// and no circular imports anywhere in the product code.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
+const importX = require('eslint-plugin-import-x');
 
 module.exports = tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.data/', 'coverage/'] },
@@ -11,6 +14,51 @@ module.exports = tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+    },
+  },
+  {
+    files: ['functions/**/*.ts', 'lib/**/*.ts', 'bin/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [importX.createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // The platform layer serves every context and knows none of them (nor the wiring, which lists them).
+    files: ['functions/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'functions/platform/ imports no context and not the wiring: only ./ modules of the platform and packages.' }] }],
+    },
+  },
+  {
+    // A context uses another only through its public domain functions, models, schemas and rules: never its
+    // storage (store.ts) or its handlers.
+    files: ['functions/*/*.ts'],
+    ignores: ['functions/platform/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./[^/]+/(store|handlers/)', message: "another context's storage and handlers are its own: use its public domain functions." }] },
+      ],
+    },
+  },
+  {
+    // A handler is six lines: the platform's httpHandler (or a consumer loop) and its own context's domain function.
+    files: ['functions/*/handlers/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./\\.\\./(?!platform/|wiring$|events/(model|sqs-consumer)$)', message: 'a handler calls its own context (../), the platform, and the event contracts and consumer loop only.' },
+            { regex: '(^|/)store$', message: 'a handler calls domain functions, not storage.' },
+          ],
+        },
+      ],
     },
   },
   {
