@@ -1,5 +1,5 @@
 import type { Db } from '../platform/db';
-import { AppError, errorMessage, notFound } from '../platform/errors';
+import { AppError, errorMessage, notFound, validationFailed } from '../platform/errors';
 import { systemContext, type Deps } from '../platform/context';
 import { commitIdempotent } from '../platform/idempotency';
 import { keys } from '../platform/keys';
@@ -125,10 +125,10 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
         line.allocations.map((a) => ({ sku_id: line.sku_id, warehouse_id: a.warehouse_id, quantity: a.quantity, shipped: 0, released: 0, distance_km: a.distance_km })),
       );
       if (legs.length > MAX_ALLOCATION_LEGS) {
-        // Not validationFailed: the message says what to do. The HTTP layer adds `in: 'body'`.
-        throw new AppError('VALIDATION_FAILED', `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`, {
-          fields: [{ path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
-        });
+        throw validationFailed(
+          [{ path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
+          `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`,
+        );
       }
       const cause = { reference: input.order_id, correlation_id: input.order_id };
       const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));

@@ -69,8 +69,9 @@ export const notFound = (what: string, id: string): AppError =>
 export const alreadyExists = (what: string, id: string): AppError =>
   new AppError('ALREADY_EXISTS', `${what} '${id}' already exists`, { [`${what}_id`]: id });
 
-export const validationFailed = (issues: FieldIssue[]): AppError =>
-  new AppError('VALIDATION_FAILED', 'The request is invalid: see details for each failing field', { fields: issues });
+/** 400 with every failing field; `message` when the request as a whole needs saying what to do. */
+export const validationFailed = (issues: FieldIssue[], message = 'The request is invalid: see details for each failing field'): AppError =>
+  new AppError('VALIDATION_FAILED', message, { fields: issues });
 
 /** The "kept changing" answer when optimistic retries run out: nothing was applied. */
 export const keptChanging = (attempts: number): AppError =>

@@ -135,10 +135,10 @@ const purchaseOrderTransition = (deps: Deps, id: string, { apply, ...rules }: Pu
       const total = writes.length + 1 + (deps.ctx.idempotency ? 1 : 0);
       if (total > MAX_TRANSACTION_ITEMS) {
         // Only an over-receipt on many lines gets here (two ledger rows on a line): the schema caps lines at 49.
-        // Not validationFailed: the message says what to do. The HTTP layer adds `in: 'body'`.
-        throw new AppError('VALIDATION_FAILED', `this change needs ${total} writes but one atomic transaction holds at most ${MAX_TRANSACTION_ITEMS}: split the delivery into two receipts`, {
-          fields: [{ path: 'lines', message: `needs ${total} writes, at most ${MAX_TRANSACTION_ITEMS}` }],
-        });
+        throw validationFailed(
+          [{ path: 'lines', message: `needs ${total} writes, at most ${MAX_TRANSACTION_ITEMS}` }],
+          `this change needs ${total} writes but one atomic transaction holds at most ${MAX_TRANSACTION_ITEMS}: split the delivery into two receipts`,
+        );
       }
       return { next, writes };
     },
