@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../platform/db';
 import { keys } from '../platform/keys';
-import { decodeWith, getItem, queryAll, type StoredItem } from '../platform/storage';
+import { decodeWith, getItem, queryAll, type Decoder, type StoredItem } from '../platform/storage';
 import { putItem, updateItem, when, type Write } from '../platform/writes';
 import type { Movement, Product, Quantities, Sku, StockLevel, Warehouse } from './model';
 import { movementResponse, productResponse, skuResponse, stockLevelResponse, warehouseResponse } from './schemas';
@@ -13,25 +13,17 @@ import { movementResponse, productResponse, skuResponse, stockLevelResponse, war
  */
 
 // Stored items are decoded with the schemas the API documents them with; fields a schema does not
-// name (e.g. a level's last_movement_id) pass through as they were written.
-export const decodeProduct = decodeWith('product', productResponse.loose());
-export const decodeSku = decodeWith('sku', skuResponse.loose());
-export const decodeWarehouse = decodeWith('warehouse', warehouseResponse.loose());
-export const decodeLevel = decodeWith('stock level', stockLevelResponse.loose());
-export const decodeMovement = decodeWith('movement', movementResponse.loose());
+// name (e.g. a level's last_movement_id) pass through as they were written. The annotations make a
+// schema that drifts from its model a type error.
+export const decodeProduct: Decoder<Product> = decodeWith('product', productResponse.loose());
+export const decodeSku: Decoder<Sku> = decodeWith('sku', skuResponse.loose());
+export const decodeWarehouse: Decoder<Warehouse> = decodeWith('warehouse', warehouseResponse.loose());
+export const decodeLevel: Decoder<StockLevel> = decodeWith('stock level', stockLevelResponse.loose());
+export const decodeMovement: Decoder<Movement> = decodeWith('movement', movementResponse.loose());
 export const decodeThresholdDefault = decodeWith(
   'threshold default',
   z.object({ reorder_point: z.number().int(), safety_stock: z.number().int(), reorder_quantity: z.number().int().optional() }),
 );
-
-// The decoders' outputs are the model's types: checked here once, so a schema and its model cannot drift apart.
-export const checkDecoders = {
-  decodeProduct: decodeProduct satisfies (item: StoredItem) => Product,
-  decodeSku: decodeSku satisfies (item: StoredItem) => Sku,
-  decodeWarehouse: decodeWarehouse satisfies (item: StoredItem) => Warehouse,
-  decodeLevel: decodeLevel satisfies (item: StoredItem) => StockLevel,
-  decodeMovement: decodeMovement satisfies (item: StoredItem) => Movement,
-};
 
 export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
   getItem(db, keys.stockLevel(tenantId, skuId, warehouseId), decodeLevel);
