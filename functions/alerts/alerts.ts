@@ -1,7 +1,7 @@
 import type { StockLevelChangedDetail } from '../events/model';
 import { unitsSold } from '../inventory/stock';
 import type { Deps } from '../platform/context';
-import { AppError, notFound } from '../platform/errors';
+import { AppError, orNotFound } from '../platform/errors';
 import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
@@ -126,11 +126,7 @@ export const listAlerts = async ({ db, ctx }: Deps, query: AlertQuery): Promise<
 export const acknowledgeAlert = (deps: Deps, alertId: string): Promise<Alert> => {
   const { db, ctx } = deps;
   return transition<AlertStatus, Alert>(deps, {
-    load: async () => {
-      const alert = await findAlert(deps, alertId);
-      if (!alert) throw notFound('alert', alertId);
-      return alert;
-    },
+    load: () => orNotFound('alert', alertId, findAlert(deps, alertId)),
     from: ['open'],
     done: ['acknowledged'],
     refuse: (alert) =>

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Deps } from '../platform/context';
-import { alreadyExists, keptChanging, notFound, validationFailed } from '../platform/errors';
+import { alreadyExists, keptChanging, notFound, orNotFound, validationFailed } from '../platform/errors';
 import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys, type Key } from '../platform/keys';
@@ -46,14 +46,8 @@ export const createProduct = (deps: Deps, input: z.output<typeof createProductBo
   return createSimple<Product>(deps, 'product', productId, keys.product(deps.ctx.caller.tenantId, productId), (now) => ({ ...input, product_id: productId, created_at: now, updated_at: now }));
 };
 
-const required = async <T>(what: string, id: string, read: Promise<T | undefined>): Promise<T> => {
-  const found = await read;
-  if (found === undefined) throw notFound(what, id);
-  return found;
-};
-
 export const readProduct = (deps: Deps, productId: string): Promise<Product> =>
-  required('product', productId, getItem(deps.db, keys.product(deps.ctx.caller.tenantId, productId), decodeProduct));
+  orNotFound('product', productId, getItem(deps.db, keys.product(deps.ctx.caller.tenantId, productId), decodeProduct));
 
 /** POST /api/skus: the product (and the supplier, if named) must exist in the same transaction that creates the SKU. */
 export const createSku = (deps: Deps, input: z.output<typeof createSkuBody>): Promise<Sku> => {
@@ -90,7 +84,7 @@ const patchEntity = async <T extends { version: number; updated_at: string }>(
   const { db, ctx } = deps;
   try {
     return await retrying<T, undefined>(RARE_CONFLICT, async () => {
-      const current = await required(spec.what, spec.id, getItem(db, spec.key, spec.decode));
+      const current = await orNotFound(spec.what, spec.id, getItem(db, spec.key, spec.decode));
       const next = spec.apply(current, ctx.now().toISOString());
       const write = putItem(db, { name: spec.what, key: spec.key, index: spec.index?.(next), entity: spec.what, tenantId: ctx.caller.tenantId, value: next, when: when.versionIs(current.version) });
       try {
@@ -182,10 +176,10 @@ export const listWarehouses = async (deps: Deps, query: { cursor?: string; limit
 
 export const findSku = (deps: Deps, skuId: string): Promise<Sku | undefined> => getItem(deps.db, keys.sku(deps.ctx.caller.tenantId, skuId), decodeSku);
 
-export const requireSku = (deps: Deps, skuId: string): Promise<Sku> => required('sku', skuId, findSku(deps, skuId));
+export const requireSku = (deps: Deps, skuId: string): Promise<Sku> => orNotFound('sku', skuId, findSku(deps, skuId));
 
 export const requireWarehouse = (deps: Deps, warehouseId: string): Promise<Warehouse> =>
-  required('warehouse', warehouseId, getItem(deps.db, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), decodeWarehouse));
+  orNotFound('warehouse', warehouseId, getItem(deps.db, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), decodeWarehouse));
 
 /** Every warehouse of the tenant (the planner's view), strongly consistent. */
 export const allWarehouses = (deps: Deps): Promise<Warehouse[]> => queryAll(deps.db, { partition: keys.warehouses(deps.ctx.caller.tenantId) }, decodeWarehouse);

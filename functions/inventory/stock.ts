@@ -11,7 +11,7 @@ import { requireSku, requireWarehouse } from './catalog';
 import { emptyLevel, type Movement, type MovementCause, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
 import { applyChange, checkExpectations, reservationEffect, type LevelChange, type ReservationType } from './stock-rules';
-import { decodeMovement, decodeThresholdDefault, getLevel, getLevelsOfSku, levelIncrement, levelPut, movementPut, returnedLevels, STOCK_LEVEL_ENTITY } from './store';
+import { decodeMovement, decodeThresholdDefault, getLevel, getLevelsOfSku, levelIncrement, levelPut, movementPut, returnedLevels, STOCK_LEVEL } from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
@@ -79,6 +79,13 @@ export interface PlannedChange {
   expected?: StockChange;
 }
 
+/** Every level a plan touches was read before it is applied; a miss is a bug, never an empty level. */
+const readLevelOf = (levels: Map<string, StockLevel>, key: string): StockLevel => {
+  const level = levels.get(key);
+  if (!level) throw new Error(`planChanges: level ${key} was not read`);
+  return level;
+};
+
 export const planChanges = async (
   deps: Deps,
   changes: PlannedChange[],
@@ -104,8 +111,7 @@ export const planChanges = async (
   const results: StockLevel[] = [];
   changes.forEach((c, index) => {
     const key = levelKey(c.sku_id, c.warehouse_id);
-    // Every change's level was read above.
-    const before = current.get(key) ?? emptyLevel(c.sku_id, c.warehouse_id);
+    const before = readLevelOf(current, key);
     try {
       if (c.expected) checkExpectations(before, c.expected);
       const { level, deltas } = applyChange(before, c.change, now);
@@ -121,7 +127,7 @@ export const planChanges = async (
     }
   });
   const writes = [
-    ...[...current.entries()].map(([key, after]) => levelPut(db, tenantId, original.get(key) ?? emptyLevel(after.sku_id, after.warehouse_id), after)),
+    ...[...current.entries()].map(([key, after]) => levelPut(db, tenantId, readLevelOf(original, key), after)),
     ...movements.map((m) => movementPut(db, tenantId, m)),
   ];
   return { writes, levels: results };
@@ -344,7 +350,7 @@ export const levelsOfSku = (deps: Deps, skuId: string): Promise<StockLevel[]> =>
 
 /** Stock levels a cancelled transaction returned (ALL_OLD): fresher than any earlier read. */
 export const levelsReturnedBy = (cancelled: TransactionCancelled | undefined): StockLevel[] =>
-  cancelled ? returnedLevels(cancelled.returned(STOCK_LEVEL_ENTITY)) : [];
+  cancelled ? returnedLevels(cancelled.returned(STOCK_LEVEL)) : [];
 
 /** Units sold (sale rows) or shipped (shipment rows) from one level in the `windowDays` before `until`. */
 export const unitsSold = async (deps: Deps, skuId: string, warehouseId: string, until: Date, windowDays: number): Promise<number> => {

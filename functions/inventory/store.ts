@@ -31,7 +31,7 @@ export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: s
 export const getLevelsOfSku = (db: Db, tenantId: string, skuId: string): Promise<StockLevel[]> =>
   queryAll(db, { partition: keys.stockLevelsOfSku(tenantId, skuId) }, decodeLevel);
 
-const STOCK_LEVEL = 'stock_level';
+export const STOCK_LEVEL = 'stock_level';
 
 /**
  * A level written whole: the write lands only on the exact version this plan
@@ -45,7 +45,8 @@ export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: St
     entity: STOCK_LEVEL,
     tenantId,
     value: after,
-    when: before.version === 0 ? when.absent() : when.versionIs(before.version),
+    // Version 0 is a level that was never stored.
+    when: when.newOrVersion(before.version === 0 ? undefined : before.version),
   });
 
 /**
@@ -84,5 +85,3 @@ export const movementPut = (db: Db, tenantId: string, movement: Movement): Write
 
 /** Stock levels as a cancelled transaction returned them (ALL_OLD). */
 export const returnedLevels = (items: StoredItem[]): StockLevel[] => items.map(decodeLevel);
-
-export const STOCK_LEVEL_ENTITY = STOCK_LEVEL;

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/db';
-import { AppError, errorMessage, notFound, validationFailed } from '../platform/errors';
+import { AppError, errorMessage, orNotFound, validationFailed } from '../platform/errors';
 import { systemContext, type Deps } from '../platform/context';
 import { commitIdempotent } from '../platform/idempotency';
 import { keys } from '../platform/keys';
@@ -14,11 +14,7 @@ import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult }
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
 import { findOrder, holdsDueIn, orderWrite } from './store';
 
-const requireOrder = async ({ db, ctx }: Deps, orderId: string): Promise<Order> => {
-  const order = await findOrder(db, ctx.caller.tenantId, orderId);
-  if (!order) throw notFound('order', orderId);
-  return order;
-};
+const requireOrder = ({ db, ctx }: Deps, orderId: string): Promise<Order> => orNotFound('order', orderId, findOrder(db, ctx.caller.tenantId, orderId));
 
 interface Snapshot {
   warehouses: Warehouse[];

@@ -66,6 +66,13 @@ export class AppError extends Error {
 export const notFound = (what: string, id: string): AppError =>
   new AppError('NOT_FOUND', `${what} '${id}' does not exist`, { [`${what}_id`]: id });
 
+/** What a read found, or 404 for `what` `id` when it found nothing. */
+export const orNotFound = async <T>(what: string, id: string, read: Promise<T | undefined>): Promise<T> => {
+  const found = await read;
+  if (found === undefined) throw notFound(what, id);
+  return found;
+};
+
 export const alreadyExists = (what: string, id: string): AppError =>
   new AppError('ALREADY_EXISTS', `${what} '${id}' already exists`, { [`${what}_id`]: id });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Deps, RequestContext } from './context';
+import type { Deps } from './context';
 import type { Db } from './db';
 import { AppError, keptChanging } from './errors';
 import { keys } from './keys';
@@ -8,7 +8,7 @@ import { CONTENDED_WRITE, RetriesExhausted, retrying } from './retry';
 import { decodeWith, getItem } from './storage';
 import { TABLE } from './table';
 import { TransactionCancelled, transactWrite } from './transactions';
-import { putItem, when, type Write } from './writes';
+import { ConditionFailed, putItem, when, writeOne, type Write } from './writes';
 
 /** A caller's Idempotency-Key and the fingerprint of the request it was first used with. */
 export interface Idempotency {
@@ -83,9 +83,9 @@ const replay = <R>(record: StoredRecord | undefined, idem: Idempotency): { resul
 /** Claims a key for a request whose parts carry their own records (non-atomic batches): 422 on a different body. */
 export const claimKey = async ({ db, ctx }: Deps, idem: Idempotency): Promise<void> => {
   try {
-    await transactWrite(db, [recordPut(db, ctx.caller.tenantId, idem, undefined, ctx.now())]);
+    await writeOne(db, recordPut(db, ctx.caller.tenantId, idem, undefined, ctx.now()));
   } catch (error) {
-    if (!(error instanceof TransactionCancelled)) throw error;
+    if (!(error instanceof ConditionFailed)) throw error;
     replay(await readRecord(db, ctx.caller.tenantId, idem), idem);
   }
 };
@@ -141,6 +141,3 @@ export const commitIdempotent = async <R>(
     throw error;
   }
 };
-
-/** The request's context with another key: one part of a batch, with its own record. */
-export const withIdempotency = (ctx: RequestContext, idempotency: Idempotency | undefined): RequestContext => ({ ...ctx, idempotency });

@@ -21,7 +21,7 @@ export type Decoder<T> = (item: StoredItem) => T;
 /** Attributes that exist for storage only and never leave this layer. */
 const INTERNAL = new Set<string>([TABLE.partitionKey, TABLE.sortKey, TABLE.gsi1.partitionKey, TABLE.gsi1.sortKey, 'entity', 'tenant_id', TABLE.ttlAttribute]);
 
-export const withoutStorageAttributes = (item: StoredItem): StoredItem =>
+const withoutStorageAttributes = (item: StoredItem): StoredItem =>
   Object.fromEntries(Object.entries(item).filter(([name]) => !INTERNAL.has(name)));
 
 /** A stored item that does not have the shape its reader expects: a bug or a bad migration, never the caller's fault. */

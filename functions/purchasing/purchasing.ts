@@ -1,5 +1,5 @@
 import { callerMay, type Caller, type Deps } from '../platform/context';
-import { AppError, notFound, validationFailed, type FieldIssue } from '../platform/errors';
+import { AppError, orNotFound, validationFailed, type FieldIssue } from '../platform/errors';
 import { commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { MAX_TRANSACTION_ITEMS } from '../platform/transactions';
@@ -24,11 +24,7 @@ const visibleTo = (caller: Caller, supplier: Supplier): Supplier => {
 export const findSupplier = ({ db, ctx }: Deps, supplierId: string): Promise<Supplier | undefined> =>
   getSupplier(db, ctx.caller.tenantId, supplierId);
 
-export const requireSupplier = async (deps: Deps, supplierId: string): Promise<Supplier> => {
-  const supplier = await findSupplier(deps, supplierId);
-  if (!supplier) throw notFound('supplier', supplierId);
-  return supplier;
-};
+export const requireSupplier = (deps: Deps, supplierId: string): Promise<Supplier> => orNotFound('supplier', supplierId, findSupplier(deps, supplierId));
 
 /** POST /api/suppliers */
 export const createSupplier = (deps: Deps, input: CreateSupplierInput): Promise<Supplier> => {
@@ -56,11 +52,8 @@ export const listSuppliers = async (
 
 // ---------- purchase orders ----------
 
-const requirePurchaseOrder = async ({ db, ctx }: Deps, id: string): Promise<PurchaseOrder> => {
-  const po = await getPurchaseOrder(db, ctx.caller.tenantId, id);
-  if (!po) throw notFound('purchase_order', id);
-  return po;
-};
+const requirePurchaseOrder = ({ db, ctx }: Deps, id: string): Promise<PurchaseOrder> =>
+  orNotFound('purchase_order', id, getPurchaseOrder(db, ctx.caller.tenantId, id));
 
 /** Every check, and the first failure in argument order, so the 404 a caller sees does not depend on timing. */
 const firstFailure = async (checks: Promise<unknown>[]): Promise<void> => {
