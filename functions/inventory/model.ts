@@ -22,6 +22,8 @@ export interface StockLevel extends Quantities {
   /** Starts at 1 with the first movement and grows by one with each; 0 means "never stocked". */
   version: number;
   updated_at: string | null;
+  /** The ledger row of the change that last moved this level (null before the first). */
+  last_movement_id: string | null;
 }
 
 export const MOVEMENT_TYPES = [
@@ -134,4 +136,5 @@ export const emptyLevel = (sku_id: string, warehouse_id: string): StockLevel => 
   safety_stock: 0,
   version: 0,
   updated_at: null,
+  last_movement_id: null,
 });

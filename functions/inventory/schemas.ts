@@ -192,6 +192,7 @@ export const stockLevelResponse = quantities.extend({
   thresholds_from: z.enum(['level', 'sku_default']).optional().describe('`level`: set for this warehouse; `sku_default`: inherited from the SKU default'),
   version: z.number().int(),
   updated_at: z.string().nullable(),
+  last_movement_id: z.string().nullable().describe('the ledger row of the change that last moved this level; null before its first movement'),
 });
 
 export const movementResponse = z.strictObject({

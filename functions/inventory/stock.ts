@@ -114,10 +114,12 @@ export const planChanges = async (
     const before = readLevelOf(current, key);
     try {
       if (c.expected) checkExpectations(before, c.expected);
-      const { level, deltas } = applyChange(before, c.change, now);
+      const { level: applied, deltas } = applyChange(before, c.change, now);
+      const movement = movementOf(applied, c.change.type, deltas, c.cause, ctx.caller.subject, at);
+      const level = { ...applied, last_movement_id: movement.movement_id };
       current.set(key, level);
       results.push(level);
-      movements.push(movementOf(level, c.change.type, deltas, c.cause, ctx.caller.subject, at));
+      movements.push(movement);
     } catch (error) {
       if (options.tagIndex && error instanceof AppError) {
         const details = typeof error.details === 'object' && error.details !== null ? error.details : {};
