@@ -1,30 +1,143 @@
 import { z, type ZodType } from 'zod';
-import { errorResponse } from '../inventory/schemas';
+import { AppError, type ErrorCode } from '../platform/errors';
+import { IDEMPOTENCY_KEY_PATTERN } from '../platform/idempotency';
 import { entriesOf, httpRoutes, type HttpRoute } from '../wiring';
 
 /**
  * GET /api/openapi.json, generated from the same zod schemas the handlers
  * validate with (zod's own JSON Schema output is draft 2020-12, the dialect
- * of OpenAPI 3.1).
+ * of OpenAPI 3.1). The error statuses an operation documents are derived
+ * from its declaration (what the HTTP layer does to every route of its kind)
+ * plus the domain statuses its `errors` list names, so they cannot drift
+ * from the code; test/support/contract.ts holds every response the
+ * integration tests receive to this document.
  */
 type JsonSchema = Record<string, unknown>;
 
-const jsonSchema = (schema: ZodType, io: 'input' | 'output') => {
+const jsonSchema = (schema: ZodType, io: 'input' | 'output'): JsonSchema => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   return rest;
 };
 const requestSchema = (schema: ZodType) => jsonSchema(schema, 'input');
 const responseSchema = (schema: ZodType) => jsonSchema(schema, 'output');
 
-const describeError: Record<number, string> = {
-  400: 'Invalid input: every failing field is listed in error.details.fields',
+/**
+ * What each error code means to a caller. Exhaustive on purpose: a new code
+ * does not compile until it is documented here, and its status comes from
+ * the AppError table itself.
+ */
+const errorCodes: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'A path parameter, query parameter, header or body field is invalid; each is listed in details.fields',
+  MALFORMED_JSON: 'The body is not valid JSON',
+  UNAUTHORIZED: 'Missing, invalid or expired bearer token',
+  FORBIDDEN: 'The token role lacks the permission this route needs',
+  NOT_FOUND: 'An id that does not exist (or belongs to another tenant)',
+  ROUTE_NOT_FOUND: 'No route has this path',
+  METHOD_NOT_ALLOWED: 'The path exists, but not with this method',
+  HEADERS_TOO_LARGE: 'The request headers are larger than the limit',
+  MALFORMED_REQUEST: 'The request itself cannot be read (for example a malformed percent-encoding in the path)',
+  INSUFFICIENT_STOCK: 'Not enough stock for the change',
+  VERSION_CONFLICT: 'expected_version or expected_available is stale',
+  CONFLICT: 'The state does not allow this (or the data kept changing under the request); nothing was applied',
+  ALREADY_EXISTS: 'The id exists already (details shows the existing one where it helps)',
+  PAYLOAD_TOO_LARGE: 'The body is larger than the limit',
+  UNSUPPORTED_MEDIA_TYPE: 'The body is not sent as JSON',
+  IDEMPOTENCY_KEY_REUSED: 'The Idempotency-Key was already used with a different request',
+  TIMEOUT: 'The request ran out of time; retry it with the same Idempotency-Key',
+  UNAVAILABLE: 'The database is unavailable, throttled or slow; retry after Retry-After seconds with the same Idempotency-Key',
+  INTERNAL: 'A bug on our side; it is logged',
+};
+
+const statusOf = (code: ErrorCode): number => new AppError(code, '').status;
+const retriable = (code: ErrorCode): boolean => new AppError(code, '').retryAfterSeconds !== undefined;
+
+/** The codes a status can carry, from the AppError table (so a code's status is never restated here). */
+const codesByStatus: ReadonlyMap<number, readonly ErrorCode[]> = (() => {
+  const map = new Map<number, ErrorCode[]>();
+  for (const [code] of entriesOf(errorCodes)) {
+    const status = statusOf(code);
+    map.set(status, [...(map.get(status) ?? []), code]);
+  }
+  return map;
+})();
+
+const describeStatus: Record<number, string> = {
+  400: 'Invalid input: a malformed path id, query, Idempotency-Key or body (or a body on a route that takes none); every failing field is listed in error.details.fields',
   401: 'Missing or invalid bearer token',
   403: 'The token role lacks the permission this route needs',
   404: 'Unknown id (or one that belongs to another tenant)',
-  409: 'Conflict: insufficient stock, stale expected_version/expected_available, or already exists',
+  405: 'The path exists, but not with this method; Allow lists the methods it has',
+  409: 'Conflict: insufficient stock, stale expected_version/expected_available, a state that does not allow it, or already exists',
   413: 'Body larger than 1 MiB',
   415: 'Body is not JSON',
   422: 'Idempotency-Key already used with a different request',
+  431: 'Request headers too large',
+  503: 'The database is unavailable, throttled or slow, or the request ran out of time: retry after Retry-After seconds with the same Idempotency-Key',
+};
+
+const allowHeader = { Allow: { required: true, description: 'The methods this path has, comma-separated', schema: { type: 'string' } } };
+const retryAfterHeader = { 'Retry-After': { required: true, description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } };
+
+/** Headers that come with an error status whatever the route: Retry-After where every code of the status is retriable. */
+const headersOfStatus = (status: number, codes: readonly ErrorCode[] | undefined): Record<string, unknown> | undefined => {
+  if (status === 405) return allowHeader;
+  if (codes && codes.length > 0 && codes.every(retriable)) return retryAfterHeader;
+  return undefined;
+};
+
+const errorSchemaName = (status: number): string => `Error${status}`;
+
+/** The one error shape, its code limited to those of the status. */
+const errorSchema = (codes: readonly ErrorCode[] | undefined): JsonSchema => ({
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: codes ? { type: 'string', enum: codes, description: codes.map((code) => `${code}: ${errorCodes[code]}`).join('. ') } : { type: 'string' },
+        message: { type: 'string' },
+        details: { type: 'object', description: 'What the caller needs to act on it (empty when there is nothing to add)' },
+      },
+      required: ['code', 'message', 'details'],
+      additionalProperties: false,
+    },
+  },
+  required: ['error'],
+  additionalProperties: false,
+});
+
+const errorResponse = (status: number): JsonSchema => {
+  const headers = headersOfStatus(status, codesByStatus.get(status));
+  return {
+    description: describeStatus[status] ?? 'Error',
+    ...(headers ? { headers } : {}),
+    content: { 'application/json': { schema: { $ref: `#/components/schemas/${errorSchemaName(status)}` } } },
+  };
+};
+
+/**
+ * Every status an operation can answer besides success: what the HTTP layer
+ * does to every route of its kind, and the domain statuses the route names.
+ */
+export const errorStatusesOf = (route: HttpRoute): number[] => {
+  const derived = [
+    // A malformed path id, query or Idempotency-Key, a malformed body, or a body on a route that takes none.
+    400,
+    // Every route is behind the JWT authorizer and needs a permission.
+    401,
+    403,
+    // An unknown (or another tenant's) id in the path.
+    ...(route.params ? [404] : []),
+    // The size limit applies to every route, with or without a body.
+    413,
+    ...(route.body ? [415] : []),
+    // Every writing POST takes an Idempotency-Key.
+    ...(route.method === 'POST' && route.table === 'write' ? [422] : []),
+    431,
+    // The database unavailable, throttled or slow, or the request out of time.
+    503,
+  ];
+  return [...new Set([...derived, ...(route.errors ?? [])])].sort((a, b) => a - b);
 };
 
 const parameters = (route: HttpRoute): unknown[] => {
@@ -32,8 +145,10 @@ const parameters = (route: HttpRoute): unknown[] => {
   const add = (where: 'path' | 'query', schema: ZodType | undefined): void => {
     if (!schema) return;
     const json = requestSchema(schema);
-    for (const [name, property] of Object.entries(json.properties ?? {})) {
-      list.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: property });
+    const properties = z.record(z.string(), z.unknown()).catch({}).parse(json.properties);
+    const required = z.array(z.string()).catch([]).parse(json.required);
+    for (const [name, property] of Object.entries(properties)) {
+      list.push({ name, in: where, required: where === 'path' || required.includes(name), schema: property });
     }
   };
   add('path', route.params);
@@ -44,7 +159,7 @@ const parameters = (route: HttpRoute): unknown[] => {
       in: 'header',
       required: false,
       description: 'Same key and body: the first response is returned and nothing changes. Same key, other body: 422.',
-      schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
+      schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
     });
   }
   return list;
@@ -52,10 +167,12 @@ const parameters = (route: HttpRoute): unknown[] => {
 
 export const buildOpenApi = (): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
+  const usedStatuses = new Set<number>([404, 405]);
   for (const [operationId, declared] of entriesOf(httpRoutes)) {
     const route: HttpRoute = declared;
     const status = String(route.status ?? 200);
-    const errors = [401, 403, ...(route.body ? [413, 415] : []), ...(route.errors ?? [])];
+    const errors = errorStatusesOf(route);
+    for (const error of errors) usedStatuses.add(error);
     const operations = (paths[route.path] ??= {});
     operations[route.method.toLowerCase()] = {
       operationId,
@@ -67,12 +184,7 @@ export const buildOpenApi = (): JsonSchema => {
         : {}),
       responses: {
         [status]: { description: 'Success', content: { 'application/json': { schema: responseSchema(route.response) } } },
-        ...Object.fromEntries(
-          [...new Set(errors)].sort().map((code) => [
-            String(code),
-            { description: describeError[code] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-          ]),
-        ),
+        ...Object.fromEntries(errors.map((code) => [String(code), errorResponse(code)])),
       },
     };
   }
@@ -81,13 +193,23 @@ export const buildOpenApi = (): JsonSchema => {
     info: {
       title: 'Stockroom inventory API',
       version: '0.1.0',
-      description: 'Multi-tenant inventory: stock per SKU and warehouse, with an audit ledger. Quantities are integers; money is a decimal string.',
+      description:
+        'Multi-tenant inventory: stock per SKU and warehouse, with an audit ledger. Quantities are integers; money is a decimal string. ' +
+        'Every error is {"error": {"code", "message", "details"}}. A path no route has answers components/responses/RouteNotFound; ' +
+        'a path that exists with another method answers components/responses/MethodNotAllowed.',
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: { Error: responseSchema(errorResponse) },
+      schemas: {
+        Error: errorSchema(undefined),
+        ...Object.fromEntries([...usedStatuses].sort((a, b) => a - b).map((s) => [errorSchemaName(s), errorSchema(codesByStatus.get(s))])),
+      },
+      responses: {
+        RouteNotFound: errorResponse(404),
+        MethodNotAllowed: errorResponse(405),
+      },
     },
     paths,
   };

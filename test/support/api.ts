@@ -2,15 +2,20 @@ import { ulid } from 'ulid';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
 import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
 import type { Role } from '../../functions/identity/roles';
+import { contractOf, ContractViolation, type Contract } from './contract';
 
 /**
  * Integration tests go through the real path: HTTP -> the local API Gateway
  * stand-in (JWT check, event mapping) -> the handler module -> DynamoDB
  * Local. Each test gets fresh tenants, so tests never see each other's data.
+ * Every response is held to the OpenAPI document the app serves
+ * (test/support/contract.ts): one that breaks it throws a ContractViolation
+ * into the test that received it, so the document stays true.
  */
 export interface Response<T = any> {
   status: number;
   body: T;
+  headers: Headers;
 }
 
 export interface Client {
@@ -26,28 +31,46 @@ export interface Client {
 export interface TestApi {
   api: LocalApi;
   issuer: LocalIssuer;
+  /** The served OpenAPI document every response is checked against. */
+  contract: Contract;
+  /** A request with only the headers given (no token), its response checked like every other. */
+  request: (path: string, init?: RequestInit) => Promise<Response>;
   client: (options?: { tenantId?: string; role?: Role }) => Promise<Client>;
   close: () => Promise<void>;
 }
 
 export const newTenantId = (): string => `t-${ulid().toLowerCase()}`;
 
+const send = async (url: string, path: string, init: RequestInit): Promise<{ response: Response; text: string }> => {
+  const res = await fetch(`${url}${path}`, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the test will see the text
+  }
+  return { response: { status: res.status, body, headers: res.headers }, text };
+};
+
 export const startTestApi = async (): Promise<TestApi> => {
   const issuer = await createLocalIssuer();
   const api = await startLocalApi({ issuer });
+  // The document is read once, as a client would, and holds itself to itself first.
+  const readerToken = await issuer.sign({ tenantId: newTenantId(), role: 'viewer' });
+  const served = await send(api.url, '/api/openapi.json', { headers: { authorization: `Bearer ${readerToken}` } });
+  if (served.response.status !== 200) throw new Error(`GET /api/openapi.json answered ${served.response.status}: ${served.text}`);
+  const contract = contractOf(served.response.body);
+  const checked = async (path: string, init: RequestInit): Promise<Response> => {
+    const { response, text } = await send(api.url, path, init);
+    const problems = contract.violations({ method: init.method ?? 'GET', url: path, status: response.status, headers: response.headers, text });
+    if (problems.length > 0) throw new ContractViolation(problems);
+    return response;
+  };
+  await checked('/api/openapi.json', { headers: { authorization: `Bearer ${readerToken}` } });
   const client = async ({ tenantId = newTenantId(), role = 'admin' }: { tenantId?: string; role?: Role } = {}): Promise<Client> => {
     const token = await issuer.sign({ tenantId, role });
-    const raw = async (path: string, init: RequestInit): Promise<Response> => {
-      const res = await fetch(`${api.url}${path}`, init);
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON: the test will see the text
-      }
-      return { status: res.status, body };
-    };
+    const raw = checked;
     const call = (method: string) => (path: string, body?: unknown, headers: Record<string, string> = {}) =>
       raw(path, {
         method,
@@ -64,7 +87,7 @@ export const startTestApi = async (): Promise<TestApi> => {
       delete: (path, headers) => call('DELETE')(path, undefined, headers),
     };
   };
-  return { api, issuer, client, close: () => api.close() };
+  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, close: () => api.close() };
 };
 
 /** The body of a response that has the expected status; otherwise throws, showing the body (for setup steps). */
