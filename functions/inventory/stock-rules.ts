@@ -64,30 +64,97 @@ const tooLow = (level: StockLevel, attribute: 'reserved' | 'incoming', requested
 /** The order-driven changes: units move between available and reserved, or leave the building. */
 export type ReservationType = 'allocation' | 'release' | 'shipment';
 
-export interface ReservationEffect {
+/** Changes whose effect is fixed deltas (every type but a count, which sets an absolute value, and thresholds). */
+export type IncrementType = Exclude<MovementType, 'count' | 'thresholds'>;
+
+/** A business rule as a condition on the stored level, so a write can state it without reading: `attribute >= atLeast` or `attribute <= atMost`. */
+export type Guard =
+  | { attribute: 'available' | 'reserved' | 'incoming'; atLeast: number; atMost?: never }
+  | { attribute: 'on_hand' | 'incoming'; atMost: number; atLeast?: never };
+
+export interface IncrementEffect {
   deltas: Quantities;
-  /** The business rule as a condition on the stored level, so the write needs no read: `attribute >= atLeast`. */
-  guard: { attribute: 'available' | 'reserved'; atLeast: number };
+  /** Every guard must hold on the level as it stands for the change to apply. */
+  guards: Guard[];
 }
 
+const deltasOf = (d: Partial<Quantities>): Quantities => ({ on_hand: 0, reserved: 0, available: 0, incoming: 0, ...d });
+
+/** Units arrive on hand (and so become available), without taking on_hand past the cap. */
+const arriving = (n: number): IncrementEffect => ({
+  deltas: deltasOf({ on_hand: n, available: n }),
+  guards: [{ attribute: 'on_hand', atMost: MAX_ON_HAND - n }],
+});
+
+/** Units leave on hand, only from what is available: reserved units stay promised. */
+const leaving = (n: number): IncrementEffect => ({
+  deltas: deltasOf({ on_hand: -n, available: -n }),
+  guards: [{ attribute: 'available', atLeast: n }],
+});
+
 /**
- * The one arithmetic of reservations. Storage writes it as a conditional
- * increment (functions/inventory/store.ts levelIncrement); applyChange uses the
- * same deltas and guard on a level in hand.
+ * The one arithmetic of every change with fixed deltas. Storage writes it as
+ * a conditional increment with no read (functions/inventory/store.ts
+ * levelIncrement), which is what lets a busy SKU's sales and a flash sale's
+ * orders commit side by side; applyChange applies the same deltas and guards
+ * to a level in hand, so both paths refuse exactly the same changes.
  */
-export const reservationEffect = (change: { type: ReservationType; quantity: number }): ReservationEffect => {
+export const incrementEffect = (change: { type: IncrementType; quantity: number }): IncrementEffect => {
   const n = change.quantity;
   switch (change.type) {
+    case 'sale':
+    case 'transfer_out':
+      return leaving(n);
+    case 'restock':
+    case 'transfer_in':
+      return arriving(n);
+    case 'adjustment':
+      // Signed: a found unit arrives, a damaged one leaves.
+      return n < 0 ? leaving(-n) : arriving(n);
     case 'allocation':
       // Reserve for an order: the units stay on hand but are no longer available to anyone else.
-      return { deltas: { on_hand: 0, reserved: n, available: -n, incoming: 0 }, guard: { attribute: 'available', atLeast: n } };
+      return { deltas: deltasOf({ reserved: n, available: -n }), guards: [{ attribute: 'available', atLeast: n }] };
     case 'release':
-      return { deltas: { on_hand: 0, reserved: -n, available: n, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
+      return { deltas: deltasOf({ reserved: -n, available: n }), guards: [{ attribute: 'reserved', atLeast: n }] };
     case 'shipment':
       // Reserved units leave the building: on_hand and reserved fall together, available is untouched.
       // on_hand >= reserved always holds, so enough reserved means enough on hand.
-      return { deltas: { on_hand: -n, reserved: -n, available: 0, incoming: 0 }, guard: { attribute: 'reserved', atLeast: n } };
+      return { deltas: deltasOf({ on_hand: -n, reserved: -n }), guards: [{ attribute: 'reserved', atLeast: n }] };
+    case 'purchase_ordered':
+      return { deltas: deltasOf({ incoming: n }), guards: [{ attribute: 'incoming', atMost: MAX_ON_HAND - n }] };
+    case 'purchase_cancelled':
+      return { deltas: deltasOf({ incoming: -n }), guards: [{ attribute: 'incoming', atLeast: n }] };
+    case 'receipt': {
+      // Goods arrive against a purchase order: they stop being incoming and go on hand, available at once.
+      const arrived = arriving(n);
+      return {
+        deltas: { ...arrived.deltas, incoming: -n },
+        guards: [{ attribute: 'incoming', atLeast: n }, ...arrived.guards],
+      };
+    }
   }
+};
+
+export const isIncrement = (type: MovementType): type is IncrementType => type !== 'count' && type !== 'thresholds';
+
+/** Why a guard refuses a change on this level: the same error whichever path found it. */
+const refusal = (level: StockLevel, guard: Guard, quantity: number): AppError => {
+  if (guard.atLeast !== undefined) {
+    return guard.attribute === 'available' ? insufficient(level, guard.atLeast) : tooLow(level, guard.attribute, quantity);
+  }
+  return new AppError('CONFLICT', `${guard.attribute} would exceed ${MAX_ON_HAND}`, {
+    [guard.attribute]: level[guard.attribute],
+    delta: MAX_ON_HAND - guard.atMost,
+  });
+};
+
+const holds = (level: StockLevel, guard: Guard): boolean =>
+  guard.atLeast !== undefined ? level[guard.attribute] >= guard.atLeast : level[guard.attribute] <= guard.atMost;
+
+/** The refusal of an increment by the level as it stands, or undefined if the level can take it. */
+export const refusalFor = (level: StockLevel, change: { type: IncrementType; quantity: number }): AppError | undefined => {
+  const failed = incrementEffect(change).guards.find((guard) => !holds(level, guard));
+  return failed && refusal(level, failed, Math.abs(change.quantity));
 };
 
 const add = (level: Quantities, deltas: Quantities): Quantities => ({
@@ -97,12 +164,10 @@ const add = (level: Quantities, deltas: Quantities): Quantities => ({
   incoming: level.incoming + deltas.incoming,
 });
 
-const applyReservation = (level: StockLevel, change: { type: ReservationType; quantity: number }): Quantities => {
-  const { deltas, guard } = reservationEffect(change);
-  if (level[guard.attribute] < guard.atLeast) {
-    throw guard.attribute === 'available' ? insufficient(level, change.quantity) : tooLow(level, 'reserved', change.quantity);
-  }
-  return add(level, deltas);
+const applyIncrement = (level: StockLevel, change: { type: IncrementType; quantity: number }): Quantities => {
+  const refused = refusalFor(level, change);
+  if (refused) throw refused;
+  return add(level, incrementEffect(change).deltas);
 };
 
 /** Change on_hand by `delta` (reserved untouched), refusing to take available below zero. */
@@ -116,31 +181,6 @@ const moveOnHand = (level: StockLevel, delta: number): Quantities => {
 
 const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
   switch (change.type) {
-    case 'sale':
-    case 'transfer_out':
-      return moveOnHand(level, -change.quantity);
-    case 'restock':
-    case 'transfer_in':
-    case 'adjustment':
-      return moveOnHand(level, change.quantity);
-    case 'allocation':
-    case 'release':
-    case 'shipment':
-      return applyReservation(level, { type: change.type, quantity: change.quantity });
-    case 'purchase_ordered':
-      if (level.incoming + change.quantity > MAX_ON_HAND) {
-        throw new AppError('CONFLICT', `incoming would exceed ${MAX_ON_HAND}`, { incoming: level.incoming, delta: change.quantity });
-      }
-      return { ...quantitiesOf(level), incoming: level.incoming + change.quantity };
-    case 'purchase_cancelled':
-      if (level.incoming < change.quantity) throw tooLow(level, 'incoming', change.quantity);
-      return { ...quantitiesOf(level), incoming: level.incoming - change.quantity };
-    case 'receipt': {
-      // Goods arrive against a purchase order: they stop being incoming and go on hand, available at once.
-      if (level.incoming < change.quantity) throw tooLow(level, 'incoming', change.quantity);
-      const arrived = moveOnHand(level, change.quantity);
-      return { ...arrived, incoming: level.incoming - change.quantity };
-    }
     case 'thresholds':
       // Only the thresholds change; the row still bumps the version, like every change to a level.
       return quantitiesOf(level);
@@ -155,6 +195,8 @@ const nextQuantities = (level: StockLevel, change: LevelChange): Quantities => {
         );
       }
       return moveOnHand(level, change.quantity - level.on_hand);
+    default:
+      return applyIncrement(level, { type: change.type, quantity: change.quantity });
   }
 };
 

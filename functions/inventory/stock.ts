@@ -1,17 +1,38 @@
 import { encodeTime, monotonicFactory } from 'ulid';
 import type { Deps } from '../platform/context';
 import { AppError } from '../platform/errors';
-import { childIdempotency, claimKey, commitIdempotent } from '../platform/idempotency';
+import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import { mapBounded } from '../platform/pool';
-import { getItem, queryAll, queryPage } from '../platform/storage';
+import { batchGet, getItem, queryAll, queryPage } from '../platform/storage';
 import type { TransactionCancelled } from '../platform/transactions';
 import type { Write } from '../platform/writes';
 import { requireSku, requireWarehouse } from './catalog';
 import { emptyLevel, type Movement, type MovementCause, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
-import { applyChange, checkExpectations, reservationEffect, type LevelChange, type ReservationType } from './stock-rules';
-import { decodeMovement, decodeThresholdDefault, getLevel, getLevelsOfSku, levelIncrement, levelPut, movementPut, returnedLevels, STOCK_LEVEL } from './store';
+import {
+  applyChange,
+  checkExpectations,
+  incrementEffect,
+  isIncrement,
+  refusalFor,
+  type IncrementType,
+  type LevelChange,
+  type ReservationType,
+} from './stock-rules';
+import {
+  decodeLevel,
+  decodeMovement,
+  decodeThresholdDefault,
+  getLevel,
+  getLevelsOfSku,
+  levelIncrement,
+  levelPut,
+  levelWriteName,
+  movementPut,
+  returnedLevels,
+  STOCK_LEVEL,
+} from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
@@ -79,6 +100,12 @@ export interface PlannedChange {
   expected?: StockChange;
 }
 
+/** A batch's refusal says which update it was. */
+const taggedWithIndex = (error: AppError, index: number): AppError => {
+  const details = typeof error.details === 'object' && error.details !== null ? error.details : {};
+  return new AppError(error.code, `update ${index}: ${error.message}`, { index, ...details });
+};
+
 /** Every level a plan touches was read before it is applied; a miss is a bug, never an empty level. */
 const readLevelOf = (levels: Map<string, StockLevel>, key: string): StockLevel => {
   const level = levels.get(key);
@@ -121,11 +148,7 @@ export const planChanges = async (
       results.push(level);
       movements.push(movement);
     } catch (error) {
-      if (options.tagIndex && error instanceof AppError) {
-        const details = typeof error.details === 'object' && error.details !== null ? error.details : {};
-        throw new AppError(error.code, `update ${index}: ${error.message}`, { index, ...details });
-      }
-      throw error;
+      throw options.tagIndex && error instanceof AppError ? taggedWithIndex(error, index) : error;
     }
   });
   const writes = [
@@ -135,37 +158,140 @@ export const planChanges = async (
   return { writes, levels: results };
 };
 
+/** A change with fixed deltas (see incrementEffect): the level can take it without being read. */
+export type IncrementChange = PlannedChange & { change: { type: IncrementType; quantity: number } };
+
 /** The order-driven changes, which move units between available and reserved or out of the building. */
 export type ReservationChange = PlannedChange & { change: { type: ReservationType; quantity: number } };
 
 /**
- * Writes for reservation changes: per change, a conditional increment of the
- * level and a ledger row with its deltas, in the caller's transaction. Unlike
+ * Writes for increments: per change, a conditional increment of the level and
+ * a ledger row with its deltas, in the caller's transaction. Unlike
  * planChanges nothing is read and no version is compared, which is what lets
- * a flash sale's orders commit side by side instead of retrying one another;
- * the price is that these rows do not record the level's resulting quantities
- * (the level's stream images and StockLevelChanged events do).
+ * a busy SKU's sales and a flash sale's orders commit side by side instead of
+ * retrying one another; the price is that these rows do not record the
+ * level's resulting quantities (the level's stream images and
+ * StockLevelChanged events do). `refuse` explains a failed guard from the
+ * level as it stands; undefined re-plans.
  */
-export const reservationWrites = (deps: Deps, changes: ReservationChange[]): Write[] => {
+const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level: StockLevel, index: number) => AppError | undefined): Write[] => {
   const { db, ctx } = deps;
   const at = ctx.now();
-  return changes.flatMap((c) => {
-    const { deltas, guard } = reservationEffect(c.change);
+  return changes.flatMap((c, index) => {
+    const effect = incrementEffect(c.change);
     const movement: Movement = {
       movement_id: nextMovementId(at.getTime()),
       sku_id: c.sku_id,
       warehouse_id: c.warehouse_id,
       type: c.change.type,
-      deltas,
+      deltas: effect.deltas,
       ...c.cause,
       actor: ctx.caller.subject,
       created_at: at.toISOString(),
     };
     return [
-      levelIncrement(db, ctx.caller.tenantId, c, deltas, guard, movement.movement_id, at.toISOString()),
+      levelIncrement(db, ctx.caller.tenantId, c, effect, movement.movement_id, at.toISOString(), (level) => refuse(level, index)),
       movementPut(db, ctx.caller.tenantId, movement),
     ];
   });
+};
+
+/**
+ * Reservation changes for an order's transaction. An allocation the level can
+ * no longer cover is re-planned (the order may fit elsewhere); a release or
+ * shipment the level cannot take means the books were already wrong: refused.
+ */
+export const reservationWrites = (deps: Deps, changes: ReservationChange[]): Write[] =>
+  incrementWrites(deps, changes, (level, index) => {
+    const c = changes[index];
+    return c && c.change.type !== 'allocation' ? refusalFor(level, c.change) : undefined;
+  });
+
+const hasExpectation = (expected: StockChange | undefined): boolean =>
+  expected?.expected_available !== undefined || expected?.expected_version !== undefined;
+
+/**
+ * The changes as increments, if all of them can be: fixed deltas, no
+ * expectation to compare (that needs the level in hand), and each level
+ * touched once (one transaction cannot write an item twice).
+ */
+const asIncrements = (changes: PlannedChange[]): IncrementChange[] | undefined => {
+  const touched = new Set<string>();
+  const increments: IncrementChange[] = [];
+  for (const c of changes) {
+    const { type, quantity } = c.change;
+    const key = levelKey(c.sku_id, c.warehouse_id);
+    if (!isIncrement(type) || hasExpectation(c.expected) || touched.has(key)) return undefined;
+    touched.add(key);
+    increments.push({ ...c, change: { type, quantity } });
+  }
+  return increments;
+};
+
+/**
+ * What committed changes answer with: the level after each change, as
+ * planned (compare-and-set), or for increments the levels to read back once
+ * written, since nothing was read before. This is what the idempotency record
+ * keeps, so a replay answers the same way.
+ */
+type Committed<E> = ({ levels: StockLevel[] } | { readBack: { sku_id: string; warehouse_id: string }[] }) & { extra: E };
+
+/** Levels as they stand right after the commit (strongly consistent), in the order asked. */
+const readBackLevels = async (deps: Deps, targets: { sku_id: string; warehouse_id: string }[]): Promise<StockLevel[]> => {
+  const tenantId = deps.ctx.caller.tenantId;
+  const read =
+    targets.length === 1
+      ? [await getItem(deps.db, keys.stockLevel(tenantId, targets[0]?.sku_id ?? '', targets[0]?.warehouse_id ?? ''), decodeLevel)]
+      : await batchGet(deps.db, targets.map((t) => keys.stockLevel(tenantId, t.sku_id, t.warehouse_id)), decodeLevel);
+  const byKey = new Map(read.flatMap((l) => (l ? [[levelKey(l.sku_id, l.warehouse_id), l] as const] : [])));
+  return targets.map((t) => {
+    const level = byKey.get(levelKey(t.sku_id, t.warehouse_id));
+    if (!level) throw new Error(`level ${t.sku_id} @ ${t.warehouse_id} was written but cannot be read back`);
+    return level;
+  });
+};
+
+/**
+ * Commits changes to stock levels with their ledger rows and the idempotency
+ * record, atomically, and answers with the level after each change. Changes
+ * without an expectation are conditional increments: no read, no version
+ * compared, so a busy level's sales never retry one another, and the answer is
+ * the level read back after the commit (it includes this change and perhaps
+ * later ones). `extra` is kept with the answer, so a replay returns the
+ * original (e.g. a transfer's id). A change with `expected_version` or `expected_available`, a
+ * count (an absolute value) and a level's first movement (written whole, with
+ * the SKU's default thresholds) are planned from the level in hand and land
+ * only on the version they were planned from.
+ */
+const commitChanges = async <E = undefined>(
+  deps: Deps,
+  changes: PlannedChange[],
+  options: { tagIndex?: boolean; idempotency?: Idempotency; extra?: E } = {},
+): Promise<{ levels: StockLevel[]; extra: E | undefined }> => {
+  const increments = asIncrements(changes);
+  const { extra } = options;
+  const committed = await commitIdempotent<Committed<E | undefined>>(
+    deps,
+    async (_attempt, lastCancelled) => {
+      // A level that does not exist yet cannot be incremented: that attempt comes back here, and
+      // the change is planned with a read, which creates the level (or says the SKU is unknown).
+      const levelMissing = increments?.some((c) => lastCancelled?.missing(levelWriteName(c)));
+      if (increments && !levelMissing) {
+        const refuse = (level: StockLevel, index: number): AppError | undefined => {
+          const c = increments[index];
+          const refused = c && refusalFor(level, c.change);
+          return refused && options.tagIndex ? taggedWithIndex(refused, index) : refused;
+        };
+        const readBack = increments.map(({ sku_id, warehouse_id }) => ({ sku_id, warehouse_id }));
+        return { writes: incrementWrites(deps, increments, refuse), result: { readBack, extra } };
+      }
+      const { writes, levels } = await planChanges(deps, changes, { tagIndex: options.tagIndex, known: levelsReturnedBy(lastCancelled) });
+      return { writes, result: { levels, extra } };
+    },
+    options.idempotency ?? deps.ctx.idempotency,
+  );
+  const levels = 'levels' in committed ? committed.levels : await readBackLevels(deps, committed.readBack);
+  return { levels, extra: committed.extra };
 };
 
 const causeOf = (input: StockChange): MovementCause => ({
@@ -183,16 +309,13 @@ const asPlanned = (input: StockChange): PlannedChange => ({
 });
 
 /** POST /api/inventory/update: one change to one level, its ledger row, atomically. */
-export const updateStock = (deps: Deps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> =>
-  commitIdempotent(
-    deps,
-    async (_attempt, lastCancelled) => {
-      const { writes, levels: [level] } = await planChanges(deps, [asPlanned(input)], { known: levelsReturnedBy(lastCancelled) });
-      if (!level) throw new Error('planChanges returned no level for one change');
-      return { writes, result: level };
-    },
-    idempotency,
-  );
+export const updateStock = async (deps: Deps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> => {
+  const {
+    levels: [level],
+  } = await commitChanges(deps, [asPlanned(input)], { idempotency });
+  if (!level) throw new Error('commitChanges returned no level for one change');
+  return level;
+};
 
 export interface TransferResult {
   transfer_id: string;
@@ -201,24 +324,23 @@ export interface TransferResult {
 }
 
 /** POST /api/inventory/transfer: out of one warehouse and into another in one transaction, two ledger rows. */
-export const transferStock = (deps: Deps, input: TransferInput): Promise<TransferResult> => {
+export const transferStock = async (deps: Deps, input: TransferInput): Promise<TransferResult> => {
   const transferId = nextMovementId();
   const cause = { reference: input.reference, note: input.note, correlation_id: transferId };
-  return commitIdempotent(deps, async (_attempt, lastCancelled) => {
-    const {
-      writes,
-      levels: [from, to],
-    } = await planChanges(
-      deps,
-      [
-        { sku_id: input.sku_id, warehouse_id: input.from_warehouse_id, change: { type: 'transfer_out', quantity: input.quantity }, cause },
-        { sku_id: input.sku_id, warehouse_id: input.to_warehouse_id, change: { type: 'transfer_in', quantity: input.quantity }, cause },
-      ],
-      { known: levelsReturnedBy(lastCancelled) },
-    );
-    if (!from || !to) throw new Error('planChanges returned fewer levels than changes');
-    return { writes, result: { transfer_id: transferId, from, to } };
-  });
+  const {
+    levels: [from, to],
+    extra,
+  } = await commitChanges(
+    deps,
+    [
+      { sku_id: input.sku_id, warehouse_id: input.from_warehouse_id, change: { type: 'transfer_out', quantity: input.quantity }, cause },
+      { sku_id: input.sku_id, warehouse_id: input.to_warehouse_id, change: { type: 'transfer_in', quantity: input.quantity }, cause },
+    ],
+    // Kept with the answer: a replay names the transfer that was made, not a new id.
+    { extra: { transfer_id: transferId } },
+  );
+  if (!from || !to || !extra) throw new Error('commitChanges returned fewer levels than changes');
+  return { transfer_id: extra.transfer_id, from, to };
 };
 
 export type BulkItemResult =
@@ -233,21 +355,16 @@ export interface BulkResult {
 }
 
 /** All or nothing: every update in one TransactWriteItems, or the first refusal and nothing written. */
-const bulkAtomic = (deps: Deps, updates: StockChange[]): Promise<BulkResult> => {
+const bulkAtomic = async (deps: Deps, updates: StockChange[]): Promise<BulkResult> => {
   const batchId = nextMovementId();
-  return commitIdempotent(deps, async (_attempt, lastCancelled) => {
-    const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
-    const { writes, levels } = await planChanges(deps, planned, { tagIndex: true, known: levelsReturnedBy(lastCancelled) });
-    return {
-      writes,
-      result: {
-        atomic: true,
-        applied: levels.length,
-        rejected: 0,
-        results: levels.map((level, index) => ({ index, status: 'applied' as const, level })),
-      },
-    };
-  });
+  const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
+  const { levels } = await commitChanges(deps, planned, { tagIndex: true });
+  return {
+    atomic: true,
+    applied: levels.length,
+    rejected: 0,
+    results: levels.map((level, index) => ({ index, status: 'applied' as const, level })),
+  };
 };
 
 /** How many level groups are written at once; updates to the same level stay in request order. */

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { Db } from '../platform/db';
+import type { AppError } from '../platform/errors';
 import { keys } from '../platform/keys';
 import { decodeWith, getItem, queryAll, type Decoder, type StoredItem } from '../platform/storage';
 import { putItem, updateItem, when, type Write } from '../platform/writes';
 import type { Movement, Product, Quantities, Sku, StockLevel, Warehouse } from './model';
 import { movementResponse, productResponse, skuResponse, stockLevelResponse, warehouseResponse } from './schemas';
+import type { Guard } from './stock-rules';
 
 /**
  * Inventory's own storage: how its entities are decoded and written. Private
@@ -13,7 +15,7 @@ import { movementResponse, productResponse, skuResponse, stockLevelResponse, war
  */
 
 // Stored items are decoded with the schemas the API documents them with; fields a schema does not
-// name (e.g. a level's last_movement_id) pass through as they were written. The annotations make a
+// name pass through as they were written. The annotations make a
 // schema that drifts from its model a type error.
 export const decodeProduct: Decoder<Product> = decodeWith('product', productResponse.loose());
 export const decodeSku: Decoder<Sku> = decodeWith('sku', skuResponse.loose());
@@ -33,6 +35,9 @@ export const getLevelsOfSku = (db: Db, tenantId: string, skuId: string): Promise
 
 export const STOCK_LEVEL = 'stock_level';
 
+/** The name of a level's write in a transaction, to ask whether it was the one refused. */
+export const levelWriteName = (level: { sku_id: string; warehouse_id: string }): string => `stock level ${level.sku_id} @ ${level.warehouse_id}`;
+
 /**
  * A level written whole: the write lands only on the exact version this plan
  * was computed from (optimistic concurrency). On failure DynamoDB returns the
@@ -40,7 +45,7 @@ export const STOCK_LEVEL = 'stock_level';
  */
 export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: StockLevel): Write =>
   putItem(db, {
-    name: `stock level ${after.sku_id} @ ${after.warehouse_id}`,
+    name: levelWriteName(after),
     key: keys.stockLevel(tenantId, after.sku_id, after.warehouse_id),
     entity: STOCK_LEVEL,
     tenantId,
@@ -50,27 +55,37 @@ export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: St
   });
 
 /**
- * A reservation change as arithmetic on the level, with no read: the condition
- * is the business rule itself (enough available to reserve, enough reserved to
- * release or ship), so concurrent orders on one SKU never cancel each other;
- * DynamoDB refuses only the ones the stock cannot cover.
+ * A change as arithmetic on the level, with no read: the condition is the
+ * business rule itself (enough available to sell or reserve, enough reserved
+ * to release or ship, room under the cap to receive), so concurrent changes
+ * to one level never cancel each other; DynamoDB refuses only the ones the
+ * stock cannot cover. The level must exist: its first movement is written
+ * whole (levelPut), with the SKU's default thresholds. On a failed condition
+ * `refuse` turns the level as it stands into the domain error.
  */
 export const levelIncrement = (
   db: Db,
   tenantId: string,
   target: { sku_id: string; warehouse_id: string },
-  deltas: Quantities,
-  guard: { attribute: 'available' | 'reserved'; atLeast: number },
+  effect: { deltas: Quantities; guards: Guard[] },
   movementId: string,
   now: string,
-): Write =>
-  updateItem(db, {
-    name: `stock level ${target.sku_id} @ ${target.warehouse_id}`,
+  refuse: (current: StockLevel) => AppError | undefined,
+): Write => {
+  const { deltas, guards } = effect;
+  return updateItem(db, {
+    name: levelWriteName(target),
     key: keys.stockLevel(tenantId, target.sku_id, target.warehouse_id),
     add: { on_hand: deltas.on_hand, reserved: deltas.reserved, available: deltas.available, incoming: deltas.incoming, version: 1 },
     set: { updated_at: now, last_movement_id: movementId },
-    when: when.atLeast(guard.attribute, guard.atLeast),
+    when: when.and(
+      when.exists(),
+      ...guards.map((g) => (g.atLeast !== undefined ? when.atLeast(g.attribute, g.atLeast) : when.atMost(g.attribute, g.atMost))),
+    ),
+    // No level yet: undefined, so the change is planned again, this time with a read.
+    onConditionFailed: (current) => (current ? refuse(decodeLevel(current)) : undefined),
   });
+};
 
 export const movementPut = (db: Db, tenantId: string, movement: Movement): Write =>
   putItem(db, {

@@ -28,6 +28,11 @@ export class TransactionCancelled extends Error {
     return this.writes.some((write, i) => write.name === name && this.reasons[i] === 'ConditionalCheckFailed');
   }
 
+  /** Did the condition of the write with this name fail because its item does not exist? */
+  missing(name: string): boolean {
+    return this.writes.some((write, i) => write.name === name && this.reasons[i] === 'ConditionalCheckFailed' && this.items[i] === undefined);
+  }
+
   /** The domain error of the first failed condition whose writer declared one; undefined: state moved, retry. */
   explain(): AppError | undefined {
     for (const [i, write] of this.writes.entries()) {

@@ -23,6 +23,7 @@ export type Condition =
   | { op: 'in'; attribute: string; values: readonly NativeAttributeValue[] }
   | { op: 'atLeast'; attribute: string; value: number }
   | { op: 'below'; attribute: string; value: number }
+  | { op: 'atMost'; attribute: string; value: number }
   | { op: 'and' | 'or'; of: Condition[] };
 
 export const when = {
@@ -35,6 +36,7 @@ export const when = {
   statusIn: (statuses: readonly string[]): Condition => ({ op: 'in', attribute: 'status', values: statuses }),
   atLeast: (attribute: string, value: number): Condition => ({ op: 'atLeast', attribute, value }),
   below: (attribute: string, value: number): Condition => ({ op: 'below', attribute, value }),
+  atMost: (attribute: string, value: number): Condition => ({ op: 'atMost', attribute, value }),
   and: (...of: Condition[]): Condition => ({ op: 'and', of }),
   or: (...of: Condition[]): Condition => ({ op: 'or', of }),
   /** A new item, or a versioned one still at `previousVersion`. */
@@ -85,6 +87,8 @@ const compile = (condition: Condition, p: Placeholders): string => {
       return `${p.name(condition.attribute)} >= ${p.value(condition.value)}`;
     case 'below':
       return `${p.name(condition.attribute)} < ${p.value(condition.value)}`;
+    case 'atMost':
+      return `${p.name(condition.attribute)} <= ${p.value(condition.value)}`;
     case 'and':
     case 'or':
       return condition.of.map((c) => `(${compile(c, p)})`).join(condition.op === 'and' ? ' AND ' : ' OR ');

@@ -323,7 +323,7 @@ const main = async (): Promise<void> => {
             new TransactWriteCommand({
               TransactItems: [
                 ...movements.flatMap((m) => [
-                  store.levelIncrement(rawDb, TENANT, m, m.deltas, { attribute: 'available', atLeast: 1 }, m.movement_id, now).item,
+                  store.levelIncrement(rawDb, TENANT, m, { deltas: m.deltas, guards: [{ attribute: 'available', atLeast: 1 }] }, m.movement_id, now, () => undefined).item,
                   store.movementPut(rawDb, TENANT, m).item,
                 ]),
                 // functions/orders/orders.ts orderPut for a new, non-held order (it is not exported).

@@ -20,12 +20,37 @@ test('50 concurrent one-unit sales against 20 available: exactly 20 succeed, the
   expect(ok).toHaveLength(20);
   expect(refused).toHaveLength(30);
   expect(new Set(refused.map((r) => r.body.error.code))).toEqual(new Set(['INSUFFICIENT_STOCK']));
-  // Every success saw a distinct version: no two sales were computed from the same state.
-  expect(new Set(ok.map((r) => r.body.version)).size).toBe(20);
+  // Every sale bumped the version exactly once (the restock made version 1).
+  expect((await c.get('/api/inventory/sku/sku-1')).body.levels[0].version).toBe(21);
   const inventory = (await c.get('/api/inventory/sku/sku-1')).body;
   expect(inventory.totals).toMatchObject({ on_hand: 0, available: 0 });
   const sales = (await allMovements(c, 'sku-1')).filter((m) => m.type === 'sale');
   expect(sales).toHaveLength(20);
+  expect(await reconcile(c, 'sku-1')).toEqual([]);
+});
+
+test('200 concurrent one-unit sales against 1,000 units all succeed and leave 800: a busy level never makes sales retry one another', async () => {
+  const c = await t.client();
+  await setupCatalog(c);
+  await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 1000 });
+  const results = await Promise.all(Array.from({ length: 200 }, () => c.post('/api/inventory/update', sale())));
+  expect(results.filter((r) => r.status !== 200).map((r) => r.body)).toEqual([]);
+  const level = (await c.get('/api/inventory/sku/sku-1')).body.levels[0];
+  expect(level).toMatchObject({ on_hand: 800, available: 800, version: 201 });
+  expect((await allMovements(c, 'sku-1')).filter((m) => m.type === 'sale')).toHaveLength(200);
+  expect(await reconcile(c, 'sku-1')).toEqual([]);
+});
+
+test("the first movements of a level that does not exist yet, concurrent, all land: the level is created once, with the SKU's default thresholds", async () => {
+  const c = await t.client();
+  await setupCatalog(c);
+  await c.put('/api/thresholds', { sku_id: 'sku-1', reorder_point: 7, safety_stock: 2 });
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 5 })),
+  );
+  expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+  const level = (await c.get('/api/inventory/sku/sku-1')).body.levels[0];
+  expect(level).toMatchObject({ on_hand: 100, version: 20, reorder_point: 7, safety_stock: 2, thresholds_from: 'sku_default' });
   expect(await reconcile(c, 'sku-1')).toEqual([]);
 });
 
