@@ -10,7 +10,41 @@ export interface Db {
 
 export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';
 
-export const createDocumentClient = (endpoint = process.env[DYNAMODB_ENDPOINT_ENV]): DynamoDBDocumentClient => {
+/** How long one DynamoDB call may take before the SDK gives up on it (and, within maxAttempts, retries it). */
+export interface DbTimeouts {
+  /** Opening the TCP (and TLS) connection. */
+  connectionMs: number;
+  /** The whole request and response, once connected. */
+  requestMs: number;
+}
+
+/**
+ * In AWS a DynamoDB call answers in milliseconds; one that has not connected in a second or
+ * answered in three is stuck, and a fresh attempt on another connection is the better bet. Three
+ * attempts of that fit well inside the 29 s Lambda timeout, so a caller gets a 503 UNAVAILABLE,
+ * not a Lambda timeout. Without these the SDK waits forever on a black-holed connection.
+ */
+export const AWS_TIMEOUTS: DbTimeouts = { connectionMs: 1_000, requestMs: 3_000 };
+
+/**
+ * DynamoDB Local is one JVM on a laptop or CI runner shared with the tests; under the benchmark's
+ * load its transactions queue for seconds, and timing them out early would only add retries.
+ */
+export const LOCAL_TIMEOUTS: DbTimeouts = { connectionMs: 2_000, requestMs: 10_000 };
+
+/** The SDK's own attempts per call (standard mode: throttling and transient errors, with backoff). */
+export const SDK_MAX_ATTEMPTS = 3;
+
+export const createDocumentClient = (
+  endpoint = process.env[DYNAMODB_ENDPOINT_ENV],
+  timeouts: DbTimeouts = endpoint ? LOCAL_TIMEOUTS : AWS_TIMEOUTS,
+): DynamoDBDocumentClient => {
+  const requestHandler = {
+    connectionTimeout: timeouts.connectionMs,
+    requestTimeout: timeouts.requestMs,
+    // Without this the SDK only logs a breached request timeout and keeps waiting.
+    throwOnRequestTimeout: true,
+  };
   const client = new DynamoDBClient(
     endpoint
       ? {
@@ -18,9 +52,10 @@ export const createDocumentClient = (endpoint = process.env[DYNAMODB_ENDPOINT_EN
           region: process.env.AWS_REGION ?? 'local',
           // DynamoDB Local accepts any credentials; these keep the SDK from searching for real ones.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          maxAttempts: 3,
+          maxAttempts: SDK_MAX_ATTEMPTS,
+          requestHandler,
         }
-      : { maxAttempts: 3 },
+      : { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler },
   );
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The one error contract of the API: every failure leaves a handler as
  * `{"error": {"code", "message", "details"}}` with the status below.
@@ -18,25 +20,41 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'HEADERS_TOO_LARGE'
+  | 'MALFORMED_REQUEST'
   | 'TIMEOUT'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
-const statusByCode: Record<ErrorCode, number> = {
-  VALIDATION_FAILED: 400,
-  MALFORMED_JSON: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  ROUTE_NOT_FOUND: 404,
-  INSUFFICIENT_STOCK: 409,
-  VERSION_CONFLICT: 409,
-  CONFLICT: 409,
-  ALREADY_EXISTS: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  INTERNAL: 500,
-  TIMEOUT: 503,
+interface ErrorContract {
+  status: number;
+  /** Sent as `Retry-After` (and `details.retry_after_seconds`): the failure is transient and the request may be repeated. */
+  retryAfterSeconds?: number;
+}
+
+const contractByCode: Record<ErrorCode, ErrorContract> = {
+  VALIDATION_FAILED: { status: 400 },
+  MALFORMED_JSON: { status: 400 },
+  MALFORMED_REQUEST: { status: 400 },
+  UNAUTHORIZED: { status: 401 },
+  FORBIDDEN: { status: 403 },
+  NOT_FOUND: { status: 404 },
+  ROUTE_NOT_FOUND: { status: 404 },
+  METHOD_NOT_ALLOWED: { status: 405 },
+  INSUFFICIENT_STOCK: { status: 409 },
+  VERSION_CONFLICT: { status: 409 },
+  CONFLICT: { status: 409 },
+  ALREADY_EXISTS: { status: 409 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  IDEMPOTENCY_KEY_REUSED: { status: 422 },
+  HEADERS_TOO_LARGE: { status: 431 },
+  INTERNAL: { status: 500 },
+  // Both are the platform's trouble, not the request's: the same request, with the same
+  // Idempotency-Key, may be sent again (a write may or may not have landed; the key makes that safe).
+  TIMEOUT: { status: 503, retryAfterSeconds: 1 },
+  UNAVAILABLE: { status: 503, retryAfterSeconds: 2 },
 };
 
 /**
@@ -50,16 +68,24 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Whatever an error adds beyond its message; always an object, `{}` when there is nothing to add. */
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
 export class AppError extends Error {
   readonly status: number;
+  readonly retryAfterSeconds: number | undefined;
+  readonly details: ErrorDetails;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: unknown,
+    details: ErrorDetails = {},
   ) {
     super(message);
     this.name = 'AppError';
-    this.status = statusByCode[code];
+    const contract = contractByCode[code];
+    this.status = contract.status;
+    this.retryAfterSeconds = contract.retryAfterSeconds;
+    this.details = contract.retryAfterSeconds === undefined ? details : { retry_after_seconds: contract.retryAfterSeconds, ...details };
   }
 }
 
@@ -91,14 +117,85 @@ export const errorMessage = (error: unknown): string => (error instanceof Error 
 export const errorName = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : undefined;
 
+/**
+ * DynamoDB's "slow down" and "my fault" answers, and the SDK's own timeouts. They reach a
+ * handler only once the SDK's retries (standard mode) ran out, so the caller is told to come back.
+ */
+const UNAVAILABLE_ERROR_NAMES = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+/** Node's socket failures: the database could not be reached, or hung up ("socket hang up" is ECONNRESET). */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Cancellation reasons of a transaction that say the table was throttled, not that a condition failed. */
+export const THROTTLED_CANCELLATION_REASONS: ReadonlySet<string> = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded']);
+
+/** The parts of a thrown SDK or socket error that tell its kind; each read on its own, so one odd field spoils nothing. */
+const thrownShape = z.object({
+  code: z.string().optional().catch(undefined),
+  errors: z.array(z.unknown()).optional().catch(undefined),
+  cause: z.unknown().optional(),
+  $metadata: z.object({ httpStatusCode: z.number().optional().catch(undefined) }).optional().catch(undefined),
+  CancellationReasons: z.array(z.object({ Code: z.string().optional().catch(undefined) })).optional().catch(undefined),
+});
+
+const partsOf = (error: unknown): z.output<typeof thrownShape> | undefined => {
+  const parsed = thrownShape.safeParse(error);
+  return parsed.success ? parsed.data : undefined;
+};
+
+/** The socket error code of an error, of the errors an AggregateError gathers (Node tries each address), or of its cause. */
+const connectionCode = (error: unknown, depth = 0): string | undefined => {
+  const parts = partsOf(error);
+  if (!parts) return undefined;
+  if (parts.code !== undefined && CONNECTION_ERROR_CODES.has(parts.code)) return parts.code;
+  if (depth >= 3) return undefined;
+  for (const each of parts.errors ?? []) {
+    const found = connectionCode(each, depth + 1);
+    if (found) return found;
+  }
+  return connectionCode(parts.cause, depth + 1);
+};
+
+/**
+ * Why an error means the database is unavailable (unreachable, throttled, failing or slow), or
+ * undefined when it does not. Told apart by name and code, as the SDK's own retry strategy does.
+ */
+export const unavailabilityOf = (error: unknown): string | undefined => {
+  const name = errorName(error);
+  if (name !== undefined && UNAVAILABLE_ERROR_NAMES.has(name)) return name;
+  const code = connectionCode(error);
+  if (code) return code;
+  const parts = partsOf(error);
+  const status = parts?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return `HTTP ${status}`;
+  if (name === 'TransactionCanceledException') {
+    const codes = (parts?.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None').filter((c) => c !== 'None');
+    if (codes.length > 0 && codes.every((c) => THROTTLED_CANCELLATION_REASONS.has(c))) return 'TransactionCanceledException: throttled';
+  }
+  return undefined;
+};
+
+/** 503 for a database that is unavailable; nothing the caller did was wrong, and the same request may be repeated. */
+export const unavailable = (): AppError =>
+  new AppError('UNAVAILABLE', 'the database is unavailable or overloaded right now; retry after the Retry-After seconds with the same Idempotency-Key');
+
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown };
+  error: { code: ErrorCode; message: string; details: ErrorDetails };
 }
 
 export const errorBody = (error: AppError): ErrorBody => ({
-  error: {
-    code: error.code,
-    message: error.message,
-    ...(error.details === undefined ? {} : { details: error.details }),
-  },
+  error: { code: error.code, message: error.message, details: error.details },
 });
+
+/** The headers an error's response carries besides its content type. */
+export const errorHeaders = (error: AppError): Record<string, string> =>
+  error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) };

@@ -7,7 +7,7 @@ import type {
 import { z, type ZodType } from 'zod';
 import { CLAIMS, isRole, permissionsOf } from './permissions';
 import type { RequestContext, UserCaller } from './context';
-import { AppError, errorBody, errorMessage, validationFailed, type FieldIssue } from './errors';
+import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unavailable, validationFailed, type FieldIssue } from './errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { log } from './log';
@@ -19,7 +19,7 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** Time kept back from the Lambda timeout to answer cleanly after the last retry. */
 const DEADLINE_MARGIN_MS = 3_000;
 
-/** Bodies above this are refused with 413 before parsing (API Gateway itself stops at 10 MB). */
+/** Bodies above this are refused with 413 before parsing, on every route (API Gateway itself stops at 10 MB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 const toIssues = (part: Part, error: z.ZodError): FieldIssue[] =>
@@ -55,12 +55,20 @@ const callerOf = (event: HttpEvent): UserCaller => {
   return { kind: 'user', tenantId, role, subject };
 };
 
-const readJsonBody = (event: HttpEvent): unknown => {
+/** The body's text, undefined when there is none; too large a body is refused whatever the route (a GET's counts too). */
+const bodyText = (event: HttpEvent): string | undefined => {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
     throw new AppError('PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`, { max_bytes: MAX_BODY_BYTES });
   }
+  return bytes.toString('utf8');
+};
+
+const NO_BODY: FieldIssue = { in: 'body', path: '', message: 'this route takes no body: send the request without one' };
+
+const readJsonBody = (event: HttpEvent, raw: string | undefined): unknown => {
+  if (raw === undefined) return undefined;
   const type = header(event, 'content-type') ?? '';
   if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim())) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with "Content-Type: application/json"');
@@ -84,11 +92,27 @@ const idempotencyOf = (event: HttpEvent, body: unknown): Idempotency | undefined
   return { key, fingerprint: fingerprint(event.routeKey, { path: event.pathParameters ?? {}, body }) };
 };
 
-const json = (statusCode: number, body: unknown): HttpResult => ({
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
   statusCode,
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
+
+const errorResult = (error: AppError): HttpResult => json(error.status, errorBody(error), errorHeaders(error));
+
+/**
+ * What middy answers just before Lambda would kill the invocation. A write may still land, so
+ * the caller is told to retry with the same Idempotency-Key rather than assume either outcome.
+ */
+const lambdaDeadline = (): never => {
+  throw new AppError('TIMEOUT', 'the request ran out of time; retry it with the same Idempotency-Key');
+};
+
+/** The SDK's attempts at the failing call, for the log (it retries before giving up). */
+const sdkAttempts = (error: unknown): number | undefined => {
+  const parsed = z.object({ $metadata: z.object({ attempts: z.number() }) }).safeParse(error);
+  return parsed.success ? parsed.data.$metadata.attempts : undefined;
+};
 
 const fieldIssues = z.object({ fields: z.array(z.object({ in: z.string().optional(), path: z.string(), message: z.string() }).loose()) }).loose();
 
@@ -109,14 +133,22 @@ const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   onError: (request) => {
     const error = request.error;
     if (error instanceof AppError) {
-      request.response = json(error.status, errorBody(inRequestParts(error)));
+      if (error.code === 'TIMEOUT') log.warn('request timed out', { route: request.event.routeKey, request_id: request.context.awsRequestId });
+      request.response = errorResult(inRequestParts(error));
       return;
     }
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      // middy answers just before Lambda would kill the invocation. A write may still land, so the
-      // caller is told to retry with the same Idempotency-Key rather than assume either outcome.
-      log.warn('request timed out', { route: request.event.routeKey, request_id: request.context.awsRequestId });
-      request.response = json(503, errorBody(new AppError('TIMEOUT', 'the request ran out of time; retry it with the same Idempotency-Key')));
+    // The database unreachable, throttled, failing or slow, once the SDK's own retries ran out:
+    // the caller's request was fine and may be repeated, so it is a 503, never a 500.
+    const unavailability = unavailabilityOf(error);
+    if (unavailability !== undefined) {
+      log.warn('database unavailable', {
+        route: request.event.routeKey,
+        request_id: request.context.awsRequestId,
+        reason: unavailability,
+        sdk_attempts: sdkAttempts(error),
+        error: errorMessage(error),
+      });
+      request.response = errorResult(unavailable());
       return;
     }
     log.error('unhandled error', {
@@ -124,7 +156,7 @@ const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
       request_id: request.context.awsRequestId,
       error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
     });
-    request.response = json(500, errorBody(new AppError('INTERNAL', 'something went wrong on our side; it is logged')));
+    request.response = errorResult(new AppError('INTERNAL', 'something went wrong on our side; it is logged'));
   },
 });
 
@@ -168,7 +200,7 @@ export const httpHandler = <R extends HttpRoute, Result>(
   route: R,
   run: (input: RouteInput<R>, ctx: RequestContext) => Promise<Result>,
 ) =>
-  middy<HttpEvent, HttpResult>()
+  middy<HttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
     .use(requestLog())
     .use(errorMapper())
     .handler(async (event, context) => {
@@ -176,8 +208,9 @@ export const httpHandler = <R extends HttpRoute, Result>(
       if (!permissionsOf[caller.role].includes(route.permission)) {
         throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`);
       }
-      const rawBody = route.body ? readJsonBody(event) : undefined;
-      const issues: FieldIssue[] = [];
+      const text = bodyText(event);
+      const issues: FieldIssue[] = route.body || text === undefined ? [] : [NO_BODY];
+      const rawBody = route.body ? readJsonBody(event, text) : undefined;
       // Each part was parsed by the route's own schema, so it has that schema's output type; TypeScript
       // cannot follow a schema chosen by the generic route to its output, hence the one cast.
       const input = {
