@@ -2,7 +2,7 @@ import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type Quer
 import type { z } from 'zod';
 import type { Db } from './db';
 import type { IndexKey, Key } from './keys';
-import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from './pagination';
+import { cursorKeyAttributes, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, queryDigest, type IndexName, type SortRange } from './pagination';
 import { retrying, THROTTLED_BATCH } from './retry';
 import { TABLE } from './table';
 import { compileFilter, type Condition, type StoredItem } from './writes';
@@ -55,11 +55,11 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-export type SortRange = { between: [string, string] } | { below: string };
+export type { SortRange };
 
 export interface QueryRequest {
   /** Read gsi1 instead of the table (eventually consistent). */
-  index?: typeof TABLE.gsi1.name;
+  index?: IndexName;
   partition: string;
   sort?: SortRange;
   newestFirst?: boolean;
@@ -74,13 +74,26 @@ export interface QueryRequest {
   maxReads?: number;
 }
 
-const keyAttributes = (indexed: boolean): string[] =>
-  indexed ? [TABLE.partitionKey, TABLE.sortKey, TABLE.gsi1.partitionKey, TABLE.gsi1.sortKey] : [TABLE.partitionKey, TABLE.sortKey];
+/**
+ * What a cursor of this query is bound to: everything that decides which items
+ * it reads and in what order, but not the page size (a client may change
+ * `limit` between pages).
+ */
+const digestOf = (request: QueryRequest): string =>
+  queryDigest({
+    index: request.index ?? null,
+    partition: request.partition,
+    sort: request.sort ?? null,
+    filter: request.filter ?? null,
+    newestFirst: request.newestFirst === true,
+  });
 
-/** One page of a query; the cursor is checked against the partition read. */
+/** One page of a query; a cursor is followed only if it continues this very query (pagination.ts). */
 export const queryPage = async <T>(db: Db, request: QueryRequest, decode: Decoder<T>): Promise<Page<T>> => {
-  const pkName = request.index ? TABLE.gsi1.partitionKey : TABLE.partitionKey;
-  const skName = request.index ? TABLE.gsi1.sortKey : TABLE.sortKey;
+  const attributes = cursorKeyAttributes(request.index);
+  const pkName = attributes.partition;
+  const skName = attributes.sort;
+  const digest = digestOf(request);
   const names: Record<string, string> = { '#pk': pkName };
   const values: Record<string, unknown> = { ':pk': request.partition };
   let keyCondition = '#pk = :pk';
@@ -109,21 +122,21 @@ export const queryPage = async <T>(db: Db, request: QueryRequest, decode: Decode
     ConsistentRead: request.index ? undefined : true,
   };
   const found: StoredItem[] = [];
-  let start = decodeCursor(request.cursor, { attribute: pkName, value: request.partition });
+  let start: Record<string, unknown> | undefined = decodeCursor(request.cursor, { index: request.index, partition: request.partition, sort: request.sort, digest });
   for (let reads = 0; reads < (request.maxReads ?? 1); reads++) {
     const out = await db.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
     for (const [index, item] of (out.Items ?? []).entries()) {
       found.push(item);
       if (found.length === limit && index < (out.Items ?? []).length - 1) {
         // The page filled in the middle of a read: resume after its last item.
-        const resume = Object.fromEntries(keyAttributes(request.index !== undefined).map((a) => [a, item[a]]));
-        return { items: found.map(decode), next_cursor: encodeCursor(resume) };
+        const resume = Object.fromEntries([pkName, skName, ...attributes.table].map((a) => [a, item[a]]));
+        return { items: found.map(decode), next_cursor: encodeCursor(resume, digest) };
       }
     }
     start = out.LastEvaluatedKey;
     if (!start || found.length === limit) break;
   }
-  return { items: found.map(decode), next_cursor: encodeCursor(start) };
+  return { items: found.map(decode), next_cursor: encodeCursor(start, digest) };
 };
 
 /** Every page of a query (partitions bounded by the domain: one SKU's levels, a tenant's warehouses, a window of ledger rows). */

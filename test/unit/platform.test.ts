@@ -3,7 +3,7 @@ import { AppError } from '../../functions/platform/errors';
 import { childIdempotency, fingerprint } from '../../functions/platform/idempotency';
 import { idSchema } from '../../functions/platform/ids';
 import { moneySchema } from '../../functions/platform/money';
-import { decodeCursor, encodeCursor } from '../../functions/platform/pagination';
+import { decodeCursor, encodeCursor, queryDigest } from '../../functions/platform/pagination';
 
 describe('money', () => {
   test.each([
@@ -62,18 +62,94 @@ describe('idempotency fingerprints', () => {
 });
 
 describe('cursors', () => {
-  const partition = { attribute: 'pk', value: 'T#a#SKU' };
+  const digest = queryDigest({ partition: 'T#a#SKU' });
+  const scope = { partition: 'T#a#SKU', digest };
+  const indexScope = { index: 'gsi1' as const, partition: 'T#a#PRODUCT#p#SKUS', digest };
+  const raw = (payload: unknown): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+  const refusal = (run: () => unknown): unknown => {
+    try {
+      run();
+    } catch (error) {
+      return error instanceof AppError ? { code: error.code, details: error.details } : error;
+    }
+    return 'accepted';
+  };
+  const refusedOnCursor = { code: 'VALIDATION_FAILED', details: { fields: [expect.objectContaining({ in: 'query', path: 'cursor' })] } };
+
   test('a cursor decodes back to the key it was made from', () => {
     const key = { pk: 'T#a#SKU', sk: 'sku-9' };
-    expect(decodeCursor(encodeCursor(key) ?? undefined, partition)).toEqual(key);
+    expect(decodeCursor(encodeCursor(key, digest) ?? undefined, scope)).toEqual(key);
   });
+
+  test('an index cursor carries the index key and the table key', () => {
+    const key = { gsi1pk: 'T#a#PRODUCT#p#SKUS', gsi1sk: 'sku-9', pk: 'T#a#SKU', sk: 'sku-9' };
+    expect(decodeCursor(encodeCursor(key, digest) ?? undefined, indexScope)).toEqual(key);
+  });
+
   test('a cursor for another partition (another tenant) is refused with 400', () => {
-    const foreign = encodeCursor({ pk: 'T#b#SKU', sk: 'x' }) ?? '';
-    expect(() => decodeCursor(foreign, partition)).toThrow(AppError);
+    const foreign = encodeCursor({ pk: 'T#b#SKU', sk: 'x' }, digest) ?? '';
+    expect(refusal(() => decodeCursor(foreign, scope))).toEqual(refusedOnCursor);
   });
+
+  test.each<[string, Record<string, unknown>, typeof scope | typeof indexScope]>([
+    ['an empty sort key', { pk: 'T#a#SKU', sk: '' }, scope],
+    ['only a partition key', { pk: 'T#a#SKU' }, scope],
+    ['an extra attribute', { pk: 'T#a#SKU', sk: 'x', note: 'y' }, scope],
+    ['a numeric sort key', { pk: 'T#a#SKU', sk: 1 }, scope],
+    ['a map as the sort key', { pk: 'T#a#SKU', sk: { S: 'x' } }, scope],
+    ['a sort key over 1024 bytes', { pk: 'T#a#SKU', sk: 'é'.repeat(513) }, scope],
+    ['the tenant prefix of another partition', { pk: 'T#a#SKUS', sk: 'x' }, scope],
+    ['a table key on an index read', { pk: 'T#a#SKU', sk: 'x' }, indexScope],
+    ['an index cursor without the table pk', { gsi1pk: 'T#a#PRODUCT#p#SKUS', gsi1sk: 'x', sk: 'x' }, indexScope],
+    ['an index cursor without gsi1pk', { gsi1sk: 'x', pk: 'T#a#SKU', sk: 'x' }, indexScope],
+    ['an index cursor positioned by another tenant\'s item', { gsi1pk: 'T#a#PRODUCT#p#SKUS', gsi1sk: 'x', pk: 'T#b#SKU', sk: 'x' }, indexScope],
+  ])('a cursor with %s is refused with 400 on query.cursor', (_name, key, against) => {
+    expect(refusal(() => decodeCursor(raw({ k: key, q: digest }), against))).toEqual(refusedOnCursor);
+  });
+
+  test('a sort key outside the query range is refused, at either end and below an exclusive bound', () => {
+    const ranged = { ...scope, sort: { between: ['b', 'd'] as [string, string] } };
+    expect(decodeCursor(raw({ k: { pk: 'T#a#SKU', sk: 'b' }, q: digest }), ranged)).toEqual({ pk: 'T#a#SKU', sk: 'b' });
+    expect(decodeCursor(raw({ k: { pk: 'T#a#SKU', sk: 'd' }, q: digest }), ranged)).toEqual({ pk: 'T#a#SKU', sk: 'd' });
+    expect(refusal(() => decodeCursor(raw({ k: { pk: 'T#a#SKU', sk: 'a' }, q: digest }), ranged))).toEqual(refusedOnCursor);
+    expect(refusal(() => decodeCursor(raw({ k: { pk: 'T#a#SKU', sk: 'da' }, q: digest }), ranged))).toEqual(refusedOnCursor);
+    const below = { ...scope, sort: { below: 'm' } };
+    expect(refusal(() => decodeCursor(raw({ k: { pk: 'T#a#SKU', sk: 'm' }, q: digest }), below))).toEqual(refusedOnCursor);
+  });
+
+  test('sort ranges compare by UTF-8 bytes, as DynamoDB does, not by UTF-16 units', () => {
+    // U+FF5E sorts below U+1F600 in UTF-8 but above it in UTF-16.
+    const ranged = { ...scope, sort: { between: ['\u{FF5E}', '\u{1F600}'] as [string, string] } };
+    expect(decodeCursor(raw({ k: { pk: 'T#a#SKU', sk: '\u{FFFD}' }, q: digest }), ranged)).toEqual({ pk: 'T#a#SKU', sk: '\u{FFFD}' });
+  });
+
+  test('a cursor of another query (other digest) is refused with 400', () => {
+    const other = encodeCursor({ pk: 'T#a#SKU', sk: 'x' }, queryDigest({ partition: 'T#a#SKU', filter: 'other' })) ?? '';
+    expect(refusal(() => decodeCursor(other, scope))).toEqual(refusedOnCursor);
+  });
+
+  test('a bare key (the old cursor format) is refused with 400', () => {
+    expect(refusal(() => decodeCursor(raw({ pk: 'T#a#SKU', sk: 'x' }), scope))).toEqual(refusedOnCursor);
+  });
+
   test('garbage is refused with 400, not a crash', () => {
-    for (const junk of ['%%%', 'bnVsbA', Buffer.from('[1]').toString('base64url'), Buffer.from('{"pk":1}').toString('base64url')]) {
-      expect(() => decodeCursor(junk, partition)).toThrow(AppError);
+    for (const junk of ['%%%', 'bnVsbA', raw([1]), raw({ pk: 1 }), raw({ k: null, q: digest }), raw({ k: {}, q: 1 })]) {
+      expect(refusal(() => decodeCursor(junk, scope))).toEqual(refusedOnCursor);
     }
+  });
+
+  test('any string is refused with the 400 on query.cursor or decodes to a key of the query partition, never another error', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string().map((text) => Buffer.from(text).toString('base64url'))), (cursor) => {
+        const outcome = refusal(() => decodeCursor(cursor, scope));
+        if (outcome === 'accepted') expect(decodeCursor(cursor, scope)?.pk).toBe('T#a#SKU');
+        else expect(outcome).toEqual(refusedOnCursor);
+      }),
+    );
+  });
+
+  test('the query digest ignores key order but not values', () => {
+    expect(queryDigest({ a: 1, b: { c: [1, 2] } })).toBe(queryDigest({ b: { c: [1, 2] }, a: 1 }));
+    expect(queryDigest({ a: 1 })).not.toBe(queryDigest({ a: 2 }));
   });
 });

@@ -1,0 +1,126 @@
+import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+
+/**
+ * Inputs that used to reach DynamoDB and answer 500: cursors that fit no
+ * query (or another query). Through the real handlers against DynamoDB Local.
+ */
+let t: TestApi;
+let c: Client;
+
+/** sku-1 has five movements: three in wh-1, then two in wh-2. */
+beforeAll(async () => {
+  t = await startTestApi();
+  c = await t.client();
+  await setupCatalog(c, { warehouses: ['wh-1', 'wh-2'] });
+  for (const id of ['sku-2', 'sku-3']) ok(await c.post('/api/skus', { sku_id: id, product_id: 'prod-1', name: id }), 201);
+  ok(await c.post('/api/products', { product_id: 'prod-2', name: 'Gadget' }), 201);
+  ok(await c.post('/api/skus', { sku_id: 'sku-9', product_id: 'prod-2', name: 'Gadget' }), 201);
+  for (const warehouse of ['wh-1', 'wh-1', 'wh-1', 'wh-2', 'wh-2']) {
+    ok(await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: warehouse, transaction_type: 'restock', quantity: 1 }));
+  }
+});
+afterAll(() => t.close());
+
+type Envelope = { k: Record<string, unknown>; q: string };
+const opened = (cursor: string): Envelope => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+const sealed = (payload: unknown): string => Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+
+/** The next_cursor of the first page of `path`. */
+const firstCursor = async (path: string): Promise<string> => {
+  const cursor = ok(await c.get(path)).next_cursor;
+  if (typeof cursor !== 'string') throw new Error(`${path} returned no cursor`);
+  return cursor;
+};
+
+const expectCursorRefused = (res: { status: number; body: any }): void => {
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe('VALIDATION_FAILED');
+  expect(res.body.error.details.fields).toEqual([expect.objectContaining({ in: 'query', path: 'cursor' })]);
+};
+
+describe('a cursor whose key does not fit the list it is given to', () => {
+  const skuList = '/api/skus?limit=1';
+  const skusOfProduct = '/api/skus?product_id=prod-1&limit=1';
+  const cases: [string, string, (key: Record<string, unknown>, tenant: string) => Record<string, unknown>][] = [
+    ['an empty sort key', skuList, (k) => ({ ...k, sk: '' })],
+    ['only the partition key', skuList, (k) => ({ pk: k.pk })],
+    ['an extra attribute', skuList, (k) => ({ ...k, colour: 'red' })],
+    ['a numeric sort key', skuList, (k) => ({ ...k, sk: 7 })],
+    ['a DynamoDB-typed value', skuList, (k) => ({ ...k, sk: { S: 'sku-2' } })],
+    ['a partition of the same tenant but another list', skuList, (_k, tenant) => ({ pk: `T#${tenant}#WAREHOUSE`, sk: 'wh-1' })],
+    ['the tenant prefix with more after it', skuList, (k) => ({ ...k, pk: `${String(k.pk)}#X` })],
+    ['an index cursor without pk', skusOfProduct, ({ pk: _pk, ...rest }) => rest],
+    ['an index cursor without gsi1pk', skusOfProduct, ({ gsi1pk: _gsi1pk, ...rest }) => rest],
+    ['an index cursor for another product', skusOfProduct, (k, tenant) => ({ ...k, gsi1pk: `T#${tenant}#PRODUCT#prod-2#SKUS` })],
+    ['an index cursor positioned by another tenant\'s item', skusOfProduct, (k) => ({ ...k, pk: 'T#someone-else#SKU' })],
+    ['a ledger key outside the time range read', '/api/inventory/sku/sku-1/movements?limit=2', (k) => ({ ...k, sk: 'zzzz' })],
+  ];
+
+  test.each(cases)('%s is a 400 on query.cursor, not a DynamoDB error', async (_name, path, tamper) => {
+    const real = opened(await firstCursor(path));
+    const forged = sealed({ k: tamper(real.k, c.tenantId), q: real.q });
+    expectCursorRefused(await c.get(`${path}&cursor=${forged}`));
+  });
+
+  test.each([
+    ['an empty sort key', (tenant: string) => ({ pk: `T#${tenant}#SKU`, sk: '' })],
+    ['only the partition key', (tenant: string) => ({ pk: `T#${tenant}#SKU` })],
+  ])('a bare key with %s (the shape the issue sent) is a 400 on query.cursor', async (_name, key) => {
+    expectCursorRefused(await c.get(`/api/skus?cursor=${sealed(key(c.tenantId))}`));
+  });
+
+  test('the untampered cursor still reads the next page', async () => {
+    const cursor = await firstCursor(skusOfProduct);
+    const next = ok(await c.get(`${skusOfProduct}&cursor=${cursor}`));
+    expect(next.skus).toHaveLength(1);
+  });
+});
+
+describe('a cursor is bound to the query that returned it', () => {
+  const movements = '/api/inventory/sku/sku-1/movements';
+
+  test.each([
+    ['an earlier `to` (the issue\'s case)', '&to=2000-01-01T00:00:00Z'],
+    ['a `from`', '&from=2000-01-01T00:00:00Z'],
+    ['a warehouse filter (another index)', '&warehouse_id=wh-1'],
+  ])('reused with %s it is a 400 naming query.cursor', async (_name, filter) => {
+    const cursor = await firstCursor(`${movements}?limit=2`);
+    const res = await c.get(`${movements}?limit=2${filter}&cursor=${cursor}`);
+    expectCursorRefused(res);
+    expect(res.body.error.message).toMatch(/another query/);
+  });
+
+  test('a cursor of one list given to another list of the tenant is a 400', async () => {
+    const cursor = await firstCursor('/api/skus?limit=1');
+    expectCursorRefused(await c.get(`/api/warehouses?cursor=${cursor}`));
+    expectCursorRefused(await c.get(`/api/skus?product_id=prod-1&cursor=${cursor}`));
+  });
+
+  test('a cursor of one SKU\'s ledger given to another SKU\'s is a 400', async () => {
+    const cursor = await firstCursor(`${movements}?limit=2`);
+    expectCursorRefused(await c.get(`/api/inventory/sku/sku-2/movements?limit=2&cursor=${cursor}`));
+  });
+
+  test('the page size may change between pages: limit is not part of the query a cursor is bound to', async () => {
+    const all = ok(await c.get(movements)).movements.map((m: { movement_id: string }) => m.movement_id);
+    const cursor = await firstCursor(`${movements}?limit=2`);
+    const rest = ok(await c.get(`${movements}?limit=3&cursor=${cursor}`));
+    expect(rest.movements.map((m: { movement_id: string }) => m.movement_id)).toEqual(all.slice(2, 5));
+  });
+
+  test.each([
+    ['the ledger of a SKU (table)', `${movements}?limit=2`, 5],
+    ['the ledger of a SKU in one warehouse (index) within a time range', `${movements}?limit=2&warehouse_id=wh-1&from=2000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z`, 3],
+    ['the SKUs of a product (index)', '/api/skus?product_id=prod-1&limit=1', 3],
+  ])('following every next_cursor of %s reads each item exactly once', async (_name, path, expected) => {
+    const seen: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = ok(await c.get(cursor ? `${path}&cursor=${cursor}` : path));
+      seen.push(...(page.movements ?? page.skus).map((item: { movement_id?: string; sku_id: string }) => item.movement_id ?? item.sku_id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toHaveLength(expected);
+    expect(new Set(seen).size).toBe(expected);
+  });
+});
