@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema } from '../platform/ids';
+import { idSchema, isUlidTime } from '../platform/ids';
 import { currencySchema, moneySchema } from '../platform/money';
 import { MOVEMENT_TYPES } from './model';
 
@@ -166,7 +166,10 @@ const limit = z.coerce.number().int().min(1).max(200).optional();
 export const listSkusQuery = z.strictObject({ product_id: idSchema.optional(), cursor, limit });
 export const listWarehousesQuery = z.strictObject({ cursor, limit });
 
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T00:00:00Z' });
+/** A time bound of the ledger, whose ids (ULIDs) carry their instant: it must be one a ULID can express. */
+const isoTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-01-31T00:00:00Z' })
+  .refine((time) => isUlidTime(Date.parse(time)), "must lie between 1970-01-01T00:00:00Z and 10889-08-02T05:31:50.655Z, the instants the ledger's ids (ULIDs) can carry");
 export const movementsQuery = z
   .strictObject({ warehouse_id: idSchema.optional(), from: isoTime.optional(), to: isoTime.optional(), cursor, limit })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {

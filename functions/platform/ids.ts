@@ -14,3 +14,14 @@ export const idSchema = z
   .regex(ID_PATTERN, 'must be 1-64 characters of letters, digits, "_", "-" or ".", starting with a letter or digit');
 
 export const newId = (): string => ulid();
+
+/**
+ * The instants a ULID can carry: its first 48 bits are milliseconds since
+ * 1970-01-01T00:00:00Z, so nothing before the epoch and nothing after
+ * 10889-08-02T05:31:50.655Z. Ids that sort by time (ledger rows) cannot
+ * express a range bound outside these.
+ */
+export const ULID_TIME_MIN_MS = 0;
+export const ULID_TIME_MAX_MS = 2 ** 48 - 1;
+
+export const isUlidTime = (epochMs: number): boolean => Number.isInteger(epochMs) && epochMs >= ULID_TIME_MIN_MS && epochMs <= ULID_TIME_MAX_MS;

@@ -2,7 +2,8 @@ import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../su
 
 /**
  * Inputs that used to reach DynamoDB and answer 500: cursors that fit no
- * query (or another query). Through the real handlers against DynamoDB Local.
+ * query (or another query), ledger time bounds no ULID can carry. Through the
+ * real handlers against DynamoDB Local.
  */
 let t: TestApi;
 let c: Client;
@@ -122,5 +123,26 @@ describe('a cursor is bound to the query that returned it', () => {
     } while (cursor);
     expect(seen).toHaveLength(expected);
     expect(new Set(seen).size).toBe(expected);
+  });
+});
+
+describe('ledger time bounds a ULID cannot carry', () => {
+  const movements = '/api/inventory/sku/sku-1/movements';
+
+  test.each([
+    ['from', '1969-12-31T23:59:59Z'],
+    ['from', '0000-01-01T00:00:00Z'],
+    ['from', '1970-01-01T00:30:00+01:00'],
+    ['to', '1969-12-31T23:59:59Z'],
+    ['to', '0000-01-01T00:00:00Z'],
+  ])('%s=%s is a 400 naming the field', async (field, time) => {
+    const res = await c.get(`${movements}?${field}=${encodeURIComponent(time)}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields).toEqual([expect.objectContaining({ in: 'query', path: field, message: expect.stringContaining('1970-01-01T00:00:00Z') })]);
+  });
+
+  test('the first and the last instants of the four-digit years are accepted and bound the whole ledger', async () => {
+    const res = ok(await c.get(`${movements}?from=1970-01-01T00:00:00Z&to=${encodeURIComponent('9999-12-31T23:59:59-23:59')}`));
+    expect(res.movements).toHaveLength(5);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { AppError } from '../../functions/platform/errors';
 import { childIdempotency, fingerprint } from '../../functions/platform/idempotency';
-import { idSchema } from '../../functions/platform/ids';
+import { idSchema, isUlidTime } from '../../functions/platform/ids';
 import { moneySchema } from '../../functions/platform/money';
 import { decodeCursor, encodeCursor, queryDigest } from '../../functions/platform/pagination';
 
@@ -43,6 +43,16 @@ describe('ids', () => {
   });
   test.each(['', 'a#b', 'T#other', '-lead', 'a b', 'ä', 'a/b', 'x'.repeat(65), '../etc'])('%p is refused', (id) => {
     expect(idSchema.safeParse(id).success).toBe(false);
+  });
+});
+
+describe('instants a ULID can carry', () => {
+  test('from the epoch to 10889-08-02T05:31:50.655Z, and nothing outside', () => {
+    expect(isUlidTime(0)).toBe(true);
+    expect(isUlidTime(Date.parse('+010889-08-02T05:31:50.655Z'))).toBe(true);
+    expect(isUlidTime(Date.parse('+010889-08-02T05:31:50.656Z'))).toBe(false);
+    expect(isUlidTime(-1)).toBe(false);
+    expect(isUlidTime(Number.NaN)).toBe(false);
   });
 });
 
