@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { idSchema, isUlidTime } from '../platform/ids';
 import { currencySchema, moneySchema } from '../platform/money';
+import { freeFormRecord } from '../platform/values';
 import { MOVEMENT_TYPES } from './model';
 
 /**
@@ -16,9 +17,15 @@ const quantity = (min: number) =>
   z.number().int('must be a whole number').min(min).max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`);
 
 const text = (max: number) => z.string().trim().min(1).max(max);
-const attributes = z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), z.string().max(500)).refine(
-  (value) => Object.keys(value).length <= 50,
-  'at most 50 attributes',
+const attributes = freeFormRecord(
+  z
+    .record(
+      // The reserved names are refused by freeFormRecord; the lookahead says so in the documented pattern.
+      z.string().regex(/^(?!(?:__proto__|constructor|prototype)$)[A-Za-z0-9_.-]{1,64}$/),
+      z.string().max(500),
+    )
+    .refine((value) => Object.keys(value).length <= 50, 'at most 50 attributes')
+    .describe('free-form name -> text; the names __proto__, constructor and prototype are refused'),
 );
 
 // ---------- catalogue ----------

@@ -1,9 +1,10 @@
 import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 
 /**
- * Inputs that used to reach DynamoDB and answer 500: cursors that fit no
- * query (or another query), ledger time bounds no ULID can carry. Through the
- * real handlers against DynamoDB Local.
+ * Inputs that used to reach DynamoDB or the marshaller and answer 500: cursors
+ * that fit no query (or another query), ledger time bounds no ULID can carry,
+ * reserved names in free-form records. All through the real handlers against
+ * DynamoDB Local.
  */
 let t: TestApi;
 let c: Client;
@@ -144,5 +145,48 @@ describe('ledger time bounds a ULID cannot carry', () => {
   test('the first and the last instants of the four-digit years are accepted and bound the whole ledger', async () => {
     const res = ok(await c.get(`${movements}?from=1970-01-01T00:00:00Z&to=${encodeURIComponent('9999-12-31T23:59:59-23:59')}`));
     expect(res.movements).toHaveLength(5);
+  });
+});
+
+describe('reserved names in free-form records', () => {
+  const productBody = (attributes: string) => `{"name":"Thing","attributes":${attributes}}`;
+  const postRaw = (path: string, body: string) => c.raw(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  test.each(['__proto__', 'constructor', 'prototype'])('"%s" as a product attribute is a 400 naming it, and nothing is created', async (name) => {
+    const res = await postRaw('/api/products', `{"product_id":"p-${name.replace(/_/g, 'u')}","name":"Thing","attributes":{"${name}":"x","colour":"red"}}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields).toEqual([expect.objectContaining({ in: 'body', path: `attributes.${name}` })]);
+    expect((await c.get(`/api/products/p-${name.replace(/_/g, 'u')}`)).status).toBe(404);
+  });
+
+  test('"constructor" as a SKU attribute is a 400, not a marshalling error', async () => {
+    const res = await postRaw('/api/skus', '{"sku_id":"sku-c","product_id":"prod-1","name":"S","attributes":{"constructor":"y"}}');
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields[0].path).toBe('attributes.constructor');
+    expect((await c.get('/api/skus/sku-c')).status).toBe(404);
+  });
+
+  test('a PATCH whose only attribute is "__proto__" is a 400 and leaves the SKU and its version as they were', async () => {
+    const before = ok(await c.get('/api/skus/sku-2'));
+    const res = await c.raw('/api/skus/sku-2', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"attributes":{"__proto__":"x"}}' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields[0].path).toBe('attributes.__proto__');
+    expect(ok(await c.get('/api/skus/sku-2'))).toEqual(before);
+  });
+
+  test('"__proto__" as a top-level field is an unknown field (400), not dropped', async () => {
+    const res = await postRaw('/api/products', '{"name":"Thing","__proto__":{"admin":true}}');
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields[0].message).toContain('__proto__');
+  });
+
+  test('other names every object has (toString, valueOf, hasOwnProperty) are stored and returned faithfully', async () => {
+    const attributes = { toString: 'a', valueOf: 'b', hasOwnProperty: 'c', colour: 'red' };
+    const created = ok(await postRaw('/api/products', `{"product_id":"p-names",${productBody(JSON.stringify(attributes)).slice(1)}`), 201);
+    expect(created.attributes).toEqual(attributes);
+    expect(ok(await c.get('/api/products/p-names')).attributes).toEqual(attributes);
+    const patched = ok(await c.patch('/api/skus/sku-3', { attributes }));
+    expect(ok(await c.get('/api/skus/sku-3')).attributes).toEqual(attributes);
+    expect(patched.attributes).toEqual(attributes);
   });
 });
