@@ -49,7 +49,7 @@ export const listNotificationsQuery = listSubscriptionsQuery;
 export const notificationResponse = z.strictObject({
   notification_id: z.string(),
   channel: z.enum(['email', 'sms']),
-  target: z.string(),
+  target: z.string().describe("redacted (j***@example.com, +***0123) for roles without 'subscriptions:read'"),
   subscription_id: z.string(),
   alert_id: z.string(),
   event_type: z.string(),
