@@ -1,7 +1,10 @@
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { createHmac } from 'node:crypto';
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Db } from '../platform/db';
+import { guardedLookup, systemResolver, type Resolver } from './addresses';
 import { isLocalMode, SENDER_EMAIL_ENV } from './model';
 import type { Delivery, Senders } from './notify';
 import { writeOutbox } from './outbox';
@@ -24,35 +27,57 @@ export const webhookBody = (delivery: Delivery, timestamp: string): string =>
     alert: delivery.alert,
   });
 
+/** One POST, answering the status line only; a redirect is not followed (node:http never follows one). */
+const post = (url: URL, options: RequestOptions, body: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(url, { ...options, method: 'POST', headers: { ...options.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      // The receiver's body is of no interest: drained, not read.
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+
 /**
- * HTTPS POST (plain http to loopback in local mode). Redirects are not
- * followed (a redirect could lead anywhere); anything but a 2xx, a timeout
- * or a network error throws, so the message is retried.
+ * HTTPS POST (plain http to loopback in local mode). Anything but a 2xx, a
+ * timeout or a network error throws, so the message is retried. Redirects
+ * are not followed (a 3xx is a failed delivery: a redirect could lead
+ * anywhere). Outside local mode the target is checked again at every
+ * delivery, not only at subscribe time: an address literal by
+ * webhookUrlProblem, a name by the guarded lookup the socket connects
+ * through, which resolves it, refuses it if any address is not public, and
+ * connects only to the addresses it checked (no second resolution an
+ * attacker's DNS could answer differently).
  */
 export const webhookSender =
-  (options: { local?: boolean; timeoutMs?: number; now?: () => Date } = {}) =>
+  (options: { local?: boolean; timeoutMs?: number; now?: () => Date; resolve?: Resolver } = {}) =>
   async (delivery: Delivery): Promise<void> => {
     const { target, secret } = delivery.subscription;
-    const problem = webhookUrlProblem(target, options.local ?? isLocalMode());
+    const local = options.local ?? isLocalMode();
+    const problem = webhookUrlProblem(target, local);
     if (problem) throw new Error(`webhook target refused: ${problem}`);
     if (!secret) throw new Error('webhook subscription has no secret');
     const timestamp = (options.now ?? (() => new Date()))().toISOString();
     const body = webhookBody(delivery, timestamp);
-    const res = await fetch(target, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Stockroom-Webhooks/1',
-        [SIGNATURE_HEADER]: signature(secret, body),
-        [TIMESTAMP_HEADER]: timestamp,
-        'X-Stockroom-Delivery': delivery.delivery_id,
+    const status = await post(
+      new URL(target),
+      {
+        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+        ...(local ? {} : { lookup: guardedLookup(options.resolve ?? systemResolver) }),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Stockroom-Webhooks/1',
+          [SIGNATURE_HEADER]: signature(secret, body),
+          [TIMESTAMP_HEADER]: timestamp,
+          'X-Stockroom-Delivery': delivery.delivery_id,
+        },
       },
       body,
-    });
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.status < 200 || res.status >= 300) throw new Error(`webhook answered ${res.status}`);
+    );
+    if (status >= 300 && status < 400) throw new Error(`webhook answered ${status}: redirects are not followed`);
+    if (status < 200 || status >= 300) throw new Error(`webhook answered ${status}`);
   };
 
 /** In AWS: SES (v2) for email from the verified sender identity, SNS direct publish for SMS, HTTPS for webhooks. */

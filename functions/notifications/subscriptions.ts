@@ -9,13 +9,16 @@ import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
 import { queryAll, queryPage } from '../platform/storage';
 import { deleteItem, when, writeOne } from '../platform/writes';
+import { systemResolver, type Resolver } from './addresses';
 import { isLocalMode, type Channel, type Scope, type StoredSubscription, type Subscription } from './model';
 import { decodeSubscription, subscriptionWrite } from './store';
-import { targetIssues } from './targets';
+import { targetIssuesResolved } from './targets';
 
 export interface SubscriptionDeps extends Deps {
   /** Local mode (plain http webhooks to loopback); default from the environment. */
   local?: boolean;
+  /** Resolves a webhook's host name outside local mode (default: the system resolver; tests pass their own). */
+  resolve?: Resolver;
 }
 
 export interface SubscribeInput {
@@ -37,8 +40,8 @@ const publicView = (s: StoredSubscription): Subscription => {
  * only (and to a retry with the same Idempotency-Key, which replays it).
  */
 export const subscribe = async (deps: SubscriptionDeps, input: SubscribeInput): Promise<Subscription & { secret?: string }> => {
-  const { db, ctx, local = isLocalMode() } = deps;
-  const issues = targetIssues(input.channel, input.target, local);
+  const { db, ctx, local = isLocalMode(), resolve = systemResolver } = deps;
+  const issues = await targetIssuesResolved(input.channel, input.target, local, resolve);
   if (issues.length) throw validationFailed(issues);
   if ('sku_id' in input.scope) await requireSku(deps, input.scope.sku_id);
   if ('warehouse_id' in input.scope) await requireWarehouse(deps, input.scope.warehouse_id);

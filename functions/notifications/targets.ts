@@ -1,13 +1,18 @@
 import type { FieldIssue } from '../platform/errors';
+import { hostProblem, resolvedHostProblem, type Resolver } from './addresses';
 import type { Channel } from './model';
 
 /**
  * Target validation per channel (pure). Email: one plain address. SMS:
  * E.164. Webhook: an absolute https URL without credentials; plain http
  * only in local mode and only to a loopback host (127.0.0.0/8, localhost,
- * ::1). Outside local mode a loopback or link-local host is refused even
- * over https: a webhook is a request our function makes, and it must not
- * reach the machine it runs on.
+ * ::1). Outside local mode the host must be public even over https: an
+ * address literal must be public unicast and `localhost` is refused here
+ * (addresses.ts), and a name must resolve only to public addresses
+ * (webhookTargetProblem, at subscribe time, and the sender's guarded lookup
+ * at every delivery). Local mode keeps https to any host and plain http to
+ * loopback, so the local runtime and the tests can post to a receiver on
+ * this machine.
  */
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -18,8 +23,6 @@ export const isLoopbackHost = (hostname: string): boolean => {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 };
 
-const isLinkLocal = (hostname: string): boolean => /^169\.254\./.test(hostname) || /^\[?fe80:/i.test(hostname);
-
 export const webhookUrlProblem = (target: string, local: boolean): string | undefined => {
   let url: URL;
   try {
@@ -29,8 +32,9 @@ export const webhookUrlProblem = (target: string, local: boolean): string | unde
   }
   if (url.username || url.password) return 'must not carry credentials';
   if (url.protocol === 'https:') {
-    if (!local && (isLoopbackHost(url.hostname) || isLinkLocal(url.hostname))) return 'must not point at a loopback or link-local host';
-    return undefined;
+    if (local) return undefined;
+    const problem = hostProblem(url.hostname);
+    return problem ? `must point at a public host: ${problem}` : undefined;
   }
   if (url.protocol === 'http:') {
     if (!local) return 'must be https';
@@ -53,4 +57,15 @@ export const targetProblem = (channel: Channel, target: string, local: boolean):
 export const targetIssues = (channel: Channel, target: string, local: boolean): FieldIssue[] => {
   const problem = targetProblem(channel, target, local);
   return problem ? [{ path: 'target', message: problem }] : [];
+};
+
+/**
+ * The subscribe-time check of a target, with DNS for a webhook outside local
+ * mode: the pure check first, then what the host name resolves to.
+ */
+export const targetIssuesResolved = async (channel: Channel, target: string, local: boolean, resolve: Resolver): Promise<FieldIssue[]> => {
+  const issues = targetIssues(channel, target, local);
+  if (issues.length || channel !== 'webhook' || local) return issues;
+  const problem = await resolvedHostProblem(new URL(target).hostname, resolve);
+  return problem ? [{ path: 'target', message: `must point at a public host: ${problem}` }] : [];
 };

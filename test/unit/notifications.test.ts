@@ -1,4 +1,8 @@
 import { createHmac } from 'node:crypto';
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { addressProblem, guardedLookup, resolvedHostProblem, type Resolver } from '../../functions/notifications/addresses';
+import { redactTarget } from '../../functions/notifications/outbox';
 import { eventsFromRecord, EventMappingError } from '../../functions/events/mapper';
 import type { AlertEventDetail } from '../../functions/events/model';
 import { byUrgency, messageOf, windowStart } from '../../functions/notifications/notify';
@@ -115,6 +119,128 @@ describe('subscription targets', () => {
     expect(isLoopbackHost('127.0.0.1')).toBe(true);
     expect(isLoopbackHost('[::1]')).toBe(true);
     expect(isLoopbackHost('127.example.com')).toBe(false);
+  });
+});
+
+describe('webhook addresses outside local mode', () => {
+  /** The forms the issue found accepted, and the rest of the ranges a webhook must never reach. */
+  const refused = [
+    'https://0.0.0.0/',
+    'https://[::]/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://[::ffff:7f00:1]/',
+    'https://localhost./',
+    'https://api.localhost/',
+    'https://10.0.0.1/',
+    'https://192.168.1.1/',
+    'https://172.16.5.4/',
+    'https://[fd00::1]/',
+    'https://[fc00::1]/',
+    'https://100.64.0.1/',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[fe80::1]/',
+    'https://[::ffff:10.0.0.1]/',
+    'https://[::ffff:169.254.169.254]/',
+    'https://[::127.0.0.1]/',
+    'https://[64:ff9b::a00:1]/',
+    'https://[2002:7f00:1::]/',
+    'https://224.0.0.1/',
+    'https://[ff02::1]/',
+    'https://255.255.255.255/',
+    'https://240.0.0.1/',
+    'https://192.0.2.10/',
+    'https://2130706433/',
+    'https://0x7f.1/',
+    'https://[::1]/',
+    'https://127.0.0.1/',
+  ];
+  test.each(refused)('%s is refused by the pure check, naming the range', (target) => {
+    expect(webhookUrlProblem(target, false)).toMatch(/^must point at a public host: .* (is a .* address|names the local host)$/);
+  });
+
+  test('public unicast literals and names pass the pure check; local mode keeps its allowances', () => {
+    for (const target of ['https://8.8.8.8/', 'https://[2606:4700::1111]/', 'https://[::ffff:8.8.8.8]/', 'https://hooks.example.com/x']) {
+      expect({ target, problem: webhookUrlProblem(target, false) }).toEqual({ target, problem: undefined });
+    }
+    // Local mode: the local runtime and the tests post to receivers on this machine.
+    for (const target of ['https://localhost./', 'https://10.0.0.1/', 'http://127.0.0.1:8080/x']) {
+      expect({ target, problem: webhookUrlProblem(target, true) }).toEqual({ target, problem: undefined });
+    }
+    expect(addressProblem('not-an-ip')).toEqual(expect.any(String));
+  });
+
+  const resolverOf = (answers: Record<string, string[]>): Resolver => async (host) => {
+    const found = answers[host];
+    if (!found) throw new Error(`ENOTFOUND ${host}`);
+    return found;
+  };
+
+  test('a name is judged by every address it resolves to; one non-public address refuses it; an unresolvable name is refused', async () => {
+    const resolve = resolverOf({
+      'hooks.example.com': ['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c'],
+      'internal.example.com': ['10.1.2.3'],
+      'mixed.example.com': ['93.184.215.14', '169.254.169.254'],
+      'mapped.example.com': ['::ffff:127.0.0.1'],
+    });
+    expect(await resolvedHostProblem('hooks.example.com', resolve)).toBeUndefined();
+    expect(await resolvedHostProblem('hooks.example.com.', resolve)).toBeUndefined();
+    expect(await resolvedHostProblem('internal.example.com', resolve)).toBe('internal.example.com resolves to a non-public address (a private (RFC 1918) address)');
+    expect(await resolvedHostProblem('mixed.example.com', resolve)).toMatch(/link-local/);
+    expect(await resolvedHostProblem('mapped.example.com', resolve)).toMatch(/loopback/);
+    expect(await resolvedHostProblem('nowhere.example.com', resolve)).toBe('nowhere.example.com does not resolve');
+    // Literals need no resolver at all.
+    expect(await resolvedHostProblem('[fd00::1]', resolverOf({}))).toMatch(/unique-local/);
+  });
+
+  /** What net.connect does with a lookup: call it, in the single or the `all` form. */
+  const lookupWith = (resolve: Resolver, host: string, options: { all?: boolean; family?: number }) =>
+    new Promise<{ error: Error | null; address: unknown; family?: number }>((done) =>
+      guardedLookup(resolve)(host, options, (error, address, family) => done({ error, address, family })),
+    );
+
+  test('the guarded lookup hands the socket only the addresses it checked, and refuses a name with any non-public one', async () => {
+    const resolve = resolverOf({ 'hooks.example.com': ['93.184.215.14', '2606:4700::1111'], 'rebound.example.com': ['93.184.215.14', '127.0.0.1'] });
+    expect(await lookupWith(resolve, 'hooks.example.com', { all: true })).toEqual({
+      error: null,
+      address: [
+        { address: '93.184.215.14', family: 4 },
+        { address: '2606:4700::1111', family: 6 },
+      ],
+      family: undefined,
+    });
+    expect(await lookupWith(resolve, 'hooks.example.com', { family: 6 })).toEqual({ error: null, address: '2606:4700::1111', family: 6 });
+    const refusedLookup = await lookupWith(resolve, 'rebound.example.com', { all: true });
+    expect(refusedLookup.error?.name).toBe('AddressRefused');
+    expect(refusedLookup.error?.message).toMatch(/loopback/);
+    expect((await lookupWith(resolve, 'nowhere.example.com', {})).error?.message).toMatch(/does not resolve/);
+  });
+
+  test('a real connection through the guarded lookup never opens to a refused address', async () => {
+    let connections = 0;
+    const server: Server = createServer((_req, res) => res.end('reached'));
+    server.on('connection', () => (connections += 1));
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    try {
+      // A name that resolves to this machine: what a rebinding DNS answers at delivery time.
+      const lookup = guardedLookup(resolverOf({ 'rebound.example.com': ['127.0.0.1'] }));
+      const failure = await new Promise<Error>((done) => {
+        get({ host: 'rebound.example.com', port, path: '/', lookup }, () => done(new Error('connected'))).on('error', done);
+      });
+      expect(failure.name).toBe('AddressRefused');
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+  });
+});
+
+describe('targets shown to roles without subscriptions:read', () => {
+  test('an email keeps its first letter and domain, a phone its last four digits, a webhook its origin', () => {
+    expect(redactTarget('email', 'jane.doe@example.com')).toBe('j***@example.com');
+    expect(redactTarget('sms', '+14155550123')).toBe('+***0123');
+    expect(redactTarget('webhook', 'https://hooks.example.com/t/s3cret?k=1')).toBe('https://hooks.example.com/…');
+    expect(redactTarget('email', 'garbled')).toBe('***');
   });
 });
 
