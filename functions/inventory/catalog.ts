@@ -4,6 +4,7 @@ import { alreadyExists, keptChanging, notFound, orNotFound, validationFailed } f
 import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys, type Key } from '../platform/keys';
+import { pricedIn } from '../platform/money';
 import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
 import { getItem, queryAll, queryPage, type Decoder } from '../platform/storage';
 import { definedOnly } from '../platform/values';
@@ -56,7 +57,7 @@ export const createSku = (deps: Deps, input: z.output<typeof createSkuBody>): Pr
   const skuId = input.sku_id ?? newId();
   return commitIdempotent(deps, async () => {
     const now = ctx.now().toISOString();
-    const sku: Sku = definedOnly({ ...input, sku_id: skuId, version: 1, created_at: now, updated_at: now });
+    const sku: Sku = pricedIn(definedOnly({ ...input, sku_id: skuId, version: 1, created_at: now, updated_at: now }));
     return {
       writes: [
         checkItem(db, { name: 'product exists', key: keys.product(tenantId, input.product_id), when: when.exists(), onConditionFailed: () => notFound('product', input.product_id) }),
@@ -125,7 +126,8 @@ export const patchSku = async (deps: Deps, skuId: string, patch: z.output<typeof
     key: keys.sku(tenantId, skuId),
     decode: decodeSku,
     apply: (current, now) => {
-      const next = merge(current, patch, now);
+      // Amounts follow the currency's minor unit, also when only the currency changed.
+      const next = pricedIn(merge(current, patch, now));
       if ((next.unit_cost !== undefined || next.price !== undefined) && next.currency === undefined) {
         throw validationFailed([{ path: 'currency', message: 'is required when the SKU has a unit_cost or price' }]);
       }

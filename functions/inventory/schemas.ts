@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema, isUlidTime } from '../platform/ids';
-import { currencySchema, moneySchema } from '../platform/money';
+import { currencySchema, MONEY_OUT, moneySchema } from '../platform/money';
 import { freeFormRecord } from '../platform/values';
 import { MOVEMENT_TYPES } from './model';
 
@@ -217,7 +217,7 @@ export const movementResponse = z.strictObject({
   reference: z.string().optional(),
   note: z.string().optional(),
   correlation_id: z.string().optional(),
-  unit_cost: z.string().optional(),
+  unit_cost: z.string().optional().describe(MONEY_OUT),
   currency: z.string().optional(),
   actor: z.string(),
   created_at: z.string(),
@@ -240,8 +240,8 @@ export const skuResponse = z.strictObject({
   product_id: z.string(),
   name: z.string(),
   barcode: z.string().optional(),
-  unit_cost: z.string().optional().describe('decimal string, exact'),
-  price: z.string().optional().describe('decimal string, exact'),
+  unit_cost: z.string().optional().describe(MONEY_OUT),
+  price: z.string().optional().describe(MONEY_OUT),
   currency: z.string().optional(),
   attributes: z.record(z.string(), z.string()).optional(),
   supplier_id: z.string().optional().describe('The supplier replenishment orders this SKU from'),

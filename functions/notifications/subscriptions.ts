@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Severity } from '../alerts/model';
 import { severityRank } from '../alerts/rules';
 import { requireSku, requireWarehouse } from '../inventory/catalog';
-import type { Deps } from '../platform/context';
-import { notFound, validationFailed } from '../platform/errors';
+import { callerMay, type Deps } from '../platform/context';
+import { AppError, notFound, validationFailed } from '../platform/errors';
 import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
-import { queryAll, queryPage } from '../platform/storage';
+import { getItem, queryAll, queryPage } from '../platform/storage';
 import { deleteItem, when, writeOne } from '../platform/writes';
 import { systemResolver, type Resolver } from './addresses';
 import { isLocalMode, type Channel, type Scope, type StoredSubscription, type Subscription } from './model';
@@ -65,12 +65,27 @@ export const listSubscriptions = async ({ db, ctx }: Deps, query: { cursor?: str
   return { subscriptions: page.items.map(publicView), next_cursor: page.next_cursor };
 };
 
-/** DELETE /api/alerts/subscriptions/{id}: gone at once (deliveries already claimed may still finish); unknown is 404. */
+/**
+ * DELETE /api/alerts/subscriptions/{id}: gone at once (deliveries already
+ * claimed may still finish); unknown is 404. A user deletes their own
+ * subscriptions; another user's needs `subscriptions:manage` (managers and
+ * admins). Another user's is 403 to a caller who may list the tenant's
+ * subscriptions anyway (so a 404 would hide nothing) and 404 to one who may
+ * not. The delete is conditional on the creator read, so a subscription
+ * deleted in between is 404, never someone else's deleted by mistake.
+ */
 export const deleteSubscription = async ({ db, ctx }: Deps, subscriptionId: string): Promise<Subscription> => {
   const gone = () => notFound('subscription', subscriptionId);
+  const key = keys.subscription(ctx.caller.tenantId, subscriptionId);
+  const current = await getItem(db, key, decodeSubscription);
+  if (!current) throw gone();
+  if (current.created_by !== ctx.caller.subject && !callerMay(ctx.caller, 'subscriptions:manage')) {
+    if (!callerMay(ctx.caller, 'subscriptions:read')) throw gone();
+    throw new AppError('FORBIDDEN', "this subscription is another user's: deleting it needs 'subscriptions:manage' (managers and admins)");
+  }
   const old = await writeOne(
     db,
-    deleteItem(db, { name: 'subscription', key: keys.subscription(ctx.caller.tenantId, subscriptionId), when: when.exists(), onConditionFailed: gone }),
+    deleteItem(db, { name: 'subscription', key, when: when.equals('created_by', current.created_by), onConditionFailed: gone }),
   );
   if (!old) throw gone();
   return publicView(decodeSubscription(old));

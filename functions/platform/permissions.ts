@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'alerts:write',
   /** Subscription targets are e-mail addresses and phone numbers: not for every reader. */
   'subscriptions:read',
+  /** Everyone who subscribes deletes their own subscriptions; deleting another user's is for managers and admins. */
+  'subscriptions:manage',
   'api:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -30,7 +32,7 @@ const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'pu
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read'],
+  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
   purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */

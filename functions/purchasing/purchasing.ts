@@ -2,6 +2,7 @@ import { callerMay, type Caller, type Deps } from '../platform/context';
 import { AppError, orNotFound, validationFailed, type FieldIssue } from '../platform/errors';
 import { commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { newId } from '../platform/ids';
+import { amountIn } from '../platform/money';
 import { MAX_TRANSACTION_ITEMS } from '../platform/transactions';
 import { transition, type Transition } from '../platform/transition';
 import { definedOnly } from '../platform/values';
@@ -80,13 +81,15 @@ export const createPurchaseOrder = async (
     deps,
     async () => {
       const now = ctx.now().toISOString();
+      const currency = input.currency ?? supplier.currency;
       const po: PurchaseOrder = {
         purchase_order_id: id,
         supplier_id: supplier.supplier_id,
         warehouse_id: input.warehouse_id,
-        currency: input.currency ?? supplier.currency,
+        currency,
         status: 'draft',
-        lines: input.lines.map((l) => withOpen({ sku_id: l.sku_id, quantity: l.quantity, unit_cost: l.unit_cost, received: 0, cancelled: 0 })),
+        // In the minor unit of the order's currency, as the receipts write it to the ledger.
+        lines: input.lines.map((l) => withOpen({ sku_id: l.sku_id, quantity: l.quantity, unit_cost: amountIn(l.unit_cost, currency), received: 0, cancelled: 0 })),
         receipts: 0,
         created_at: now,
         updated_at: now,
@@ -194,7 +197,7 @@ export const receivePurchaseOrder = (deps: Deps, id: string, input: ReceiveInput
       const changes: PlannedChange[] = [];
       const after = new Map<string, PurchaseOrderLine>();
       for (const { quantity, line } of deliveries) {
-        const cause = { ...causeOf(po), unit_cost: line.unit_cost, currency: po.currency, ...(input.note === undefined ? {} : { note: input.note }) };
+        const cause = { ...causeOf(po), unit_cost: amountIn(line.unit_cost, po.currency), currency: po.currency, ...(input.note === undefined ? {} : { note: input.note }) };
         const expected = Math.min(quantity, line.open);
         const excess = quantity - expected;
         const place = { sku_id: line.sku_id, warehouse_id: po.warehouse_id };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../platform/ids';
-import { currencySchema, moneySchema } from '../platform/money';
+import { currencySchema, MONEY_OUT, moneySchema } from '../platform/money';
 import { MAX_QUANTITY } from '../inventory/schemas';
 import { PURCHASE_ORDER_STATUSES } from './model';
 
@@ -118,7 +118,7 @@ export const purchaseOrderResponse = z.strictObject({
     z.strictObject({
       sku_id: z.string(),
       quantity: z.number().int().describe('ordered'),
-      unit_cost: z.string().describe('decimal string, exact'),
+      unit_cost: z.string().describe(MONEY_OUT),
       received: z.number().int(),
       cancelled: z.number().int(),
       open: z.number().int().describe('still expected: quantity - received - cancelled, at least 0'),

@@ -3,8 +3,8 @@ import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../su
 /**
  * Inputs that used to reach DynamoDB or the marshaller and answer 500: cursors
  * that fit no query (or another query), ledger time bounds no ULID can carry,
- * reserved names in free-form records. All through the real handlers against
- * DynamoDB Local.
+ * reserved names in free-form records; and money returned with its currency's
+ * minor-unit digits. All through the real handlers against DynamoDB Local.
  */
 let t: TestApi;
 let c: Client;
@@ -188,5 +188,56 @@ describe('reserved names in free-form records', () => {
     const patched = ok(await c.patch('/api/skus/sku-3', { attributes }));
     expect(ok(await c.get('/api/skus/sku-3')).attributes).toEqual(attributes);
     expect(patched.attributes).toEqual(attributes);
+  });
+});
+
+describe('money is returned with its currency\'s minor-unit digits', () => {
+  const sku = (id: string, extra: Record<string, unknown>) => c.post('/api/skus', { sku_id: id, product_id: 'prod-1', name: id, ...extra });
+
+  test.each([
+    ['4.20 USD', { unit_cost: '4.20', price: 4.2, currency: 'USD' }, { unit_cost: '4.20', price: '4.20' }],
+    ['whole USD', { unit_cost: 4, price: '0', currency: 'USD' }, { unit_cost: '4.00', price: '0.00' }],
+    ['four decimals kept', { unit_cost: '4.1234', price: '4.2000', currency: 'EUR' }, { unit_cost: '4.1234', price: '4.20' }],
+    ['JPY without decimals', { unit_cost: '400', price: 1000, currency: 'JPY' }, { unit_cost: '400', price: '1000' }],
+    ['JPY with given decimals', { unit_cost: '400.50', currency: 'JPY' }, { unit_cost: '400.5' }],
+    ['BHD (three digits)', { price: '1.5', currency: 'BHD' }, { price: '1.500' }],
+  ])('a SKU priced in %s comes back as created, read and listed in that form', async (_name, input, expected) => {
+    const id = `money-${_name.replace(/[^a-z0-9]/gi, '')}`;
+    expect(ok(await sku(id, input), 201)).toMatchObject(expected);
+    expect(ok(await c.get(`/api/skus/${id}`))).toMatchObject(expected);
+  });
+
+  test('changing only the currency rewrites the amounts in its minor unit, and a new amount follows the current currency', async () => {
+    ok(await sku('money-switch', { unit_cost: '4.20', price: '10', currency: 'USD' }), 201);
+    expect(ok(await c.patch('/api/skus/money-switch', { currency: 'JPY' }))).toMatchObject({ unit_cost: '4.2', price: '10', currency: 'JPY' });
+    expect(ok(await c.patch('/api/skus/money-switch', { currency: 'EUR', price: '5.5' }))).toMatchObject({ unit_cost: '4.20', price: '5.50' });
+    expect(ok(await c.patch('/api/skus/money-switch', { unit_cost: 3 }))).toMatchObject({ unit_cost: '3.00', currency: 'EUR' });
+  });
+
+  test.each(['XYZ', 'usd', 'US', 'XXX'])('currency %p is a 400 naming currency, and nothing is created', async (currency) => {
+    const res = await sku(`money-bad-${currency}`, { price: '1', currency });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields).toEqual([expect.objectContaining({ path: 'currency' })]);
+    expect((await c.get(`/api/skus/money-bad-${currency}`)).status).toBe(404);
+  });
+
+  test('purchase order lines, and the receipt rows they write, carry the order currency\'s digits', async () => {
+    ok(await c.post('/api/suppliers', { supplier_id: 'sup-usd', name: 'Dollar Ltd', lead_time_days: 3, currency: 'USD' }), 201);
+    const po = ok(await c.post('/api/purchase-orders', { purchase_order_id: 'po-usd', supplier_id: 'sup-usd', warehouse_id: 'wh-1', lines: [{ sku_id: 'sku-2', quantity: 2, unit_cost: '3.5' }] }), 201);
+    expect(po).toMatchObject({ currency: 'USD', lines: [expect.objectContaining({ unit_cost: '3.50' })] });
+    const yen = ok(await c.post('/api/purchase-orders', { purchase_order_id: 'po-jpy', supplier_id: 'sup-usd', warehouse_id: 'wh-1', currency: 'JPY', lines: [{ sku_id: 'sku-2', quantity: 1, unit_cost: '300.00' }] }), 201);
+    expect(yen.lines[0].unit_cost).toBe('300');
+    ok(await c.post('/api/purchase-orders/po-usd/submit'));
+    ok(await c.post('/api/purchase-orders/po-usd/receive', { lines: [{ sku_id: 'sku-2', quantity: 2 }] }));
+    const receipt = ok(await c.get('/api/inventory/sku/sku-2/movements')).movements.find((m: { type: string }) => m.type === 'receipt');
+    expect(receipt).toMatchObject({ unit_cost: '3.50', currency: 'USD' });
+    expect(ok(await c.get('/api/purchase-orders/po-usd')).lines[0].unit_cost).toBe('3.50');
+  });
+
+  test('a supplier with an unknown currency is a 400', async () => {
+    const res = await c.post('/api/suppliers', { supplier_id: 'sup-bad', name: 'Nowhere', lead_time_days: 3, currency: 'ABC' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.fields[0].path).toBe('currency');
+    expect((await c.get('/api/suppliers/sup-bad')).status).toBe(404);
   });
 });

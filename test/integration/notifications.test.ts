@@ -1,14 +1,17 @@
 import type { SQSEvent } from 'aws-lambda';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { evaluateLevelChange, listAlerts } from '../../functions/alerts/alerts';
 import type { AlertEventDetail } from '../../functions/events/model';
+import type { Role } from '../../functions/identity/roles';
+import type { Resolver } from '../../functions/notifications/addresses';
 import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { notifyBatch, type Delivery, type Senders } from '../../functions/notifications/notify';
+import { localSenders, webhookSender } from '../../functions/notifications/senders';
 import { subscribe } from '../../functions/notifications/subscriptions';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
-import { contextFor, testDb } from '../support/domain';
+import { codeOf, contextFor, testDb } from '../support/domain';
 import { stockLevelChanged } from '../support/events';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
@@ -25,15 +28,15 @@ afterAll(async () => {
   db.client.destroy();
 });
 
-/** A local webhook receiver on 127.0.0.1 that records every POST (raw body and headers) and answers `status()`. */
-const startReceiver = async (status: () => number = () => 204) => {
+/** A local webhook receiver on 127.0.0.1 that records every POST (raw body and headers) and answers `status()` (with `headers`). */
+const startReceiver = async (status: () => number = () => 204, headers: Record<string, string> = {}) => {
   const received: { body: string; headers: Record<string, string | string[] | undefined> }[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: req.headers });
-      res.writeHead(status());
+      res.writeHead(status(), headers);
       res.end();
     });
   });
@@ -41,6 +44,47 @@ const startReceiver = async (status: () => number = () => 204) => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/stock`;
   return { url, received, close: () => new Promise<void>((done) => server.close(() => done())) };
 };
+
+/** A TCP listener on 127.0.0.1 that only counts connections: whether anything reached this machine at all. */
+const startListener = async () => {
+  let connections = 0;
+  const server = createTcpServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => connections,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+};
+
+/** A caller of one tenant with its own subject: two clerks are two people (the test client signs one subject per role). */
+const person = async (tenantId: string, role: Role, subject: string) => {
+  const token = await t.issuer.sign({ tenantId, role, subject });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${t.api.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { subscription_id: string; error?: { code: string } } };
+  };
+  return {
+    subscribe: (target: string) => call('POST', '/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target }),
+    delete: (subscriptionId: string) => call('DELETE', `/api/alerts/subscriptions/${subscriptionId}`),
+  };
+};
+
+/** A resolver answering from a table (tests have no DNS); an unknown name does not resolve. */
+const resolverOf =
+  (answers: Record<string, string[]>): Resolver =>
+  async (host) => {
+    const found = answers[host];
+    if (!found) throw new Error(`ENOTFOUND ${host}`);
+    return found;
+  };
 
 const verify = (secret: string, body: string, header: unknown): boolean =>
   header === `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
@@ -123,6 +167,77 @@ describe('subscriptions over HTTP', () => {
     expect((await a.get('/api/alerts/subscriptions')).body.subscriptions).toEqual([]);
     // In local mode loopback http is accepted.
     expect((await a.post('/api/alerts/subscribe', { ...ok, target: 'http://127.0.0.1:9/x' })).status).toBe(201);
+  });
+
+  test('outside local mode a webhook to a loopback, unspecified, private, CGNAT, link-local, unique-local or mapped address is 400 and writes nothing', async () => {
+    const a = await t.client();
+    const targets = [
+      'https://0.0.0.0/',
+      'https://[::]/',
+      'https://[::ffff:127.0.0.1]/',
+      'https://localhost./',
+      'https://10.0.0.1/',
+      'https://192.168.1.1/',
+      'https://[fd00::1]/',
+      'https://100.64.0.1/',
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[fe80::1]/',
+      'https://[64:ff9b::a9fe:a9fe]/',
+    ];
+    process.env[LOCAL_MODE_ENV] = '0';
+    try {
+      for (const target of targets) {
+        const res = await a.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'webhook', target });
+        expect({ target, status: res.status, code: res.body.error?.code }).toEqual({ target, status: 400, code: 'VALIDATION_FAILED' });
+        expect(res.body.error.details.fields).toEqual([{ in: 'body', path: 'target', message: expect.stringMatching(/^must point at a public host: /) }]);
+      }
+    } finally {
+      process.env[LOCAL_MODE_ENV] = '1';
+    }
+    expect((await a.get('/api/alerts/subscriptions')).body.subscriptions).toEqual([]);
+  });
+
+  test('outside local mode a webhook host is judged by what it resolves to: a name of a private address is refused, a public one accepted', async () => {
+    const ctx = contextFor();
+    const resolve = resolverOf({ 'hooks.example.com': ['93.184.215.14'], 'intranet.example.com': ['93.184.215.14', '10.0.0.7'] });
+    const hook = (target: string) => subscribe({ db, ctx, local: false, resolve }, { scope: { all: true }, channel: 'webhook', target, min_severity: 'normal' });
+    expect(await codeOf(hook('https://intranet.example.com/x'))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(hook('https://unknown.example.com/x'))).toBe('VALIDATION_FAILED');
+    await expect(hook('https://intranet.example.com/x')).rejects.toMatchObject({
+      details: { fields: [{ path: 'target', message: 'must point at a public host: intranet.example.com resolves to a non-public address (a private (RFC 1918) address)' }] },
+    });
+    expect(await hook('https://hooks.example.com/x')).toMatchObject({ channel: 'webhook', target: 'https://hooks.example.com/x' });
+  });
+
+  test('a user deletes their own subscriptions; another user\'s is 403 unless a manager or admin deletes it', async () => {
+    const admin = await t.client();
+    const tenant = admin.tenantId;
+    const [clerk, otherClerk, purchaser, manager, boss] = await Promise.all([
+      person(tenant, 'clerk', 'clara'),
+      person(tenant, 'clerk', 'colin'),
+      person(tenant, 'purchaser', 'pat'),
+      person(tenant, 'manager', 'mona'),
+      person(tenant, 'admin', 'ada'),
+    ]);
+    const clarasOwn = (await clerk.subscribe('clara@example.com')).body.subscription_id;
+    const adasOwn = (await boss.subscribe('ada@example.com')).body.subscription_id;
+    const colinsOwn = (await otherClerk.subscribe('colin@example.com')).body.subscription_id;
+    const listed = async () => (await admin.get('/api/alerts/subscriptions')).body.subscriptions.map((s: { subscription_id: string }) => s.subscription_id);
+    expect(await listed()).toEqual([clarasOwn, adasOwn, colinsOwn]);
+
+    // Clerks and purchasers may not delete anyone else's, an admin's included, and nothing is deleted.
+    for (const [who, id] of [[otherClerk, clarasOwn], [clerk, adasOwn], [purchaser, adasOwn], [purchaser, clarasOwn]] as const) {
+      const res = await who.delete(id);
+      expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
+    }
+    expect(await listed()).toEqual([clarasOwn, adasOwn, colinsOwn]);
+    // Their own, yes; another user's, a manager or an admin; an unknown id stays 404 for everyone.
+    expect((await clerk.delete(clarasOwn)).status).toBe(200);
+    expect((await manager.delete(adasOwn)).status).toBe(200);
+    expect((await boss.delete(colinsOwn)).status).toBe(200);
+    expect((await clerk.delete(clarasOwn)).status).toBe(404);
+    expect((await purchaser.delete('nope')).status).toBe(404);
+    expect(await listed()).toEqual([]);
   });
 });
 
@@ -239,6 +354,71 @@ describe('the notification consumer domain function', () => {
     batch.Records.push({ ...batch.Records[0]!, messageId: 'junk', body: '{"not":"an event"}' });
     expect(await notifyBatch({ db, senders }, batch)).toEqual({ batchItemFailures: [{ itemIdentifier: 'junk' }] });
     expect(sent).toEqual([]);
+  });
+
+  test('the outbox shows a viewer redacted targets and a role with subscriptions:read the whole ones', async () => {
+    const { ctx, tenant, events } = await setup();
+    await subscribe({ db, ctx }, { scope: { all: true }, channel: 'email', target: 'jane.doe@example.com', min_severity: 'normal' });
+    await subscribe({ db, ctx }, { scope: { all: true }, channel: 'sms', target: '+14155550123', min_severity: 'normal' });
+    expect(await notifyBatch({ db, senders: localSenders(db) }, sqs([events[0]!]))).toEqual({ batchItemFailures: [] });
+    const targetsSeenBy = async (role: Role) => {
+      const res = await (await t.client({ tenantId: tenant, role })).get('/api/notifications');
+      expect(res.status).toBe(200);
+      return res.body.notifications.map((n: { channel: string; target: string }) => [n.channel, n.target]);
+    };
+    expect(await targetsSeenBy('viewer')).toEqual([
+      ['email', 'j***@example.com'],
+      ['sms', '+***0123'],
+    ]);
+    const whole = [
+      ['email', 'jane.doe@example.com'],
+      ['sms', '+14155550123'],
+    ];
+    expect(await targetsSeenBy('clerk')).toEqual(whole);
+    expect(await targetsSeenBy('admin')).toEqual(whole);
+  });
+
+  test('a webhook whose name resolves to a private address at delivery time (DNS rebinding) is refused there, reaching nothing, and retried', async () => {
+    const { ctx, events } = await setup();
+    const listener = await startListener();
+    try {
+      const target = `https://hooks.example.com:${listener.port}/stock`;
+      // At subscribe time the name answers a public address...
+      const subscription = await subscribe(
+        { db, ctx, local: false, resolve: resolverOf({ 'hooks.example.com': ['93.184.215.14'] }) },
+        { scope: { all: true }, channel: 'webhook', target, min_severity: 'normal' },
+      );
+      // ...and at delivery time this machine, where the listener waits: the sender's own lookup refuses it.
+      const rebound = webhookSender({ local: false, resolve: resolverOf({ 'hooks.example.com': ['127.0.0.1'] }) });
+      const delivery: Delivery = { delivery_id: 'd-1', event_type: 'AlertOpened', event_id: 'e-1', subscription, alert: events[0]!.detail, subject: 's', text: 't' };
+      await expect(rebound(delivery)).rejects.toMatchObject({ name: 'AddressRefused', message: expect.stringMatching(/hooks\.example\.com resolves to a non-public address \(a loopback address\)/) });
+      expect(listener.connections()).toBe(0);
+      const senders: Senders = { email: async () => undefined, sms: async () => undefined, webhook: rebound };
+      const opened = sqs([events[0]!]);
+      expect(await notifyBatch({ db, senders }, opened)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+      expect(listener.connections()).toBe(0);
+      // The claim was released: a later attempt (here with a resolver that still rebinds) tries again, and still reaches nothing.
+      expect(await notifyBatch({ db, senders }, opened)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+      expect(listener.connections()).toBe(0);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  test('a webhook that answers a redirect is a failed delivery, and the redirect is not followed', async () => {
+    const { ctx, events } = await setup();
+    const elsewhere = await startReceiver();
+    const redirecting = await startReceiver(() => 302, { location: elsewhere.url });
+    try {
+      await subscribe({ db, ctx, local: true }, { scope: { all: true }, channel: 'webhook', target: redirecting.url, min_severity: 'normal' });
+      const senders: Senders = { email: async () => undefined, sms: async () => undefined, webhook: webhookSender({ local: true }) };
+      expect(await notifyBatch({ db, senders }, sqs([events[0]!]))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+      expect(redirecting.received).toHaveLength(1);
+      expect(elsewhere.received).toHaveLength(0);
+    } finally {
+      await redirecting.close();
+      await elsewhere.close();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { AppError } from '../../functions/platform/errors';
 import { childIdempotency, fingerprint } from '../../functions/platform/idempotency';
 import { idSchema, isUlidTime } from '../../functions/platform/ids';
-import { moneySchema } from '../../functions/platform/money';
+import { amountIn, currencySchema, minorUnitDigits, moneySchema, pricedIn } from '../../functions/platform/money';
 import { decodeCursor, encodeCursor, queryDigest } from '../../functions/platform/pagination';
 
 describe('money', () => {
@@ -34,6 +34,52 @@ describe('money', () => {
         expect(BigInt(whole!) * 10000n + BigInt(fraction.padEnd(4, '0'))).toBe(minorUnits);
       }),
     );
+  });
+});
+
+describe('money in its currency', () => {
+  test.each([
+    ['4.2', 'USD', '4.20'],
+    ['4', 'EUR', '4.00'],
+    ['0', 'USD', '0.00'],
+    ['4.1234', 'USD', '4.1234'],
+    ['4.2000', 'USD', '4.20'],
+    ['400', 'JPY', '400'],
+    ['400.50', 'JPY', '400.5'],
+    ['1.5', 'BHD', '1.500'],
+  ])('%p %s is written %p', (amount, currency, written) => {
+    expect(amountIn(amount, currency)).toBe(written);
+  });
+
+  test('the minor units come from ICU: two for USD and EUR, none for JPY', () => {
+    expect([minorUnitDigits('USD'), minorUnitDigits('EUR'), minorUnitDigits('JPY')]).toEqual([2, 2, 0]);
+  });
+
+  test('an amount written in any known currency keeps its exact value, its minor-unit digits and at most 4 decimals', () => {
+    const currencies = Intl.supportedValuesOf('currency');
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 19n - 1n }), fc.constantFrom(...currencies), (tenThousandths, currency) => {
+        const given = moneySchema.parse(`${tenThousandths / 10000n}.${String(tenThousandths % 10000n).padStart(4, '0')}`);
+        const written = amountIn(given, currency);
+        const [whole = '', fraction = ''] = written.split('.');
+        expect(BigInt(whole) * 10000n + BigInt(fraction.padEnd(4, '0'))).toBe(tenThousandths);
+        expect(fraction.length).toBeGreaterThanOrEqual(minorUnitDigits(currency));
+        expect(fraction.length).toBeLessThanOrEqual(Math.max(4, minorUnitDigits(currency)));
+        expect(moneySchema.parse(written)).toBe(given);
+      }),
+    );
+  });
+
+  test('unit_cost and price follow the record\'s currency; without one they stay as given', () => {
+    expect(pricedIn({ unit_cost: '1', price: '2.5', currency: 'USD', name: 'x' })).toEqual({ unit_cost: '1.00', price: '2.50', currency: 'USD', name: 'x' });
+    expect(pricedIn({ price: '2.5' })).toEqual({ price: '2.5' });
+  });
+
+  test.each(['USD', 'EUR', 'JPY', 'GBP'])('%s is a currency', (code) => {
+    expect(currencySchema.safeParse(code).success).toBe(true);
+  });
+  test.each(['XYZ', 'ABC', 'usd', 'US', 'USDX', ''])('%p is refused as a currency', (code) => {
+    expect(currencySchema.safeParse(code).success).toBe(false);
   });
 });
 
