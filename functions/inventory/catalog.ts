@@ -147,26 +147,31 @@ export const listSkus = async (deps: Deps, query: { product_id?: string; cursor?
 };
 
 /** POST /api/warehouses */
-export const createWarehouse = (deps: Deps, input: z.output<typeof createWarehouseBody>): Promise<Warehouse> => {
+export const createWarehouse = async (deps: Deps, input: z.output<typeof createWarehouseBody>): Promise<Warehouse> => {
   const warehouseId = input.warehouse_id ?? newId();
-  return createSimple<Warehouse>(deps, 'warehouse', warehouseId, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), (now) => ({
+  const created = await createSimple<Warehouse>(deps, 'warehouse', warehouseId, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), (now) => ({
     ...input,
     warehouse_id: warehouseId,
     version: 1,
     created_at: now,
     updated_at: now,
   }));
+  forgetWarehouses(deps.ctx.caller.tenantId);
+  return created;
 };
 
 /** PATCH /api/warehouses/{warehouse_id} */
-export const patchWarehouse = (deps: Deps, warehouseId: string, patch: z.output<typeof patchWarehouseBody>): Promise<Warehouse> =>
-  patchEntity<Warehouse>(deps, {
+export const patchWarehouse = async (deps: Deps, warehouseId: string, patch: z.output<typeof patchWarehouseBody>): Promise<Warehouse> => {
+  const patched = await patchEntity<Warehouse>(deps, {
     what: 'warehouse',
     id: warehouseId,
     key: keys.warehouse(deps.ctx.caller.tenantId, warehouseId),
     decode: decodeWarehouse,
     apply: (current, now) => merge(current, patch, now),
   });
+  forgetWarehouses(deps.ctx.caller.tenantId);
+  return patched;
+};
 
 /** GET /api/warehouses */
 export const listWarehouses = async (deps: Deps, query: { cursor?: string; limit?: number }): Promise<{ warehouses: Warehouse[]; next_cursor: string | null }> => {
@@ -184,5 +189,51 @@ export const requireWarehouse = (deps: Deps, warehouseId: string): Promise<Wareh
   orNotFound('warehouse', warehouseId, getItem(deps.db, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), decodeWarehouse));
 
 /** Every warehouse of the tenant (the planner's view), strongly consistent. */
-export const allWarehouses = (deps: Deps): Promise<Warehouse[]> => queryAll(deps.db, { partition: keys.warehouses(deps.ctx.caller.tenantId) }, decodeWarehouse);
+export const allWarehouses = async (deps: Deps): Promise<Warehouse[]> => {
+  const tenantId = deps.ctx.caller.tenantId;
+  const warehouses = await queryAll(deps.db, { partition: keys.warehouses(tenantId) }, decodeWarehouse);
+  recentlyRead.set(tenantId, { readAt: Date.now(), warehouses });
+  return warehouses;
+};
+
+/**
+ * How long this container answers the planner from the warehouses it last
+ * read. A tenant has a handful of warehouses that change a few times a year,
+ * while every allocation needs them: reading them once per order doubled the
+ * calls of a one-line order.
+ */
+export const WAREHOUSES_FRESH_MS = 5_000;
+
+const recentlyRead = new Map<string, { readAt: number; warehouses: Warehouse[] }>();
+
+/** A warehouse written in this container is read again by its next allocation, whatever the cache's age. */
+const forgetWarehouses = (tenantId: string): void => {
+  recentlyRead.delete(tenantId);
+};
+
+/**
+ * The tenant's warehouses as this container read them at most
+ * WAREHOUSES_FRESH_MS ago (`cached`), or read now. Stale is safe for stock:
+ * the allocation's conditional writes, not the snapshot, guard the levels;
+ * and a planner using a cached list puts `warehouseStillActive` for each
+ * warehouse it chose into its transaction, so a deactivated warehouse is
+ * never chosen once its change has committed.
+ */
+export const recentWarehouses = async (deps: Deps): Promise<{ warehouses: Warehouse[]; cached: boolean }> => {
+  const hit = recentlyRead.get(deps.ctx.caller.tenantId);
+  if (hit && Date.now() - hit.readAt < WAREHOUSES_FRESH_MS) return { warehouses: hit.warehouses, cached: true };
+  return { warehouses: await allWarehouses(deps), cached: false };
+};
+
+/** Holds only while the warehouse is still active; when it fails the caller plans again from a fresh read (undefined: no domain error). */
+export const warehouseStillActive = (deps: Deps, warehouseId: string): Write =>
+  checkItem(deps.db, {
+    name: `warehouse ${warehouseId} still active`,
+    key: keys.warehouse(deps.ctx.caller.tenantId, warehouseId),
+    when: when.equals('active', true),
+    onConditionFailed: () => {
+      forgetWarehouses(deps.ctx.caller.tenantId);
+      return undefined;
+    },
+  });
 

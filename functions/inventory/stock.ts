@@ -22,6 +22,7 @@ import {
 } from './stock-rules';
 import {
   decodeLevel,
+  decodeLevelOrSku,
   decodeMovement,
   decodeThresholdDefault,
   getLevel,
@@ -466,6 +467,28 @@ export const findLevel = (deps: Deps, skuId: string, warehouseId: string): Promi
 
 /** Every level of one SKU (one per warehouse that ever held it), strongly consistent. */
 export const levelsOfSku = (deps: Deps, skuId: string): Promise<StockLevel[]> => getLevelsOfSku(deps.db, deps.ctx.caller.tenantId, skuId);
+
+/**
+ * The planner's stock for an order, in one strongly consistent BatchGetItem:
+ * the level of each SKU in each of these warehouses (absent: never stocked),
+ * and which SKUs do not exist (read in the same call, so an unknown SKU is a
+ * 404 without a call of its own).
+ */
+export const levelsForOrder = async (
+  deps: Deps,
+  skuIds: string[],
+  warehouseIds: string[],
+): Promise<{ levels: StockLevel[]; unknownSkus: string[] }> => {
+  const tenantId = deps.ctx.caller.tenantId;
+  const skus = [...new Set(skuIds)];
+  const levelKeys = skus.flatMap((sku) => warehouseIds.map((wh) => keys.stockLevel(tenantId, sku, wh)));
+  const found = await batchGet(deps.db, [...skus.map((sku) => keys.sku(tenantId, sku)), ...levelKeys], decodeLevelOrSku);
+  const known = new Set(found.flatMap((f) => (f.kind === 'sku' ? [f.sku_id] : [])));
+  return {
+    levels: found.flatMap((f) => (f.kind === 'level' ? [f.level] : [])),
+    unknownSkus: skus.filter((sku) => !known.has(sku)),
+  };
+};
 
 /** Stock levels a cancelled transaction returned (ALL_OLD): fresher than any earlier read. */
 export const levelsReturnedBy = (cancelled: TransactionCancelled | undefined): StockLevel[] =>

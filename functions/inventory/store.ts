@@ -27,6 +27,10 @@ export const decodeThresholdDefault = decodeWith(
   z.object({ reorder_point: z.number().int(), safety_stock: z.number().int(), reorder_quantity: z.number().int().optional() }),
 );
 
+/** A level or (only its id) a SKU: what one BatchGetItem of both returns. */
+export const decodeLevelOrSku = (item: StoredItem): { kind: 'level'; level: StockLevel } | { kind: 'sku'; sku_id: string } =>
+  item.entity === STOCK_LEVEL ? { kind: 'level', level: decodeLevel(item) } : { kind: 'sku', sku_id: decodeSku(item).sku_id };
+
 export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
   getItem(db, keys.stockLevel(tenantId, skuId, warehouseId), decodeLevel);
 

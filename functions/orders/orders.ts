@@ -1,14 +1,14 @@
 import type { Db } from '../platform/db';
-import { AppError, errorMessage, orNotFound, validationFailed } from '../platform/errors';
+import { AppError, errorMessage, notFound, orNotFound, validationFailed } from '../platform/errors';
 import { systemContext, type Deps } from '../platform/context';
-import { commitIdempotent } from '../platform/idempotency';
+import { commitIdempotent, fingerprint, type WritePlan } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import { log } from '../platform/log';
-import type { TransactionCancelled } from '../platform/transactions';
+import { MAX_TRANSACTION_ITEMS, type TransactionCancelled } from '../platform/transactions';
 import { transition, type Transition } from '../platform/transition';
-import { allWarehouses, requireSku } from '../inventory/catalog';
+import { allWarehouses, recentWarehouses, warehouseStillActive } from '../inventory/catalog';
 import type { StockLevel, Warehouse } from '../inventory/model';
-import { levelKey, levelsOfSku, levelsReturnedBy, reservationWrites, type ReservationChange } from '../inventory/stock';
+import { levelKey, levelsForOrder, levelsReturnedBy, reservationWrites, type ReservationChange } from '../inventory/stock';
 import { ORDER_STATUSES, outstanding, type AllocationLeg, type Order, type OrderStatus } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
@@ -20,37 +20,52 @@ interface Snapshot {
   warehouses: Warehouse[];
   levels: StockLevel[];
   available: (skuId: string, warehouseId: string) => number;
+  /** The warehouses came from this container's recent read, not this request's: the transaction checks the chosen ones are still active. */
+  cachedWarehouses: boolean;
 }
 
-const snapshotOf = (warehouses: Warehouse[], levels: StockLevel[]): Snapshot => {
+const snapshotOf = (warehouses: Warehouse[], levels: StockLevel[], cachedWarehouses: boolean): Snapshot => {
   const byKey = new Map(levels.map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
-  return { warehouses, levels: [...byKey.values()], available: (sku, wh) => byKey.get(levelKey(sku, wh))?.available ?? 0 };
+  return { warehouses, levels: [...byKey.values()], available: (sku, wh) => byKey.get(levelKey(sku, wh))?.available ?? 0, cachedWarehouses };
 };
 
-/** Every warehouse and every level of the order's SKUs, read strongly: the planner's view of the world. */
-const readSnapshot = async (deps: Deps, skuIds: string[]): Promise<Snapshot> => {
-  const [warehouses, perSku] = await Promise.all([
-    allWarehouses(deps),
-    Promise.all(skuIds.map(async (skuId) => ({ skuId, levels: await levelsOfSku(deps, skuId) }))),
-  ]);
-  // A SKU with a level exists; one without might not, and an unknown SKU is a 404, not a shortfall.
-  await Promise.all(perSku.filter((s) => s.levels.length === 0).map((s) => requireSku(deps, s.skuId)));
-  return snapshotOf(warehouses, perSku.flatMap((s) => s.levels));
+type OrderInput = Omit<AllocateInput, 'order_id'>;
+
+/**
+ * The planner's view of the world in one call: the tenant's warehouses (as
+ * this container read them a few seconds ago at most, or now when `fresh`),
+ * then one strongly consistent BatchGetItem of the order's SKUs and their
+ * levels in every warehouse the planner may choose.
+ */
+const readSnapshot = async (deps: Deps, input: OrderInput, fresh = false): Promise<Snapshot> => {
+  const { warehouses, cached } = fresh ? { warehouses: await allWarehouses(deps), cached: false } : await recentWarehouses(deps);
+  const allowed = input.warehouse_ids && new Set(input.warehouse_ids);
+  const eligible = warehouses.filter((w) => w.active && (!allowed || allowed.has(w.warehouse_id))).map((w) => w.warehouse_id);
+  const { levels, unknownSkus } = await levelsForOrder(
+    deps,
+    input.lines.map((l) => l.sku_id),
+    eligible,
+  );
+  // An unknown SKU is a 404, not a shortfall.
+  const [unknown] = unknownSkus;
+  if (unknown !== undefined) throw notFound('sku', unknown);
+  return snapshotOf(warehouses, levels, cached);
 };
 
 /**
  * The snapshot for a retry. A transaction cancelled on a level's condition hands back
  * the levels as they now stand (ALL_OLD), which is all that moved as far as this plan
  * knew: re-plan from them without reading anything. Otherwise (a TransactionConflict
- * returns no items) read everything again.
+ * returns no items, or the warehouses were cached and one may have been deactivated)
+ * read again.
  */
-const refreshSnapshot = async (deps: Deps, skuIds: string[], previous: Snapshot | undefined, cancelled: TransactionCancelled | undefined): Promise<Snapshot> => {
+const refreshSnapshot = async (deps: Deps, input: OrderInput, previous: Snapshot | undefined, cancelled: TransactionCancelled | undefined): Promise<Snapshot> => {
   const returned = levelsReturnedBy(cancelled);
-  if (!previous || returned.length === 0) return readSnapshot(deps, skuIds);
-  return snapshotOf(previous.warehouses, [...previous.levels, ...returned]);
+  if (!previous || returned.length === 0 || previous.cachedWarehouses) return readSnapshot(deps, input, previous !== undefined);
+  return snapshotOf(previous.warehouses, [...previous.levels, ...returned], false);
 };
 
-const planFor = (input: Omit<AllocateInput, 'order_id'>, snapshot: Snapshot): PlanResult =>
+const planFor = (input: OrderInput, snapshot: Snapshot): PlanResult =>
   planAllocation({
     lines: input.lines,
     ship_to: input.ship_to,
@@ -77,8 +92,8 @@ export interface PlanPreview {
 }
 
 /** POST /api/orders/plan: the allocation the system would make now, reserving nothing. */
-export const previewPlan = async (deps: Deps, input: Omit<AllocateInput, 'order_id'>): Promise<PlanPreview> => {
-  const snapshot = await readSnapshot(deps, input.lines.map((l) => l.sku_id));
+export const previewPlan = async (deps: Deps, input: OrderInput): Promise<PlanPreview> => {
+  const snapshot = await readSnapshot(deps, input);
   const plan = planFor(input, snapshot);
   if (plan.ok) {
     return { feasible: true, lines: plan.lines, shipments: plan.shipments, warehouses: plan.warehouses, explanation: plan.explanation };
@@ -94,62 +109,92 @@ class OrderExists extends AppError {
   }
 }
 
+/** What makes two allocation requests the same order: its lines, where it ships and how it is split. */
+const sameOrder = (existing: Order, input: AllocateInput): boolean =>
+  fingerprint('order', { lines: existing.lines, ship_to: existing.ship_to, strategy: existing.strategy }) ===
+  fingerprint('order', { lines: input.lines, ship_to: input.ship_to, strategy: input.strategy });
+
 /**
- * POST /api/orders/allocate: plan from a strongly consistent snapshot, then
- * reserve every leg (conditional increments of the levels: enough available)
- * and create the order in one transaction. If stock ran short in between, the
- * transaction is cancelled and the next attempt re-plans from the levels it
- * returned; an order is never half-allocated. The same order_id again returns
- * the existing order.
+ * The same order_id again: the same order is answered with what was
+ * allocated (a client's retry), a different one is refused with the existing
+ * order, since silently answering 201 with other lines would ship the wrong
+ * goods.
+ */
+const existingOrder = async (deps: Deps, input: AllocateInput): Promise<Order> => {
+  const existing = await requireOrder(deps, input.order_id);
+  if (sameOrder(existing, input)) return existing;
+  throw new AppError(
+    'ALREADY_EXISTS',
+    `order '${input.order_id}' already exists with other lines, destination or strategy; use a new order_id for a new order`,
+    { order_id: input.order_id, order: existing },
+  );
+};
+
+/**
+ * POST /api/orders/allocate: plan from a strongly consistent snapshot of the
+ * levels, then reserve every leg (conditional increments of the levels:
+ * enough available) and create the order in one transaction. If stock ran
+ * short in between, the transaction is cancelled and the next attempt
+ * re-plans from the levels it returned; an order is never half-allocated. The
+ * same order_id again returns the existing order if it is the same order.
  */
 export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<Order> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
-  const skuIds = input.lines.map((l) => l.sku_id);
+  const decide = async (snapshot: Snapshot): Promise<WritePlan<Order>> => {
+    const plan = planFor(input, snapshot);
+    if (!plan.ok) {
+      // A repeated order_id is answered with the order, even once its stock is gone. Checked only
+      // here: on the happy path the order write's condition (a new item) catches it.
+      if (await findOrder(db, tenantId, input.order_id)) throw new OrderExists(input.order_id);
+      throw shortfallError(plan);
+    }
+    const legs: AllocationLeg[] = plan.lines.flatMap((line) =>
+      line.allocations.map((a) => ({ sku_id: line.sku_id, warehouse_id: a.warehouse_id, quantity: a.quantity, shipped: 0, released: 0, distance_km: a.distance_km })),
+    );
+    if (legs.length > MAX_ALLOCATION_LEGS) {
+      throw validationFailed(
+        [{ path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
+        `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`,
+      );
+    }
+    // Planned from cached warehouses: the chosen ones must still be active when the stock is reserved.
+    const chosen = [...new Set(legs.map((leg) => leg.warehouse_id))];
+    if (snapshot.cachedWarehouses && legs.length * 2 + chosen.length + 2 > MAX_TRANSACTION_ITEMS) {
+      // No room for those checks in one transaction: plan this (rare, huge) order from a fresh read instead.
+      return decide(await readSnapshot(deps, input, true));
+    }
+    const stillActive = snapshot.cachedWarehouses ? chosen.map((wh) => warehouseStillActive(deps, wh)) : [];
+    const cause = { reference: input.order_id, correlation_id: input.order_id };
+    const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
+    const now = ctx.now();
+    const order: Order = {
+      order_id: input.order_id,
+      status: input.hold_seconds === undefined ? 'allocated' : 'held',
+      lines: input.lines,
+      allocations: legs,
+      shipments: plan.shipments,
+      strategy: input.strategy,
+      ship_to: input.ship_to,
+      ...(input.hold_seconds === undefined ? {} : { hold_expires_at: new Date(now.getTime() + input.hold_seconds * 1000).toISOString() }),
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      version: 1,
+    };
+    return {
+      writes: [...reservationWrites(deps, changes), ...stillActive, orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
+      result: order,
+    };
+  };
   try {
     let snapshot: Snapshot | undefined;
     return await commitIdempotent(deps, async (_attempt, lastCancelled) => {
-      snapshot = await refreshSnapshot(deps, skuIds, snapshot, lastCancelled);
-      const plan = planFor(input, snapshot);
-      if (!plan.ok) {
-        // A repeated order_id is answered with the order, even once its stock is gone. Checked only
-        // here: on the happy path the order write's condition (a new item) catches it.
-        if (await findOrder(db, tenantId, input.order_id)) throw new OrderExists(input.order_id);
-        throw shortfallError(plan);
-      }
-      const legs: AllocationLeg[] = plan.lines.flatMap((line) =>
-        line.allocations.map((a) => ({ sku_id: line.sku_id, warehouse_id: a.warehouse_id, quantity: a.quantity, shipped: 0, released: 0, distance_km: a.distance_km })),
-      );
-      if (legs.length > MAX_ALLOCATION_LEGS) {
-        throw validationFailed(
-          [{ path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
-          `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`,
-        );
-      }
-      const cause = { reference: input.order_id, correlation_id: input.order_id };
-      const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
-      const now = ctx.now();
-      const order: Order = {
-        order_id: input.order_id,
-        status: input.hold_seconds === undefined ? 'allocated' : 'held',
-        lines: input.lines,
-        allocations: legs,
-        shipments: plan.shipments,
-        strategy: input.strategy,
-        ship_to: input.ship_to,
-        ...(input.hold_seconds === undefined ? {} : { hold_expires_at: new Date(now.getTime() + input.hold_seconds * 1000).toISOString() }),
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-        version: 1,
-      };
-      return {
-        writes: [...reservationWrites(deps, changes), orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
-        result: order,
-      };
+      snapshot = await refreshSnapshot(deps, input, snapshot, lastCancelled);
+      return decide(snapshot);
     });
   } catch (error) {
-    // A concurrent call with the same order_id won: return what it allocated.
-    if (error instanceof OrderExists) return requireOrder(deps, input.order_id);
+    // The order_id exists (perhaps a concurrent call with it won): the same order is answered with it.
+    if (error instanceof OrderExists) return existingOrder(deps, input);
     throw error;
   }
 };
