@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { AppError } from '../../functions/platform/errors';
 import { emptyLevel, type StockLevel } from '../../functions/inventory/model';
-import { applyChange, checkExpectations, MAX_ON_HAND, type LevelChange } from '../../functions/inventory/stock-rules';
+import { applyChange, checkExpectations, incrementEffect, MAX_ON_HAND, refusalFor, type IncrementType, type LevelChange } from '../../functions/inventory/stock-rules';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const stocked = (on_hand: number, reserved = 0): StockLevel => ({
@@ -156,4 +156,48 @@ test('for any sequence of changes (reservations included), on_hand and reserved 
     }),
     { numRuns: 300 },
   );
+});
+
+describe('increments (the blind write and the read path agree)', () => {
+  const INCREMENT_TYPES: IncrementType[] = ['sale', 'restock', 'adjustment', 'transfer_out', 'transfer_in', 'allocation', 'release', 'shipment', 'purchase_ordered', 'purchase_cancelled', 'receipt'];
+  // Levels near zero and near the ceiling, where the guards bite.
+  const edge = fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: MAX_ON_HAND - 20, max: MAX_ON_HAND }));
+  const levelArb = fc
+    .record({ on_hand: edge, reservedShare: fc.integer({ min: 0, max: 20 }), incoming: edge })
+    .map(({ on_hand, reservedShare, incoming }) => ({ ...stocked(on_hand, Math.min(on_hand, reservedShare)), incoming }));
+  const changeArb = fc
+    .record({ type: fc.constantFrom(...INCREMENT_TYPES), quantity: fc.integer({ min: 1, max: 25 }), negative: fc.boolean() })
+    .map(({ type, quantity, negative }) => ({ type, quantity: type === 'adjustment' && negative ? -quantity : quantity }));
+  const valid = (q: { on_hand: number; reserved: number; available: number; incoming: number }): boolean =>
+    q.on_hand >= 0 && q.reserved >= 0 && q.available >= 0 && q.incoming >= 0 && q.on_hand <= MAX_ON_HAND && q.incoming <= MAX_ON_HAND && q.available === q.on_hand - q.reserved;
+
+  test('property: a change is refused exactly when the level it would leave is invalid, by the same error on both paths, and its deltas are the increment written blind', () => {
+    fc.assert(
+      fc.property(levelArb, changeArb, (level, change) => {
+        const { deltas } = incrementEffect(change);
+        const after = {
+          on_hand: level.on_hand + deltas.on_hand,
+          reserved: level.reserved + deltas.reserved,
+          available: level.available + deltas.available,
+          incoming: level.incoming + deltas.incoming,
+        };
+        const refused = refusalFor(level, change);
+        expect(refused === undefined).toBe(valid(after));
+        if (refused) {
+          // The read path (applyChange) throws the very error the failed write condition is explained with.
+          expect(() => applyChange(level, change, NOW)).toThrow(refused.message);
+          expect(['INSUFFICIENT_STOCK', 'CONFLICT']).toContain(refused.code);
+        } else {
+          const applied = applyChange(level, change, NOW);
+          expect(applied.deltas).toEqual(deltas);
+          expect(applied.level).toMatchObject({ ...after, version: level.version + 1 });
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('a sale the level cannot cover is explained as INSUFFICIENT_STOCK with what is available', () => {
+    expect(refusalFor(stocked(3, 1), { type: 'sale', quantity: 5 })).toMatchObject({ code: 'INSUFFICIENT_STOCK', details: { available: 2, requested: 5 } });
+  });
 });
