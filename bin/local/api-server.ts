@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { AppError, errorBody } from '../../functions/platform/errors';
+import { AppError, errorBody, errorHeaders, validationFailed, type FieldIssue } from '../../functions/platform/errors';
 import type { HttpEvent, HttpResult } from '../../functions/platform/http';
 import { log } from '../../functions/platform/log';
 import { httpRoutes, routeKey, type HttpRoute } from '../../functions/wiring';
@@ -21,6 +22,9 @@ type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>
 /** API Gateway refuses payloads over 10 MB before any Lambda runs. */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
+/** API Gateway's HTTP API refuses a request whose request line and headers exceed 10,240 bytes together. */
+const GATEWAY_MAX_HEADER_BYTES = 10_240;
+
 interface CompiledRoute {
   route: HttpRoute;
   key: string;
@@ -36,6 +40,40 @@ const compile = (route: HttpRoute): CompiledRoute => {
     return '([^/]+)';
   });
   return { route, key: routeKey(route), pattern: new RegExp(`^${source}$`), names };
+};
+
+/** The methods some route serves on this path (sorted): a known path asked with another method is a 405, not a 404. */
+const methodsServing = (routes: CompiledRoute[], path: string): string[] =>
+  [...new Set(routes.filter((compiled) => compiled.pattern.test(path)).map((compiled) => compiled.route.method))].sort();
+
+/**
+ * The path parameters, percent-decoded as API Gateway's HTTP API hands them to a Lambda; a
+ * malformed escape (`%`, `%E0%A4%A`) is the caller's mistake, named like any other bad path parameter.
+ */
+const decodePathParameters = (names: string[], groups: RegExpExecArray): { parameters: Record<string, string> } | { issues: FieldIssue[] } => {
+  const parameters: Record<string, string> = {};
+  const issues: FieldIssue[] = [];
+  names.forEach((name, i) => {
+    const raw = groups[i + 1] ?? '';
+    try {
+      parameters[name] = decodeURIComponent(raw);
+    } catch {
+      issues.push({ in: 'path', path: name, message: 'is not valid percent-encoding (each % must start an escape of UTF-8 bytes, like %20)' });
+    }
+  });
+  return issues.length > 0 ? { issues } : { parameters };
+};
+
+/**
+ * The request's URL. A request target always starts with `/` (origin form) or is absolute; an
+ * origin-form `//host/path` is a path here, as at API Gateway, not a host to resolve against.
+ */
+const requestUrl = (target: string | undefined): URL | undefined => {
+  try {
+    return new URL(target?.startsWith('/') ? `http://localhost${target}` : (target ?? '/'));
+  } catch {
+    return undefined;
+  }
 };
 
 /** The route whose method and path pattern match the request, and the path's captured groups. */
@@ -60,7 +98,30 @@ const send = (res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 };
 
-const sendError = (res: ServerResponse, error: AppError): void => send(res, error.status, JSON.stringify(errorBody(error)));
+const sendError = (res: ServerResponse, error: AppError, headers: Record<string, string> = {}): void =>
+  send(res, error.status, JSON.stringify(errorBody(error)), { ...errorHeaders(error), ...headers });
+
+/**
+ * What Node's HTTP parser refuses before a request exists (headers over the limit, bytes that are
+ * not HTTP) is answered on the raw socket, in the error shape like everything else; Node's own
+ * answer is a bare status line with no body.
+ */
+const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex): void => {
+  // The client is gone, or did not finish its request in time: there is no one to answer.
+  if (error.code === 'ECONNRESET' || error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const refusal =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new AppError('HEADERS_TOO_LARGE', `the request line and headers exceed ${GATEWAY_MAX_HEADER_BYTES} bytes`, { max_bytes: GATEWAY_MAX_HEADER_BYTES })
+      : new AppError('MALFORMED_REQUEST', 'the request is not valid HTTP/1.1');
+  const body = JSON.stringify(errorBody(refusal));
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+};
 
 const readBody = (req: IncomingMessage): Promise<Buffer | undefined> =>
   new Promise((done, fail) => {
@@ -85,23 +146,44 @@ export interface LocalApi {
   close: () => Promise<void>;
 }
 
-export const startLocalApi = async (options: { issuer: LocalIssuer; port?: number; host?: string }): Promise<LocalApi> => {
+export const startLocalApi = async (options: {
+  issuer: LocalIssuer;
+  port?: number;
+  host?: string;
+  /** The Lambda timeout each handler runs under (lib/api.ts gives route functions 29 s); tests shorten it. */
+  functionTimeoutMs?: number;
+}): Promise<LocalApi> => {
   const routes = Object.values(httpRoutes).map((route) => compile(route));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
-    const matched = matchRoute(routes, method, url.pathname);
-    const gatewayError = (error: AppError): void => {
-      sendError(res, error);
-      log.info('request', { route: matched?.compiled.key ?? `${method} ${url.pathname}`, status: error.status, duration_ms: Math.round(performance.now() - started) });
+    const url = requestUrl(req.url);
+    const matched = url && matchRoute(routes, method, url.pathname);
+    const gatewayError = (error: AppError, headers: Record<string, string> = {}): void => {
+      sendError(res, error, headers);
+      log.info('request', { route: matched ? matched.compiled.key : `${method} ${url?.pathname ?? req.url}`, status: error.status, duration_ms: Math.round(performance.now() - started) });
     };
+    if (!url) {
+      gatewayError(new AppError('MALFORMED_REQUEST', 'the request target is not a valid URL'));
+      return;
+    }
     if (!matched) {
+      const allowed = methodsServing(routes, url.pathname);
+      if (allowed.length > 0) {
+        gatewayError(new AppError('METHOD_NOT_ALLOWED', `${url.pathname} does not take ${method}: use ${allowed.join(', ')}`, { allowed_methods: allowed }), { allow: allowed.join(', ') });
+        return;
+      }
       gatewayError(new AppError('ROUTE_NOT_FOUND', `no route ${method} ${url.pathname}`));
       return;
     }
     const { compiled, groups } = matched;
+    const decoded = decodePathParameters(compiled.names, groups);
+    if ('issues' in decoded) {
+      gatewayError(validationFailed(decoded.issues));
+      return;
+    }
+    const pathParameters = decoded.parameters;
     const authorization = req.headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
     let claims: z.infer<typeof jwtClaims>;
@@ -117,7 +199,6 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
       gatewayError(new AppError('PAYLOAD_TOO_LARGE', 'the body exceeds the gateway limit of 10 MB'));
       return;
     }
-    const pathParameters = Object.fromEntries(compiled.names.map((name, i) => [name, decodeURIComponent(groups[i + 1] ?? '')]));
     const query: Record<string, string> = {};
     for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
     const headers: Record<string, string> = {};
@@ -152,16 +233,17 @@ export const startLocalApi = async (options: { issuer: LocalIssuer; port?: numbe
     };
     compiled.handler ??= importHandler<LambdaHandler>(compiled.route.entry);
     const handler = await compiled.handler;
-    const result = await handler(event, lambdaContext(compiled.key, requestId));
+    const result = await handler(event, lambdaContext(compiled.key, requestId, options.functionTimeoutMs));
     send(res, result.statusCode ?? 200, typeof result.body === 'string' ? result.body : '', headerValues(result.headers));
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: GATEWAY_MAX_HEADER_BYTES }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error('local gateway failure', { error: error instanceof Error ? error.stack : String(error) });
       if (!res.headersSent) sendError(res, new AppError('INTERNAL', 'the local gateway failed; see the log'));
     });
   });
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

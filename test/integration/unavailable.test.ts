@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createDocumentClient, dbFromEnv, SDK_MAX_ATTEMPTS } from '../../functions/platform/db';
 import { unavailabilityOf } from '../../functions/platform/errors';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { startLocalApi } from '../../bin/local/api-server';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 
 /**
@@ -173,6 +174,31 @@ test('an unexpected error is still a 500 INTERNAL (only the database being away 
     expect(res.body.error?.details).toEqual({});
   } finally {
     injected.remove();
+  }
+});
+
+test('a database too slow for the Lambda deadline is a 503 TIMEOUT with Retry-After, in the error shape', async () => {
+  // 3.5 s of Lambda time: the handler keeps 3 s back, and middy answers just before the end.
+  const shortLived = await startLocalApi({ issuer: t.issuer, functionTimeoutMs: 3_500 });
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((done) => (release = done));
+  dbFromEnv().client.middlewareStack.add(
+    (next) => async (args) => {
+      await held;
+      return next(args);
+    },
+    { step: 'deserialize', name: INJECTOR, override: true },
+  );
+  try {
+    const res = await fetch(`${shortLived.url}/api/inventory/sku/sku-1`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
+    expect({ status: res.status, code: body.error.code, retryAfter: res.headers.get('retry-after') }).toEqual({ status: 503, code: 'TIMEOUT', retryAfter: '1' });
+    expect(body.error.message).toMatch(/same Idempotency-Key/);
+    expect(body.error.details).toEqual({ retry_after_seconds: 1 });
+  } finally {
+    dbFromEnv().client.middlewareStack.remove(INJECTOR);
+    release();
+    await shortLived.close();
   }
 });
 
