@@ -202,6 +202,21 @@ test('a database too slow for the Lambda deadline is a 503 TIMEOUT with Retry-Af
   }
 });
 
+test.each<[string, unknown, string | undefined]>([
+  ['Node\'s AggregateError of refused addresses (happy eyeballs)', new AggregateError([socketError('ECONNREFUSED', 'connect ECONNREFUSED ::1:8000')], ''), 'ECONNREFUSED'],
+  ['a 503 with an unknown name', Object.assign(new Error('Service Unavailable'), { name: 'Unknown', $metadata: { httpStatusCode: 503 } }), 'HTTP 503'],
+  ['a failed condition', Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException', $metadata: { httpStatusCode: 400 } }), undefined],
+  ['a ValidationException (a bug or bad input, not an outage)', Object.assign(new Error('bad key'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }), undefined],
+  [
+    'a cancellation with a failed condition beside the throttling',
+    new TransactionCanceledException({ message: 'cancelled', ...metadata(400), CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'ThrottlingError' }] }),
+    undefined,
+  ],
+  ['a plain bug', new TypeError('x is undefined'), undefined],
+])('unavailabilityOf: %s', (_name, error, expected) => {
+  expect(unavailabilityOf(error)).toBe(expected);
+});
+
 describe('the client timeouts are real', () => {
   let blackHole: Server;
   const sockets: Socket[] = [];
