@@ -103,6 +103,20 @@ describe('a cursor is bound to the query that returned it', () => {
     expectCursorRefused(await c.get(`/api/inventory/sku/sku-2/movements?limit=2&cursor=${cursor}`));
   });
 
+  test('a purchase order cursor read with one supplier filter is a 400 with another, and works with its own', async () => {
+    for (const supplier of ['sup-a', 'sup-b']) {
+      ok(await c.post('/api/suppliers', { supplier_id: supplier, name: supplier, lead_time_days: 1, currency: 'EUR' }), 201);
+      for (const n of [1, 2]) {
+        ok(await c.post('/api/purchase-orders', { purchase_order_id: `po-${supplier}-${n}`, supplier_id: supplier, warehouse_id: 'wh-1', lines: [{ sku_id: 'sku-3', quantity: 1, unit_cost: '1' }] }), 201);
+      }
+    }
+    const cursor = await firstCursor('/api/purchase-orders?supplier_id=sup-a&limit=1');
+    expectCursorRefused(await c.get(`/api/purchase-orders?supplier_id=sup-b&limit=1&cursor=${cursor}`));
+    expectCursorRefused(await c.get(`/api/purchase-orders?limit=1&cursor=${cursor}`));
+    const next = ok(await c.get(`/api/purchase-orders?supplier_id=sup-a&limit=1&cursor=${cursor}`));
+    expect(next.purchase_orders.map((po: { supplier_id: string }) => po.supplier_id)).toEqual(['sup-a']);
+  });
+
   test('the page size may change between pages: limit is not part of the query a cursor is bound to', async () => {
     const all = ok(await c.get(movements)).movements.map((m: { movement_id: string }) => m.movement_id);
     const cursor = await firstCursor(`${movements}?limit=2`);
