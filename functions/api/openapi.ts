@@ -167,7 +167,7 @@ const parameters = (route: HttpRoute): unknown[] => {
 
 export const buildOpenApi = (): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
-  const usedStatuses = new Set<number>([404, 405]);
+  const usedStatuses = new Set<number>([404, 405, 431]);
   for (const [operationId, declared] of entriesOf(httpRoutes)) {
     const route: HttpRoute = declared;
     const status = String(route.status ?? 200);
@@ -196,7 +196,8 @@ export const buildOpenApi = (): JsonSchema => {
       description:
         'Multi-tenant inventory: stock per SKU and warehouse, with an audit ledger. Quantities are integers; money is a decimal string. ' +
         'Every error is {"error": {"code", "message", "details"}}. A path no route has answers components/responses/RouteNotFound; ' +
-        'a path that exists with another method answers components/responses/MethodNotAllowed.',
+        'a path that exists with another method answers components/responses/MethodNotAllowed; ' +
+        'headers over the limit answer components/responses/HeadersTooLarge on any path.',
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
@@ -209,6 +210,8 @@ export const buildOpenApi = (): JsonSchema => {
       responses: {
         RouteNotFound: errorResponse(404),
         MethodNotAllowed: errorResponse(405),
+        // The gateway reads the headers before it knows the route.
+        HeadersTooLarge: errorResponse(431),
       },
     },
     paths,

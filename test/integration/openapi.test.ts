@@ -132,6 +132,16 @@ describe('real answers the document must describe', () => {
     }
   });
 
+  test('the edges of HTTP are documented answers: a body where none is taken, 2 MB on a body-less route, oversized headers, a malformed escape', async () => {
+    const c = await t.client();
+    expect((await c.post('/api/orders/o-1/cancel', { reason: 'none taken' })).status).toBe(400);
+    expect((await c.post('/api/orders/o-1/cancel', { padding: 'x'.repeat(2 * 1024 * 1024) })).status).toBe(413);
+    const padding = { 'x-padding': 'x'.repeat(11 * 1024) };
+    expect((await c.get('/api/skus/sku-1', padding)).status).toBe(431);
+    expect((await c.get('/api/nothing-here', padding)).status).toBe(431);
+    expect((await c.get('/api/skus/%E0%A4%A')).status).toBe(400);
+  });
+
   test('a malformed path id and a malformed Idempotency-Key are documented 400s', async () => {
     const c = await t.client();
     expect((await c.get('/api/skus/bad%20id')).status).toBe(400);

@@ -50,7 +50,11 @@ const send = async (url: string, path: string, init: RequestInit): Promise<{ res
   } catch {
     // not JSON: the test will see the text
   }
-  return { response: { status: res.status, body, headers: res.headers }, text };
+  // Headers ride along unenumerated: tests compare whole responses as status and body, and two
+  // answers to the same request differ in Date.
+  const response: Response = { status: res.status, body, headers: res.headers };
+  Object.defineProperty(response, 'headers', { enumerable: false });
+  return { response, text };
 };
 
 export const startTestApi = async (): Promise<TestApi> => {

@@ -8,7 +8,8 @@ import { z } from 'zod';
  * the operation, with its content type, its required headers and a body
  * valid against its schema. Objects are closed (unknown fields refused) even
  * where a schema forgets to say so. A path no route has, or a known path with
- * another method, must answer the document's RouteNotFound / MethodNotAllowed.
+ * another method, must answer the document's RouteNotFound / MethodNotAllowed
+ * (or HeadersTooLarge, which the gateway answers before it knows the route).
  */
 type JsonSchema = Record<string, unknown>;
 
@@ -26,7 +27,7 @@ const documentSpec = z.looseObject({
   paths: z.record(z.string(), z.record(z.string(), operationSpec)),
   components: z.looseObject({
     schemas: z.record(z.string(), schemaSpec),
-    responses: z.looseObject({ RouteNotFound: responseSpec, MethodNotAllowed: responseSpec }),
+    responses: z.looseObject({ RouteNotFound: responseSpec, MethodNotAllowed: responseSpec, HeadersTooLarge: responseSpec }),
   }),
 });
 
@@ -167,6 +168,7 @@ export const contractOf = (served: unknown): Contract => {
       return againstResponse(spec, observed).map((problem) => `${named}: ${problem}`);
     }
     const named = `${observed.method.toUpperCase()} ${path} (no operation) answered ${observed.status}`;
+    if (observed.status === 431) return againstResponse(document.components.responses.HeadersTooLarge, observed).map((problem) => `${named}: ${problem}`);
     const known = matching[0];
     if (!known) {
       if (observed.status !== 404) return [`${named}; a path no route has answers 404 RouteNotFound; body ${shown(observed.text)}`];
