@@ -95,7 +95,7 @@ const main = async (): Promise<void> => {
       `export TOKEN=${token}`,
       '',
       `Try: curl -s ${api.url}/api/warehouses -H "Authorization: Bearer $TOKEN"`,
-      `Other tenants and roles: npm run token -- --tenant <id> --role <${ROLES.join('|')}>`,
+      `Other tenants and roles: npm run --silent token -- --tenant <id> --role <${ROLES.join('|')}>`,
       '',
     ].join('\n'),
   );
