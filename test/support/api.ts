@@ -68,7 +68,7 @@ export const startTestApi = async (): Promise<TestApi> => {
   const checked = async (path: string, init: RequestInit): Promise<Response> => {
     const { response, text } = await send(api.url, path, init);
     const problems = contract.violations({ method: init.method ?? 'GET', url: path, status: response.status, headers: response.headers, text });
-    if (problems.length > 0) throw new ContractViolation(problems);
+    if (problems.length > 0) throw new ContractViolation(problems, response);
     return response;
   };
   await checked('/api/openapi.json', { headers: { authorization: `Bearer ${readerToken}` } });

@@ -187,9 +187,12 @@ export const contractOf = (served: unknown): Contract => {
   return { violations };
 };
 
-/** Thrown from the client into the test that received the response. */
+/** Thrown from the client into the test that received the response; it carries that response for tests that judge it further. */
 export class ContractViolation extends Error {
-  constructor(problems: string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    readonly response: { status: number; body: unknown },
+  ) {
     super(`the response breaks the served OpenAPI document:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ContractViolation';
   }
