@@ -19,111 +19,113 @@ export type { HttpMethod, HttpRoute } from './platform/routes';
 
 const handler = (context: string, name: string): string => `functions/${context}/handlers/${name}.ts`;
 
+// `errors` names only the domain statuses a route answers beyond what every route of its kind can
+// (400, 401, 403, 413, 431 and 503 anywhere; 404 with a path id; 415 with a body; 422 on a writing
+// POST): functions/api/openapi.ts derives those, so the document cannot miss one.
 export const httpRoutes = {
   createProduct: {
     method: 'POST', path: '/api/products', entry: handler('inventory', 'create-product'),
     permission: 'catalog:write', table: 'write', summary: 'Create a product',
-    body: inventory.createProductBody, response: inventory.productResponse, status: 201, errors: [400, 409, 422],
+    body: inventory.createProductBody, response: inventory.productResponse, status: 201, errors: [409],
   },
   getProduct: {
     method: 'GET', path: '/api/products/{product_id}', entry: handler('inventory', 'get-product'),
     permission: 'catalog:read', table: 'read', summary: 'Read a product',
-    params: inventory.productParams, response: inventory.productResponse, errors: [404],
+    params: inventory.productParams, response: inventory.productResponse,
   },
   createSku: {
     method: 'POST', path: '/api/skus', entry: handler('inventory', 'create-sku'),
     permission: 'catalog:write', table: 'write', summary: 'Create a SKU of an existing product',
-    body: inventory.createSkuBody, response: inventory.skuResponse, status: 201, errors: [400, 404, 409, 422],
+    body: inventory.createSkuBody, response: inventory.skuResponse, status: 201, errors: [404, 409],
   },
   getSku: {
     method: 'GET', path: '/api/skus/{sku_id}', entry: handler('inventory', 'get-sku'),
     permission: 'catalog:read', table: 'read', summary: 'Read a SKU',
-    params: inventory.skuParams, response: inventory.skuResponse, errors: [404],
+    params: inventory.skuParams, response: inventory.skuResponse,
   },
   patchSku: {
     method: 'PATCH', path: '/api/skus/{sku_id}', entry: handler('inventory', 'patch-sku'),
     permission: 'catalog:write', table: 'write', summary: 'Change a SKU (null clears an optional field)',
-    params: inventory.skuParams, body: inventory.patchSkuBody, response: inventory.skuResponse, errors: [400, 404, 409],
+    params: inventory.skuParams, body: inventory.patchSkuBody, response: inventory.skuResponse, errors: [409],
   },
   listSkus: {
     method: 'GET', path: '/api/skus', entry: handler('inventory', 'list-skus'),
     permission: 'catalog:read', table: 'read', summary: 'List SKUs, optionally of one product',
-    query: inventory.listSkusQuery, response: inventory.skuListResponse, errors: [400],
+    query: inventory.listSkusQuery, response: inventory.skuListResponse,
   },
   createWarehouse: {
     method: 'POST', path: '/api/warehouses', entry: handler('inventory', 'create-warehouse'),
     permission: 'catalog:write', table: 'write', summary: 'Create a warehouse',
-    body: inventory.createWarehouseBody, response: inventory.warehouseResponse, status: 201, errors: [400, 409, 422],
+    body: inventory.createWarehouseBody, response: inventory.warehouseResponse, status: 201, errors: [409],
   },
   listWarehouses: {
     method: 'GET', path: '/api/warehouses', entry: handler('inventory', 'list-warehouses'),
     permission: 'catalog:read', table: 'read', summary: 'List warehouses',
-    query: inventory.listWarehousesQuery, response: inventory.warehouseListResponse, errors: [400],
+    query: inventory.listWarehousesQuery, response: inventory.warehouseListResponse,
   },
   patchWarehouse: {
     method: 'PATCH', path: '/api/warehouses/{warehouse_id}', entry: handler('inventory', 'patch-warehouse'),
     permission: 'catalog:write', table: 'write', summary: 'Change a warehouse (e.g. deactivate it)',
     params: inventory.warehouseParams, body: inventory.patchWarehouseBody, response: inventory.warehouseResponse,
-    errors: [400, 404, 409],
+    errors: [409],
   },
   updateStock: {
     method: 'POST', path: '/api/inventory/update', entry: handler('inventory', 'update-stock'),
     permission: 'inventory:write', table: 'write',
     summary: 'Record a sale, restock, adjustment or count on one stock level, with its ledger row',
-    body: inventory.stockChange, response: inventory.stockLevelResponse, errors: [400, 404, 409, 422],
+    body: inventory.stockChange, response: inventory.stockLevelResponse, errors: [404, 409],
   },
   transferStock: {
     method: 'POST', path: '/api/inventory/transfer', entry: handler('inventory', 'transfer-stock'),
     permission: 'inventory:write', table: 'write', summary: 'Move units between two warehouses atomically',
-    body: inventory.transferBody, response: inventory.transferResponse, errors: [400, 404, 409, 422],
+    body: inventory.transferBody, response: inventory.transferResponse, errors: [404, 409],
   },
   bulkUpdateStock: {
     method: 'POST', path: '/api/inventory/bulk-update', entry: handler('inventory', 'bulk-update-stock'),
     permission: 'inventory:write', table: 'write',
     summary: 'Apply up to 1,000 updates, each reported; or up to 49 all-or-nothing with "atomic": true',
-    body: inventory.bulkUpdateBody, response: inventory.bulkUpdateResponse, errors: [400, 404, 409, 422],
+    body: inventory.bulkUpdateBody, response: inventory.bulkUpdateResponse, errors: [404, 409],
   },
   getSkuInventory: {
     method: 'GET', path: '/api/inventory/sku/{sku_id}', entry: handler('inventory', 'get-sku-inventory'),
     permission: 'inventory:read', table: 'read', summary: 'Stock of one SKU in every warehouse, with totals',
-    params: inventory.skuParams, response: inventory.skuInventoryResponse, errors: [404],
+    params: inventory.skuParams, response: inventory.skuInventoryResponse,
   },
   listMovements: {
     method: 'GET', path: '/api/inventory/sku/{sku_id}/movements', entry: handler('inventory', 'list-movements'),
     permission: 'inventory:read', table: 'read', summary: 'The ledger of one SKU, newest first',
     params: inventory.skuParams, query: inventory.movementsQuery, response: inventory.movementsResponse,
-    errors: [400, 404],
   },
   allocateOrder: {
     method: 'POST', path: '/api/orders/allocate', entry: handler('orders', 'allocate-order'),
     permission: 'orders:write', table: 'write',
     summary: 'Plan and reserve an order across warehouses atomically (optionally as an expiring hold); the same order_id returns the existing order',
-    body: orders.allocateBody, response: orders.orderResponse, status: 201, errors: [400, 404, 409, 422],
+    body: orders.allocateBody, response: orders.orderResponse, status: 201, errors: [404, 409],
   },
   planOrder: {
     method: 'POST', path: '/api/orders/plan', entry: handler('orders', 'plan-order'),
     permission: 'orders:read', table: 'read', summary: 'Dry run: the allocation the system would make now, and why; reserves nothing',
-    body: orders.planBody, response: orders.planResponse, errors: [400, 404],
+    body: orders.planBody, response: orders.planResponse, errors: [404],
   },
   getOrder: {
     method: 'GET', path: '/api/orders/status/{order_id}', entry: handler('orders', 'get-order'),
     permission: 'orders:read', table: 'read', summary: 'An order: status, lines, allocations per warehouse, shipped and released units',
-    params: orders.orderParams, response: orders.orderResponse, errors: [404],
+    params: orders.orderParams, response: orders.orderResponse,
   },
   confirmOrder: {
     method: 'POST', path: '/api/orders/{order_id}/confirm', entry: handler('orders', 'confirm-order'),
     permission: 'orders:write', table: 'write', summary: 'Turn a checkout hold into a firm allocation (409 once the hold expired)',
-    params: orders.orderParams, response: orders.orderResponse, errors: [404, 409, 422],
+    params: orders.orderParams, response: orders.orderResponse, errors: [409],
   },
   cancelOrder: {
     method: 'POST', path: '/api/orders/{order_id}/cancel', entry: handler('orders', 'cancel-order'),
     permission: 'orders:write', table: 'write', summary: 'Give back every unit still reserved, exactly once; cancelling again changes nothing',
-    params: orders.orderParams, response: orders.orderResponse, errors: [404, 409, 422],
+    params: orders.orderParams, response: orders.orderResponse, errors: [409],
   },
   shipOrder: {
     method: 'POST', path: '/api/orders/{order_id}/ship', entry: handler('orders', 'ship-order'),
     permission: 'orders:write', table: 'write', summary: 'Ship reserved units (partial shipments allowed); more than allocated is 409',
-    params: orders.orderParams, body: orders.shipBody, response: orders.orderResponse, errors: [400, 404, 409, 422],
+    params: orders.orderParams, body: orders.shipBody, response: orders.orderResponse, errors: [409],
   },
   openApi: {
     method: 'GET', path: '/api/openapi.json', entry: handler('api', 'openapi'),
@@ -133,98 +135,98 @@ export const httpRoutes = {
   createSupplier: {
     method: 'POST', path: '/api/suppliers', entry: handler('purchasing', 'create-supplier'),
     permission: 'purchasing:write', table: 'write', summary: 'Create a supplier (contact details are returned only to roles with suppliers:contact)',
-    body: purchasing.createSupplierBody, response: purchasing.supplierResponse, status: 201, errors: [400, 409, 422],
+    body: purchasing.createSupplierBody, response: purchasing.supplierResponse, status: 201, errors: [409],
   },
   listSuppliers: {
     method: 'GET', path: '/api/suppliers', entry: handler('purchasing', 'list-suppliers'),
     permission: 'purchasing:read', table: 'read', summary: 'List suppliers (contact details only for roles with suppliers:contact)',
-    query: purchasing.listSuppliersQuery, response: purchasing.supplierListResponse, errors: [400],
+    query: purchasing.listSuppliersQuery, response: purchasing.supplierListResponse,
   },
   getSupplier: {
     method: 'GET', path: '/api/suppliers/{supplier_id}', entry: handler('purchasing', 'get-supplier'),
     permission: 'purchasing:read', table: 'read', summary: 'Read a supplier (contact details only for roles with suppliers:contact)',
-    params: purchasing.supplierParams, response: purchasing.supplierResponse, errors: [404],
+    params: purchasing.supplierParams, response: purchasing.supplierResponse,
   },
   createPurchaseOrder: {
     method: 'POST', path: '/api/purchase-orders', entry: handler('purchasing', 'create-purchase-order'),
     permission: 'purchasing:write', table: 'write', summary: 'Create a draft purchase order to one supplier for one destination warehouse; no stock changes yet',
-    body: purchasing.createPurchaseOrderBody, response: purchasing.purchaseOrderResponse, status: 201, errors: [400, 404, 409, 422],
+    body: purchasing.createPurchaseOrderBody, response: purchasing.purchaseOrderResponse, status: 201, errors: [404, 409],
   },
   listPurchaseOrders: {
     method: 'GET', path: '/api/purchase-orders', entry: handler('purchasing', 'list-purchase-orders'),
     permission: 'purchasing:read', table: 'read', summary: 'List purchase orders, optionally by status and supplier',
-    query: purchasing.listPurchaseOrdersQuery, response: purchasing.purchaseOrderListResponse, errors: [400],
+    query: purchasing.listPurchaseOrdersQuery, response: purchasing.purchaseOrderListResponse,
   },
   getPurchaseOrder: {
     method: 'GET', path: '/api/purchase-orders/{purchase_order_id}', entry: handler('purchasing', 'get-purchase-order'),
     permission: 'purchasing:read', table: 'read', summary: 'A purchase order: status, lines with ordered, received, cancelled and open quantities',
-    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404],
+    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse,
   },
   submitPurchaseOrder: {
     method: 'POST', path: '/api/purchase-orders/{purchase_order_id}/submit', entry: handler('purchasing', 'submit-purchase-order'),
     permission: 'purchasing:write', table: 'write', summary: 'Submit a draft: its quantities become incoming at the destination, atomically',
-    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404, 409, 422],
+    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [409],
   },
   receivePurchaseOrder: {
     method: 'POST', path: '/api/purchase-orders/{purchase_order_id}/receive', entry: handler('purchasing', 'receive-purchase-order'),
     permission: 'purchasing:write', table: 'write',
     summary: 'Receive one delivery (partial allowed): on hand up, incoming down, receipt ledger rows with unit cost, in one transaction; over-receipt is 409 unless allowed',
-    params: purchasing.purchaseOrderParams, body: purchasing.receiveBody, response: purchasing.purchaseOrderResponse, errors: [400, 404, 409, 422],
+    params: purchasing.purchaseOrderParams, body: purchasing.receiveBody, response: purchasing.purchaseOrderResponse, errors: [409],
   },
   cancelPurchaseOrder: {
     method: 'POST', path: '/api/purchase-orders/{purchase_order_id}/cancel', entry: handler('purchasing', 'cancel-purchase-order'),
     permission: 'purchasing:write', table: 'write', summary: 'Cancel what has not arrived: its open quantities leave incoming; cancelling again changes nothing',
-    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [404, 409, 422],
+    params: purchasing.purchaseOrderParams, response: purchasing.purchaseOrderResponse, errors: [409],
   },
   putThresholds: {
     method: 'PUT', path: '/api/thresholds', entry: handler('alerts', 'put-thresholds'),
     permission: 'inventory:write', table: 'write',
     summary: 'Set reorder point and safety stock of a SKU x warehouse, a SKU-level default (no warehouse_id) or up to 100 of them ("items"); the level is re-evaluated for alerts at once',
-    body: alerts.thresholdsBody, response: alerts.thresholdsResponse, errors: [400, 404, 409],
+    body: alerts.thresholdsBody, response: alerts.thresholdsResponse, errors: [404, 409],
   },
   listAlerts: {
     method: 'GET', path: '/api/alerts', entry: handler('alerts', 'list-alerts'),
     permission: 'alerts:read', table: 'read', summary: 'Low-stock alerts, most urgent first (critical, high, normal; then fewest days of cover)',
-    query: alerts.listAlertsQuery, response: alerts.alertListResponse, errors: [400],
+    query: alerts.listAlertsQuery, response: alerts.alertListResponse,
   },
   acknowledgeAlert: {
     method: 'POST', path: '/api/alerts/{alert_id}/acknowledge', entry: handler('alerts', 'acknowledge-alert'),
     permission: 'alerts:write', table: 'write', summary: 'Acknowledge an open alert (it still updates and resolves itself); a resolved one is 409',
-    params: alerts.alertParams, response: alerts.alertResponse, errors: [404, 409, 422],
+    params: alerts.alertParams, response: alerts.alertResponse, errors: [409],
   },
   subscribeAlerts: {
     method: 'POST', path: '/api/alerts/subscribe', entry: handler('notifications', 'subscribe'),
     permission: 'alerts:write', table: 'write',
     summary: 'Subscribe an email address, phone number (SMS) or https webhook to alerts of a SKU, a warehouse or all; a webhook gets its HMAC secret in this answer only',
-    body: notifications.subscribeBody, response: notifications.createdSubscriptionResponse, status: 201, errors: [400, 404, 422],
+    body: notifications.subscribeBody, response: notifications.createdSubscriptionResponse, status: 201, errors: [404],
   },
   listAlertSubscriptions: {
     method: 'GET', path: '/api/alerts/subscriptions', entry: handler('notifications', 'list-subscriptions'),
     permission: 'subscriptions:read', table: 'read', summary: 'Alert subscriptions of this tenant, oldest first (secrets are never shown; viewers may not list targets)',
-    query: notifications.listSubscriptionsQuery, response: notifications.subscriptionListResponse, errors: [400],
+    query: notifications.listSubscriptionsQuery, response: notifications.subscriptionListResponse,
   },
   deleteAlertSubscription: {
     method: 'DELETE', path: '/api/alerts/subscriptions/{subscription_id}', entry: handler('notifications', 'delete-subscription'),
     permission: 'alerts:write', table: 'write', summary: 'Delete a subscription; it is notified no more',
-    params: notifications.subscriptionParams, response: notifications.subscriptionResponse, errors: [404],
+    params: notifications.subscriptionParams, response: notifications.subscriptionResponse,
   },
   listNotifications: {
     method: 'GET', path: '/api/notifications', entry: handler('notifications', 'list-notifications'),
     permission: 'alerts:read', table: 'read',
     summary: 'The local outbox: email and SMS notifications the local runtime did not send (empty in AWS, where SES and SNS deliver them)',
-    query: notifications.listNotificationsQuery, response: notifications.notificationListResponse, errors: [400],
+    query: notifications.listNotificationsQuery, response: notifications.notificationListResponse,
   },
   listReplenishmentSuggestions: {
     method: 'GET', path: '/api/replenishment/suggestions', entry: handler('replenishment', 'list-suggestions'),
     permission: 'purchasing:read', table: 'read',
     summary: 'Reorder suggestions, one per open or acknowledged alert, most urgent first: quantity (with its basis) and supplier',
-    query: replenishment.suggestionsQuery, response: replenishment.suggestionListResponse, errors: [400, 404],
+    query: replenishment.suggestionsQuery, response: replenishment.suggestionListResponse, errors: [404],
   },
   createPurchaseOrdersFromSuggestions: {
     method: 'POST', path: '/api/replenishment/suggestions/purchase-orders', entry: handler('replenishment', 'create-purchase-orders'),
     permission: 'purchasing:write', table: 'write',
     summary: 'Turn selected suggestions into draft purchase orders, one per supplier and destination warehouse; what cannot be ordered is reported as skipped',
-    body: replenishment.createFromSuggestionsBody, response: replenishment.createFromSuggestionsResponse, status: 201, errors: [400, 404, 409, 422],
+    body: replenishment.createFromSuggestionsBody, response: replenishment.createFromSuggestionsResponse, status: 201, errors: [404, 409],
   },
 } as const satisfies Record<string, HttpRoute>;
 
