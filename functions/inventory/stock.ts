@@ -1,6 +1,6 @@
 import { encodeTime, monotonicFactory } from 'ulid';
 import type { Deps } from '../platform/context';
-import { AppError } from '../platform/errors';
+import { AppError, errorBody, type ErrorBody } from '../platform/errors';
 import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import { mapBounded } from '../platform/pool';
@@ -346,7 +346,7 @@ export const transferStock = async (deps: Deps, input: TransferInput): Promise<T
 
 export type BulkItemResult =
   | { index: number; status: 'applied'; level: StockLevel }
-  | { index: number; status: 'rejected'; error: { code: string; message: string; details?: unknown } };
+  | { index: number; status: 'rejected'; error: ErrorBody['error'] };
 
 export interface BulkResult {
   atomic: boolean;
@@ -389,7 +389,7 @@ const bulkIndependent = async (deps: Deps, updates: StockChange[]): Promise<Bulk
       return { index, status: 'applied', level: await updateStock(deps, update, childIdempotency(ctx.idempotency, index, update)) };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      return { index, status: 'rejected', error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+      return { index, status: 'rejected', error: errorBody(error).error };
     }
   };
   const perGroup = await mapBounded([...groups.values()], BULK_CONCURRENCY, async (group) => {

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { AppError, errorName } from './errors';
+import { AppError, errorName, unavailabilityOf } from './errors';
 import type { Db } from './db';
 import type { StoredItem, Write } from './writes';
 
@@ -67,6 +67,9 @@ export const transactWrite = async (db: Db, writes: readonly Write[]): Promise<v
   try {
     await db.client.send(new TransactWriteCommand({ TransactItems: writes.map((w) => w.item) }));
   } catch (error) {
+    // Cancelled only because DynamoDB is throttling: the database is overloaded (503), not a state
+    // that moved, so re-planning would only add load.
+    if (unavailabilityOf(error) !== undefined) throw error;
     const reasons = cancellationReasons(error);
     if (!reasons) throw error;
     throw new TransactionCancelled(

@@ -46,7 +46,7 @@ describe('skus', () => {
     await c.post('/api/products', { product_id: 'p1', name: 'P' });
     const sku = await c.post('/api/skus', { sku_id: 's1', product_id: 'p1', name: 'S', unit_cost: 0.1, price: '19.9900', currency: 'EUR', barcode: '4006381333931' });
     expect(sku.status).toBe(201);
-    expect(skuResponse.parse(sku.body)).toMatchObject({ unit_cost: '0.1', price: '19.99', currency: 'EUR', version: 1 });
+    expect(skuResponse.parse(sku.body)).toMatchObject({ unit_cost: '0.10', price: '19.99', currency: 'EUR', version: 1 });
   });
 
   test('a SKU of an unknown product is 404 and nothing is stored', async () => {
@@ -70,7 +70,7 @@ describe('skus', () => {
     await c.post('/api/skus', { sku_id: 's1', product_id: 'p1', name: 'Old', barcode: 'ABC', price: '5', currency: 'USD' });
     const patched = await c.patch('/api/skus/s1', { name: 'New', barcode: null, price: '6.5' });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ name: 'New', price: '6.5', currency: 'USD', version: 2, product_id: 'p1' });
+    expect(patched.body).toMatchObject({ name: 'New', price: '6.50', currency: 'USD', version: 2, product_id: 'p1' });
     expect(patched.body.barcode).toBeUndefined();
     expect((await c.get('/api/skus/s1')).body).toEqual(patched.body);
   });

@@ -140,7 +140,7 @@ describe('purchase order lifecycle', () => {
       version: 1,
       receipts: 0,
       lines: [
-        { sku_id: 'sku-1', quantity: 10, unit_cost: '2.5', received: 0, cancelled: 0, open: 10 },
+        { sku_id: 'sku-1', quantity: 10, unit_cost: '2.50', received: 0, cancelled: 0, open: 10 },
         { sku_id: 'sku-2', quantity: 4, unit_cost: '0.1234', received: 0, cancelled: 0, open: 4 },
       ],
     });
@@ -173,8 +173,8 @@ describe('purchase order lifecycle', () => {
     expect(await levels(c)).toEqual({ 'wh-1': [13, 13, 0] });
     const receipts = (await allMovements(c, 'sku-1')).filter((m) => m.type === 'receipt');
     expect(receipts).toEqual([
-      expect.objectContaining({ unit_cost: '2.5', currency: 'EUR', correlation_id: 'po-1', deltas: { on_hand: 6, reserved: 0, available: 6, incoming: -6 } }),
-      expect.objectContaining({ unit_cost: '2.5', currency: 'EUR', note: 'delivery note 881', deltas: { on_hand: 4, reserved: 0, available: 4, incoming: -4 } }),
+      expect.objectContaining({ unit_cost: '2.50', currency: 'EUR', correlation_id: 'po-1', deltas: { on_hand: 6, reserved: 0, available: 6, incoming: -6 } }),
+      expect.objectContaining({ unit_cost: '2.50', currency: 'EUR', note: 'delivery note 881', deltas: { on_hand: 4, reserved: 0, available: 4, incoming: -4 } }),
     ]);
     // Received in full: nothing more can arrive and nothing is left to cancel.
     expect((await receive(c, 'po-1', [{ sku_id: 'sku-1', quantity: 1 }], { allow_over_receipt: true })).status).toBe(409);
@@ -214,8 +214,8 @@ describe('purchase order lifecycle', () => {
     expect(await levels(c, 'sku-2')).toEqual({ 'wh-1': [7, 7, 0] });
     const rows = (await allMovements(c, 'sku-2')).filter((m) => m.correlation_id === 'po-1' && m.type !== 'purchase_ordered');
     expect(rows.map((m) => [m.type, m.reason, m.unit_cost, m.deltas.on_hand, m.deltas.incoming]).sort()).toEqual([
-      ['receipt', undefined, '2.5', 5, -5],
-      ['restock', 'over_receipt', '2.5', 2, 0],
+      ['receipt', undefined, '2.50', 5, -5],
+      ['restock', 'over_receipt', '2.50', 2, 0],
     ]);
     // The rest of sku-1 over-delivered too completes the order.
     const rest = await receive(c, 'po-1', [{ sku_id: 'sku-1', quantity: 4 }], { allow_over_receipt: true });

@@ -188,8 +188,8 @@ describe('POST /api/replenishment/suggestions/purchase-orders', () => {
     expect(res.purchase_orders).toHaveLength(2);
     expect(byWarehouse['wh-1']).toMatchObject({ supplier_id: 'sup-1', status: 'draft', currency: 'USD' });
     expect(byWarehouse['wh-1'].lines.map((l: any) => [l.sku_id, l.quantity, l.unit_cost]).sort()).toEqual([
-      ['sku-1', 6, '2.5'],
-      ['sku-2', 30, '4'],
+      ['sku-1', 6, '2.50'],
+      ['sku-2', 30, '4.00'],
     ]);
     expect(byWarehouse['wh-2']).toMatchObject({ supplier_id: 'sup-1', lines: [expect.objectContaining({ sku_id: 'sku-1', quantity: 6 })] });
     expect(res.skipped).toEqual([

@@ -147,9 +147,8 @@ test('the request refused with 503, repeated with the same Idempotency-Key once 
   expect((await c.get('/api/inventory/sku/sku-1')).body.levels[0].on_hand).toBe(before - 1);
 });
 
-// Fails until functions/platform/transactions.ts rethrows a throttled-only cancellation instead of
-// re-planning it (today: 40 attempts, then 409 CONFLICT); then `test.failing` becomes `test`.
-test.failing('a transaction DynamoDB cancelled only for throttling is a 503 UNAVAILABLE, not a conflict, and writes nothing', async () => {
+// functions/platform/transactions.ts rethrows a throttled-only cancellation instead of re-planning it.
+test('a transaction DynamoDB cancelled only for throttling is a 503 UNAVAILABLE, not a conflict, and writes nothing', async () => {
   const before = await snapshot();
   const throttled = () =>
     new TransactionCanceledException({
