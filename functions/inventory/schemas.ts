@@ -283,7 +283,7 @@ export const transferResponse = z.strictObject({
   to: stockLevelResponse,
 });
 
-const errorShape = z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+const errorShape = z.strictObject({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) });
 
 export const bulkUpdateResponse = z.strictObject({
   atomic: z.boolean(),

@@ -28,9 +28,12 @@ export const AWS_TIMEOUTS: DbTimeouts = { connectionMs: 1_000, requestMs: 3_000 
 
 /**
  * DynamoDB Local is one JVM on a laptop or CI runner shared with the tests; under the benchmark's
- * load its transactions queue for seconds, and timing them out early would only add retries.
+ * load its transactions queue for seconds, and timing them out early would only add retries. And
+ * locally one process serves every request, so hundreds of calls can wait for one of the SDK
+ * agent's sockets, a wait the connection timeout counts (200 concurrent sales on a loaded machine
+ * answered 503 with 2 s); a Lambda sends one request's calls at a time.
  */
-export const LOCAL_TIMEOUTS: DbTimeouts = { connectionMs: 2_000, requestMs: 10_000 };
+export const LOCAL_TIMEOUTS: DbTimeouts = { connectionMs: 15_000, requestMs: 20_000 };
 
 /** The SDK's own attempts per call (standard mode: throttling and transient errors, with backoff). */
 export const SDK_MAX_ATTEMPTS = 3;
