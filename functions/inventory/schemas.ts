@@ -68,8 +68,19 @@ export const patchSkuBody = z
   })
   .refine((value) => Object.keys(value).length > 0, 'give at least one field to change');
 
-const latitude = z.number().min(-90).max(90);
-const longitude = z.number().min(-180).max(180);
+/**
+ * Degrees, kept to 1e-9 (a tenth of a millimetre): DynamoDB cannot store a
+ * magnitude below 1e-130 (5e-324 is a valid JSON number and was a 500), and no
+ * map needs more.
+ */
+const degrees = (limit: number) =>
+  z
+    .number()
+    .min(-limit)
+    .max(limit)
+    .overwrite((value) => Math.round(value * 1e9) / 1e9 || 0);
+export const latitude = degrees(90);
+export const longitude = degrees(180);
 const address = z.strictObject({
   line1: text(200),
   line2: text(200).optional(),

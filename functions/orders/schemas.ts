@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../platform/ids';
-import { MAX_QUANTITY } from '../inventory/schemas';
+import { latitude, longitude, MAX_QUANTITY } from '../inventory/schemas';
 import { ORDER_STATUSES } from './model';
 
 /**
@@ -20,8 +20,8 @@ const orderRequest = z.strictObject({
   order_id: idSchema,
   lines: z.array(line).min(1).max(MAX_ALLOCATION_LEGS, `an order has at most ${MAX_ALLOCATION_LEGS} lines: one DynamoDB transaction holds at most 100 items (a stock level and a ledger row per line and warehouse)`),
   ship_to: z.strictObject({
-    latitude: z.number().min(-90).max(90),
-    longitude: z.number().min(-180).max(180),
+    latitude,
+    longitude,
     country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code').optional(),
   }),
   strategy: z.enum(['fewest_shipments', 'nearest', 'priority']).default('fewest_shipments'),

@@ -126,3 +126,25 @@ test('an unknown route is a 404 in the same error shape', async () => {
   expect(res.status).toBe(404);
   expect(res.body.error.code).toBe('ROUTE_NOT_FOUND');
 });
+
+describe('coordinates too small for DynamoDB (it cannot store a magnitude below 1e-130)', () => {
+  test('a warehouse at longitude 5e-324 is stored at 0 (coordinates are kept to 1e-9 degrees), not a 500', async () => {
+    const created = await c.post('/api/warehouses', { warehouse_id: 'wh-tiny', name: 'Tiny', latitude: 1e-200, longitude: 5e-324 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ latitude: 0, longitude: 0 });
+    const patched = await c.patch('/api/warehouses/wh-tiny', { latitude: 40.1234567891234, longitude: -3.35e-239 });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ latitude: 40.123456789, longitude: 0 });
+  });
+
+  test('an order shipped to latitude -3.35e-239 is planned as at 0, not a 500', async () => {
+    const res = await c.post('/api/orders/allocate', {
+      order_id: 'tiny-ship-to',
+      lines: [{ sku_id: 'sku-1', quantity: 1 }],
+      ship_to: { latitude: -3.3508209141750127e-239, longitude: -74 },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.ship_to).toEqual({ latitude: 0, longitude: -74 });
+    await c.post('/api/orders/tiny-ship-to/cancel');
+  });
+});
