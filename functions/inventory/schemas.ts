@@ -307,5 +307,3 @@ export const bulkUpdateResponse = z.strictObject({
     ]),
   ),
 });
-
-export const errorResponse = z.strictObject({ error: errorShape });

@@ -24,7 +24,11 @@ export interface HttpRoute {
   response: ZodType;
   /** Success status; 200 unless said. */
   status?: number;
-  /** Statuses worth documenting besides success (the error shape is shared). */
+  /**
+   * The route's own domain statuses besides success (e.g. 409). What the HTTP
+   * layer answers on any route (400, 401, 403, 413, 431, 503, 404 with a path id,
+   * 415 with a body, 422 on a writing POST) is derived in functions/api/openapi.ts.
+   */
   errors?: number[];
 }
 
