@@ -47,7 +47,10 @@ const send = (method: string, path: string, init: { body?: string; headers?: Rec
       res.on('end', () => {
         const answerHeaders = new Headers();
         for (const [name, value] of Object.entries(res.headers)) if (typeof value === 'string') answerHeaders.set(name, value);
-        done({ status: res.statusCode ?? 0, headers: answerHeaders, body: text === '' ? undefined : JSON.parse(text) });
+        // Held to the OpenAPI document like every response the test client receives.
+        const violations = t.contract.violations({ method, url: path, status: res.statusCode ?? 0, headers: answerHeaders, text });
+        if (violations.length) fail(new Error(`${method} ${path} broke the OpenAPI document: ${violations.join('; ')}`));
+        else done({ status: res.statusCode ?? 0, headers: answerHeaders, body: text === '' ? undefined : JSON.parse(text) });
       });
     });
     req.on('error', fail);
