@@ -2,11 +2,10 @@ import { createDocumentClient, type Db } from '../../functions/platform/db';
 import { AppError, errorName } from '../../functions/platform/errors';
 import type { RequestContext } from '../../functions/platform/context';
 import { tableName } from '../../functions/platform/table';
-import { createProduct, createSku, createWarehouse } from '../../functions/inventory/catalog';
 import { getSkuInventory, listMovements, updateStock } from '../../functions/inventory/stock';
 import { allocateOrder, confirmOrder, expireHold, readOrder } from '../../functions/orders/orders';
 import { startTestApi, type TestApi } from '../support/api';
-import { contextFor, testDb } from '../support/domain';
+import { contextFor, oneLineOrder, stockOneSku, testDb } from '../support/domain';
 import { reconcile } from '../support/ledger';
 
 /**
@@ -75,24 +74,8 @@ const outcomeOf = async (promise: Promise<unknown>): Promise<{ code: string; sta
   }
 };
 
-const setup = async (ctx: RequestContext, stock: Record<string, number>): Promise<void> => {
-  const deps = { db, ctx };
-  await createProduct(deps, { product_id: 'p', name: 'P' });
-  await createSku(deps, { sku_id: 'sku-1', product_id: 'p', name: 'S' });
-  for (const [i, [warehouseId, quantity]] of Object.entries(stock).entries()) {
-    await createWarehouse(deps, { warehouse_id: warehouseId, name: warehouseId, latitude: 40, longitude: -74 - i, priority: 100, active: true });
-    await updateStock(deps, { sku_id: 'sku-1', warehouse_id: warehouseId, transaction_type: 'restock', quantity });
-  }
-};
-
-const order = (orderId: string, quantity: number, holdSeconds?: number) => ({
-  order_id: orderId,
-  lines: [{ sku_id: 'sku-1', quantity }],
-  ship_to: { latitude: 40, longitude: -74 },
-  strategy: 'fewest_shipments' as const,
-  allow_split: true,
-  ...(holdSeconds === undefined ? {} : { hold_seconds: holdSeconds }),
-});
+const setup = (ctx: RequestContext, stock: Record<string, number>): Promise<void> => stockOneSku(db, ctx, stock);
+const order = oneLineOrder;
 
 const ledgerProblems = async (tenantId: string): Promise<string[]> => reconcile(await t.client({ tenantId }), 'sku-1');
 

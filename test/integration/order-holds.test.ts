@@ -1,29 +1,13 @@
-import { createProduct, createSku, createWarehouse } from '../../functions/inventory/catalog';
-import { getSkuInventory, listMovements, updateStock } from '../../functions/inventory/stock';
+import { getSkuInventory, listMovements } from '../../functions/inventory/stock';
 import { allocateOrder, confirmOrder, expireHold, expireHolds, readOrder } from '../../functions/orders/orders';
 import type { Db } from '../../functions/platform/db';
 import type { RequestContext } from '../../functions/platform/context';
-import { contextFor, testDb } from '../support/domain';
+import { contextFor, oneLineOrder, stockOneSku, testDb } from '../support/domain';
 
 const db = testDb();
 
-const setup = async (ctx: RequestContext, stock: Record<string, number>) => {
-  const deps = { db, ctx };
-  await createProduct(deps, { product_id: 'p', name: 'P' });
-  await createSku(deps, { sku_id: 'sku-1', product_id: 'p', name: 'S' });
-  for (const [i, [warehouseId, quantity]] of Object.entries(stock).entries()) {
-    await createWarehouse(deps, { warehouse_id: warehouseId, name: warehouseId, latitude: 40, longitude: -74 - i, priority: 100, active: true });
-    await updateStock(deps, { sku_id: 'sku-1', warehouse_id: warehouseId, transaction_type: 'restock', quantity });
-  }
-};
-const order = (orderId: string, quantity: number, holdSeconds?: number) => ({
-  order_id: orderId,
-  lines: [{ sku_id: 'sku-1', quantity }],
-  ship_to: { latitude: 40, longitude: -74 },
-  strategy: 'fewest_shipments' as const,
-  allow_split: true,
-  ...(holdSeconds ? { hold_seconds: holdSeconds } : {}),
-});
+const setup = (ctx: RequestContext, stock: Record<string, number>): Promise<void> => stockOneSku(db, ctx, stock);
+const order = oneLineOrder;
 const totals = async (ctx: RequestContext) => (await getSkuInventory({ db, ctx }, 'sku-1')).totals;
 
 test('the scheduled sweeper releases an unconfirmed hold after it expires, with release ledger rows, once', async () => {
