@@ -557,6 +557,9 @@ const banner = (texts: string[]): string[] => {
   return [rule, ...texts.map((t) => `  ##  ${t.padEnd(width)}  ##`), rule];
 };
 
+/** The handler's allocation throughput against raw TransactWriteItems of the same writes, same run (issue 8). */
+const THROUGHPUT_GOAL = 0.9;
+
 /** Prints the report and writes the JSON; returns true when the flash sale found a correctness bug. */
 const report = (
   options: Options,
@@ -588,7 +591,7 @@ const report = (
     ),
     `handler calls per order: ${Object.entries(extra.handlerCallsPerOp).map(([name, n]) => `${name.replace(/Command$/, '')} ${n}`).join(', ')}`,
     '',
-    `handler/raw throughput  ${ratio.toFixed(2).padStart(6)}     per round: ${ratios.join(', ')}`,
+    `handler/raw throughput  ${ratio.toFixed(2).padStart(6)}     goal >= ${THROUGHPUT_GOAL}   ${ratio >= THROUGHPUT_GOAL ? 'PASS' : 'MISS'}   per round: ${ratios.join(', ')}`,
     `p99 added               ${p99Added.toFixed(2).padStart(6)} ms  per round: ${p99Adds.join(', ')}`,
     '',
     `unloaded latency (1 client, ${rawSerial.ops} ops per round, same rounds; no queueing):`,
@@ -672,6 +675,7 @@ const report = (
     item_shapes: { identical: extra.shapesMatch, differences: extra.shapes },
     unloaded: { raw: rawSerial, handler: appSerial, p50_added_ms: serialP50Added, p99_added_ms: serialP99Added },
     ratio: { throughput: ratio, p99_added_ms: p99Added, per_round: { throughput: ratios, p99_added_ms: p99Adds } },
+    goals: { throughput_ratio: { goal: THROUGHPUT_GOAL, pass: ratio >= THROUGHPUT_GOAL } },
     flash_sale: {
       stock: FLASH_STOCK,
       oversell_count: oversell,
