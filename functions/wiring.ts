@@ -234,6 +234,18 @@ export type RouteName = keyof typeof httpRoutes;
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
+/**
+ * What answers a request no route above matches: in AWS the HTTP API's `$default` route (without
+ * the JWT authorizer, so an unknown route is a 404 or 405 before any token check, as locally),
+ * where API Gateway would answer `{"message":"Not Found"}` itself. Not an HttpRoute: it has no
+ * method, path or permission, and is not an operation of the OpenAPI document.
+ */
+export const fallbackRoute = {
+  entry: handler('api', 'route-not-found'),
+  table: 'none',
+  summary: 'Answers a request no route matches: 404 ROUTE_NOT_FOUND, or 405 METHOD_NOT_ALLOWED with Allow when another method serves the path',
+} as const;
+
 // ---------- beyond HTTP: the stream, the event bus and schedules ----------
 
 /** Env var naming the custom EventBridge bus (locally: the in-process bus). */

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -7,7 +7,7 @@ import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
+import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
 import { stockroomFunction } from './functions';
 import { mapRecord } from './records';
 
@@ -25,12 +25,15 @@ export interface InventoryApiProps {
 /**
  * The HTTP API: one Lambda per entry of `httpRoutes` (functions/wiring.ts),
  * the same declaration the local runtime serves, each route behind the JWT
- * authorizer and each function granted only what its `table` field says.
+ * authorizer and each function granted only what its `table` field says;
+ * and the `$default` route for every other request (`fallbackRoute`).
  */
 export class InventoryApi extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly functions: Record<RouteName, NodejsFunction>;
+  /** The `$default` route's function: 404 or 405 in the error shape for a request no route matches. */
+  readonly fallback: NodejsFunction;
   readonly accessLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: InventoryApiProps) {
@@ -81,6 +84,26 @@ export class InventoryApi extends Construct {
         integration: new HttpLambdaIntegration(`${name}Integration`, fn),
       });
       return fn;
+    });
+
+    this.fallback = stockroomFunction(this, 'routeNotFound', {
+      entry: fallbackRoute.entry,
+      description: `$default: ${fallbackRoute.summary}`,
+      table: props.table,
+      access: fallbackRoute.table,
+      timeout: Duration.seconds(5),
+    });
+    const defaultRoute = new apigw.HttpRoute(this, 'DefaultRoute', {
+      httpApi: this.httpApi,
+      routeKey: apigw.HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration('routeNotFoundIntegration', this.fallback),
+      // No token check: an unknown route is a 404 (a known path with another method a 405) whoever asks, as locally.
+      authorizer: new apigw.HttpNoneAuthorizer(),
+    });
+    Validations.of(defaultRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'The $default route only answers a request no declared route matches (404 ROUTE_NOT_FOUND, or 405 METHOD_NOT_ALLOWED with Allow); its function has no table access and touches no data, and every declared route keeps the JWT authorizer.',
     });
   }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError, errorBody, errorHeaders, validationFailed, type FieldIssue } from '../../functions/platform/errors';
 import type { HttpEvent, HttpResult } from '../../functions/platform/http';
 import { log } from '../../functions/platform/log';
-import { httpRoutes, routeKey, type HttpRoute } from '../../functions/wiring';
+import { compiledRoutes, matchRoute, unmatchedRoute } from '../../functions/api/unmatched';
 import { importHandler } from './handlers';
 import type { LocalIssuer } from './issuer';
 
@@ -24,27 +24,6 @@ const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
 /** API Gateway's HTTP API refuses a request whose request line and headers exceed 10,240 bytes together. */
 const GATEWAY_MAX_HEADER_BYTES = 10_240;
-
-interface CompiledRoute {
-  route: HttpRoute;
-  key: string;
-  pattern: RegExp;
-  names: string[];
-  handler?: Promise<LambdaHandler>;
-}
-
-const compile = (route: HttpRoute): CompiledRoute => {
-  const names: string[] = [];
-  const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([a-z_]+)\\?\}/g, (_m, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { route, key: routeKey(route), pattern: new RegExp(`^${source}$`), names };
-};
-
-/** The methods some route serves on this path (sorted): a known path asked with another method is a 405, not a 404. */
-const methodsServing = (routes: CompiledRoute[], path: string): string[] =>
-  [...new Set(routes.filter((compiled) => compiled.pattern.test(path)).map((compiled) => compiled.route.method))].sort();
 
 /**
  * The path parameters, percent-decoded as API Gateway's HTTP API hands them to a Lambda; a
@@ -74,16 +53,6 @@ const requestUrl = (target: string | undefined): URL | undefined => {
   } catch {
     return undefined;
   }
-};
-
-/** The route whose method and path pattern match the request, and the path's captured groups. */
-const matchRoute = (routes: CompiledRoute[], method: string, path: string): { compiled: CompiledRoute; groups: RegExpExecArray } | undefined => {
-  for (const compiled of routes) {
-    if (compiled.route.method !== method) continue;
-    const groups = compiled.pattern.exec(path);
-    if (groups) return { compiled, groups };
-  }
-  return undefined;
 };
 
 /** The claims API Gateway's JWT authorizer hands a Lambda (requestContext.authorizer.jwt.claims). */
@@ -153,13 +122,14 @@ export const startLocalApi = async (options: {
   /** The Lambda timeout each handler runs under (lib/api.ts gives route functions 29 s); tests shorten it. */
   functionTimeoutMs?: number;
 }): Promise<LocalApi> => {
-  const routes = Object.values(httpRoutes).map((route) => compile(route));
+  /** Each route's handler module, imported on its first request (as Lambda loads it on a cold start). */
+  const handlers = new Map<string, Promise<LambdaHandler>>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
     const url = requestUrl(req.url);
-    const matched = url && matchRoute(routes, method, url.pathname);
+    const matched = url && matchRoute(method, url.pathname);
     const gatewayError = (error: AppError, headers: Record<string, string> = {}): void => {
       sendError(res, error, headers);
       log.info('request', { route: matched ? matched.compiled.key : `${method} ${url?.pathname ?? req.url}`, status: error.status, duration_ms: Math.round(performance.now() - started) });
@@ -169,12 +139,8 @@ export const startLocalApi = async (options: {
       return;
     }
     if (!matched) {
-      const allowed = methodsServing(routes, url.pathname);
-      if (allowed.length > 0) {
-        gatewayError(new AppError('METHOD_NOT_ALLOWED', `${url.pathname} does not take ${method}: use ${allowed.join(', ')}`, { allowed_methods: allowed }), { allow: allowed.join(', ') });
-        return;
-      }
-      gatewayError(new AppError('ROUTE_NOT_FOUND', `no route ${method} ${url.pathname}`));
+      const { error, headers } = unmatchedRoute(method, url.pathname);
+      gatewayError(error, headers);
       return;
     }
     const { compiled, groups } = matched;
@@ -231,8 +197,9 @@ export const startLocalApi = async (options: {
         timeEpoch: now.getTime(),
       },
     };
-    compiled.handler ??= importHandler<LambdaHandler>(compiled.route.entry);
-    const handler = await compiled.handler;
+    const loading = handlers.get(compiled.key) ?? importHandler<LambdaHandler>(compiled.route.entry);
+    handlers.set(compiled.key, loading);
+    const handler = await loading;
     const result = await handler(event, lambdaContext(compiled.key, requestId, options.functionTimeoutMs));
     send(res, result.statusCode ?? 200, typeof result.body === 'string' ? result.body : '', headerValues(result.headers));
   };
@@ -266,4 +233,4 @@ export const startLocalApi = async (options: {
 };
 
 /** The routes this stand-in serves (test/infra compares them with the CDK stack's). */
-export const localRouteKeys = (): string[] => Object.values(httpRoutes).map((route) => compile(route).key);
+export const localRouteKeys = (): string[] => compiledRoutes.map((compiled) => compiled.key);

@@ -2,26 +2,28 @@ import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../../functions/platform/table';
-import { eventConsumers, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import { eventConsumers, fallbackRoute, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
 import { REPO_ROOT } from '../../lib/api';
 import { logicalId, resourcesOfType, synthesized } from './synth';
 
 /**
- * The Lambda functions: one per route, one stream processor and one per
- * scheduled function of functions/wiring.ts, all configured alike.
+ * The Lambda functions: one per route, the `$default` route's, one stream
+ * processor and one per scheduled function of functions/wiring.ts, all
+ * configured alike.
  */
 describe('Lambda functions', () => {
   const { json, stack, assembly } = synthesized();
   const functions = resourcesOfType(json, 'AWS::Lambda::Function');
   const tableId = logicalId(stack.data.table);
-  const routeFunctionIds = new Set(Object.values(stack.api.functions).map(logicalId));
+  const routeFunctionIds = new Set([...Object.values(stack.api.functions), stack.api.fallback].map(logicalId));
 
-  test('there is one function per declared route, the stream processor, one per scheduled function, and no other (no hidden helper Lambdas)', () => {
-    expect(functions).toHaveLength(Object.keys(httpRoutes).length + 1 + Object.keys(scheduledFunctions).length + Object.keys(eventConsumers).length);
+  test('there is one function per declared route, the fallback route, the stream processor, one per scheduled function, and no other (no hidden helper Lambdas)', () => {
+    expect(functions).toHaveLength(Object.keys(httpRoutes).length + 1 + 1 + Object.keys(scheduledFunctions).length + Object.keys(eventConsumers).length);
     expect(Object.keys(stack.api.functions).sort()).toEqual(Object.keys(httpRoutes).sort());
     expect(Object.keys(stack.schedules.functions).sort()).toEqual(Object.keys(scheduledFunctions).sort());
     const declared = [
       ...Object.values(stack.api.functions),
+      stack.api.fallback,
       stack.events.processor,
       ...Object.values(stack.schedules.functions),
       ...Object.values(stack.consumers.consumers).map((c) => c.function),
@@ -68,7 +70,7 @@ describe('Lambda functions', () => {
     const keys = functions.map(([, fn]) => (fn.Properties?.Code as { S3Key: string }).S3Key);
     expect(new Set(keys).size).toBe(functions.length);
     for (const key of keys) expect(files[key.replace(/\.zip$/, '')]).toBeDefined();
-    for (const { entry } of [...Object.values(httpRoutes), streamProcessor, ...Object.values(scheduledFunctions)])
+    for (const { entry } of [...Object.values(httpRoutes), fallbackRoute, streamProcessor, ...Object.values(scheduledFunctions)])
       expect({ entry, exists: existsSync(resolve(REPO_ROOT, entry)) }).toEqual({ entry, exists: true });
   });
 });

@@ -1,15 +1,19 @@
 import { localRouteKeys } from '../../bin/local/api-server';
-import { httpRoutes, routeKey } from '../../functions/wiring';
+import { fallbackRoute, httpRoutes, routeKey } from '../../functions/wiring';
 import { logicalId, resourcesOfType, synthesized } from './synth';
 
 /**
  * The routes come from one declaration (functions/wiring.ts): the stack
  * makes them, the local runtime serves them, and these tests prove both
- * match it, and that no route is reachable without a valid token.
+ * match it, and that no declared route is reachable without a valid token.
+ * Besides them, the `$default` route answers every other request (404 or
+ * 405, before any token check, as the local gateway does).
  */
 describe('HTTP API routes', () => {
   const { template, json, stack } = synthesized();
-  const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route');
+  const allRoutes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route');
+  const [defaultRoute, ...otherDefaults] = allRoutes.filter(([, route]) => route.Properties?.RouteKey === '$default');
+  const routes = allRoutes.filter(([, route]) => route.Properties?.RouteKey !== '$default');
   const templateRouteKeys = routes.map(([, route]) => route.Properties?.RouteKey as string).sort();
   const declaredRouteKeys = Object.values(httpRoutes).map(routeKey).sort();
 
@@ -22,7 +26,7 @@ describe('HTTP API routes', () => {
     expect([...localRouteKeys()].sort()).toEqual(templateRouteKeys);
   });
 
-  test('every route requires the JWT authorizer', () => {
+  test('every declared route requires the JWT authorizer', () => {
     const [authorizerId] = resourcesOfType(json, 'AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
     expect(authorizerId).toBeDefined();
     for (const [, route] of routes) {
@@ -43,6 +47,29 @@ describe('HTTP API routes', () => {
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
     }
+  });
+
+  test('one $default route, without authorizer, invokes the fallback function built from fallbackRoute.entry', () => {
+    expect(defaultRoute).toBeDefined();
+    expect(otherDefaults).toEqual([]);
+    const [, route] = defaultRoute!;
+    expect(route.Properties?.AuthorizationType).toBe('NONE');
+    expect(route.Properties?.AuthorizerId).toBeUndefined();
+    const fnId = logicalId(stack.api.fallback);
+    const [integrationId] = resourcesOfType(json, 'AWS::ApiGatewayV2::Integration').find(([, integration]) =>
+      JSON.stringify(integration.Properties?.IntegrationUri).includes(`"${fnId}"`),
+    ) ?? [undefined];
+    expect(integrationId).toBeDefined();
+    expect(route.Properties?.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] });
+    expect(json.Resources[fnId]?.Properties?.Description).toBe(`$default: ${fallbackRoute.summary}`);
+  });
+
+  test('the fallback function has no table access: no DynamoDB or KMS action in its role', () => {
+    const roleId = logicalId(stack.api.fallback.role!);
+    const statements = resourcesOfType(json, 'AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties?.Roles).includes(`"${roleId}"`))
+      .flatMap(([, policy]) => (policy.Properties?.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement);
+    for (const action of statements.flatMap((s) => [s.Action].flat())) expect(action).not.toMatch(/^(dynamodb|kms):/);
   });
 
   test('the JWT authorizer accepts only ID tokens of this user pool, minted for its app client', () => {
