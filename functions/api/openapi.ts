@@ -158,7 +158,9 @@ const parameters = (route: HttpRoute): unknown[] => {
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'Same key and body: the first response is returned and nothing changes. Same key, other body: 422.',
+      description:
+        'Same key and body: nothing changes again and the first answer is returned; except that a stock change without expected_version or expected_available ' +
+        '(written as a blind increment) answers with its levels read back, then and on a replay, so they show every change since. Same key, other body: 422.',
       schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source },
     });
   }

@@ -222,7 +222,9 @@ export const movementResponse = z.strictObject({
   warehouse_id: z.string(),
   type: z.enum(MOVEMENT_TYPES),
   deltas: quantities,
-  resulting: quantities.optional().describe('absent on allocation, release and shipment rows, which are written without reading the level'),
+  resulting: quantities
+    .optional()
+    .describe('the level right after this row; absent on rows written as blind increments (sales, restocks, adjustments, transfers and reservations without an expectation), which never read the level'),
   version: z.number().int().optional(),
   reason: z.string().optional(),
   reference: z.string().optional(),

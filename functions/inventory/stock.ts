@@ -175,7 +175,7 @@ export type ReservationChange = PlannedChange & { change: { type: ReservationTyp
  * StockLevelChanged events do). `refuse` explains a failed guard from the
  * level as it stands; undefined re-plans.
  */
-const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level: StockLevel, index: number) => AppError | undefined): Write[] => {
+const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level: StockLevel | undefined, index: number) => AppError | undefined): Write[] => {
   const { db, ctx } = deps;
   const at = ctx.now();
   return changes.flatMap((c, index) => {
@@ -205,7 +205,15 @@ const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level:
 export const reservationWrites = (deps: Deps, changes: ReservationChange[]): Write[] =>
   incrementWrites(deps, changes, (level, index) => {
     const c = changes[index];
-    return c && c.change.type !== 'allocation' ? refusalFor(level, c.change) : undefined;
+    if (!c || c.change.type === 'allocation') return undefined;
+    if (!level) {
+      return new AppError('CONFLICT', `no stock level of SKU '${c.sku_id}' in warehouse '${c.warehouse_id}': nothing is reserved there to ${c.change.type === 'release' ? 'release' : 'ship'}`, {
+        sku_id: c.sku_id,
+        warehouse_id: c.warehouse_id,
+        requested: c.change.quantity,
+      });
+    }
+    return refusalFor(level, c.change);
   });
 
 const hasExpectation = (expected: StockChange | undefined): boolean =>
@@ -278,9 +286,10 @@ const commitChanges = async <E = undefined>(
       // the change is planned with a read, which creates the level (or says the SKU is unknown).
       const levelMissing = increments?.some((c) => lastCancelled?.missing(levelWriteName(c)));
       if (increments && !levelMissing) {
-        const refuse = (level: StockLevel, index: number): AppError | undefined => {
+        // No level (undefined): planned again, with a read.
+        const refuse = (level: StockLevel | undefined, index: number): AppError | undefined => {
           const c = increments[index];
-          const refused = c && refusalFor(level, c.change);
+          const refused = c && level && refusalFor(level, c.change);
           return refused && options.tagIndex ? taggedWithIndex(refused, index) : refused;
         };
         const readBack = increments.map(({ sku_id, warehouse_id }) => ({ sku_id, warehouse_id }));

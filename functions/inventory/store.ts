@@ -65,7 +65,8 @@ export const levelPut = (db: Db, tenantId: string, before: StockLevel, after: St
  * to one level never cancel each other; DynamoDB refuses only the ones the
  * stock cannot cover. The level must exist: its first movement is written
  * whole (levelPut), with the SKU's default thresholds. On a failed condition
- * `refuse` turns the level as it stands into the domain error.
+ * `refuse` turns the level as it stands (undefined: there is none) into the
+ * domain error, or undefined to plan the change again.
  */
 export const levelIncrement = (
   db: Db,
@@ -74,7 +75,7 @@ export const levelIncrement = (
   effect: { deltas: Quantities; guards: Guard[] },
   movementId: string,
   now: string,
-  refuse: (current: StockLevel) => AppError | undefined,
+  refuse: (current: StockLevel | undefined) => AppError | undefined,
 ): Write => {
   const { deltas, guards } = effect;
   return updateItem(db, {
@@ -86,8 +87,7 @@ export const levelIncrement = (
       when.exists(),
       ...guards.map((g) => (g.atLeast !== undefined ? when.atLeast(g.attribute, g.atLeast) : when.atMost(g.attribute, g.atMost))),
     ),
-    // No level yet: undefined, so the change is planned again, this time with a read.
-    onConditionFailed: (current) => (current ? refuse(decodeLevel(current)) : undefined),
+    onConditionFailed: (current) => refuse(current && decodeLevel(current)),
   });
 };
 

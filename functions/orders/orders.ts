@@ -109,10 +109,16 @@ class OrderExists extends AppError {
   }
 }
 
-/** What makes two allocation requests the same order: its lines, where it ships and how it is split. */
-const sameOrder = (existing: Order, input: AllocateInput): boolean =>
-  fingerprint('order', { lines: existing.lines, ship_to: existing.ship_to, strategy: existing.strategy }) ===
-  fingerprint('order', { lines: input.lines, ship_to: input.ship_to, strategy: input.strategy });
+/**
+ * What makes two allocation requests the same order: its lines (in any order;
+ * a SKU appears once), where it ships and the strategy. The options that only
+ * steered the allocation (allow_split, warehouse_ids, hold_seconds) are not
+ * stored with the order, so a retry that changes them still gets the order.
+ */
+const orderIdentity = (order: Pick<Order, 'lines' | 'ship_to' | 'strategy'>): string =>
+  fingerprint('order', { lines: [...order.lines].sort((a, b) => a.sku_id.localeCompare(b.sku_id)), ship_to: order.ship_to, strategy: order.strategy });
+
+const sameOrder = (existing: Order, input: AllocateInput): boolean => orderIdentity(existing) === orderIdentity(input);
 
 /**
  * The same order_id again: the same order is answered with what was
@@ -158,13 +164,15 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
         `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`,
       );
     }
-    // Planned from cached warehouses: the chosen ones must still be active when the stock is reserved.
+    // The chosen warehouses must still be active when the stock is reserved: checked in the
+    // transaction whenever they fit (they cost no call), which a list from the cache needs.
     const chosen = [...new Set(legs.map((leg) => leg.warehouse_id))];
-    if (snapshot.cachedWarehouses && legs.length * 2 + chosen.length + 2 > MAX_TRANSACTION_ITEMS) {
-      // No room for those checks in one transaction: plan this (rare, huge) order from a fresh read instead.
+    const checksFit = legs.length * 2 + chosen.length + 2 <= MAX_TRANSACTION_ITEMS;
+    if (!checksFit && snapshot.cachedWarehouses) {
+      // No room for the checks in one transaction: plan this (rare, huge) order from a fresh read instead.
       return decide(await readSnapshot(deps, input, true));
     }
-    const stillActive = snapshot.cachedWarehouses ? chosen.map((wh) => warehouseStillActive(deps, wh)) : [];
+    const stillActive = checksFit ? chosen.map((wh) => warehouseStillActive(deps, wh)) : [];
     const cause = { reference: input.order_id, correlation_id: input.order_id };
     const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
     const now = ctx.now();

@@ -7,6 +7,7 @@ import { keys } from './keys';
 import { CONTENDED_WRITE, RetriesExhausted, retrying } from './retry';
 import { decodeWith, getItem } from './storage';
 import { TABLE } from './table';
+import { canonicalJson } from './values';
 import { TransactionCancelled, transactWrite } from './transactions';
 import { ConditionFailed, putItem, when, writeOne, type Write } from './writes';
 
@@ -20,15 +21,6 @@ export interface Idempotency {
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-};
 
 /** Same operation and same JSON body (key order and whitespace ignored) give the same fingerprint. */
 export const fingerprint = (operation: string, body: unknown): string =>

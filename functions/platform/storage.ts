@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import type { Db } from './db';
 import type { IndexKey, Key } from './keys';
 import { cursorKeyAttributes, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, queryDigest, type IndexName, type SortRange } from './pagination';
-import { retrying, THROTTLED_BATCH } from './retry';
+import { unavailable } from './errors';
+import { mapBounded } from './pool';
+import { RetriesExhausted, retrying, THROTTLED_BATCH } from './retry';
 import { TABLE } from './table';
 import { compileFilter, type Condition, type StoredItem } from './writes';
 
@@ -170,23 +172,41 @@ export const batchGet = async <T>(db: Db, keysToRead: readonly Key[], decode: De
         ExpressionAttributeNames: Object.fromEntries(options.projection.map((a, i) => [`#p${i}`, a])),
       }
     : {};
-  for (const chunk of chunked(keysToRead, BATCH_GET_MAX)) {
-    await retrying<void, Record<string, unknown>[]>(THROTTLED_BATCH, async (_attempt, unprocessed) => {
+  // The chunks of a large read (an order's SKUs x warehouses) go out side by side.
+  await mapBounded(chunked(keysToRead, BATCH_GET_MAX), BATCH_CONCURRENCY, (chunk) =>
+    untilProcessed<Record<string, unknown>[]>(async (unprocessed) => {
       const out = await db.client.send(
         new BatchGetCommand({ RequestItems: { [db.table]: { Keys: unprocessed ?? chunk.map((key) => ({ ...key })), ConsistentRead: true, ...projection } } }),
       );
       found.push(...(out.Responses?.[db.table] ?? []).map(decode));
       const left = out.UnprocessedKeys?.[db.table]?.Keys ?? [];
       return left.length ? { retry: left } : { done: undefined };
-    });
-  }
+    }),
+  );
   return found;
+};
+
+/** How many chunks of one batch read are in flight at once. */
+const BATCH_CONCURRENCY = 4;
+
+/**
+ * A batch call retried until DynamoDB has processed every part. Parts left
+ * unprocessed after the policy's attempts mean the table is throttling: the
+ * database is unavailable (503, retry later), not data that kept changing.
+ */
+const untilProcessed = async <L>(call: (unprocessed: L | undefined) => Promise<{ retry: L } | { done: undefined }>): Promise<void> => {
+  try {
+    await retrying<void, L>(THROTTLED_BATCH, (_attempt, unprocessed) => call(unprocessed));
+  } catch (error) {
+    if (error instanceof RetriesExhausted) throw unavailable();
+    throw error;
+  }
 };
 
 /** Unconditional puts of many items, retrying what DynamoDB leaves unprocessed. */
 export const batchPut = async (db: Db, items: readonly (StoredItem & Key & Partial<IndexKey>)[]): Promise<void> => {
   for (const chunk of chunked(items, BATCH_WRITE_MAX)) {
-    await retrying<void, NonNullable<NonNullable<BatchWriteCommand['input']['RequestItems']>[string]>>(THROTTLED_BATCH, async (_attempt, unprocessed) => {
+    await untilProcessed<NonNullable<NonNullable<BatchWriteCommand['input']['RequestItems']>[string]>>(async (unprocessed) => {
       const out = await db.client.send(
         new BatchWriteCommand({ RequestItems: { [db.table]: unprocessed ?? chunk.map((Item) => ({ PutRequest: { Item } })) } }),
       );

@@ -2,10 +2,11 @@ import type { Db } from '../../functions/platform/db';
 import { createDocumentClient } from '../../functions/platform/db';
 import { keys } from '../../functions/platform/keys';
 import { tableName } from '../../functions/platform/table';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { errorName } from '../../functions/platform/errors';
 import { createProduct, createSku, createWarehouse, patchWarehouse } from '../../functions/inventory/catalog';
-import { updateStock } from '../../functions/inventory/stock';
-import { allocateOrder } from '../../functions/orders/orders';
+import { getSkuInventory, updateStock } from '../../functions/inventory/stock';
+import { allocateOrder, cancelOrder } from '../../functions/orders/orders';
 import type { AllocateInput } from '../../functions/orders/schemas';
 import { codeOf, contextFor, testDb } from '../support/domain';
 
@@ -67,16 +68,68 @@ test('a warehouse deactivated through the API is never chosen by the next alloca
   expect((await allocateOrder(deps, order('o-2', ['a'], { strategy: 'nearest' }))).allocations[0]?.warehouse_id).toBe('far');
 });
 
-test('a warehouse deactivated by another container (the cache here does not know) is refused by the transaction and the order re-planned elsewhere', async () => {
-  const ctx = await setup([{ id: 'near', latitude: 40.7 }, { id: 'far', latitude: 30 }], ['a']);
-  const deps = { db, ctx };
-  expect((await allocateOrder(deps, order('o-1', ['a'], { strategy: 'nearest' }))).allocations[0]?.warehouse_id).toBe('near');
-  // Written behind this container's back, as another Lambda's PATCH would be.
-  await db.client.send(
-    new UpdateCommand({ TableName: db.table, Key: keys.warehouse(ctx.caller.tenantId, 'near'), UpdateExpression: 'SET active = :f', ExpressionAttributeValues: { ':f': false } }),
+/** A Db whose first TransactWriteItems is sent only after `meanwhile` ran (another container's change landing in between). */
+const heldDb = (meanwhile: () => Promise<unknown>): { db: Db; transactions: string[] } => {
+  const client = createDocumentClient();
+  const transactions: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
+      if (transactions.length === 0) await meanwhile();
+      try {
+        const out = await next(args);
+        transactions.push('committed');
+        return out;
+      } catch (error) {
+        transactions.push(errorName(error) ?? 'error');
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'holdFirstTransaction' },
   );
-  const second = await allocateOrder(deps, order('o-2', ['a'], { strategy: 'nearest' }));
-  expect(second.allocations.map((l) => l.warehouse_id)).toEqual(['far']);
+  heldClients.push(client);
+  return { db: { client, table: tableName() }, transactions };
+};
+const heldClients: Db['client'][] = [];
+afterAll(() => heldClients.forEach((client) => client.destroy()));
+
+test('a warehouse deactivated after the snapshot was read (by another container) is refused by the transaction, and the order re-planned elsewhere', async () => {
+  const ctx = await setup([{ id: 'near', latitude: 40.7 }, { id: 'far', latitude: 30 }], ['a']);
+  // Written behind this container's back, as another Lambda's PATCH would be, once the allocation has planned.
+  const deactivateNear = () =>
+    db.client.send(
+      new UpdateCommand({ TableName: db.table, Key: keys.warehouse(ctx.caller.tenantId, 'near'), UpdateExpression: 'SET active = :f', ExpressionAttributeValues: { ':f': false } }),
+    );
+  const held = heldDb(deactivateNear);
+  const placed = await allocateOrder({ db: held.db, ctx }, order('o-1', ['a'], { strategy: 'nearest' }));
+  expect(held.transactions).toEqual(['TransactionCanceledException', 'committed']);
+  expect(placed.allocations.map((l) => l.warehouse_id)).toEqual(['far']);
+  expect((await getSkuInventory({ db, ctx }, 'a')).levels.find((l) => l.warehouse_id === 'near')).toMatchObject({ reserved: 0, available: 10 });
+});
+
+test('a batch read DynamoDB keeps leaving unprocessed (throttling) is 503 UNAVAILABLE, not a conflict, and reserves nothing', async () => {
+  const ctx = await setup([{ id: 'wh-1', latitude: 40 }], ['a']);
+  const client = createDocumentClient();
+  heldClients.push(client);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'BatchGetItemCommand') return next(args);
+      const input = args.input as { RequestItems: Record<string, { Keys: unknown[] }> };
+      return { output: { Responses: {}, UnprocessedKeys: input.RequestItems, $metadata: {} }, response: {} };
+    },
+    { step: 'initialize', name: 'throttleBatchGets' },
+  );
+  await expect(allocateOrder({ db: { client, table: tableName() }, ctx }, order('o-1', ['a']))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  expect((await getSkuInventory({ db, ctx }, 'a')).totals).toMatchObject({ reserved: 0, available: 10 });
+});
+
+test('releasing a reservation whose level has vanished is refused at once with 409 CONFLICT, not retried', async () => {
+  const ctx = await setup([{ id: 'wh-1', latitude: 40 }], ['a']);
+  await allocateOrder({ db, ctx }, order('o-1', ['a']));
+  await db.client.send(new DeleteCommand({ TableName: db.table, Key: keys.stockLevel(ctx.caller.tenantId, 'a', 'wh-1') }));
+  const transactions = heldDb(async () => undefined);
+  await expect(cancelOrder({ db: transactions.db, ctx }, 'o-1')).rejects.toMatchObject({ code: 'CONFLICT', details: { sku_id: 'a', warehouse_id: 'wh-1' } });
+  expect(transactions.transactions).toEqual(['TransactionCanceledException']);
 });
 
 test('an unknown SKU in an order is 404 from the same BatchGetItem, and nothing is reserved', async () => {
@@ -92,6 +145,12 @@ describe('the same order_id again', () => {
     expect(await allocateOrder({ db, ctx }, order('o-1', ['a']))).toEqual(first);
     const rest = await allocateOrder({ db, ctx }, order('o-2', ['a'], { lines: [{ sku_id: 'a', quantity: 4 }] }));
     expect(rest.allocations[0]?.quantity).toBe(4);
+  });
+
+  test('with the same lines listed in another order is the same order', async () => {
+    const ctx = await setup([{ id: 'wh-1', latitude: 40 }], ['a', 'b'], 5);
+    const first = await allocateOrder({ db, ctx }, order('o-1', ['a', 'b']));
+    expect(await allocateOrder({ db, ctx }, order('o-1', ['b', 'a']))).toEqual(first);
   });
 
   test('with other lines is 409 ALREADY_EXISTS showing the existing order, and reserves nothing', async () => {

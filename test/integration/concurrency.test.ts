@@ -29,7 +29,7 @@ test('50 concurrent one-unit sales against 20 available: exactly 20 succeed, the
   expect(await reconcile(c, 'sku-1')).toEqual([]);
 });
 
-test('200 concurrent one-unit sales against 1,000 units all succeed and leave 800: a busy level never makes sales retry one another', async () => {
+test('200 concurrent one-unit sales against 1,000 units all succeed and leave 800, one ledger row each', async () => {
   const c = await t.client();
   await setupCatalog(c);
   await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 1000 });

@@ -34,7 +34,7 @@ export const reconcile = async (c: Client, skuId: string): Promise<string[]> => 
     }
     if (level.available !== level.on_hand - level.reserved) problems.push(`${level.warehouse_id}: available != on_hand - reserved`);
     if (level.on_hand < 0 || level.available < 0 || level.reserved < 0) problems.push(`${level.warehouse_id}: negative quantity`);
-    // Rows written by reading the level carry its version and result; reservation rows (written
+    // Rows written by reading the level carry its version and result; increment rows (written
     // without a read) carry neither, but every row still bumps the version exactly once.
     if (rows.length !== level.version) problems.push(`${level.warehouse_id}: ${rows.length} movements for level version ${level.version}`);
     const versions = rows.flatMap((m) => (m.version === undefined ? [] : [m.version]));
