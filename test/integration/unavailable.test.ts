@@ -147,6 +147,29 @@ test('the request refused with 503, repeated with the same Idempotency-Key once 
   expect((await c.get('/api/inventory/sku/sku-1')).body.levels[0].on_hand).toBe(before - 1);
 });
 
+test('a sale whose write landed but whose read-back failed is 503; its retry with the same Idempotency-Key answers the level and sells nothing more', async () => {
+  const before = (await c.get('/api/inventory/sku/sku-1')).body.levels[0].on_hand;
+  // Fails only the reads after the transaction went out: the change is committed, its answer is not.
+  let transactionSent = false;
+  const injected = inject(
+    () => new ThrottlingException({ message: 'Rate exceeded', ...metadata(400) }),
+    (commandName) => {
+      if (commandName === 'TransactWriteItemsCommand') transactionSent = true;
+      return transactionSent && commandName === 'GetItemCommand';
+    },
+  );
+  try {
+    expectUnavailable(await call('POST', '/api/inventory/update', sale, { 'idempotency-key': 'read-back-lost' }));
+  } finally {
+    injected.remove();
+  }
+  expect((await c.get('/api/inventory/sku/sku-1')).body.levels[0].on_hand).toBe(before - 1);
+  const retried = await call('POST', '/api/inventory/update', sale, { 'idempotency-key': 'read-back-lost' });
+  expect(retried.status).toBe(200);
+  expect(retried.body).toMatchObject({ sku_id: 'sku-1', on_hand: before - 1 });
+  expect((await c.get('/api/inventory/sku/sku-1')).body.levels[0].on_hand).toBe(before - 1);
+});
+
 // functions/platform/transactions.ts rethrows a throttled-only cancellation instead of re-planning it.
 test('a transaction DynamoDB cancelled only for throttling is a 503 UNAVAILABLE, not a conflict, and writes nothing', async () => {
   const before = await snapshot();
