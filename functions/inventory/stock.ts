@@ -21,6 +21,7 @@ import {
   type ReservationType,
 } from './stock-rules';
 import {
+  AVAILABILITY_PROJECTION,
   decodeLevel,
   decodeLevelOrSku,
   decodeMovement,
@@ -33,6 +34,7 @@ import {
   movementPut,
   returnedLevels,
   STOCK_LEVEL,
+  type LevelAvailability,
 } from './store';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
@@ -63,7 +65,7 @@ const readLevel = async (deps: Deps, skuId: string, warehouseId: string): Promis
   };
 };
 
-export type { MovementCause };
+export type { LevelAvailability, MovementCause };
 
 /** Ledger row of one applied change. Its id carries the same instant as created_at. */
 const movementOf = (
@@ -479,7 +481,7 @@ export const levelsOfSku = (deps: Deps, skuId: string): Promise<StockLevel[]> =>
 
 /**
  * The planner's stock for an order, in one strongly consistent BatchGetItem:
- * the level of each SKU in each of these warehouses (absent: never stocked),
+ * what each SKU has available in each of these warehouses (absent: never stocked),
  * and which SKUs do not exist (read in the same call, so an unknown SKU is a
  * 404 without a call of its own).
  */
@@ -487,11 +489,12 @@ export const levelsForOrder = async (
   deps: Deps,
   skuIds: string[],
   warehouseIds: string[],
-): Promise<{ levels: StockLevel[]; unknownSkus: string[] }> => {
+): Promise<{ levels: LevelAvailability[]; unknownSkus: string[] }> => {
   const tenantId = deps.ctx.caller.tenantId;
   const skus = [...new Set(skuIds)];
   const levelKeys = skus.flatMap((sku) => warehouseIds.map((wh) => keys.stockLevel(tenantId, sku, wh)));
-  const found = await batchGet(deps.db, [...skus.map((sku) => keys.sku(tenantId, sku)), ...levelKeys], decodeLevelOrSku);
+  // Only what the planner reads comes back: less for DynamoDB to send and for this Lambda to decode.
+  const found = await batchGet(deps.db, [...skus.map((sku) => keys.sku(tenantId, sku)), ...levelKeys], decodeLevelOrSku, { projection: AVAILABILITY_PROJECTION });
   const known = new Set(found.flatMap((f) => (f.kind === 'sku' ? [f.sku_id] : [])));
   return {
     levels: found.flatMap((f) => (f.kind === 'level' ? [f.level] : [])),

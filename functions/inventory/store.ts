@@ -27,9 +27,25 @@ export const decodeThresholdDefault = decodeWith(
   z.object({ reorder_point: z.number().int(), safety_stock: z.number().int(), reorder_quantity: z.number().int().optional() }),
 );
 
-/** A level or (only its id) a SKU: what one BatchGetItem of both returns. */
-export const decodeLevelOrSku = (item: StoredItem): { kind: 'level'; level: StockLevel } | { kind: 'sku'; sku_id: string } =>
-  item.entity === STOCK_LEVEL ? { kind: 'level', level: decodeLevel(item) } : { kind: 'sku', sku_id: decodeSku(item).sku_id };
+export const STOCK_LEVEL = 'stock_level';
+
+/** What an allocation plans from: how much of a SKU a warehouse can give. */
+export type LevelAvailability = Pick<StockLevel, 'sku_id' | 'warehouse_id' | 'available'>;
+
+/** The attributes one BatchGetItem of SKUs and their levels asks for: only what the planner reads. */
+export const AVAILABILITY_PROJECTION = ['sku_id', 'warehouse_id', 'available'];
+
+/** A projected level has a warehouse and what it has available; a projected SKU only its id. */
+const projectedLevelOrSku = decodeWith(
+  'stock level or SKU (projected)',
+  z.union([z.object({ sku_id: z.string(), warehouse_id: z.string(), available: z.number().int() }), z.object({ sku_id: z.string() })]),
+);
+
+/** A level's availability or (only its id) a SKU: what one projected BatchGetItem of both returns. */
+export const decodeLevelOrSku = (item: StoredItem): { kind: 'level'; level: LevelAvailability } | { kind: 'sku'; sku_id: string } => {
+  const decoded = projectedLevelOrSku(item);
+  return 'warehouse_id' in decoded ? { kind: 'level', level: decoded } : { kind: 'sku', sku_id: decoded.sku_id };
+};
 
 export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
   getItem(db, keys.stockLevel(tenantId, skuId, warehouseId), decodeLevel);
@@ -37,7 +53,6 @@ export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: s
 export const getLevelsOfSku = (db: Db, tenantId: string, skuId: string): Promise<StockLevel[]> =>
   queryAll(db, { partition: keys.stockLevelsOfSku(tenantId, skuId) }, decodeLevel);
 
-export const STOCK_LEVEL = 'stock_level';
 
 /** The name of a level's write in a transaction, to ask whether it was the one refused. */
 export const levelWriteName = (level: { sku_id: string; warehouse_id: string }): string => `stock level ${level.sku_id} @ ${level.warehouse_id}`;

@@ -4,11 +4,11 @@ import { systemContext, type Deps } from '../platform/context';
 import { commitIdempotent, fingerprint, type WritePlan } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import { log } from '../platform/log';
-import { MAX_TRANSACTION_ITEMS, type TransactionCancelled } from '../platform/transactions';
+import type { TransactionCancelled } from '../platform/transactions';
 import { transition, type Transition } from '../platform/transition';
-import { allWarehouses, recentWarehouses, warehouseStillActive } from '../inventory/catalog';
-import type { StockLevel, Warehouse } from '../inventory/model';
-import { levelKey, levelsForOrder, levelsReturnedBy, reservationWrites, type ReservationChange } from '../inventory/stock';
+import { recentWarehouses } from '../inventory/catalog';
+import type { Warehouse } from '../inventory/model';
+import { levelKey, levelsForOrder, levelsReturnedBy, reservationWrites, type LevelAvailability, type ReservationChange } from '../inventory/stock';
 import { ORDER_STATUSES, outstanding, type AllocationLeg, type Order, type OrderStatus } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
@@ -18,27 +18,25 @@ const requireOrder = ({ db, ctx }: Deps, orderId: string): Promise<Order> => orN
 
 interface Snapshot {
   warehouses: Warehouse[];
-  levels: StockLevel[];
+  levels: LevelAvailability[];
   available: (skuId: string, warehouseId: string) => number;
-  /** The warehouses came from this container's recent read, not this request's: the transaction checks the chosen ones are still active. */
-  cachedWarehouses: boolean;
 }
 
-const snapshotOf = (warehouses: Warehouse[], levels: StockLevel[], cachedWarehouses: boolean): Snapshot => {
+const snapshotOf = (warehouses: Warehouse[], levels: LevelAvailability[]): Snapshot => {
   const byKey = new Map(levels.map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
-  return { warehouses, levels: [...byKey.values()], available: (sku, wh) => byKey.get(levelKey(sku, wh))?.available ?? 0, cachedWarehouses };
+  return { warehouses, levels: [...byKey.values()], available: (sku, wh) => byKey.get(levelKey(sku, wh))?.available ?? 0 };
 };
 
 type OrderInput = Omit<AllocateInput, 'order_id'>;
 
 /**
  * The planner's view of the world in one call: the tenant's warehouses (as
- * this container read them a few seconds ago at most, or now when `fresh`),
- * then one strongly consistent BatchGetItem of the order's SKUs and their
- * levels in every warehouse the planner may choose.
+ * this container read them at most a few seconds ago, see recentWarehouses),
+ * then one strongly consistent BatchGetItem of the order's SKUs and what they
+ * have available in every warehouse the planner may choose.
  */
-const readSnapshot = async (deps: Deps, input: OrderInput, fresh = false): Promise<Snapshot> => {
-  const { warehouses, cached } = fresh ? { warehouses: await allWarehouses(deps), cached: false } : await recentWarehouses(deps);
+const readSnapshot = async (deps: Deps, input: OrderInput): Promise<Snapshot> => {
+  const warehouses = await recentWarehouses(deps);
   const allowed = input.warehouse_ids && new Set(input.warehouse_ids);
   const eligible = warehouses.filter((w) => w.active && (!allowed || allowed.has(w.warehouse_id))).map((w) => w.warehouse_id);
   const { levels, unknownSkus } = await levelsForOrder(
@@ -49,20 +47,19 @@ const readSnapshot = async (deps: Deps, input: OrderInput, fresh = false): Promi
   // An unknown SKU is a 404, not a shortfall.
   const [unknown] = unknownSkus;
   if (unknown !== undefined) throw notFound('sku', unknown);
-  return snapshotOf(warehouses, levels, cached);
+  return snapshotOf(warehouses, levels);
 };
 
 /**
  * The snapshot for a retry. A transaction cancelled on a level's condition hands back
  * the levels as they now stand (ALL_OLD), which is all that moved as far as this plan
  * knew: re-plan from them without reading anything. Otherwise (a TransactionConflict
- * returns no items, or the warehouses were cached and one may have been deactivated)
- * read again.
+ * returns no items) read again.
  */
 const refreshSnapshot = async (deps: Deps, input: OrderInput, previous: Snapshot | undefined, cancelled: TransactionCancelled | undefined): Promise<Snapshot> => {
   const returned = levelsReturnedBy(cancelled);
-  if (!previous || returned.length === 0 || previous.cachedWarehouses) return readSnapshot(deps, input, previous !== undefined);
-  return snapshotOf(previous.warehouses, [...previous.levels, ...returned], false);
+  if (!previous || returned.length === 0) return readSnapshot(deps, input);
+  return snapshotOf(previous.warehouses, [...previous.levels, ...returned]);
 };
 
 const planFor = (input: OrderInput, snapshot: Snapshot): PlanResult =>
@@ -164,15 +161,6 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
         `this order needs ${legs.length} warehouse allocations; at most ${MAX_ALLOCATION_LEGS} fit one atomic transaction: split the order or set allow_split to false`,
       );
     }
-    // The chosen warehouses must still be active when the stock is reserved: checked in the
-    // transaction whenever they fit (they cost no call), which a list from the cache needs.
-    const chosen = [...new Set(legs.map((leg) => leg.warehouse_id))];
-    const checksFit = legs.length * 2 + chosen.length + 2 <= MAX_TRANSACTION_ITEMS;
-    if (!checksFit && snapshot.cachedWarehouses) {
-      // No room for the checks in one transaction: plan this (rare, huge) order from a fresh read instead.
-      return decide(await readSnapshot(deps, input, true));
-    }
-    const stillActive = checksFit ? chosen.map((wh) => warehouseStillActive(deps, wh)) : [];
     const cause = { reference: input.order_id, correlation_id: input.order_id };
     const changes: ReservationChange[] = legs.map((leg) => ({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'allocation', quantity: leg.quantity }, cause }));
     const now = ctx.now();
@@ -190,7 +178,7 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
       version: 1,
     };
     return {
-      writes: [...reservationWrites(deps, changes), ...stillActive, orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
+      writes: [...reservationWrites(deps, changes), orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
       result: order,
     };
   };
