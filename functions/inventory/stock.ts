@@ -7,7 +7,7 @@ import { mapBounded } from '../platform/pool';
 import { batchGet, getItem, queryAll, queryPage } from '../platform/storage';
 import type { TransactionCancelled } from '../platform/transactions';
 import type { Write } from '../platform/writes';
-import { requireSku, requireWarehouse } from './catalog';
+import { findSku, requireSku, requireWarehouse } from './catalog';
 import { emptyLevel, type Movement, type MovementCause, type Quantities, type StockLevel } from './model';
 import type { StockChange, TransferInput } from './schemas';
 import {
@@ -23,7 +23,7 @@ import {
 import {
   AVAILABILITY_PROJECTION,
   decodeLevel,
-  decodeLevelOrSku,
+  decodeAvailability,
   decodeMovement,
   decodeThresholdDefault,
   getLevel,
@@ -481,9 +481,9 @@ export const levelsOfSku = (deps: Deps, skuId: string): Promise<StockLevel[]> =>
 
 /**
  * The planner's stock for an order, in one strongly consistent BatchGetItem:
- * what each SKU has available in each of these warehouses (absent: never stocked),
- * and which SKUs do not exist (read in the same call, so an unknown SKU is a
- * 404 without a call of its own).
+ * what each SKU has available in each of these warehouses (absent: never
+ * stocked there), and which SKUs do not exist. A level exists only for a SKU
+ * that did, so only a SKU with no level among them is looked up on its own.
  */
 export const levelsForOrder = async (
   deps: Deps,
@@ -494,12 +494,11 @@ export const levelsForOrder = async (
   const skus = [...new Set(skuIds)];
   const levelKeys = skus.flatMap((sku) => warehouseIds.map((wh) => keys.stockLevel(tenantId, sku, wh)));
   // Only what the planner reads comes back: less for DynamoDB to send and for this Lambda to decode.
-  const found = await batchGet(deps.db, [...skus.map((sku) => keys.sku(tenantId, sku)), ...levelKeys], decodeLevelOrSku, { projection: AVAILABILITY_PROJECTION });
-  const known = new Set(found.flatMap((f) => (f.kind === 'sku' ? [f.sku_id] : [])));
-  return {
-    levels: found.flatMap((f) => (f.kind === 'level' ? [f.level] : [])),
-    unknownSkus: skus.filter((sku) => !known.has(sku)),
-  };
+  const levels = await batchGet(deps.db, levelKeys, decodeAvailability, { projection: AVAILABILITY_PROJECTION });
+  const stocked = new Set(levels.map((l) => l.sku_id));
+  const unstocked = skus.filter((sku) => !stocked.has(sku));
+  const exists = await Promise.all(unstocked.map(async (sku) => (await findSku(deps, sku)) !== undefined));
+  return { levels, unknownSkus: unstocked.filter((_, i) => !exists[i]) };
 };
 
 /** Stock levels a cancelled transaction returned (ALL_OLD): fresher than any earlier read. */

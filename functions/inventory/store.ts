@@ -32,20 +32,13 @@ export const STOCK_LEVEL = 'stock_level';
 /** What an allocation plans from: how much of a SKU a warehouse can give. */
 export type LevelAvailability = Pick<StockLevel, 'sku_id' | 'warehouse_id' | 'available'>;
 
-/** The attributes one BatchGetItem of SKUs and their levels asks for: only what the planner reads. */
+/** The attributes the planner reads of a level: all one projected BatchGetItem asks for. */
 export const AVAILABILITY_PROJECTION = ['sku_id', 'warehouse_id', 'available'];
 
-/** A projected level has a warehouse and what it has available; a projected SKU only its id. */
-const projectedLevelOrSku = decodeWith(
-  'stock level or SKU (projected)',
-  z.union([z.object({ sku_id: z.string(), warehouse_id: z.string(), available: z.number().int() }), z.object({ sku_id: z.string() })]),
+export const decodeAvailability: Decoder<LevelAvailability> = decodeWith(
+  'stock level (projected)',
+  z.object({ sku_id: z.string(), warehouse_id: z.string(), available: z.number().int() }),
 );
-
-/** A level's availability or (only its id) a SKU: what one projected BatchGetItem of both returns. */
-export const decodeLevelOrSku = (item: StoredItem): { kind: 'level'; level: LevelAvailability } | { kind: 'sku'; sku_id: string } => {
-  const decoded = projectedLevelOrSku(item);
-  return 'warehouse_id' in decoded ? { kind: 'level', level: decoded } : { kind: 'sku', sku_id: decoded.sku_id };
-};
 
 export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
   getItem(db, keys.stockLevel(tenantId, skuId, warehouseId), decodeLevel);

@@ -134,7 +134,7 @@ test('releasing a reservation whose level has vanished is refused at once with 4
   expect(transactions.transactions).toEqual(['TransactionCanceledException']);
 });
 
-test('an unknown SKU in an order is 404 from the same BatchGetItem, and nothing is reserved', async () => {
+test('an unknown SKU in an order is 404 (looked up only because no level of it was found), and nothing is reserved', async () => {
   const ctx = await setup([{ id: 'wh-1', latitude: 40 }], ['a']);
   expect(await codeOf(allocateOrder({ db, ctx }, order('o-1', ['a', 'nope'])))).toBe('NOT_FOUND');
   expect(await codeOf(allocateOrder({ db, ctx }, order('o-2', ['a'], { lines: [{ sku_id: 'a', quantity: 10 }] })))).toBeUndefined();
