@@ -3,12 +3,11 @@ import { createDocumentClient } from '../../functions/platform/db';
 import { keys } from '../../functions/platform/keys';
 import { tableName } from '../../functions/platform/table';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { errorName } from '../../functions/platform/errors';
 import { createProduct, createSku, createWarehouse, patchWarehouse, WAREHOUSES_FRESH_MS } from '../../functions/inventory/catalog';
 import { getSkuInventory, updateStock } from '../../functions/inventory/stock';
 import { allocateOrder, cancelOrder } from '../../functions/orders/orders';
 import type { AllocateInput } from '../../functions/orders/schemas';
-import { codeOf, contextFor, testDb } from '../support/domain';
+import { codeOf, contextFor, holdFirstTransaction, testDb, type HeldDb } from '../support/domain';
 
 /**
  * An allocation reads its snapshot in as few calls as it can: the tenant's
@@ -68,27 +67,10 @@ test('a warehouse deactivated through the API is never chosen by the next alloca
   expect((await allocateOrder(deps, order('o-2', ['a'], { strategy: 'nearest' }))).allocations[0]?.warehouse_id).toBe('far');
 });
 
-/** A Db whose first TransactWriteItems is sent only after `meanwhile` ran (another container's change landing in between). */
-const heldDb = (meanwhile: () => Promise<unknown>): { db: Db; transactions: string[] } => {
-  const client = createDocumentClient();
-  const transactions: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
-      if (transactions.length === 0) await meanwhile();
-      try {
-        const out = await next(args);
-        transactions.push('committed');
-        return out;
-      } catch (error) {
-        transactions.push(errorName(error) ?? 'error');
-        throw error;
-      }
-    },
-    { step: 'initialize', name: 'holdFirstTransaction' },
-  );
-  heldClients.push(client);
-  return { db: { client, table: tableName() }, transactions };
+const heldDb = (meanwhile: () => Promise<unknown>): HeldDb => {
+  const held = holdFirstTransaction(meanwhile);
+  heldClients.push(held.db.client);
+  return held;
 };
 const heldClients: Db['client'][] = [];
 afterAll(() => heldClients.forEach((client) => client.destroy()));

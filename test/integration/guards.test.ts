@@ -1,11 +1,10 @@
-import { createDocumentClient, type Db } from '../../functions/platform/db';
-import { AppError, errorName } from '../../functions/platform/errors';
+import type { Db } from '../../functions/platform/db';
+import { AppError } from '../../functions/platform/errors';
 import type { RequestContext } from '../../functions/platform/context';
-import { tableName } from '../../functions/platform/table';
 import { getSkuInventory, listMovements, updateStock } from '../../functions/inventory/stock';
 import { allocateOrder, confirmOrder, expireHold, readOrder } from '../../functions/orders/orders';
 import { startTestApi, type TestApi } from '../support/api';
-import { contextFor, oneLineOrder, stockOneSku, testDb } from '../support/domain';
+import { contextFor, holdFirstTransaction, oneLineOrder, stockOneSku, testDb, type HeldDb } from '../support/domain';
 import { reconcile } from '../support/ledger';
 
 /**
@@ -28,39 +27,10 @@ afterAll(async () => {
   await t.close();
 });
 
-interface HeldDb {
-  db: Db;
-  /** What each TransactWriteItems this client sent came to: 'committed' or the error's name. */
-  transactions: string[];
-  /** How many times `meanwhile` ran (1 once the first transaction was held). */
-  interleaved: () => number;
-}
-
-/** A Db whose first TransactWriteItems is sent only after `meanwhile` has finished; later ones go at once. */
 const holdingFirstTransaction = (meanwhile: () => Promise<unknown>): HeldDb => {
-  const client = createDocumentClient();
-  heldClients.push(client);
-  const transactions: string[] = [];
-  let interleaved = 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
-      if (interleaved === 0) {
-        interleaved++;
-        await meanwhile();
-      }
-      try {
-        const output = await next(args);
-        transactions.push('committed');
-        return output;
-      } catch (error) {
-        transactions.push(errorName(error) ?? 'unknown error');
-        throw error;
-      }
-    },
-    { step: 'initialize', name: 'holdFirstTransaction' },
-  );
-  return { db: { client, table: tableName() }, transactions, interleaved: () => interleaved };
+  const held = holdFirstTransaction(meanwhile);
+  heldClients.push(held.db.client);
+  return held;
 };
 
 /** The AppError a call rejects with (code and HTTP status), or 'fulfilled'; anything else is rethrown. */

@@ -1,5 +1,5 @@
 import { createDocumentClient, type Db } from '../../functions/platform/db';
-import { AppError } from '../../functions/platform/errors';
+import { AppError, errorName } from '../../functions/platform/errors';
 import type { RequestContext } from '../../functions/platform/context';
 import { tableName } from '../../functions/platform/table';
 import { newTenantId } from './api';
@@ -47,3 +47,41 @@ export const oneLineOrder = (orderId: string, quantity: number, holdSeconds?: nu
   allow_split: true,
   ...(holdSeconds === undefined ? {} : { hold_seconds: holdSeconds }),
 });
+
+export interface HeldDb {
+  db: Db;
+  /** What each TransactWriteItems this client sent came to: 'committed' or the error's name. */
+  transactions: string[];
+  /** How many times `meanwhile` ran (1 once the first transaction was held). */
+  interleaved: () => number;
+}
+
+/**
+ * A Db whose first TransactWriteItems is sent only after `meanwhile` has
+ * finished (another change landing between a plan and its write); later ones
+ * go at once. The caller destroys `db.client`.
+ */
+export const holdFirstTransaction = (meanwhile: () => Promise<unknown>): HeldDb => {
+  const client = createDocumentClient();
+  const transactions: string[] = [];
+  let interleaved = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'TransactWriteItemsCommand') return next(args);
+      if (interleaved === 0) {
+        interleaved++;
+        await meanwhile();
+      }
+      try {
+        const output = await next(args);
+        transactions.push('committed');
+        return output;
+      } catch (error) {
+        transactions.push(errorName(error) ?? 'unknown error');
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'holdFirstTransaction' },
+  );
+  return { db: { client, table: tableName() }, transactions, interleaved: () => interleaved };
+};
