@@ -1,0 +1,113 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBTimestampValue, listValue, StatementType } from '@duckdb/node-api';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { DUCKDB_OFFLINE, LakeInputError, MOVEMENT_COLUMNS, PARTITION_COLUMNS, assertTenantId, withLakeRead } from './lake';
+
+/**
+ * Report SQL over the local lake, as Athena runs it over S3 (issue 9). Each
+ * query gets its own in-memory DuckDB that can read one tenant's directory and
+ * nothing else:
+ * - the view `movements` reads `<root>/movements/tenant_id=<t>/*\/*.parquet`
+ *   (Hive partitioning: `tenant_id` VARCHAR and `dt` DATE come from the path) and
+ *   keeps only rows of that tenant, so no SQL can drop the tenant predicate and
+ *   see another tenant's rows, whatever its WHERE says;
+ * - file access is limited to that directory (`allowed_directories`, external
+ *   access off, configuration locked) and extensions are never installed or
+ *   loaded, so `read_csv('/etc/passwd')` or another tenant's path is refused;
+ * - the text must be exactly one SELECT (an in-memory DuckDB cannot be opened
+ *   READ_ONLY; this is the same guarantee: nothing is written);
+ * - every value, the tenant and the paths included, is bound: nothing is
+ *   spliced into SQL.
+ * Queries hold the root's read lock (lake.ts), so a compaction never swaps
+ * files under them.
+ */
+
+export type LakeParam = string | number | boolean | null;
+export type LakeValue = string | number | boolean | null;
+export type LakeRow = Record<string, LakeValue>;
+
+const GLOB_CHARACTERS = /[*?[\]{}]/;
+const REPORT_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const REPORT_SQL_DIR = resolve(__dirname, '../../functions/reports/sql');
+
+/** The text of one report's SQL file (functions/reports/sql/<name>.sql), read at run time. */
+export const readReportSql = async (name: string): Promise<string> => {
+  if (!REPORT_NAME.test(name)) throw new LakeInputError(`invalid report name: ${JSON.stringify(name)}`);
+  return readFile(join(REPORT_SQL_DIR, `${name}.sql`), 'utf8');
+};
+
+/** Runs one SELECT over the tenant's movements with bound parameters; `params.tenant_id` is required. */
+export const queryLake = async (root: string, sqlText: string, params: Record<string, LakeParam>): Promise<LakeRow[]> => {
+  const tenantId = assertTenantId(params.tenant_id);
+  const lakeRoot = resolve(root);
+  if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
+  const tenantDir = join(lakeRoot, 'movements', `tenant_id=${tenantId}`);
+  return withLakeRead(lakeRoot, async () => {
+    const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2' });
+    try {
+      const db = await instance.connect();
+      try {
+        await db.run('SET VARIABLE lake_tenant = $tenant', { tenant: tenantId });
+        if (await hasFiles(tenantDir)) {
+          await db.run('SET VARIABLE lake_glob = $glob', { glob: join(tenantDir, '*', '*.parquet') });
+          await db.run(
+            `CREATE VIEW movements AS SELECT * FROM read_parquet(getvariable('lake_glob'), hive_partitioning = true, ` +
+              `hive_types = {${PARTITION_COLUMNS.map(([name, type]) => `'${name}': ${type}`).join(', ')}}, union_by_name = true) ` +
+              `WHERE tenant_id = getvariable('lake_tenant')`,
+          );
+        } else {
+          const columns = [...MOVEMENT_COLUMNS, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`);
+          await db.run(`CREATE TABLE movements (${columns.join(', ')})`);
+        }
+        await db.run('SET VARIABLE lake_dirs = $dirs', { dirs: listValue([`${tenantDir}/`]) });
+        await db.run(`SET allowed_directories = getvariable('lake_dirs')`);
+        await db.run('SET enable_external_access = false');
+        await db.run('SET lock_configuration = true');
+
+        const statements = await db.extractStatements(sqlText);
+        if (statements.count !== 1) throw new LakeInputError(`a report is exactly one statement, not ${statements.count}`);
+        const prepared = await statements.prepare(0);
+        if (prepared.statementType !== StatementType.SELECT) throw new LakeInputError('a report may only SELECT');
+        const values: Record<string, DuckDBValue> = {};
+        for (let index = 1; index <= prepared.parameterCount; index += 1) {
+          const name = prepared.parameterName(index);
+          if (!(name in params)) throw new LakeInputError(`parameter $${name} has no value`);
+          values[name] = params[name] as LakeParam;
+        }
+        prepared.bind(values);
+        const reader = await prepared.runAndReadAll();
+        return reader.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plain(value)])));
+      } finally {
+        db.closeSync();
+      }
+    } finally {
+      instance.closeSync();
+    }
+  });
+};
+
+const hasFiles = async (tenantDir: string): Promise<boolean> => {
+  let days: string[];
+  try {
+    days = await readdir(tenantDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  for (const day of days) {
+    const names = await readdir(join(tenantDir, day)).catch(() => [] as string[]);
+    if (names.some((name) => name.endsWith('.parquet'))) return true;
+  }
+  return false;
+};
+
+/** DuckDB values as JSON-ready ones: integers as numbers (strings past 2^53), decimals as exact strings, dates as YYYY-MM-DD, timestamps as ISO instants. */
+const plain = (value: DuckDBValue): LakeValue => {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (value instanceof DuckDBDecimalValue) return value.toString();
+  if (value instanceof DuckDBDateValue) return value.toString();
+  if (value instanceof DuckDBTimestampValue) return new Date(Number(value.micros / 1000n)).toISOString();
+  return String(value);
+};
