@@ -6,6 +6,9 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const importX = require('eslint-plugin-import-x');
 
+// DuckDB is the local stand-in for Athena: a 70 MB native module that must never be bundled into a Lambda.
+const duckdbOnlyLocally = { group: ['@duckdb/*'], message: 'DuckDB is local-only (bin/local/, test/): Lambda code queries the lake through Athena.' };
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.data/', 'coverage/'] },
   js.configs.recommended,
@@ -28,10 +31,18 @@ module.exports = tseslint.config(
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
+    // The wiring and the CDK app build Lambdas: no local-only module.
+    files: ['functions/*.ts', 'lib/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [duckdbOnlyLocally] }] },
+  },
+  {
     // The platform layer serves every context and knows none of them (nor the wiring, which lists them).
     files: ['functions/platform/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'functions/platform/ imports no context and not the wiring: only ./ modules of the platform and packages.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./', message: 'functions/platform/ imports no context and not the wiring: only ./ modules of the platform and packages.' }, duckdbOnlyLocally] },
+      ],
     },
   },
   {
@@ -42,7 +53,7 @@ module.exports = tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^\\.\\./[^/]+/(store|handlers/)', message: "another context's storage and handlers are its own: use its public domain functions." }] },
+        { patterns: [{ regex: '^\\.\\./[^/]+/(store|handlers/)', message: "another context's storage and handlers are its own: use its public domain functions." }, duckdbOnlyLocally] },
       ],
     },
   },
@@ -56,6 +67,7 @@ module.exports = tseslint.config(
           patterns: [
             { regex: '^\\.\\./\\.\\./(?!platform/|wiring$|events/(model|sqs-consumer)$)', message: 'a handler calls its own context (../), the platform, and the event contracts and consumer loop only.' },
             { regex: '(^|/)store$', message: 'a handler calls domain functions, not storage.' },
+            duckdbOnlyLocally,
           ],
         },
       ],
