@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBTimestampValue, listValue, StatementType } from '@duckdb/node-api';
 import type { DuckDBValue } from '@duckdb/node-api';
-import { DUCKDB_OFFLINE, LakeInputError, MOVEMENT_COLUMNS, PARTITION_COLUMNS, assertTenantId, withLakeRead } from './lake';
+import { DUCKDB_OFFLINE, LakeInputError, MOVEMENT_COLUMNS, PARTITION_COLUMNS, assertTenantId, isMissingFile, withLakeRead } from './lake';
 
 /**
  * Report SQL over the local lake, as Athena runs it over S3 (issue 9). Each
@@ -72,8 +72,9 @@ export const queryLake = async (root: string, sqlText: string, params: Record<st
         const values: Record<string, DuckDBValue> = {};
         for (let index = 1; index <= prepared.parameterCount; index += 1) {
           const name = prepared.parameterName(index);
-          if (!(name in params)) throw new LakeInputError(`parameter $${name} has no value`);
-          values[name] = params[name] as LakeParam;
+          const value = params[name];
+          if (value === undefined) throw new LakeInputError(`parameter $${name} has no value`);
+          values[name] = value;
         }
         prepared.bind(values);
         const reader = await prepared.runAndReadAll();
@@ -92,7 +93,7 @@ const hasFiles = async (tenantDir: string): Promise<boolean> => {
   try {
     days = await readdir(tenantDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (isMissingFile(error)) return false;
     throw error;
   }
   for (const day of days) {

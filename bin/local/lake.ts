@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { monotonicFactory } from 'ulid';
+import { z } from 'zod';
 import type { Movement } from '../../functions/inventory/model';
 import { ID_PATTERN } from '../../functions/platform/ids';
 import { DATA_DIR } from './paths';
@@ -128,8 +129,9 @@ class RwLock {
 
   /** First come, first served: a waiting writer holds back the readers behind it. */
   private pump(): void {
-    while (this.waiting.length > 0 && !this.writer) {
-      const next = this.waiting[0] as { write: boolean; grant: () => void };
+    while (!this.writer) {
+      const next = this.waiting[0];
+      if (!next) return;
       if (next.write) {
         if (this.readers > 0) return;
         this.writer = true;
@@ -409,7 +411,7 @@ export class LocalLake {
 
   /** Renames the merged file in and unlinks what it replaces (idempotent: a crash midway is finished by recovery). */
   private async swap(dir: string, manifestPath: string): Promise<void> {
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { merged: string; temp: string; replaces: string[] };
+    const manifest = await readManifest(manifestPath);
     const names = await listDir(dir);
     if (names.includes(manifest.temp)) await rename(join(dir, manifest.temp), join(dir, manifest.merged));
     for (const name of manifest.replaces) await rm(join(dir, name), { force: true });
@@ -433,7 +435,7 @@ export class LocalLake {
     const referenced = new Set<string>();
     for (const name of names.filter((n) => MANIFEST.test(n))) {
       const path = join(dir, name);
-      const manifest = JSON.parse(await readFile(path, 'utf8')) as { merged: string; temp: string; replaces: string[] };
+      const manifest = await readManifest(path);
       if (names.includes(manifest.merged) || names.includes(manifest.temp)) {
         referenced.add(manifest.temp);
         await withLakeWrite(this.root, () => this.swap(dir, path));
@@ -445,11 +447,20 @@ export class LocalLake {
   }
 }
 
+/** A compaction's manifest: what the merged file is called, under which temp name, and what it replaces. Decoded, not cast: it survives crashes. */
+const compactionManifest = z.object({ merged: z.string(), temp: z.string(), replaces: z.array(z.string()) });
+
+const readManifest = async (path: string): Promise<z.infer<typeof compactionManifest>> => compactionManifest.parse(JSON.parse(await readFile(path, 'utf8')));
+
+/** Node's "no such file or directory", by its code. */
+export const isMissingFile = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+
 const listDir = async (dir: string): Promise<string[]> => {
   try {
     return await readdir(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (isMissingFile(error)) return [];
     throw error;
   }
 };
