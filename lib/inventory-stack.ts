@@ -5,6 +5,7 @@ import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
+import { InventoryLake } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 
@@ -17,7 +18,8 @@ export interface InventoryStackProps extends StackProps {
  * The whole inventory system in AWS: table, users, HTTP API and one function
  * per route; the stream processor publishing domain events to the bus; the
  * scheduled functions; the event consumers behind their queues; the
- * notification channels (SES, SNS) and the operator alarm topic.
+ * notification channels (SES, SNS) and the operator alarm topic; the ledger
+ * lake (S3, Glue, Athena, Firehose).
  */
 export class InventoryStack extends Stack {
   readonly data: InventoryData;
@@ -27,6 +29,7 @@ export class InventoryStack extends Stack {
   readonly schedules: InventorySchedules;
   readonly consumers: InventoryConsumers;
   readonly notifications: InventoryNotifications;
+  readonly lake: InventoryLake;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -50,6 +53,7 @@ export class InventoryStack extends Stack {
         ...Object.values(this.consumers.consumers).map((c) => c.deadLetterAlarm),
       ],
     });
+    this.lake = new InventoryLake(this, 'Lake');
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
