@@ -1,0 +1,402 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
+import { startLocalAthena, type LocalAthena } from '../../bin/local/athena';
+import { LocalLake, type LakeMovement } from '../../bin/local/lake';
+import { readReportSql } from '../../bin/local/lake-query';
+import { createAthenaClient, getLakeQuery, LakeQueryError, runLakeQuery, toPositional, type Lake, type LakeQueryResult } from '../../functions/platform/lake';
+
+/**
+ * Lake queries through the real @aws-sdk/client-athena against the local Athena
+ * stand-in (bin/local/athena.ts), over real Parquet written by LocalLake in a temp dir.
+ */
+
+const WORKGROUP = 'stockroom-test';
+const A = 'tenant-a';
+const B = 'tenant-b';
+const PAGED = 'tenant-paged';
+
+let root: string;
+let athena: LocalAthena;
+let slowAthena: LocalAthena;
+let lake: Lake;
+
+const lakeOn = (endpoint: string, overrides: Partial<Lake> = {}): Lake => ({
+  client: createAthenaClient(endpoint),
+  workgroup: WORKGROUP,
+  database: 'stockroom_lake',
+  deadlineMs: 20_000,
+  polling: { firstMs: 5, maxMs: 50, factor: 2 },
+  pageSize: 1000,
+  ...overrides,
+});
+
+let sequence = 0;
+const movement = (overrides: Partial<LakeMovement> & Pick<LakeMovement, 'tenant_id' | 'type' | 'created_at'>): LakeMovement => {
+  sequence += 1;
+  return {
+    movement_id: `01J0000000000000000000${String(sequence).padStart(4, '0')}`,
+    sku_id: 'sku-1',
+    warehouse_id: 'wh-1',
+    deltas: { on_hand: 0, reserved: 0, available: 0, incoming: 0 },
+    actor: 'user-1',
+    ...overrides,
+  };
+};
+const units = (onHand: number) => ({ on_hand: onHand, reserved: 0, available: onHand, incoming: 0 });
+
+const succeeded = (result: LakeQueryResult) => {
+  if (result.state !== 'succeeded') throw new Error(`expected a finished query, got ${JSON.stringify(result)}`);
+  return result;
+};
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'stockroom-athena-'));
+  const writer = await LocalLake.open({ root, flushEveryMs: 0 });
+  writer.append([
+    movement({ tenant_id: A, type: 'receipt', created_at: '2024-03-02T08:00:00.000Z', deltas: units(10), resulting: units(10), version: 1, unit_cost: '12.34', currency: 'EUR', note: 'first' }),
+    movement({ tenant_id: A, type: 'receipt', created_at: '2024-03-20T08:00:00.000Z', deltas: units(5), unit_cost: '0.5', currency: 'EUR' }),
+    movement({ tenant_id: A, type: 'sale', created_at: '2024-03-21T09:30:00.250Z', deltas: units(-3) }),
+    movement({ tenant_id: A, type: 'sale', created_at: '2024-04-02T10:00:00.000Z', deltas: units(-4) }),
+    movement({ tenant_id: A, type: 'sale', sku_id: 'sku-2', created_at: '2024-04-03T10:00:00.000Z', deltas: units(-1) }),
+    // Outside the window: must not count.
+    movement({ tenant_id: A, type: 'sale', created_at: '2024-05-01T00:00:00.000Z', deltas: units(-100) }),
+    // Tenant B, same window, SKUs and types: must never show for A.
+    movement({ tenant_id: B, type: 'receipt', created_at: '2024-03-02T08:00:00.000Z', deltas: units(1000) }),
+    movement({ tenant_id: B, type: 'sale', created_at: '2024-04-02T08:00:00.000Z', deltas: units(-999) }),
+    ...Array.from({ length: 25 }, (_, index) =>
+      movement({ tenant_id: PAGED, type: 'restock', created_at: `2024-06-${String(1 + (index % 28)).padStart(2, '0')}T00:00:00.000Z`, deltas: units(index + 1) }),
+    ),
+  ]);
+  await writer.close();
+  athena = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP] });
+  slowAthena = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP], minRunningMs: 1_500, resultTtlMs: 60_000 });
+  lake = lakeOn(athena.endpoint);
+});
+
+afterAll(async () => {
+  lake.client.destroy();
+  await athena.close();
+  await slowAthena.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+interface Filters {
+  from: string;
+  to: string;
+  grain: string;
+  sku_id: string | null;
+  warehouse_id: string | null;
+  type: string | null;
+}
+const WINDOW: Filters = { from: '2024-03-01T00:00:00.000Z', to: '2024-05-01T00:00:00.000Z', grain: 'month', sku_id: null, warehouse_id: null, type: null };
+
+const stockMovement = async (tenantId: string, filters: Partial<Filters> = {}, on: Lake = lake): Promise<LakeQueryResult> => {
+  const positional = toPositional(await readReportSql('stock-movement'), { ...WINDOW, ...filters });
+  return runLakeQuery(on, { sql: positional.sql, parameters: positional.parameters, tenantId });
+};
+
+/** The status of a query once it has ended, polled through the SDK. */
+const settled = async (QueryExecutionId: string) => {
+  for (let attempt = 0; attempt < 500; attempt += 1) {
+    const status = (await lake.client.send(new GetQueryExecutionCommand({ QueryExecutionId }))).QueryExecution?.Status;
+    if (status?.State !== 'QUEUED' && status?.State !== 'RUNNING') return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`query ${QueryExecutionId} did not end`);
+};
+
+/** Every command the client sends, by name with its input, through an SDK middleware. */
+const recordSends = (client: AthenaClient): { sent: { command: string; input: Record<string, unknown> }[]; restore: () => void } => {
+  const sent: { command: string; input: Record<string, unknown> }[] = [];
+  const name = `record-${Math.random()}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push({ command: String(context.commandName), input: args.input as Record<string, unknown> });
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { sent, restore: () => client.middlewareStack.remove(name) };
+};
+
+describe('the stock-movement report through the Athena API', () => {
+  it("returns tenant A's per-month totals by type, exactly, and none of tenant B's rows", async () => {
+    const result = succeeded(await stockMovement(A));
+    expect(result.columns.map((column) => [column.name, column.type])).toEqual([
+      ['period', 'date'],
+      ['type', 'varchar'],
+      ['units_in', 'bigint'],
+      ['units_out', 'bigint'],
+      ['net', 'bigint'],
+      ['movements', 'bigint'],
+    ]);
+    expect(result.rows).toEqual([
+      { period: '2024-03-01', type: 'receipt', units_in: 15n, units_out: 0n, net: 15n, movements: 2n },
+      { period: '2024-03-01', type: 'sale', units_in: 0n, units_out: 3n, net: -3n, movements: 1n },
+      { period: '2024-04-01', type: 'sale', units_in: 0n, units_out: 5n, net: -5n, movements: 2n },
+    ]);
+    expect(succeeded(await stockMovement(B)).rows).toEqual([
+      { period: '2024-03-01', type: 'receipt', units_in: 1000n, units_out: 0n, net: 1000n, movements: 1n },
+      { period: '2024-04-01', type: 'sale', units_in: 0n, units_out: 999n, net: -999n, movements: 1n },
+    ]);
+    expect(succeeded(await stockMovement('tenant-without-rows')).rows).toEqual([]);
+  });
+
+  it('applies the optional filters as bound values', async () => {
+    expect(succeeded(await stockMovement(A, { sku_id: 'sku-2' })).rows).toEqual([
+      { period: '2024-04-01', type: 'sale', units_in: 0n, units_out: 1n, net: -1n, movements: 1n },
+    ]);
+    expect(succeeded(await stockMovement(A, { type: 'receipt', grain: 'day' })).rows.map((row) => [row.period, row.units_in])).toEqual([
+      ['2024-03-02', 10n],
+      ['2024-03-20', 5n],
+    ]);
+  });
+
+  it('sends the values as ExecutionParameters literals, the tenant first, and none of them inside the SQL text', async () => {
+    const { sent, restore } = recordSends(lake.client);
+    try {
+      succeeded(await stockMovement(A, { sku_id: 'sku-2' }));
+    } finally {
+      restore();
+    }
+    const starts = sent.filter((each) => each.command === 'StartQueryExecutionCommand');
+    expect(starts).toHaveLength(1);
+    const input = starts[0]?.input;
+    expect(input).toMatchObject({ WorkGroup: WORKGROUP, QueryExecutionContext: { Database: 'stockroom_lake' } });
+    expect(input?.ExecutionParameters).toEqual([
+      `'${A}'`,
+      `'${WINDOW.from}'`,
+      `'${WINDOW.to}'`,
+      `'${WINDOW.from}'`,
+      `'${WINDOW.to}'`,
+      "'sku-2'",
+      "'sku-2'",
+      'NULL',
+      'NULL',
+      'NULL',
+      'NULL',
+      "'month'",
+    ]);
+    expect(input?.QueryString).not.toMatch(/sku-2|tenant-a|2024-0/);
+    expect(input?.QueryString).toMatch(/WHERE tenant_id = \?/);
+  });
+});
+
+describe('types', () => {
+  it('decodes decimal as an exact string, date, timestamp, bigint, integer, double, boolean and null by the result metadata', async () => {
+    const result = succeeded(
+      await runLakeQuery(lake, {
+        sql:
+          'WITH mine AS (SELECT * FROM movements WHERE tenant_id = ?) ' +
+          'SELECT unit_cost, dt, created_at, delta_on_hand, resulting_on_hand, note, CAST(? AS INTEGER) AS small, CAST(? AS DOUBLE) AS ratio, ? AS flag, ' +
+          'CAST(? AS DECIMAL(19,4)) AS exact, CAST(9007199254740993 AS BIGINT) AS huge FROM mine ORDER BY movement_id LIMIT 2',
+        parameters: [7, 0.25, true, '123456789012345.6789'],
+        tenantId: A,
+      }),
+    );
+    expect(result.columns).toEqual([
+      { name: 'unit_cost', type: 'decimal', precision: 19, scale: 4 },
+      { name: 'dt', type: 'date', precision: 0, scale: 0 },
+      { name: 'created_at', type: 'timestamp', precision: 3, scale: 0 },
+      { name: 'delta_on_hand', type: 'bigint', precision: 19, scale: 0 },
+      { name: 'resulting_on_hand', type: 'bigint', precision: 19, scale: 0 },
+      { name: 'note', type: 'varchar', precision: 2_147_483_647, scale: 0 },
+      { name: 'small', type: 'integer', precision: 10, scale: 0 },
+      { name: 'ratio', type: 'double', precision: 17, scale: 0 },
+      { name: 'flag', type: 'boolean', precision: 0, scale: 0 },
+      { name: 'exact', type: 'decimal', precision: 19, scale: 4 },
+      { name: 'huge', type: 'bigint', precision: 19, scale: 0 },
+    ]);
+    expect(result.rows).toEqual([
+      {
+        unit_cost: '12.3400',
+        dt: '2024-03-02',
+        created_at: '2024-03-02T08:00:00.000Z',
+        delta_on_hand: 10n,
+        resulting_on_hand: 10n,
+        note: 'first',
+        small: 7,
+        ratio: 0.25,
+        flag: true,
+        exact: '123456789012345.6789',
+        huge: 9_007_199_254_740_993n,
+      },
+      {
+        unit_cost: '0.5000',
+        dt: '2024-03-20',
+        created_at: '2024-03-20T08:00:00.000Z',
+        delta_on_hand: 5n,
+        resulting_on_hand: null,
+        note: null,
+        small: 7,
+        ratio: 0.25,
+        flag: true,
+        exact: '123456789012345.6789',
+        huge: 9_007_199_254_740_993n,
+      },
+    ]);
+  });
+
+  it('answers the header row first on the wire, and a NULL as a Datum without VarCharValue, as Athena does', async () => {
+    const client = lake.client;
+    const { QueryExecutionId } = await client.send(
+      new StartQueryExecutionCommand({ QueryString: 'SELECT note, movement_id FROM movements WHERE tenant_id = ? ORDER BY movement_id LIMIT 2 OFFSET 1', ExecutionParameters: [`'${A}'`], WorkGroup: WORKGROUP }),
+    );
+    if (!QueryExecutionId) throw new Error('no query id');
+    succeeded(await getLakeQuery(lake, { queryId: QueryExecutionId, tenantId: A, deadlineMs: 10_000 }));
+    const page = await client.send(new GetQueryResultsCommand({ QueryExecutionId }));
+    expect(page.ResultSet?.Rows?.[0]).toEqual({ Data: [{ VarCharValue: 'note' }, { VarCharValue: 'movement_id' }] });
+    expect(page.ResultSet?.Rows?.[1]?.Data?.[0]).toEqual({});
+    expect(page.ResultSet?.Rows).toHaveLength(3);
+    expect(page.NextToken).toBeUndefined();
+  });
+});
+
+describe('paging', () => {
+  it('reads every row, in order, over pages of MaxResults with NextToken', async () => {
+    const small = lakeOn(athena.endpoint, { pageSize: 7 });
+    const { sent, restore } = recordSends(small.client);
+    let result: LakeQueryResult;
+    try {
+      result = await runLakeQuery(small, { sql: 'SELECT delta_on_hand FROM movements WHERE tenant_id = ? ORDER BY delta_on_hand', parameters: [], tenantId: PAGED });
+    } finally {
+      restore();
+      small.client.destroy();
+    }
+    expect(succeeded(result).rows.map((row) => row.delta_on_hand)).toEqual(Array.from({ length: 25 }, (_, index) => BigInt(index + 1)));
+    // 25 rows and the header row, 7 a page: 4 pages.
+    const pages = sent.filter((each) => each.command === 'GetQueryResultsCommand').map((each) => each.input);
+    expect(pages).toHaveLength(4);
+    expect(pages.map((page) => page.MaxResults)).toEqual([7, 7, 7, 7]);
+    expect(pages.map((page) => typeof page.NextToken)).toEqual(['undefined', 'string', 'string', 'string']);
+  });
+
+  it("refuses a NextToken of another query", async () => {
+    const started = async (): Promise<string> => {
+      const { QueryExecutionId } = await lake.client.send(
+        new StartQueryExecutionCommand({ QueryString: 'SELECT movement_id FROM movements WHERE tenant_id = ?', ExecutionParameters: [`'${PAGED}'`], WorkGroup: WORKGROUP }),
+      );
+      if (!QueryExecutionId) throw new Error('no query id');
+      succeeded(await getLakeQuery(lake, { queryId: QueryExecutionId, tenantId: PAGED, deadlineMs: 10_000 }));
+      return QueryExecutionId;
+    };
+    const [first, second] = [await started(), await started()];
+    const page = await lake.client.send(new GetQueryResultsCommand({ QueryExecutionId: first, MaxResults: 5 }));
+    expect(page.NextToken).toEqual(expect.any(String));
+    await expect(lake.client.send(new GetQueryResultsCommand({ QueryExecutionId: second, MaxResults: 5, NextToken: page.NextToken }))).rejects.toMatchObject({
+      name: 'InvalidRequestException',
+    });
+  });
+});
+
+describe('injection and tenancy', () => {
+  it('binds an injection attempt in a filter as a value: it matches nothing and reaches no other tenant', async () => {
+    for (const attempt of ["x' OR '1'='1", "sku-1' OR tenant_id <> 'tenant-a", "sku-1'; DROP TABLE movements; --", "'); SELECT * FROM movements --", '?', '$1']) {
+      expect(succeeded(await stockMovement(A, { sku_id: attempt })).rows).toEqual([]);
+    }
+    // Still there, and still A's alone.
+    expect(succeeded(await stockMovement(A)).rows).toHaveLength(3);
+  });
+
+  it('fails a query whose tenant parameter is not a tenant id, and reads no rows', async () => {
+    const error = await stockMovement("tenant-a' OR '1'='1").catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(LakeQueryError);
+    expect(error).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/invalid tenant id/) });
+  });
+
+  it('keeps a query to its tenant whatever its WHERE says', async () => {
+    const result = succeeded(await runLakeQuery(lake, { sql: 'SELECT DISTINCT tenant_id FROM movements WHERE tenant_id = ? OR 1 = 1', parameters: [], tenantId: A }));
+    expect(result.rows).toEqual([{ tenant_id: A }]);
+  });
+
+  it('fails, at the stand-in, a query that does not bind its tenant first, as the injected projection does', async () => {
+    for (const [sql, parameters] of [
+      ['SELECT COUNT(*) AS n FROM movements', []],
+      ["SELECT COUNT(*) AS n FROM movements WHERE tenant_id = 'tenant-a'", []],
+      ['SELECT COUNT(*) AS n FROM movements WHERE sku_id = ? AND tenant_id = ?', ["'sku-1'", `'${A}'`]],
+    ] as const) {
+      const { QueryExecutionId } = await lake.client.send(new StartQueryExecutionCommand({ QueryString: sql, ExecutionParameters: [...parameters], WorkGroup: WORKGROUP }));
+      if (!QueryExecutionId) throw new Error('no query id');
+      const status = await settled(QueryExecutionId);
+      expect(status?.State).toBe('FAILED');
+      expect(status?.StateChangeReason).toMatch(/^CONSTRAINT_VIOLATION/);
+    }
+  });
+
+  it('refuses, before sending, a query whose first placeholder is not the tenant', async () => {
+    await expect(runLakeQuery(lake, { sql: 'SELECT 1 AS one FROM movements WHERE sku_id = ? AND tenant_id = ?', parameters: ['sku-1'], tenantId: A })).rejects.toThrow(/first parameter/);
+  });
+
+  it("does not show one tenant's query to another", async () => {
+    const { QueryExecutionId } = await lake.client.send(
+      new StartQueryExecutionCommand({ QueryString: 'SELECT movement_id FROM movements WHERE tenant_id = ?', ExecutionParameters: [`'${A}'`], WorkGroup: WORKGROUP }),
+    );
+    if (!QueryExecutionId) throw new Error('no query id');
+    succeeded(await getLakeQuery(lake, { queryId: QueryExecutionId, tenantId: A, deadlineMs: 10_000 }));
+    await expect(getLakeQuery(lake, { queryId: QueryExecutionId, tenantId: B })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(getLakeQuery(lake, { queryId: 'no-such-query', tenantId: A })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses an ExecutionParameter that is not a literal with InvalidRequestException, and starts nothing', async () => {
+    const before = athena.size();
+    await expect(
+      lake.client.send(new StartQueryExecutionCommand({ QueryString: 'SELECT 1 AS one FROM movements WHERE tenant_id = ?', ExecutionParameters: ["'tenant-a' OR 1 = 1"], WorkGroup: WORKGROUP })),
+    ).rejects.toMatchObject({ name: 'InvalidRequestException' });
+    expect(athena.size()).toBe(before);
+  });
+});
+
+describe('failures', () => {
+  it('turns a failing SQL into a LakeQueryError with its query id and reason', async () => {
+    const error = await runLakeQuery(lake, { sql: 'SELECT no_such_column FROM movements WHERE tenant_id = ?', parameters: [], tenantId: A }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(LakeQueryError);
+    expect(error).toMatchObject({ state: 'FAILED', code: 'INTERNAL', category: 2, queryId: expect.any(String), reason: expect.stringMatching(/no_such_column/) });
+  });
+
+  it('fails anything but one SELECT', async () => {
+    for (const sql of ['DELETE FROM movements WHERE tenant_id = ?', 'SELECT 1 AS one FROM movements WHERE tenant_id = ?; SELECT 2 AS two']) {
+      await expect(runLakeQuery(lake, { sql, parameters: [], tenantId: A })).rejects.toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/INVALID_QUERY/) });
+    }
+  });
+
+  it('turns a refused start (unknown workgroup) into a REJECTED LakeQueryError', async () => {
+    const other = lakeOn(athena.endpoint, { workgroup: 'no-such-workgroup' });
+    try {
+      await expect(runLakeQuery(other, { sql: 'SELECT 1 AS one FROM movements WHERE tenant_id = ?', parameters: [], tenantId: A })).rejects.toMatchObject({ state: 'REJECTED' });
+    } finally {
+      other.client.destroy();
+    }
+  });
+});
+
+describe('past the deadline', () => {
+  it('answers running with the query id, and a later poll returns its rows', async () => {
+    const slow = lakeOn(slowAthena.endpoint, { deadlineMs: 100 });
+    try {
+      const first = await stockMovement(A, {}, slow);
+      expect(first).toEqual({ state: 'running', query_id: expect.any(String) });
+      expect(await getLakeQuery(slow, { queryId: first.query_id, tenantId: A })).toEqual({ state: 'running', query_id: first.query_id });
+      const later = succeeded(await getLakeQuery(slow, { queryId: first.query_id, tenantId: A, deadlineMs: 10_000 }));
+      expect(later.query_id).toBe(first.query_id);
+      expect(later.rows).toEqual(succeeded(await stockMovement(A)).rows);
+    } finally {
+      slow.client.destroy();
+    }
+  });
+
+  it('forgets a query after the result TTL', async () => {
+    const brief = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP], resultTtlMs: 50 });
+    const on = lakeOn(brief.endpoint);
+    try {
+      const result = succeeded(await runLakeQuery(on, { sql: 'SELECT movement_id FROM movements WHERE tenant_id = ?', parameters: [], tenantId: A }));
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      await expect(getLakeQuery(on, { queryId: result.query_id, tenantId: A })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(brief.size()).toBe(0);
+    } finally {
+      on.client.destroy();
+      await brief.close();
+    }
+  });
+});
