@@ -7,28 +7,110 @@
  *
  * Besides the API it runs what AWS runs beside it: the stream processor over
  * DynamoDB Local's stream (bin/local/streams.ts) publishing to an in-process
- * event bus (bin/local/bus.ts), and the schedules (bin/local/scheduler.ts).
+ * event bus (bin/local/bus.ts), the event consumers behind local queues
+ * (bin/local/queues.ts), the lake feed writing every ledger row as Parquet
+ * under .data/lake/ (bin/local/lake-feed.ts; a temp dir with --in-memory), and
+ * the schedules (bin/local/scheduler.ts).
+ *
+ * SIGINT/SIGTERM/SIGHUP stop it in order: no new requests, the stream drained
+ * (up to 5 s) and stopped, the bus and queues idle, the lake flushed and closed,
+ * then DynamoDB Local. A second signal, or 20 s without finishing, stops at once;
+ * DynamoDB Local's exit hook (bin/local/dynamodb.ts) kills Java however Node ends.
  */
 import './local/esm-only-packages';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { processStream } from '../functions/events/processor';
 import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
 import { ROLES } from '../functions/identity/roles';
+import { errorMessage } from '../functions/platform/errors';
 import { log } from '../functions/platform/log';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
 import { EVENT_BUS_ENV } from '../functions/wiring';
 import { LOCAL_MODE_ENV } from '../functions/notifications/model';
-import { startLocalApi } from './local/api-server';
+import { startLocalApi, type LocalApi } from './local/api-server';
 import { LocalBus, loggingRule } from './local/bus';
 import { ensureTable, startDynamoLocal } from './local/dynamodb';
 import { createLocalIssuer } from './local/issuer';
 import { javaProblem } from './local/java';
+import { DEFAULT_LAKE_ROOT } from './local/lake';
+import { startLakeFeed, type LocalLakeFeed } from './local/lake-feed';
 import { DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
-import { startLocalConsumers } from './local/queues';
-import { startLocalScheduler } from './local/scheduler';
+import { startLocalConsumers, type LocalConsumers } from './local/queues';
+import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
 import { seedDemoTenant } from './local/seed';
-import { createStreamPoller } from './local/streams';
+import { createStreamPoller, type StreamPoller } from './local/streams';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SHUTDOWN_LIMIT_MS = 20_000;
+type Signal = (typeof SIGNALS)[number];
+type Listeners = Map<Signal, NodeJS.SignalsListener[]>;
+
+/** What is running, filled in as it starts: a signal during start-up stops what exists. */
+interface Running {
+  stopDynamo?: () => void;
+  api?: LocalApi;
+  poller?: StreamPoller;
+  bus?: LocalBus;
+  consumers?: LocalConsumers;
+  scheduler?: LocalScheduler;
+  lakeFeed?: LocalLakeFeed;
+  /** A throwaway lake (--in-memory), removed at the end. */
+  tempLake?: string;
+}
+
+const running: Running = {};
+
+const step = async (name: string, body: () => Promise<unknown>): Promise<void> => {
+  try {
+    await body();
+  } catch (error) {
+    log.error('shutdown step failed', { step: name, error: errorMessage(error) });
+  }
+};
+
+const shutdown = async (): Promise<void> => {
+  const r = running;
+  if (r.api) await step('api', () => r.api?.close() ?? Promise.resolve());
+  // What was written before the signal reaches the bus (and so the lake), if the stream can catch up soon.
+  if (r.poller) await step('stream drain', () => r.poller?.drain(5_000) ?? Promise.resolve());
+  if (r.poller) await step('stream', () => r.poller?.stop() ?? Promise.resolve());
+  if (r.scheduler) await step('scheduler', () => r.scheduler?.stop() ?? Promise.resolve());
+  if (r.bus) await step('bus', () => r.bus?.idle() ?? Promise.resolve());
+  if (r.consumers) await step('consumers', () => r.consumers?.stop() ?? Promise.resolve());
+  if (r.lakeFeed) await step('lake', () => r.lakeFeed?.close() ?? Promise.resolve());
+  if (r.tempLake) await step('temp lake', () => rm(r.tempLake ?? '', { recursive: true, force: true }));
+  r.stopDynamo?.();
+};
+
+/**
+ * Takes the signals over from bin/local/dynamodb.ts, whose handlers kill Java and exit at once
+ * (too soon for the lake's last flush): the listeners it added are replaced by an orderly shutdown.
+ * Its 'exit' hook stays, so Java still dies with Node whatever happens.
+ */
+const takeOverSignals = (before: Listeners): void => {
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!(before.get(signal) ?? []).includes(listener)) process.removeListener(signal, listener);
+    let stopping = false;
+    process.on(signal, () => {
+      const code = signal === 'SIGINT' ? 130 : 143;
+      if (stopping) {
+        running.stopDynamo?.();
+        process.exit(code);
+      }
+      stopping = true;
+      log.info('shutting down', { signal });
+      setTimeout(() => {
+        log.error('shutdown did not finish in time; stopping now', { limit_ms: SHUTDOWN_LIMIT_MS });
+        running.stopDynamo?.();
+        process.exit(code);
+      }, SHUTDOWN_LIMIT_MS).unref();
+      void shutdown().finally(() => process.exit(code));
+    });
+  }
+};
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -56,15 +138,29 @@ const main = async (): Promise<void> => {
   }
   // Local mode: email and SMS go to the outbox, webhooks may be plain http to loopback (functions/notifications/model.ts).
   process.env[LOCAL_MODE_ENV] = '1';
+  const listenersBefore: Listeners = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
   const dynamo = await startDynamoLocal({ dataDir: values['in-memory'] ? undefined : resolve(DATA_DIR, 'dynamodb') });
+  running.stopDynamo = () => dynamo.stop();
+  takeOverSignals(listenersBefore);
   process.env[DYNAMODB_ENDPOINT_ENV] = dynamo.endpoint;
   process.env[TABLE_NAME_ENV] = LOCAL_TABLE;
   await ensureTable(dynamo.endpoint, LOCAL_TABLE);
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
   const api = await startLocalApi({ issuer, port });
+  running.api = api;
   // The stream processor and the schedules, as in AWS: item changes -> domain events on the bus.
   const bus = new LocalBus({ rules: [loggingRule()] });
+  running.bus = bus;
   process.env[EVENT_BUS_ENV] ??= bus.name;
+  // Everything that listens on the bus subscribes before the stream is read, so no event passes unheard.
+  // The ledger into the lake, as the EventBridge rule -> Firehose does in AWS.
+  const lakeRoot = values['in-memory'] ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : DEFAULT_LAKE_ROOT;
+  if (values['in-memory']) running.tempLake = lakeRoot;
+  const lakeFeed = await startLakeFeed(bus, { root: lakeRoot });
+  running.lakeFeed = lakeFeed;
+  // The event consumers (alerts, notifications), each behind its local queue, fed by bus rules with their patterns.
+  const consumers = await startLocalConsumers(bus);
+  running.consumers = consumers;
   const publisher = bus.publisher();
   const poller = createStreamPoller({
     endpoint: dynamo.endpoint,
@@ -72,14 +168,9 @@ const main = async (): Promise<void> => {
     process: (event) => processStream({ db: dbFromEnv(), publisher }, event),
   });
   await poller.start();
-  // The event consumers (alerts, notifications), each behind its local queue, fed by bus rules with their patterns.
-  const consumers = await startLocalConsumers(bus);
+  running.poller = poller;
   const scheduler = startLocalScheduler({ ...(sweepSeconds ? { everySeconds: sweepSeconds } : {}) });
-  process.once('exit', () => {
-    void poller.stop();
-    void consumers.stop();
-    void scheduler.stop();
-  });
+  running.scheduler = scheduler;
   if (values.seed) {
     const seeded = await seedDemoTenant(DEMO_TENANT);
     log.info('seeded demo tenant', { tenant_id: DEMO_TENANT, ...seeded });
@@ -90,6 +181,7 @@ const main = async (): Promise<void> => {
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
       `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
+      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}.`,
       `Dev token for tenant '${DEMO_TENANT}' (role admin), valid 12 h:`,
       '',
       `export TOKEN=${token}`,

@@ -319,6 +319,37 @@ export const eventConsumers = {
 } as const satisfies Record<string, EventConsumer>;
 
 /**
+ * Domain events that leave for the lake (issue 9): each entry's pattern picks,
+ * on the custom bus, the events whose `detail` is one row of a lake table,
+ * stored as Parquet under `<table>/tenant_id=<t>/dt=YYYY-MM-DD/`, `dt` being the
+ * UTC date of `partitionTime`. In AWS a rule with this pattern delivers the
+ * detail to Kinesis Data Firehose (Parquet conversion, dynamic partitioning);
+ * locally bin/local/lake-feed.ts subscribes a bus rule with the same pattern and
+ * writes the same layout with DuckDB. Delivery is at least once either way:
+ * readers dedupe on the row's id.
+ */
+export interface LakeFeedSpec {
+  summary: string;
+  pattern: { source: readonly string[]; 'detail-type': readonly string[] };
+  /** The lake table: its top-level folder, and the Glue table's name. */
+  table: string;
+  /** The detail field identifying a row (what readers dedupe on). */
+  rowId: string;
+  /** The detail field (an ISO instant) whose UTC date is the `dt` partition. */
+  partitionTime: string;
+}
+
+export const lakeFeeds = {
+  movements: {
+    summary: 'Every ledger row, flat (functions/events/model.ts movementRecordedDetail), into the movements table of the lake',
+    pattern: { source: ['stockroom'], 'detail-type': ['MovementRecorded'] },
+    table: 'movements',
+    rowId: 'movement_id',
+    partitionTime: 'created_at',
+  },
+} as const satisfies Record<string, LakeFeedSpec>;
+
+/**
  * The entries of one of the records above (httpRoutes, eventConsumers,
  * scheduledFunctions), keys typed as its names: what lib/ and bin/local
  * iterate to build one resource per entry.

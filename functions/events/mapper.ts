@@ -11,6 +11,8 @@ import {
   type EventMeta,
   type EventType,
   type LevelQuantities,
+  movementRecordedDetail,
+  type MovementRecordedDetail,
   type OrderReleasedDetail,
   type Units,
 } from './model';
@@ -28,9 +30,12 @@ import {
  * - alert MODIFY to resolved from another status         -> AlertResolved
  * - alert MODIFY where severity or available changed     -> AlertUpdated
  *   (acknowledging alone emits nothing)
+ * - movement (ledger row) INSERT                         -> MovementRecorded,
+ *   the flat row the lake stores (ledger rows are written once and never
+ *   changed, so a movement MODIFY is nothing)
  *
- * Everything else maps to nothing: other entities (movements, idempotency
- * records, the processor's own event markers), REMOVE, and the unknown
+ * Everything else maps to nothing: other entities (idempotency records, the
+ * processor's own event markers), REMOVE, and the unknown
  * event names DynamoDB Local gives TTL deletions. A record of a known entity
  * whose image is malformed throws (`EventMappingError`): the processor
  * reports it failed, so it is retried and, failing for good, dead-lettered
@@ -106,6 +111,30 @@ const alertItem = imageOf.extend({
   opened_at: z.string(),
 });
 type AlertItem = z.infer<typeof alertItem>;
+
+const quantitiesOf = z.object({ on_hand: count, reserved: count, available: count, incoming: count });
+
+/** A ledger row as functions/inventory/store.ts `movementPut` writes it: the key, then the Movement's fields. */
+const movementItem = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  tenant_id: z.string().optional(),
+  movement_id: z.string(),
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  type: z.string(),
+  deltas: quantitiesOf,
+  resulting: quantitiesOf.optional(),
+  version: count.optional(),
+  unit_cost: z.string().optional(),
+  currency: z.string().optional(),
+  reason: z.string().optional(),
+  reference: z.string().optional(),
+  note: z.string().optional(),
+  correlation_id: z.string().optional(),
+  actor: z.string(),
+  created_at: z.string(),
+});
 
 const parse = <T>(schema: z.ZodType<T>, item: Item, what: string): T => {
   const result = schema.safeParse(item);
@@ -270,6 +299,49 @@ const alertEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: It
   ];
 };
 
+/** `MovementRecorded:<pk>:<sk>`: a ledger row is written once (its put requires the key to be absent), so its key is its identity. */
+export const movementEventId = (item: { pk: string; sk: string }): string => `MovementRecorded:${item.pk}:${item.sk}`;
+
+const movementEvents = (item: Item): DomainEvent[] => {
+  const row = parse(movementItem, item, 'movement');
+  const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+  const detail: MovementRecordedDetail = parse(
+    movementRecordedDetail,
+    {
+      // The key rides along only for the error message; the schema strips it.
+      pk: row.pk,
+      sk: row.sk,
+      event_id: movementEventId(row),
+      schema_version: SCHEMA_VERSION,
+      tenant_id: tenantOf(row),
+      occurred_at: row.created_at,
+      movement_id: row.movement_id,
+      sku_id: row.sku_id,
+      warehouse_id: row.warehouse_id,
+      type: row.type,
+      delta_on_hand: row.deltas.on_hand,
+      delta_reserved: row.deltas.reserved,
+      delta_available: row.deltas.available,
+      delta_incoming: row.deltas.incoming,
+      resulting_on_hand: row.resulting?.on_hand ?? null,
+      resulting_reserved: row.resulting?.reserved ?? null,
+      resulting_available: row.resulting?.available ?? null,
+      resulting_incoming: row.resulting?.incoming ?? null,
+      version: orNull(row.version),
+      unit_cost: orNull(row.unit_cost),
+      currency: orNull(row.currency),
+      reason: orNull(row.reason),
+      reference: orNull(row.reference),
+      note: orNull(row.note),
+      correlation_id: orNull(row.correlation_id),
+      actor: row.actor,
+      created_at: row.created_at,
+    },
+    'movement',
+  );
+  return [domainEvent('MovementRecorded', detail)];
+};
+
 export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
   // The declared type says INSERT | MODIFY | REMOVE; DynamoDB Local's TTL deletions carry other names.
   const name = record.eventName;
@@ -284,6 +356,8 @@ export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
       return stockEvents(record, name, item, oldItem);
     case 'alert':
       return alertEvents(record, name, item, oldItem);
+    case 'movement':
+      return name === 'INSERT' ? movementEvents(item) : [];
     default:
       return [];
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
+import { MOVEMENT_TYPES } from '../inventory/model';
 
 /**
  * Domain events: what the rest of the system (alerts, notifications,
@@ -20,7 +21,16 @@ import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
 export const EVENT_SOURCE = 'stockroom';
 export const SCHEMA_VERSION = 1;
 
-export const EVENT_TYPES = ['OrderAllocated', 'OrderReleased', 'OrderShipped', 'StockLevelChanged', 'AlertOpened', 'AlertUpdated', 'AlertResolved'] as const;
+export const EVENT_TYPES = [
+  'OrderAllocated',
+  'OrderReleased',
+  'OrderShipped',
+  'StockLevelChanged',
+  'AlertOpened',
+  'AlertUpdated',
+  'AlertResolved',
+  'MovementRecorded',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const count = z.number().int();
@@ -110,6 +120,50 @@ export const alertEventDetail = eventMeta.extend({
 });
 export type AlertEventDetail = z.infer<typeof alertEventDetail>;
 
+/** An exact decimal as the API stores money (functions/platform/money.ts): up to 15 digits, and 4 after the point. */
+const decimalText = z.string().regex(/^(0|[1-9]\d{0,14})(\.\d{1,4})?$/, 'must be a decimal with at most 15 + 4 digits');
+const text = z.string().nullable();
+
+/**
+ * One ledger row as the lake stores it (issue 9): flat, one field per column of
+ * `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` (bin/local/lake.ts
+ * MOVEMENT_COLUMNS, the Glue table in AWS), so the AWS path (an EventBridge
+ * rule -> Firehose, converting `detail` to Parquet) needs no reshaping. What the
+ * row lacks is null, not absent: `resulting_*` and `version` on rows written
+ * without reading the level (functions/inventory/model.ts `Movement.resulting`),
+ * `unit_cost` and `currency` on rows without a cost. `unit_cost` is the stored
+ * decimal string, exact. The partition `dt` is `created_at`'s UTC date.
+ * `occurred_at` is `created_at`; the event id is `MovementRecorded:<pk>:<sk>`
+ * (ledger rows are immutable: one row, one event). Emitted on the row's
+ * INSERT only.
+ */
+export const movementRecordedDetail = eventMeta.extend({
+  movement_id: z.string().min(1),
+  sku_id: z.string().min(1),
+  warehouse_id: z.string().min(1),
+  type: z.enum(MOVEMENT_TYPES),
+  delta_on_hand: count,
+  delta_reserved: count,
+  delta_available: count,
+  delta_incoming: count,
+  resulting_on_hand: count.nullable(),
+  resulting_reserved: count.nullable(),
+  resulting_available: count.nullable(),
+  resulting_incoming: count.nullable(),
+  /** The level's version right after this row; null where `resulting_*` are. */
+  version: count.nullable(),
+  unit_cost: decimalText.nullable(),
+  currency: text,
+  reason: text,
+  reference: text,
+  note: text,
+  correlation_id: text,
+  actor: z.string().min(1),
+  /** ISO instant in UTC (the ledger's own `created_at`, milliseconds). */
+  created_at: z.iso.datetime({ message: 'must be an ISO instant in UTC' }).regex(/\.\d{1,3}Z$|:\d{2}Z$/, 'must have at most millisecond precision'),
+});
+export type MovementRecordedDetail = z.infer<typeof movementRecordedDetail>;
+
 export const eventDetails = {
   OrderAllocated: orderAllocatedDetail,
   OrderReleased: orderReleasedDetail,
@@ -118,6 +172,7 @@ export const eventDetails = {
   AlertOpened: alertEventDetail,
   AlertUpdated: alertEventDetail,
   AlertResolved: alertEventDetail,
+  MovementRecorded: movementRecordedDetail,
 } satisfies Record<EventType, z.ZodType>;
 
 export type EventDetails = { [T in EventType]: z.infer<(typeof eventDetails)[T]> };
@@ -151,7 +206,8 @@ export type AlertOpened = DomainEventOf<'AlertOpened'>;
 export type AlertUpdated = DomainEventOf<'AlertUpdated'>;
 export type AlertResolved = DomainEventOf<'AlertResolved'>;
 export type AlertEvent = AlertOpened | AlertUpdated | AlertResolved;
-export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged | AlertEvent;
+export type MovementRecorded = DomainEventOf<'MovementRecorded'>;
+export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged | AlertEvent | MovementRecorded;
 
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetails[T]): DomainEventOf<T> => ({
   source: EVENT_SOURCE,

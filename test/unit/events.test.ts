@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { LocalBus, matches } from '../../bin/local/bus';
 import { startLocalScheduler } from '../../bin/local/scheduler';
 import { EventMappingError, eventsFromRecord } from '../../functions/events/mapper';
-import type { DomainEvent, StockLevelChanged } from '../../functions/events/model';
+import { lakeRowOf } from '../../bin/local/lake-feed';
+import { movementRecordedDetail, type DomainEvent, type StockLevelChanged } from '../../functions/events/model';
+import type { Movement } from '../../functions/inventory/model';
 import { putEventsPublisher, type PutEventsEntry } from '../../functions/events/publisher';
 import type { AllocationLeg, Order } from '../../functions/orders/model';
 import { streamProcessor } from '../../functions/wiring';
@@ -181,9 +183,9 @@ describe('eventsFromRecord', () => {
     expect(eventsFromRecord({ ...streamRecord('MODIFY', levelItem()), eventName: undefined })).toEqual([]);
   });
 
-  test('movements, idempotency records, event markers and other entities map to nothing', () => {
+  test('idempotency records, event markers and other entities map to nothing', () => {
     const base = { pk: `T#${TENANT}#X`, sk: 's', tenant_id: TENANT, version: 1 };
-    for (const entity of ['movement', 'idempotency', 'event_marker', 'sku', 'warehouse', 'product', undefined])
+    for (const entity of ['idempotency', 'event_marker', 'sku', 'warehouse', 'product', undefined])
       for (const name of ['INSERT', 'MODIFY']) expect(eventsFromRecord(streamRecord(name, { ...base, entity }, { ...base, entity }))).toEqual([]);
   });
 
@@ -198,6 +200,152 @@ describe('eventsFromRecord', () => {
     expect(() => eventsFromRecord(streamRecord('INSERT', { ...orderItem(), allocations: 'nope' }))).toThrow(EventMappingError);
     expect(() => eventsFromRecord(streamRecord('INSERT', { ...levelItem(), on_hand: 'ten' }))).toThrow(/on_hand/);
     expect(() => eventsFromRecord(streamRecord('INSERT', { ...levelItem(), version: undefined }))).toThrow(/version/);
+  });
+});
+
+describe('ledger rows: MovementRecorded', () => {
+  const movementItem = (over: Partial<Movement> = {}): Item => {
+    const movement: Movement = {
+      movement_id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+      sku_id: 'sku-1',
+      warehouse_id: 'wh-1',
+      type: 'receipt',
+      deltas: { on_hand: 12, reserved: 0, available: 12, incoming: -12 },
+      resulting: { on_hand: 40, reserved: 3, available: 37, incoming: 8 },
+      version: 9,
+      reason: 'po receipt',
+      reference: 'PO-7',
+      note: 'dock 2',
+      correlation_id: 'corr-1',
+      unit_cost: '4.2050',
+      currency: 'EUR',
+      actor: 'user-1',
+      created_at: '2026-03-04T05:06:07.089Z',
+      ...over,
+    };
+    return {
+      pk: `T#${TENANT}#LEDGER#${movement.sku_id}`,
+      sk: movement.movement_id,
+      gsi1pk: `T#${TENANT}#LEDGER#${movement.sku_id}#${movement.warehouse_id}`,
+      gsi1sk: movement.movement_id,
+      entity: 'movement',
+      tenant_id: TENANT,
+      ...movement,
+    };
+  };
+
+  test('a ledger row INSERT is exactly one MovementRecorded carrying the flat lake row, the cost as the exact stored string', () => {
+    expect(eventsFromRecord(streamRecord('INSERT', movementItem()))).toEqual([
+      {
+        source: 'stockroom',
+        'detail-type': 'MovementRecorded',
+        detail: {
+          event_id: `MovementRecorded:T#${TENANT}#LEDGER#sku-1:01JAAAAAAAAAAAAAAAAAAAAAAA`,
+          schema_version: 1,
+          tenant_id: TENANT,
+          occurred_at: '2026-03-04T05:06:07.089Z',
+          movement_id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
+          sku_id: 'sku-1',
+          warehouse_id: 'wh-1',
+          type: 'receipt',
+          delta_on_hand: 12,
+          delta_reserved: 0,
+          delta_available: 12,
+          delta_incoming: -12,
+          resulting_on_hand: 40,
+          resulting_reserved: 3,
+          resulting_available: 37,
+          resulting_incoming: 8,
+          version: 9,
+          unit_cost: '4.2050',
+          currency: 'EUR',
+          reason: 'po receipt',
+          reference: 'PO-7',
+          note: 'dock 2',
+          correlation_id: 'corr-1',
+          actor: 'user-1',
+          created_at: '2026-03-04T05:06:07.089Z',
+        },
+      },
+    ]);
+  });
+
+  test('a row written without reading the level (no result, version, cost or cause) has those columns null, not absent', () => {
+    const { resulting: _r, version: _v, unit_cost: _u, currency: _c, reason: _re, reference: _ref, note: _n, correlation_id: _co, ...bare } = movementItem({
+      type: 'allocation',
+      deltas: { on_hand: 0, reserved: 2, available: -2, incoming: 0 },
+    });
+    const [event, ...rest] = eventsFromRecord(streamRecord('INSERT', bare));
+    expect(rest).toEqual([]);
+    expect(event?.detail).toEqual(
+      expect.objectContaining({
+        type: 'allocation',
+        delta_reserved: 2,
+        delta_available: -2,
+        resulting_on_hand: null,
+        resulting_reserved: null,
+        resulting_available: null,
+        resulting_incoming: null,
+        version: null,
+        unit_cost: null,
+        currency: null,
+        reason: null,
+        reference: null,
+        note: null,
+        correlation_id: null,
+      }),
+    );
+    // The tenant comes from the key when the item lacks tenant_id.
+    const { tenant_id: _t, ...keyOnly } = bare;
+    expect(eventsFromRecord(streamRecord('INSERT', keyOnly))[0]?.detail.tenant_id).toBe(TENANT);
+  });
+
+  test('a ledger row MODIFY or REMOVE is nothing (rows are written once); a stock level change is StockLevelChanged, never MovementRecorded', () => {
+    expect(eventsFromRecord(streamRecord('MODIFY', movementItem({ note: 'edited' }), movementItem()))).toEqual([]);
+    expect(eventsFromRecord(streamRecord('REMOVE', undefined, movementItem()))).toEqual([]);
+    for (const name of ['TTL', 'something-else']) expect(eventsFromRecord(streamRecord(name, movementItem()))).toEqual([]);
+    const types = [
+      ...eventsFromRecord(streamRecord('INSERT', levelItem())),
+      ...eventsFromRecord(streamRecord('MODIFY', levelItem({ on_hand: 9, available: 7, version: 5 }), levelItem())),
+      ...eventsFromRecord(streamRecord('INSERT', orderItem())),
+    ].map((e) => e['detail-type']);
+    expect(types).toEqual(['StockLevelChanged', 'StockLevelChanged', 'OrderAllocated']);
+  });
+
+  test('a redelivered ledger row maps to the same event id; another row to another', () => {
+    const record = streamRecord('INSERT', movementItem());
+    const again = eventsFromRecord(JSON.parse(JSON.stringify(record)) as DynamoDBRecord);
+    expect(again).toEqual(eventsFromRecord(record));
+    const other = eventsFromRecord(streamRecord('INSERT', movementItem({ movement_id: '01JAAAAAAAAAAAAAAAAAAAAAAB' })));
+    expect(other[0]?.detail.event_id).not.toBe(again[0]?.detail.event_id);
+  });
+
+  test('a malformed ledger row throws naming the field (retried, then dead-lettered), never a half row', () => {
+    expect(() => eventsFromRecord(streamRecord('INSERT', { ...movementItem(), deltas: { on_hand: 1 } }))).toThrow(EventMappingError);
+    expect(() => eventsFromRecord(streamRecord('INSERT', movementItem({ unit_cost: '4.20501' })))).toThrow(/unit_cost/);
+    expect(() => eventsFromRecord(streamRecord('INSERT', { ...movementItem(), type: 'teleport' }))).toThrow(/type/);
+    expect(() => eventsFromRecord(streamRecord('INSERT', movementItem({ created_at: '2026-03-04T05:06:07+01:00' })))).toThrow(/created_at/);
+    expect(() => eventsFromRecord(streamRecord('INSERT', { ...movementItem(), actor: undefined }))).toThrow(/actor/);
+  });
+
+  test('the detail converts to the lake row with nulls left out, and a bad detail is refused before the lake sees it', () => {
+    const [event] = eventsFromRecord(streamRecord('INSERT', movementItem()));
+    const detail = movementRecordedDetail.parse(event?.detail);
+    const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _gs, entity: _e, ...movement } = movementItem();
+    expect(lakeRowOf(detail)).toEqual(movement);
+    const bare = movementRecordedDetail.parse({ ...detail, resulting_on_hand: null, resulting_reserved: null, resulting_available: null, resulting_incoming: null, version: null, unit_cost: null, currency: null, reason: null, reference: null, note: null, correlation_id: null });
+    expect(lakeRowOf(bare)).toEqual({
+      tenant_id: TENANT,
+      movement_id: detail.movement_id,
+      sku_id: 'sku-1',
+      warehouse_id: 'wh-1',
+      type: 'receipt',
+      deltas: { on_hand: 12, reserved: 0, available: 12, incoming: -12 },
+      actor: 'user-1',
+      created_at: detail.created_at,
+    });
+    expect(movementRecordedDetail.safeParse({ ...detail, unit_cost: 4.2 }).success).toBe(false);
+    expect(movementRecordedDetail.safeParse({ ...detail, delta_on_hand: 1.5 }).success).toBe(false);
   });
 });
 
