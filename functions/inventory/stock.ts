@@ -250,9 +250,11 @@ type Committed<E> = ({ levels: StockLevel[] } | { readBack: { sku_id: string; wa
 /** Levels as they stand right after the commit (strongly consistent), in the order asked. */
 const readBackLevels = async (deps: Deps, targets: { sku_id: string; warehouse_id: string }[]): Promise<StockLevel[]> => {
   const tenantId = deps.ctx.caller.tenantId;
+  const [only, ...more] = targets;
+  // One level (a sale, a restock) is a GetItem; a transfer or a batch one BatchGetItem.
   const read =
-    targets.length === 1
-      ? [await getItem(deps.db, keys.stockLevel(tenantId, targets[0]?.sku_id ?? '', targets[0]?.warehouse_id ?? ''), decodeLevel)]
+    only && more.length === 0
+      ? [await getItem(deps.db, keys.stockLevel(tenantId, only.sku_id, only.warehouse_id), decodeLevel)]
       : await batchGet(deps.db, targets.map((t) => keys.stockLevel(tenantId, t.sku_id, t.warehouse_id)), decodeLevel);
   const byKey = new Map(read.flatMap((l) => (l ? [[levelKey(l.sku_id, l.warehouse_id), l] as const] : [])));
   return targets.map((t) => {

@@ -243,12 +243,10 @@ interface Pool {
   put(lots: readonly Lot[]): void;
 }
 
-/** FIFO: layers oldest first, each with an exact unit cost. A head index, not shift(), keeps long ledgers linear. */
-class FifoPool implements Pool {
-  private layers: { quantity: bigint; unit: bigint }[] = [];
-  private head = 0;
-  private units = 0n;
-  private total = 0n;
+/** What every pool keeps whatever its method: how many units it holds and their exact value. */
+abstract class Tally {
+  protected units = 0n;
+  protected total = 0n;
 
   quantity(): bigint {
     return this.units;
@@ -257,6 +255,12 @@ class FifoPool implements Pool {
   value(): bigint {
     return this.total;
   }
+}
+
+/** FIFO: layers oldest first, each with an exact unit cost. A head index, not shift(), keeps long ledgers linear. */
+class FifoPool extends Tally implements Pool {
+  private layers: { quantity: bigint; unit: bigint }[] = [];
+  private head = 0;
 
   take(k: bigint): Lot[] {
     const taken: Lot[] = [];
@@ -296,17 +300,7 @@ class FifoPool implements Pool {
 }
 
 /** Weighted average: one pool of units and their exact total value; the average is value / quantity. */
-class AveragePool implements Pool {
-  private units = 0n;
-  private total = 0n;
-
-  quantity(): bigint {
-    return this.units;
-  }
-
-  value(): bigint {
-    return this.total;
-  }
+class AveragePool extends Tally implements Pool {
 
   take(k: bigint): Lot[] {
     if (k <= 0n || this.units === 0n) return [];
