@@ -27,10 +27,12 @@ import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
 import { ROLES } from '../functions/identity/roles';
 import { errorMessage } from '../functions/platform/errors';
 import { log } from '../functions/platform/log';
+import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
 import { EVENT_BUS_ENV } from '../functions/wiring';
 import { LOCAL_MODE_ENV } from '../functions/notifications/model';
 import { startLocalApi, type LocalApi } from './local/api-server';
+import { startLocalAthena, type LocalAthena } from './local/athena';
 import { LocalBus, loggingRule } from './local/bus';
 import { ensureTable, startDynamoLocal } from './local/dynamodb';
 import { createLocalIssuer } from './local/issuer';
@@ -57,6 +59,8 @@ interface Running {
   consumers?: LocalConsumers;
   scheduler?: LocalScheduler;
   lakeFeed?: LocalLakeFeed;
+  /** The local Athena the reports query (over the same lake). */
+  athena?: LocalAthena;
   /** A throwaway lake (--in-memory), removed at the end. */
   tempLake?: string;
 }
@@ -80,6 +84,7 @@ const shutdown = async (): Promise<void> => {
   if (r.scheduler) await step('scheduler', () => r.scheduler?.stop() ?? Promise.resolve());
   if (r.bus) await step('bus', () => r.bus?.idle() ?? Promise.resolve());
   if (r.consumers) await step('consumers', () => r.consumers?.stop() ?? Promise.resolve());
+  if (r.athena) await step('athena', () => r.athena?.close() ?? Promise.resolve());
   if (r.lakeFeed) await step('lake', () => r.lakeFeed?.close() ?? Promise.resolve());
   if (r.tempLake) await step('temp lake', () => rm(r.tempLake ?? '', { recursive: true, force: true }));
   r.stopDynamo?.();
@@ -145,6 +150,14 @@ const main = async (): Promise<void> => {
   process.env[DYNAMODB_ENDPOINT_ENV] = dynamo.endpoint;
   process.env[TABLE_NAME_ENV] = LOCAL_TABLE;
   await ensureTable(dynamo.endpoint, LOCAL_TABLE);
+  // The lake the feed writes and the reports read (through the local Athena): a temp dir with --in-memory.
+  const lakeRoot = values['in-memory'] ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : DEFAULT_LAKE_ROOT;
+  if (values['in-memory']) running.tempLake = lakeRoot;
+  process.env[ATHENA_WORKGROUP_ENV] ??= 'stockroom_reports';
+  process.env[LAKE_DATABASE_ENV] ??= 'stockroom_lake';
+  const athena = await startLocalAthena({ lakeRoot, workgroups: [process.env[ATHENA_WORKGROUP_ENV]] });
+  running.athena = athena;
+  process.env[ATHENA_ENDPOINT_ENV] = athena.endpoint;
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
   const api = await startLocalApi({ issuer, port });
   running.api = api;
@@ -154,8 +167,6 @@ const main = async (): Promise<void> => {
   process.env[EVENT_BUS_ENV] ??= bus.name;
   // Everything that listens on the bus subscribes before the stream is read, so no event passes unheard.
   // The ledger into the lake, as the EventBridge rule -> Firehose does in AWS.
-  const lakeRoot = values['in-memory'] ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : DEFAULT_LAKE_ROOT;
-  if (values['in-memory']) running.tempLake = lakeRoot;
   const lakeFeed = await startLakeFeed(bus, { root: lakeRoot });
   running.lakeFeed = lakeFeed;
   // The event consumers (alerts, notifications), each behind its local queue, fed by bus rules with their patterns.
@@ -181,7 +192,7 @@ const main = async (): Promise<void> => {
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
       `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
-      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}.`,
+      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}.`,
       `Dev token for tenant '${DEMO_TENANT}' (role admin), valid 12 h:`,
       '',
       `export TOKEN=${token}`,

@@ -5,6 +5,7 @@ import * as purchasing from './purchasing/schemas';
 import * as alerts from './alerts/schemas';
 import * as notifications from './notifications/schemas';
 import * as replenishment from './replenishment/schemas';
+import * as reports from './reports/schemas';
 import type { HttpRoute } from './platform/routes';
 
 /**
@@ -227,6 +228,17 @@ export const httpRoutes = {
     permission: 'purchasing:write', table: 'write',
     summary: 'Turn selected suggestions into draft purchase orders, one per supplier and destination warehouse; what cannot be ordered is reported as skipped',
     body: replenishment.createFromSuggestionsBody, response: replenishment.createFromSuggestionsResponse, status: 201, errors: [404, 409],
+  },
+  stockMovementReport: {
+    method: 'GET', path: '/api/reports/stock-movement', entry: handler('reports', 'stock-movement'),
+    permission: 'reports:read', table: 'read',
+    summary: 'Per period and movement type: units in, units out, net and movements, from the lake; a long query answers state "running" and a query_id to poll',
+    query: reports.stockMovementQuery, response: reports.stockMovementResponse, errors: [404],
+  },
+  getReportQuery: {
+    method: 'GET', path: '/api/reports/queries/{query_id}', entry: handler('reports', 'get-report-query'),
+    permission: 'reports:read', table: 'none', summary: 'A report query that answered "running": its state, and its rows once done',
+    params: reports.reportQueryParams, response: reports.stockMovementResponse,
   },
 } as const satisfies Record<string, HttpRoute>;
 

@@ -1,11 +1,14 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
 import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
-import { InventoryLake } from './lake';
+import { InventoryLake, MOVEMENTS_PREFIX, MOVEMENTS_TABLE } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 
@@ -54,6 +57,7 @@ export class InventoryStack extends Stack {
       ],
     });
     this.lake = new InventoryLake(this, 'Lake');
+    for (const fn of [this.api.functions.stockMovementReport, this.api.functions.getReportQuery]) grantReportQueries(fn, this.lake);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
@@ -64,3 +68,48 @@ export class InventoryStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn, description: 'SNS topic of the operator alarms (dead-letter queues, stream lag): subscribe on-call to it' });
   }
 }
+
+/**
+ * What a report function needs to query the lake through Athena, and nothing more: queries in the
+ * one workgroup, the movements table's schema, reading the movements prefix, the workgroup's results
+ * bucket (Athena writes and reads results with the caller's credentials), and the lake key through S3.
+ */
+const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
+  const stack = Stack.of(fn);
+  fn.addEnvironment(ATHENA_WORKGROUP_ENV, lake.workGroupName);
+  fn.addEnvironment(LAKE_DATABASE_ENV, lake.databaseName);
+  const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, ...(resourceName === undefined ? {} : { resourceName }) });
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RunReportQueries',
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup'],
+      resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName })],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadMovementsTable',
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+      resources: [glueArn('catalog'), glueArn('database', lake.databaseName), glueArn('table', `${lake.databaseName}/${MOVEMENTS_TABLE}`)],
+    }),
+    new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:GetBucketLocation', 's3:ListBucket'], resources: [lake.bucket.bucketArn, lake.resultsBucket.bucketArn] }),
+    new iam.PolicyStatement({ sid: 'ReadMovements', actions: ['s3:GetObject'], resources: [lake.bucket.arnForObjects(`${MOVEMENTS_PREFIX}*`)] }),
+    new iam.PolicyStatement({ sid: 'QueryResults', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [lake.resultsBucket.arnForObjects('*')] }),
+    new iam.PolicyStatement({
+      sid: 'UseLakeKeyThroughS3',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [lake.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }),
+  ];
+  for (const statement of statements) fn.addToRolePolicy(statement);
+  const logicalIdOf = (bucket: InventoryLake['bucket']): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
+  Validations.of(fn).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.bucket)}.Arn>/${MOVEMENTS_PREFIX}*]`,
+      reason: 'A report reads the Parquet objects of the movements table, whose names Firehose chooses; the prefix is the table, nothing else in the bucket.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.resultsBucket)}.Arn>/*]`,
+      reason: "Athena writes and reads a query's results under the caller's credentials, in objects it names by query id: the results bucket holds nothing else.",
+    },
+  );
+};

@@ -22,22 +22,26 @@ export const PERMISSIONS = [
   /** Everyone who subscribes deletes their own subscriptions; deleting another user's is for managers and admins. */
   'subscriptions:manage',
   'api:read',
+  /** Reports over the lake (issue 9): analysts, managers and admins. */
+  'reports:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const ROLES = ['admin', 'manager', 'purchaser', 'clerk', 'viewer'] as const;
+export const ROLES = ['admin', 'manager', 'purchaser', 'clerk', 'viewer', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
 
 const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'purchasing:read', 'alerts:read', 'api:read'];
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage'],
+  manager: [...READ, 'reports:read', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
   purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */
   clerk: [...READ, 'inventory:write', 'orders:write', 'alerts:write', 'subscriptions:read'],
   viewer: READ,
+  /** Reads what a viewer reads, and the reports; writes nothing. */
+  analyst: [...READ, 'reports:read'],
 };
 
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && ROLES.some((role) => role === value);

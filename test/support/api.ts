@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ulid } from 'ulid';
+import { startLocalAthena } from '../../bin/local/athena';
+import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../../functions/platform/lake';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
 import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
 import type { Role } from '../../functions/identity/roles';
@@ -36,7 +41,14 @@ export interface TestApi {
   /** A request with only the headers given (no token), its response checked like every other. */
   request: (path: string, init?: RequestInit) => Promise<Response>;
   client: (options?: { tenantId?: string; role?: Role }) => Promise<Client>;
+  /** The lake the reports read (a temp dir; the local Athena stand-in serves it): feed it with startLocalPipeline's `lake`. */
+  lakeRoot: string;
   close: () => Promise<void>;
+}
+
+export interface TestApiOptions {
+  /** The local Athena keeps every query running at least this long (the report's `running` path). */
+  athenaMinRunningMs?: number;
 }
 
 export const newTenantId = (): string => `t-${ulid().toLowerCase()}`;
@@ -57,7 +69,18 @@ const send = async (url: string, path: string, init: RequestInit): Promise<{ res
   return { response, text };
 };
 
-export const startTestApi = async (): Promise<TestApi> => {
+export const startTestApi = async (options: TestApiOptions = {}): Promise<TestApi> => {
+  // The reports' lake, as npm start runs it: the local Athena over a lake root (here a temp dir).
+  // The environment is the process's: the last test API started in a test file is the one reports use.
+  const lakeRoot = await mkdtemp(join(tmpdir(), 'stockroom-test-lake-'));
+  process.env[ATHENA_WORKGROUP_ENV] ??= 'stockroom_reports';
+  process.env[LAKE_DATABASE_ENV] ??= 'stockroom_lake';
+  const athena = await startLocalAthena({
+    lakeRoot,
+    workgroups: [process.env[ATHENA_WORKGROUP_ENV] ?? 'stockroom_reports'],
+    ...(options.athenaMinRunningMs === undefined ? {} : { minRunningMs: options.athenaMinRunningMs }),
+  });
+  process.env[ATHENA_ENDPOINT_ENV] = athena.endpoint;
   const issuer = await createLocalIssuer();
   const api = await startLocalApi({ issuer });
   // The document is read once, as a client would, and holds itself to itself first.
@@ -91,7 +114,12 @@ export const startTestApi = async (): Promise<TestApi> => {
       delete: (path, headers) => call('DELETE')(path, undefined, headers),
     };
   };
-  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, close: () => api.close() };
+  const close = async (): Promise<void> => {
+    await api.close();
+    await athena.close();
+    await rm(lakeRoot, { recursive: true, force: true });
+  };
+  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, close };
 };
 
 /** The body of a response that has the expected status; otherwise throws, showing the body (for setup steps). */

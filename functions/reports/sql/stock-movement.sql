@@ -12,8 +12,11 @@
 -- ones (as a positive number), net = their sum. Reservation rows (allocation,
 -- release) and incoming-only rows (purchase_ordered, purchase_cancelled) count as
 -- movements with no units.
+-- Delivery to the lake is at least once: a republished event can store a row
+-- twice, so rows are deduped on movement_id first (copies are identical; MIN
+-- picks the one value, in both engines).
 WITH window_movements AS (
-  SELECT created_at, type, delta_on_hand
+  SELECT movement_id, created_at, type, delta_on_hand
   FROM movements
   WHERE tenant_id = $tenant_id
     AND dt BETWEEN CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(CAST($to AS TIMESTAMP) AS DATE)
@@ -22,6 +25,11 @@ WITH window_movements AS (
     AND ($sku_id IS NULL OR sku_id = $sku_id)
     AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
     AND ($type IS NULL OR type = $type)
+),
+unique_movements AS (
+  SELECT movement_id, MIN(created_at) AS created_at, MIN(type) AS type, MIN(delta_on_hand) AS delta_on_hand
+  FROM window_movements
+  GROUP BY movement_id
 )
 SELECT
   CAST(date_trunc($grain, created_at) AS DATE) AS period,
@@ -30,6 +38,6 @@ SELECT
   SUM(CASE WHEN delta_on_hand < 0 THEN -delta_on_hand ELSE 0 END) AS units_out,
   SUM(delta_on_hand) AS net,
   COUNT(*) AS movements
-FROM window_movements
+FROM unique_movements
 GROUP BY 1, 2
 ORDER BY period, type
