@@ -232,13 +232,41 @@ export const httpRoutes = {
   stockMovementReport: {
     method: 'GET', path: '/api/reports/stock-movement', entry: handler('reports', 'stock-movement'),
     permission: 'reports:read', table: 'read',
-    summary: 'Per period and movement type: units in, units out, net and movements, from the lake; a long query answers state "running" and a query_id to poll',
-    query: reports.stockMovementQuery, response: reports.stockMovementResponse, errors: [404],
+    summary: 'Per period and movement type: units in, units out, net and movements, with opening and closing on_hand, from the lake; a long query answers 202 and a query_id to poll',
+    query: reports.stockMovementQuery, response: reports.stockMovementDone, accepted: reports.reportRunning, errors: [404],
+    csv: { lists: { rows: reports.stockMovementRow }, headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' } },
+  },
+  salesTrendsReport: {
+    method: 'GET', path: '/api/reports/sales-trends', entry: handler('reports', 'sales-trends'),
+    permission: 'reports:read', table: 'read',
+    summary: 'Units and revenue per period with a moving average and the change against the previous period, top and slow movers, and dead stock, from the lake',
+    query: reports.salesTrendsQuery, response: reports.salesTrendsDone, accepted: reports.reportRunning, errors: [404],
+    csv: {
+      lists: { periods: reports.salesPeriodRow, top_movers: reports.moverRow, slow_movers: reports.moverRow, dead_stock: reports.deadStockRow },
+      headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
+    },
+  },
+  valuationReport: {
+    method: 'GET', path: '/api/reports/valuation', entry: handler('reports', 'valuation'),
+    permission: 'reports:read', table: 'read',
+    summary: 'What the stock is worth at as_of, by FIFO or weighted average: per SKU x warehouse quantity, unit cost and value, and totals per currency, from the lake',
+    query: reports.valuationQuery, response: reports.valuationDone, accepted: reports.reportRunning, errors: [404],
+    csv: {
+      lists: { lines: reports.valuationLineRow, totals: reports.valuationTotalRow, warnings: reports.valuationWarningRow },
+      headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
+    },
   },
   getReportQuery: {
     method: 'GET', path: '/api/reports/queries/{query_id}', entry: handler('reports', 'get-report-query'),
-    permission: 'reports:read', table: 'none', summary: 'A report query that answered "running": its state, and its rows once done',
-    params: reports.reportQueryParams, response: reports.stockMovementResponse,
+    permission: 'reports:read', table: 'read', summary: 'A report that answered 202: 202 again while its query runs, then the report\'s own answer',
+    params: reports.reportQueryParams, response: reports.reportDone, accepted: reports.reportRunning,
+    csv: {
+      lists: {
+        rows: reports.stockMovementRow, periods: reports.salesPeriodRow, top_movers: reports.moverRow, slow_movers: reports.moverRow,
+        dead_stock: reports.deadStockRow, lines: reports.valuationLineRow, totals: reports.valuationTotalRow, warnings: reports.valuationWarningRow,
+      },
+      headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
+    },
   },
 } as const satisfies Record<string, HttpRoute>;
 

@@ -153,6 +153,13 @@ const parameters = (route: HttpRoute): unknown[] => {
   };
   add('path', route.params);
   add('query', route.query);
+  if (route.csv) {
+    const lists = Object.keys(route.csv.lists);
+    list.push(
+      { name: 'format', in: 'query', required: false, description: 'json (the default) or csv; Accept: text/csv asks for CSV too', schema: { type: 'string', enum: ['json', 'csv'] } },
+      { name: 'list', in: 'query', required: false, description: `with format=csv: which rows of the result (default ${lists[0] ?? ''})`, schema: { type: 'string', enum: lists } },
+    );
+  }
   if (route.method === 'POST') {
     list.push({
       name: 'Idempotency-Key',
@@ -166,6 +173,18 @@ const parameters = (route: HttpRoute): unknown[] => {
   }
   return list;
 };
+
+/** A CSV route's text/csv answer: its columns per list, as `x-csv-columns` (what the contract tests check the header line against). */
+const csvContent = (route: HttpRoute): Record<string, unknown> =>
+  route.csv
+    ? {
+        'text/csv': {
+          schema: { type: 'string' },
+          'x-csv-columns': Object.fromEntries(Object.entries(route.csv.lists).map(([name, row]) => [name, Object.keys(row.shape)])),
+          ...(route.csv.headers ? { 'x-csv-headers': Object.values(route.csv.headers) } : {}),
+        },
+      }
+    : {};
 
 export const buildOpenApi = (): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -185,7 +204,16 @@ export const buildOpenApi = (): JsonSchema => {
         ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(route.body) } } } }
         : {}),
       responses: {
-        [status]: { description: 'Success', content: { 'application/json': { schema: responseSchema(route.response) } } },
+        [status]: { description: 'Success', content: { 'application/json': { schema: responseSchema(route.response) }, ...csvContent(route) } },
+        ...(route.accepted
+          ? {
+              '202': {
+                description: 'Still running: poll the Location (GET /api/reports/queries/{query_id}) for the result',
+                headers: { Location: { required: true, schema: { type: 'string' } } },
+                content: { 'application/json': { schema: responseSchema(route.accepted) } },
+              },
+            }
+          : {}),
         ...Object.fromEntries(errors.map((code) => [String(code), errorResponse(code)])),
       },
     };

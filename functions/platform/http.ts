@@ -11,7 +11,8 @@ import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unav
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { log } from './log';
-import type { HttpRoute } from './routes';
+import type { CsvAnswer, HttpRoute } from './routes';
+import { Accepted, toCsv } from './answers';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -97,6 +98,62 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
+
+/** What a CSV route was asked for: `format` and `list` from the query (read here, not by the route's schema), or `Accept: text/csv`. */
+interface CsvRequest {
+  /** The list asked for by name; undefined: the first of the route's lists the result has. */
+  list: string | undefined;
+}
+
+const CSV_PARAMS = ['format', 'list'];
+
+const csvRequestOf = (event: HttpEvent, csv: CsvAnswer, issues: FieldIssue[]): CsvRequest | undefined => {
+  const query = event.queryStringParameters ?? {};
+  const names = Object.keys(csv.lists);
+  const format = query.format;
+  if (format !== undefined && format !== 'json' && format !== 'csv') {
+    issues.push({ in: 'query', path: 'format', message: "must be 'json' or 'csv'" });
+    return undefined;
+  }
+  const list = query.list;
+  if (list !== undefined && !names.includes(list)) {
+    issues.push({ in: 'query', path: 'list', message: `must be one of ${names.map((name) => `'${name}'`).join(', ')}` });
+    return undefined;
+  }
+  const accept = (header(event, 'accept') ?? '').toLowerCase();
+  const wantsCsv = format === 'csv' || (format === undefined && accept.includes('text/csv') && !accept.includes('application/json'));
+  if (!wantsCsv) {
+    if (list !== undefined) issues.push({ in: 'query', path: 'list', message: 'picks the rows of a CSV answer: send it with format=csv' });
+    return undefined;
+  }
+  return { list };
+};
+
+/** The query the route's own schema reads: without the CSV parameters when the HTTP layer reads them. */
+const routeQuery = (event: HttpEvent, csv: CsvAnswer | undefined): Record<string, string | undefined> => {
+  const query = event.queryStringParameters ?? {};
+  return csv ? Object.fromEntries(Object.entries(query).filter(([name]) => !CSV_PARAMS.includes(name))) : query;
+};
+
+const resultFields = z.record(z.string(), z.unknown());
+const resultRows = z.array(z.record(z.string(), z.unknown()));
+
+const csvResult = (csv: CsvAnswer, request: CsvRequest, result: unknown): HttpResult => {
+  const fields = resultFields.safeParse(result);
+  if (!fields.success) throw new AppError('INTERNAL', 'the result is no object to answer as CSV');
+  const name = request.list ?? Object.keys(csv.lists).find((each) => Array.isArray(fields.data[each]));
+  const row = name === undefined ? undefined : csv.lists[name];
+  const rows = resultRows.safeParse(name === undefined ? undefined : fields.data[name]);
+  if (name === undefined || row === undefined || !rows.success) {
+    throw validationFailed([{ in: 'query', path: 'list', message: `this answer has no list ${JSON.stringify(name ?? '')} to give as CSV` }]);
+  }
+  const headers: Record<string, string> = { 'content-type': 'text/csv; charset=utf-8' };
+  for (const [field, header] of Object.entries(csv.headers ?? {})) {
+    const value = fields.data[field];
+    if (typeof value === 'string' || typeof value === 'number') headers[header] = String(value);
+  }
+  return { statusCode: 200, headers, body: toCsv(Object.keys(row.shape), rows.data) };
+};
 
 const errorResult = (error: AppError): HttpResult => json(error.status, errorBody(error), errorHeaders(error));
 
@@ -210,12 +267,13 @@ export const httpHandler = <R extends HttpRoute, Result>(
       }
       const text = bodyText(event);
       const issues: FieldIssue[] = route.body || text === undefined ? [] : [NO_BODY];
+      const csvRequest = route.csv ? csvRequestOf(event, route.csv, issues) : undefined;
       const rawBody = route.body ? readJsonBody(event, text) : undefined;
       // Each part was parsed by the route's own schema, so it has that schema's output type; TypeScript
       // cannot follow a schema chosen by the generic route to its output, hence the one cast.
       const input = {
         params: parsePart('path', route.params, event.pathParameters ?? {}, issues),
-        query: parsePart('query', route.query, event.queryStringParameters ?? {}, issues),
+        query: parsePart('query', route.query, routeQuery(event, route.csv), issues),
         body: parsePart('body', route.body, rawBody, issues),
       } as RouteInput<R>;
       if (issues.length > 0) throw validationFailed(issues);
@@ -226,5 +284,8 @@ export const httpHandler = <R extends HttpRoute, Result>(
         now: () => new Date(),
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       };
-      return json(route.status ?? 200, await run(input, ctx));
+      const result = await run(input, ctx);
+      if (result instanceof Accepted) return json(202, result.body, result.location === undefined ? {} : { location: result.location });
+      if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, result);
+      return json(route.status ?? 200, result);
     });

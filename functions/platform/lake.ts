@@ -32,6 +32,8 @@ import { AppError, errorName, notFound } from './errors';
 export const ATHENA_ENDPOINT_ENV = 'ATHENA_ENDPOINT';
 export const ATHENA_WORKGROUP_ENV = 'ATHENA_WORKGROUP';
 export const LAKE_DATABASE_ENV = 'LAKE_DATABASE';
+/** Optional: how long a report waits for its query before answering 202 (DEFAULT_DEADLINE_MS unless set). */
+export const LAKE_DEADLINE_MS_ENV = 'LAKE_DEADLINE_MS';
 
 export type LakeParam = string | number | bigint | boolean | null;
 /** A decoded cell: varchar string, integer/tinyint/smallint number, bigint bigint, double/real number, decimal exact string, date `YYYY-MM-DD`, timestamp ISO instant (UTC), boolean, null. */
@@ -114,17 +116,33 @@ export const createAthenaClient = (endpoint: string | undefined): AthenaClient =
       : { maxAttempts: 3 },
   );
 
-/** The lake of this process: workgroup and database from the environment, the local stand-in when ATHENA_ENDPOINT is set. */
-export const lakeFromEnv = (env: NodeJS.ProcessEnv = process.env): Lake => ({
-  client: createAthenaClient(env[ATHENA_ENDPOINT_ENV]),
-  workgroup: requiredEnv(env, ATHENA_WORKGROUP_ENV),
-  database: requiredEnv(env, LAKE_DATABASE_ENV),
-  deadlineMs: DEFAULT_DEADLINE_MS,
-  polling: DEFAULT_POLLING,
-  pageSize: MAX_PAGE_SIZE,
-});
+let cached: { key: string; lake: Lake } | undefined;
 
-// ---- literals ----
+/**
+ * The lake of this process: workgroup and database from the environment, the local stand-in when
+ * ATHENA_ENDPOINT is set. One client per configuration, kept across invocations as the SDK advises.
+ */
+export const lakeFromEnv = (env: NodeJS.ProcessEnv = process.env): Lake => {
+  const endpoint = env[ATHENA_ENDPOINT_ENV];
+  const workgroup = requiredEnv(env, ATHENA_WORKGROUP_ENV);
+  const database = requiredEnv(env, LAKE_DATABASE_ENV);
+  const deadline = Number(env[LAKE_DEADLINE_MS_ENV] ?? DEFAULT_DEADLINE_MS);
+  const key = JSON.stringify([endpoint, workgroup, database, deadline]);
+  if (cached?.key !== key) {
+    cached = {
+      key,
+      lake: {
+        client: createAthenaClient(endpoint),
+        workgroup,
+        database,
+        deadlineMs: Number.isFinite(deadline) && deadline >= 0 ? deadline : DEFAULT_DEADLINE_MS,
+        polling: DEFAULT_POLLING,
+        pageSize: MAX_PAGE_SIZE,
+      },
+    };
+  }
+  return cached.lake;
+};
 
 /**
  * One value as the SQL literal Athena's ExecutionParameters expect: strings quoted with
@@ -299,9 +317,21 @@ export const runLakeQuery = async (lake: Lake, input: LakeQueryInput): Promise<L
 
 /**
  * A query started earlier, read again (GET /api/reports/queries/{id}): its rows, or `running`.
- * A query of another tenant, or of another workgroup, is not found.
+ * A query of another tenant, or of another workgroup, is not found; so is one whose text or
+ * parameters are not `expect`'s, when given (the caller rebuilt them from what the id claims).
  */
-export const getLakeQuery = async (lake: Lake, input: { queryId: string; tenantId: string; deadlineMs?: number }): Promise<LakeQueryResult> => {
+export const getLakeQuery = async (
+  lake: Lake,
+  input: { queryId: string; tenantId: string; deadlineMs?: number; expect?: { sql: string; parameters: readonly LakeParam[] } },
+): Promise<LakeQueryResult> => {
+  if (input.expect) {
+    const found = await execution(lake, input.queryId, input.tenantId);
+    const expected = [sqlLiteral(input.tenantId), ...input.expect.parameters.map(sqlLiteral)];
+    const parameters = found.ExecutionParameters ?? [];
+    if (found.Query !== input.expect.sql || parameters.length !== expected.length || parameters.some((value, index) => value !== expected[index])) {
+      throw notFound('query', input.queryId);
+    }
+  }
   return waitFor(lake, input.queryId, Date.now() + (input.deadlineMs ?? 0), input.tenantId);
 };
 

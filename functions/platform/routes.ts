@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { ZodObject, ZodType } from 'zod';
 import type { Permission } from './permissions';
 
 /**
@@ -25,6 +25,13 @@ export interface HttpRoute {
   /** Success status; 200 unless said. */
   status?: number;
   /**
+   * A route whose work may outlast the request (a report's lake query): a domain result
+   * wrapped in `Accepted` (functions/platform/answers.ts) answers 202 with this body.
+   */
+  accepted?: ZodType;
+  /** The route also answers CSV (see CsvAnswer). */
+  csv?: CsvAnswer;
+  /**
    * The route's own domain statuses besides success (e.g. 409). What the HTTP
    * layer answers on any route (400, 401, 403, 413, 431, 503, 404 with a path id,
    * 415 with a body, 422 on a writing POST) is derived in functions/api/openapi.ts.
@@ -32,3 +39,15 @@ export interface HttpRoute {
   errors?: number[];
 }
 
+
+/**
+ * Rows a route also answers as CSV, asked for with `format=csv` or `Accept: text/csv`:
+ * one of the lists of its result (the first named that the result has, unless `list=<name>` picks another),
+ * one column per key of that list's row schema, in order. CSV has no place for the rest
+ * of the result, so `headers` copies top-level fields of it (e.g. data_as_of) into
+ * response headers of the given names.
+ */
+export interface CsvAnswer {
+  lists: Record<string, ZodObject>;
+  headers?: Record<string, string>;
+}

@@ -1,70 +1,430 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireSku } from '../inventory/catalog';
+import { z, type ZodType } from 'zod';
+import { listSkus, requireSku, requireWarehouse } from '../inventory/catalog';
+import type { Sku } from '../inventory/model';
+import { accepted, type Accepted } from '../platform/answers';
 import type { Deps } from '../platform/context';
-import { getLakeQuery, runLakeQuery, toPositional, type Lake, type LakeQueryResult, type LakeRecord, type LakeValue } from '../platform/lake';
-import { AppError } from '../platform/errors';
-import type { StockMovementQuery, StockMovementResponse } from './schemas';
-import { stockMovementRow } from './schemas';
+import { notFound } from '../platform/errors';
+import { getLakeQuery, runLakeQuery, toPositional, type Lake, type LakeParam, type LakeQueryResult, type LakeRecord } from '../platform/lake';
+import { MOVEMENT_TYPES } from '../inventory/model';
+import {
+  MOVERS,
+  salesTrendsQuery,
+  stockMovementQuery,
+  valuationQuery,
+  type ReportDone,
+  type ReportRunning,
+  type SalesTrendsDone,
+  type SalesTrendsQuery,
+  type StockMovementDone,
+  type StockMovementQuery,
+  type ValuationDone,
+  type ValuationQuery,
+} from './schemas';
+import { formatMicros, parseMicros, valuate, type ValuationRow } from './valuation';
 
 /**
  * The reports over the lake (issue 9). Each report is one SQL file under
  * functions/reports/sql/, run through Athena's API (functions/platform/lake.ts):
- * in AWS by Athena, locally by the DuckDB stand-in. The tenant is always the
- * caller's (ctx), bound as the query's first parameter; every filter is bound too.
+ * in AWS by Athena, locally by the DuckDB stand-in; what SQL cannot say well (the
+ * valuation engine, list prices from the catalogue, filling empty periods) is done
+ * here on its result. The tenant is always the caller's (ctx), bound as the query's
+ * first parameter; every filter is bound too.
+ *
+ * A query that outlasts the lake's deadline answers 202 and a query id, which is the
+ * report's name, its validated request and the lake's query id, base64url-encoded: the
+ * poll (reportQuery) decodes the request again through the report's schema, rebuilds the
+ * SQL and its parameters, and finds the query only if the lake ran exactly that for this
+ * tenant, so a tampered id is not found and needs no state of its own.
  */
 export interface ReportDeps extends Deps {
   lake: Lake;
 }
 
-const sqlText = (name: string): string => readFileSync(join(__dirname, 'sql', `${name}.sql`), 'utf8');
-const SQL = { stockMovement: sqlText('stock-movement'), dataAsOf: sqlText('data-as-of') };
+export type ReportAnswer<Done> = Promise<Done | Accepted<ReportRunning>>;
 
-const toInteger = (value: LakeValue, column: string): number => {
-  const number = typeof value === 'bigint' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number)) throw new AppError('INTERNAL', `the lake answered a non-integer ${column}`);
+const sqlText = (name: string): string => readFileSync(join(__dirname, 'sql', `${name}.sql`), 'utf8');
+
+/** A window bound as the lake's SQL casts it in Trino and DuckDB alike: `YYYY-MM-DD HH:MM:SS.mmm`, UTC. */
+export const lakeInstant = (epochMs: number): string => new Date(epochMs).toISOString().replace('T', ' ').replace('Z', '');
+
+const DAY_MS = 86_400_000;
+const isDateOnly = (text: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(text);
+
+// ---------- decoding the lake's rows (LakeValue: bigint for BIGINT, string for DATE/TIMESTAMP/DECIMAL) ----------
+
+const lakeInteger = z.union([z.number(), z.bigint()]).transform((value, context) => {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) {
+    context.addIssue({ code: 'custom', message: 'not a safe integer' });
+    return z.NEVER;
+  }
   return number;
+});
+const lakeText = z.string();
+const summaryRow = z.object({ row_kind: z.literal('summary'), data_as_of: lakeText.nullable() });
+
+const decodeRows = <T>(schema: ZodType<T>, rows: LakeRecord[], report: string): T[] =>
+  rows.map((row) => {
+    const parsed = schema.safeParse(row);
+    if (!parsed.success) throw new Error(`the lake answered a ${report} row this report cannot read: ${parsed.error.message}`);
+    return parsed.data;
+  });
+
+const dataAsOfOf = (rows: readonly { row_kind: string; data_as_of?: string | null }[]): string | null =>
+  rows.find((row) => row.row_kind === 'summary')?.data_as_of ?? null;
+
+// ---------- the reports ----------
+
+type ReportName = ReportDone['report'];
+
+interface LakeReport<Query, Done> {
+  name: ReportName;
+  query: ZodType<Query>;
+  sql: string;
+  parameters: (query: Query) => Record<string, LakeParam>;
+  /** Lookups before the query runs: an unknown SKU or warehouse is a 404, not an empty report. */
+  check: (deps: ReportDeps, query: Query) => Promise<void>;
+  finish: (deps: ReportDeps, query: Query, rows: LakeRecord[], queryId: string) => Promise<Done>;
+}
+
+const checkFilters = async (deps: ReportDeps, query: { sku_id?: string; warehouse_id?: string }): Promise<void> => {
+  await Promise.all([query.sku_id === undefined ? undefined : requireSku(deps, query.sku_id), query.warehouse_id === undefined ? undefined : requireWarehouse(deps, query.warehouse_id)]);
 };
 
-const movementRows = (rows: LakeRecord[]) =>
-  rows.map((row) =>
-    stockMovementRow.parse({
-      period: row.period,
-      type: row.type,
-      units_in: toInteger(row.units_in ?? null, 'units_in'),
-      units_out: toInteger(row.units_out ?? null, 'units_out'),
-      net: toInteger(row.net ?? null, 'net'),
-      movements: toInteger(row.movements ?? null, 'movements'),
-    }),
-  );
+const windowOf = (query: { from: string; to: string }) => ({ from: Date.parse(query.from), to: Date.parse(query.to) });
 
-const answer = (result: LakeQueryResult, dataAsOf: string | null): StockMovementResponse =>
-  result.state === 'running' ? { state: 'running', query_id: result.query_id } : { state: 'succeeded', query_id: result.query_id, rows: movementRows(result.rows), data_as_of: dataAsOf };
+const movementType = z.enum(MOVEMENT_TYPES);
 
-/** GET /api/reports/stock-movement: per period and movement type, units in, out, net and movements, for the caller's tenant. */
-export const stockMovementReport = async (deps: ReportDeps, query: StockMovementQuery): Promise<StockMovementResponse> => {
-  if (query.sku_id !== undefined) await requireSku(deps, query.sku_id);
-  const tenantId = deps.ctx.caller.tenantId;
-  const window = { from: new Date(Date.parse(query.from)).toISOString(), to: new Date(Date.parse(query.to)).toISOString() };
-  const report = toPositional(SQL.stockMovement, {
-    ...window,
-    grain: query.group_by,
-    sku_id: query.sku_id ?? null,
-    warehouse_id: query.warehouse_id ?? null,
-    type: query.type ?? null,
-  });
-  const asOf = toPositional(SQL.dataAsOf, window);
-  const [result, newest] = await Promise.all([
-    runLakeQuery(deps.lake, { sql: report.sql, parameters: report.parameters, tenantId }),
-    runLakeQuery(deps.lake, { sql: asOf.sql, parameters: asOf.parameters, tenantId }),
-  ]);
-  const dataAsOf = newest.state === 'succeeded' ? newest.rows[0]?.data_as_of : null;
-  return answer(result, typeof dataAsOf === 'string' ? dataAsOf : null);
+const stockMovementRows = z.discriminatedUnion('row_kind', [
+  z.object({ row_kind: z.literal('period'), period: lakeText, type: movementType, units_in: lakeInteger, units_out: lakeInteger, net: lakeInteger, movements: lakeInteger }),
+  summaryRow.extend({ opening_on_hand: lakeInteger, closing_on_hand: lakeInteger }),
+]);
+
+const stockMovement: LakeReport<StockMovementQuery, StockMovementDone> = {
+  name: 'stock-movement',
+  query: stockMovementQuery,
+  sql: sqlText('stock-movement'),
+  parameters: (query) => {
+    const window = windowOf(query);
+    return {
+      from: lakeInstant(window.from),
+      to: lakeInstant(window.to),
+      grain: query.group_by,
+      sku_id: query.sku_id ?? null,
+      warehouse_id: query.warehouse_id ?? null,
+      type: query.type ?? null,
+    };
+  },
+  check: checkFilters,
+  finish: async (_deps, query, records, queryId) => {
+    const rows = decodeRows(stockMovementRows, records, 'stock-movement');
+    const window = windowOf(query);
+    const summary = rows.find((row) => row.row_kind === 'summary');
+    return {
+      report: 'stock-movement',
+      query_id: queryId,
+      from: new Date(window.from).toISOString(),
+      to: new Date(window.to).toISOString(),
+      group_by: query.group_by,
+      rows: rows.flatMap((row) => (row.row_kind === 'period' ? [{ period: row.period, type: row.type, units_in: row.units_in, units_out: row.units_out, net: row.net, movements: row.movements }] : [])),
+      opening_on_hand: summary?.opening_on_hand ?? 0,
+      closing_on_hand: summary?.closing_on_hand ?? 0,
+      data_as_of: dataAsOfOf(rows),
+    };
+  },
+};
+
+// ---- sales trends ----
+
+const salesTrendRows = z.discriminatedUnion('row_kind', [
+  z.object({ row_kind: z.literal('sales'), period: lakeText, sku_id: lakeText, units: lakeInteger }),
+  z.object({ row_kind: z.literal('level'), sku_id: lakeText, warehouse_id: lakeText, on_hand: lakeInteger, last_sale_at: lakeText.nullable() }),
+  summaryRow,
+]);
+
+type Grain = StockMovementQuery['group_by'];
+
+/** The first instant of the period holding `epochMs` (weeks start on Monday, as date_trunc's do). */
+const periodStart = (epochMs: number, grain: Grain): number => {
+  const day = new Date(epochMs);
+  day.setUTCHours(0, 0, 0, 0);
+  if (grain === 'week') day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7));
+  if (grain === 'month') day.setUTCDate(1);
+  return day.getTime();
+};
+
+const nextPeriod = (start: number, grain: Grain): number => {
+  const next = new Date(start);
+  if (grain === 'day') next.setUTCDate(next.getUTCDate() + 1);
+  if (grain === 'week') next.setUTCDate(next.getUTCDate() + 7);
+  if (grain === 'month') next.setUTCMonth(next.getUTCMonth() + 1);
+  return next.getTime();
+};
+
+/** Every period the window touches, as YYYY-MM-DD. */
+export const periodsOf = (from: number, to: number, grain: Grain): string[] => {
+  const periods: string[] = [];
+  for (let start = periodStart(from, grain); start < to; start = nextPeriod(start, grain)) periods.push(new Date(start).toISOString().slice(0, 10));
+  return periods;
+};
+
+/** The SKUs' list prices: one SKU read, or the catalogue paged when the report covers many. */
+const pricesOf = async (deps: ReportDeps, skuIds: ReadonlySet<string>, only: string | undefined): Promise<Map<string, Sku>> => {
+  const skus = new Map<string, Sku>();
+  if (only !== undefined) {
+    skus.set(only, await requireSku(deps, only));
+    return skus;
+  }
+  if (skuIds.size === 0) return skus;
+  let cursor: string | undefined;
+  do {
+    const page = await listSkus(deps, { cursor, limit: 200 });
+    for (const sku of page.skus) if (skuIds.has(sku.sku_id)) skus.set(sku.sku_id, sku);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor !== undefined && skus.size < skuIds.size);
+  return skus;
+};
+
+/** `units` x a decimal price, exact, written in the currency's digits. */
+const revenueOf = (units: number, sku: Sku | undefined): { revenue: string | null; currency: string | null } => {
+  const price = sku?.price === undefined ? undefined : parseMicros(sku.price);
+  if (price === undefined || sku?.currency === undefined) return { revenue: null, currency: null };
+  return { revenue: formatMicros(price * BigInt(units), sku.currency), currency: sku.currency };
+};
+
+const hundredths = (numerator: bigint, denominator: bigint, digits: number): string => {
+  const scale = 10n ** BigInt(digits);
+  const negative = numerator < 0n !== denominator < 0n && numerator !== 0n;
+  const n = numerator < 0n ? -numerator : numerator;
+  const d = denominator < 0n ? -denominator : denominator;
+  // Half away from zero at `digits` decimals.
+  const scaled = (n * scale * 2n + d) / (2n * d);
+  const whole = scaled / scale;
+  const fraction = (scaled % scale).toString().padStart(digits, '0');
+  return `${negative && scaled !== 0n ? '-' : ''}${whole}.${fraction}`;
+};
+
+const salesTrends: LakeReport<SalesTrendsQuery, SalesTrendsDone> = {
+  name: 'sales-trends',
+  query: salesTrendsQuery,
+  sql: sqlText('sales-trends'),
+  parameters: (query) => {
+    const window = windowOf(query);
+    return { from: lakeInstant(window.from), to: lakeInstant(window.to), grain: query.granularity, sku_id: query.sku_id ?? null, warehouse_id: query.warehouse_id ?? null };
+  },
+  check: checkFilters,
+  finish: async (deps, query, records, queryId) => {
+    const rows = decodeRows(salesTrendRows, records, 'sales-trends');
+    const window = windowOf(query);
+    const sales = rows.flatMap((row) => (row.row_kind === 'sales' ? [row] : []));
+    const levels = rows.flatMap((row) => (row.row_kind === 'level' ? [row] : []));
+    const skus = await pricesOf(deps, new Set([...sales, ...levels].map((row) => row.sku_id)), query.sku_id);
+
+    // Periods: one series per revenue currency (null: SKUs without a price), every period filled.
+    const series = new Map<string | null, Map<string, { units: number; revenue: bigint | null }>>();
+    for (const row of sales) {
+      const { revenue, currency } = revenueOf(row.units, skus.get(row.sku_id));
+      const periods = series.get(currency) ?? new Map<string, { units: number; revenue: bigint | null }>();
+      series.set(currency, periods);
+      const cell = periods.get(row.period) ?? { units: 0, revenue: currency === null ? null : 0n };
+      cell.units += row.units;
+      if (cell.revenue !== null && revenue !== null) cell.revenue += parseMicros(revenue) ?? 0n;
+      periods.set(row.period, cell);
+    }
+    if (series.size === 0) series.set(null, new Map());
+    const periodNames = periodsOf(window.from, window.to, query.granularity);
+    const periods = [...series.entries()]
+      .sort(([a], [b]) => (a ?? '').localeCompare(b ?? ''))
+      .flatMap(([currency, cells]) =>
+        periodNames.map((period, index) => {
+          const units = (name: string | undefined) => (name === undefined ? 0 : cells.get(name)?.units ?? 0);
+          const recent = periodNames.slice(Math.max(0, index - 2), index + 1);
+          const previous = index === 0 ? undefined : units(periodNames[index - 1]);
+          const cell = cells.get(period);
+          return {
+            period,
+            currency,
+            units: units(period),
+            revenue: currency === null ? null : formatMicros(cell?.revenue ?? 0n, currency),
+            moving_average_units: hundredths(BigInt(recent.reduce((sum, name) => sum + units(name), 0)), BigInt(recent.length), 2),
+            change_units: previous === undefined ? null : units(period) - previous,
+            change_percent: previous === undefined || previous === 0 ? null : hundredths(BigInt(units(period) - previous) * 100n, BigInt(previous), 1),
+          };
+        }),
+      )
+      .sort((a, b) => a.period.localeCompare(b.period) || (a.currency ?? '').localeCompare(b.currency ?? ''));
+
+    // Movers: per SKU over the window; the stock at its end, all warehouses in scope.
+    const unitsBySku = new Map<string, number>();
+    for (const row of sales) unitsBySku.set(row.sku_id, (unitsBySku.get(row.sku_id) ?? 0) + row.units);
+    const onHandBySku = new Map<string, number>();
+    for (const row of levels) onHandBySku.set(row.sku_id, (onHandBySku.get(row.sku_id) ?? 0) + row.on_hand);
+    const mover = (skuId: string) => {
+      const units = unitsBySku.get(skuId) ?? 0;
+      return { sku_id: skuId, units, ...revenueOf(units, skus.get(skuId)), on_hand: onHandBySku.get(skuId) ?? 0 };
+    };
+    const bySku = (a: { sku_id: string }, b: { sku_id: string }) => (a.sku_id < b.sku_id ? -1 : a.sku_id > b.sku_id ? 1 : 0);
+    const top = [...unitsBySku.keys()].map(mover).sort((a, b) => b.units - a.units || bySku(a, b)).slice(0, MOVERS);
+    const slow = [...onHandBySku.entries()]
+      .filter(([, onHand]) => onHand > 0)
+      .map(([skuId]) => mover(skuId))
+      .sort((a, b) => a.units - b.units || bySku(a, b))
+      .slice(0, MOVERS);
+
+    const deadBefore = window.to - query.dead_days * DAY_MS;
+    const dead = levels
+      .filter((row) => row.on_hand > 0 && (row.last_sale_at === null || Date.parse(row.last_sale_at) < deadBefore))
+      .map((row) => ({ sku_id: row.sku_id, warehouse_id: row.warehouse_id, on_hand: row.on_hand, last_sale_at: row.last_sale_at }))
+      .sort((a, b) => bySku(a, b) || (a.warehouse_id < b.warehouse_id ? -1 : a.warehouse_id > b.warehouse_id ? 1 : 0));
+
+    return {
+      report: 'sales-trends',
+      query_id: queryId,
+      from: new Date(window.from).toISOString(),
+      to: new Date(window.to).toISOString(),
+      granularity: query.granularity,
+      dead_days: query.dead_days,
+      periods,
+      top_movers: top,
+      slow_movers: slow,
+      dead_stock: dead,
+      data_as_of: dataAsOfOf(rows),
+    };
+  },
+};
+
+// ---- valuation ----
+
+const valuationRows = z.discriminatedUnion('row_kind', [
+  z.object({
+    row_kind: z.literal('row'),
+    movement_id: lakeText,
+    created_at: lakeText,
+    sku_id: lakeText,
+    warehouse_id: lakeText,
+    type: movementType,
+    on_hand: lakeInteger,
+    unit_cost: lakeText.nullable(),
+    currency: lakeText.nullable(),
+    correlation_id: lakeText.nullable(),
+  }),
+  summaryRow,
+]);
+
+/** as_of as an instant: a bare date is the end of that day (UTC), so the stock "on 31 December" counts that day's movements. */
+const asOfInstant = (asOf: string): number => (isDateOnly(asOf) ? Date.parse(asOf) + DAY_MS - 1 : Date.parse(asOf));
+
+const valuation: LakeReport<ValuationQuery, ValuationDone> = {
+  name: 'valuation',
+  query: valuationQuery,
+  sql: sqlText('valuation'),
+  parameters: (query) => ({ as_of: lakeInstant(asOfInstant(query.as_of)), sku_id: query.sku_id ?? null }),
+  check: checkFilters,
+  finish: async (_deps, query, records, queryId) => {
+    const rows = decodeRows(valuationRows, records, 'valuation');
+    const asOf = new Date(asOfInstant(query.as_of)).toISOString();
+    const ledger: ValuationRow[] = rows.flatMap((row) =>
+      row.row_kind === 'row'
+        ? [
+            {
+              movement_id: row.movement_id,
+              created_at: row.created_at,
+              sku_id: row.sku_id,
+              warehouse_id: row.warehouse_id,
+              type: row.type,
+              on_hand: row.on_hand,
+              ...(row.unit_cost === null ? {} : { unit_cost: row.unit_cost }),
+              ...(row.currency === null ? {} : { currency: row.currency }),
+              ...(row.correlation_id === null ? {} : { correlation_id: row.correlation_id }),
+            },
+          ]
+        : [],
+    );
+    const result = valuate(ledger, {
+      as_of: asOf,
+      method: query.method,
+      ...(query.sku_id === undefined ? {} : { sku_id: query.sku_id }),
+      ...(query.warehouse_id === undefined ? {} : { warehouse_id: query.warehouse_id }),
+    });
+    return {
+      report: 'valuation',
+      query_id: queryId,
+      as_of: asOf,
+      method: query.method,
+      lines: result.lines,
+      totals: result.totals,
+      warnings: result.warnings,
+      data_as_of: dataAsOfOf(rows),
+    };
+  },
+};
+
+// ---------- running and polling ----------
+
+const queryToken = z.object({ r: z.enum(['stock-movement', 'sales-trends', 'valuation']), q: z.unknown(), a: z.string().min(1).max(128) });
+
+const encodeToken = (report: ReportName, query: unknown, lakeQueryId: string): string =>
+  Buffer.from(JSON.stringify({ r: report, q: query, a: lakeQueryId }), 'utf8').toString('base64url');
+
+const decodeToken = (token: string): z.infer<typeof queryToken> | undefined => {
+  try {
+    const parsed = queryToken.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const answerOf = async <Query, Done>(
+  deps: ReportDeps,
+  report: LakeReport<Query, Done>,
+  query: Query,
+  result: LakeQueryResult,
+): ReportAnswer<Done> => {
+  const token = encodeToken(report.name, query, result.query_id);
+  if (result.state === 'running') return accepted({ state: 'running', query_id: token }, `/api/reports/queries/${token}`);
+  return report.finish(deps, query, result.rows, token);
+};
+
+const run = async <Query, Done>(deps: ReportDeps, report: LakeReport<Query, Done>, query: Query): ReportAnswer<Done> => {
+  await report.check(deps, query);
+  const { sql, parameters } = toPositional(report.sql, report.parameters(query));
+  const result = await runLakeQuery(deps.lake, { sql, parameters, tenantId: deps.ctx.caller.tenantId });
+  return answerOf(deps, report, query, result);
+};
+
+/** GET /api/reports/stock-movement: per period and type, units in, out, net and movements, with the window's opening and closing on_hand. */
+export const stockMovementReport = (deps: ReportDeps, query: StockMovementQuery): ReportAnswer<StockMovementDone> => run(deps, stockMovement, query);
+
+/** GET /api/reports/sales-trends: units and revenue per period with a moving average and change, top and slow movers, dead stock. */
+export const salesTrendsReport = (deps: ReportDeps, query: SalesTrendsQuery): ReportAnswer<SalesTrendsDone> => run(deps, salesTrends, query);
+
+/** GET /api/reports/valuation: quantity, unit cost and value per SKU x warehouse at as_of, by FIFO or weighted average, and totals per currency. */
+export const valuationReport = (deps: ReportDeps, query: ValuationQuery): ReportAnswer<ValuationDone> => run(deps, valuation, query);
+
+const poll = async <Query, Done>(deps: ReportDeps, report: LakeReport<Query, Done>, rawQuery: unknown, lakeQueryId: string, token: string): ReportAnswer<Done> => {
+  const parsed = report.query.safeParse(rawQuery);
+  if (!parsed.success) throw notFound('query', token);
+  const { sql, parameters } = toPositional(report.sql, report.parameters(parsed.data));
+  const result = await getLakeQuery(deps.lake, { queryId: lakeQueryId, tenantId: deps.ctx.caller.tenantId, expect: { sql, parameters } });
+  return answerOf(deps, report, parsed.data, result);
 };
 
 /**
- * GET /api/reports/queries/{query_id}: a report that answered `running`, read again; the same body
- * when it is done. Another tenant's query is not found. data_as_of is not known on this path (null).
+ * GET /api/reports/queries/{query_id}: a report that answered 202, read again: 202 while it runs,
+ * then the report's own answer. A query id that is not one a report gave this tenant is not found.
  */
-export const reportQuery = async (deps: ReportDeps, queryId: string): Promise<StockMovementResponse> =>
-  answer(await getLakeQuery(deps.lake, { queryId, tenantId: deps.ctx.caller.tenantId }), null);
+export const reportQuery = async (deps: ReportDeps, token: string): ReportAnswer<ReportDone> => {
+  const decoded = decodeToken(token);
+  if (decoded === undefined) throw notFound('query', token);
+  switch (decoded.r) {
+    case 'stock-movement':
+      return poll(deps, stockMovement, decoded.q, decoded.a, token);
+    case 'sales-trends':
+      return poll(deps, salesTrends, decoded.q, decoded.a, token);
+    case 'valuation':
+      return poll(deps, valuation, decoded.q, decoded.a, token);
+  }
+};

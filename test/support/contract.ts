@@ -18,7 +18,7 @@ const headerSpec = z.looseObject({ required: z.boolean().optional(), schema: sch
 const responseSpec = z.looseObject({
   description: z.string(),
   headers: z.record(z.string(), headerSpec).optional(),
-  content: z.record(z.string(), z.looseObject({ schema: schemaSpec })).optional(),
+  content: z.record(z.string(), z.looseObject({ schema: schemaSpec, 'x-csv-columns': z.record(z.string(), z.array(z.string())).optional() })).optional(),
 });
 type ResponseSpec = z.output<typeof responseSpec>;
 const operationSpec = z.looseObject({ operationId: z.string(), responses: z.record(z.string(), responseSpec) });
@@ -132,6 +132,14 @@ export const contractOf = (served: unknown): Contract => {
     const media = content[type];
     if (!media) {
       problems.push(`content type ${JSON.stringify(type)}, documented: ${Object.keys(content).join(', ')}; body ${shown(observed.text)}`);
+      return problems;
+    }
+    const csvColumns = media['x-csv-columns'];
+    if (type === 'text/csv' && csvColumns) {
+      const headerLine = observed.text.split('\r\n')[0] ?? '';
+      const documented = Object.values(csvColumns).map((columns) => columns.join(','));
+      if (!documented.includes(headerLine)) problems.push(`CSV header ${JSON.stringify(headerLine)}, documented: ${documented.join(' | ')}`);
+      if (!observed.text.endsWith('\r\n')) problems.push('CSV lines end with CRLF, the last one too');
       return problems;
     }
     let body: unknown;

@@ -1,0 +1,7 @@
+import { dbFromEnv } from '../../platform/db';
+import { httpHandler } from '../../platform/http';
+import { lakeFromEnv } from '../../platform/lake';
+import { httpRoutes } from '../../wiring';
+import { salesTrendsReport } from '../reports';
+
+export const handler = httpHandler(httpRoutes.salesTrendsReport, ({ query }, ctx) => salesTrendsReport({ db: dbFromEnv(), ctx, lake: lakeFromEnv() }, query));

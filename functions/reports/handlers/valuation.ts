@@ -1,0 +1,7 @@
+import { dbFromEnv } from '../../platform/db';
+import { httpHandler } from '../../platform/http';
+import { lakeFromEnv } from '../../platform/lake';
+import { httpRoutes } from '../../wiring';
+import { valuationReport } from '../reports';
+
+export const handler = httpHandler(httpRoutes.valuationReport, ({ query }, ctx) => valuationReport({ db: dbFromEnv(), ctx, lake: lakeFromEnv() }, query));

@@ -1,0 +1,51 @@
+-- Sales trends: units sold per period and SKU, and per level the stock and last sale
+-- at the end of the window (for movers and dead stock), for one tenant.
+-- Parameters (all bound): $tenant_id first (see stock-movement.sql for the convention);
+--   $from, $to      the window, 'YYYY-MM-DD HH:MM:SS.mmm' UTC, half-open
+--   $grain          'day' | 'week' | 'month'
+--   $sku_id, $warehouse_id   optional filters: NULL means all
+-- A sale is a ledger row of type sale or shipment (an order shipped); its units are
+-- minus its on_hand delta. Returns are restocks and do not reduce sales.
+-- Revenue is not here: orders carry no prices, the catalogue does (functions/reports/reports.ts).
+-- One result: rows of kind 'sales' (period, sku_id, units), then rows of kind 'level'
+-- (sku_id, warehouse_id, on_hand at the window's end, last sale before it), then one 'summary'.
+WITH tenant_movements AS (
+  SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand
+  FROM movements
+  WHERE tenant_id = $tenant_id
+),
+history AS (
+  SELECT movement_id, MIN(created_at) AS created_at, MIN(sku_id) AS sku_id, MIN(warehouse_id) AS warehouse_id,
+         MIN(type) AS type, MIN(delta_on_hand) AS delta_on_hand
+  FROM tenant_movements
+  WHERE dt <= CAST(CAST($to AS TIMESTAMP) AS DATE)
+    AND created_at < CAST($to AS TIMESTAMP)
+    AND ($sku_id IS NULL OR sku_id = $sku_id)
+    AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
+  GROUP BY movement_id
+),
+sales AS (
+  SELECT CAST(date_trunc($grain, created_at) AS DATE) AS period, sku_id, SUM(-delta_on_hand) AS units
+  FROM history
+  WHERE created_at >= CAST($from AS TIMESTAMP) AND type IN ('sale', 'shipment') AND delta_on_hand < 0
+  GROUP BY 1, 2
+),
+levels AS (
+  SELECT sku_id, warehouse_id, SUM(delta_on_hand) AS on_hand,
+         MAX(CASE WHEN type IN ('sale', 'shipment') AND delta_on_hand < 0 THEN created_at END) AS last_sale_at
+  FROM history
+  GROUP BY 1, 2
+),
+newest AS (
+  SELECT MAX(created_at) AS data_as_of FROM tenant_movements
+)
+SELECT 'sales' AS row_kind, period, sku_id, CAST(NULL AS VARCHAR) AS warehouse_id, units,
+       CAST(NULL AS BIGINT) AS on_hand, CAST(NULL AS TIMESTAMP) AS last_sale_at, CAST(NULL AS TIMESTAMP) AS data_as_of
+FROM sales
+UNION ALL
+SELECT 'level', NULL, sku_id, warehouse_id, NULL, on_hand, last_sale_at, NULL
+FROM levels
+UNION ALL
+SELECT 'summary', NULL, NULL, NULL, NULL, NULL, NULL, data_as_of
+FROM newest
+ORDER BY 1, 2, 3, 4
