@@ -25,6 +25,8 @@ interface Ids {
   order_id: string;
   alert_id: string;
   subscription_id: string;
+  /** A report's query id (GET /api/reports/queries/{query_id}). */
+  query_id: string;
 }
 
 /** The ids tenant A creates its resources under; its alert's and subscription's are generated. */
@@ -39,7 +41,12 @@ const chosenIds = {
 };
 
 /** Where no tenant A exists (authentication and roles are refused before any lookup), stand-ins for the generated ids. */
-const standInIds: Ids = { ...chosenIds, alert_id: 'alert-a', subscription_id: 'sub-a' };
+const standInIds: Ids = {
+  ...chosenIds,
+  alert_id: 'alert-a',
+  subscription_id: 'sub-a',
+  query_id: Buffer.from(JSON.stringify({ r: 'valuation', q: { as_of: '2027-01-01', method: 'fifo' }, a: '00000000-0000-4000-8000-000000000000' })).toString('base64url'),
+};
 
 interface Sample {
   path: string;
@@ -143,6 +150,11 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
     body: { suggestions: [{ sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, quantity: 5 }] },
     asOther: 404,
   },
+  // Another tenant's SKU is unknown to the caller: the report refuses it before reading the lake.
+  [routeKey(httpRoutes.stockMovementReport)]: { path: `/api/reports/stock-movement?from=2026-01-01&to=2027-01-01&sku_id=${ids.sku_id}`, asOther: 404 },
+  [routeKey(httpRoutes.salesTrendsReport)]: { path: `/api/reports/sales-trends?from=2026-01-01&to=2027-01-01&sku_id=${ids.sku_id}`, asOther: 404 },
+  [routeKey(httpRoutes.valuationReport)]: { path: `/api/reports/valuation?as_of=2027-01-01&warehouse_id=${ids.warehouse_id}`, asOther: 404 },
+  [routeKey(httpRoutes.getReportQuery)]: { path: `/api/reports/queries/${ids.query_id}`, asOther: 404 },
 });
 
 const standInRequests = requestsFor(standInIds);
@@ -230,7 +242,8 @@ describe('tenant isolation', () => {
     }
     // Idle again: nothing of A's is still on its way when the snapshot is taken.
     await pipeline.settle(2);
-    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id };
+    const reportQueryId: string = ok(await a.get('/api/reports/valuation?as_of=2027-01-01')).query_id;
+    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId };
     before = await stateOfA();
     secretsOfA = [
       a.tenantId,
@@ -270,9 +283,13 @@ describe('tenant isolation', () => {
       const { path, body } = requests[routeKey(route)]!;
       const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
       const pattern = new RegExp(`^${route.path.replace(/\{\w+\}/g, '([^/?]+)')}$`);
-      const values = pattern.exec(path)!.slice(1);
+      const [pathname = '', search = ''] = path.split('?');
+      const values = pattern.exec(pathname)!.slice(1);
       expect(Object.fromEntries(names.map((n, i) => [n, values[i]]))).toEqual(Object.fromEntries(names.map((n) => [n, real[n]])));
-      const bodyIds = [...JSON.stringify(body ?? {}).matchAll(/"(\w+_id)":"([^"]*)"/g)].map(([, name, value]) => ({ name, value }));
+      const bodyIds = [
+        ...[...JSON.stringify(body ?? {}).matchAll(/"(\w+_id)":"([^"]*)"/g)].map(([, name, value]) => ({ name, value })),
+        ...[...new URLSearchParams(search).entries()].filter(([name]) => name.endsWith('_id')).map(([name, value]) => ({ name, value })),
+      ];
       const foreign = bodyIds.filter(({ value }) => !Object.values(real).includes(value!));
       expect({ route: routeKey(route), foreign }).toEqual({ route: routeKey(route), foreign: [] });
     }

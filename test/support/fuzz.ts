@@ -298,20 +298,27 @@ const validValueFor = (world: World, name: string, property: Property): fc.Arbit
   return undefined;
 };
 
-/** Pairs the schema accepts: a random subset of its properties. */
-const validPairs = (world: World, properties: Record<string, Property>): fc.Arbitrary<[string, string][]> => {
-  const candidates = Object.entries(properties).flatMap(([name, property]) => {
+/** Pairs the schema accepts: the route's required ones (`validQuery`), and a random subset of its other properties. */
+const validPairs = (world: World, properties: Record<string, Property>, fixed: Readonly<Record<string, string>> = {}): fc.Arbitrary<[string, string][]> => {
+  const required = Object.entries(fixed);
+  const candidates = Object.entries(properties).filter(([name]) => !Object.hasOwn(fixed, name)).flatMap(([name, property]) => {
     const value = validValueFor(world, name, property);
     return value ? [fc.option(value.map((v): [string, string] => [name, v]), { nil: undefined, freq: 1 })] : [];
   });
-  return fc.tuple(...candidates).map((pairs) => pairs.filter((pair): pair is [string, string] => pair !== undefined));
+  return fc.tuple(...candidates).map((pairs) => [...required, ...pairs.filter((pair): pair is [string, string] => pair !== undefined)]);
 };
 
 const toQuery = (pairs: string[]): string => (pairs.length ? `?${pairs.join('&')}` : '');
 
 /** An accepted query with the given hostile pairs put in (each replacing the valid value of its key). */
-const withPairs = (world: World, properties: Record<string, Property>, hostile: fc.Arbitrary<[string, string][]>, encoded: fc.Arbitrary<boolean> = fc.constant(true)): fc.Arbitrary<string> =>
-  fc.tuple(validPairs(world, properties), hostile, encoded).map(([valid, bad, encodeThem]) => {
+const withPairs = (
+  world: World,
+  properties: Record<string, Property>,
+  hostile: fc.Arbitrary<[string, string][]>,
+  encoded: fc.Arbitrary<boolean> = fc.constant(true),
+  fixed: Readonly<Record<string, string>> = {},
+): fc.Arbitrary<string> =>
+  fc.tuple(validPairs(world, properties, fixed), hostile, encoded).map(([valid, bad, encodeThem]) => {
     const replaced = new Set(bad.map(([key]) => key));
     return toQuery([...valid.filter(([key]) => !replaced.has(key)).map((pair) => encodePair(pair, true)), ...bad.map((pair) => encodePair(pair, encodeThem))]);
   });
@@ -322,7 +329,9 @@ const namesWhere = (properties: Record<string, Property>, test: (name: string, p
 /** The hostile query of one family, or undefined when the route's query has nothing it applies to. */
 const hostileQuery = (world: World, route: FuzzedRoute, family: Family): fc.Arbitrary<string> | undefined => {
   const properties = propertiesOf(route.query);
-  const dates = namesWhere(properties, (_, p) => p.format === 'date-time');
+  const pairsWith = (hostile: fc.Arbitrary<[string, string][]>, encoded?: fc.Arbitrary<boolean>) => withPairs(world, properties, hostile, encoded, route.validQuery);
+  // A report's window bounds take dates or date-times (no one JSON Schema format): its valid query says which they are.
+  const dates = namesWhere(properties, (name, p) => p.format === 'date-time' || /^\d{4}-\d{2}-\d{2}/.test(route.validQuery?.[name] ?? ''));
   const numbers = namesWhere(properties, (_, p) => p.type === 'integer' || p.type === 'number');
   const enumsAndIds = namesWhere(properties, (name, p) => Boolean(p.enum?.length) || name.endsWith('_id'));
   const hasCursor = 'cursor' in properties;
@@ -330,22 +339,22 @@ const hostileQuery = (world: World, route: FuzzedRoute, family: Family): fc.Arbi
     fc.uniqueArray(fc.constantFrom(...names), { minLength: 1, maxLength: names.length }).chain((keys) => fc.tuple(...keys.map((key) => value.map((v): [string, string] => [key, v]))));
   switch (family) {
     case 'query: dates the ledger cannot express, impossible dates':
-      return dates.length ? withPairs(world, properties, some(dates, weighted<string>([4, fc.constantFrom(...DATES)], [1, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())]))) : undefined;
+      return dates.length ? pairsWith(some(dates, weighted<string>([4, fc.constantFrom(...DATES)], [1, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())]))) : undefined;
     case 'query: forged cursors (a real one with the wrong key shape)':
-      return hasCursor ? withPairs(world, properties, forgedCursor(world, route.path).map((c): [string, string][] => [['cursor', c]])) : undefined;
+      return hasCursor ? pairsWith(forgedCursor(world, route.path).map((c): [string, string][] => [['cursor', c]])) : undefined;
     case 'query: real cursors reused with other filters, from other listings and another tenant':
-      return hasCursor ? withPairs(world, properties, foreignCursor(world, route.path).map((c): [string, string][] => [['cursor', c]])) : undefined;
+      return hasCursor ? pairsWith(foreignCursor(world, route.path).map((c): [string, string][] => [['cursor', c]])) : undefined;
     case 'query: odd numbers':
-      return numbers.length ? withPairs(world, properties, some(numbers, fc.constantFrom(...NUMBERS))) : undefined;
+      return numbers.length ? pairsWith(some(numbers, fc.constantFrom(...NUMBERS))) : undefined;
     case 'query: wrong enum values and ids':
       return enumsAndIds.length
-        ? withPairs(world, properties, some(enumsAndIds, weighted<string>([2, pick(allOf(world.foreignIds), 'none')], [1, fc.constantFrom('', 'OPEN', 'draft ', 'a#b', 'x'.repeat(65))], [1, anyText])))
+        ? pairsWith(some(enumsAndIds, weighted<string>([2, pick(allOf(world.foreignIds), 'none')], [1, fc.constantFrom('', 'OPEN', 'draft ', 'a#b', 'x'.repeat(65))], [1, anyText])))
         : undefined;
     case 'query: unknown keys and malformed syntax': {
       const key = weighted<string>([2, fc.constantFrom('limit', 'cursor', 'from', 'status', '__proto__', 'constructor', 'toString', 'cursor[]', '', 'a')], [1, anyText]);
       const value = weighted<string>([1, anyText], [1, fc.constantFrom(...NUMBERS)], [1, fc.constantFrom(...DATES)]);
       return weighted<string>(
-        [3, withPairs(world, properties, fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 3 }), fc.boolean())],
+        [3, pairsWith(fc.array(fc.tuple(key, value), { minLength: 1, maxLength: 3 }), fc.boolean())],
         [1, fc.constantFrom('?', '?&&', '?=', '?limit', '?limit=1&limit=2', '?cursor=%', '?from=%E0%A4%A', '?%', '?a=%ZZ', `?${'a=1&'.repeat(300)}`, `?${'x'.repeat(9000)}=1`)],
       );
     }
@@ -498,6 +507,8 @@ export interface FuzzedRoute {
   path: string;
   query?: ZodType;
   validBody?: unknown;
+  /** Query parameters a valid request must have (a report's window), always sent unless a family replaces them. */
+  validQuery?: Readonly<Record<string, string>>;
 }
 
 const paramsOf = (path: string): string[] => [...path.matchAll(/\{([a-z_]+)\}/g)].flatMap((match) => (match[1] === undefined ? [] : [match[1]]));
@@ -517,7 +528,7 @@ export const requestsFor = (world: World, route: FuzzedRoute, family: Family): f
   const validBody = route.validBody === undefined ? undefined : toJsonText(route.validBody);
   const jsonHeaders: Record<string, string> = validBody === undefined ? {} : { 'content-type': 'application/json' };
   let segments: fc.Arbitrary<string[]> = fc.tuple(...params.map((param) => pick(world.ids[param] ?? [], 'none')));
-  let query: fc.Arbitrary<string> = validPairs(world, properties).map((pairs) => toQuery(pairs.map((pair) => encodePair(pair, true))));
+  let query: fc.Arbitrary<string> = validPairs(world, properties, route.validQuery).map((pairs) => toQuery(pairs.map((pair) => encodePair(pair, true))));
   let body: fc.Arbitrary<string | undefined> = fc.constant(validBody);
   let sentHeaders: fc.Arbitrary<Record<string, string>> = fc.constant(jsonHeaders);
   let role: fc.Arbitrary<Role> = fc.constant('admin');
