@@ -6,6 +6,7 @@ import * as alerts from './alerts/schemas';
 import * as notifications from './notifications/schemas';
 import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
+import * as overview from './reports/overview-schemas';
 import type { HttpRoute } from './platform/routes';
 
 /**
@@ -239,6 +240,12 @@ export const httpRoutes = {
     method: 'GET', path: '/api/reports/queries/{query_id}', entry: handler('reports', 'get-report-query'),
     permission: 'reports:read', table: 'none', summary: 'A report query that answered "running": its state, and its rows once done',
     params: reports.reportQueryParams, response: reports.stockMovementResponse,
+  },
+  stockOverviewReport: {
+    method: 'GET', path: '/api/reports/stock-overview', entry: handler('reports', 'stock-overview'),
+    permission: 'reports:read', table: 'read',
+    summary: 'Where the stock stands now, live from the table: totals per warehouse, stock-outs, levels below their reorder point, days of cover and turnover over the last 30 days',
+    query: overview.stockOverviewQuery, response: overview.stockOverviewResponse, errors: [404],
   },
 } as const satisfies Record<string, HttpRoute>;
 
