@@ -143,6 +143,8 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
     body: { suggestions: [{ sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, quantity: 5 }] },
     asOther: 404,
   },
+  // Another tenant reads an overview of its own, empty world (A's warehouse as a filter is 404: test/integration/stock-overview.test.ts).
+  [routeKey(httpRoutes.stockOverviewReport)]: { path: '/api/reports/stock-overview', asOther: 200, list: 'warehouses' },
 });
 
 const standInRequests = requestsFor(standInIds);
