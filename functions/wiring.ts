@@ -6,6 +6,7 @@ import * as alerts from './alerts/schemas';
 import * as notifications from './notifications/schemas';
 import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
+import * as overview from './reports/overview-schemas';
 import type { HttpRoute } from './platform/routes';
 
 /**
@@ -267,6 +268,12 @@ export const httpRoutes = {
       },
       headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
     },
+  },
+  stockOverviewReport: {
+    method: 'GET', path: '/api/reports/stock-overview', entry: handler('reports', 'stock-overview'),
+    permission: 'reports:read', table: 'read',
+    summary: 'Where the stock stands now, live from the table: totals per warehouse, stock-outs, levels below their reorder point, days of cover and turnover over the last 30 days',
+    query: overview.stockOverviewQuery, response: overview.stockOverviewResponse, errors: [404],
   },
 } as const satisfies Record<string, HttpRoute>;
 

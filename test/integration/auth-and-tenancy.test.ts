@@ -155,6 +155,7 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   [routeKey(httpRoutes.salesTrendsReport)]: { path: `/api/reports/sales-trends?from=2026-01-01&to=2027-01-01&sku_id=${ids.sku_id}`, asOther: 404 },
   [routeKey(httpRoutes.valuationReport)]: { path: `/api/reports/valuation?as_of=2027-01-01&warehouse_id=${ids.warehouse_id}`, asOther: 404 },
   [routeKey(httpRoutes.getReportQuery)]: { path: `/api/reports/queries/${ids.query_id}`, asOther: 404 },
+  [routeKey(httpRoutes.stockOverviewReport)]: { path: `/api/reports/stock-overview?warehouse_id=${ids.warehouse_id}`, asOther: 404 },
 });
 
 const standInRequests = requestsFor(standInIds);
