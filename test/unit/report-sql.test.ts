@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { scanSql, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
+import { toCsv } from '../../functions/platform/answers';
+
+/**
+ * The report SQL files keep the tenant rule by construction: the lake's tables are read
+ * in exactly one place, right after `tenant_id = $tenant_id`, and every other part of the
+ * query reads that one tenant's rows. And CSV answers are RFC 4180.
+ */
+
+const SQL_DIR = join(__dirname, '../../functions/reports/sql');
+const files = readdirSync(SQL_DIR).filter((name) => name.endsWith('.sql'));
+const LAKE_TABLES = ['movements', 'orders'];
+
+describe.each(files)('functions/reports/sql/%s', (file) => {
+  const text = readFileSync(join(SQL_DIR, file), 'utf8');
+  const { code } = scanSql(text);
+
+  it('binds the tenant as its first parameter, once, and keeps the rule after positional rewriting', () => {
+    const named = scanSql(text).named.map((reference) => reference.name);
+    expect(named[0]).toBe('tenant_id');
+    expect(named.filter((name) => name === 'tenant_id')).toHaveLength(1);
+    const values = Object.fromEntries(named.map((name) => [name, null]));
+    expect(tenantRuleBreach(toPositional(text, values).sql)).toBeUndefined();
+  });
+
+  it('reads a lake table only once, in the CTE whose WHERE begins with that tenant predicate', () => {
+    const reads = [...code.matchAll(/\b(?:FROM|JOIN)\s+([A-Za-z_."]+)/gi)].map((match) => match[1]?.replaceAll('"', '').toLowerCase() ?? '');
+    const lakeReads = reads.filter((table) => LAKE_TABLES.includes(table.split('.').pop() ?? ''));
+    expect(lakeReads).toHaveLength(1);
+    expect(code).toMatch(/FROM\s+(?:movements|orders)\s+WHERE\s+tenant_id\s*=\s*\$tenant_id\s*\)/i);
+  });
+});
+
+describe('toCsv', () => {
+  const parse = (text: string): string[][] => {
+    // A small RFC 4180 reader: quoted fields with doubled quotes, CRLF records.
+    const records: string[][] = [];
+    let record: string[] = [];
+    let field = '';
+    let quoted = false;
+    for (let index = 0; index < text.length; index += 1) {
+      const char = text[index];
+      if (quoted) {
+        if (char === '"' && text[index + 1] === '"') {
+          field += '"';
+          index += 1;
+        } else if (char === '"') quoted = false;
+        else field += char;
+      } else if (char === '"') quoted = true;
+      else if (char === ',') {
+        record.push(field);
+        field = '';
+      } else if (char === '\r' && text[index + 1] === '\n') {
+        record.push(field);
+        records.push(record);
+        record = [];
+        field = '';
+        index += 1;
+      } else field += char;
+    }
+    return records;
+  };
+
+  it('writes a header and one record per row that a CSV reader gives back field for field, whatever the text holds', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string(), fc.integer(), fc.option(fc.string(), { nil: null })), { maxLength: 20 }), (tuples) => {
+        const rows = tuples.map(([text, number, maybe]) => ({ text, number, maybe }));
+        const records = parse(toCsv(['text', 'number', 'maybe'], rows));
+        expect(records).toEqual([['text', 'number', 'maybe'], ...rows.map((row) => [row.text, String(row.number), row.maybe ?? ''])]);
+      }),
+    );
+  });
+
+  it('quotes a field with a comma, a quote or a line break, and only those', () => {
+    expect(toCsv(['a', 'b', 'c', 'd'], [{ a: 'x,y', b: 'say "hi"', c: 'two\nlines', d: 'plain' }])).toBe('a,b,c,d\r\n"x,y","say ""hi""","two\nlines",plain\r\n');
+  });
+});
