@@ -1,5 +1,5 @@
 import { LAKE_DEADLINE_MS_ENV } from '../../functions/platform/lake';
-import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
+import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 
 /**
  * A report whose lake query outlasts the request: Athena is asynchronous, so the
