@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { LakeInputError, LocalLake, partitionDir, type LakeMovement } from '../../bin/local/lake';
 import { queryLake, readReportSql } from '../../bin/local/lake-query';
+import { lakeInstant } from '../../functions/reports/reports';
 
 /** The local lake (issue 9): real DuckDB writing and reading real Parquet in a temp dir. */
 
@@ -256,9 +257,10 @@ describe('bad tenant ids, dates and injection', () => {
     await lake.close();
     const sql = await readReportSql('stock-movement');
     const window = { tenant_id: 'inj-a', from: '2024-03-01T00:00:00.000Z', to: '2024-04-01T00:00:00.000Z', grain: 'month', sku_id: null, warehouse_id: null, type: null };
-    expect(await queryLake(root, sql, window)).toHaveLength(1);
+    const periodRows = async (params: typeof window) => (await queryLake(root, sql, params)).filter((r) => r.row_kind === 'period');
+    expect(await periodRows(window)).toHaveLength(1);
     for (const attempt of ["x' OR '1'='1", "sku-1' OR tenant_id <> 'inj-a", "sku-1'; DROP TABLE movements; --"]) {
-      expect(await queryLake(root, sql, { ...window, sku_id: attempt })).toEqual([]);
+      expect(await periodRows({ ...window, sku_id: attempt })).toEqual([]);
     }
     await expect(queryLake(root, sql, { ...window, tenant_id: "inj-a' OR '1'='1" })).rejects.toThrow(LakeInputError);
     // Another tenant's rows are out of reach whatever the SQL says.
@@ -341,14 +343,23 @@ describe('the stock-movement report', () => {
           const want = [...expected.values()].sort((a, b) => (a.period === b.period ? (a.type < b.type ? -1 : 1) : a.period < b.period ? -1 : 1));
           const got = await queryLake(dir, sql, {
             tenant_id: tenants.A,
-            from: new Date(from).toISOString(),
-            to: new Date(to).toISOString(),
+            from: lakeInstant(from),
+            to: lakeInstant(to),
             grain,
             sku_id: sku,
             warehouse_id: null,
             type: null,
           });
-          expect(got).toEqual(want);
+          const periods = got
+            .filter((r) => r.row_kind === 'period')
+            .map((r) => ({ period: r.period, type: r.type, units_in: Number(r.units_in), units_out: Number(r.units_out), net: Number(r.net), movements: Number(r.movements) }));
+          expect(periods).toEqual(want);
+          // The summary: on_hand before each bound (every type), and the newest A row whatever the filters.
+          const ofA = rows.filter((r) => r.tenant === 'A');
+          const onHandBefore = (bound: number) => ofA.filter((r) => START + r.at < bound && (sku === null || r.sku === sku)).reduce((sum, r) => sum + r.onHand, 0);
+          const newest = ofA.length ? new Date(START + Math.max(...ofA.map((r) => r.at))).toISOString() : null;
+          const summary = got.filter((r) => r.row_kind === 'summary').map((r) => ({ opening: Number(r.opening_on_hand), closing: Number(r.closing_on_hand), data_as_of: r.data_as_of }));
+          expect(summary).toEqual([{ opening: onHandBefore(from), closing: onHandBefore(to), data_as_of: newest }]);
         },
       ),
       { numRuns: 25 },
