@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
-import { scanSql, tenantRuleBreach } from '../../functions/platform/lake';
+import { LAKE_NAMES, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
 import { DUCKDB_OFFLINE, MOVEMENT_COLUMNS, PARTITION_COLUMNS } from './lake';
 import { queryLake, type LakeParam, type LakeValue } from './lake-query';
 
@@ -43,7 +43,7 @@ export interface LocalAthenaOptions {
   lakeRoot: string;
   port?: number;
   host?: string;
-  /** Workgroups that exist; a query in another is refused as Athena refuses an unknown workgroup. */
+  /** Workgroups that exist (the deployed stack's, LAKE_NAMES.workgroup, by default); a query in another is refused as Athena refuses an unknown workgroup. */
   workgroups?: readonly string[];
   /** How long results are kept after a query ends. */
   resultTtlMs?: number;
@@ -238,7 +238,7 @@ const seconds = (ms: number | undefined): number | undefined => (ms === undefine
 // ---- the server ----
 
 export const startLocalAthena = async (options: LocalAthenaOptions): Promise<LocalAthena> => {
-  const workgroups = new Set(options.workgroups ?? ['primary']);
+  const workgroups = new Set(options.workgroups ?? [LAKE_NAMES.workgroup]);
   const ttl = options.resultTtlMs ?? 60 * 60 * 1000;
   const concurrency = options.concurrency ?? 4;
   const minRunningMs = options.minRunningMs ?? 0;
