@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
 import { LAKE_NAMES, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
-import { DUCKDB_OFFLINE, MOVEMENT_COLUMNS, PARTITION_COLUMNS } from './lake';
-import { queryLake, type LakeParam, type LakeValue } from './lake-query';
+import { DUCKDB_OFFLINE, LAKE_TABLES } from './lake';
+import { emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
 
 /**
  * The local stand-in for Athena (issue 9), as DynamoDB Local stands in for DynamoDB:
@@ -29,7 +29,7 @@ import { queryLake, type LakeParam, type LakeValue } from './lake-query';
  *   with CONSTRAINT_VIOLATION, like Athena's answer to a query that names no tenant.
  * - Exactly one SELECT (checked here and again by queryLake).
  * - Column types come from running the same statement, sandboxed, over an empty
- *   `movements` table of the lake's schema; DuckDB's types are named as Athena names
+ *   table per lake table (`movements`, `orders`) of the lake's schema; DuckDB's types are named as Athena names
  *   Trino's (HUGEINT, which DuckDB's SUM of a BIGINT returns, is `bigint` as in Trino).
  * No authentication: it listens on loopback, and the SDK's signature is not checked.
  */
@@ -180,14 +180,13 @@ const cell = (value: LakeValue, column: AthenaColumn): Cell => {
   return String(value);
 };
 
-/** The result columns of the statement: run, sandboxed, over an empty `movements` of the lake's schema. */
+/** The result columns of the statement: run, sandboxed, over empty lake tables (`movements`, `orders`) of the lake's schema. */
 const describe = async (sql: string, values: readonly LakeParam[]): Promise<{ columns: AthenaColumn[] } | string> => {
   const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '1' });
   try {
     const db = await instance.connect();
     try {
-      const columns = [...MOVEMENT_COLUMNS, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`);
-      await db.run(`CREATE TABLE movements (${columns.join(', ')})`);
+      for (const { table, columns } of LAKE_TABLES) await db.run(emptyTableSql(table, columns));
       await db.run('SET enable_external_access = false');
       await db.run('SET lock_configuration = true');
       const statements = await db.extractStatements(sql);
