@@ -127,7 +127,7 @@ const text = z.string().nullable();
 
 /**
  * One ledger row as the lake stores it (issue 9): flat, one field per column of
- * `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` (bin/local/lake.ts
+ * `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` (functions/events/lake-columns.ts
  * MOVEMENT_COLUMNS, the Glue table in AWS), so the AWS path (an EventBridge
  * rule -> Firehose, converting `detail` to Parquet) needs no reshaping. What the
  * row lacks is null, not absent: `resulting_*` and `version` on rows written
