@@ -27,7 +27,7 @@ import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
 import { ROLES } from '../functions/identity/roles';
 import { errorMessage } from '../functions/platform/errors';
 import { log } from '../functions/platform/log';
-import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
+import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../functions/platform/lake';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
 import { EVENT_BUS_ENV } from '../functions/wiring';
 import { LOCAL_MODE_ENV } from '../functions/notifications/model';
@@ -153,9 +153,10 @@ const main = async (): Promise<void> => {
   // The lake the feed writes and the reports read (through the local Athena): a temp dir with --in-memory.
   const lakeRoot = values['in-memory'] ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : DEFAULT_LAKE_ROOT;
   if (values['in-memory']) running.tempLake = lakeRoot;
-  process.env[ATHENA_WORKGROUP_ENV] ??= 'stockroom_reports';
-  process.env[LAKE_DATABASE_ENV] ??= 'stockroom_lake';
-  const athena = await startLocalAthena({ lakeRoot, workgroups: [process.env[ATHENA_WORKGROUP_ENV]] });
+  // The deployed stack's names (functions/platform/lake.ts LAKE_NAMES), so a report behaves as in AWS.
+  process.env[ATHENA_WORKGROUP_ENV] = LAKE_NAMES.workgroup;
+  process.env[LAKE_DATABASE_ENV] = LAKE_NAMES.database;
+  const athena = await startLocalAthena({ lakeRoot, workgroups: [LAKE_NAMES.workgroup] });
   running.athena = athena;
   process.env[ATHENA_ENDPOINT_ENV] = athena.endpoint;
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);

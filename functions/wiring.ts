@@ -8,6 +8,7 @@ import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
 import type { HttpRoute } from './platform/routes';
+import { MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -380,6 +381,8 @@ export interface LakeFeedSpec {
   pattern: { source: readonly string[]; 'detail-type': readonly string[] };
   /** The lake table: its top-level folder, and the Glue table's name. */
   table: string;
+  /** The table's file columns, in order (functions/events/lake-columns.ts): the detail's fields of the same names are the row. */
+  columns: readonly LakeColumn[];
   /** The detail field identifying a row (what readers dedupe on). */
   rowId: string;
   /** The detail field (an ISO instant) whose UTC date is the `dt` partition. */
@@ -391,10 +394,23 @@ export const lakeFeeds = {
     summary: 'Every ledger row, flat (functions/events/model.ts movementRecordedDetail), into the movements table of the lake',
     pattern: { source: ['stockroom'], 'detail-type': ['MovementRecorded'] },
     table: 'movements',
+    columns: MOVEMENT_COLUMNS,
     rowId: 'movement_id',
     partitionTime: 'created_at',
   },
+  orders: {
+    summary: 'Every order line outcome (held, allocated, shipped, released), flat (functions/events/model.ts orderLineRecordedDetail), into the orders table of the lake',
+    pattern: { source: ['stockroom'], 'detail-type': ['OrderLineRecorded'] },
+    table: 'orders',
+    columns: ORDER_LINE_COLUMNS,
+    rowId: 'record_id',
+    partitionTime: 'created_at',
+  },
 } as const satisfies Record<string, LakeFeedSpec>;
+
+export type LakeFeedName = keyof typeof lakeFeeds;
+/** The lake's tables, by name. */
+export type LakeTable = (typeof lakeFeeds)[LakeFeedName]['table'];
 
 /**
  * The entries of one of the records above (httpRoutes, eventConsumers,

@@ -1,14 +1,46 @@
 import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
 
 /** The repository root: handler entries in functions/wiring.ts are relative to it. */
 export const REPO_ROOT = resolve(__dirname, '..');
+
+/** The folder, next to the bundle, that a context's SQL files are copied to (functions/reports/reports.ts reads `join(__dirname, 'sql', <name>.sql)`). */
+export const BUNDLED_SQL_DIR = 'sql';
+
+/**
+ * The context folder of a handler entry (`functions/<context>/handlers/x.ts` ->
+ * `functions/<context>`, repo-relative, `/`-separated): where its `sql/` lives.
+ */
+export const contextDirOf = (entry: string): string => {
+  const parts = entry.split(/[\\/]/);
+  const handlers = parts.lastIndexOf('handlers');
+  return (handlers > 0 ? parts.slice(0, handlers) : parts.slice(0, -1)).join('/');
+};
+
+/**
+ * Bundling hooks that copy the entry's context `sql/` folder next to the bundle
+ * (`<asset>/sql/*.sql`), for a context that has one; undefined otherwise. The copy
+ * is Node's fs.cpSync run by `node -e`, so it works wherever the bundling runs
+ * (Linux, macOS, Windows, or the Docker bundling image), with no `cp` or `xcopy`.
+ */
+export const sqlBundlingHooks = (entry: string): ICommandHooks | undefined => {
+  const contextDir = contextDirOf(entry);
+  if (!existsSync(resolve(REPO_ROOT, contextDir, BUNDLED_SQL_DIR))) return undefined;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string): string[] => [
+      `node -e "require('node:fs').cpSync(process.argv[1], process.argv[2], { recursive: true })" "${inputDir}/${contextDir}/${BUNDLED_SQL_DIR}" "${outputDir}/${BUNDLED_SQL_DIR}"`,
+    ],
+  };
+};
 
 /** What a function may do to the table (functions/wiring.ts `table`); 'custom' grants are added by the caller. */
 export type TableAccess = 'none' | 'read' | 'write' | 'custom';
@@ -33,6 +65,7 @@ export interface StockroomFunctionProps {
  */
 export const stockroomFunction = (parent: Construct, id: string, props: StockroomFunctionProps): NodejsFunction => {
   const scope = new Construct(parent, id);
+  const commandHooks = sqlBundlingHooks(props.entry);
   const logGroup = new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
   const fn = new NodejsFunction(scope, 'Function', {
     description: props.description.slice(0, 256),
@@ -62,6 +95,8 @@ export const stockroomFunction = (parent: Construct, id: string, props: Stockroo
       mainFields: ['module', 'main'],
       // Bundle the AWS SDK too: production runs exactly the SDK version the tests ran against.
       externalModules: [],
+      // A context's SQL files (functions/reports/sql) are read at run time, next to the bundle.
+      ...(commandHooks ? { commandHooks } : {}),
     },
   });
 

@@ -2,13 +2,14 @@ import { CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
+import { entriesOf, lakeFeeds, type RouteName } from '../functions/wiring';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
 import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
-import { InventoryLake, MOVEMENTS_PREFIX, MOVEMENTS_TABLE } from './lake';
+import { InventoryLake, tablePrefix } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 
@@ -48,16 +49,17 @@ export class InventoryStack extends Stack {
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table });
     this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus });
+    this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
+    for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {
       notifier: this.consumers.consumers.notifyAlerts.function,
       alarms: [
         this.events.deadLetterAlarm,
         this.events.iteratorAgeAlarm,
         ...Object.values(this.consumers.consumers).map((c) => c.deadLetterAlarm),
+        ...Object.values(this.lake.datasets).map((d) => d.deadLetterAlarm),
       ],
     });
-    this.lake = new InventoryLake(this, 'Lake');
-    for (const fn of [this.api.functions.stockMovementReport, this.api.functions.getReportQuery]) grantReportQueries(fn, this.lake);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
@@ -69,29 +71,41 @@ export class InventoryStack extends Stack {
   }
 }
 
+/** The routes that query the lake through Athena: the only functions with lake grants (test/infra/iam.test.ts holds them to exactly these). */
+export const LAKE_QUERY_ROUTES = ['stockMovementReport', 'getReportQuery'] as const satisfies readonly RouteName[];
+
 /**
- * What a report function needs to query the lake through Athena, and nothing more: queries in the
- * one workgroup, the movements table's schema, reading the movements prefix, the workgroup's results
- * bucket (Athena writes and reads results with the caller's credentials), and the lake key through S3.
+ * What a report function needs to query the lake through Athena, and nothing more:
+ * - queries in the one workgroup (start, poll, read results);
+ * - the Glue database and the lake tables (Athena resolves the table and, with
+ *   projection, asks for no partitions, but GetPartitions is what it calls otherwise);
+ * - listing the lake bucket and reading the tables' prefixes (Athena reads the
+ *   Parquet files with the caller's credentials);
+ * - the results bucket: Athena writes a query's results and reads them back with
+ *   the caller's credentials, so the function may put, get and abort uploads there;
+ * - the lake key through S3 only: kms:Decrypt to read lake files and results,
+ *   kms:GenerateDataKey because the workgroup writes results SSE-KMS with the lake
+ *   key under the caller's credentials. Nothing else uses the key for it.
  */
 const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
   const stack = Stack.of(fn);
   fn.addEnvironment(ATHENA_WORKGROUP_ENV, lake.workGroupName);
   fn.addEnvironment(LAKE_DATABASE_ENV, lake.databaseName);
+  const tables = entriesOf(lakeFeeds).map(([, feed]) => feed.table);
   const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, ...(resourceName === undefined ? {} : { resourceName }) });
   const statements = [
     new iam.PolicyStatement({
       sid: 'RunReportQueries',
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup'],
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
       resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName })],
     }),
     new iam.PolicyStatement({
-      sid: 'ReadMovementsTable',
+      sid: 'ReadLakeTables',
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-      resources: [glueArn('catalog'), glueArn('database', lake.databaseName), glueArn('table', `${lake.databaseName}/${MOVEMENTS_TABLE}`)],
+      resources: [glueArn('catalog'), glueArn('database', lake.databaseName), ...tables.map((table) => lake.glueTableArn(table))],
     }),
     new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:GetBucketLocation', 's3:ListBucket'], resources: [lake.bucket.bucketArn, lake.resultsBucket.bucketArn] }),
-    new iam.PolicyStatement({ sid: 'ReadMovements', actions: ['s3:GetObject'], resources: [lake.bucket.arnForObjects(`${MOVEMENTS_PREFIX}*`)] }),
+    new iam.PolicyStatement({ sid: 'ReadLakeTableFiles', actions: ['s3:GetObject'], resources: tables.map((table) => lake.bucket.arnForObjects(`${tablePrefix(table)}*`)) }),
     new iam.PolicyStatement({ sid: 'QueryResults', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [lake.resultsBucket.arnForObjects('*')] }),
     new iam.PolicyStatement({
       sid: 'UseLakeKeyThroughS3',
@@ -103,10 +117,10 @@ const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
   for (const statement of statements) fn.addToRolePolicy(statement);
   const logicalIdOf = (bucket: InventoryLake['bucket']): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
   Validations.of(fn).acknowledge(
-    {
-      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.bucket)}.Arn>/${MOVEMENTS_PREFIX}*]`,
-      reason: 'A report reads the Parquet objects of the movements table, whose names Firehose chooses; the prefix is the table, nothing else in the bucket.',
-    },
+    ...tables.map((table) => ({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.bucket)}.Arn>/${tablePrefix(table)}*]`,
+      reason: `A report reads the Parquet objects of the ${table} table, whose names Firehose chooses; the prefix is the table, nothing else in the bucket.`,
+    })),
     {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.resultsBucket)}.Arn>/*]`,
       reason: "Athena writes and reads a query's results under the caller's credentials, in objects it names by query id: the results bucket holds nothing else.",

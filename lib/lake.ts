@@ -6,55 +6,39 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { glueColumns, LAKE_PARTITION_COLUMNS } from '../functions/events/lake-columns';
+import { lakeResourceNames } from '../functions/platform/lake';
+import { entriesOf, lakeFeeds, type LakeFeedName, type LakeTable } from '../functions/wiring';
+import { mapRecord } from './records';
 
 /**
  * The lake's layout, shared with the local lake (bin/local/lake.ts writes the
- * same `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` under `.data/lake/`).
- * Firehose writes under MOVEMENTS_PREFIX; records it cannot convert or
- * partition go under MOVEMENTS_ERROR_PREFIX, outside the table's location, so
- * Athena never reads them.
+ * same `<table>/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` under `.data/lake/`): one
+ * table per entry of functions/wiring.ts `lakeFeeds`, its columns the feed's
+ * (functions/events/lake-columns.ts, in Glue's spelling through `glueColumns`).
+ * Firehose writes a table under `<table>/`; records it cannot convert or
+ * partition go under `errors/<table>/`, outside the table's location, so Athena
+ * never reads them.
  */
-export const MOVEMENTS_TABLE = 'movements';
-export const MOVEMENTS_PREFIX = 'movements/';
-export const MOVEMENTS_ERROR_PREFIX = 'errors/movements/';
+export const tablePrefix = (table: LakeTable): string => `${table}/`;
+export const errorPrefix = (table: LakeTable): string => `errors/${table}/`;
+
+/** The partition keys of every lake table (in the path, not in the files). */
+export const LAKE_PARTITION_KEYS: readonly { name: string; type: string }[] = glueColumns(LAKE_PARTITION_COLUMNS);
 
 /**
- * The Glue columns of `movements`, in the order and with the types of the
- * local Parquet files (bin/local/lake.ts MOVEMENT_COLUMNS; test/infra/lake.test.ts
- * pins the two together). Hive types: VARCHAR is `string`, BIGINT `bigint`,
- * DECIMAL(19,4) `decimal(19,4)`, TIMESTAMP `timestamp` (UTC, no zone). Glue
- * has no NOT NULL. The partition columns are in the path, not in the files.
- * The lib/ side cannot import bin/local/lake.ts: it loads DuckDB.
+ * EventBridge's delivery of a lake row to Firehose: retried with backoff for up
+ * to 24 hours (EventBridge's maximum age, and its default of 185 attempts), then
+ * dead-lettered. Firehose refuses a PutRecord only when throttled or unavailable,
+ * which a day of retries outlasts; a row that still fails is in the feed's
+ * dead-letter queue (14 days) with the error, for a redrive.
  */
-export const MOVEMENT_GLUE_COLUMNS: readonly { name: string; type: string }[] = [
-  { name: 'movement_id', type: 'string' },
-  { name: 'sku_id', type: 'string' },
-  { name: 'warehouse_id', type: 'string' },
-  { name: 'type', type: 'string' },
-  { name: 'delta_on_hand', type: 'bigint' },
-  { name: 'delta_reserved', type: 'bigint' },
-  { name: 'delta_available', type: 'bigint' },
-  { name: 'delta_incoming', type: 'bigint' },
-  { name: 'resulting_on_hand', type: 'bigint' },
-  { name: 'resulting_reserved', type: 'bigint' },
-  { name: 'resulting_available', type: 'bigint' },
-  { name: 'resulting_incoming', type: 'bigint' },
-  { name: 'version', type: 'bigint' },
-  { name: 'unit_cost', type: 'decimal(19,4)' },
-  { name: 'currency', type: 'string' },
-  { name: 'reason', type: 'string' },
-  { name: 'reference', type: 'string' },
-  { name: 'note', type: 'string' },
-  { name: 'correlation_id', type: 'string' },
-  { name: 'actor', type: 'string' },
-  { name: 'created_at', type: 'timestamp' },
-];
-
-export const MOVEMENT_PARTITION_KEYS: readonly { name: string; type: string }[] = [
-  { name: 'tenant_id', type: 'string' },
-  { name: 'dt', type: 'date' },
-];
+export const LAKE_RULE_RETRY = { attempts: 185, maxEventAge: Duration.hours(24) } as const;
 
 /**
  * Firehose buffering. Record format conversion and dynamic partitioning both
@@ -81,33 +65,60 @@ export const BYTES_SCANNED_CUTOFF_PER_QUERY = 10 * 1024 ** 3;
 /** Athena query results (the report rows, CSV) are kept this long: long enough to fetch a 202'd query's result, short enough not to become a second copy of the lake. */
 export const QUERY_RESULTS_RETENTION = Duration.days(7);
 
+/** What one lake table is made of in AWS: its Glue table, its Firehose stream and role, and the bus rule feeding it. */
+export interface LakeDataset {
+  readonly tableName: LakeTable;
+  readonly table: glue.CfnTable;
+  readonly deliveryStream: firehose.DeliveryStream;
+  readonly deliveryRole: iam.Role;
+  /** Where the stream logs delivery errors. */
+  readonly deliveryLogs: logs.LogGroup;
+  /** The rule on the bus with the feed's pattern, delivering each event's detail to the stream. */
+  readonly rule: events.Rule;
+  /** The role EventBridge assumes to put records: firehose:PutRecord(Batch) on this stream only. */
+  readonly ruleRole: iam.Role;
+  /** Events the rule could not deliver after every retry (encrypted with the lake key, TLS only). */
+  readonly deadLetterQueue: sqs.Queue;
+  /** Fires on the first dead-lettered event. */
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+}
+
+export interface InventoryLakeProps {
+  /** The custom bus the domain events are on (lib/events.ts): each feed's rule is on it. */
+  bus: events.IEventBus;
+}
+
 /**
  * The ledger as a lake (issue 9): Parquet in S3 partitioned by tenant and day,
+ * one table per entry of functions/wiring.ts `lakeFeeds` (movements, orders),
  * declared in Glue with partition projection, queried through one Athena
- * workgroup, fed by one Firehose stream.
+ * workgroup, each fed by a rule on the bus -> its own Firehose stream.
  *
  * - One customer-managed key (rotating) encrypts the lake bucket, the Athena
- *   results bucket and the Firehose stream.
+ *   results bucket, the Firehose streams and the rules' dead-letter queues.
  * - The lake bucket is not versioned: the lake is a derived copy of the ledger,
  *   whose source of truth is the DynamoDB table (point-in-time recovery); a
  *   lost partition is re-exported from it, and versioning would only double
  *   the bytes of every rewrite (compaction) for no recovery it adds.
- * - `movements` projects `dt` as a date and `tenant_id` as `injected`: Athena
+ * - Each table projects `dt` as a date and `tenant_id` as `injected`: Athena
  *   computes partition locations from the query and refuses any query whose
  *   WHERE gives tenant_id no static equality value (CONSTRAINT_VIOLATION), so
  *   a query cannot scan the lake across tenants by omission. Injected
  *   projection accepts `IN (...)` lists too; "exactly one tenant" is the SQL
  *   files' contract (one bound `tenant_id = ?`), not Athena's.
- * - The Firehose stream is DirectPut for now: its producer (the stream
- *   processor or EventBridge Pipes flattening DynamoDB-typed images into the
- *   columns above as JSON, unit_cost as a decimal string, created_at ISO-8601
- *   UTC) comes in a later step. It converts JSON to Parquet with the Glue
- *   table's schema and partitions by `.tenant_id` and `.created_at[0:10]`.
- *   Dynamic partitioning allows 500 active partitions (tenant x day) per
- *   stream by default; beyond that records go to the error prefix
- *   (activePartitionExceeded) until the quota (up to 5000) is raised.
- * - The Firehose role is written here, scoped to the two prefixes it writes,
- *   this one Glue table and the lake key: the L2's own grants would give it the
+ * - The producer: the stream processor publishes each row as an event whose
+ *   `detail` is the flat row (MovementRecorded, OrderLineRecorded); a rule with
+ *   the feed's pattern sends the detail alone (InputPath `$.detail`) to the
+ *   feed's DirectPut stream, retrying for a day (LAKE_RULE_RETRY), then into a
+ *   dead-letter queue with an alarm. The stream converts JSON to Parquet with
+ *   the Glue table's schema (fields that are not columns, the event's own
+ *   `event_id` and the like, are dropped) and partitions by `.tenant_id` and
+ *   the day of the feed's `partitionTime`. Dynamic partitioning allows 500
+ *   active partitions (tenant x day) per stream by default; beyond that records
+ *   go to the error prefix (activePartitionExceeded) until the quota (up to
+ *   5000) is raised.
+ * - Each Firehose role is written here, scoped to the two prefixes of its table,
+ *   that one Glue table and the lake key: the L2's own grants would give it the
  *   whole bucket read-write and glue:GetSchemaVersion on "*", so the stream is
  *   given the role without policy updates.
  */
@@ -118,21 +129,17 @@ export class InventoryLake extends Construct {
   readonly accessLogsBucket: s3.Bucket;
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
-  readonly movementsTable: glue.CfnTable;
-  readonly movementsTableName: string;
   readonly workGroup: athena.CfnWorkGroup;
   readonly workGroupName: string;
-  readonly deliveryStream: firehose.DeliveryStream;
-  readonly deliveryRole: iam.Role;
-  readonly deliveryLogs: logs.LogGroup;
+  readonly datasets: Record<LakeFeedName, LakeDataset>;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: InventoryLakeProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const baseName = stack.stackName.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+    const names = lakeResourceNames(stack.stackName);
 
     this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the ledger lake (S3), its Athena query results and its Firehose stream',
+      description: 'Encrypts the ledger lake (S3), its Athena query results, its Firehose streams and its feeds\' dead-letter queues',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -155,6 +162,7 @@ export class InventoryLake extends Construct {
     });
 
     const kmsEncrypted = { ...secured, encryption: s3.BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true, serverAccessLogsBucket: this.accessLogsBucket } as const;
+    const feeds = entriesOf(lakeFeeds);
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...kmsEncrypted,
@@ -162,7 +170,7 @@ export class InventoryLake extends Construct {
       lifecycleRules: [
         // Firehose writes with multipart uploads; an interrupted one would otherwise be billed forever.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        { id: 'expire-delivery-errors', prefix: MOVEMENTS_ERROR_PREFIX, expiration: Duration.days(90) },
+        ...feeds.map(([name, feed]) => ({ id: name === 'movements' ? 'expire-delivery-errors' : `expire-${feed.table}-delivery-errors`, prefix: errorPrefix(feed.table), expiration: Duration.days(90) })),
       ],
     });
 
@@ -172,52 +180,17 @@ export class InventoryLake extends Construct {
       lifecycleRules: [{ id: 'expire-query-results', expiration: QUERY_RESULTS_RETENTION, abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
 
-    // ---- Glue: the database and the movements table, with partition projection ----
+    // ---- Glue: the database ----
 
-    this.databaseName = `${baseName}_lake`;
+    this.databaseName = names.database;
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,
       databaseInput: { name: this.databaseName, description: 'Stockroom ledger lake: Parquet in S3, partitioned by tenant and day' },
     });
 
-    this.movementsTableName = MOVEMENTS_TABLE;
-    const location = `s3://${this.bucket.bucketName}/${MOVEMENTS_PREFIX}`;
-    this.movementsTable = new glue.CfnTable(this, 'MovementsTable', {
-      catalogId: stack.account,
-      databaseName: this.database.ref,
-      tableInput: {
-        name: MOVEMENTS_TABLE,
-        description: 'Every ledger row (stock movement), one Parquet row each, under movements/tenant_id=<t>/dt=YYYY-MM-DD/',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: {
-          EXTERNAL: 'TRUE',
-          classification: 'parquet',
-          'parquet.compression': 'SNAPPY',
-          'projection.enabled': 'true',
-          'projection.tenant_id.type': 'injected',
-          'projection.dt.type': 'date',
-          'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': '2020-01-01,NOW',
-          'projection.dt.interval': '1',
-          'projection.dt.interval.unit': 'DAYS',
-          'storage.location.template': `${location}tenant_id=\${tenant_id}/dt=\${dt}/`,
-        },
-        partitionKeys: MOVEMENT_PARTITION_KEYS.map((c) => ({ ...c })),
-        storageDescriptor: {
-          location,
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', parameters: { 'serialization.format': '1' } },
-          columns: MOVEMENT_GLUE_COLUMNS.map((c) => ({ ...c })),
-          compressed: true,
-          storedAsSubDirectories: false,
-        },
-      },
-    });
-
     // ---- Athena: one workgroup whose settings queries cannot override ----
 
-    this.workGroupName = `${baseName}_reports`;
+    this.workGroupName = names.workgroup;
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
       description: 'Stockroom reports over the ledger lake',
@@ -238,22 +211,85 @@ export class InventoryLake extends Construct {
       },
     });
 
+    this.datasets = mapRecord(lakeFeeds, (name, feed) => this.dataset(name, feed, props.bus));
+
+    // EventBridge encrypts what it dead-letters with the queue's key: the key policy lets it, for rules on
+    // this bus in this account (naming each rule's ARN would make a cycle: rule -> stream -> bucket -> key).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'LakeFeedDeadLetters',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${props.bus.eventBusName}/*` }) },
+        },
+      }),
+    );
+  }
+
+  /** The Glue table of a lake table, as Athena and Firehose name it. */
+  glueTableArn(table: LakeTable): string {
+    return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${table}` });
+  }
+
+  /** One lake table: Glue table, Firehose stream and role, and the bus rule with its dead letters. */
+  private dataset(name: LakeFeedName, feed: (typeof lakeFeeds)[LakeFeedName], bus: events.IEventBus): LakeDataset {
+    const stack = Stack.of(this);
+    const id = feed.table.charAt(0).toUpperCase() + feed.table.slice(1);
+    const prefix = tablePrefix(feed.table);
+    const errors = errorPrefix(feed.table);
+
+    // ---- Glue: the table, with partition projection ----
+
+    const location = `s3://${this.bucket.bucketName}/${prefix}`;
+    const table = new glue.CfnTable(this, `${id}Table`, {
+      catalogId: stack.account,
+      databaseName: this.database.ref,
+      tableInput: {
+        name: feed.table,
+        description: `${feed.summary.slice(0, 200)}; Parquet under ${prefix}tenant_id=<t>/dt=YYYY-MM-DD/`,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          EXTERNAL: 'TRUE',
+          classification: 'parquet',
+          'parquet.compression': 'SNAPPY',
+          'projection.enabled': 'true',
+          'projection.tenant_id.type': 'injected',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': '2020-01-01,NOW',
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `${location}tenant_id=\${tenant_id}/dt=\${dt}/`,
+        },
+        partitionKeys: LAKE_PARTITION_KEYS.map((c) => ({ ...c })),
+        storageDescriptor: {
+          location,
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', parameters: { 'serialization.format': '1' } },
+          columns: glueColumns(feed.columns),
+          compressed: true,
+          storedAsSubDirectories: false,
+        },
+      },
+    });
+
     // ---- Firehose: JSON rows in, Parquet partitioned by tenant and day out ----
 
-    this.deliveryLogs = new logs.LogGroup(this, 'DeliveryLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
-
-    this.deliveryRole = new iam.Role(this, 'DeliveryRole', {
+    const deliveryLogs = new logs.LogGroup(this, `${id}DeliveryLogs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const deliveryRole = new iam.Role(this, `${id}DeliveryRole`, {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-      description: 'Firehose delivery of ledger rows into the lake: writes under movements/ and errors/movements/ only, reads the movements table schema',
+      description: `Firehose delivery of ${feed.table} rows into the lake: writes under ${prefix} and ${errors} only, reads the ${feed.table} table schema`,
     });
-    const objectArns = [MOVEMENTS_PREFIX, MOVEMENTS_ERROR_PREFIX].map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
-    this.deliveryRole.addToPolicy(
+    const objectArns = [prefix, errors].map((p) => this.bucket.arnForObjects(`${p}*`));
+    deliveryRole.addToPolicy(
       new iam.PolicyStatement({ sid: 'LocateLakeBucket', actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], resources: [this.bucket.bucketArn] }),
     );
-    this.deliveryRole.addToPolicy(
-      new iam.PolicyStatement({ sid: 'WriteLakePrefixes', actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: objectArns }),
-    );
-    this.deliveryRole.addToPolicy(
+    deliveryRole.addToPolicy(new iam.PolicyStatement({ sid: 'WriteLakePrefixes', actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: objectArns }));
+    deliveryRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'UseLakeKeyThroughS3',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
@@ -263,48 +299,109 @@ export class InventoryLake extends Construct {
     );
     const glueArn = (resource: string, resourceName?: string) =>
       stack.formatArn({ service: 'glue', resource, ...(resourceName === undefined ? {} : { resourceName }) });
-    this.deliveryRole.addToPolicy(
+    deliveryRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ReadMovementsSchema',
+        sid: 'ReadTableSchema',
         actions: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'],
-        resources: [glueArn('catalog'), glueArn('database', this.databaseName), glueArn('table', `${this.databaseName}/${MOVEMENTS_TABLE}`)],
+        resources: [glueArn('catalog'), glueArn('database', this.databaseName), this.glueTableArn(feed.table)],
       }),
     );
-    this.deliveryLogs.grantWrite(this.deliveryRole);
+    deliveryLogs.grantWrite(deliveryRole);
 
-    Validations.of(this.deliveryRole).acknowledge(
-      ...[MOVEMENTS_PREFIX, MOVEMENTS_ERROR_PREFIX].map((prefix) => ({
-        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfnBucketOf(this.bucket))}.Arn>/${prefix}*]`,
-        reason: `Firehose names its objects itself (partition values, timestamps, random suffixes), so object writes are granted on the prefix ${prefix}* of the lake bucket and nowhere else in it.`,
+    Validations.of(deliveryRole).acknowledge(
+      ...[prefix, errors].map((p) => ({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfnBucketOf(this.bucket))}.Arn>/${p}*]`,
+        reason: `Firehose names its objects itself (partition values, timestamps, random suffixes), so object writes are granted on the prefix ${p}* of the lake bucket and nowhere else in it.`,
       })),
     );
 
     // The stream gets the role without policy updates: the statements above are all it may do.
-    const role = this.deliveryRole.withoutPolicyUpdates();
-    this.deliveryStream = new firehose.DeliveryStream(this, 'MovementsDelivery', {
-      // DirectPut until the producer (the stream processor or EventBridge Pipes) is wired in a later step.
+    const role = deliveryRole.withoutPolicyUpdates();
+    const deliveryStream = new firehose.DeliveryStream(this, `${id}Delivery`, {
       encryption: firehose.StreamEncryption.customerManagedKey(this.key),
       role,
       destination: new firehose.S3Bucket(this.bucket, {
         role,
         encryptionKey: this.key,
-        loggingConfig: new firehose.EnableLogging(this.deliveryLogs),
+        loggingConfig: new firehose.EnableLogging(deliveryLogs),
         bufferingSize: LAKE_BUFFER.size,
         bufferingInterval: LAKE_BUFFER.interval,
-        dataOutputPrefix: `${MOVEMENTS_PREFIX}tenant_id=!{partitionKeyFromQuery:tenant_id}/dt=!{partitionKeyFromQuery:dt}/`,
-        errorOutputPrefix: `${MOVEMENTS_ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`,
+        dataOutputPrefix: `${prefix}tenant_id=!{partitionKeyFromQuery:tenant_id}/dt=!{partitionKeyFromQuery:dt}/`,
+        errorOutputPrefix: `${errors}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`,
         fileExtension: '.parquet',
         dynamicPartitioning: { enabled: true, retryDuration: Duration.seconds(300) },
-        processors: [firehose.MetadataExtractionProcessor.jq16({ tenant_id: '.tenant_id', dt: '.created_at[0:10]' })],
+        processors: [firehose.MetadataExtractionProcessor.jq16({ tenant_id: '.tenant_id', dt: `.${feed.partitionTime}[0:10]` })],
         dataFormatConversion: {
-          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(this.movementsTable),
+          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(table),
           inputFormat: new firehose.OpenXJsonInputFormat(),
           outputFormat: new firehose.ParquetOutputFormat({ compression: firehose.ParquetCompression.SNAPPY }),
         },
       }),
     });
     // Firehose checks its role when the stream is created: the policy must exist first.
-    this.deliveryStream.node.addDependency(this.deliveryRole);
+    deliveryStream.node.addDependency(deliveryRole);
+
+    // ---- EventBridge: the feed's rule on the bus -> the stream, with retries and dead letters ----
+
+    const deadLetterQueue = new sqs.Queue(this, `${id}FeedDeadLetters`, {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      dataKeyReuse: Duration.hours(1),
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is itself the dead-letter destination of the ${feed.table} lake feed's rule (events EventBridge could not put to Firehose after a day of retries); a dead-letter queue of a dead-letter queue would only hide them further. The alarm on its depth is the follow-up.`,
+    });
+    const deadLetterAlarm = new cloudwatch.Alarm(this, `${id}FeedDeadLettersAlarm`, {
+      alarmDescription: `${name} lake feed: events could not be delivered to Firehose and were dead-lettered; those rows are not in the lake. Inspect the messages (the event details) and redrive them to the stream.`,
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const ruleRole = new iam.Role(this, `${id}FeedRole`, {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: `EventBridge delivery of ${feed.table} rows: firehose:PutRecord and PutRecordBatch on the ${feed.table} stream only`,
+    });
+    ruleRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'PutLakeRows', actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [deliveryStream.deliveryStreamArn] }),
+    );
+
+    const rule = new events.Rule(this, `${id}FeedRule`, {
+      eventBus: bus,
+      description: `${name} lake feed: ${feed.summary}`.slice(0, 512),
+      eventPattern: { source: [...feed.pattern.source], detailType: [...feed.pattern['detail-type']] },
+    });
+    rule.addTarget(new LakeFeedTarget(deliveryStream, ruleRole, deadLetterQueue));
+    return { tableName: feed.table, table, deliveryStream, deliveryRole, deliveryLogs, rule, ruleRole, deadLetterQueue, deadLetterAlarm };
+  }
+}
+
+/**
+ * The rule's target: the feed's Firehose stream, given the event's `detail`
+ * alone (InputPath `$.detail`, the flat row), put by `role`, retried per
+ * LAKE_RULE_RETRY, then sent to `deadLetterQueue` (whose policy lets this rule
+ * send). targets.FirehoseDeliveryStream takes neither a role nor dead letters.
+ */
+class LakeFeedTarget implements events.IRuleTarget {
+  constructor(
+    private readonly stream: firehose.IDeliveryStream,
+    private readonly role: iam.IRole,
+    private readonly deadLetterQueue: sqs.IQueue,
+  ) {}
+
+  bind(rule: events.IRule): events.RuleTargetConfig {
+    targets.addToDeadLetterQueueResourcePolicy(rule, this.deadLetterQueue);
+    return {
+      ...targets.bindBaseTargetConfig({ deadLetterQueue: this.deadLetterQueue, retryAttempts: LAKE_RULE_RETRY.attempts, maxEventAge: LAKE_RULE_RETRY.maxEventAge }),
+      arn: this.stream.deliveryStreamArn,
+      role: this.role,
+      input: events.RuleTargetInput.fromEventPath('$.detail'),
+    };
   }
 }
 

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
-import { scanSql, tenantRuleBreach } from '../../functions/platform/lake';
-import { DUCKDB_OFFLINE, MOVEMENT_COLUMNS, PARTITION_COLUMNS } from './lake';
-import { queryLake, type LakeParam, type LakeValue } from './lake-query';
+import { LAKE_NAMES, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
+import { DUCKDB_OFFLINE, LAKE_TABLES } from './lake';
+import { emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
 
 /**
  * The local stand-in for Athena (issue 9), as DynamoDB Local stands in for DynamoDB:
@@ -29,7 +29,7 @@ import { queryLake, type LakeParam, type LakeValue } from './lake-query';
  *   with CONSTRAINT_VIOLATION, like Athena's answer to a query that names no tenant.
  * - Exactly one SELECT (checked here and again by queryLake).
  * - Column types come from running the same statement, sandboxed, over an empty
- *   `movements` table of the lake's schema; DuckDB's types are named as Athena names
+ *   table per lake table (`movements`, `orders`) of the lake's schema; DuckDB's types are named as Athena names
  *   Trino's (HUGEINT, which DuckDB's SUM of a BIGINT returns, is `bigint` as in Trino).
  * No authentication: it listens on loopback, and the SDK's signature is not checked.
  */
@@ -43,7 +43,7 @@ export interface LocalAthenaOptions {
   lakeRoot: string;
   port?: number;
   host?: string;
-  /** Workgroups that exist; a query in another is refused as Athena refuses an unknown workgroup. */
+  /** Workgroups that exist (the deployed stack's, LAKE_NAMES.workgroup, by default); a query in another is refused as Athena refuses an unknown workgroup. */
   workgroups?: readonly string[];
   /** How long results are kept after a query ends. */
   resultTtlMs?: number;
@@ -180,14 +180,13 @@ const cell = (value: LakeValue, column: AthenaColumn): Cell => {
   return String(value);
 };
 
-/** The result columns of the statement: run, sandboxed, over an empty `movements` of the lake's schema. */
+/** The result columns of the statement: run, sandboxed, over empty lake tables (`movements`, `orders`) of the lake's schema. */
 const describe = async (sql: string, values: readonly LakeParam[]): Promise<{ columns: AthenaColumn[] } | string> => {
   const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '1' });
   try {
     const db = await instance.connect();
     try {
-      const columns = [...MOVEMENT_COLUMNS, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`);
-      await db.run(`CREATE TABLE movements (${columns.join(', ')})`);
+      for (const { table, columns } of LAKE_TABLES) await db.run(emptyTableSql(table, columns));
       await db.run('SET enable_external_access = false');
       await db.run('SET lock_configuration = true');
       const statements = await db.extractStatements(sql);
@@ -238,7 +237,7 @@ const seconds = (ms: number | undefined): number | undefined => (ms === undefine
 // ---- the server ----
 
 export const startLocalAthena = async (options: LocalAthenaOptions): Promise<LocalAthena> => {
-  const workgroups = new Set(options.workgroups ?? ['primary']);
+  const workgroups = new Set(options.workgroups ?? [LAKE_NAMES.workgroup]);
   const ttl = options.resultTtlMs ?? 60 * 60 * 1000;
   const concurrency = options.concurrency ?? 4;
   const minRunningMs = options.minRunningMs ?? 0;

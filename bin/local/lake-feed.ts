@@ -1,17 +1,19 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { movementRecordedDetail, type MovementRecordedDetail } from '../../functions/events/model';
+import type { z } from 'zod';
+import { movementRecordedDetail, orderLineRecordedDetail, type MovementRecordedDetail } from '../../functions/events/model';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
-import { lakeFeeds } from '../../functions/wiring';
+import { entriesOf, lakeFeeds, type LakeFeedName, type LakeTable } from '../../functions/wiring';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
-import { assertDt, assertTenantId, LocalLake, partitionDir, type CompactionResult, type LakeMovement } from './lake';
+import { assertDt, assertTenantId, LocalLake, partitionDir, type CompactionResult, type LakeMovement, type LakeRecord } from './lake';
 
 /**
  * The local stand-in for the EventBridge rule -> Firehose -> S3 path of the lake
- * (issue 9): a bus rule with the pattern of functions/wiring.ts
- * `lakeFeeds.movements` hands every MovementRecorded to a LocalLake, which writes
- * `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` as Firehose would.
+ * (issue 9): per entry of functions/wiring.ts `lakeFeeds`, a bus rule with its
+ * pattern hands every matching event's detail (MovementRecorded, OrderLineRecorded:
+ * flat rows) to one LocalLake, which writes `<table>/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet`
+ * as Firehose would.
  *
  * - Buffering: rows wait in the lake's buffer and are written every
  *   `flushEveryMs` (2 s), one file per tenant-day touched; a row is in the lake
@@ -84,6 +86,12 @@ export interface LocalLakeFeed {
   close(): Promise<void>;
 }
 
+/** How each feed's detail is parsed before it is a row: the event schemas of functions/events/model.ts. */
+export const LAKE_FEED_DETAILS: { [F in LakeFeedName]: z.ZodType<LakeRecord> } = {
+  movements: movementRecordedDetail,
+  orders: orderLineRecordedDetail,
+};
+
 /** The lake's row from the event's flat detail: absent where the detail says null. */
 export const lakeRowOf = (d: MovementRecordedDetail): LakeMovement => {
   const resulting =
@@ -112,17 +120,21 @@ export const lakeRowOf = (d: MovementRecordedDetail): LakeMovement => {
 
 const listDir = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);
 
-/** Every tenant-day partition under the root, as `<tenant>/<dt>` (names that are not partitions are skipped). */
+const TABLES: readonly LakeTable[] = entriesOf(lakeFeeds).map(([, feed]) => feed.table);
+
+/** Every tenant-day partition of every table under the root, as `<table>/<tenant>/<dt>` (names that are not partitions are skipped). */
 const allPartitions = async (root: string): Promise<string[]> => {
   const out: string[] = [];
-  for (const tenantDir of await listDir(join(root, 'movements'))) {
-    const tenant = tenantDir.startsWith('tenant_id=') ? tenantDir.slice('tenant_id='.length) : '';
-    for (const dayDir of await listDir(join(root, 'movements', tenantDir))) {
-      const dt = dayDir.startsWith('dt=') ? dayDir.slice('dt='.length) : '';
-      try {
-        out.push(`${assertTenantId(tenant)}/${assertDt(dt)}`);
-      } catch {
-        // not a partition of ours
+  for (const table of TABLES) {
+    for (const tenantDir of await listDir(join(root, table))) {
+      const tenant = tenantDir.startsWith('tenant_id=') ? tenantDir.slice('tenant_id='.length) : '';
+      for (const dayDir of await listDir(join(root, table, tenantDir))) {
+        const dt = dayDir.startsWith('dt=') ? dayDir.slice('dt='.length) : '';
+        try {
+          out.push(`${table}/${assertTenantId(tenant)}/${assertDt(dt)}`);
+        } catch {
+          // not a partition of ours
+        }
       }
     }
   }
@@ -130,7 +142,6 @@ const allPartitions = async (root: string): Promise<string[]> => {
 };
 
 export const startLakeFeed = async (bus: LocalBus, options: LakeFeedOptions = {}): Promise<LocalLakeFeed> => {
-  const feed = lakeFeeds.movements;
   const stats: LakeFeedStats = { received: 0, appended: 0, duplicates: 0, rejected: 0, flushFailures: 0, compactions: 0 };
   const rejected: { event_id: string | undefined; error: string }[] = [];
   const lake = await LocalLake.open({
@@ -143,9 +154,9 @@ export const startLakeFeed = async (bus: LocalBus, options: LakeFeedOptions = {}
   });
   const compactAbove = options.compactAboveFiles ?? LAKE_COMPACT_ABOVE_FILES;
   const recentCap = options.recentIds ?? RECENT_IDS;
-  /** `<tenant>/<movement_id>` of recent appends, oldest first. */
+  /** `<table>/<tenant>/<row id>` of recent appends, oldest first. */
   const recent = new Set<string>();
-  /** `<tenant>/<dt>` written since the last sweep; undefined until the first sweep has looked at every partition. */
+  /** `<table>/<tenant>/<dt>` written since the last sweep; undefined until the first sweep has looked at every partition. */
   let dirty: Set<string> | undefined;
   const touched = new Set<string>();
   let sweeping: Promise<CompactionResult[]> | undefined;
@@ -159,29 +170,33 @@ export const startLakeFeed = async (bus: LocalBus, options: LakeFeedOptions = {}
     log.error('lake feed refused an event; it is not in the lake', { event_id: eventId, detail_type: event['detail-type'], error });
   };
 
-  const receive = (event: BusEvent): void => {
-    if (closed) return;
-    stats.received += 1;
-    const parsed = movementRecordedDetail.safeParse(event.detail);
-    if (!parsed.success) return reject(event, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    const detail = parsed.data;
-    const key = `${detail.tenant_id}/${detail.movement_id}`;
-    if (recent.has(key)) {
-      stats.duplicates += 1;
-      return;
-    }
-    try {
-      lake.append([lakeRowOf(detail)]);
-    } catch (error) {
-      return reject(event, errorMessage(error));
-    }
-    stats.appended += 1;
-    recent.add(key);
-    if (recent.size > recentCap) {
-      const oldest = recent.values().next();
-      if (!oldest.done) recent.delete(oldest.value);
-    }
-    touched.add(`${detail.tenant_id}/${detail.created_at.slice(0, 10)}`);
+  const receiver = (name: LakeFeedName) => {
+    const feed = lakeFeeds[name];
+    const schema = LAKE_FEED_DETAILS[name];
+    return (event: BusEvent): void => {
+      if (closed) return;
+      stats.received += 1;
+      const parsed = schema.safeParse(event.detail);
+      if (!parsed.success) return reject(event, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const detail = parsed.data;
+      const key = `${feed.table}/${String(detail.tenant_id)}/${String(detail[feed.rowId])}`;
+      if (recent.has(key)) {
+        stats.duplicates += 1;
+        return;
+      }
+      try {
+        lake.appendRecords(feed.table, [detail]);
+      } catch (error) {
+        return reject(event, errorMessage(error));
+      }
+      stats.appended += 1;
+      recent.add(key);
+      if (recent.size > recentCap) {
+        const oldest = recent.values().next();
+        if (!oldest.done) recent.delete(oldest.value);
+      }
+      touched.add(`${feed.table}/${String(detail.tenant_id)}/${String(detail[feed.partitionTime]).slice(0, 10)}`);
+    };
   };
 
   const sweep = async (): Promise<CompactionResult[]> => {
@@ -190,17 +205,19 @@ export const startLakeFeed = async (bus: LocalBus, options: LakeFeedOptions = {}
     dirty = new Set();
     const results: CompactionResult[] = [];
     for (const partition of candidates) {
-      const [tenant = '', dt = ''] = partition.split('/');
+      const [tableName = '', tenant = '', dt = ''] = partition.split('/');
+      const table = TABLES.find((t) => t === tableName);
+      if (!table) continue;
       try {
-        const files = (await listDir(partitionDir(lake.root, tenant, dt))).filter((name) => DATA_FILE.test(name)).length;
+        const files = (await listDir(partitionDir(lake.root, tenant, dt, table))).filter((name) => DATA_FILE.test(name)).length;
         if (files <= compactAbove) continue;
-        const result = await lake.compact(tenant, dt);
+        const result = await lake.compact(tenant, dt, table);
         stats.compactions += 1;
         results.push(result);
-        log.info('lake partition compacted', { tenant_id: tenant, dt, files: result.files, rows: result.rows });
+        log.info('lake partition compacted', { table, tenant_id: tenant, dt, files: result.files, rows: result.rows });
       } catch (error) {
         dirty.add(partition);
-        log.error('lake compaction failed; tried again next sweep', { tenant_id: tenant, dt, error: errorMessage(error) });
+        log.error('lake compaction failed; tried again next sweep', { table, tenant_id: tenant, dt, error: errorMessage(error) });
       }
     }
     return results;
@@ -222,11 +239,13 @@ export const startLakeFeed = async (bus: LocalBus, options: LakeFeedOptions = {}
       : undefined;
   timer?.unref();
 
-  const unsubscribe = bus.addRule({
-    name: 'lake-feed-movements',
-    pattern: { ...feed.pattern, ...options.narrow },
-    targets: [receive],
-  });
+  const unsubscribers = entriesOf(lakeFeeds).map(([name, feed]) =>
+    bus.addRule({
+      name: `lake-feed-${name}`,
+      pattern: { ...feed.pattern, ...options.narrow },
+      targets: [receiver(name)],
+    }),
+  );
 
   return {
     lake,
@@ -237,7 +256,7 @@ export const startLakeFeed = async (bus: LocalBus, options: LakeFeedOptions = {}
     close: async () => {
       if (closed) return;
       closed = true;
-      unsubscribe();
+      for (const unsubscribe of unsubscribers) unsubscribe();
       if (timer) clearInterval(timer);
       await sweeping;
       const pending = lake.pending();

@@ -2,17 +2,19 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBTimestampValue, listValue, StatementType } from '@duckdb/node-api';
 import type { DuckDBValue } from '@duckdb/node-api';
-import { DUCKDB_OFFLINE, LakeInputError, MOVEMENT_COLUMNS, PARTITION_COLUMNS, assertTenantId, isMissingFile, withLakeRead } from './lake';
+import { DUCKDB_OFFLINE, LAKE_TABLES, LakeInputError, PARTITION_COLUMNS, assertTenantId, isMissingFile, withLakeRead } from './lake';
 
 /**
  * Report SQL over the local lake, as Athena runs it over S3 (issue 9). Each
  * query gets its own in-memory DuckDB that can read one tenant's directory and
  * nothing else:
- * - the view `movements` reads `<root>/movements/tenant_id=<t>/*\/*.parquet`
- *   (Hive partitioning: `tenant_id` VARCHAR and `dt` DATE come from the path) and
- *   keeps only rows of that tenant, so no SQL can drop the tenant predicate and
- *   see another tenant's rows, whatever its WHERE says;
- * - file access is limited to that directory (`allowed_directories`, external
+ * - one view per lake table (`movements`, `orders`: LAKE_TABLES) reads
+ *   `<root>/<table>/tenant_id=<t>/*\/*.parquet` (Hive partitioning: `tenant_id`
+ *   VARCHAR and `dt` DATE come from the path) and keeps only rows of that tenant,
+ *   so no SQL can drop the tenant predicate and see another tenant's rows,
+ *   whatever its WHERE says; a table the tenant has no files of is an empty
+ *   table of its columns;
+ * - file access is limited to those directories (`allowed_directories`, external
  *   access off, configuration locked) and extensions are never installed or
  *   loaded, so `read_csv('/etc/passwd')` or another tenant's path is refused;
  * - the text must be exactly one SELECT (an in-memory DuckDB cannot be opened
@@ -37,30 +39,35 @@ export const readReportSql = async (name: string): Promise<string> => {
   return readFile(join(REPORT_SQL_DIR, `${name}.sql`), 'utf8');
 };
 
-/** Runs one SELECT over the tenant's movements with bound parameters; `params.tenant_id` is required. */
+/** The CREATE TABLE of an empty lake table (its columns, then the partition columns, nothing NOT NULL): what a view stands on without files. */
+export const emptyTableSql = (table: string, columns: readonly (readonly [string, string])[]): string =>
+  `CREATE TABLE ${table} (${[...columns, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`).join(', ')})`;
+
+/** Runs one SELECT over the tenant's lake tables with bound parameters; `params.tenant_id` is required. */
 export const queryLake = async (root: string, sqlText: string, params: Record<string, LakeParam>): Promise<LakeRow[]> => {
   const tenantId = assertTenantId(params.tenant_id);
   const lakeRoot = resolve(root);
   if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
-  const tenantDir = join(lakeRoot, 'movements', `tenant_id=${tenantId}`);
+  const tenantDirs = LAKE_TABLES.map(({ table, columns }) => ({ table, columns, dir: join(lakeRoot, table, `tenant_id=${tenantId}`) }));
   return withLakeRead(lakeRoot, async () => {
     const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2' });
     try {
       const db = await instance.connect();
       try {
         await db.run('SET VARIABLE lake_tenant = $tenant', { tenant: tenantId });
-        if (await hasFiles(tenantDir)) {
-          await db.run('SET VARIABLE lake_glob = $glob', { glob: join(tenantDir, '*', '*.parquet') });
-          await db.run(
-            `CREATE VIEW movements AS SELECT * FROM read_parquet(getvariable('lake_glob'), hive_partitioning = true, ` +
-              `hive_types = {${PARTITION_COLUMNS.map(([name, type]) => `'${name}': ${type}`).join(', ')}}, union_by_name = true) ` +
-              `WHERE tenant_id = getvariable('lake_tenant')`,
-          );
-        } else {
-          const columns = [...MOVEMENT_COLUMNS, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`);
-          await db.run(`CREATE TABLE movements (${columns.join(', ')})`);
+        for (const { table, columns, dir } of tenantDirs) {
+          if (await hasFiles(dir)) {
+            await db.run(`SET VARIABLE lake_glob_${table} = $glob`, { glob: join(dir, '*', '*.parquet') });
+            await db.run(
+              `CREATE VIEW ${table} AS SELECT * FROM read_parquet(getvariable('lake_glob_${table}'), hive_partitioning = true, ` +
+                `hive_types = {${PARTITION_COLUMNS.map(([name, type]) => `'${name}': ${type}`).join(', ')}}, union_by_name = true) ` +
+                `WHERE tenant_id = getvariable('lake_tenant')`,
+            );
+          } else {
+            await db.run(emptyTableSql(table, columns));
+          }
         }
-        await db.run('SET VARIABLE lake_dirs = $dirs', { dirs: listValue([`${tenantDir}/`]) });
+        await db.run('SET VARIABLE lake_dirs = $dirs', { dirs: listValue(tenantDirs.map(({ dir }) => `${dir}/`)) });
         await db.run(`SET allowed_directories = getvariable('lake_dirs')`);
         await db.run('SET enable_external_access = false');
         await db.run('SET lock_configuration = true');

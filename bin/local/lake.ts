@@ -3,13 +3,16 @@ import { join, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
+import { LAKE_PARTITION_COLUMNS, MOVEMENT_COLUMNS, type LakeColumn } from '../../functions/events/lake-columns';
 import type { Movement } from '../../functions/inventory/model';
 import { ID_PATTERN } from '../../functions/platform/ids';
+import { entriesOf, lakeFeeds, type LakeTable } from '../../functions/wiring';
 import { DATA_DIR } from './paths';
 
 /**
- * The local lake: the ledger as partitioned Parquet under `.data/lake/`, in the
- * layout the AWS lake has (issue 9): `movements/tenant_id=<t>/dt=YYYY-MM-DD/<ulid>.parquet`,
+ * The local lake: the lake tables (functions/wiring.ts `lakeFeeds`: movements,
+ * orders) as partitioned Parquet under `.data/lake/`, in the layout the AWS lake
+ * has (issue 9): `<table>/tenant_id=<t>/dt=YYYY-MM-DD/<ulid>.parquet`,
  * Hive-style, the partition columns in the path and not in the files (as Glue
  * declares them). DuckDB writes the files (COPY ... TO ... (FORMAT parquet))
  * from an in-memory staging table filled by its appender, so no value is ever
@@ -35,45 +38,33 @@ export const DEFAULT_LAKE_ROOT = resolve(DATA_DIR, 'lake');
 /** A ledger row as it enters the lake: the movement and its tenant. */
 export type LakeMovement = Movement & { tenant_id: string };
 
-/**
- * The columns of a movements file, in order. Quantities are BIGINT: inputs are
- * at most 10^9 but a resulting on_hand may grow past 2^31. `unit_cost` is
- * DECIMAL(19,4), exactly the domain the API accepts (functions/platform/money.ts:
- * up to 15 digits before the point and 4 after), so every stored cost is exact,
- * sums and products are decimal arithmetic in both DuckDB and Athena, and no
- * report has to cast text; DECIMAL(18,6) would overflow above 10^12 and VARCHAR
- * would push a cast (and its failure modes) into every report.
- * `created_at` is TIMESTAMP without time zone, holding UTC.
- */
-export const MOVEMENT_COLUMNS = [
-  ['movement_id', 'VARCHAR NOT NULL'],
-  ['sku_id', 'VARCHAR NOT NULL'],
-  ['warehouse_id', 'VARCHAR NOT NULL'],
-  ['type', 'VARCHAR NOT NULL'],
-  ['delta_on_hand', 'BIGINT NOT NULL'],
-  ['delta_reserved', 'BIGINT NOT NULL'],
-  ['delta_available', 'BIGINT NOT NULL'],
-  ['delta_incoming', 'BIGINT NOT NULL'],
-  ['resulting_on_hand', 'BIGINT'],
-  ['resulting_reserved', 'BIGINT'],
-  ['resulting_available', 'BIGINT'],
-  ['resulting_incoming', 'BIGINT'],
-  ['version', 'BIGINT'],
-  ['unit_cost', 'DECIMAL(19,4)'],
-  ['currency', 'VARCHAR'],
-  ['reason', 'VARCHAR'],
-  ['reference', 'VARCHAR'],
-  ['note', 'VARCHAR'],
-  ['correlation_id', 'VARCHAR'],
-  ['actor', 'VARCHAR NOT NULL'],
-  ['created_at', 'TIMESTAMP NOT NULL'],
-] as const;
+/** The columns of a movements file, in order (functions/events/lake-columns.ts: the one list, shared with the Glue table). */
+export { MOVEMENT_COLUMNS };
 
 /** The partition columns the path carries, and their types when read back. */
-export const PARTITION_COLUMNS = [
-  ['tenant_id', 'VARCHAR'],
-  ['dt', 'DATE'],
-] as const;
+export const PARTITION_COLUMNS = LAKE_PARTITION_COLUMNS;
+
+/** What the lake knows of a table: its columns, the field whose UTC day is `dt`, the field a row is identified (and files sorted) by. */
+export interface LakeTableSpec {
+  table: LakeTable;
+  columns: readonly LakeColumn[];
+  partitionTime: string;
+  rowId: string;
+}
+
+/** Every lake table, from the wiring's lake feeds. */
+export const LAKE_TABLES: readonly LakeTableSpec[] = entriesOf(lakeFeeds).map(([, feed]) => ({
+  table: feed.table,
+  columns: feed.columns,
+  partitionTime: feed.partitionTime,
+  rowId: feed.rowId,
+}));
+
+export const lakeTableSpec = (table: LakeTable): LakeTableSpec => {
+  const spec = LAKE_TABLES.find((t) => t.table === table);
+  if (!spec) throw new LakeInputError(`no lake table ${JSON.stringify(table)}`);
+  return spec;
+};
 
 /** DuckDB may never download anything: parquet is built in. */
 export const DUCKDB_OFFLINE = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' } as const;
@@ -103,8 +94,8 @@ export const assertDt = (dt: unknown): string => {
   return dt;
 };
 
-export const partitionDir = (root: string, tenantId: string, dt: string): string =>
-  join(resolve(root), 'movements', `tenant_id=${assertTenantId(tenantId)}`, `dt=${assertDt(dt)}`);
+export const partitionDir = (root: string, tenantId: string, dt: string, table: LakeTable = 'movements'): string =>
+  join(resolve(root), lakeTableSpec(table).table, `tenant_id=${assertTenantId(tenantId)}`, `dt=${assertDt(dt)}`);
 
 // ---- the per-root read/write lock shared with lake-query.ts ----
 
@@ -158,69 +149,72 @@ const withLakeWrite = <T>(root: string, body: () => Promise<T>): Promise<T> => l
 
 // ---- rows ----
 
-const optionalText = (row: LakeMovement, field: keyof LakeMovement): string | null => {
-  const value = row[field];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new LakeInputError(`${String(field)} must be a string`);
-  return value;
-};
-
-const requiredText = (row: LakeMovement, field: keyof LakeMovement): string => {
-  const value = optionalText(row, field);
-  if (value === null || value === '') throw new LakeInputError(`${String(field)} is required`);
-  return value;
-};
-
-const integer = (value: unknown, field: string): bigint => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new LakeInputError(`${field} must be an integer`);
-  return BigInt(value);
-};
-
 interface StagedRow {
+  table: LakeTable;
   tenantId: string;
   dt: string;
   values: Array<string | bigint | DuckDBTimestampValue | null>;
 }
 
-/** Checks a row and flattens it to the file's columns; throws LakeInputError on anything it cannot store exactly. */
-const stage = (row: LakeMovement): StagedRow => {
-  if (typeof row !== 'object' || row === null) throw new LakeInputError('a movement row must be an object');
+/** A flat row (one field per column, plus `tenant_id`) as a lake table stores it: a lake feed's event detail is one. */
+export type LakeRecord = Record<string, unknown>;
+
+/** One value as its column's DuckDB type stores it; throws LakeInputError on anything it cannot store exactly. */
+const columnValue = (row: LakeRecord, [name, declared]: LakeColumn): string | bigint | DuckDBTimestampValue | null => {
+  const required = declared.endsWith(' NOT NULL');
+  const type = declared.replace(/ NOT NULL$/, '');
+  const value = row[name];
+  if (value === undefined || value === null) {
+    if (required) throw new LakeInputError(`${name} is required`);
+    return null;
+  }
+  if (type === 'BIGINT') {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new LakeInputError(`${name} must be an integer`);
+    return BigInt(value);
+  }
+  if (typeof value !== 'string') throw new LakeInputError(`${name} must be a string`);
+  if (type === 'VARCHAR') {
+    if (required && value === '') throw new LakeInputError(`${name} is required`);
+    return value;
+  }
+  if (type === 'DECIMAL(19,4)') {
+    if (!UNIT_COST.test(value)) throw new LakeInputError(`${name} must be a decimal with at most 15 + 4 digits: ${JSON.stringify(value)}`);
+    return value;
+  }
+  if (type === 'TIMESTAMP') {
+    const ms = Date.parse(value);
+    if (!INSTANT.test(value) || Number.isNaN(ms)) throw new LakeInputError(`${name} must be an ISO instant in UTC: ${JSON.stringify(value)}`);
+    return new DuckDBTimestampValue(BigInt(ms) * 1000n);
+  }
+  throw new LakeInputError(`column ${name} has a type the local lake does not write: ${declared}`);
+};
+
+/** Checks a flat row of `spec`'s table and stages it in the file's column order. */
+const stageRecord = (spec: LakeTableSpec, row: LakeRecord): StagedRow => {
+  if (typeof row !== 'object' || row === null) throw new LakeInputError(`a ${spec.table} row must be an object`);
   const tenantId = assertTenantId(row.tenant_id);
-  const createdAt = requiredText(row, 'created_at');
-  const ms = Date.parse(createdAt);
-  if (!INSTANT.test(createdAt) || Number.isNaN(ms)) throw new LakeInputError(`created_at must be an ISO instant in UTC: ${JSON.stringify(createdAt)}`);
-  const unitCost = optionalText(row, 'unit_cost');
-  if (unitCost !== null && !UNIT_COST.test(unitCost)) throw new LakeInputError(`unit_cost must be a decimal with at most 15 + 4 digits: ${JSON.stringify(unitCost)}`);
-  const deltas = row.deltas;
+  const time = row[spec.partitionTime];
+  const ms = typeof time === 'string' && INSTANT.test(time) ? Date.parse(time) : Number.NaN;
+  if (Number.isNaN(ms)) throw new LakeInputError(`${spec.partitionTime} must be an ISO instant in UTC: ${JSON.stringify(time)}`);
+  return { table: spec.table, tenantId, dt: new Date(ms).toISOString().slice(0, 10), values: spec.columns.map((column) => columnValue(row, column)) };
+};
+
+/** A ledger row flattened to the movements columns (the shape of a MovementRecorded detail). */
+const flatMovement = (row: LakeMovement): LakeRecord => {
+  if (typeof row !== 'object' || row === null) throw new LakeInputError('a movement row must be an object');
+  const deltas: Partial<Movement['deltas']> | undefined = row.deltas;
   if (typeof deltas !== 'object' || deltas === null) throw new LakeInputError('deltas are required');
-  const resulting = row.resulting ?? null;
-  const result = (field: keyof Movement['deltas']): bigint | null => (resulting === null ? null : integer(resulting[field], `resulting.${field}`));
+  const resulting: Partial<Movement['deltas']> | null = row.resulting ?? null;
   return {
-    tenantId,
-    dt: new Date(ms).toISOString().slice(0, 10),
-    values: [
-      requiredText(row, 'movement_id'),
-      requiredText(row, 'sku_id'),
-      requiredText(row, 'warehouse_id'),
-      requiredText(row, 'type'),
-      integer(deltas.on_hand, 'deltas.on_hand'),
-      integer(deltas.reserved, 'deltas.reserved'),
-      integer(deltas.available, 'deltas.available'),
-      integer(deltas.incoming, 'deltas.incoming'),
-      result('on_hand'),
-      result('reserved'),
-      result('available'),
-      result('incoming'),
-      row.version === undefined || row.version === null ? null : integer(row.version, 'version'),
-      unitCost,
-      optionalText(row, 'currency'),
-      optionalText(row, 'reason'),
-      optionalText(row, 'reference'),
-      optionalText(row, 'note'),
-      optionalText(row, 'correlation_id'),
-      requiredText(row, 'actor'),
-      new DuckDBTimestampValue(BigInt(ms) * 1000n),
-    ],
+    ...row,
+    delta_on_hand: deltas.on_hand,
+    delta_reserved: deltas.reserved,
+    delta_available: deltas.available,
+    delta_incoming: deltas.incoming,
+    resulting_on_hand: resulting?.on_hand ?? null,
+    resulting_reserved: resulting?.reserved ?? null,
+    resulting_available: resulting?.available ?? null,
+    resulting_incoming: resulting?.incoming ?? null,
   };
 };
 
@@ -270,7 +264,7 @@ export class LocalLake {
     const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2' });
     const db = await instance.connect();
     const lake = new LocalLake(instance, db, options);
-    await mkdir(join(lake.root, 'movements'), { recursive: true });
+    for (const { table } of LAKE_TABLES) await mkdir(join(lake.root, table), { recursive: true });
     await lake.recover();
     if (lake.flushEveryMs > 0) {
       lake.timer = setInterval(() => {
@@ -288,12 +282,22 @@ export class LocalLake {
     return count;
   }
 
-  /** Buffers rows for the next flush. All or nothing: one invalid row refuses the whole call (LakeInputError). */
+  /** Buffers ledger rows (movements) for the next flush. All or nothing: one invalid row refuses the whole call (LakeInputError). */
   append(rows: readonly LakeMovement[]): void {
+    const spec = lakeTableSpec('movements');
+    this.buffered(rows.map((row) => stageRecord(spec, flatMovement(row))));
+  }
+
+  /** Buffers flat rows of a lake table (a lake feed's event details) for the next flush; all or nothing, like `append`. */
+  appendRecords(table: LakeTable, rows: readonly LakeRecord[]): void {
+    const spec = lakeTableSpec(table);
+    this.buffered(rows.map((row) => stageRecord(spec, row)));
+  }
+
+  private buffered(staged: readonly StagedRow[]): void {
     if (this.closed) throw new Error('the lake is closed');
-    const staged = rows.map(stage);
     for (const row of staged) {
-      const key = `${row.tenantId}/${row.dt}`;
+      const key = `${row.table}/${row.tenantId}/${row.dt}`;
       const list = this.buffer.get(key);
       if (list) list.push(row);
       else this.buffer.set(key, [row]);
@@ -325,8 +329,9 @@ export class LocalLake {
    * its row count checked against the files it replaces, a manifest records the
    * swap, and the rename plus unlinks happen under the root's write lock.
    */
-  compact(tenantId: string, dt: string): Promise<CompactionResult> {
-    const dir = partitionDir(this.root, tenantId, dt);
+  compact(tenantId: string, dt: string, table: LakeTable = 'movements'): Promise<CompactionResult> {
+    const dir = partitionDir(this.root, tenantId, dt, table);
+    const spec = lakeTableSpec(table);
     return this.serial(async () => {
       await this.recoverPartition(dir);
       const files = (await listDir(dir)).filter((name) => FILE.test(name)).sort();
@@ -338,7 +343,7 @@ export class LocalLake {
       const merged = `${id}.parquet`;
       const temp = join(dir, `.${id}.parquet.tmp`);
       await this.db.run(
-        `COPY (SELECT * FROM read_parquet($files, union_by_name = true) ORDER BY created_at, movement_id) TO $path (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (SELECT * FROM read_parquet($files, union_by_name = true) ORDER BY ${spec.partitionTime}, ${spec.rowId}) TO $path (FORMAT parquet, COMPRESSION zstd)`,
         { files: listValue(paths), path: temp },
       );
       const written = await this.count([temp]);
@@ -373,11 +378,12 @@ export class LocalLake {
   private async writePartitionFile(rows: StagedRow[]): Promise<void> {
     const first = rows[0];
     if (!first) return;
-    const dir = partitionDir(this.root, first.tenantId, first.dt);
+    const spec = lakeTableSpec(first.table);
+    const dir = partitionDir(this.root, first.tenantId, first.dt, first.table);
     await mkdir(dir, { recursive: true });
     const id = this.nextId();
     const temp = join(dir, `.${id}.parquet.tmp`);
-    await this.db.run(`CREATE OR REPLACE TABLE ${STAGING} (${MOVEMENT_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ')})`);
+    await this.db.run(`CREATE OR REPLACE TABLE ${STAGING} (${spec.columns.map(([name, type]) => `${name} ${type}`).join(', ')})`);
     try {
       const appender = await this.db.createAppender(STAGING);
       try {
@@ -394,7 +400,7 @@ export class LocalLake {
       } finally {
         appender.closeSync();
       }
-      await this.db.run(`COPY (SELECT * FROM ${STAGING} ORDER BY created_at, movement_id) TO $path (FORMAT parquet, COMPRESSION zstd)`, { path: temp });
+      await this.db.run(`COPY (SELECT * FROM ${STAGING} ORDER BY ${spec.partitionTime}, ${spec.rowId}) TO $path (FORMAT parquet, COMPRESSION zstd)`, { path: temp });
       await rename(temp, join(dir, `${id}.parquet`));
     } catch (error) {
       await rm(temp, { force: true });
@@ -419,9 +425,10 @@ export class LocalLake {
   }
 
   private async recover(): Promise<void> {
-    const tenants = await listDir(join(this.root, 'movements'));
-    for (const tenant of tenants) {
-      for (const day of await listDir(join(this.root, 'movements', tenant))) await this.recoverPartition(join(this.root, 'movements', tenant, day));
+    for (const { table } of LAKE_TABLES) {
+      for (const tenant of await listDir(join(this.root, table))) {
+        for (const day of await listDir(join(this.root, table, tenant))) await this.recoverPartition(join(this.root, table, tenant, day));
+      }
     }
   }
 

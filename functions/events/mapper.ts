@@ -13,6 +13,9 @@ import {
   type LevelQuantities,
   movementRecordedDetail,
   type MovementRecordedDetail,
+  orderLineRecordedDetail,
+  type OrderLineOutcome,
+  type OrderLineRecordedDetail,
   type OrderReleasedDetail,
   type Units,
 } from './model';
@@ -24,6 +27,9 @@ import {
  * - order INSERT (held or allocated)                    -> OrderAllocated
  * - order MODIFY to cancelled/expired from another status -> OrderReleased
  * - order MODIFY where some leg's `shipped` grew         -> OrderShipped
+ * - each of those, and a confirm (held -> allocated)      -> one OrderLineRecorded
+ *   per leg whose units the change held, allocated, shipped or released: the
+ *   flat rows of the lake's orders table
  * - stock_level INSERT or MODIFY                         -> StockLevelChanged
  *   (not when neither quantities, thresholds nor version changed)
  * - alert INSERT (not resolved)                          -> AlertOpened
@@ -190,10 +196,65 @@ const growth = (before: OrderItem | undefined, after: OrderItem, field: 'shipped
 const releaseReason = (status: string): OrderReleasedDetail['reason'] | undefined =>
   status === 'cancelled' || status === 'expired' ? status : undefined;
 
+/** Per (sku, warehouse), the units still reserved (neither shipped nor released), legs with none left out. */
+const outstandingUnits = (order: OrderItem): Units[] =>
+  order.allocations
+    .map((l) => ({ sku_id: l.sku_id, warehouse_id: l.warehouse_id, quantity: l.quantity - l.shipped - l.released }))
+    .filter((units) => units.quantity > 0);
+
+/** `OrderLineRecorded:<pk>:<sk>:v<version>:<line>:<warehouse>`: one order change, one line, one warehouse. */
+export const orderLineEventId = (item: { pk: string; sk: string; version: number }, lineIndex: number, warehouseId: string): string =>
+  `${eventId('OrderLineRecorded', item)}:${lineIndex}:${warehouseId}`;
+
+/** One flat OrderLineRecorded per leg of `units` (units of one sku at one warehouse that this change of the order moved). */
+const orderLineEvents = (
+  record: DynamoDBRecord,
+  order: OrderItem,
+  outcome: OrderLineOutcome,
+  reason: OrderLineRecordedDetail['reason'],
+  units: readonly Units[],
+): DomainEvent[] => {
+  const tenantId = tenantOf(order);
+  const createdAt = occurredAt(record, order);
+  return units.map((leg) => {
+    const lineIndex = order.lines.findIndex((line) => line.sku_id === leg.sku_id);
+    const line = order.lines[lineIndex];
+    if (!line) throw new EventMappingError(`order ${order.order_id} has a leg of ${leg.sku_id}, which none of its lines orders`);
+    const detail: OrderLineRecordedDetail = parse(
+      orderLineRecordedDetail,
+      {
+        // The key rides along only for the error message; the schema strips it.
+        pk: order.pk,
+        sk: order.sk,
+        event_id: orderLineEventId(order, lineIndex, leg.warehouse_id),
+        schema_version: SCHEMA_VERSION,
+        tenant_id: tenantId,
+        occurred_at: createdAt,
+        record_id: `${order.order_id}:v${order.version}:${lineIndex}:${leg.warehouse_id}`,
+        order_id: order.order_id,
+        line_index: lineIndex,
+        sku_id: leg.sku_id,
+        warehouse_id: leg.warehouse_id,
+        outcome,
+        quantity: leg.quantity,
+        line_quantity: line.quantity,
+        reason,
+        order_status: order.status,
+        order_version: order.version,
+        correlation_id: order.order_id,
+        created_at: createdAt,
+      },
+      'order line',
+    );
+    return domainEvent('OrderLineRecorded', detail);
+  });
+};
+
 const orderEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
   const after = parse(orderItem, item, 'order');
   if (name === 'INSERT') {
     if (after.status !== 'held' && after.status !== 'allocated') return [];
+    const outcome = after.status;
     return [
       domainEvent('OrderAllocated', {
         ...meta('OrderAllocated', record, after),
@@ -204,21 +265,27 @@ const orderEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: It
         ...(after.hold_expires_at ? { hold_expires_at: after.hold_expires_at } : {}),
         version: after.version,
       }),
+      ...orderLineEvents(record, after, outcome, null, after.allocations.map((l) => ({ sku_id: l.sku_id, warehouse_id: l.warehouse_id, quantity: l.quantity }))),
     ];
   }
   const before = oldItem ? parse(orderItem, oldItem, 'order') : undefined;
   const events: DomainEvent[] = [];
   const reason = releaseReason(after.status);
   if (reason && before?.status !== after.status) {
+    const released = growth(before, after, 'released');
     events.push(
       domainEvent('OrderReleased', {
         ...meta('OrderReleased', record, after),
         order_id: after.order_id,
         reason,
-        released: growth(before, after, 'released'),
+        released,
         version: after.version,
       }),
+      ...orderLineEvents(record, after, 'released', reason, released),
     );
+  }
+  if (before?.status === 'held' && after.status === 'allocated') {
+    events.push(...orderLineEvents(record, after, 'allocated', null, outstandingUnits(after)));
   }
   const shipped = growth(before, after, 'shipped');
   if (shipped.length > 0) {
@@ -230,6 +297,7 @@ const orderEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: It
         shipped,
         version: after.version,
       }),
+      ...orderLineEvents(record, after, 'shipped', null, shipped),
     );
   }
   return events;

@@ -30,6 +30,7 @@ export const EVENT_TYPES = [
   'AlertUpdated',
   'AlertResolved',
   'MovementRecorded',
+  'OrderLineRecorded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -126,7 +127,7 @@ const text = z.string().nullable();
 
 /**
  * One ledger row as the lake stores it (issue 9): flat, one field per column of
- * `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` (bin/local/lake.ts
+ * `movements/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` (functions/events/lake-columns.ts
  * MOVEMENT_COLUMNS, the Glue table in AWS), so the AWS path (an EventBridge
  * rule -> Firehose, converting `detail` to Parquet) needs no reshaping. What the
  * row lacks is null, not absent: `resulting_*` and `version` on rows written
@@ -164,6 +165,47 @@ export const movementRecordedDetail = eventMeta.extend({
 });
 export type MovementRecordedDetail = z.infer<typeof movementRecordedDetail>;
 
+/** What became of an order line's units at one warehouse by one change of the order. */
+export const ORDER_LINE_OUTCOMES = ['held', 'allocated', 'shipped', 'released'] as const;
+export type OrderLineOutcome = (typeof ORDER_LINE_OUTCOMES)[number];
+
+/**
+ * One order line outcome as the lake stores it (issue 9): flat, one field per
+ * column of `orders/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet`
+ * (functions/events/lake-columns.ts ORDER_LINE_COLUMNS, the Glue table in AWS).
+ * A change of an order yields one per allocation leg (line x warehouse) whose
+ * units it moved:
+ * - the order's INSERT: `held` (a checkout hold) or `allocated`, every leg, its quantity;
+ * - a confirm (held -> allocated): `allocated`, every leg, its outstanding units;
+ * - a shipment: `shipped`, each leg that shipped, the units shipped by this change;
+ * - a cancel or expiry: `released` with `reason` cancelled|expired, each leg that
+ *   gave units back, the units released by this change.
+ * `line_index` is the line's position in the order's `lines` (SKUs are unique per
+ * order), `line_quantity` its ordered quantity. `record_id`
+ * (`<order_id>:v<order version>:<line_index>:<warehouse_id>`) identifies the row:
+ * readers dedupe on it. `correlation_id` is the order id, what the order's ledger
+ * rows carry too (so `orders` joins `movements` on it). `created_at` is the
+ * order's `updated_at` for that change; `occurred_at` equals it.
+ */
+export const orderLineRecordedDetail = eventMeta.extend({
+  record_id: z.string().min(1),
+  order_id: z.string().min(1),
+  line_index: count.nonnegative(),
+  sku_id: z.string().min(1),
+  warehouse_id: z.string().min(1),
+  outcome: z.enum(ORDER_LINE_OUTCOMES),
+  quantity: count.positive(),
+  line_quantity: count.positive(),
+  /** `cancelled` or `expired` on a release; null otherwise. */
+  reason: z.enum(['cancelled', 'expired']).nullable(),
+  /** The order's status after the change. */
+  order_status: z.string().min(1),
+  order_version: count,
+  correlation_id: text,
+  created_at: z.iso.datetime({ message: 'must be an ISO instant in UTC' }).regex(/\.\d{1,3}Z$|:\d{2}Z$/, 'must have at most millisecond precision'),
+});
+export type OrderLineRecordedDetail = z.infer<typeof orderLineRecordedDetail>;
+
 export const eventDetails = {
   OrderAllocated: orderAllocatedDetail,
   OrderReleased: orderReleasedDetail,
@@ -173,6 +215,7 @@ export const eventDetails = {
   AlertUpdated: alertEventDetail,
   AlertResolved: alertEventDetail,
   MovementRecorded: movementRecordedDetail,
+  OrderLineRecorded: orderLineRecordedDetail,
 } satisfies Record<EventType, z.ZodType>;
 
 export type EventDetails = { [T in EventType]: z.infer<(typeof eventDetails)[T]> };
@@ -207,7 +250,8 @@ export type AlertUpdated = DomainEventOf<'AlertUpdated'>;
 export type AlertResolved = DomainEventOf<'AlertResolved'>;
 export type AlertEvent = AlertOpened | AlertUpdated | AlertResolved;
 export type MovementRecorded = DomainEventOf<'MovementRecorded'>;
-export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged | AlertEvent | MovementRecorded;
+export type OrderLineRecorded = DomainEventOf<'OrderLineRecorded'>;
+export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged | AlertEvent | MovementRecorded | OrderLineRecorded;
 
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetails[T]): DomainEventOf<T> => ({
   source: EVENT_SOURCE,

@@ -35,6 +35,25 @@ export const LAKE_DATABASE_ENV = 'LAKE_DATABASE';
 /** Optional: how long a report waits for its query before answering 202 (DEFAULT_DEADLINE_MS unless set). */
 export const LAKE_DEADLINE_MS_ENV = 'LAKE_DEADLINE_MS';
 
+/**
+ * The lake's Glue database and Athena workgroup names of a stack (lib/lake.ts
+ * creates them with these names; the report Lambdas get them as LAKE_DATABASE and
+ * ATHENA_WORKGROUP). Derived from the stack name, so two stacks in one account
+ * never share a workgroup: lower case, runs of anything but [a-z0-9] as `_`.
+ */
+export const lakeResourceNames = (stackName: string): { database: string; workgroup: string } => {
+  const base = stackName.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+  return { database: `${base}_lake`, workgroup: `${base}_reports` };
+};
+
+/**
+ * The names of the deployed app's lake (its stack is `Stockroom`, lib/app.ts
+ * STACK_NAME): the local runtime (bin/local.ts) and the test API
+ * (test/support/api.ts) give the local Athena and the report handlers the same,
+ * and test/infra/lake.test.ts fails if the synthesized stack's differ.
+ */
+export const LAKE_NAMES = lakeResourceNames('Stockroom');
+
 export type LakeParam = string | number | bigint | boolean | null;
 /** A decoded cell: varchar string, integer/tinyint/smallint number, bigint bigint, double/real number, decimal exact string, date `YYYY-MM-DD`, timestamp ISO instant (UTC), boolean, null. */
 export type LakeValue = string | number | bigint | boolean | null;

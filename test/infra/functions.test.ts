@@ -1,9 +1,13 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../../functions/platform/table';
 import { eventConsumers, fallbackRoute, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
 import { REPO_ROOT } from '../../lib/api';
+import { BUNDLED_SQL_DIR, contextDirOf, sqlBundlingHooks, stockroomFunction } from '../../lib/functions';
 import { logicalId, resourcesOfType, synthesized } from './synth';
 
 /**
@@ -73,4 +77,37 @@ describe('Lambda functions', () => {
     for (const { entry } of [...Object.values(httpRoutes), fallbackRoute, streamProcessor, ...Object.values(scheduledFunctions)])
       expect({ entry, exists: existsSync(resolve(REPO_ROOT, entry)) }).toEqual({ entry, exists: true });
   });
+});
+
+describe('SQL files next to the bundle', () => {
+  test('an entry of a context with a sql/ folder gets a hook copying it to <asset>/sql; an entry of a context without one gets none', () => {
+    expect(contextDirOf(httpRoutes.stockMovementReport.entry)).toBe('functions/reports');
+    const hooks = sqlBundlingHooks(httpRoutes.stockMovementReport.entry);
+    expect(hooks?.afterBundling('/in', '/out')).toEqual([
+      `node -e "require('node:fs').cpSync(process.argv[1], process.argv[2], { recursive: true })" "/in/functions/reports/${BUNDLED_SQL_DIR}" "/out/${BUNDLED_SQL_DIR}"`,
+    ]);
+    expect(sqlBundlingHooks(httpRoutes.createProduct.entry)).toBeUndefined();
+    expect(sqlBundlingHooks(streamProcessor.entry)).toBeUndefined();
+  });
+
+  test('bundled for real, a report function\'s asset holds index.js and every functions/reports/sql file, byte for byte, under sql/', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'stockroom-bundle-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new Stack(app, 'SqlBundle', { env: { region: 'eu-west-1', account: '111111111111' } });
+      const table = new TableV2(stack, 'Table', { partitionKey: { name: 'pk', type: AttributeType.STRING } });
+      stockroomFunction(stack, 'Report', { entry: httpRoutes.stockMovementReport.entry, description: 'bundling test', table, access: 'read', timeout: Duration.seconds(10) });
+      app.synth();
+      const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+      expect(assets).toHaveLength(1);
+      const asset = join(outdir, assets[0] ?? '');
+      expect(existsSync(join(asset, 'index.js'))).toBe(true);
+      const sources = readdirSync(resolve(REPO_ROOT, 'functions/reports/sql')).filter((name) => name.endsWith('.sql'));
+      expect(sources.length).toBeGreaterThan(0);
+      expect(readdirSync(join(asset, BUNDLED_SQL_DIR)).sort()).toEqual(sources.sort());
+      for (const name of sources) expect(readFileSync(join(asset, BUNDLED_SQL_DIR, name), 'utf8')).toBe(readFileSync(resolve(REPO_ROOT, 'functions/reports/sql', name), 'utf8'));
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { httpRoutes, type RouteName } from '../../functions/wiring';
+import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
 import { logicalId, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /**
@@ -72,12 +73,51 @@ describe('IAM least privilege', () => {
     expect(routesWith('none').length).toBeGreaterThan(0);
   });
 
-  test.each(routesWith('read'))('%s (table: read) can read the table and its index but has no DynamoDB write action and cannot encrypt', (name) => {
+  const lakeKeyId = logicalId(stack.lake.key);
+  const lakeKeyArn = `{"Fn::GetAtt":["${lakeKeyId}","Arn"]}`;
+  const isLakeQueryRoute = (name: RouteName): boolean => (LAKE_QUERY_ROUTES as readonly RouteName[]).includes(name);
+  /** A function's KMS statements on the table key (its own data) and on the lake key (the report routes' Athena results). */
+  const kmsStatementsOf = (name: RouteName) => {
+    const kms = grantsOf(name).statements.filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
+    const onLakeKey = kms.filter((s) => list(s.Resource).map((r) => JSON.stringify(r)).includes(lakeKeyArn));
+    return { onTableKey: kms.filter((s) => !onLakeKey.includes(s)), onLakeKey };
+  };
+
+  test.each(routesWith('read'))('%s (table: read) can read the table and its index but has no DynamoDB write action and cannot encrypt with the table key', (name) => {
     const { actions } = grantsOf(name);
     for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']) expect(actions).toContain(action);
     for (const action of WRITE_ACTIONS) expect(actions).not.toContain(action);
-    for (const action of actions) expect(action).not.toMatch(/^kms:(Encrypt|GenerateDataKey|ReEncrypt)/);
+    for (const statement of kmsStatementsOf(name).onTableKey)
+      for (const action of list(statement.Action)) expect(action).not.toMatch(/^kms:(Encrypt|GenerateDataKey|ReEncrypt)/);
   });
+
+  test('the routes that query the lake are routes of the reports context that never write the table, and no other function holds a lake-key grant', () => {
+    for (const name of LAKE_QUERY_ROUTES) {
+      expect(['read', 'none']).toContain(httpRoutes[name].table);
+      expect(httpRoutes[name].entry).toMatch(/^functions\/reports\//);
+    }
+    for (const name of Object.keys(httpRoutes) as RouteName[]) if (!isLakeQueryRoute(name)) expect(kmsStatementsOf(name).onLakeKey).toEqual([]);
+  });
+
+  test.each([...LAKE_QUERY_ROUTES])(
+    '%s may use the lake key exactly for Athena results through S3: one statement, kms:Decrypt and kms:GenerateDataKey, only via S3 in this region',
+    (name) => {
+      const { onLakeKey } = kmsStatementsOf(name);
+      expect(onLakeKey).toHaveLength(1);
+      const [statement] = onLakeKey;
+      expect(list(statement?.Action ?? []).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(list(statement?.Resource).map((r) => JSON.stringify(r))).toEqual([lakeKeyArn]);
+      expect(statement).toMatchObject({ Condition: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } } });
+      // Athena itself: start, poll and read queries in the one workgroup, nothing else of Athena.
+      const athena = grantsOf(name).statements.filter((s) => list(s.Action).some((a) => a.startsWith('athena:')));
+      expect(athena.flatMap((s) => list(s.Action)).sort()).toEqual(['athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StartQueryExecution']);
+      expect(JSON.stringify(athena.map((s) => s.Resource))).toContain(`:workgroup/${stack.lake.workGroupName}"`);
+      // Glue: read the database and the lake tables only.
+      const glue = grantsOf(name).statements.filter((s) => list(s.Action).some((a) => a.startsWith('glue:')));
+      expect(glue.flatMap((s) => list(s.Action)).sort()).toEqual(['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable']);
+      expect(JSON.stringify(glue.map((s) => s.Resource))).not.toContain('*');
+    },
+  );
 
   test.each(routesWith('write'))('%s (table: write) can write the table (put, update, delete, condition-check, batch)', (name) => {
     const { actions } = grantsOf(name);
@@ -86,9 +126,11 @@ describe('IAM least privilege', () => {
     for (const action of ['dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable']) expect(actions).not.toContain(action);
   });
 
-  test.each(routesWith('none'))('%s (table: none) has no DynamoDB or KMS action at all', (name) => {
+  test.each(routesWith('none'))('%s (table: none) has no DynamoDB action, and no KMS action but a lake query route\'s on the lake key', (name) => {
     const { actions } = grantsOf(name);
-    for (const action of actions) expect(action).not.toMatch(/^(dynamodb|kms):/);
+    for (const action of actions) expect(action).not.toMatch(/^dynamodb:/);
+    expect(kmsStatementsOf(name).onTableKey).toEqual([]);
+    if (!isLakeQueryRoute(name)) for (const action of actions) expect(action).not.toMatch(/^kms:/);
   });
 
   test.each(Object.keys(httpRoutes) as RouteName[])('%s: DynamoDB actions reach only the table and its indexes, KMS actions only the table key', (name) => {
@@ -99,7 +141,9 @@ describe('IAM least privilege', () => {
       if (actions.some((a) => a.startsWith('dynamodb:')))
         for (const resource of resources)
           expect([`{"Fn::GetAtt":["${tableId}","Arn"]}`, `{"Fn::Join":["",[{"Fn::GetAtt":["${tableId}","Arn"]},"/index/*"]]}`]).toContain(resource);
-      if (actions.some((a) => a.startsWith('kms:'))) expect(resources).toEqual([`{"Fn::GetAtt":["${keyId}","Arn"]}`]);
+      // KMS: the table key; for the lake query routes also the lake key (that exception is pinned above).
+      if (actions.some((a) => a.startsWith('kms:')))
+        expect(resources).toEqual(isLakeQueryRoute(name) && resources.includes(lakeKeyArn) ? [lakeKeyArn] : [`{"Fn::GetAtt":["${keyId}","Arn"]}`]);
     }
     // The only managed policy: writing its own logs.
     expect(managed).not.toMatch(/policy\/(?!service-role\/AWSLambdaBasicExecutionRole")/);

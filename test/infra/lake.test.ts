@@ -1,13 +1,20 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { MOVEMENT_COLUMNS, PARTITION_COLUMNS } from '../../bin/local/lake';
-import { BYTES_SCANNED_CUTOFF_PER_QUERY, MOVEMENT_GLUE_COLUMNS, MOVEMENT_PARTITION_KEYS } from '../../lib/lake';
+import { ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
+import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
+import { entriesOf, lakeFeeds } from '../../functions/wiring';
+import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
+import { BYTES_SCANNED_CUTOFF_PER_QUERY, LAKE_PARTITION_KEYS } from '../../lib/lake';
+import { TEST_LAKE_NAMES } from '../support/api';
 import { logicalId, resourcesOfType, synthesized, type CfnResource } from './synth';
 
 /**
  * The AWS side of the lake (issue 9): the buckets, the Glue table with
  * partition projection, the Athena workgroup and the Firehose stream, pinned
- * to the local lake's layout and Parquet schema (bin/local/lake.ts).
+ * to the local lake's layout and Parquet schema (bin/local/lake.ts), one
+ * table per entry of functions/wiring.ts `lakeFeeds`, each fed by a bus rule.
  */
+const FEEDS = entriesOf(lakeFeeds);
 interface Statement {
   Sid?: string;
   Effect: string;
@@ -94,7 +101,7 @@ describe('the lake in AWS', () => {
       expect(json.Resources[logsId]?.Properties?.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
     });
 
-    test('query results expire after 7 days; the lake aborts stale multipart uploads and expires delivery errors, but never expires movements', () => {
+    test('query results expire after 7 days; the lake aborts stale multipart uploads and expires each table\'s delivery errors, but never expires a table', () => {
       expect(resultsProps.LifecycleConfiguration).toEqual({
         Rules: [{ Id: 'expire-query-results', Status: 'Enabled', ExpirationInDays: 7, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
       });
@@ -102,78 +109,96 @@ describe('the lake in AWS', () => {
       expect(rules).toEqual([
         { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
         { Id: 'expire-delivery-errors', Status: 'Enabled', Prefix: 'errors/movements/', ExpirationInDays: 90 },
+        { Id: 'expire-orders-delivery-errors', Status: 'Enabled', Prefix: 'errors/orders/', ExpirationInDays: 90 },
       ]);
-      for (const rule of rules) if (rule.ExpirationInDays !== undefined) expect(rule.Prefix).toBe('errors/movements/');
+      for (const rule of rules) if (rule.ExpirationInDays !== undefined) expect(rule.Prefix).toMatch(/^errors\//);
     });
   });
 
   describe('Glue', () => {
     const [databaseId, database] = only(resourcesOfType(json, 'AWS::Glue::Database'), 'Glue database');
-    const [tableId, table] = only(resourcesOfType(json, 'AWS::Glue::Table'), 'Glue table');
-    const input = table.TableInput as {
+    type TableInput = {
       Name: string;
       TableType: string;
       Parameters: Record<string, unknown>;
       PartitionKeys: { Name: string; Type: string }[];
       StorageDescriptor: { Columns: { Name: string; Type: string }[]; Location: unknown; InputFormat: string; OutputFormat: string; SerdeInfo: { SerializationLibrary: string } };
     };
+    const tables = resourcesOfType(json, 'AWS::Glue::Table');
 
-    test('one database and one table, `movements`, in it (there is no orders table until the local lake writes one)', () => {
+    test('one database, and in it one table per lake feed of the wiring (movements, orders), each in the database', () => {
       expect((database.DatabaseInput as { Name: string }).Name).toBe(lake.databaseName);
-      expect(table.DatabaseName).toEqual({ Ref: databaseId });
-      expect(input.Name).toBe('movements');
-      expect(lake.movementsTableName).toBe('movements');
-      expect(input.TableType).toBe('EXTERNAL_TABLE');
-      expect(tableId).toBe(logicalId(lake.movementsTable));
+      expect(tables.map(([, t]) => (t.Properties?.TableInput as TableInput).Name).sort()).toEqual(FEEDS.map(([, feed]) => feed.table).sort());
+      expect(FEEDS.map(([, feed]) => feed.table).sort()).toEqual(['movements', 'orders']);
+      for (const [, t] of tables) expect(t.Properties?.DatabaseName).toEqual({ Ref: databaseId });
     });
 
-    test('the columns are exactly the local Parquet files\' columns (bin/local/lake.ts), same order, same types', () => {
-      const local = MOVEMENT_COLUMNS.map(([name, type]) => ({ Name: name, Type: hiveType(type) }));
-      expect(input.StorageDescriptor.Columns).toEqual(local);
-      expect(MOVEMENT_GLUE_COLUMNS.map(({ name, type }) => ({ Name: name, Type: type }))).toEqual(local);
-      // The money column is exact decimal, never a float or text.
+    test('the movements columns are exactly the local Parquet files\' (bin/local/lake.ts), same order, same types; money is exact decimal', () => {
+      const input = json.Resources[logicalId(lake.datasets.movements.table)]?.Properties?.TableInput as TableInput;
+      expect(input.StorageDescriptor.Columns).toEqual(MOVEMENT_COLUMNS.map(([name, type]) => ({ Name: name, Type: hiveType(type) })));
       expect(input.StorageDescriptor.Columns).toContainEqual({ Name: 'unit_cost', Type: 'decimal(19,4)' });
       expect(input.StorageDescriptor.Columns).toContainEqual({ Name: 'created_at', Type: 'timestamp' });
     });
 
-    test('the partition keys are tenant_id (string) then dt (date), as the local paths carry them, and not among the file columns', () => {
-      const local = PARTITION_COLUMNS.map(([name, type]) => ({ Name: name, Type: hiveType(type) }));
-      expect(input.PartitionKeys).toEqual([
-        { Name: 'tenant_id', Type: 'string' },
-        { Name: 'dt', Type: 'date' },
+    test('the orders columns are the order line columns, same order, same types', () => {
+      const input = json.Resources[logicalId(lake.datasets.orders.table)]?.Properties?.TableInput as TableInput;
+      expect(input.StorageDescriptor.Columns).toEqual(ORDER_LINE_COLUMNS.map(([name, type]) => ({ Name: name, Type: hiveType(type) })));
+      expect(input.StorageDescriptor.Columns.slice(0, 3)).toEqual([
+        { Name: 'record_id', Type: 'string' },
+        { Name: 'order_id', Type: 'string' },
+        { Name: 'line_index', Type: 'bigint' },
       ]);
-      expect(input.PartitionKeys).toEqual(local);
-      expect(MOVEMENT_PARTITION_KEYS.map(({ name, type }) => ({ Name: name, Type: type }))).toEqual(local);
-      for (const key of input.PartitionKeys) expect(input.StorageDescriptor.Columns.map((c) => c.Name)).not.toContain(key.Name);
     });
 
-    test('is Parquet: Parquet SerDe and input/output formats, located under s3://<lake bucket>/movements/', () => {
-      expect(input.Parameters.classification).toBe('parquet');
-      expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
-      expect(input.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
-      expect(input.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat');
-      expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: bucketId }, '/movements/']] });
-    });
+    describe.each(FEEDS)('%s', (name, feed) => {
+      const dataset = lake.datasets[name];
+      const input = json.Resources[logicalId(dataset.table)]?.Properties?.TableInput as TableInput;
 
-    test('partition projection is on: tenant_id is injected (a query must give it a static value), dt a daily date from 2020-01-01 to NOW', () => {
-      const projection = Object.fromEntries(Object.entries(input.Parameters).filter(([name]) => name.startsWith('projection.')));
-      expect(projection).toEqual({
-        'projection.enabled': 'true',
-        'projection.tenant_id.type': 'injected',
-        'projection.dt.type': 'date',
-        'projection.dt.format': 'yyyy-MM-dd',
-        'projection.dt.range': '2020-01-01,NOW',
-        'projection.dt.interval': '1',
-        'projection.dt.interval.unit': 'DAYS',
+      test('is named as the feed\'s table, and its columns are the feed\'s column list', () => {
+        expect(input.Name).toBe(feed.table);
+        expect(dataset.tableName).toBe(feed.table);
+        expect(input.TableType).toBe('EXTERNAL_TABLE');
+        expect(input.StorageDescriptor.Columns).toEqual(feed.columns.map(([column, type]) => ({ Name: column, Type: hiveType(type) })));
       });
-      // Every partition column has a projection (Athena rejects the table otherwise), and none is enumerable.
-      for (const key of input.PartitionKeys) expect(projection[`projection.${key.Name}.type`]).toBeDefined();
-      expect(Object.keys(input.Parameters)).not.toContain('projection.tenant_id.values');
-    });
 
-    test('the location template is movements/tenant_id=${tenant_id}/dt=${dt}/ in the lake bucket, the layout the local lake writes', () => {
-      expect(input.Parameters['storage.location.template']).toEqual({
-        'Fn::Join': ['', ['s3://', { Ref: bucketId }, '/movements/tenant_id=${tenant_id}/dt=${dt}/']],
+      test('the partition keys are tenant_id (string) then dt (date), as the local paths carry them, and not among the file columns', () => {
+        const local = PARTITION_COLUMNS.map(([column, type]) => ({ Name: column, Type: hiveType(type) }));
+        expect(input.PartitionKeys).toEqual([
+          { Name: 'tenant_id', Type: 'string' },
+          { Name: 'dt', Type: 'date' },
+        ]);
+        expect(input.PartitionKeys).toEqual(local);
+        expect(LAKE_PARTITION_KEYS.map(({ name: n, type }) => ({ Name: n, Type: type }))).toEqual(local);
+        for (const key of input.PartitionKeys) expect(input.StorageDescriptor.Columns.map((c) => c.Name)).not.toContain(key.Name);
+      });
+
+      test('is Parquet: Parquet SerDe and input/output formats, located under s3://<lake bucket>/<table>/', () => {
+        expect(input.Parameters.classification).toBe('parquet');
+        expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+        expect(input.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
+        expect(input.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat');
+        expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${feed.table}/`]] });
+      });
+
+      test('partition projection is on: tenant_id is injected (a query must give it a static value), dt a daily date from 2020-01-01 to NOW', () => {
+        const projection = Object.fromEntries(Object.entries(input.Parameters).filter(([key]) => key.startsWith('projection.')));
+        expect(projection).toEqual({
+          'projection.enabled': 'true',
+          'projection.tenant_id.type': 'injected',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': '2020-01-01,NOW',
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+        });
+        for (const key of input.PartitionKeys) expect(projection[`projection.${key.Name}.type`]).toBeDefined();
+        expect(Object.keys(input.Parameters)).not.toContain('projection.tenant_id.values');
+      });
+
+      test('the location template is <table>/tenant_id=${tenant_id}/dt=${dt}/ in the lake bucket, the layout the local lake writes', () => {
+        expect(input.Parameters['storage.location.template']).toEqual({
+          'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${feed.table}/tenant_id=\${tenant_id}/dt=\${dt}/`]],
+        });
       });
     });
   });
@@ -188,6 +213,18 @@ describe('the lake in AWS', () => {
       expect(config.EnforceWorkGroupConfiguration).toBe(true);
       expect(config.PublishCloudWatchMetricsEnabled).toBe(true);
       expect(config.EngineVersion).toEqual({ SelectedEngineVersion: 'Athena engine version 3' });
+    });
+
+    test('the workgroup and database are the names the report functions get, and the names the local Athena and the test API use', () => {
+      expect(workGroup.Name).toBe(LAKE_NAMES.workgroup);
+      expect((only(resourcesOfType(json, 'AWS::Glue::Database'), 'Glue database')[1].DatabaseInput as { Name: string }).Name).toBe(LAKE_NAMES.database);
+      expect(TEST_LAKE_NAMES).toEqual(LAKE_NAMES);
+      expect(LAKE_QUERY_ROUTES.length).toBeGreaterThan(0);
+      for (const route of LAKE_QUERY_ROUTES) {
+        const variables = (json.Resources[logicalId(stack.api.functions[route])]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables[ATHENA_WORKGROUP_ENV]).toBe(LAKE_NAMES.workgroup);
+        expect(variables[LAKE_DATABASE_ENV]).toBe(LAKE_NAMES.database);
+      }
     });
 
     test('a query may scan at most 10 GiB', () => {
@@ -205,127 +242,205 @@ describe('the lake in AWS', () => {
   });
 
   describe('Firehose', () => {
-    const [streamId, stream] = only(resourcesOfType(json, 'AWS::KinesisFirehose::DeliveryStream'), 'delivery stream');
-    const destination = stream.ExtendedS3DestinationConfiguration as Record<string, unknown>;
-    const roleId = logicalId(lake.deliveryRole);
-
-    test('is DirectPut (its producer comes later), encrypted at rest with the lake key, delivering into the lake bucket with the lake key', () => {
-      expect(stream.DeliveryStreamType).toBe('DirectPut');
-      expect(stream.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn });
-      expect(destination.BucketARN).toEqual(bucketArn);
-      expect(destination.EncryptionConfiguration).toEqual({ KMSEncryptionConfig: { AWSKMSKeyARN: keyArn } });
-      expect(destination.RoleARN).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
-      expect(streamId).toBe(logicalId(lake.deliveryStream));
+    test('one delivery stream per lake feed, and no other', () => {
+      expect(resourcesOfType(json, 'AWS::KinesisFirehose::DeliveryStream').map(([id]) => id).sort()).toEqual(FEEDS.map(([name]) => logicalId(lake.datasets[name].deliveryStream)).sort());
     });
 
-    test('converts JSON to Parquet (Snappy) with the schema of the Glue movements table, latest version', () => {
-      expect(destination.DataFormatConversionConfiguration).toEqual({
-        Enabled: true,
-        InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
-        OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
-        SchemaConfiguration: {
-          CatalogId: { Ref: 'AWS::AccountId' },
-          DatabaseName: { Ref: logicalId(lake.database) },
-          TableName: { Ref: logicalId(lake.movementsTable) },
-          Region: stack.region,
-          RoleARN: { 'Fn::GetAtt': [roleId, 'Arn'] },
-          VersionId: 'LATEST',
-        },
+    describe.each(FEEDS)('%s', (name, feed) => {
+      const dataset = lake.datasets[name];
+      const streamId = logicalId(dataset.deliveryStream);
+      const stream = json.Resources[streamId]?.Properties ?? {};
+      const destination = stream.ExtendedS3DestinationConfiguration as Record<string, unknown>;
+      const roleId = logicalId(dataset.deliveryRole);
+      const table = feed.table;
+
+      test('is DirectPut (the bus rule puts to it), encrypted at rest with the lake key, delivering into the lake bucket with the lake key', () => {
+        expect(stream.DeliveryStreamType).toBe('DirectPut');
+        expect(stream.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'CUSTOMER_MANAGED_CMK', KeyARN: keyArn });
+        expect(destination.BucketARN).toEqual(bucketArn);
+        expect(destination.EncryptionConfiguration).toEqual({ KMSEncryptionConfig: { AWSKMSKeyARN: keyArn } });
+        expect(destination.RoleARN).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
       });
-      expect(destination.FileExtension).toBe('.parquet');
-      // Conversion compresses inside the Parquet file; a destination compression would be refused.
-      expect(destination.CompressionFormat).toBeUndefined();
-    });
 
-    test('partitions dynamically by tenant_id and the day of created_at (JQ), into the Glue location template\'s layout', () => {
-      expect(destination.DynamicPartitioningConfiguration).toEqual({ Enabled: true, RetryOptions: { DurationInSeconds: 300 } });
-      expect(destination.ProcessingConfiguration).toEqual({
-        Enabled: true,
-        Processors: [
-          {
-            Type: 'MetadataExtraction',
-            Parameters: [
-              { ParameterName: 'MetadataExtractionQuery', ParameterValue: '{"tenant_id":.tenant_id,"dt":.created_at[0:10]}' },
-              { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
-            ],
-          },
-        ],
-      });
-      expect(destination.Prefix).toBe('movements/tenant_id=!{partitionKeyFromQuery:tenant_id}/dt=!{partitionKeyFromQuery:dt}/');
-      // The same path as the Glue template, partition key for partition key.
-      const template = 'movements/tenant_id=${tenant_id}/dt=${dt}/';
-      expect(String(destination.Prefix).replace(/!\{partitionKeyFromQuery:(\w+)\}/g, '${$1}')).toBe(template);
-    });
-
-    test('failed records go to an error prefix outside the table location, by error type and day', () => {
-      expect(destination.ErrorOutputPrefix).toBe('errors/movements/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/');
-      expect(String(destination.ErrorOutputPrefix).startsWith('movements/')).toBe(false);
-    });
-
-    test('buffers 64 MiB (the minimum with format conversion and dynamic partitioning) or 900 s, and logs delivery errors', () => {
-      expect(destination.BufferingHints).toEqual({ SizeInMBs: 64, IntervalInSeconds: 900 });
-      expect(destination.CloudWatchLoggingOptions).toMatchObject({ Enabled: true, LogGroupName: { Ref: logicalId(lake.deliveryLogs) } });
-    });
-
-    describe('its role', () => {
-      const policies = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, r]) => JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]));
-      const statements = policies.flatMap(([, r]) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
-      const actions = statements.flatMap((s) => list(s.Action));
-      const bySid = (sid: string): Statement => {
-        const found = statements.find((s) => s.Sid === sid);
-        if (!found) throw new Error(`no statement ${sid}`);
-        return found;
-      };
-
-      test('only Firehose in this account may assume it, it has no managed or inline policy, and the stream waits for its policy', () => {
-        expect(json.Resources[roleId]?.Properties).toMatchObject({
-          AssumeRolePolicyDocument: {
-            Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'firehose.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+      test('converts JSON to Parquet (Snappy) with the schema of its own Glue table, latest version', () => {
+        expect(destination.DataFormatConversionConfiguration).toEqual({
+          Enabled: true,
+          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
+          OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+          SchemaConfiguration: {
+            CatalogId: { Ref: 'AWS::AccountId' },
+            DatabaseName: { Ref: logicalId(lake.database) },
+            TableName: { Ref: logicalId(dataset.table) },
+            Region: stack.region,
+            RoleARN: { 'Fn::GetAtt': [roleId, 'Arn'] },
+            VersionId: 'LATEST',
           },
         });
-        expect(json.Resources[roleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
-        expect(json.Resources[roleId]?.Properties?.Policies).toBeUndefined();
-        expect(policies).toHaveLength(1);
-        template.hasResource('AWS::KinesisFirehose::DeliveryStream', { DependsOn: Match.arrayWith([policies[0]?.[0] ?? 'missing']) });
+        expect(destination.FileExtension).toBe('.parquet');
+        // Conversion compresses inside the Parquet file; a destination compression would be refused.
+        expect(destination.CompressionFormat).toBeUndefined();
       });
 
-      test('object actions reach only the movements/ and errors/movements/ prefixes of the lake bucket; bucket-level actions only that bucket', () => {
-        const objectActions = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'];
-        expect(bySid('WriteLakePrefixes')).toMatchObject({ Effect: 'Allow', Action: objectActions });
-        expect(list(bySid('WriteLakePrefixes').Resource)).toEqual(
-          expect.arrayContaining([
-            { 'Fn::Join': ['', [bucketArn, '/movements/*']] },
-            { 'Fn::Join': ['', [bucketArn, '/errors/movements/*']] },
-          ]),
-        );
-        expect(list(bySid('WriteLakePrefixes').Resource)).toHaveLength(2);
-        expect(bySid('LocateLakeBucket')).toMatchObject({ Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: bucketArn });
-        // No other S3 statement, none on another bucket, no delete or bucket configuration.
-        const s3Statements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:')));
-        expect(s3Statements.map((s) => s.Sid).sort()).toEqual(['LocateLakeBucket', 'WriteLakePrefixes']);
-        expect(JSON.stringify(s3Statements)).not.toContain(resultsId);
-        for (const action of actions) expect(action).not.toMatch(/^s3:(Delete|PutBucket|PutObjectAcl|\*)/);
-      });
-
-      test('reads the schema of the movements table only (no glue:GetSchemaVersion on "*"), and uses the lake key only through S3', () => {
-        expect(bySid('ReadMovementsSchema').Action).toEqual(['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions']);
-        const glueResources = JSON.stringify(bySid('ReadMovementsSchema').Resource);
-        expect(glueResources).toContain(`:table/${lake.databaseName}/movements"`);
-        expect(glueResources).toContain(`:database/${lake.databaseName}"`);
-        expect(glueResources).not.toContain('*');
-        expect(bySid('UseLakeKeyThroughS3')).toMatchObject({
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          Resource: keyArn,
-          Condition: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+      test('partitions dynamically by tenant_id and the day of the feed\'s partition time (JQ), into the Glue location template\'s layout', () => {
+        expect(destination.DynamicPartitioningConfiguration).toEqual({ Enabled: true, RetryOptions: { DurationInSeconds: 300 } });
+        expect(destination.ProcessingConfiguration).toEqual({
+          Enabled: true,
+          Processors: [
+            {
+              Type: 'MetadataExtraction',
+              Parameters: [
+                { ParameterName: 'MetadataExtractionQuery', ParameterValue: `{"tenant_id":.tenant_id,"dt":.${feed.partitionTime}[0:10]}` },
+                { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
+              ],
+            },
+          ],
         });
-        for (const statement of statements) expect(list(statement.Resource)).not.toContain('*');
-        expect(actions).not.toContain('glue:GetSchemaVersion');
-        expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+        expect(destination.Prefix).toBe(`${table}/tenant_id=!{partitionKeyFromQuery:tenant_id}/dt=!{partitionKeyFromQuery:dt}/`);
+        const template = `${table}/tenant_id=\${tenant_id}/dt=\${dt}/`;
+        expect(String(destination.Prefix).replace(/!\{partitionKeyFromQuery:(\w+)\}/g, '${$1}')).toBe(template);
       });
 
-      test('writes its error logs to its own log group only', () => {
-        const logStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('logs:')));
-        expect(logStatements).toEqual([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logicalId(lake.deliveryLogs), 'Arn'] } })]);
+      test('failed records go to an error prefix outside every table location, by error type and day', () => {
+        expect(destination.ErrorOutputPrefix).toBe(`errors/${table}/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`);
+        for (const [, other] of FEEDS) expect(String(destination.ErrorOutputPrefix).startsWith(`${other.table}/`)).toBe(false);
+      });
+
+      test('buffers 64 MiB (the minimum with format conversion and dynamic partitioning) or 900 s, and logs delivery errors', () => {
+        expect(destination.BufferingHints).toEqual({ SizeInMBs: 64, IntervalInSeconds: 900 });
+        expect(destination.CloudWatchLoggingOptions).toMatchObject({ Enabled: true, LogGroupName: { Ref: logicalId(dataset.deliveryLogs) } });
+      });
+
+      describe('its role', () => {
+        const policies = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, r]) => JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]));
+        const statements = policies.flatMap(([, r]) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+        const actions = statements.flatMap((s) => list(s.Action));
+        const bySid = (sid: string): Statement => {
+          const found = statements.find((s) => s.Sid === sid);
+          if (!found) throw new Error(`no statement ${sid}`);
+          return found;
+        };
+
+        test('only Firehose in this account may assume it, it has no managed or inline policy, and the stream waits for its policy', () => {
+          expect(json.Resources[roleId]?.Properties).toMatchObject({
+            AssumeRolePolicyDocument: {
+              Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'firehose.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+            },
+          });
+          expect(json.Resources[roleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
+          expect(json.Resources[roleId]?.Properties?.Policies).toBeUndefined();
+          expect(policies).toHaveLength(1);
+          expect(json.Resources[streamId]).toMatchObject({ DependsOn: expect.arrayContaining([policies[0]?.[0] ?? 'missing']) });
+        });
+
+        test('object actions reach only its table\'s prefix and error prefix of the lake bucket; bucket-level actions only that bucket', () => {
+          expect(bySid('WriteLakePrefixes')).toMatchObject({ Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'] });
+          expect(list(bySid('WriteLakePrefixes').Resource)).toEqual(
+            expect.arrayContaining([
+              { 'Fn::Join': ['', [bucketArn, `/${table}/*`]] },
+              { 'Fn::Join': ['', [bucketArn, `/errors/${table}/*`]] },
+            ]),
+          );
+          expect(list(bySid('WriteLakePrefixes').Resource)).toHaveLength(2);
+          expect(bySid('LocateLakeBucket')).toMatchObject({ Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: bucketArn });
+          const s3Statements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:')));
+          expect(s3Statements.map((s) => s.Sid).sort()).toEqual(['LocateLakeBucket', 'WriteLakePrefixes']);
+          expect(JSON.stringify(s3Statements)).not.toContain(resultsId);
+          for (const action of actions) expect(action).not.toMatch(/^s3:(Delete|PutBucket|PutObjectAcl|\*)/);
+        });
+
+        test('reads the schema of its own table only (no glue:GetSchemaVersion on "*"), and uses the lake key only through S3', () => {
+          expect(bySid('ReadTableSchema').Action).toEqual(['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions']);
+          const glueResources = JSON.stringify(bySid('ReadTableSchema').Resource);
+          expect(glueResources).toContain(`:table/${lake.databaseName}/${table}"`);
+          for (const [, other] of FEEDS) if (other.table !== table) expect(glueResources).not.toContain(`/${other.table}"`);
+          expect(glueResources).toContain(`:database/${lake.databaseName}"`);
+          expect(glueResources).not.toContain('*');
+          expect(list(bySid('UseLakeKeyThroughS3').Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+          expect(bySid('UseLakeKeyThroughS3')).toMatchObject({
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+          });
+          for (const statement of statements) expect(list(statement.Resource)).not.toContain('*');
+          expect(actions).not.toContain('glue:GetSchemaVersion');
+          expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+        });
+
+        test('writes its error logs to its own delivery log group only', () => {
+          const logStatements = statements.filter((s) => list(s.Action).some((a) => a.startsWith('logs:')));
+          expect(logStatements).toEqual([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logicalId(dataset.deliveryLogs), 'Arn'] } })]);
+        });
+      });
+    });
+  });
+
+  describe('EventBridge feeds: a rule per lake feed, the event detail to its stream', () => {
+    const busId = logicalId(stack.events.bus);
+
+    test('one rule per lake feed on the lake side, each on the custom bus', () => {
+      for (const [name] of FEEDS) expect(json.Resources[logicalId(lake.datasets[name].rule)]?.Properties?.EventBusName).toEqual({ Ref: busId });
+    });
+
+    describe.each(FEEDS)('%s', (name, feed) => {
+      const dataset = lake.datasets[name];
+      const rule = json.Resources[logicalId(dataset.rule)]?.Properties ?? {};
+      const ruleTargets = rule.Targets as Record<string, unknown>[];
+      const dlqId = logicalId(dataset.deadLetterQueue);
+      const ruleRoleId = logicalId(dataset.ruleRole);
+
+      test('matches exactly the wiring\'s pattern (source, detail-type)', () => {
+        expect(rule.EventPattern).toEqual({ source: [...feed.pattern.source], 'detail-type': [...feed.pattern['detail-type']] });
+        expect(rule.State ?? 'ENABLED').toBe('ENABLED');
+      });
+
+      test('has one target: its own Firehose stream, given the event\'s detail alone (InputPath $.detail), put with its own role', () => {
+        expect(ruleTargets).toHaveLength(1);
+        expect(ruleTargets[0]).toMatchObject({
+          Arn: { 'Fn::GetAtt': [logicalId(dataset.deliveryStream), 'Arn'] },
+          InputPath: '$.detail',
+          RoleArn: { 'Fn::GetAtt': [ruleRoleId, 'Arn'] },
+        });
+        expect(ruleTargets[0]).not.toHaveProperty('Input');
+        expect(ruleTargets[0]).not.toHaveProperty('InputTransformer');
+      });
+
+      test('retries for up to a day, then dead-letters into its own queue, which is encrypted with the lake key, TLS-only, kept 14 days and alarmed', () => {
+        expect(ruleTargets[0]).toMatchObject({
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        });
+        expect(json.Resources[dlqId]?.Properties).toMatchObject({ KmsMasterKeyId: keyArn, MessageRetentionPeriod: 14 * 24 * 3600 });
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: dlqId }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+              Match.objectLike({ Effect: 'Allow', Action: 'sqs:SendMessage', Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(dataset.rule), 'Arn'] } } } }),
+            ]),
+          },
+        });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        });
+        // EventBridge may use the lake key to encrypt what it dead-letters, only for rules on the bus of this account.
+        const keyPolicy = json.Resources[keyId]?.Properties?.KeyPolicy as { Statement: (Statement & { Principal?: unknown })[] };
+        const forEvents = keyPolicy.Statement.filter((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }));
+        expect(forEvents).toHaveLength(1);
+        expect(forEvents[0]).toMatchObject({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } });
+        expect(JSON.stringify(forEvents[0]?.Condition)).toContain(`":rule/",{"Ref":"${busId}"},"/*"`);
+      });
+
+      test('its role may be assumed by EventBridge of this account only, and may only put records to this one stream', () => {
+        expect(json.Resources[ruleRoleId]?.Properties).toMatchObject({
+          AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'events.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] },
+        });
+        const policies = resourcesOfType(json, 'AWS::IAM::Policy').filter(([, r]) => JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: ruleRoleId }]));
+        const statements = policies.flatMap(([, r]) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+        expect(statements).toEqual([
+          { Sid: 'PutLakeRows', Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: { 'Fn::GetAtt': [logicalId(dataset.deliveryStream), 'Arn'] } },
+        ]);
+        expect(json.Resources[ruleRoleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
       });
     });
   });

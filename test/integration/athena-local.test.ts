@@ -69,6 +69,10 @@ beforeAll(async () => {
       movement({ tenant_id: PAGED, type: 'restock', created_at: `2024-06-${String(1 + (index % 28)).padStart(2, '0')}T00:00:00.000Z`, deltas: units(index + 1) }),
     ),
   ]);
+  writer.appendRecords('orders', [
+    { tenant_id: A, record_id: 'o-1:v1:0:wh-1', order_id: 'o-1', line_index: 0, sku_id: 'sku-1', warehouse_id: 'wh-1', outcome: 'allocated', quantity: 3, line_quantity: 3, reason: null, order_status: 'allocated', order_version: 1, correlation_id: 'o-1', created_at: '2024-03-05T00:00:00.000Z' },
+    { tenant_id: B, record_id: 'o-9:v1:0:wh-1', order_id: 'o-9', line_index: 0, sku_id: 'sku-1', warehouse_id: 'wh-1', outcome: 'held', quantity: 7, line_quantity: 7, reason: null, order_status: 'held', order_version: 1, correlation_id: 'o-9', created_at: '2024-03-05T00:00:00.000Z' },
+  ]);
   await writer.close();
   athena = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP] });
   slowAthena = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP], minRunningMs: 1_500, resultTtlMs: 60_000 });
@@ -96,6 +100,20 @@ const stockMovement = async (tenantId: string, filters: Partial<Filters> = {}, o
   const positional = toPositional(await readReportSql('stock-movement'), { ...WINDOW, ...filters });
   return runLakeQuery(on, { sql: positional.sql, parameters: positional.parameters, tenantId });
 };
+
+test('the orders table is queried like movements: the tenant\'s own rows, typed as Athena types them', async () => {
+  const sql = 'SELECT order_id, outcome, quantity, dt FROM orders WHERE tenant_id = ? ORDER BY order_id';
+  const a = succeeded(await runLakeQuery(lake, { sql, parameters: [], tenantId: A }));
+  expect(a.rows).toEqual([{ order_id: 'o-1', outcome: 'allocated', quantity: 3n, dt: '2024-03-05' }]);
+  expect(a.columns.map((c) => [c.name, c.type])).toEqual([
+    ['order_id', 'varchar'],
+    ['outcome', 'varchar'],
+    ['quantity', 'bigint'],
+    ['dt', 'date'],
+  ]);
+  const nobody = succeeded(await runLakeQuery(lake, { sql, parameters: [], tenantId: PAGED }));
+  expect(nobody.rows).toEqual([]);
+});
 
 /** The status of a query once it has ended, polled through the SDK. */
 const settled = async (QueryExecutionId: string) => {

@@ -6,7 +6,8 @@ import { MOVEMENT_COLUMNS, partitionDir } from '../../bin/local/lake';
 import { startLakeFeed } from '../../bin/local/lake-feed';
 import { queryLake, type LakeRow } from '../../bin/local/lake-query';
 import { eventsFromRecord } from '../../functions/events/mapper';
-import { movementRecordedDetail, type MovementRecordedDetail } from '../../functions/events/model';
+import { ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
+import { movementRecordedDetail, orderLineRecordedDetail, type MovementRecordedDetail, type OrderLineRecordedDetail } from '../../functions/events/model';
 import { toEntry } from '../../functions/events/publisher';
 import type { Movement } from '../../functions/inventory/model';
 import { canonicalDecimal } from '../../functions/platform/money';
@@ -139,6 +140,123 @@ describe('ledger rows reach the lake through the local runtime', () => {
     expect(aRows.filter((r) => bIds.has(String(r.movement_id)))).toEqual([]);
     expect(rows.every((r) => r.tenant_id === b.tenantId)).toBe(true);
     expect(await readdir(join(root, 'movements'))).toEqual(expect.arrayContaining([`tenant_id=${a.tenantId}`, `tenant_id=${b.tenantId}`]));
+  });
+});
+
+describe('order line outcomes reach the lake (orders/) through the local runtime', () => {
+  let c: Client;
+  let pipeline: LocalPipeline;
+  const ORDERS = 'SELECT * FROM orders ORDER BY created_at, order_version, line_index, warehouse_id';
+
+  beforeAll(async () => {
+    c = await t.client();
+    pipeline = await startLocalPipeline([c.tenantId], { lake: { root, compactEveryMs: 0 } });
+  });
+  afterAll(() => pipeline.stop());
+
+  const waitForOrders = async (count: number, limitMs = 15_000): Promise<LakeRow[]> => {
+    const started = Date.now();
+    for (;;) {
+      const rows = await queryLake(root, ORDERS, { tenant_id: c.tenantId });
+      if (rows.length >= count || Date.now() - started > limitMs) return rows;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  test('an order allocated, shipped in part, then cancelled is one row per leg and outcome, partitioned by tenant and day, each once', async () => {
+    await setupCatalog(c, { warehouses: ['wh-1'] });
+    ok(await c.post('/api/skus', { sku_id: 'sku-2', product_id: 'prod-1', name: 'Widget, red' }), 201);
+    ok(await c.post('/api/inventory/update', { sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 10 }));
+    ok(await c.post('/api/inventory/update', { sku_id: 'sku-2', warehouse_id: 'wh-1', transaction_type: 'restock', quantity: 10 }));
+    const lines = [
+      { sku_id: 'sku-1', quantity: 4 },
+      { sku_id: 'sku-2', quantity: 2 },
+    ];
+    const allocated: { version: number } = ok(await c.post('/api/orders/allocate', { order_id: 'ord-1', lines, ship_to: { latitude: 40, longitude: -74 } }), 201);
+    expect(allocated.version).toBe(1);
+    ok(await c.post('/api/orders/ord-1/ship', { lines: [{ sku_id: 'sku-1', quantity: 3 }] }));
+    ok(await c.post('/api/orders/ord-1/cancel'));
+
+    const rows = await waitForOrders(5);
+    const dt = String(rows[0]?.created_at).slice(0, 10);
+    expect(rows.map((r) => [r.outcome, r.line_index, r.sku_id, r.warehouse_id, r.quantity, r.line_quantity, r.reason, r.order_status, r.order_version])).toEqual([
+      ['allocated', 0, 'sku-1', 'wh-1', 4, 4, null, 'allocated', 1],
+      ['allocated', 1, 'sku-2', 'wh-1', 2, 2, null, 'allocated', 1],
+      ['shipped', 0, 'sku-1', 'wh-1', 3, 4, null, 'partially_shipped', 2],
+      ['released', 0, 'sku-1', 'wh-1', 1, 4, 'cancelled', 'cancelled', 3],
+      ['released', 1, 'sku-2', 'wh-1', 2, 2, 'cancelled', 'cancelled', 3],
+    ]);
+    for (const row of rows) {
+      expect(row).toMatchObject({ tenant_id: c.tenantId, order_id: 'ord-1', correlation_id: 'ord-1', dt });
+      expect(row.record_id).toBe(`ord-1:v${String(row.order_version)}:${String(row.line_index)}:${String(row.warehouse_id)}`);
+    }
+    // Parquet under orders/tenant_id=<t>/dt=YYYY-MM-DD/, the layout of the Glue table.
+    expect((await files(partitionDir(root, c.tenantId, dt, 'orders'))).length).toBeGreaterThan(0);
+    expect(await readdir(join(root, 'orders'))).toContain(`tenant_id=${c.tenantId}`);
+    // Once each: a later flush adds nothing; nothing was refused or dead-lettered.
+    await pipeline.settle();
+    await pipeline.lakeFeed!.flush();
+    expect(await queryLake(root, 'SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM orders', { tenant_id: c.tenantId })).toEqual([{ n: 5, ids: 5 }]);
+    expect(pipeline.lakeFeed!.rejected).toEqual([]);
+    // The ledger rows of the same order join on correlation_id.
+    const joined = await queryLake(
+      root,
+      "SELECT count(*) AS n FROM orders o JOIN movements m ON m.correlation_id = o.correlation_id AND m.sku_id = o.sku_id WHERE o.outcome = 'shipped' AND m.type = 'shipment'",
+      { tenant_id: c.tenantId },
+    );
+    expect(joined).toEqual([{ n: 1 }]);
+  });
+});
+
+describe('the orders feed on its own bus', () => {
+  const TENANT = 'lf-orders';
+  const line = (over: Partial<OrderLineRecordedDetail> = {}): OrderLineRecordedDetail => ({
+    event_id: `OrderLineRecorded:T#${TENANT}#ORDER:o-1:v1:0:wh-1`,
+    schema_version: 1,
+    tenant_id: TENANT,
+    occurred_at: '2025-05-06T07:08:09.010Z',
+    record_id: 'o-1:v1:0:wh-1',
+    order_id: 'o-1',
+    line_index: 0,
+    sku_id: 'sku-1',
+    warehouse_id: 'wh-1',
+    outcome: 'allocated',
+    quantity: 2,
+    line_quantity: 2,
+    reason: null,
+    order_status: 'allocated',
+    order_version: 1,
+    correlation_id: 'o-1',
+    created_at: '2025-05-06T07:08:09.010Z',
+    ...over,
+  });
+
+  test('a repeated order line event is stored once, a bad one is kept aside, and the rows land under orders/tenant_id=<t>/dt=<day>/', async () => {
+    const bus = new LocalBus();
+    const feed = await startLakeFeed(bus, { root, flushEveryMs: 0, compactEveryMs: 0 });
+    const first = line();
+    const shipped = line({ event_id: 'e-2', record_id: 'o-1:v2:0:wh-1', outcome: 'shipped', order_status: 'shipped', order_version: 2, created_at: '2025-05-07T00:00:00.000Z', occurred_at: '2025-05-07T00:00:00.000Z' });
+    const bad = { ...line({ event_id: 'e-bad', record_id: 'o-1:v3:0:wh-1' }), quantity: 'two' } as unknown as OrderLineRecordedDetail;
+    for (const d of [first, first, shipped, { ...first, event_id: 'same row, another event id' }, bad])
+      await bus.putEvents([toEntry({ source: 'stockroom', 'detail-type': 'OrderLineRecorded', detail: d }, bus.name)]);
+    await bus.idle();
+    await feed.close();
+    expect(feed.stats).toMatchObject({ received: 5, appended: 2, duplicates: 2, rejected: 1 });
+    expect(feed.rejected[0]?.error).toMatch(/quantity/);
+    const rows = await queryLake(root, 'SELECT record_id, outcome, dt, created_at FROM orders ORDER BY record_id', { tenant_id: TENANT });
+    expect(rows).toEqual([
+      { record_id: 'o-1:v1:0:wh-1', outcome: 'allocated', dt: '2025-05-06', created_at: '2025-05-06T07:08:09.010Z' },
+      { record_id: 'o-1:v2:0:wh-1', outcome: 'shipped', dt: '2025-05-07', created_at: '2025-05-07T00:00:00.000Z' },
+    ]);
+    expect((await files(partitionDir(root, TENANT, '2025-05-06', 'orders'))).length).toBe(1);
+    expect((await files(partitionDir(root, TENANT, '2025-05-07', 'orders'))).length).toBe(1);
+    // Order lines never land among the movements.
+    expect(await queryLake(root, 'SELECT count(*) AS n FROM movements', { tenant_id: TENANT })).toEqual([{ n: 0 }]);
+  });
+
+  test("the event's fields are exactly the orders table's columns plus the tenant and the event's own metadata", () => {
+    expect(Object.keys(orderLineRecordedDetail.shape).sort()).toEqual([...ORDER_LINE_COLUMNS.map(([name]) => name), 'tenant_id', 'event_id', 'schema_version', 'occurred_at'].sort());
+    expect(lakeFeeds.orders.columns).toBe(ORDER_LINE_COLUMNS);
   });
 });
 

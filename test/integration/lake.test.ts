@@ -171,6 +171,42 @@ describe('appending and reading back', () => {
   });
 });
 
+describe('the orders table', () => {
+  const orderLine = (tenant: string, recordId: string, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    tenant_id: tenant,
+    record_id: recordId,
+    order_id: 'o-1',
+    line_index: 0,
+    sku_id: 'sku-1',
+    warehouse_id: 'wh-1',
+    outcome: 'allocated',
+    quantity: 2,
+    line_quantity: 2,
+    reason: null,
+    order_status: 'allocated',
+    order_version: 1,
+    correlation_id: 'o-1',
+    created_at: '2024-06-01T10:00:00.000Z',
+    ...over,
+  });
+
+  it('stores flat order lines under orders/tenant_id=<t>/dt=<day>/, read through a view of that tenant only; a tenant without orders reads an empty table', async () => {
+    const dir = await mkdtemp(join(root, 'orders-'));
+    const lake = await LocalLake.open({ root: dir, flushEveryMs: 0 });
+    lake.appendRecords('orders', [orderLine('oa', 'o-1:v1:0:wh-1'), orderLine('ob', 'o-1:v1:0:wh-1', { outcome: 'held', order_status: 'held' })]);
+    expect(() => lake.appendRecords('orders', [orderLine('oa', 'x', { quantity: 1.5 })])).toThrow(LakeInputError);
+    expect(() => lake.appendRecords('orders', [orderLine('oa', 'x', { outcome: null })])).toThrow(LakeInputError);
+    await lake.close();
+    expect((await readdir(partitionDir(dir, 'oa', '2024-06-01', 'orders'))).filter((n) => n.endsWith('.parquet'))).toHaveLength(1);
+    const a = await queryLake(dir, 'SELECT tenant_id, dt, record_id, outcome, quantity, reason, created_at FROM orders', { tenant_id: 'oa' });
+    expect(a).toEqual([{ tenant_id: 'oa', dt: '2024-06-01', record_id: 'o-1:v1:0:wh-1', outcome: 'allocated', quantity: 2, reason: null, created_at: '2024-06-01T10:00:00.000Z' }]);
+    // Whatever the WHERE says, the view holds the caller's tenant only.
+    expect(await queryLake(dir, "SELECT count(*) AS n FROM orders WHERE tenant_id = 'ob' OR true", { tenant_id: 'oa' })).toEqual([{ n: 1 }]);
+    expect(await queryLake(dir, 'SELECT count(*) AS n FROM orders', { tenant_id: 'nobody' })).toEqual([{ n: 0 }]);
+    expect(await queryLake(dir, 'SELECT count(*) AS n FROM movements', { tenant_id: 'oa' })).toEqual([{ n: 0 }]);
+  });
+});
+
 describe('compaction', () => {
   it('merges a partition into one file, and readers during it see every row exactly once', async () => {
     const dir = await mkdtemp(join(root, 'compact-'));

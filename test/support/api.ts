@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { startLocalAthena } from '../../bin/local/athena';
-import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../../functions/platform/lake';
+import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
 import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
 import type { Role } from '../../functions/identity/roles';
@@ -69,15 +69,18 @@ const send = async (url: string, path: string, init: RequestInit): Promise<{ res
   return { response, text };
 };
 
+/** The lake names the test API gives the report handlers and the local Athena: the deployed stack's (test/infra/lake.test.ts pins them). */
+export const TEST_LAKE_NAMES = LAKE_NAMES;
+
 export const startTestApi = async (options: TestApiOptions = {}): Promise<TestApi> => {
   // The reports' lake, as npm start runs it: the local Athena over a lake root (here a temp dir).
   // The environment is the process's: the last test API started in a test file is the one reports use.
   const lakeRoot = await mkdtemp(join(tmpdir(), 'stockroom-test-lake-'));
-  process.env[ATHENA_WORKGROUP_ENV] ??= 'stockroom_reports';
-  process.env[LAKE_DATABASE_ENV] ??= 'stockroom_lake';
+  process.env[ATHENA_WORKGROUP_ENV] = TEST_LAKE_NAMES.workgroup;
+  process.env[LAKE_DATABASE_ENV] = TEST_LAKE_NAMES.database;
   const athena = await startLocalAthena({
     lakeRoot,
-    workgroups: [process.env[ATHENA_WORKGROUP_ENV] ?? 'stockroom_reports'],
+    workgroups: [TEST_LAKE_NAMES.workgroup],
     ...(options.athenaMinRunningMs === undefined ? {} : { minRunningMs: options.athenaMinRunningMs }),
   });
   process.env[ATHENA_ENDPOINT_ENV] = athena.endpoint;

@@ -4,7 +4,8 @@ import { LocalBus, matches } from '../../bin/local/bus';
 import { startLocalScheduler } from '../../bin/local/scheduler';
 import { EventMappingError, eventsFromRecord } from '../../functions/events/mapper';
 import { lakeRowOf } from '../../bin/local/lake-feed';
-import { movementRecordedDetail, type DomainEvent, type StockLevelChanged } from '../../functions/events/model';
+import { ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
+import { movementRecordedDetail, orderLineRecordedDetail, type DomainEvent, type StockLevelChanged } from '../../functions/events/model';
 import type { Movement } from '../../functions/inventory/model';
 import { putEventsPublisher, type PutEventsEntry } from '../../functions/events/publisher';
 import type { AllocationLeg, Order } from '../../functions/orders/model';
@@ -58,9 +59,12 @@ const levelItem = (over: Item = {}): Item => ({
   ...over,
 });
 
+/** The order events consumers subscribe to, without the lake's per-line rows (OrderLineRecorded, tested on their own below). */
+const orderEventsOnly = (events: DomainEvent[]): DomainEvent[] => events.filter((e) => e['detail-type'] !== 'OrderLineRecorded');
+
 describe('eventsFromRecord', () => {
   test('a new order (allocated or held) is one OrderAllocated with its lines, legs and hold expiry', () => {
-    const [event, ...rest] = eventsFromRecord(streamRecord('INSERT', orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' })));
+    const [event, ...rest] = orderEventsOnly(eventsFromRecord(streamRecord('INSERT', orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' }))));
     expect(rest).toEqual([]);
     expect(event).toEqual({
       source: 'stockroom',
@@ -96,7 +100,7 @@ describe('eventsFromRecord', () => {
       version: 4,
       updated_at: '2026-01-01T01:00:00.000Z',
     });
-    const events = eventsFromRecord(streamRecord('MODIFY', after, before));
+    const events = orderEventsOnly(eventsFromRecord(streamRecord('MODIFY', after, before)));
     expect(events).toEqual([
       {
         source: 'stockroom',
@@ -115,21 +119,21 @@ describe('eventsFromRecord', () => {
     ]);
   });
 
-  test('an expired hold is OrderReleased with reason expired; a second write of a cancelled order and a confirm are nothing', () => {
+  test('an expired hold is OrderReleased with reason expired; a second write of a cancelled order is nothing, a confirm no order event', () => {
     const held = orderItem({ status: 'held', allocations: [legOf({})] });
     const expired = orderItem({ status: 'expired', allocations: [legOf({ released: 3 })], version: 2 });
-    expect(eventsFromRecord(streamRecord('MODIFY', expired, held)).map((e) => [e['detail-type'], e.detail])).toEqual([
+    expect(orderEventsOnly(eventsFromRecord(streamRecord('MODIFY', expired, held))).map((e) => [e['detail-type'], e.detail])).toEqual([
       ['OrderReleased', expect.objectContaining({ reason: 'expired', released: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }] })],
     ]);
     const cancelled = orderItem({ status: 'cancelled', allocations: [legOf({ released: 3 })], version: 2 });
     expect(eventsFromRecord(streamRecord('MODIFY', { ...cancelled, version: 3 }, cancelled))).toEqual([]);
-    expect(eventsFromRecord(streamRecord('MODIFY', orderItem({ status: 'allocated', version: 2 }), orderItem({ status: 'held' })))).toEqual([]);
+    expect(orderEventsOnly(eventsFromRecord(streamRecord('MODIFY', orderItem({ status: 'allocated', version: 2 }), orderItem({ status: 'held' }))))).toEqual([]);
   });
 
   test('a shipment is one OrderShipped with the units shipped by this change, per leg', () => {
     const before = orderItem({ allocations: [legOf({ shipped: 1 }), legOf({ warehouse_id: 'wh-2', quantity: 2 })], version: 2 });
     const after = orderItem({ status: 'partially_shipped', allocations: [legOf({ shipped: 3 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 1 })], version: 3 });
-    const events = eventsFromRecord(streamRecord('MODIFY', after, before));
+    const events = orderEventsOnly(eventsFromRecord(streamRecord('MODIFY', after, before)));
     expect(events.map((e) => e['detail-type'])).toEqual(['OrderShipped']);
     expect(events[0]!.detail).toMatchObject({
       event_id: `OrderShipped:T#${TENANT}#ORDER:o-1:v3`,
@@ -309,7 +313,7 @@ describe('ledger rows: MovementRecorded', () => {
       ...eventsFromRecord(streamRecord('MODIFY', levelItem({ on_hand: 9, available: 7, version: 5 }), levelItem())),
       ...eventsFromRecord(streamRecord('INSERT', orderItem())),
     ].map((e) => e['detail-type']);
-    expect(types).toEqual(['StockLevelChanged', 'StockLevelChanged', 'OrderAllocated']);
+    expect(types).toEqual(['StockLevelChanged', 'StockLevelChanged', 'OrderAllocated', 'OrderLineRecorded', 'OrderLineRecorded', 'OrderLineRecorded']);
   });
 
   test('a redelivered ledger row maps to the same event id; another row to another', () => {
@@ -346,6 +350,85 @@ describe('ledger rows: MovementRecorded', () => {
     });
     expect(movementRecordedDetail.safeParse({ ...detail, unit_cost: 4.2 }).success).toBe(false);
     expect(movementRecordedDetail.safeParse({ ...detail, delta_on_hand: 1.5 }).success).toBe(false);
+  });
+});
+
+describe('order lines for the lake: OrderLineRecorded', () => {
+  const linesOf = (events: DomainEvent[]) => events.filter((e) => e['detail-type'] === 'OrderLineRecorded').map((e) => orderLineRecordedDetail.parse(e.detail));
+  const brief = (events: DomainEvent[]) => linesOf(events).map((d) => [d.outcome, d.line_index, d.sku_id, d.warehouse_id, d.quantity, d.reason]);
+
+  test('a new order is one flat row per leg (held or allocated), each naming its line, its quantities, the order status and version', () => {
+    const held = eventsFromRecord(streamRecord('INSERT', orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' })));
+    expect(linesOf(held)[0]).toEqual({
+      event_id: `OrderLineRecorded:T#${TENANT}#ORDER:o-1:v1:0:wh-1`,
+      schema_version: 1,
+      tenant_id: TENANT,
+      occurred_at: '2026-01-01T00:00:00.000Z',
+      record_id: 'o-1:v1:0:wh-1',
+      order_id: 'o-1',
+      line_index: 0,
+      sku_id: 'sku-1',
+      warehouse_id: 'wh-1',
+      outcome: 'held',
+      quantity: 3,
+      line_quantity: 5,
+      reason: null,
+      order_status: 'held',
+      order_version: 1,
+      correlation_id: 'o-1',
+      created_at: '2026-01-01T00:00:00.000Z',
+    });
+    expect(brief(held)).toEqual([
+      ['held', 0, 'sku-1', 'wh-1', 3, null],
+      ['held', 0, 'sku-1', 'wh-2', 2, null],
+      ['held', 1, 'sku-2', 'wh-1', 1, null],
+    ]);
+    expect(brief(eventsFromRecord(streamRecord('INSERT', orderItem()))).map(([outcome]) => outcome)).toEqual(['allocated', 'allocated', 'allocated']);
+    // The row is exactly the orders table's columns plus the event's own fields: Firehose converts it as it is.
+    expect(Object.keys(linesOf(held)[0] ?? {}).sort()).toEqual([...ORDER_LINE_COLUMNS.map(([name]) => name), 'tenant_id', 'event_id', 'schema_version', 'occurred_at'].sort());
+  });
+
+  test('a confirm is a row `allocated` per leg with its outstanding units; a shipment one `shipped` per leg that shipped, the units of this change', () => {
+    const held = orderItem({ status: 'held', hold_expires_at: '2026-01-01T00:15:00.000Z' });
+    const confirmed = orderItem({ status: 'allocated', version: 2, updated_at: '2026-01-01T00:05:00.000Z' });
+    const confirm = linesOf(eventsFromRecord(streamRecord('MODIFY', confirmed, held)));
+    expect(confirm.map((d) => [d.outcome, d.sku_id, d.warehouse_id, d.quantity, d.record_id, d.created_at])).toEqual([
+      ['allocated', 'sku-1', 'wh-1', 3, 'o-1:v2:0:wh-1', '2026-01-01T00:05:00.000Z'],
+      ['allocated', 'sku-1', 'wh-2', 2, 'o-1:v2:0:wh-2', '2026-01-01T00:05:00.000Z'],
+      ['allocated', 'sku-2', 'wh-1', 1, 'o-1:v2:1:wh-1', '2026-01-01T00:05:00.000Z'],
+    ]);
+    const before = orderItem({ allocations: [legOf({ shipped: 1 }), legOf({ warehouse_id: 'wh-2', quantity: 2 }), legOf({ sku_id: 'sku-2', quantity: 1 })], version: 2 });
+    const after = orderItem({ status: 'partially_shipped', allocations: [legOf({ shipped: 3 }), legOf({ warehouse_id: 'wh-2', quantity: 2 }), legOf({ sku_id: 'sku-2', quantity: 1, shipped: 1 })], version: 3 });
+    const shipped = linesOf(eventsFromRecord(streamRecord('MODIFY', after, before)));
+    expect(shipped.map((d) => [d.outcome, d.line_index, d.warehouse_id, d.quantity, d.order_status, d.order_version])).toEqual([
+      ['shipped', 0, 'wh-1', 2, 'partially_shipped', 3],
+      ['shipped', 1, 'wh-1', 1, 'partially_shipped', 3],
+    ]);
+  });
+
+  test('a cancel or an expiry is a row `released` per leg that gave units back, with the reason; a rewrite that moves no units is no row', () => {
+    const before = orderItem({ status: 'partially_shipped', allocations: [legOf({ shipped: 1 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 2 })], version: 3 });
+    const after = orderItem({ status: 'cancelled', allocations: [legOf({ shipped: 1, released: 2 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 2 })], version: 4 });
+    expect(brief(eventsFromRecord(streamRecord('MODIFY', after, before)))).toEqual([['released', 0, 'sku-1', 'wh-1', 2, 'cancelled']]);
+    const held = orderItem({ status: 'held', allocations: [legOf({})] });
+    const expired = orderItem({ status: 'expired', allocations: [legOf({ released: 3 })], version: 2 });
+    expect(brief(eventsFromRecord(streamRecord('MODIFY', expired, held)))).toEqual([['released', 0, 'sku-1', 'wh-1', 3, 'expired']]);
+    expect(linesOf(eventsFromRecord(streamRecord('MODIFY', { ...after, version: 5 }, after)))).toEqual([]);
+  });
+
+  test('a redelivered order record maps to the same row ids; the next change of the order to new ones', () => {
+    const record = streamRecord('INSERT', orderItem());
+    const ids = linesOf(eventsFromRecord(record)).map((d) => d.event_id);
+    expect(linesOf(eventsFromRecord(JSON.parse(JSON.stringify(record)) as DynamoDBRecord)).map((d) => d.event_id)).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    const shipped = orderItem({ status: 'shipped', allocations: [legOf({ shipped: 3 }), legOf({ warehouse_id: 'wh-2', quantity: 2, shipped: 2 }), legOf({ sku_id: 'sku-2', quantity: 1, shipped: 1 })], version: 2 });
+    const next = linesOf(eventsFromRecord(streamRecord('MODIFY', shipped, orderItem()))).map((d) => d.event_id);
+    expect(next).toHaveLength(3);
+    for (const id of next) expect(ids).not.toContain(id);
+  });
+
+  test('a leg of a SKU that no line orders is a malformed order (retried, then dead-lettered), never a row without its line', () => {
+    expect(() => eventsFromRecord(streamRecord('INSERT', orderItem({ allocations: [legOf({ sku_id: 'sku-9' })] })))).toThrow(/sku-9/);
   });
 });
 

@@ -1,0 +1,86 @@
+/**
+ * The columns of every lake table (issue 9), in file order, in DuckDB's SQL
+ * spelling: the one list per dataset that the local lake writes
+ * (bin/local/lake.ts), the local readers declare (bin/local/lake-query.ts,
+ * bin/local/athena.ts), the Glue tables in AWS are built from (lib/lake.ts,
+ * through `glueType`) and the tests compare against. Plain data, so lib/ and
+ * functions/ may import it (DuckDB itself is local-only).
+ *
+ * Types: BIGINT for quantities (inputs are at most 10^9, a resulting on_hand may
+ * grow past 2^31); DECIMAL(19,4) for money, exactly the domain the API accepts
+ * (functions/platform/money.ts: 15 digits before the point, 4 after), so sums are
+ * exact in DuckDB and Athena alike; TIMESTAMP without time zone, holding UTC.
+ * `NOT NULL` is enforced locally; Glue has no NOT NULL. The partition columns
+ * (`LAKE_PARTITION_COLUMNS`) are in the path, not in the files.
+ */
+export type LakeColumn = readonly [name: string, type: string];
+
+/** One ledger row (functions/events/model.ts movementRecordedDetail), table `movements`. */
+export const MOVEMENT_COLUMNS = [
+  ['movement_id', 'VARCHAR NOT NULL'],
+  ['sku_id', 'VARCHAR NOT NULL'],
+  ['warehouse_id', 'VARCHAR NOT NULL'],
+  ['type', 'VARCHAR NOT NULL'],
+  ['delta_on_hand', 'BIGINT NOT NULL'],
+  ['delta_reserved', 'BIGINT NOT NULL'],
+  ['delta_available', 'BIGINT NOT NULL'],
+  ['delta_incoming', 'BIGINT NOT NULL'],
+  ['resulting_on_hand', 'BIGINT'],
+  ['resulting_reserved', 'BIGINT'],
+  ['resulting_available', 'BIGINT'],
+  ['resulting_incoming', 'BIGINT'],
+  ['version', 'BIGINT'],
+  ['unit_cost', 'DECIMAL(19,4)'],
+  ['currency', 'VARCHAR'],
+  ['reason', 'VARCHAR'],
+  ['reference', 'VARCHAR'],
+  ['note', 'VARCHAR'],
+  ['correlation_id', 'VARCHAR'],
+  ['actor', 'VARCHAR NOT NULL'],
+  ['created_at', 'TIMESTAMP NOT NULL'],
+] as const satisfies readonly LakeColumn[];
+
+/**
+ * One outcome of one order line at one warehouse (functions/events/model.ts
+ * orderLineRecordedDetail), table `orders`: a row per leg whose units this change
+ * of the order held, allocated, shipped or released. `record_id` is the row's
+ * identity (`<order_id>:v<order version>:<line_index>:<warehouse_id>`), what
+ * readers dedupe on.
+ */
+export const ORDER_LINE_COLUMNS = [
+  ['record_id', 'VARCHAR NOT NULL'],
+  ['order_id', 'VARCHAR NOT NULL'],
+  ['line_index', 'BIGINT NOT NULL'],
+  ['sku_id', 'VARCHAR NOT NULL'],
+  ['warehouse_id', 'VARCHAR NOT NULL'],
+  ['outcome', 'VARCHAR NOT NULL'],
+  ['quantity', 'BIGINT NOT NULL'],
+  ['line_quantity', 'BIGINT NOT NULL'],
+  ['reason', 'VARCHAR'],
+  ['order_status', 'VARCHAR NOT NULL'],
+  ['order_version', 'BIGINT NOT NULL'],
+  ['correlation_id', 'VARCHAR'],
+  ['created_at', 'TIMESTAMP NOT NULL'],
+] as const satisfies readonly LakeColumn[];
+
+/** The partition columns every lake table's path carries, and their types when read back. */
+export const LAKE_PARTITION_COLUMNS = [
+  ['tenant_id', 'VARCHAR'],
+  ['dt', 'DATE'],
+] as const satisfies readonly LakeColumn[];
+
+/** A DuckDB column type as Glue (Hive) spells it: VARCHAR `string`, BIGINT `bigint`, DECIMAL(p,s) `decimal(p,s)`, TIMESTAMP `timestamp`, DATE `date`. */
+export const glueType = (duckdb: string): string => {
+  const type = duckdb.replace(/ NOT NULL$/, '');
+  if (type === 'VARCHAR') return 'string';
+  if (type === 'BIGINT') return 'bigint';
+  if (type === 'TIMESTAMP') return 'timestamp';
+  if (type === 'DATE') return 'date';
+  const decimal = /^DECIMAL\((\d+),(\d+)\)$/.exec(type);
+  if (decimal) return `decimal(${decimal[1]},${decimal[2]})`;
+  throw new Error(`no Glue type for ${duckdb}`);
+};
+
+/** The Glue columns of a table, in file order. */
+export const glueColumns = (columns: readonly LakeColumn[]): { name: string; type: string }[] =>
+  columns.map(([name, type]) => ({ name, type: glueType(type) }));
