@@ -233,14 +233,14 @@ export const httpRoutes = {
   },
   stockMovementReport: {
     method: 'GET', path: '/api/reports/stock-movement', entry: handler('reports', 'stock-movement'),
-    permission: 'reports:read', table: 'read',
+    permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'Per period and movement type: units in, units out, net and movements, with opening and closing on_hand, from the lake; a long query answers 202 and a query_id to poll',
     query: reports.stockMovementQuery, response: reports.stockMovementDone, accepted: reports.reportRunning, errors: [404],
     csv: { lists: { rows: reports.stockMovementRow }, headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' } },
   },
   salesTrendsReport: {
     method: 'GET', path: '/api/reports/sales-trends', entry: handler('reports', 'sales-trends'),
-    permission: 'reports:read', table: 'read',
+    permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'Units and revenue per period with a moving average and the change against the previous period, top and slow movers, and dead stock, from the lake',
     query: reports.salesTrendsQuery, response: reports.salesTrendsDone, accepted: reports.reportRunning, errors: [404],
     csv: {
@@ -250,7 +250,7 @@ export const httpRoutes = {
   },
   valuationReport: {
     method: 'GET', path: '/api/reports/valuation', entry: handler('reports', 'valuation'),
-    permission: 'reports:read', table: 'read',
+    permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'What the stock is worth at as_of, by FIFO or weighted average: per SKU x warehouse quantity, unit cost and value, and totals per currency, from the lake',
     query: reports.valuationQuery, response: reports.valuationDone, accepted: reports.reportRunning, errors: [404],
     csv: {
@@ -260,7 +260,7 @@ export const httpRoutes = {
   },
   getReportQuery: {
     method: 'GET', path: '/api/reports/queries/{query_id}', entry: handler('reports', 'get-report-query'),
-    permission: 'reports:read', table: 'read', summary: 'A report that answered 202: 202 again while its query runs, then the report\'s own answer',
+    permission: 'reports:read', table: 'read', lake: 'query', summary: 'A report that answered 202: 202 again while its query runs, then the report\'s own answer',
     params: reports.reportQueryParams, response: reports.reportDone, accepted: reports.reportRunning,
     csv: {
       lists: {

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
-import { entriesOf, lakeFeeds, type RouteName } from '../functions/wiring';
+import { entriesOf, httpRoutes, lakeFeeds, type RouteName } from '../functions/wiring';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
 import { InventoryConsumers } from './consumers';
@@ -72,7 +72,7 @@ export class InventoryStack extends Stack {
 }
 
 /** The routes that query the lake through Athena: the only functions with lake grants (test/infra/iam.test.ts holds them to exactly these). */
-export const LAKE_QUERY_ROUTES = ['stockMovementReport', 'getReportQuery'] as const satisfies readonly RouteName[];
+export const LAKE_QUERY_ROUTES: readonly RouteName[] = entriesOf(httpRoutes).flatMap(([name, route]) => ('lake' in route && route.lake === 'query' ? [name] : []));
 
 /**
  * What a report function needs to query the lake through Athena, and nothing more:

@@ -17,6 +17,8 @@ export interface HttpRoute {
   permission: Permission;
   /** What the function may do to the table: least privilege in AWS. */
   table: 'none' | 'read' | 'write';
+  /** 'query': the function queries the lake through Athena (it gets the lake's grants and names; none else does). */
+  lake?: 'query';
   summary: string;
   params?: ZodType;
   query?: ZodType;
