@@ -11,14 +11,15 @@
  * The business it imitates: 300 SKUs x 4 warehouses over two years, growing
  * (twice as many movements a day at the end as at the start), open 07:00-21:00 UTC.
  * Popularity is skewed (SKU n is chosen with density ~ n^-0.44), and the last
- * 15 SKUs sell nothing in the last 120 days (dead stock). Of the events:
+ * 15 SKUs sell nothing in the last 120 days (dead stock: those events are left out). Of the events:
  * sales 57 %, shipments 8 %, allocations 10 % and releases 2 % (zero on_hand
  * delta), purchase-order receipts 5 % and restocks 3 % with unit costs that
  * drift (+12 % over two years, a half-year wave, +-1.5 % noise), purchase orders
  * 5 % (incoming only), adjustments 4 % (60 % down), counts 3 % (both ways) and
  * transfers 3 % (an out and an in row sharing correlation_id). Inflows are
- * about 5 % above outflows and every level opens with a receipt of 300, so
- * on_hand stays non-negative almost everywhere; the run prints how often not.
+ * about 8 % above outflows and every level opens with a receipt of 300 plus a
+ * tenth of its expected movements, so on_hand stays non-negative almost
+ * everywhere; the run prints how often not.
  * resulting_* and version are running sums per level; reservation rows
  * (allocation, release, shipment) carry none, as the table writes them.
  */
@@ -39,7 +40,7 @@ const DAY_MS = 86_400_000;
 export interface GenerateOptions {
   root: string;
   tenantId: string;
-  /** About this many rows (exactly: base events + transfers' second rows + one opening row per level). */
+  /** About this many rows (base events + transfers' second rows + one opening row per level, less the dead stock's missing sales). */
   rows: number;
   /** First instant of the history (UTC midnight). */
   startMs: number;
@@ -112,9 +113,11 @@ kinds AS (
 ),
 placed AS (
   SELECT *,
-    CASE WHEN sku0 >= ${SKUS - 15} AND day >= $days - 120 AND kind IN ('sale', 'shipment', 'allocation', 'release') THEN sku0 - ${SKUS - 15} ELSE sku0 END AS sku,
+    sku0 AS sku,
     CAST($start_ms AS BIGINT) + CAST(day AS BIGINT) * ${DAY_MS} + CAST(floor((7 + 14 * uh) * 3600000) AS BIGINT) AS ms
   FROM kinds
+  -- Dead stock: the last 15 SKUs sell nothing in the last 120 days (those events are not made).
+  WHERE NOT (sku0 >= ${SKUS - 15} AND day >= $days - 120 AND kind IN ('sale', 'shipment', 'allocation', 'release'))
 ),
 legs AS (
   SELECT p.*, leg,
@@ -123,7 +126,7 @@ legs AS (
     CASE
       WHEN kind IN ('sale', 'shipment', 'allocation', 'release') THEN 1 + floor(3 * uq)
       WHEN kind IN ('receipt', 'purchase_ordered') THEN 10 + floor(21 * uq)
-      WHEN kind = 'restock' THEN 5 + floor(17 * uq)
+      WHEN kind = 'restock' THEN 5 + floor(19 * uq)
       WHEN kind = 'adjustment' THEN (1 + floor(3 * uq)) * (CASE WHEN ${u('i', 'sign')} < 0.6 THEN -1 ELSE 1 END)
       WHEN kind = 'count' THEN floor(5 * uq) - 2
       ELSE 5 + floor(16 * uq)
@@ -152,7 +155,9 @@ opening AS (
   SELECT
     ${ulidSql('ms', 'level, $seed, 7')} AS movement_id,
     sku, warehouse, 'receipt' AS type, ms,
-    CAST(${OPENING_UNITS} AS BIGINT) AS d_on_hand, CAST(0 AS BIGINT) AS d_reserved, CAST(0 AS BIGINT) AS d_incoming,
+    -- 300 units, plus a tenth of the level's expected movements: a busy level's random walk is wider.
+    CAST(${OPENING_UNITS} + ceil(0.1 * $base / ${WAREHOUSES} * (pow((sku + 1) / ${SKUS}, 1 / 1.8) - pow(sku / ${SKUS}, 1 / 1.8))) AS BIGINT) AS d_on_hand,
+    CAST(0 AS BIGINT) AS d_reserved, CAST(0 AS BIGINT) AS d_incoming,
     CAST(${BASE_COST} AS DECIMAL(19,4)) AS unit_cost,
     NULL AS reason, 'PO-OPENING' AS reference, NULL AS correlation_id, 'user-0' AS actor
   FROM (
@@ -201,7 +206,8 @@ export const lakeFiles = async (dir: string): Promise<{ path: string; bytes: num
 export const generateLake = async (options: GenerateOptions): Promise<Generated> => {
   const t0 = performance.now();
   const base = Math.max(1, Math.round((options.rows - SKUS * WAREHOUSES) / (1 + TRANSFER_SHARE)));
-  const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2', preserve_insertion_order: 'false' });
+  // Insertion order kept: rows reach the writer sorted by day, so each day is one file, as after compaction.
+  const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2' });
   const tenantDir = join(options.root, 'movements', `tenant_id=${options.tenantId}`);
   await mkdir(join(options.root, 'movements'), { recursive: true });
   try {
