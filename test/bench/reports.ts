@@ -31,6 +31,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ZodType } from 'zod';
 import { startLocalAthena, type LocalAthena } from '../../bin/local/athena';
 import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
 import { javaProblem } from '../../bin/local/java';
@@ -119,9 +120,7 @@ const optionalReport = (mod: ReportsModule, schemas: object, name: string, schem
   const fn: unknown = Reflect.get(mod, name);
   if (!isReportFunction(fn)) return undefined;
   const schema: unknown = Reflect.get(schemas, schemaName);
-  const parse = (raw: unknown): unknown =>
-    typeof schema === 'object' && schema !== null && 'parse' in schema && typeof schema.parse === 'function' ? (schema.parse as (v: unknown) => unknown)(raw) : raw;
-  return (deps) => fn(deps, parse(query));
+  return (deps) => fn(deps, schema instanceof ZodType ? schema.parse(query) : query);
 };
 
 /** The reports of the issue's benchmark, one line each. */
@@ -259,7 +258,7 @@ const main = async (): Promise<void> => {
     process.env.TABLE_NAME = TABLE;
     log(`DynamoDB Local answering at ${dynamo.endpoint}`);
 
-    const [reports, schemas, { dbFromEnv }, catalog, stock, { lakeFromEnv }, { LocalBus }, { startLakeFeed }, { createStreamPoller }, { processStream }] = await Promise.all([
+    const [reports, schemas, { dbFromEnv }, catalog, stock, { lakeFromEnv }, { LocalBus }, { startLakeFeed }, { createStreamPoller }, { processStream }, { AppError }] = await Promise.all([
       import('../../functions/reports/reports'),
       import('../../functions/reports/schemas'),
       import('../../functions/platform/db'),
@@ -270,6 +269,7 @@ const main = async (): Promise<void> => {
       import('../../bin/local/lake-feed'),
       import('../../bin/local/streams'),
       import('../../functions/events/processor'),
+      import('../../functions/platform/errors'),
     ]);
     const db = dbFromEnv();
     closers.push(() => db.client.destroy());
@@ -385,7 +385,8 @@ const main = async (): Promise<void> => {
               onHand.set(level, r.on_hand);
             }
           } catch (error) {
-            if (error instanceof Error && 'code' in error) refused++;
+            // A refusal (short stock) is an answer, and writes no row; anything else ends the run.
+            if (error instanceof AppError) refused++;
             else throw error;
           }
         }
