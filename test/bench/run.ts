@@ -6,10 +6,12 @@
  *   npm run bench                              all of them, full size
  *   npm run bench -- --quick                   all of them, smoke size (e.g. CI)
  *   npm run bench -- --only allocation --ops 1000
+ *   npm run bench -- reports                   one of them by name (a bare name is --only)
  *
  * Options are passed to each benchmark that takes them (--ops, --concurrency,
  * --rounds and --warmup to both; --contended-ops to stock-update only;
- * --flash-runs and --flash-orders to allocation only). A benchmark that
+ * --flash-runs and --flash-orders to allocation only; --rows, --warm, --cold,
+ * --live-hours and --ledger-reads to reports only). A benchmark that
  * fails does not stop the next; the exit code is the first failure's.
  */
 // First, as every bench entry does (it lets tsx's require() load the ESM-only @middy packages).
@@ -29,10 +31,12 @@ const COMMON = ['ops', 'concurrency', 'rounds', 'warmup'];
 const BENCHES: Bench[] = [
   { name: 'stock-update', file: 'stock-update.ts', options: [...COMMON, 'contended-ops'] },
   { name: 'allocation', file: 'allocation.ts', options: [...COMMON, 'flash-runs', 'flash-orders'] },
+  { name: 'reports', file: 'reports.ts', options: ['rows', 'warm', 'cold', 'live-hours', 'ledger-reads'] },
 ];
 
 const valueOptions = [...new Set(BENCHES.flatMap((b) => b.options))];
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
@@ -41,9 +45,10 @@ const { values } = parseArgs({
 });
 const args = values as Record<string, string | boolean | string[] | undefined>;
 
-const only = (values.only ?? []).flatMap((v) => v.split(','));
+// `npm run bench -- reports` is `--only reports`.
+const only = [...(values.only ?? []), ...positionals].flatMap((v) => v.split(','));
 const unknown = only.filter((name) => !BENCHES.some((b) => b.name === name));
-if (unknown.length) throw new Error(`--only takes ${BENCHES.map((b) => b.name).join(', ')}; got ${unknown.join(', ')}`);
+if (unknown.length) throw new Error(`--only (or a bare name) takes ${BENCHES.map((b) => b.name).join(', ')}; got ${unknown.join(', ')}`);
 const selected = BENCHES.filter((b) => only.length === 0 || only.includes(b.name));
 
 const argvFor = (bench: Bench): string[] => [
