@@ -31,7 +31,6 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ZodType } from 'zod';
 import { startLocalAthena, type LocalAthena } from '../../bin/local/athena';
 import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
 import { javaProblem } from '../../bin/local/java';
@@ -92,7 +91,7 @@ const readOptions = (): Options => {
 // ---------- the reports measured ----------
 
 type ReportsModule = typeof import('../../functions/reports/reports');
-const isReportFunction = (value: unknown): value is (deps: ReportDeps, query: unknown) => Promise<unknown> => typeof value === 'function';
+type SchemasModule = typeof import('../../functions/reports/schemas');
 
 interface Span {
   /** End of the generated history (exclusive), a UTC midnight. */
@@ -103,43 +102,39 @@ interface ReportCase {
   name: string;
   /** What it asks, as printed. */
   asks: string;
-  /** Absent when the module does not export the report yet: the row says so. */
-  run?: (deps: ReportDeps) => Promise<unknown>;
+  run: (deps: ReportDeps) => Promise<unknown>;
   /** The same question as one SQL file and its parameters, for the engine-only time. */
-  sql?: { file: string; params: Record<string, LakeParam> };
+  sql: { file: string; params: Record<string, LakeParam> };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const day = (ms: number): string => iso(ms).slice(0, 10);
 
-/**
- * A report the lead is still writing, called only if the module exports it; its query is
- * parsed by the schema of that name when schemas.ts exports one (defaults applied).
- */
-const optionalReport = (mod: ReportsModule, schemas: object, name: string, schemaName: string, query: Record<string, unknown>): ReportCase['run'] => {
-  const fn: unknown = Reflect.get(mod, name);
-  if (!isReportFunction(fn)) return undefined;
-  const schema: unknown = Reflect.get(schemas, schemaName);
-  return (deps) => fn(deps, schema instanceof ZodType ? schema.parse(query) : query);
-};
-
-/** The reports of the issue's benchmark, one line each. */
-const reportCases = (mod: ReportsModule, schemas: object, span: Span): ReportCase[] => {
-  const from30 = iso(span.endMs - 30 * DAY_MS);
-  const to = iso(span.endMs);
-  const fromYear = iso(span.endMs - 365 * DAY_MS);
+/** The reports of the issue's benchmark, one line each: each through the product's path, and its SQL alone. */
+const reportCases = (mod: ReportsModule, schemas: SchemasModule, span: Span): ReportCase[] => {
+  const from30 = span.endMs - 30 * DAY_MS;
+  const fromYear = span.endMs - 365 * DAY_MS;
   const asOf = day(span.endMs - DAY_MS);
+  const { lakeInstant } = mod;
   return [
     {
       name: 'stock-movement',
-      asks: `30 days by day, ${day(span.endMs - 30 * DAY_MS)}..${day(span.endMs - DAY_MS)}`,
-      run: (deps) => mod.stockMovementReport(deps, { from: from30, to, group_by: 'day' }),
-      sql: { file: 'stock-movement', params: { tenant_id: TENANT, from: from30, to, grain: 'day', sku_id: null, warehouse_id: null, type: null } },
+      asks: `30 days by day, ${day(from30)}..${day(span.endMs - DAY_MS)}`,
+      run: (deps) => mod.stockMovementReport(deps, schemas.stockMovementQuery.parse({ from: iso(from30), to: iso(span.endMs), group_by: 'day' })),
+      sql: { file: 'stock-movement', params: { tenant_id: TENANT, from: lakeInstant(from30), to: lakeInstant(span.endMs), grain: 'day', sku_id: null, warehouse_id: null, type: null } },
     },
-    // TODO(lead): add `sql: { file: 'sales-trends', params: {...} }` once the file's parameters are fixed.
-    { name: 'sales-trends', asks: `1 year by week, to ${day(span.endMs - DAY_MS)}`, run: optionalReport(mod, schemas, 'salesTrendsReport', 'salesTrendsQuery', { from: fromYear, to, granularity: 'week' }) },
-    // TODO(lead): likewise `sql: { file: 'valuation', ... }`.
-    { name: 'valuation', asks: `FIFO as of ${asOf}`, run: optionalReport(mod, schemas, 'valuationReport', 'valuationQuery', { as_of: asOf, method: 'fifo' }) },
+    {
+      name: 'sales-trends',
+      asks: `1 year by week, to ${day(span.endMs - DAY_MS)}`,
+      run: (deps) => mod.salesTrendsReport(deps, schemas.salesTrendsQuery.parse({ from: iso(fromYear), to: iso(span.endMs), granularity: 'week' })),
+      sql: { file: 'sales-trends', params: { tenant_id: TENANT, from: lakeInstant(fromYear), to: lakeInstant(span.endMs), grain: 'week', sku_id: null, warehouse_id: null } },
+    },
+    {
+      name: 'valuation',
+      asks: `FIFO as of ${asOf}`,
+      run: (deps) => mod.valuationReport(deps, schemas.valuationQuery.parse({ as_of: asOf, method: 'fifo' })),
+      sql: { file: 'valuation', params: { tenant_id: TENANT, as_of: lakeInstant(span.endMs - 1), sku_id: null } },
+    },
   ];
 };
 
@@ -209,7 +204,8 @@ const timed = async <T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: performance.now() - t0, value };
 };
 
-const succeeded = (value: unknown): boolean => typeof value === 'object' && value !== null && 'state' in value && value.state === 'succeeded';
+/** A report that finished (not a 202 `Accepted`): its answer names the report. */
+const succeeded = (value: unknown): boolean => typeof value === 'object' && value !== null && 'report' in value;
 
 // ---------- the run ----------
 
@@ -292,7 +288,7 @@ const main = async (): Promise<void> => {
     const newAthena = async (): Promise<Lake> => {
       const athena = await startLocalAthena({ lakeRoot: LAKE_ROOT, workgroups: [WORKGROUP] });
       athenas.push(athena);
-      const lake = lakeFromEnv({ ATHENA_ENDPOINT: athena.endpoint, ATHENA_WORKGROUP: WORKGROUP, LAKE_DATABASE: DATABASE });
+      const lake = lakeFromEnv({ ATHENA_ENDPOINT: athena.endpoint, ATHENA_WORKGROUP: WORKGROUP, LAKE_DATABASE: DATABASE, LAKE_DEADLINE_MS: '600000' });
       closers.push(() => lake.client.destroy());
       return lake;
     };
@@ -305,11 +301,6 @@ const main = async (): Promise<void> => {
     const results: ReportResult[] = [];
     for (const c of cases) {
       const run = c.run;
-      if (!run) {
-        log(`${c.name}: not exported by functions/reports/reports.ts yet, skipped`);
-        results.push({ name: c.name, asks: c.asks, missing: true });
-        continue;
-      }
       const colds: number[] = [];
       for (let i = 0; i < options.cold; i++) {
         const lake = await newAthena();
@@ -321,9 +312,9 @@ const main = async (): Promise<void> => {
       await run(readerDeps(lake));
       const warm = await timedMedian(options.warm, () => run(readerDeps(lake)));
       const sql = c.sql;
-      const engine = sql ? await timedMedian(options.warm, async () => queryLake(LAKE_ROOT, await readReportSql(sql.file), sql.params)) : undefined;
-      results.push({ name: c.name, asks: c.asks, cold_ms: round2(median(colds)), warm_ms: round2(warm), ...(engine === undefined ? {} : { engine_ms: round2(engine) }) });
-      log(`${c.name}: cold ${median(colds).toFixed(0)} ms, warm ${warm.toFixed(0)} ms${engine === undefined ? '' : `, engine ${engine.toFixed(0)} ms`}`);
+      const engine = await timedMedian(options.warm, async () => queryLake(LAKE_ROOT, await readReportSql(sql.file), sql.params));
+      results.push({ name: c.name, asks: c.asks, cold_ms: round2(median(colds)), warm_ms: round2(warm), engine_ms: round2(engine) });
+      log(`${c.name}: cold ${median(colds).toFixed(0)} ms, warm ${warm.toFixed(0)} ms, engine ${engine.toFixed(0)} ms`);
     }
 
     // ----- 3. the live window -----
@@ -435,7 +426,7 @@ const main = async (): Promise<void> => {
     const lakeCold = await timed(lakeRun);
     const lakeWarm = await timedMedian(options.warm, lakeRun);
     const answer = await lakeRun();
-    if (answer.state !== 'succeeded') throw new Error(`the window's report did not succeed: ${JSON.stringify(answer)}`);
+    if (!('rows' in answer)) throw new Error(`the window's report did not finish: ${JSON.stringify(answer)}`);
     const lakeTotals: Totals = {};
     for (const r of answer.rows) {
       const t = (lakeTotals[`${r.period}|${r.type}`] ??= { units_in: 0, units_out: 0, net: 0, movements: 0 });
@@ -506,7 +497,7 @@ const measureJsonLines = async (tenantDir: string): Promise<{ bytes: number; row
 
 // ---------- output ----------
 
-type ReportResult = { name: string; asks: string; missing: true } | { name: string; asks: string; missing?: undefined; cold_ms: number; warm_ms: number; engine_ms?: number };
+interface ReportResult { name: string; asks: string; cold_ms: number; warm_ms: number; engine_ms: number }
 
 const cell = (value: string | number, width: number, left = false): string => (left ? String(value).padEnd(width) : String(value).padStart(width));
 
@@ -552,17 +543,15 @@ const report = (
     '',
     [cell('report', 16, true), cell('asks', 34, true), cell('cold ms', 9), cell('warm ms', 9), cell('engine ms', 10), cell('/ count(*)', 11), cell('goal', 6)].join(' '),
     ...r.results.map((x) =>
-      x.missing
-        ? [cell(x.name, 16, true), cell(x.asks, 34, true), '   not exported by functions/reports/reports.ts yet'].join(' ')
-        : [
-            cell(x.name, 16, true),
-            cell(x.asks, 34, true),
-            cell(x.cold_ms.toFixed(0), 9),
-            cell(x.warm_ms.toFixed(0), 9),
-            cell(x.engine_ms === undefined ? '-' : x.engine_ms.toFixed(0), 10),
-            cell((x.warm_ms / r.baseline).toFixed(1), 11),
-            cell(`${verdict(x.cold_ms)}/${verdict(x.warm_ms)}`, 6),
-          ].join(' '),
+      [
+        cell(x.name, 16, true),
+        cell(x.asks, 34, true),
+        cell(x.cold_ms.toFixed(0), 9),
+        cell(x.warm_ms.toFixed(0), 9),
+        cell(x.engine_ms.toFixed(0), 10),
+        cell((x.warm_ms / r.baseline).toFixed(1), 11),
+        cell(`${verdict(x.cold_ms)}/${verdict(x.warm_ms)}`, 6),
+      ].join(' '),
     ),
     [cell('baseline', 16, true), cell('count(*) over the tenant, queryLake', 34, true), cell('', 9), cell(r.baseline.toFixed(0), 9)].join(' '),
     '',
