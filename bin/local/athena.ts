@@ -5,7 +5,7 @@ import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type Duck
 import { z } from 'zod';
 import { LAKE_NAMES, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
 import { DUCKDB_OFFLINE, LAKE_TABLES } from './lake';
-import { emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
+import { closeLakeQueries, emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
 
 /**
  * The local stand-in for Athena (issue 9), as DynamoDB Local stands in for DynamoDB:
@@ -435,6 +435,8 @@ export const startLocalAthena = async (options: LocalAthenaOptions): Promise<Loc
       // The SDK keeps its sockets alive; close() alone would wait for them.
       server.closeAllConnections();
       await closing;
+      // Its DuckDB instances (and their caches) go with it: the next stand-in on this lake starts cold.
+      await closeLakeQueries(options.lakeRoot);
     },
   };
 };

@@ -40,8 +40,75 @@ export const readReportSql = async (name: string): Promise<string> => {
 };
 
 /** The CREATE TABLE of an empty lake table (its columns, then the partition columns, nothing NOT NULL): what a view stands on without files. */
-export const emptyTableSql = (table: string, columns: readonly (readonly [string, string])[]): string =>
-  `CREATE TABLE ${table} (${[...columns, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`).join(', ')})`;
+export const emptyTableSql = (table: string, columns: readonly (readonly [string, string])[], options: { temporary?: boolean } = {}): string =>
+  `CREATE ${options.temporary ? 'TEMP ' : ''}TABLE ${table} (${[...columns, ...PARTITION_COLUMNS].map(([name, type]) => `${name} ${type.replace(' NOT NULL', '')}`).join(', ')})`;
+
+/**
+ * One DuckDB instance per lake root and tenant, kept between queries so that DuckDB's
+ * object cache keeps the Parquet footers it has read (a warm report does not re-read the
+ * metadata of every file), as Athena keeps its own metadata. Each is locked to its
+ * tenant's directories when created: external access off, configuration locked, so no
+ * query on it can read another tenant's files or undo that. The least recently used
+ * idle instance is closed beyond MAX_INSTANCES.
+ */
+interface TenantInstance {
+  instance: DuckDBInstance;
+  busy: number;
+  /** Closed when its last query ends (closeLakeQueries came while it was busy). */
+  closing: boolean;
+}
+
+const MAX_INSTANCES = 8;
+const instances = new Map<string, Promise<TenantInstance>>();
+
+const openTenantInstance = async (dirs: readonly string[]): Promise<TenantInstance> => {
+  const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2', enable_object_cache: 'true' });
+  const setup = await instance.connect();
+  try {
+    await setup.run('SET VARIABLE lake_dirs = $dirs', { dirs: listValue(dirs.map((dir) => `${dir}/`)) });
+    await setup.run(`SET allowed_directories = getvariable('lake_dirs')`);
+    await setup.run('SET enable_external_access = false');
+    await setup.run('SET lock_configuration = true');
+  } finally {
+    setup.closeSync();
+  }
+  return { instance, busy: 0, closing: false };
+};
+
+const tenantInstance = async (key: string, dirs: readonly string[]): Promise<TenantInstance> => {
+  let found = instances.get(key);
+  if (found) {
+    // Most recently used last.
+    instances.delete(key);
+  } else {
+    found = openTenantInstance(dirs);
+    found.catch(() => instances.delete(key));
+  }
+  instances.set(key, found);
+  for (const [other, entry] of instances) {
+    if (instances.size <= MAX_INSTANCES) break;
+    if (other === key) continue;
+    const idle = await entry.catch(() => undefined);
+    if (idle && idle.busy === 0 && instances.get(other) === entry) {
+      instances.delete(other);
+      idle.instance.closeSync();
+    }
+  }
+  return found;
+};
+
+/** Closes the cached instances of one lake root (the stand-in's close), or of every root; a busy one when its queries end. */
+export const closeLakeQueries = async (root?: string): Promise<void> => {
+  const prefix = root === undefined ? undefined : `${resolve(root)}\u0000`;
+  for (const [key, entry] of [...instances]) {
+    if (prefix !== undefined && !key.startsWith(prefix)) continue;
+    instances.delete(key);
+    const cached = await entry.catch(() => undefined);
+    if (!cached) continue;
+    if (cached.busy === 0) cached.instance.closeSync();
+    else cached.closing = true;
+  }
+};
 
 /** Runs one SELECT over the tenant's lake tables with bound parameters; `params.tenant_id` is required. */
 export const queryLake = async (root: string, sqlText: string, params: Record<string, LakeParam>): Promise<LakeRow[]> => {
@@ -50,27 +117,25 @@ export const queryLake = async (root: string, sqlText: string, params: Record<st
   if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
   const tenantDirs = LAKE_TABLES.map(({ table, columns }) => ({ table, columns, dir: join(lakeRoot, table, `tenant_id=${tenantId}`) }));
   return withLakeRead(lakeRoot, async () => {
-    const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '2' });
+    const cached = await tenantInstance(`${lakeRoot}\u0000${tenantId}`, tenantDirs.map(({ dir }) => dir));
+    cached.busy += 1;
     try {
-      const db = await instance.connect();
+      const db = await cached.instance.connect();
       try {
         await db.run('SET VARIABLE lake_tenant = $tenant', { tenant: tenantId });
+        // Temporary: the views live and die with this connection, so each query sees the files there are now.
         for (const { table, columns, dir } of tenantDirs) {
           if (await hasFiles(dir)) {
             await db.run(`SET VARIABLE lake_glob_${table} = $glob`, { glob: join(dir, '*', '*.parquet') });
             await db.run(
-              `CREATE VIEW ${table} AS SELECT * FROM read_parquet(getvariable('lake_glob_${table}'), hive_partitioning = true, ` +
+              `CREATE TEMP VIEW ${table} AS SELECT * FROM read_parquet(getvariable('lake_glob_${table}'), hive_partitioning = true, ` +
                 `hive_types = {${PARTITION_COLUMNS.map(([name, type]) => `'${name}': ${type}`).join(', ')}}, union_by_name = true) ` +
                 `WHERE tenant_id = getvariable('lake_tenant')`,
             );
           } else {
-            await db.run(emptyTableSql(table, columns));
+            await db.run(emptyTableSql(table, columns, { temporary: true }));
           }
         }
-        await db.run('SET VARIABLE lake_dirs = $dirs', { dirs: listValue(tenantDirs.map(({ dir }) => `${dir}/`)) });
-        await db.run(`SET allowed_directories = getvariable('lake_dirs')`);
-        await db.run('SET enable_external_access = false');
-        await db.run('SET lock_configuration = true');
 
         const statements = await db.extractStatements(sqlText);
         if (statements.count !== 1) throw new LakeInputError(`a report is exactly one statement, not ${statements.count}`);
@@ -90,7 +155,8 @@ export const queryLake = async (root: string, sqlText: string, params: Record<st
         db.closeSync();
       }
     } finally {
-      instance.closeSync();
+      cached.busy -= 1;
+      if (cached.closing && cached.busy === 0) cached.instance.closeSync();
     }
   });
 };
