@@ -25,6 +25,9 @@ const handler = (context: string, name: string): string => `functions/${context}
 // `errors` names only the domain statuses a route answers beyond what every route of its kind can
 // (400, 401, 403, 413, 431 and 503 anywhere; 404 with a path id; 415 with a body; 422 on a writing
 // POST): functions/api/openapi.ts derives those, so the document cannot miss one.
+/** What a report's CSV answer carries in headers, since CSV has no place for it. */
+const REPORT_CSV_HEADERS = { data_as_of: 'x-data-as-of', query_id: 'x-query-id' };
+
 export const httpRoutes = {
   createProduct: {
     method: 'POST', path: '/api/products', entry: handler('inventory', 'create-product'),
@@ -236,7 +239,7 @@ export const httpRoutes = {
     permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'Per period and movement type: units in, units out, net and movements, with opening and closing on_hand, from the lake; a long query answers 202 and a query_id to poll',
     query: reports.stockMovementQuery, response: reports.stockMovementDone, accepted: reports.reportRunning, errors: [404],
-    csv: { lists: { rows: reports.stockMovementRow }, headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' } },
+    csv: { lists: { rows: reports.stockMovementRow }, headers: REPORT_CSV_HEADERS },
   },
   salesTrendsReport: {
     method: 'GET', path: '/api/reports/sales-trends', entry: handler('reports', 'sales-trends'),
@@ -245,7 +248,7 @@ export const httpRoutes = {
     query: reports.salesTrendsQuery, response: reports.salesTrendsDone, accepted: reports.reportRunning, errors: [404],
     csv: {
       lists: { periods: reports.salesPeriodRow, top_movers: reports.moverRow, slow_movers: reports.moverRow, dead_stock: reports.deadStockRow },
-      headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
+      headers: REPORT_CSV_HEADERS,
     },
   },
   valuationReport: {
@@ -255,7 +258,7 @@ export const httpRoutes = {
     query: reports.valuationQuery, response: reports.valuationDone, accepted: reports.reportRunning, errors: [404],
     csv: {
       lists: { lines: reports.valuationLineRow, totals: reports.valuationTotalRow, warnings: reports.valuationWarningRow },
-      headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
+      headers: REPORT_CSV_HEADERS,
     },
   },
   getReportQuery: {
@@ -267,7 +270,7 @@ export const httpRoutes = {
         rows: reports.stockMovementRow, periods: reports.salesPeriodRow, top_movers: reports.moverRow, slow_movers: reports.moverRow,
         dead_stock: reports.deadStockRow, lines: reports.valuationLineRow, totals: reports.valuationTotalRow, warnings: reports.valuationWarningRow,
       },
-      headers: { data_as_of: 'x-data-as-of', query_id: 'x-query-id' },
+      headers: REPORT_CSV_HEADERS,
     },
   },
   stockOverviewReport: {
