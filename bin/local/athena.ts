@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
-import { LAKE_NAMES, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
+import { LAKE_NAMES, placeholdersOutsideWhere, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
 import { DUCKDB_OFFLINE, LAKE_TABLES } from './lake';
 import { closeLakeQueries, emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
 
@@ -118,6 +118,8 @@ export const parseLiteral = (text: string): LakeParam => {
 export const translate = (sql: string, parameters: readonly LakeParam[]): { sql: string; tenantId: string } | string => {
   const breach = tenantRuleBreach(sql);
   if (breach) return `CONSTRAINT_VIOLATION: ${breach} (Athena's injected tenant_id projection needs one tenant)`;
+  const outside = placeholdersOutsideWhere(sql);
+  if (outside.length > 0) return `INVALID_QUERY: execution parameters (?) may only stand in a WHERE clause, as in Athena; one is at offset ${outside[0]}`;
   const { placeholders } = scanSql(sql);
   if (placeholders.length !== parameters.length) return `INVALID_QUERY: the query has ${placeholders.length} parameters, ${parameters.length} were given`;
   const tenantId = parameters[0];

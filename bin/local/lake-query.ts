@@ -85,6 +85,9 @@ const tenantInstance = async (key: string, dirs: readonly string[]): Promise<Ten
     found.catch(() => instances.delete(key));
   }
   instances.set(key, found);
+  // Counted busy before any eviction below can look at it.
+  const handed = await found;
+  handed.busy += 1;
   for (const [other, entry] of instances) {
     if (instances.size <= MAX_INSTANCES) break;
     if (other === key) continue;
@@ -94,7 +97,7 @@ const tenantInstance = async (key: string, dirs: readonly string[]): Promise<Ten
       idle.instance.closeSync();
     }
   }
-  return found;
+  return handed;
 };
 
 /** Closes the cached instances of one lake root (the stand-in's close), or of every root; a busy one when its queries end. */
@@ -117,8 +120,8 @@ export const queryLake = async (root: string, sqlText: string, params: Record<st
   if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
   const tenantDirs = LAKE_TABLES.map(({ table, columns }) => ({ table, columns, dir: join(lakeRoot, table, `tenant_id=${tenantId}`) }));
   return withLakeRead(lakeRoot, async () => {
+    // Handed out busy: the caller releases it below.
     const cached = await tenantInstance(`${lakeRoot}\u0000${tenantId}`, tenantDirs.map(({ dir }) => dir));
-    cached.busy += 1;
     try {
       const db = await cached.instance.connect();
       try {

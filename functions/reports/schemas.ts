@@ -13,15 +13,15 @@ export const MAX_WINDOW_YEARS = 3;
 const isoDate = z.iso.date();
 const isoDateTime = z.iso.datetime({ offset: true });
 
-/** A window bound: an ISO 8601 date (midnight UTC) or date-time with offset, at an instant the ledger's ids (ULIDs) can carry. */
+/** The last instant a bound may name: SQL timestamps (Trino's and DuckDB's) have four-digit years. */
+export const LAST_BOUND = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** A window bound: an ISO 8601 date (midnight UTC) or date-time with offset, between 1970 and the end of 9999 (UTC). */
 const bound = z
   .string()
   .max(40)
   .refine((text) => isoDate.safeParse(text).success || isoDateTime.safeParse(text).success, 'must be an ISO 8601 date or date-time such as 2026-01-31 or 2026-01-31T00:00:00Z')
-  .refine(
-    (text) => isUlidTime(Date.parse(text)),
-    "must lie between 1970-01-01T00:00:00Z and 10889-08-02T05:31:50.655Z, the instants the ledger's ids (ULIDs) can carry",
-  );
+  .refine((text) => isUlidTime(Date.parse(text)) && Date.parse(text) <= LAST_BOUND, 'must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (UTC)');
 
 /** `from` plus the longest window, as an epoch instant (calendar years in UTC). */
 export const windowEnd = (from: string): number => {
@@ -155,7 +155,9 @@ export const salesTrendsDone = z.strictObject({
   to: instant,
   granularity: z.enum(GRAINS),
   dead_days: z.number().int(),
-  periods: z.array(salesPeriodRow).describe('every period of the window, one row per currency sold in it (a period without sales has one row of zero units)'),
+  periods: z
+    .array(salesPeriodRow)
+    .describe('every period of the window for each revenue currency sold in the window (currency null: SKUs without a price), zeros where nothing sold; a window without sales has one series of zeros with currency null'),
   top_movers: z.array(moverRow).describe(`the ${MOVERS} SKUs that sold the most units`),
   slow_movers: z.array(moverRow).describe(`the ${MOVERS} SKUs holding stock at the end of the window that sold the fewest units (none counts)`),
   dead_stock: z.array(deadStockRow).describe('levels holding stock at the end of the window with no sale in dead_days before it'),
@@ -176,7 +178,7 @@ export const valuationTotalRow = z.strictObject({ currency: z.string(), quantity
 
 export const valuationWarningRow = z.strictObject({
   kind: z.enum(['shortfall', 'no_cost', 'invalid_cost', 'currency_mismatch', 'unmatched_transfer', 'invalid_row']),
-  movement_id: z.string().describe('the ledger row (for consecutive consumptions the lake merged, the first of them)'),
+  movement_id: z.string().describe('the ledger row the warning is about'),
   sku_id: z.string(),
   warehouse_id: z.string(),
   type: z.string(),

@@ -200,15 +200,24 @@ describe('the stock-movement report through the Athena API', () => {
   });
 });
 
+describe('parameters outside WHERE', () => {
+  it('fails a query with a ? outside its WHERE clauses, as Athena refuses it', async () => {
+    const error = await runLakeQuery(lake, { sql: 'SELECT movement_id FROM movements WHERE tenant_id = ? LIMIT ?', parameters: [1], tenantId: A }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(LakeQueryError);
+    expect(error).toMatchObject({ reason: expect.stringMatching(/only stand in a WHERE clause/) });
+  });
+});
+
 describe('types', () => {
   it('decodes decimal as an exact string, date, timestamp, bigint, integer, double, boolean and null by the result metadata', async () => {
     const result = succeeded(
       await runLakeQuery(lake, {
         sql:
           'WITH mine AS (SELECT * FROM movements WHERE tenant_id = ?) ' +
-          'SELECT unit_cost, dt, created_at, delta_on_hand, resulting_on_hand, note, CAST(? AS INTEGER) AS small, CAST(? AS DOUBLE) AS ratio, ? AS flag, ' +
-          'CAST(? AS DECIMAL(19,4)) AS exact, CAST(9007199254740993 AS BIGINT) AS huge FROM mine ORDER BY movement_id LIMIT 2',
-        parameters: [7, 0.25, true, '123456789012345.6789'],
+          // Literals, not parameters: Athena takes parameters only in WHERE (the stand-in refuses others).
+          'SELECT unit_cost, dt, created_at, delta_on_hand, resulting_on_hand, note, CAST(7 AS INTEGER) AS small, CAST(0.25 AS DOUBLE) AS ratio, TRUE AS flag, ' +
+          "CAST('123456789012345.6789' AS DECIMAL(19,4)) AS exact, CAST(9007199254740993 AS BIGINT) AS huge FROM mine ORDER BY movement_id LIMIT 2",
+        parameters: [],
         tenantId: A,
       }),
     );

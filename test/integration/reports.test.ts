@@ -36,6 +36,11 @@ const ledger = async (client: Client, skuId: string): Promise<Movement[]> => {
   return rows;
 };
 
+const ledgerWithTimes = async (client: Client, skuId: string): Promise<Array<Movement & { created_at: string }>> => {
+  const page = ok(await client.get(`/api/inventory/sku/${skuId}/movements?from=${FROM}&to=${TO}&limit=200`));
+  return page.movements;
+};
+
 /** Waits (at most 10 s, the lake's promise) until the lake holds `count` movements of the tenant's window. */
 const untilFed = async (client: Client, count: number): Promise<void> => {
   const deadline = Date.now() + 10_000;
@@ -180,12 +185,39 @@ describe('GET /api/reports/valuation', () => {
     expect(all.warnings.map((w: { kind: string; sku_id: string }) => [w.kind, w.sku_id])).toEqual([['no_cost', 'sku-2']]);
   });
 
-  it('values the stock as it stood at as_of: before the sale there were 20 units', async () => {
-    const movements = await ledger(a, 'sku-1');
-    const receipts = movements.filter((m) => m.type === 'receipt');
-    expect(receipts).toHaveLength(2);
-    const before = ok(await a.get(`/api/reports/valuation?as_of=${FROM}&sku_id=sku-1`));
-    expect(before.lines).toEqual([]);
+  it('values the stock as it stood at as_of: just before the sale, 20 units at their receipt costs; before any receipt, nothing', async () => {
+    const movements = await ledgerWithTimes(a, 'sku-1');
+    const sale = movements.find((m) => m.type === 'sale');
+    if (!sale) throw new Error('no sale in the ledger');
+    const justBefore = new Date(Date.parse(sale.created_at) - 1).toISOString();
+    const before = ok(await a.get(`/api/reports/valuation?as_of=${justBefore}&sku_id=sku-1`));
+    expect(before.lines).toEqual([{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 20, unit_cost: '2.50', value: '50.00', currency: 'USD' }]);
+    const atTheSale = ok(await a.get(`/api/reports/valuation?as_of=${sale.created_at}&sku_id=sku-1`));
+    expect(atTheSale.lines).toEqual([{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 8, unit_cost: '3.00', value: '24.00', currency: 'USD' }]);
+    expect(ok(await a.get(`/api/reports/valuation?as_of=${FROM}&sku_id=sku-1`)).lines).toEqual([]);
+  });
+
+  it('reads a bare as_of date as the end of that day (UTC)', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const body = ok(await a.get(`/api/reports/valuation?as_of=${today}&sku_id=sku-1`));
+    expect(body.as_of).toBe(`${today}T23:59:59.999Z`);
+    expect(body.totals).toEqual([{ currency: 'USD', quantity: 8, value: '24.00' }]);
+  });
+
+  it('values a pool emptied by a run of sales at the average of its last units: a restock without a cost after it comes in at 3.00', async () => {
+    // A level of its own: 10 @ 1.00 and 10 @ 3.00, two sales of 10, then 1 unit restocked without a cost.
+    ok(await a.post('/api/purchase-orders', { purchase_order_id: 'po-3', supplier_id: 'sup-1', warehouse_id: 'wh-2', lines: [{ sku_id: 'sku-2', quantity: 10, unit_cost: '1.00' }] }), 201);
+    ok(await a.post('/api/purchase-orders', { purchase_order_id: 'po-4', supplier_id: 'sup-1', warehouse_id: 'wh-2', lines: [{ sku_id: 'sku-2', quantity: 10, unit_cost: '3.00' }] }), 201);
+    for (const id of ['po-3', 'po-4']) {
+      ok(await a.post(`/api/purchase-orders/${id}/submit`));
+      ok(await a.post(`/api/purchase-orders/${id}/receive`, { lines: [{ sku_id: 'sku-2', quantity: 10 }] }));
+    }
+    for (let sale = 0; sale < 2; sale += 1) ok(await a.post('/api/inventory/update', { sku_id: 'sku-2', warehouse_id: 'wh-2', transaction_type: 'sale', quantity: 10 }));
+    ok(await a.post('/api/inventory/update', { sku_id: 'sku-2', warehouse_id: 'wh-2', transaction_type: 'restock', quantity: 1 }));
+    const count = (await ledger(a, 'sku-1')).length + (await ledger(a, 'sku-2')).length;
+    await untilFed(a, count);
+    const body = ok(await a.get(`/api/reports/valuation?as_of=${AS_OF}&sku_id=sku-2&warehouse_id=wh-2`));
+    expect(body.lines).toEqual([{ sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 1, unit_cost: '3.00', value: '3.00', currency: 'USD' }]);
   });
 
   it("values only tenant B's own stock for tenant B", async () => {
@@ -258,6 +290,8 @@ describe('bad input', () => {
     ['sales-trends', 'a huge dead_days', `from=${FROM}&to=${TO}&dead_days=1e300`, 'dead_days'],
     ['sales-trends', 'a date before 1970', `from=1969-12-31&to=${TO}`, 'from'],
     ['valuation', 'a missing as_of', 'method=fifo', 'as_of'],
+    ['valuation', 'an as_of past 9999 in UTC', `as_of=${encodeURIComponent('9999-12-31T23:30:00-01:00')}`, 'as_of'],
+    ['stock-movement', 'a bound past 9999 in UTC', `from=9999-06-01&to=${encodeURIComponent('9999-12-31T23:00:00-02:00')}`, 'to'],
     ['valuation', 'an unknown method', `as_of=${AS_OF}&method=lifo`, 'method'],
     ['valuation', 'an injection string in warehouse_id', `as_of=${AS_OF}&warehouse_id=${encodeURIComponent("wh-1'; DROP TABLE movements; --")}`, 'warehouse_id'],
   ])('%s answers 400 naming the field for %s', async (report, _name, query, field) => {

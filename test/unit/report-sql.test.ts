@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { scanSql, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
+import { placeholdersOutsideWhere, scanSql, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
 import { toCsv } from '../../functions/platform/answers';
 
 /**
@@ -26,11 +26,30 @@ describe.each(files)('functions/reports/sql/%s', (file) => {
     expect(tenantRuleBreach(toPositional(text, values).sql)).toBeUndefined();
   });
 
+  it("puts every parameter in a WHERE clause, the only place Athena's execution parameters may stand", () => {
+    const values = Object.fromEntries(scanSql(text).named.map((reference) => [reference.name, null]));
+    expect(placeholdersOutsideWhere(toPositional(text, values).sql)).toEqual([]);
+  });
+
   it('reads a lake table only once, in the CTE whose WHERE begins with that tenant predicate', () => {
     const reads = [...code.matchAll(/\b(?:FROM|JOIN)\s+([A-Za-z_."]+)/gi)].map((match) => match[1]?.replaceAll('"', '').toLowerCase() ?? '');
     const lakeReads = reads.filter((table) => LAKE_TABLES.includes(table.split('.').pop() ?? ''));
     expect(lakeReads).toHaveLength(1);
     expect(code).toMatch(/FROM\s+(?:movements|orders)\s+WHERE\s+tenant_id\s*=\s*\$tenant_id\s*\)/i);
+  });
+});
+
+describe('placeholdersOutsideWhere', () => {
+  it.each([
+    ['SELECT a FROM t WHERE tenant_id = ? AND (? IS NULL OR b = ?)', 0],
+    ['WITH x AS (SELECT a FROM t WHERE tenant_id = ?) SELECT a FROM x WHERE a IN (SELECT b FROM y) AND c = ?', 0],
+    ['SELECT date_trunc(?, a) FROM t WHERE tenant_id = ?', 1],
+    ['SELECT CASE WHEN a < ? THEN 1 END FROM t WHERE tenant_id = ?', 1],
+    ['SELECT a FROM t WHERE tenant_id = ? GROUP BY a HAVING COUNT(*) > ?', 1],
+    ['SELECT a FROM t WHERE tenant_id = ? ORDER BY a LIMIT ?', 1],
+    ["SELECT '?' AS q FROM t WHERE tenant_id = ? -- a ? in a comment", 0],
+  ])('%s has %i outside WHERE', (sql, count) => {
+    expect(placeholdersOutsideWhere(sql)).toHaveLength(count);
   });
 });
 

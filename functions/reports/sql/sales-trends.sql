@@ -24,9 +24,16 @@ history AS (
     AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
   GROUP BY movement_id
 ),
+grains AS (
+  -- Athena takes ? parameters only in WHERE clauses: the grain is chosen here, not passed to date_trunc.
+  SELECT unit FROM (VALUES ('day'), ('week'), ('month')) AS g (unit) WHERE unit = $grain
+),
 sales AS (
-  SELECT CAST(date_trunc($grain, created_at) AS DATE) AS period, sku_id, SUM(-delta_on_hand) AS units
-  FROM history
+  SELECT
+    CAST(CASE unit WHEN 'day' THEN date_trunc('day', created_at) WHEN 'week' THEN date_trunc('week', created_at) ELSE date_trunc('month', created_at) END AS DATE) AS period,
+    sku_id,
+    SUM(-delta_on_hand) AS units
+  FROM history CROSS JOIN grains
   WHERE created_at >= CAST($from AS TIMESTAMP) AND type IN ('sale', 'shipment') AND delta_on_hand < 0
   GROUP BY 1, 2
 ),

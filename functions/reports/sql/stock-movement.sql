@@ -15,6 +15,8 @@
 -- release) and incoming-only rows (purchase_ordered, purchase_cancelled) count as
 -- movements with no units. The lake is written at least once (Firehose may repeat
 -- a record), so each movement_id counts once.
+-- Athena takes ? parameters only in WHERE clauses, so the grain is chosen by a WHERE over
+-- its three names and each period is a date_trunc of a constant unit.
 -- One result: rows of kind 'period', then one row of kind 'summary'.
 WITH tenant_movements AS (
   SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand
@@ -36,18 +38,23 @@ in_window AS (
   WHERE created_at >= CAST($from AS TIMESTAMP)
     AND ($type IS NULL OR type = $type)
 ),
-balances AS (
-  SELECT
-    COALESCE(SUM(CASE WHEN created_at < CAST($from AS TIMESTAMP) THEN delta_on_hand ELSE 0 END), 0) AS opening_on_hand,
-    COALESCE(SUM(delta_on_hand), 0) AS closing_on_hand
+opening AS (
+  SELECT COALESCE(SUM(delta_on_hand), 0) AS opening_on_hand
   FROM history
+  WHERE created_at < CAST($from AS TIMESTAMP)
+),
+closing AS (
+  SELECT COALESCE(SUM(delta_on_hand), 0) AS closing_on_hand FROM history
+),
+grains AS (
+  SELECT unit FROM (VALUES ('day'), ('week'), ('month')) AS g (unit) WHERE unit = $grain
 ),
 newest AS (
   SELECT MAX(created_at) AS data_as_of FROM tenant_movements
 )
 SELECT
   'period' AS row_kind,
-  CAST(date_trunc($grain, created_at) AS DATE) AS period,
+  CAST(CASE unit WHEN 'day' THEN date_trunc('day', created_at) WHEN 'week' THEN date_trunc('week', created_at) ELSE date_trunc('month', created_at) END AS DATE) AS period,
   type,
   SUM(CASE WHEN delta_on_hand > 0 THEN delta_on_hand ELSE 0 END) AS units_in,
   SUM(CASE WHEN delta_on_hand < 0 THEN -delta_on_hand ELSE 0 END) AS units_out,
@@ -56,9 +63,9 @@ SELECT
   CAST(NULL AS BIGINT) AS opening_on_hand,
   CAST(NULL AS BIGINT) AS closing_on_hand,
   CAST(NULL AS TIMESTAMP) AS data_as_of
-FROM in_window
+FROM in_window CROSS JOIN grains
 GROUP BY 2, 3
 UNION ALL
 SELECT 'summary', NULL, NULL, NULL, NULL, NULL, NULL, opening_on_hand, closing_on_hand, data_as_of
-FROM balances CROSS JOIN newest
+FROM opening CROSS JOIN closing CROSS JOIN newest
 ORDER BY 1, 2, 3

@@ -5,12 +5,9 @@
 --   $sku_id    optional: NULL means all. There is no warehouse filter here: a transfer_in
 --              is valued at the cost of its source's layers, so every warehouse is read
 --              and the engine filters its answer.
--- Only rows with an on_hand delta move value. To keep the result small, each run of
--- consecutive consumptions of one level (negative rows that are not transfers: sales,
--- shipments, negative adjustments and counts) is merged into one row: FIFO consumes
--- them from the same oldest layers either way, and a weighted average takes the same
--- share of its pool (to within a micro-unit of rounding per merged row). Receipts,
--- other positive rows and both rows of a transfer are kept one by one.
+-- Only rows with an on_hand delta move value, and each is returned: merging consecutive
+-- consumptions would skip the pool states between them, and the engine's average for units
+-- that come in without a cost (and a shortfall's cost) is read from those states.
 -- One result: rows of kind 'row' in ledger order per level, then one 'summary'.
 WITH tenant_movements AS (
   SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand, unit_cost, currency, correlation_id
@@ -27,21 +24,10 @@ ledger AS (
     AND delta_on_hand <> 0
     AND ($sku_id IS NULL OR sku_id = $sku_id)
   GROUP BY movement_id
-),
-classified AS (
-  SELECT *, CASE WHEN delta_on_hand < 0 AND type <> 'transfer_out' THEN 0 ELSE 1 END AS kept
-  FROM ledger
-),
-runs AS (
-  SELECT *, SUM(kept) OVER (PARTITION BY sku_id, warehouse_id ORDER BY movement_id ROWS UNBOUNDED PRECEDING) AS run
-  FROM classified
 )
-SELECT 'row' AS row_kind, MIN(movement_id) AS movement_id, MIN(created_at) AS created_at, sku_id, warehouse_id,
-       CASE WHEN kept = 1 THEN MIN(type) ELSE 'sale' END AS type, SUM(delta_on_hand) AS on_hand,
-       MIN(unit_cost) AS unit_cost, MIN(currency) AS currency, MIN(correlation_id) AS correlation_id,
-       CAST(NULL AS TIMESTAMP) AS data_as_of
-FROM runs
-GROUP BY sku_id, warehouse_id, run, kept
+SELECT 'row' AS row_kind, movement_id, created_at, sku_id, warehouse_id, type, delta_on_hand AS on_hand,
+       unit_cost, currency, correlation_id, CAST(NULL AS TIMESTAMP) AS data_as_of
+FROM ledger
 UNION ALL
 SELECT 'summary', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, MAX(created_at)
 FROM tenant_movements
