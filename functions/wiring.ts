@@ -238,14 +238,14 @@ export const httpRoutes = {
     method: 'GET', path: '/api/reports/stock-movement', entry: handler('reports', 'stock-movement'),
     permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'Per period and movement type: units in, units out, net and movements, with opening and closing on_hand, from the lake; a long query answers 202 and a query_id to poll',
-    query: reports.stockMovementQuery, response: reports.stockMovementDone, accepted: reports.reportRunning, errors: [404],
+    query: reports.stockMovementQuery, response: reports.stockMovementDone, accepted: reports.reportRunning, errors: [404, 422],
     csv: { lists: { rows: reports.stockMovementRow }, headers: REPORT_CSV_HEADERS },
   },
   salesTrendsReport: {
     method: 'GET', path: '/api/reports/sales-trends', entry: handler('reports', 'sales-trends'),
     permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'Units and revenue per period with a moving average and the change against the previous period, top and slow movers, and dead stock, from the lake',
-    query: reports.salesTrendsQuery, response: reports.salesTrendsDone, accepted: reports.reportRunning, errors: [404],
+    query: reports.salesTrendsQuery, response: reports.salesTrendsDone, accepted: reports.reportRunning, errors: [404, 422],
     csv: {
       lists: { periods: reports.salesPeriodRow, top_movers: reports.moverRow, slow_movers: reports.moverRow, dead_stock: reports.deadStockRow },
       headers: REPORT_CSV_HEADERS,
@@ -255,7 +255,7 @@ export const httpRoutes = {
     method: 'GET', path: '/api/reports/valuation', entry: handler('reports', 'valuation'),
     permission: 'reports:read', table: 'read', lake: 'query',
     summary: 'What the stock is worth at as_of, by FIFO or weighted average: per SKU x warehouse quantity, unit cost and value, and totals per currency, from the lake',
-    query: reports.valuationQuery, response: reports.valuationDone, accepted: reports.reportRunning, errors: [404],
+    query: reports.valuationQuery, response: reports.valuationDone, accepted: reports.reportRunning, errors: [404, 422],
     csv: {
       lists: { lines: reports.valuationLineRow, totals: reports.valuationTotalRow, warnings: reports.valuationWarningRow },
       headers: REPORT_CSV_HEADERS,
@@ -264,7 +264,7 @@ export const httpRoutes = {
   getReportQuery: {
     method: 'GET', path: '/api/reports/queries/{query_id}', entry: handler('reports', 'get-report-query'),
     permission: 'reports:read', table: 'read', lake: 'query', summary: 'A report that answered 202: 202 again while its query runs, then the report\'s own answer',
-    params: reports.reportQueryParams, response: reports.reportDone, accepted: reports.reportRunning,
+    params: reports.reportQueryParams, response: reports.reportDone, accepted: reports.reportRunning, errors: [422],
     csv: {
       lists: {
         rows: reports.stockMovementRow, periods: reports.salesPeriodRow, top_movers: reports.moverRow, slow_movers: reports.moverRow,

@@ -43,6 +43,7 @@ const errorCodes: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: 'The body is larger than the limit',
   UNSUPPORTED_MEDIA_TYPE: 'The body is not sent as JSON',
   IDEMPOTENCY_KEY_REUSED: 'The Idempotency-Key was already used with a different request',
+  REPORT_TOO_LARGE: 'The report would read more lake rows than one answer carries: narrow it (a SKU, a shorter window)',
   TIMEOUT: 'The request ran out of time; retry it with the same Idempotency-Key',
   UNAVAILABLE: 'The database is unavailable, throttled or slow; retry after Retry-After seconds with the same Idempotency-Key',
   INTERNAL: 'A bug on our side; it is logged',

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'ALREADY_EXISTS'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'REPORT_TOO_LARGE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'ROUTE_NOT_FOUND'
@@ -49,6 +50,7 @@ const contractByCode: Record<ErrorCode, ErrorContract> = {
   PAYLOAD_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   IDEMPOTENCY_KEY_REUSED: { status: 422 },
+  REPORT_TOO_LARGE: { status: 422 },
   HEADERS_TOO_LARGE: { status: 431 },
   INTERNAL: { status: 500 },
   // Both are the platform's trouble, not the request's: the same request, with the same

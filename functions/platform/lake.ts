@@ -34,6 +34,14 @@ export const ATHENA_WORKGROUP_ENV = 'ATHENA_WORKGROUP';
 export const LAKE_DATABASE_ENV = 'LAKE_DATABASE';
 /** Optional: how long a report waits for its query before answering 202 (DEFAULT_DEADLINE_MS unless set). */
 export const LAKE_DEADLINE_MS_ENV = 'LAKE_DEADLINE_MS';
+/** Optional: the most result rows a report reads (DEFAULT_MAX_RESULT_ROWS unless set). */
+export const LAKE_MAX_RESULT_ROWS_ENV = 'LAKE_MAX_RESULT_ROWS';
+/**
+ * 1,000 GetQueryResults pages: about what a Lambda pages within API Gateway's 29 s. A
+ * valuation reads every value-moving row of the tenant's history up to as_of, so a large
+ * tenant meets this until valuation checkpoints exist (docs/architecture.md, "Reports at scale").
+ */
+export const DEFAULT_MAX_RESULT_ROWS = 1_000_000;
 
 /**
  * The lake's Glue database and Athena workgroup names of a stack (lib/lake.ts
@@ -84,6 +92,8 @@ export interface Lake {
   polling: LakePolling;
   /** GetQueryResults page size (Athena allows at most 1000). */
   pageSize: number;
+  /** Past this many result rows a query is refused (REPORT_TOO_LARGE) rather than paged until the function times out; unlimited unless set. */
+  maxResultRows?: number;
 }
 
 export type LakeQueryResult =
@@ -152,7 +162,9 @@ export const lakeFromEnv = (env: NodeJS.ProcessEnv = process.env): Lake => {
   const database = requiredEnv(env, LAKE_DATABASE_ENV);
   const configured = env[LAKE_DEADLINE_MS_ENV];
   const deadline = configured === undefined || configured.trim() === '' ? DEFAULT_DEADLINE_MS : Number(configured);
-  const key = JSON.stringify([endpoint, workgroup, database, deadline]);
+  const maxRows = env[LAKE_MAX_RESULT_ROWS_ENV];
+  const maxResultRows = maxRows === undefined || maxRows.trim() === '' || !Number.isSafeInteger(Number(maxRows)) ? DEFAULT_MAX_RESULT_ROWS : Number(maxRows);
+  const key = JSON.stringify([endpoint, workgroup, database, deadline, maxResultRows]);
   if (cached?.key !== key) {
     cached = {
       key,
@@ -163,6 +175,7 @@ export const lakeFromEnv = (env: NodeJS.ProcessEnv = process.env): Lake => {
         deadlineMs: Number.isFinite(deadline) && deadline >= 0 ? deadline : DEFAULT_DEADLINE_MS,
         polling: DEFAULT_POLLING,
         pageSize: MAX_PAGE_SIZE,
+        maxResultRows,
       },
     };
   }
@@ -430,6 +443,9 @@ const readResults = async (lake: Lake, queryId: string): Promise<{ columns: Lake
     const data = page.ResultSet?.Rows ?? [];
     // For a SELECT, Athena's first row is the header: the column names.
     for (const row of first ? data.slice(1) : data) rows.push(decodeRow(row, columns, queryId));
+    if (lake.maxResultRows !== undefined && rows.length > lake.maxResultRows) {
+      throw new AppError('REPORT_TOO_LARGE', `the report reads more than ${lake.maxResultRows} lake rows; narrow it (a SKU, a shorter window)`, { max_rows: lake.maxResultRows });
+    }
     first = false;
     nextToken = page.NextToken;
   } while (nextToken);

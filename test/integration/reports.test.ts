@@ -1,3 +1,4 @@
+import { LAKE_MAX_RESULT_ROWS_ENV } from '../../functions/platform/lake';
 import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
@@ -223,6 +224,21 @@ describe('GET /api/reports/valuation', () => {
   it("values only tenant B's own stock for tenant B", async () => {
     const body = ok(await b.get(`/api/reports/valuation?as_of=${AS_OF}`));
     expect(body.lines.map((l: { sku_id: string; quantity: number }) => [l.sku_id, l.quantity])).toEqual([['sku-1', 1000]]);
+  });
+});
+
+describe('a report too large to answer', () => {
+  afterEach(() => {
+    delete process.env[LAKE_MAX_RESULT_ROWS_ENV];
+  });
+
+  it('answers 422 REPORT_TOO_LARGE, not a timeout, when the lake would return more rows than one answer carries', async () => {
+    process.env[LAKE_MAX_RESULT_ROWS_ENV] = '3';
+    const res = await a.get(`/api/reports/valuation?as_of=${AS_OF}`);
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'REPORT_TOO_LARGE', details: { max_rows: 3 } });
+    delete process.env[LAKE_MAX_RESULT_ROWS_ENV];
+    expect((await a.get(`/api/reports/valuation?as_of=${AS_OF}`)).status).toBe(200);
   });
 });
 
