@@ -288,7 +288,7 @@ const main = async (): Promise<void> => {
     const newAthena = async (): Promise<Lake> => {
       const athena = await startLocalAthena({ lakeRoot: LAKE_ROOT, workgroups: [WORKGROUP] });
       athenas.push(athena);
-      const lake = lakeFromEnv({ ATHENA_ENDPOINT: athena.endpoint, ATHENA_WORKGROUP: WORKGROUP, LAKE_DATABASE: DATABASE, LAKE_DEADLINE_MS: '600000' });
+      const lake = lakeFromEnv({ ATHENA_ENDPOINT: athena.endpoint, ATHENA_WORKGROUP: WORKGROUP, LAKE_DATABASE: DATABASE, LAKE_DEADLINE_MS: '600000', LAKE_MAX_RESULT_ROWS: '50000000' });
       closers.push(() => lake.client.destroy());
       return lake;
     };
