@@ -570,6 +570,10 @@ describe('valuation checkpoints', () => {
       expect(() => valuate([], { as_of: AS_OF, method: 'fifo', start: input })).toThrow(RangeError);
     }
     for (const input of [null, 'state', 42, {}]) expect(() => parseValuationState(input)).toThrow(RangeError);
-    expect(parseValuationState(JSON.parse(JSON.stringify(state)))).toEqual(state);
+    const stored = parseValuationState(JSON.parse(JSON.stringify(state)));
+    expect(stored).toEqual(state);
+    // Decoded once: what parseValuationState made is taken as it is, the engine's own output is decoded like any input.
+    expect(parseValuationState(stored)).toBe(stored);
+    expect(parseValuationState(state)).not.toBe(state);
   });
 });
