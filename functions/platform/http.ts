@@ -285,7 +285,11 @@ export const httpHandler = <R extends HttpRoute, Result>(
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       };
       const result = await run(input, ctx);
-      if (result instanceof Accepted) return json(202, result.body, result.location === undefined ? {} : { location: result.location });
+      if (result instanceof Accepted) {
+        // A CSV request polls for CSV: the Location keeps what it asked for.
+        const asked = csvRequest ? `?format=csv${csvRequest.list === undefined ? '' : `&list=${encodeURIComponent(csvRequest.list)}`}` : '';
+        return json(202, result.body, result.location === undefined ? {} : { location: `${result.location}${asked}` });
+      }
       if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, result);
       return json(route.status ?? 200, result);
     });

@@ -54,11 +54,13 @@ describe('long report queries', () => {
     expect(done.body).toMatchObject({ report, query_id: first.body.query_id, data_as_of: null });
   });
 
-  it('answers a CSV request that is still running with the 202 JSON, and the poll with CSV once done', async () => {
-    const first = await a.get(`/api/reports/stock-movement?from=${FROM}&to=${TO}&format=csv`);
+  it('answers a CSV request that is still running with the 202 JSON and a Location that asks for CSV, and that poll answers CSV once done', async () => {
+    const first = await a.get(`/api/reports/stock-movement?from=${FROM}&to=${TO}&format=csv&list=rows`);
     expect(first.status).toBe(202);
     expect(first.body.state).toBe('running');
-    const done = await pollUntilDone(a, `/api/reports/queries/${first.body.query_id}?format=csv`);
+    // The Location asks for what the request asked for.
+    expect(first.headers.get('location')).toBe(`/api/reports/queries/${first.body.query_id}?format=csv&list=rows`);
+    const done = await pollUntilDone(a, String(first.headers.get('location')));
     expect(done.status).toBe(200);
     expect(String(done.body)).toBe('period,type,units_in,units_out,net,movements\r\n');
   });
