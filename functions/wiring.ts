@@ -278,6 +278,10 @@ export const httpRoutes = {
     permission: 'reports:read', table: 'read',
     summary: 'Where the stock stands now, live from the table: totals per warehouse, stock-outs, levels below their reorder point, days of cover and turnover over the last 30 days',
     query: overview.stockOverviewQuery, response: overview.stockOverviewResponse, errors: [404],
+    csv: {
+      lists: { warehouses: overview.overviewWarehouse, 'stock_outs.levels': overview.overviewLevel, 'below_reorder_point.levels': overview.overviewLevel },
+      headers: { as_of: 'x-as-of' },
+    },
   },
 } as const satisfies Record<string, HttpRoute>;
 

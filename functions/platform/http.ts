@@ -141,9 +141,11 @@ const resultRows = z.array(z.record(z.string(), z.unknown()));
 const csvResult = (csv: CsvAnswer, request: CsvRequest, result: unknown): HttpResult => {
   const fields = resultFields.safeParse(result);
   if (!fields.success) throw new AppError('INTERNAL', 'the result is no object to answer as CSV');
-  const name = request.list ?? Object.keys(csv.lists).find((each) => Array.isArray(fields.data[each]));
+  // A list's name is its path in the result: `rows`, or `stock_outs.levels` for a list inside an object.
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((value, key) => resultFields.safeParse(value).data?.[key], fields.data);
+  const name = request.list ?? Object.keys(csv.lists).find((each) => Array.isArray(at(each)));
   const row = name === undefined ? undefined : csv.lists[name];
-  const rows = resultRows.safeParse(name === undefined ? undefined : fields.data[name]);
+  const rows = resultRows.safeParse(name === undefined ? undefined : at(name));
   if (name === undefined || row === undefined || !rows.success) {
     throw validationFailed([{ in: 'query', path: 'list', message: `this answer has no list ${JSON.stringify(name ?? '')} to give as CSV` }]);
   }

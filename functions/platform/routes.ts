@@ -44,7 +44,8 @@ export interface HttpRoute {
 
 /**
  * Rows a route also answers as CSV, asked for with `format=csv` or `Accept: text/csv`:
- * one of the lists of its result (the first named that the result has, unless `list=<name>` picks another),
+ * one of the lists of its result (the first named that the result has, unless `list=<name>` picks another;
+ * a name is the list's path in the result, e.g. `stock_outs.levels`),
  * one column per key of that list's row schema, in order. CSV has no place for the rest
  * of the result, so `headers` copies top-level fields of it (e.g. data_as_of) into
  * response headers of the given names.

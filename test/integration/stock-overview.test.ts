@@ -116,6 +116,17 @@ test('the overview totals each warehouse, lists stock-outs and levels below thei
   expect(Date.parse(body.as_of) - Date.parse(body.window_from)).toBe(30 * DAY);
 });
 
+test('format=csv answers the warehouses, or with list= the stock-outs, as CSV rows equal to the JSON', async () => {
+  const json = ok(await report(a));
+  const csv = await report(a, '?format=csv');
+  const lines = String(csv.body).trimEnd().split('\r\n');
+  expect(lines[0]).toBe(Object.keys(json.warehouses[0]).join(','));
+  expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(json.warehouses.map((w: { warehouse_id: string }) => w.warehouse_id));
+  expect(csv.headers.get('x-as-of')).toEqual(expect.any(String));
+  const outs = String((await report(a, '?format=csv&list=stock_outs.levels')).body).trimEnd().split('\r\n');
+  expect(outs.slice(1).map((line) => line.split(',').slice(0, 2).join('/'))).toEqual(json.stock_outs.levels.map((l: { sku_id: string; warehouse_id: string }) => `${l.sku_id}/${l.warehouse_id}`));
+});
+
 test('a warehouse filter answers that warehouse only, with the same numbers', async () => {
   expect(ok(await report(a, '?warehouse_id=wh-2'))).toMatchObject({
     warehouses: [wh2],
