@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
-import { LAKE_NAMES, placeholdersOutsideWhere, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
+import { DEFAULT_MAX_RESULT_ROWS, LAKE_NAMES, placeholdersOutsideWhere, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
 import { DUCKDB_OFFLINE, LAKE_TABLES } from './lake';
 import { closeLakeQueries, emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
 
@@ -51,6 +51,12 @@ export interface LocalAthenaOptions {
   concurrency?: number;
   /** A query stays RUNNING at least this long (tests of the 202 path; 0 in normal use). */
   minRunningMs?: number;
+  /**
+   * Result rows a query keeps, the rest dropped unread (Athena keeps them all, in S3; this
+   * stand-in holds them in memory). One more than the reports read by default
+   * (DEFAULT_MAX_RESULT_ROWS), so a report past its limit is still refused as it is in AWS.
+   */
+  maxResultRows?: number;
 }
 
 export interface LocalAthena {
@@ -273,7 +279,7 @@ export const startLocalAthena = async (options: LocalAthenaOptions): Promise<Loc
       values.forEach((value, index) => {
         bound[String(index + 1)] = value;
       });
-      const rows = await queryLake(options.lakeRoot, translated.sql, bound);
+      const rows = await queryLake(options.lakeRoot, translated.sql, bound, { maxRows: options.maxResultRows ?? DEFAULT_MAX_RESULT_ROWS + 1 });
       await done;
       query.columns = shape.columns;
       query.rows = rows.map((row) => shape.columns.map((column) => cell(row[column.Name] ?? null, column)));

@@ -114,7 +114,13 @@ export const closeLakeQueries = async (root?: string): Promise<void> => {
 };
 
 /** Runs one SELECT over the tenant's lake tables with bound parameters; `params.tenant_id` is required. */
-export const queryLake = async (root: string, sqlText: string, params: Record<string, LakeParam>): Promise<LakeRow[]> => {
+export const queryLake = async (
+  root: string,
+  sqlText: string,
+  params: Record<string, LakeParam>,
+  /** At most this many rows are read out of DuckDB (streamed, so a huge result is never held whole); all of them unless set. */
+  options: { maxRows?: number } = {},
+): Promise<LakeRow[]> => {
   const tenantId = assertTenantId(params.tenant_id);
   const lakeRoot = resolve(root);
   if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
@@ -152,8 +158,9 @@ export const queryLake = async (root: string, sqlText: string, params: Record<st
           values[name] = value;
         }
         prepared.bind(values);
-        const reader = await prepared.runAndReadAll();
-        return reader.getRowObjects().map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plain(value)])));
+        const reader = options.maxRows === undefined ? await prepared.runAndReadAll() : await prepared.runAndReadUntil(options.maxRows);
+        const rows = reader.getRowObjects();
+        return (options.maxRows === undefined ? rows : rows.slice(0, options.maxRows)).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plain(value)])));
       } finally {
         db.closeSync();
       }

@@ -37,11 +37,12 @@ export const LAKE_DEADLINE_MS_ENV = 'LAKE_DEADLINE_MS';
 /** Optional: the most result rows a report reads (DEFAULT_MAX_RESULT_ROWS unless set). */
 export const LAKE_MAX_RESULT_ROWS_ENV = 'LAKE_MAX_RESULT_ROWS';
 /**
- * 1,000 GetQueryResults pages: about what a Lambda pages within API Gateway's 29 s. A
- * valuation reads every value-moving row of the tenant's history up to as_of, so a large
- * tenant meets this until valuation checkpoints exist (docs/architecture.md, "Reports at scale").
+ * 200 GetQueryResults pages of 1,000 rows: what a report Lambda can page well within API
+ * Gateway's 29 s (tens of milliseconds a page). A valuation reads every value-moving row of the
+ * tenant's history up to as_of, so a large tenant meets this until valuation checkpoints exist
+ * (docs/architecture.md, "Reports at scale").
  */
-export const DEFAULT_MAX_RESULT_ROWS = 1_000_000;
+export const DEFAULT_MAX_RESULT_ROWS = 200_000;
 
 /**
  * The lake's Glue database and Athena workgroup names of a stack (lib/lake.ts

@@ -200,6 +200,22 @@ describe('the stock-movement report through the Athena API', () => {
   });
 });
 
+describe('result size', () => {
+  it('keeps at most maxResultRows rows of a result, streamed out of DuckDB, so a huge query cannot exhaust memory', async () => {
+    const small = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP], maxResultRows: 2 });
+    const client = lakeOn(small.endpoint);
+    try {
+      const sql = 'SELECT movement_id FROM movements WHERE tenant_id = ? ORDER BY movement_id';
+      const all = succeeded(await runLakeQuery(lake, { sql, parameters: [], tenantId: A })).rows;
+      expect(all.length).toBeGreaterThan(2);
+      expect(succeeded(await runLakeQuery(client, { sql, parameters: [], tenantId: A })).rows).toEqual(all.slice(0, 2));
+    } finally {
+      client.client.destroy();
+      await small.close();
+    }
+  });
+});
+
 describe('parameters outside WHERE', () => {
   it('fails a query with a ? outside its WHERE clauses, as Athena refuses it', async () => {
     const error = await runLakeQuery(lake, { sql: 'SELECT movement_id FROM movements WHERE tenant_id = ? LIMIT ?', parameters: [1], tenantId: A }).catch((thrown: unknown) => thrown);
