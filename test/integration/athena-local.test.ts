@@ -428,11 +428,12 @@ describe('past the deadline', () => {
   });
 
   it('forgets a query after the result TTL', async () => {
-    const brief = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP], resultTtlMs: 50 });
+    // Long enough that a loaded machine still reads the results between the query's end and their expiry.
+    const brief = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP], resultTtlMs: 1_000 });
     const on = lakeOn(brief.endpoint);
     try {
       const result = succeeded(await runLakeQuery(on, { sql: 'SELECT movement_id FROM movements WHERE tenant_id = ?', parameters: [], tenantId: A }));
-      await new Promise((resolve) => setTimeout(resolve, 80));
+      await new Promise((resolve) => setTimeout(resolve, 1_300));
       await expect(getLakeQuery(on, { queryId: result.query_id, tenantId: A })).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(brief.size()).toBe(0);
     } finally {
