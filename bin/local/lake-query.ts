@@ -180,7 +180,7 @@ const hasFiles = async (tenantDir: string): Promise<boolean> => {
     throw error;
   }
   for (const day of days) {
-    const names = await readdir(join(tenantDir, day)).catch(() => [] as string[]);
+    const names = await readdir(join(tenantDir, day)).catch((): string[] => []);
     if (names.some((name) => name.endsWith('.parquet'))) return true;
   }
   return false;

@@ -7,7 +7,7 @@ import {
   type QueryExecution,
   type Row,
 } from '@aws-sdk/client-athena';
-import { AppError, errorName, notFound } from './errors';
+import { AppError, errorMessage, errorName, notFound } from './errors';
 
 /**
  * Report SQL over the lake, the same way in AWS and locally (issue 9): through
@@ -306,7 +306,7 @@ export const tenantRuleBreach = (sql: string): string | undefined => {
   try {
     scanned = scanSql(sql);
   } catch (error) {
-    return (error as Error).message;
+    return errorMessage(error);
   }
   if (scanned.named.length > 0) return 'lake SQL takes positional ? parameters, not $name';
   const first = scanned.placeholders[0];
@@ -335,8 +335,9 @@ export const toPositional = (sql: string, values: Readonly<Record<string, LakePa
   }
   for (const reference of rest) {
     if (reference.name === 'tenant_id') throw new TypeError('lake SQL names $tenant_id once, in its tenant predicate');
-    if (!Object.hasOwn(values, reference.name)) throw new TypeError(`lake parameter $${reference.name} has no value`);
-    parameters.push(values[reference.name] as LakeParam);
+    const value = values[reference.name];
+    if (value === undefined) throw new TypeError(`lake parameter $${reference.name} has no value`);
+    parameters.push(value);
   }
   return { sql: text + sql.slice(from), parameters };
 };
@@ -356,7 +357,7 @@ export interface LakeQueryInput {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const rejected = (error: unknown, queryId: string | undefined): never => {
-  if (errorName(error) === 'InvalidRequestException') throw new LakeQueryError('REJECTED', (error as Error).message, queryId);
+  if (errorName(error) === 'InvalidRequestException') throw new LakeQueryError('REJECTED', errorMessage(error), queryId);
   throw error;
 };
 
