@@ -1,12 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { movementRecordedDetail, orderLineRecordedDetail, type MovementRecordedDetail } from '../../functions/events/model';
+import { movementRecordedDetail, orderLineRecordedDetail } from '../../functions/events/model';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
 import { entriesOf, lakeFeeds, type LakeFeedName, type LakeTable } from '../../functions/wiring';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
-import { assertDt, assertTenantId, LocalLake, partitionDir, type CompactionResult, type LakeMovement, type LakeRecord } from './lake';
+import { assertDt, assertTenantId, LocalLake, partitionDir, type CompactionResult, type LakeRecord } from './lake';
 
 /**
  * The local stand-in for the EventBridge rule -> Firehose -> S3 path of the lake
@@ -90,32 +90,6 @@ export interface LocalLakeFeed {
 export const LAKE_FEED_DETAILS: { [F in LakeFeedName]: z.ZodType<LakeRecord> } = {
   movements: movementRecordedDetail,
   orders: orderLineRecordedDetail,
-};
-
-/** The lake's row from the event's flat detail: absent where the detail says null. */
-export const lakeRowOf = (d: MovementRecordedDetail): LakeMovement => {
-  const resulting =
-    d.resulting_on_hand === null || d.resulting_reserved === null || d.resulting_available === null || d.resulting_incoming === null
-      ? undefined
-      : { on_hand: d.resulting_on_hand, reserved: d.resulting_reserved, available: d.resulting_available, incoming: d.resulting_incoming };
-  return {
-    tenant_id: d.tenant_id,
-    movement_id: d.movement_id,
-    sku_id: d.sku_id,
-    warehouse_id: d.warehouse_id,
-    type: d.type,
-    deltas: { on_hand: d.delta_on_hand, reserved: d.delta_reserved, available: d.delta_available, incoming: d.delta_incoming },
-    ...(resulting ? { resulting } : {}),
-    ...(d.version === null ? {} : { version: d.version }),
-    ...(d.unit_cost === null ? {} : { unit_cost: d.unit_cost }),
-    ...(d.currency === null ? {} : { currency: d.currency }),
-    ...(d.reason === null ? {} : { reason: d.reason }),
-    ...(d.reference === null ? {} : { reference: d.reference }),
-    ...(d.note === null ? {} : { note: d.note }),
-    ...(d.correlation_id === null ? {} : { correlation_id: d.correlation_id }),
-    actor: d.actor,
-    created_at: d.created_at,
-  };
 };
 
 const listDir = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);

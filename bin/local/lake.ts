@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
-import { LAKE_PARTITION_COLUMNS, MOVEMENT_COLUMNS, type LakeColumn } from '../../functions/events/lake-columns';
+import { LAKE_PARTITION_COLUMNS, MOVEMENT_COLUMNS, movementColumns, type LakeColumn } from '../../functions/events/lake-columns';
 import type { Movement } from '../../functions/inventory/model';
 import { ID_PATTERN } from '../../functions/platform/ids';
 import { entriesOf, lakeFeeds, type LakeTable } from '../../functions/wiring';
@@ -199,23 +199,12 @@ const stageRecord = (spec: LakeTableSpec, row: LakeRecord): StagedRow => {
   return { table: spec.table, tenantId, dt: new Date(ms).toISOString().slice(0, 10), values: spec.columns.map((column) => columnValue(row, column)) };
 };
 
-/** A ledger row flattened to the movements columns (the shape of a MovementRecorded detail). */
+/** A ledger row flattened to the movements columns (functions/events/lake-columns.ts movementColumns), once it is shaped like one. */
 const flatMovement = (row: LakeMovement): LakeRecord => {
   if (typeof row !== 'object' || row === null) throw new LakeInputError('a movement row must be an object');
   const deltas: Partial<Movement['deltas']> | undefined = row.deltas;
   if (typeof deltas !== 'object' || deltas === null) throw new LakeInputError('deltas are required');
-  const resulting: Partial<Movement['deltas']> | null = row.resulting ?? null;
-  return {
-    ...row,
-    delta_on_hand: deltas.on_hand,
-    delta_reserved: deltas.reserved,
-    delta_available: deltas.available,
-    delta_incoming: deltas.incoming,
-    resulting_on_hand: resulting?.on_hand ?? null,
-    resulting_reserved: resulting?.reserved ?? null,
-    resulting_available: resulting?.available ?? null,
-    resulting_incoming: resulting?.incoming ?? null,
-  };
+  return movementColumns(row);
 };
 
 // ---- the writer ----

@@ -1,3 +1,5 @@
+import type { Movement } from '../inventory/model';
+
 /**
  * The columns of every lake table (issue 9), in file order, in DuckDB's SQL
  * spelling: the one list per dataset that the local lake writes
@@ -14,6 +16,38 @@
  * (`LAKE_PARTITION_COLUMNS`) are in the path, not in the files.
  */
 export type LakeColumn = readonly [name: string, type: string];
+
+/**
+ * A ledger row as the `movements` columns hold it: each delta and resulting quantity
+ * its own column, an absent optional field null. The one flattening: the stream
+ * processor's MovementRecorded detail is this plus the event's own fields, and the
+ * local lake stores a ledger row appended directly (bin/local/lake.ts) through it too.
+ * `type` is any string here: the detail's schema is what checks it.
+ */
+export const movementColumns = (row: Omit<Movement, 'type'> & { type: string; tenant_id: string }) => ({
+  tenant_id: row.tenant_id,
+  movement_id: row.movement_id,
+  sku_id: row.sku_id,
+  warehouse_id: row.warehouse_id,
+  type: row.type,
+  delta_on_hand: row.deltas.on_hand,
+  delta_reserved: row.deltas.reserved,
+  delta_available: row.deltas.available,
+  delta_incoming: row.deltas.incoming,
+  resulting_on_hand: row.resulting?.on_hand ?? null,
+  resulting_reserved: row.resulting?.reserved ?? null,
+  resulting_available: row.resulting?.available ?? null,
+  resulting_incoming: row.resulting?.incoming ?? null,
+  version: row.version ?? null,
+  unit_cost: row.unit_cost ?? null,
+  currency: row.currency ?? null,
+  reason: row.reason ?? null,
+  reference: row.reference ?? null,
+  note: row.note ?? null,
+  correlation_id: row.correlation_id ?? null,
+  actor: row.actor,
+  created_at: row.created_at,
+});
 
 /** One ledger row (functions/events/model.ts movementRecordedDetail), table `movements`. */
 export const MOVEMENT_COLUMNS = [

@@ -4,6 +4,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
 import { tenantOfPartition } from '../platform/keys';
+import { movementColumns } from './lake-columns';
 import {
   domainEvent,
   SCHEMA_VERSION,
@@ -372,7 +373,6 @@ export const movementEventId = (item: { pk: string; sk: string }): string => `Mo
 
 const movementEvents = (item: Item): DomainEvent[] => {
   const row = parse(movementItem, item, 'movement');
-  const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
   const detail: MovementRecordedDetail = parse(
     movementRecordedDetail,
     {
@@ -381,29 +381,8 @@ const movementEvents = (item: Item): DomainEvent[] => {
       sk: row.sk,
       event_id: movementEventId(row),
       schema_version: SCHEMA_VERSION,
-      tenant_id: tenantOf(row),
       occurred_at: row.created_at,
-      movement_id: row.movement_id,
-      sku_id: row.sku_id,
-      warehouse_id: row.warehouse_id,
-      type: row.type,
-      delta_on_hand: row.deltas.on_hand,
-      delta_reserved: row.deltas.reserved,
-      delta_available: row.deltas.available,
-      delta_incoming: row.deltas.incoming,
-      resulting_on_hand: row.resulting?.on_hand ?? null,
-      resulting_reserved: row.resulting?.reserved ?? null,
-      resulting_available: row.resulting?.available ?? null,
-      resulting_incoming: row.resulting?.incoming ?? null,
-      version: orNull(row.version),
-      unit_cost: orNull(row.unit_cost),
-      currency: orNull(row.currency),
-      reason: orNull(row.reason),
-      reference: orNull(row.reference),
-      note: orNull(row.note),
-      correlation_id: orNull(row.correlation_id),
-      actor: row.actor,
-      created_at: row.created_at,
+      ...movementColumns({ ...row, tenant_id: tenantOf(row) }),
     },
     'movement',
   );
