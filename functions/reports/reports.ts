@@ -22,7 +22,7 @@ import {
   type ValuationDone,
   type ValuationQuery,
 } from './schemas';
-import { formatMicros, parseMicros, valuate, type ValuationRow } from './valuation';
+import { divHalfEven, formatMicros, parseMicros, valuate, type ValuationRow } from './valuation';
 
 /**
  * The reports over the lake (issue 9). Each report is one SQL file under
@@ -194,16 +194,12 @@ const revenueOf = (units: number, sku: Sku | undefined): { revenue: string | nul
   return { revenue: formatMicros(price * BigInt(units), sku.currency), currency: sku.currency };
 };
 
-const hundredths = (numerator: bigint, denominator: bigint, digits: number): string => {
+/** numerator / denominator (> 0) to `digits` decimals, rounded half-even as money is (valuation.ts divHalfEven). */
+const decimalQuotient = (numerator: bigint, denominator: bigint, digits: number): string => {
   const scale = 10n ** BigInt(digits);
-  const negative = numerator < 0n !== denominator < 0n && numerator !== 0n;
-  const n = numerator < 0n ? -numerator : numerator;
-  const d = denominator < 0n ? -denominator : denominator;
-  // Half away from zero at `digits` decimals.
-  const scaled = (n * scale * 2n + d) / (2n * d);
-  const whole = scaled / scale;
-  const fraction = (scaled % scale).toString().padStart(digits, '0');
-  return `${negative && scaled !== 0n ? '-' : ''}${whole}.${fraction}`;
+  const scaled = divHalfEven(numerator * scale, denominator);
+  const size = scaled < 0n ? -scaled : scaled;
+  return `${scaled < 0n ? '-' : ''}${size / scale}.${(size % scale).toString().padStart(digits, '0')}`;
 };
 
 const salesTrends: LakeReport<SalesTrendsQuery, SalesTrendsDone> = {
@@ -248,9 +244,9 @@ const salesTrends: LakeReport<SalesTrendsQuery, SalesTrendsDone> = {
             currency,
             units: units(period),
             revenue: currency === null ? null : formatMicros(cell?.revenue ?? 0n, currency),
-            moving_average_units: hundredths(BigInt(recent.reduce((sum, name) => sum + units(name), 0)), BigInt(recent.length), 2),
+            moving_average_units: decimalQuotient(BigInt(recent.reduce((sum, name) => sum + units(name), 0)), BigInt(recent.length), 2),
             change_units: previous === undefined ? null : units(period) - previous,
-            change_percent: previous === undefined || previous === 0 ? null : hundredths(BigInt(units(period) - previous) * 100n, BigInt(previous), 1),
+            change_percent: previous === undefined || previous === 0 ? null : decimalQuotient(BigInt(units(period) - previous) * 100n, BigInt(previous), 1),
           };
         }),
       )
