@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { z } from 'zod';
 import { DEFAULT_MAX_RESULT_ROWS, LAKE_NAMES, placeholdersOutsideWhere, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
-import { DUCKDB_OFFLINE, LAKE_TABLES } from './lake';
-import { closeLakeQueries, emptyTableSql, queryLake, type LakeParam, type LakeValue } from './lake-query';
+import { LakeInputError } from './lake';
+import { closeLakeQueries, queryLakeResult, type LakeParam, type LakeResult, type LakeValue } from './lake-query';
 
 /**
  * The local stand-in for Athena (issue 9), as DynamoDB Local stands in for DynamoDB:
@@ -27,9 +27,8 @@ import { closeLakeQueries, emptyTableSql, queryLake, type LakeParam, type LakeVa
  *   of the query must be the right side of `tenant_id = ?`, and its parameter (a
  *   string) is the tenant whose directory queryLake reads. Otherwise the query FAILS
  *   with CONSTRAINT_VIOLATION, like Athena's answer to a query that names no tenant.
- * - Exactly one SELECT (checked here and again by queryLake).
- * - Column types come from running the same statement, sandboxed, over an empty
- *   table per lake table (`movements`, `orders`) of the lake's schema; DuckDB's types are named as Athena names
+ * - Exactly one SELECT (queryLake refuses anything else).
+ * - Column types are the ones DuckDB gave the result when it ran, named as Athena names
  *   Trino's (HUGEINT, which DuckDB's SUM of a BIGINT returns, is `bigint` as in Trino).
  * No authentication: it listens on loopback, and the SDK's signature is not checked.
  */
@@ -124,6 +123,9 @@ export const parseLiteral = (text: string): LakeParam => {
 export const translate = (sql: string, parameters: readonly LakeParam[]): { sql: string; tenantId: string } | string => {
   const breach = tenantRuleBreach(sql);
   if (breach) return `CONSTRAINT_VIOLATION: ${breach} (Athena's injected tenant_id projection needs one tenant)`;
+  // One SELECT (a WITH leading to one): checked on the text, comments and strings masked, before anything runs.
+  const { code } = scanSql(sql);
+  if (!/^\s*(?:SELECT|WITH)\b/i.test(code) || /;(?=[\s;]*\S)/.test(code)) return 'INVALID_QUERY: a query is exactly one SELECT statement';
   const outside = placeholdersOutsideWhere(sql);
   if (outside.length > 0) return `INVALID_QUERY: execution parameters (?) may only stand in a WHERE clause, as in Athena; one is at offset ${outside[0]}`;
   const { placeholders } = scanSql(sql);
@@ -188,39 +190,19 @@ const cell = (value: LakeValue, column: AthenaColumn): Cell => {
   return String(value);
 };
 
-/** The result columns of the statement: run, sandboxed, over empty lake tables (`movements`, `orders`) of the lake's schema. */
-const describe = async (sql: string, values: readonly LakeParam[]): Promise<{ columns: AthenaColumn[] } | string> => {
-  const instance = await DuckDBInstance.create(':memory:', { ...DUCKDB_OFFLINE, threads: '1' });
-  try {
-    const db = await instance.connect();
-    try {
-      for (const { table, columns } of LAKE_TABLES) await db.run(emptyTableSql(table, columns));
-      await db.run('SET enable_external_access = false');
-      await db.run('SET lock_configuration = true');
-      const statements = await db.extractStatements(sql);
-      if (statements.count !== 1) return `INVALID_QUERY: a query is exactly one statement, not ${statements.count}`;
-      const prepared = await statements.prepare(0);
-      if (prepared.statementType !== StatementType.SELECT) return 'INVALID_QUERY: only a SELECT may run here';
-      prepared.bind(values.map((value): DuckDBValue => value));
-      const reader = await prepared.runAndReadAll();
-      const names = reader.columnNames();
-      const described: AthenaColumn[] = [];
-      const seen = new Set<string>();
-      for (const [index, type] of reader.columnTypes().entries()) {
-        const name = names[index] ?? `_col${index}`;
-        if (seen.has(name)) return `INVALID_QUERY: column name ${JSON.stringify(name)} appears twice`;
-        seen.add(name);
-        const athena = athenaType(type);
-        if (!athena) return `NOT_SUPPORTED: column ${JSON.stringify(name)} has type ${type.toString()}, which this stand-in does not return`;
-        described.push({ Name: name, Label: name, ...athena, Nullable: 'UNKNOWN', CatalogName: 'hive', SchemaName: '', TableName: '' });
-      }
-      return { columns: described };
-    } finally {
-      db.closeSync();
-    }
-  } finally {
-    instance.closeSync();
+/** The result's columns as Athena describes them, from the types DuckDB gave them; a failure reason when one cannot be. */
+const athenaColumns = (columns: LakeResult['columns']): AthenaColumn[] | string => {
+  const described: AthenaColumn[] = [];
+  const seen = new Set<string>();
+  for (const [index, { name: given, type }] of columns.entries()) {
+    const name = given || `_col${index}`;
+    if (seen.has(name)) return `INVALID_QUERY: column name ${JSON.stringify(name)} appears twice`;
+    seen.add(name);
+    const athena = athenaType(type);
+    if (!athena) return `NOT_SUPPORTED: column ${JSON.stringify(name)} has type ${type.toString()}, which this stand-in does not return`;
+    described.push({ Name: name, Label: name, ...athena, Nullable: 'UNKNOWN', CatalogName: 'hive', SchemaName: '', TableName: '' });
   }
+  return described;
 };
 
 // ---- protocol shapes ----
@@ -273,20 +255,20 @@ export const startLocalAthena = async (options: LocalAthenaOptions): Promise<Loc
       const values = query.parameters.map(parseLiteral);
       const translated = translate(query.sql, values);
       if (typeof translated === 'string') throw new Error(translated);
-      const shape = await describe(translated.sql, values);
-      if (typeof shape === 'string') throw new Error(shape);
       const bound: Record<string, LakeParam> = { tenant_id: translated.tenantId };
       values.forEach((value, index) => {
         bound[String(index + 1)] = value;
       });
-      const rows = await queryLake(options.lakeRoot, translated.sql, bound, { maxRows: options.maxResultRows ?? DEFAULT_MAX_RESULT_ROWS + 1 });
+      const result = await queryLakeResult(options.lakeRoot, translated.sql, bound, { maxRows: options.maxResultRows ?? DEFAULT_MAX_RESULT_ROWS + 1 });
+      const columns = athenaColumns(result.columns);
+      if (typeof columns === 'string') throw new Error(columns);
       await done;
-      query.columns = shape.columns;
-      query.rows = rows.map((row) => shape.columns.map((column) => cell(row[column.Name] ?? null, column)));
+      query.columns = columns;
+      query.rows = result.rows.map((row) => columns.map((column) => cell(row[column.Name] ?? null, column)));
       query.state = 'SUCCEEDED';
     } catch (error) {
       await done;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = error instanceof LakeInputError ? `INVALID_QUERY: ${error.message}` : error instanceof Error ? error.message : String(error);
       query.state = 'FAILED';
       query.reason = /^[A-Z_]+: /.test(message) ? message : `GENERIC_USER_ERROR: ${message}`;
     } finally {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBTimestampValue, listValue, StatementType } from '@duckdb/node-api';
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { DUCKDB_OFFLINE, LAKE_TABLES, LakeInputError, PARTITION_COLUMNS, assertTenantId, isMissingFile, withLakeRead } from './lake';
 
 /**
@@ -113,14 +113,28 @@ export const closeLakeQueries = async (root?: string): Promise<void> => {
   }
 };
 
+/** A result's rows and its columns as DuckDB typed them (the local Athena names those types as Athena does). */
+export interface LakeResult {
+  rows: LakeRow[];
+  columns: { name: string; type: DuckDBType }[];
+}
+
 /** Runs one SELECT over the tenant's lake tables with bound parameters; `params.tenant_id` is required. */
 export const queryLake = async (
   root: string,
   sqlText: string,
   params: Record<string, LakeParam>,
+  options: { maxRows?: number } = {},
+): Promise<LakeRow[]> => (await queryLakeResult(root, sqlText, params, options)).rows;
+
+/** queryLake, with the result's columns and their types. */
+export const queryLakeResult = async (
+  root: string,
+  sqlText: string,
+  params: Record<string, LakeParam>,
   /** At most this many rows are read out of DuckDB (streamed, so a huge result is never held whole); all of them unless set. */
   options: { maxRows?: number } = {},
-): Promise<LakeRow[]> => {
+): Promise<LakeResult> => {
   const tenantId = assertTenantId(params.tenant_id);
   const lakeRoot = resolve(root);
   if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
@@ -160,7 +174,14 @@ export const queryLake = async (
         prepared.bind(values);
         const reader = options.maxRows === undefined ? await prepared.runAndReadAll() : await prepared.runAndReadUntil(options.maxRows);
         const rows = reader.getRowObjects();
-        return (options.maxRows === undefined ? rows : rows.slice(0, options.maxRows)).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plain(value)])));
+        const types = reader.columnTypes();
+        return {
+          rows: (options.maxRows === undefined ? rows : rows.slice(0, options.maxRows)).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plain(value)]))),
+          columns: reader.columnNames().flatMap((name, index) => {
+            const type = types[index];
+            return type === undefined ? [] : [{ name, type }];
+          }),
+        };
       } finally {
         db.closeSync();
       }
