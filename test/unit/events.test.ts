@@ -331,34 +331,10 @@ describe('ledger rows: MovementRecorded', () => {
     expect(() => eventsFromRecord(streamRecord('INSERT', { ...movementItem(), actor: undefined }))).toThrow(/actor/);
   });
 
-  test('the detail is the ledger row flat, every delta, resulting quantity and optional field in its own column, and a bad detail is refused before the lake sees it', () => {
+  test('a detail that breaks the lake row (a cost as a number, a fractional delta) is refused before the lake sees it', () => {
+    // The whole flat detail is pinned by the first MovementRecorded test above.
     const [event] = eventsFromRecord(streamRecord('INSERT', movementItem()));
     const detail = movementRecordedDetail.parse(event?.detail);
-    const { event_id: _id, schema_version: _v, occurred_at: _at, ...columns } = detail;
-    expect(columns).toEqual({
-      tenant_id: TENANT,
-      movement_id: '01JAAAAAAAAAAAAAAAAAAAAAAA',
-      sku_id: 'sku-1',
-      warehouse_id: 'wh-1',
-      type: 'receipt',
-      delta_on_hand: 12,
-      delta_reserved: 0,
-      delta_available: 12,
-      delta_incoming: -12,
-      resulting_on_hand: 40,
-      resulting_reserved: 3,
-      resulting_available: 37,
-      resulting_incoming: 8,
-      version: 9,
-      unit_cost: '4.2050',
-      currency: 'EUR',
-      reason: 'po receipt',
-      reference: 'PO-7',
-      note: 'dock 2',
-      correlation_id: 'corr-1',
-      actor: 'user-1',
-      created_at: '2026-03-04T05:06:07.089Z',
-    });
     expect(movementRecordedDetail.safeParse({ ...detail, unit_cost: 4.2 }).success).toBe(false);
     expect(movementRecordedDetail.safeParse({ ...detail, delta_on_hand: 1.5 }).success).toBe(false);
   });
