@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { z } from 'zod';
-import { DEFAULT_MAX_RESULT_ROWS, LAKE_NAMES, placeholdersOutsideWhere, scanSql, tenantRuleBreach } from '../../functions/platform/lake';
+import { DEFAULT_MAX_RESULT_ROWS, LAKE_NAMES, placeholdersOutsideWhere, scanSql, tenantPlaceholders, tenantRuleBreach } from '../../functions/platform/lake';
 import { LakeInputError } from './lake';
 import { closeLakeQueries, queryLakeResult, type LakeParam, type LakeResult, type LakeValue } from './lake-query';
 
@@ -25,8 +25,10 @@ import { closeLakeQueries, queryLakeResult, type LakeParam, type LakeResult, typ
  *   but a literal is refused, though Athena would take an expression.
  * - The tenant, as Athena's injected `tenant_id` projection demands one: the first `?`
  *   of the query must be the right side of `tenant_id = ?`, and its parameter (a
- *   string) is the tenant whose directory queryLake reads. Otherwise the query FAILS
- *   with CONSTRAINT_VIOLATION, like Athena's answer to a query that names no tenant.
+ *   string) is the tenant whose directory queryLake reads; every other `tenant_id = ?`
+ *   (a query reading several lake tables has one per table) must bind that same tenant.
+ *   Otherwise the query FAILS with CONSTRAINT_VIOLATION, like Athena's answer to a query
+ *   that names no tenant (this stand-in's rule: one tenant per query).
  * - Exactly one SELECT (queryLake refuses anything else).
  * - Column types are the ones DuckDB gave the result when it ran, named as Athena names
  *   Trino's (HUGEINT, which DuckDB's SUM of a BIGINT returns, is `bigint` as in Trino).
@@ -132,6 +134,8 @@ export const translate = (sql: string, parameters: readonly LakeParam[]): { sql:
   if (placeholders.length !== parameters.length) return `INVALID_QUERY: the query has ${placeholders.length} parameters, ${parameters.length} were given`;
   const tenantId = parameters[0];
   if (typeof tenantId !== 'string') return 'CONSTRAINT_VIOLATION: the tenant parameter must be a string literal';
+  // One tenant per query: every tenant predicate (one per lake table read) names the same one.
+  if (tenantPlaceholders(sql).some((index) => parameters[index] !== tenantId)) return 'CONSTRAINT_VIOLATION: every tenant_id = ? of a query must bind the same tenant';
   let text = '';
   let from = 0;
   placeholders.forEach((at, index) => {

@@ -23,8 +23,9 @@ import { AppError, errorMessage, errorName, notFound } from './errors';
  *
  * The tenant: Athena's injected `tenant_id` projection refuses a query whose WHERE
  * has no `tenant_id = <value>`. The convention here (and the stand-in's rule): the
- * query's first placeholder is the right side of `tenant_id = ?`, and it is bound to
- * `tenantId`; `parameters` are the values of the placeholders after it, in order.
+ * query's first placeholder is the right side of `tenant_id = ?`; every `tenant_id = ?`
+ * (one per lake table a query reads) is bound to `tenantId`, and `parameters` are the
+ * values of the other placeholders, in order.
  * A query id is read back only for the tenant whose literal is its first
  * ExecutionParameter, so one tenant cannot poll another's query.
  */
@@ -300,6 +301,21 @@ export const placeholdersOutsideWhere = (sql: string): number[] => {
 
 const TENANT_PREDICATE = /(?:^|[^A-Za-z0-9_."])(?:[A-Za-z_][A-Za-z0-9_]*\.)?(?:tenant_id|"tenant_id")\s*=\s*$/i;
 
+/**
+ * Which of the text's `?` placeholders (by position, 0 first) are tenant predicates: the right
+ * side of `tenant_id = ?`. A query reading several lake tables names its tenant once per table
+ * (Athena's injected projection is per table); runLakeQuery binds every one of them to the
+ * caller's tenant, never to a caller-supplied value.
+ */
+export const tenantPlaceholders = (sql: string): number[] => {
+  const { placeholders, code } = scanSql(sql);
+  const found: number[] = [];
+  placeholders.forEach((at, index) => {
+    if (TENANT_PREDICATE.test(code.slice(0, at))) found.push(index);
+  });
+  return found;
+};
+
 /** Why the text breaks the tenant convention (its first placeholder is `tenant_id = ?`), or undefined when it keeps it. */
 export const tenantRuleBreach = (sql: string): string | undefined => {
   let scanned: Scanned;
@@ -318,23 +334,27 @@ export const tenantRuleBreach = (sql: string): string | undefined => {
 /**
  * A report's SQL file (`$name` parameters, as queryLake runs them) in Athena's positional
  * form: every `$name` becomes `?` and its value is repeated in order of appearance. The
- * first reference must be `$tenant_id` and the only one; it is bound from runLakeQuery's
- * `tenantId`, so it is left out of the returned parameters.
+ * first reference must be `$tenant_id`; `$tenant_id` may appear again (one predicate per
+ * lake table read), each time as `tenant_id = $tenant_id` and nowhere else, and no other
+ * parameter may stand there. Every tenant placeholder is bound from runLakeQuery's
+ * `tenantId`, so none is in the returned parameters.
  */
 export const toPositional = (sql: string, values: Readonly<Record<string, LakeParam>>): { sql: string; parameters: LakeParam[] } => {
-  const { named, placeholders } = scanSql(sql);
+  const { named, placeholders, code } = scanSql(sql);
   if (placeholders.length > 0) throw new TypeError('lake SQL mixes ? and $name parameters');
-  const [first, ...rest] = named;
-  if (first?.name !== 'tenant_id') throw new TypeError('the first parameter of lake SQL must be $tenant_id');
+  if (named[0]?.name !== 'tenant_id') throw new TypeError('the first parameter of lake SQL must be $tenant_id');
   let text = '';
   let from = 0;
   const parameters: LakeParam[] = [];
   for (const reference of named) {
     text += `${sql.slice(from, reference.at)}?`;
     from = reference.at + reference.length;
-  }
-  for (const reference of rest) {
-    if (reference.name === 'tenant_id') throw new TypeError('lake SQL names $tenant_id once, in its tenant predicate');
+    const predicate = TENANT_PREDICATE.test(code.slice(0, reference.at));
+    if (reference.name === 'tenant_id') {
+      if (!predicate) throw new TypeError('lake SQL names $tenant_id only in tenant predicates: tenant_id = $tenant_id');
+      continue;
+    }
+    if (predicate) throw new TypeError(`lake SQL binds only $tenant_id in a tenant predicate, not $${reference.name}`);
     const value = values[reference.name];
     if (value === undefined) throw new TypeError(`lake parameter $${reference.name} has no value`);
     parameters.push(value);
@@ -342,12 +362,33 @@ export const toPositional = (sql: string, values: Readonly<Record<string, LakePa
   return { sql: text + sql.slice(from), parameters };
 };
 
+/**
+ * The ExecutionParameters of a query: the tenant's literal at every tenant placeholder
+ * (the first among them), the caller's values at the others, in order. A count that does
+ * not match the text's placeholders is a TypeError.
+ */
+export const executionParameters = (sql: string, tenantId: string, parameters: readonly LakeParam[]): string[] => {
+  const { placeholders } = scanSql(sql);
+  const tenant = new Set(tenantPlaceholders(sql));
+  if (placeholders.length - tenant.size !== parameters.length) {
+    throw new TypeError(`lake SQL has ${placeholders.length - tenant.size} parameters besides the tenant's, ${parameters.length} were given`);
+  }
+  const tenantLiteral = sqlLiteral(tenantId);
+  let next = 0;
+  return placeholders.map((_, index) => {
+    if (tenant.has(index)) return tenantLiteral;
+    const value = parameters[next];
+    next += 1;
+    return sqlLiteral(value ?? null);
+  });
+};
+
 // ---- running ----
 
 export interface LakeQueryInput {
   /** One SELECT whose first placeholder is `tenant_id = ?`. */
   sql: string;
-  /** The values of the placeholders after the tenant's, in order. */
+  /** The values of the placeholders that are not tenant predicates, in order. */
   parameters: readonly LakeParam[];
   tenantId: string;
   /** Overrides lake.deadlineMs. */
@@ -365,7 +406,7 @@ const rejected = (error: unknown, queryId: string | undefined): never => {
 export const runLakeQuery = async (lake: Lake, input: LakeQueryInput): Promise<LakeQueryResult> => {
   const breach = tenantRuleBreach(input.sql);
   if (breach) throw new TypeError(breach);
-  const parameters = [sqlLiteral(input.tenantId), ...input.parameters.map(sqlLiteral)];
+  const parameters = executionParameters(input.sql, input.tenantId, input.parameters);
   const started = await lake.client
     .send(
       new StartQueryExecutionCommand({
@@ -392,7 +433,7 @@ export const getLakeQuery = async (
 ): Promise<LakeQueryResult> => {
   if (input.expect) {
     const found = await execution(lake, input.queryId, input.tenantId);
-    const expected = [sqlLiteral(input.tenantId), ...input.expect.parameters.map(sqlLiteral)];
+    const expected = executionParameters(input.expect.sql, input.tenantId, input.expect.parameters);
     const parameters = found.ExecutionParameters ?? [];
     if (!sameSql(found.Query ?? '', input.expect.sql) || parameters.length !== expected.length || parameters.some((value, index) => value !== expected[index])) {
       throw notFound('query', input.queryId);

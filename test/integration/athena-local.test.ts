@@ -366,6 +366,23 @@ describe('injection and tenancy', () => {
     }
   });
 
+  it('binds every tenant predicate of a query reading two lake tables to the caller, whatever the caller passes', async () => {
+    const sql = 'SELECT m.n AS movements, o.n AS orders FROM (SELECT COUNT(*) AS n FROM movements WHERE tenant_id = ?) m CROSS JOIN (SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ? AND sku_id = ?) o';
+    const result = succeeded(await runLakeQuery(lake, { sql, parameters: ['sku-1'], tenantId: A }));
+    expect(result.rows).toEqual([{ movements: 6n, orders: 1n }]);
+    // The caller's values fill only the other placeholders: too many of them is refused before sending.
+    await expect(runLakeQuery(lake, { sql, parameters: [B, 'sku-1'], tenantId: A })).rejects.toThrow(/besides the tenant/);
+  });
+
+  it('fails, at the stand-in, a query whose tenant predicates bind different tenants', async () => {
+    const sql = 'SELECT m.n AS movements, o.n AS orders FROM (SELECT COUNT(*) AS n FROM movements WHERE tenant_id = ?) m CROSS JOIN (SELECT COUNT(*) AS n FROM orders WHERE tenant_id = ?) o';
+    const { QueryExecutionId } = await lake.client.send(new StartQueryExecutionCommand({ QueryString: sql, ExecutionParameters: [`'${A}'`, `'${B}'`], WorkGroup: WORKGROUP }));
+    if (!QueryExecutionId) throw new Error('no query id');
+    const status = await settled(QueryExecutionId);
+    expect(status?.State).toBe('FAILED');
+    expect(status?.StateChangeReason).toMatch(/^CONSTRAINT_VIOLATION: every tenant_id = \? of a query must bind the same tenant/);
+  });
+
   it('refuses, before sending, a query whose first placeholder is not the tenant', async () => {
     await expect(runLakeQuery(lake, { sql: 'SELECT 1 AS one FROM movements WHERE sku_id = ? AND tenant_id = ?', parameters: ['sku-1'], tenantId: A })).rejects.toThrow(/first parameter/);
   });

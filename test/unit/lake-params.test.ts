@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeValue, LakeQueryError, scanSql, sqlLiteral, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
+import { decodeValue, executionParameters, LakeQueryError, scanSql, sqlLiteral, tenantPlaceholders, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
 
 /** The Athena side of lake queries that needs no engine: ExecutionParameters literals, placeholders, the tenant rule, cell decoding. */
 
@@ -78,7 +78,17 @@ describe('placeholders and the tenant rule', () => {
     expect(ok).toEqual({ sql: "SELECT '$no' FROM m WHERE tenant_id = ? AND a = ? AND b < ? AND c = ? -- $x", parameters: ['f', 'f', 'g'] });
     expect(tenantRuleBreach(ok.sql)).toBeUndefined();
     expect(() => toPositional('SELECT 1 FROM m WHERE tenant_id = $tenant_id AND a = $from', {})).toThrow(/\$from has no value/);
-    expect(() => toPositional('SELECT 1 FROM m WHERE tenant_id = $tenant_id OR tenant_id = $tenant_id', {})).toThrow(/once/);
+  });
+
+  it('takes $tenant_id once per lake table read, each in a tenant predicate, and leaves every one of them to the tenant binding', () => {
+    const two = toPositional('SELECT 1 FROM (SELECT a FROM m WHERE tenant_id = $tenant_id AND a = $from) x JOIN (SELECT a FROM o WHERE o.tenant_id = $tenant_id AND b < $to) y ON x.a = y.a', { from: 'f', to: 't' });
+    expect(two.parameters).toEqual(['f', 't']);
+    expect(tenantPlaceholders(two.sql)).toEqual([0, 2]);
+    expect(executionParameters(two.sql, 'tenant-a', two.parameters)).toEqual(["'tenant-a'", "'f'", "'tenant-a'", "'t'"]);
+    // The caller's values can never land on a tenant placeholder: the count must leave them out.
+    expect(() => executionParameters(two.sql, 'tenant-a', ['tenant-b', 'f', 't'])).toThrow(/besides the tenant/);
+    expect(() => toPositional('SELECT 1 FROM m WHERE tenant_id = $tenant_id AND x = $tenant_id', {})).toThrow(/only in tenant predicates/);
+    expect(() => toPositional('SELECT 1 FROM m WHERE tenant_id = $tenant_id OR tenant_id = $sku_id', { sku_id: 's' })).toThrow(/not \$sku_id/);
   });
 });
 

@@ -1,29 +1,31 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { placeholdersOutsideWhere, scanSql, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
+import { placeholdersOutsideWhere, scanSql, tenantPlaceholders, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
 import { toCsv } from '../../functions/platform/answers';
 
 /**
- * The report SQL files keep the tenant rule by construction: the lake's tables are read
- * in exactly one place, right after `tenant_id = $tenant_id`, and every other part of the
- * query reads that one tenant's rows. And CSV answers are RFC 4180.
+ * The report SQL files keep the tenant rule by construction: every read of a lake table
+ * is directly followed by its own `WHERE tenant_id = $tenant_id` (Athena's injected
+ * projection is per table, and runLakeQuery binds every such predicate to the caller),
+ * so every part of the query reads that one tenant's rows. And CSV answers are RFC 4180.
  */
 
 const SQL_DIR = join(__dirname, '../../functions/reports/sql');
 const files = readdirSync(SQL_DIR).filter((name) => name.endsWith('.sql'));
-const LAKE_TABLES = ['movements', 'orders'];
+const LAKE_TABLES = ['movements', 'orders', 'level_days'];
 
 describe.each(files)('functions/reports/sql/%s', (file) => {
   const text = readFileSync(join(SQL_DIR, file), 'utf8');
   const { code } = scanSql(text);
 
-  it('binds the tenant as its first parameter, once, and keeps the rule after positional rewriting', () => {
+  it('binds the tenant as its first parameter, only in tenant predicates, and keeps the rule after positional rewriting', () => {
     const named = scanSql(text).named.map((reference) => reference.name);
     expect(named[0]).toBe('tenant_id');
-    expect(named.filter((name) => name === 'tenant_id')).toHaveLength(1);
     const values = Object.fromEntries(named.map((name) => [name, null]));
-    expect(tenantRuleBreach(toPositional(text, values).sql)).toBeUndefined();
+    const positional = toPositional(text, values);
+    expect(tenantRuleBreach(positional.sql)).toBeUndefined();
+    expect(tenantPlaceholders(positional.sql)).toHaveLength(named.filter((name) => name === 'tenant_id').length);
   });
 
   it("puts every parameter in a WHERE clause, the only place Athena's execution parameters may stand", () => {
@@ -31,11 +33,15 @@ describe.each(files)('functions/reports/sql/%s', (file) => {
     expect(placeholdersOutsideWhere(toPositional(text, values).sql)).toEqual([]);
   });
 
-  it('reads a lake table only once, in the CTE whose WHERE begins with that tenant predicate', () => {
-    const reads = [...code.matchAll(/\b(?:FROM|JOIN)\s+([A-Za-z_."]+)/gi)].map((match) => match[1]?.replaceAll('"', '').toLowerCase() ?? '');
-    const lakeReads = reads.filter((table) => LAKE_TABLES.includes(table.split('.').pop() ?? ''));
-    expect(lakeReads).toHaveLength(1);
-    expect(code).toMatch(/FROM\s+(?:movements|orders)\s+WHERE\s+tenant_id\s*=\s*\$tenant_id\s*\)/i);
+  it('follows every read of a lake table directly by its own tenant predicate (Athena injects the projection per table)', () => {
+    const reads = [...code.matchAll(/\b(?:FROM|JOIN)\s+([A-Za-z_."]+)/gi)].filter((match) => LAKE_TABLES.includes(match[1]?.replaceAll('"', '').toLowerCase().split('.').pop() ?? ''));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) {
+      const after = code.slice((read.index ?? 0) + read[0].length);
+      expect(after).toMatch(/^\s+WHERE\s+tenant_id\s*=\s*\$tenant_id\b/i);
+    }
+    const tenants = scanSql(text).named.filter((reference) => reference.name === 'tenant_id');
+    expect(tenants).toHaveLength(reads.length);
   });
 });
 
