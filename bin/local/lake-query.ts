@@ -2,13 +2,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DuckDBDateValue, DuckDBDecimalValue, DuckDBInstance, DuckDBTimestampValue, listValue, StatementType } from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { DUCKDB_OFFLINE, LAKE_TABLES, LakeInputError, PARTITION_COLUMNS, assertTenantId, isMissingFile, withLakeRead } from './lake';
+import { DUCKDB_OFFLINE, LakeInputError, READ_TABLES, PARTITION_COLUMNS, assertTenantId, isMissingFile, withLakeRead } from './lake';
 
 /**
  * Report SQL over the local lake, as Athena runs it over S3 (issue 9). Each
  * query gets its own in-memory DuckDB that can read one tenant's directory and
  * nothing else:
- * - one view per lake table (`movements`, `orders`: LAKE_TABLES) reads
+ * - one view per lake table (`movements`, `orders`, `level_days`: READ_TABLES) reads
  *   `<root>/<table>/tenant_id=<t>/*\/*.parquet` (Hive partitioning: `tenant_id`
  *   VARCHAR and `dt` DATE come from the path) and keeps only rows of that tenant,
  *   so no SQL can drop the tenant predicate and see another tenant's rows,
@@ -138,7 +138,7 @@ export const queryLakeResult = async (
   const tenantId = assertTenantId(params.tenant_id);
   const lakeRoot = resolve(root);
   if (GLOB_CHARACTERS.test(lakeRoot)) throw new LakeInputError('the lake root may not contain glob characters');
-  const tenantDirs = LAKE_TABLES.map(({ table, columns }) => ({ table, columns, dir: join(lakeRoot, table, `tenant_id=${tenantId}`) }));
+  const tenantDirs = READ_TABLES.map(({ table, columns }) => ({ table, columns, dir: join(lakeRoot, table, `tenant_id=${tenantId}`) }));
   return withLakeRead(lakeRoot, async () => {
     // Handed out busy: the caller releases it below.
     const cached = await tenantInstance(`${lakeRoot}\u0000${tenantId}`, tenantDirs.map(({ dir }) => dir));

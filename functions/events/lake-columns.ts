@@ -97,6 +97,27 @@ export const ORDER_LINE_COLUMNS = [
   ['created_at', 'TIMESTAMP NOT NULL'],
 ] as const satisfies readonly LakeColumn[];
 
+/**
+ * The daily rollup of the ledger, table `level_days` (issue 9, "Reports at scale"): one row
+ * per closed tenant-day (`dt`, from the path) and SKU, warehouse and movement type, each
+ * movement counted once (deduplicated on `movement_id` at close). Units are on_hand units
+ * as the reports count them: in = the positive deltas, out = the negative ones as a positive
+ * number, net = their sum; `movements` counts rows, unit-less ones included; `last_sale_at`
+ * is the newest sale or shipment row with a negative on_hand delta, NULL when none.
+ * Not fed by events: the daily close writes it (locally bin/local/lake.ts
+ * LocalLake.closeDays, through functions/reports/sql/close-level-days.sql).
+ */
+export const LEVEL_DAY_COLUMNS = [
+  ['sku_id', 'VARCHAR NOT NULL'],
+  ['warehouse_id', 'VARCHAR NOT NULL'],
+  ['type', 'VARCHAR NOT NULL'],
+  ['units_in', 'BIGINT NOT NULL'],
+  ['units_out', 'BIGINT NOT NULL'],
+  ['net', 'BIGINT NOT NULL'],
+  ['movements', 'BIGINT NOT NULL'],
+  ['last_sale_at', 'TIMESTAMP'],
+] as const satisfies readonly LakeColumn[];
+
 /** The partition columns every lake table's path carries, and their types when read back. */
 export const LAKE_PARTITION_COLUMNS = [
   ['tenant_id', 'VARCHAR'],

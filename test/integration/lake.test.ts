@@ -311,6 +311,83 @@ describe('bad tenant ids, dates and injection', () => {
   });
 });
 
+describe('the daily close (level_days)', () => {
+  const ROLLUP = 'SELECT dt, sku_id, warehouse_id, type, units_in, units_out, net, movements, last_sale_at FROM level_days ORDER BY dt, sku_id, warehouse_id, type';
+  const onHand = (n: number) => ({ on_hand: n, reserved: 0, available: n, incoming: 0 });
+
+  it('rolls up each day before today once per movement, per SKU, warehouse and type, into one file per tenant-day, and skips closed days', async () => {
+    const dir = await mkdtemp(join(root, 'close-'));
+    const lake = await LocalLake.open({ root: dir, flushEveryMs: 0 });
+    const sale = movement({ tenant_id: 'ct-a', movement_id: 'm02', type: 'sale', deltas: onHand(-3), created_at: '2024-03-10T09:00:00.000Z' });
+    lake.append([
+      movement({ tenant_id: 'ct-a', movement_id: 'm01', type: 'restock', deltas: onHand(10), created_at: '2024-03-10T08:00:00.000Z' }),
+      sale,
+      movement({ tenant_id: 'ct-a', movement_id: 'm03', type: 'sale', deltas: onHand(-2), created_at: '2024-03-10T17:30:00.000Z' }),
+      movement({ tenant_id: 'ct-a', movement_id: 'm04', type: 'allocation', deltas: { on_hand: 0, reserved: 4, available: -4, incoming: 0 }, created_at: '2024-03-10T18:00:00.000Z' }),
+      movement({ tenant_id: 'ct-a', movement_id: 'm05', type: 'adjustment', deltas: onHand(-1), created_at: '2024-03-11T00:00:00.000Z' }),
+      movement({ tenant_id: 'ct-a', movement_id: 'm06', type: 'sale', deltas: onHand(-1), created_at: '2024-03-12T10:00:00.000Z' }),
+      movement({ tenant_id: 'ct-b', movement_id: 'm07', type: 'sale', deltas: onHand(-50), created_at: '2024-03-10T08:00:00.000Z' }),
+    ]);
+    await lake.flush();
+    // The sale again, as Firehose may deliver it twice: counted once.
+    lake.append([sale]);
+    await lake.flush();
+
+    expect(await lake.closeDays('ct-a', { today: '2024-03-12' })).toEqual({ closed: ['2024-03-10', '2024-03-11'], skipped: [] });
+    expect(await queryLake(dir, ROLLUP, { tenant_id: 'ct-a' })).toEqual([
+      { dt: '2024-03-10', sku_id: 'sku-1', warehouse_id: 'wh-1', type: 'allocation', units_in: 0, units_out: 0, net: 0, movements: 1, last_sale_at: null },
+      { dt: '2024-03-10', sku_id: 'sku-1', warehouse_id: 'wh-1', type: 'restock', units_in: 10, units_out: 0, net: 10, movements: 1, last_sale_at: null },
+      { dt: '2024-03-10', sku_id: 'sku-1', warehouse_id: 'wh-1', type: 'sale', units_in: 0, units_out: 5, net: -5, movements: 2, last_sale_at: '2024-03-10T17:30:00.000Z' },
+      { dt: '2024-03-11', sku_id: 'sku-1', warehouse_id: 'wh-1', type: 'adjustment', units_in: 0, units_out: 1, net: -1, movements: 1, last_sale_at: null },
+    ]);
+    // Another tenant is closed only when asked, and never shows in A's rollup.
+    expect(await queryLake(dir, ROLLUP, { tenant_id: 'ct-b' })).toEqual([]);
+    expect((await filesUnder(join(dir, 'level_days'))).filter((name) => !name.endsWith('.close.json'))).toEqual([
+      expect.stringMatching(/^tenant_id=ct-a\/dt=2024-03-10\/[0-9A-Z]{26}\.parquet$/),
+      expect.stringMatching(/^tenant_id=ct-a\/dt=2024-03-11\/[0-9A-Z]{26}\.parquet$/),
+    ]);
+    expect(await lake.closeDays('ct-a', { today: '2024-03-12' })).toEqual({ closed: [], skipped: ['2024-03-10', '2024-03-11'] });
+    await lake.close();
+  });
+
+  it('closes a day again when movements reach it after its close, and keeps one rollup file for it', async () => {
+    const dir = await mkdtemp(join(root, 'reclose-'));
+    const lake = await LocalLake.open({ root: dir, flushEveryMs: 0 });
+    lake.append([movement({ tenant_id: 'ct-a', movement_id: 'm01', type: 'restock', deltas: onHand(10), created_at: '2024-03-10T08:00:00.000Z' })]);
+    await lake.flush();
+    expect((await lake.closeDays('ct-a')).closed).toEqual(['2024-03-10']);
+    // Late: delivered after the close.
+    lake.append([movement({ tenant_id: 'ct-a', movement_id: 'm02', type: 'restock', deltas: onHand(5), created_at: '2024-03-10T23:59:59.999Z' })]);
+    await lake.flush();
+    await lake.compact('ct-a', '2024-03-10');
+    expect(await lake.closeDays('ct-a')).toEqual({ closed: ['2024-03-10'], skipped: [] });
+    expect(await queryLake(dir, 'SELECT units_in, movements FROM level_days', { tenant_id: 'ct-a' })).toEqual([{ units_in: 15, movements: 2 }]);
+    expect((await filesUnder(join(dir, 'level_days'))).filter((name) => name.endsWith('.parquet'))).toHaveLength(1);
+    await lake.close();
+  });
+
+  it('finishes a close that died between its marker and its rename when the lake opens, and removes a superseded rollup', async () => {
+    const dir = await mkdtemp(join(root, 'close-crash-'));
+    let lake = await LocalLake.open({ root: dir, flushEveryMs: 0 });
+    lake.append([movement({ tenant_id: 'ct-a', movement_id: 'm01', type: 'restock', deltas: onHand(10), created_at: '2024-03-10T08:00:00.000Z' })]);
+    await lake.flush();
+    await lake.closeDays('ct-a');
+    await lake.close();
+    const day = join(dir, 'level_days', 'tenant_id=ct-a', 'dt=2024-03-10');
+    const [current] = (await readdir(day)).filter((name) => name.endsWith('.parquet'));
+    if (current === undefined) throw new Error('no rollup file');
+    // As if a re-close had written its temp file and marker, then died: the old file is still in place.
+    const next = '01J00000000000000000000000';
+    await copyFile(join(day, current), join(day, `.${next}.parquet.tmp`));
+    await writeFile(join(day, '.close.json'), JSON.stringify({ file: `${next}.parquet`, temp: `.${next}.parquet.tmp`, source_rows: 1 }));
+    lake = await LocalLake.open({ root: dir, flushEveryMs: 0 });
+    expect((await readdir(day)).sort()).toEqual(['.close.json', `${next}.parquet`]);
+    expect(await queryLake(dir, 'SELECT units_in FROM level_days', { tenant_id: 'ct-a' })).toEqual([{ units_in: 10 }]);
+    expect(await lake.closeDays('ct-a')).toEqual({ closed: [], skipped: ['2024-03-10'] });
+    await lake.close();
+  });
+});
+
 describe('the stock-movement report', () => {
   const DAY = 86_400_000;
   const START = Date.parse('2024-01-01T00:00:00.000Z');
