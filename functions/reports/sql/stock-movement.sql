@@ -6,10 +6,15 @@
 --                  DuckDB cast to TIMESTAMP), half-open: from <= created_at < to
 --   $grain         'day' | 'week' | 'month' (weeks start on Monday in DuckDB and Trino alike)
 --   $sku_id, $warehouse_id, $type   optional filters: NULL means all
--- `$tenant_id = ` is the first parameter the text names, and the only use of it:
--- through Athena the `$name`s become positional `?` in the order they appear
--- (functions/platform/lake.ts, toPositional), and the first `?` is the tenant's.
--- Every later read of the lake goes through tenant_movements, so none can lose it.
+-- `tenant_id = $tenant_id` follows each read of a lake table (level_days, movements):
+-- Athena's injected projection is per table. Through Athena the `$name`s become positional
+-- `?` in the order they appear (functions/platform/lake.ts, toPositional), and runLakeQuery
+-- binds every tenant predicate to the caller's tenant, the first `?` among them.
+-- Closed days (issue 9, "Reports at scale"): a day the daily close has rolled up into
+-- level_days (per day, SKU, warehouse, type; each movement once) is read from there, except
+-- the window's partial edge days (the day of $from when $from is not a midnight, the day of
+-- $to when $to is not one), which are read raw, like every day not closed. A day is read from
+-- exactly one of the two, so the result is the same whether or not the close has run.
 -- Units are on_hand units: in = the positive on_hand deltas, out = the negative
 -- ones (as a positive number), net = their sum. Reservation rows (allocation,
 -- release) and incoming-only rows (purchase_ordered, purchase_cancelled) count as
@@ -18,7 +23,17 @@
 -- Athena takes ? parameters only in WHERE clauses, so the grain is chosen by a WHERE over
 -- its three names and each period is a date_trunc of a constant unit.
 -- One result: rows of kind 'period', then one row of kind 'summary'.
-WITH tenant_movements AS (
+WITH rolled_up AS (
+  SELECT dt, sku_id, warehouse_id, type, units_in, units_out, net, movements
+  FROM level_days
+  WHERE tenant_id = $tenant_id
+    AND dt < CAST(CAST($to AS TIMESTAMP) AS DATE)
+    AND NOT (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP))
+),
+rolled_up_days AS (
+  SELECT DISTINCT dt FROM rolled_up
+),
+tenant_movements AS (
   SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand
   FROM movements
   WHERE tenant_id = $tenant_id
@@ -30,21 +45,39 @@ history AS (
     AND created_at < CAST($to AS TIMESTAMP)
     AND ($sku_id IS NULL OR sku_id = $sku_id)
     AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
+    AND dt NOT IN (SELECT dt FROM rolled_up_days)
   GROUP BY movement_id
 ),
+rolled_up_history AS (
+  SELECT CAST(dt AS TIMESTAMP) AS day_start, type, units_in, units_out, net, movements
+  FROM rolled_up
+  WHERE ($sku_id IS NULL OR sku_id = $sku_id)
+    AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
+),
 in_window AS (
-  SELECT created_at, type, delta_on_hand
+  SELECT created_at AS moved_at, type,
+    CASE WHEN delta_on_hand > 0 THEN delta_on_hand ELSE 0 END AS units_in,
+    CASE WHEN delta_on_hand < 0 THEN -delta_on_hand ELSE 0 END AS units_out,
+    delta_on_hand AS net,
+    CAST(1 AS BIGINT) AS movements
   FROM history
   WHERE created_at >= CAST($from AS TIMESTAMP)
     AND ($type IS NULL OR type = $type)
+  UNION ALL
+  SELECT day_start, type, units_in, units_out, net, movements
+  FROM rolled_up_history
+  WHERE day_start >= CAST($from AS TIMESTAMP)
+    AND ($type IS NULL OR type = $type)
 ),
 opening AS (
-  SELECT COALESCE(SUM(delta_on_hand), 0) AS opening_on_hand
-  FROM history
-  WHERE created_at < CAST($from AS TIMESTAMP)
+  SELECT
+    (SELECT COALESCE(SUM(delta_on_hand), 0) FROM history WHERE created_at < CAST($from AS TIMESTAMP))
+    + (SELECT COALESCE(SUM(net), 0) FROM rolled_up_history WHERE day_start < CAST($from AS TIMESTAMP)) AS opening_on_hand
 ),
 closing AS (
-  SELECT COALESCE(SUM(delta_on_hand), 0) AS closing_on_hand FROM history
+  SELECT
+    (SELECT COALESCE(SUM(delta_on_hand), 0) FROM history)
+    + (SELECT COALESCE(SUM(net), 0) FROM rolled_up_history) AS closing_on_hand
 ),
 grains AS (
   SELECT unit FROM (VALUES ('day'), ('week'), ('month')) AS g (unit) WHERE unit = $grain
@@ -54,12 +87,12 @@ newest AS (
 )
 SELECT
   'period' AS row_kind,
-  CAST(CASE unit WHEN 'day' THEN date_trunc('day', created_at) WHEN 'week' THEN date_trunc('week', created_at) ELSE date_trunc('month', created_at) END AS DATE) AS period,
+  CAST(CASE unit WHEN 'day' THEN date_trunc('day', moved_at) WHEN 'week' THEN date_trunc('week', moved_at) ELSE date_trunc('month', moved_at) END AS DATE) AS period,
   type,
-  SUM(CASE WHEN delta_on_hand > 0 THEN delta_on_hand ELSE 0 END) AS units_in,
-  SUM(CASE WHEN delta_on_hand < 0 THEN -delta_on_hand ELSE 0 END) AS units_out,
-  SUM(delta_on_hand) AS net,
-  COUNT(*) AS movements,
+  SUM(units_in) AS units_in,
+  SUM(units_out) AS units_out,
+  SUM(net) AS net,
+  SUM(movements) AS movements,
   CAST(NULL AS BIGINT) AS opening_on_hand,
   CAST(NULL AS BIGINT) AS closing_on_hand,
   CAST(NULL AS TIMESTAMP) AS data_as_of
