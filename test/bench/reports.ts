@@ -18,6 +18,9 @@
  *    lake. Then reads the window back through listMovements (paged, SKU by SKU) and sums
  *    it, against the stock-movement report for the window: both times, the ratio, and
  *    the totals per day and type, which must agree (exit 1 otherwise).
+ * 2b. Closes every day before today into level_days (LocalLake.closeDays, timed) and times
+ *    stock-movement again ('stock-movement closed'); its SQL's answer must equal the one
+ *    before the close (exit 1 otherwise).
  * 4. The lake's bytes against the same rows as JSON lines (exact: every row's JSON is
  *    measured by DuckDB, nothing is written).
  *
@@ -34,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { startLocalAthena, type LocalAthena } from '../../bin/local/athena';
 import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
 import { javaProblem } from '../../bin/local/java';
-import { DUCKDB_OFFLINE } from '../../bin/local/lake';
+import { DUCKDB_OFFLINE, LocalLake } from '../../bin/local/lake';
 import { queryLake, readReportSql, type LakeParam } from '../../bin/local/lake-query';
 import type { RequestContext } from '../../functions/platform/context';
 import type { Lake } from '../../functions/platform/lake';
@@ -308,8 +311,7 @@ const main = async (): Promise<void> => {
     const cases = reportCases(reports, schemas, { endMs });
     const baseline = await timedMedian(options.warm, () => queryLake(LAKE_ROOT, 'SELECT count(*) AS n FROM movements WHERE tenant_id = $tenant_id', { tenant_id: TENANT }));
     log(`baseline count(*) over the tenant through queryLake: ${baseline.toFixed(0)} ms`);
-    const results: ReportResult[] = [];
-    for (const c of cases) {
+    const measure = async (c: ReportCase, name = c.name): Promise<{ result: ReportResult; answer: unknown }> => {
       // A report the product refuses as too large is measured to its refusal, and says so.
       let refused: string | undefined;
       const run = (deps: ReportDeps) =>
@@ -334,13 +336,36 @@ const main = async (): Promise<void> => {
       const text = await readReportSql(sql.file);
       const engineSql = c.countOnly ? `SELECT count(*) AS n FROM (${text.slice(text.indexOf('WITH'))}) AS report` : text;
       let rows = 0;
+      let answer: unknown;
       const engine = await timedMedian(options.warm, async () => {
-        const answer = await queryLake(LAKE_ROOT, engineSql, sql.params);
-        rows = c.countOnly ? Number(answer[0]?.n ?? 0) : answer.length;
+        const found = await queryLake(LAKE_ROOT, engineSql, sql.params);
+        rows = c.countOnly ? Number(found[0]?.n ?? 0) : found.length;
+        answer = found;
       });
-      results.push({ name: c.name, asks: c.asks, cold_ms: round2(median(colds)), warm_ms: round2(warm), engine_ms: round2(engine), sql_rows: rows, ...(refused ? { refused } : {}) });
-      log(`${c.name}: cold ${median(colds).toFixed(0)} ms, warm ${warm.toFixed(0)} ms${refused ? ` (refused: ${refused})` : ''}, engine ${engine.toFixed(0)} ms for ${rows} rows`);
+      log(`${name}: cold ${median(colds).toFixed(0)} ms, warm ${warm.toFixed(0)} ms${refused ? ` (refused: ${refused})` : ''}, engine ${engine.toFixed(0)} ms for ${rows} rows`);
+      return { result: { name, asks: c.asks, cold_ms: round2(median(colds)), warm_ms: round2(warm), engine_ms: round2(engine), sql_rows: rows, ...(refused ? { refused } : {}) }, answer };
+    };
+    const results: ReportResult[] = [];
+    const answers = new Map<string, unknown>();
+    for (const c of cases) {
+      const { result, answer } = await measure(c);
+      results.push(result);
+      answers.set(c.name, answer);
     }
+
+    // ----- 2b. the daily close, then stock-movement again over closed days -----
+    const closer = await LocalLake.open({ root: LAKE_ROOT, flushEveryMs: 0 });
+    const closed = await timed(() => closer.closeDays(TENANT));
+    await closer.close();
+    const [rollup] = await queryLake(LAKE_ROOT, 'SELECT count(*) AS n FROM level_days WHERE tenant_id = $tenant_id', { tenant_id: TENANT });
+    const rollupRows = Number(rollup?.n ?? 0);
+    log(`daily close: ${closed.value.closed.length} days into ${rollupRows} level_days rows in ${(closed.ms / 1000).toFixed(1)} s`);
+    const stockMovement = cases.find((c) => c.name === 'stock-movement');
+    if (!stockMovement) throw new Error('no stock-movement case');
+    const after = await measure(stockMovement, 'stock-movement closed');
+    results.push(after.result);
+    const closeAgrees = JSON.stringify(after.answer) === JSON.stringify(answers.get('stock-movement'));
+    const close = { days: closed.value.closed.length, level_day_rows: rollupRows, seconds: round2(closed.ms / 1000), agrees: closeAgrees };
 
     // ----- 3. the live window -----
     const liveFrom = endMs;
@@ -478,7 +503,11 @@ const main = async (): Promise<void> => {
     };
 
     const lakeBytes = (await lakeFiles(join(LAKE_ROOT, 'movements', `tenant_id=${TENANT}`))).reduce((s, f) => s + f.bytes, 0);
-    report(options, { generated, facts: { negative: fact('negative'), with_result: fact('with_result') }, baseline, results, live, json: jsonBytes, lakeBytes }, (performance.now() - startedAt) / 1000);
+    report(options, { generated, facts: { negative: fact('negative'), with_result: fact('with_result') }, baseline, results, close, live, json: jsonBytes, lakeBytes }, (performance.now() - startedAt) / 1000);
+    if (!closeAgrees) {
+      process.stderr.write('\nSTOCK-MOVEMENT DIFFERS once days are closed into level_days\n');
+      process.exitCode = 1;
+    }
     if (disagreements.length > 0) {
       process.stderr.write(`\nLEDGER AND LAKE DISAGREE for ${window.from}..${window.to}:\n${disagreements.join('\n')}\n`);
       process.exitCode = 1;
@@ -533,6 +562,7 @@ const report = (
     facts: { negative: number; with_result: number };
     baseline: number;
     results: ReportResult[];
+    close: { days: number; level_day_rows: number; seconds: number; agrees: boolean };
     live: {
       window: { from: string; to: string };
       planned: number;
@@ -566,10 +596,10 @@ const report = (
     `cold: a fresh stand-in and SDK client, the report's first call (median of ${options.cold}; the OS file cache is not dropped, and every query opens a fresh DuckDB anyway)`,
     `warm: median of ${options.warm} repeats on one stand-in. engine: the same SQL through queryLake alone. Goal ${GOAL_MS} ms each.`,
     '',
-    [cell('report', 16, true), cell('asks', 36, true), cell('cold ms', 9), cell('warm ms', 9), cell('engine ms', 10), cell('SQL rows', 9), cell('/ count(*)', 11), cell('goal', 6)].join(' '),
+    [cell('report', 22, true), cell('asks', 36, true), cell('cold ms', 9), cell('warm ms', 9), cell('engine ms', 10), cell('SQL rows', 9), cell('/ count(*)', 11), cell('goal', 6)].join(' '),
     ...r.results.map((x) =>
       [
-        cell(x.name, 16, true),
+        cell(x.name, 22, true),
         cell(x.asks, 36, true),
         cell(x.cold_ms.toFixed(0), 9),
         cell(x.warm_ms.toFixed(0), 9),
@@ -579,7 +609,9 @@ const report = (
         x.refused ? `refused (${x.refused})` : cell(`${verdict(x.cold_ms)}/${verdict(x.warm_ms)}`, 6),
       ].join(' '),
     ),
-    [cell('baseline', 16, true), cell('count(*) over the tenant, queryLake', 34, true), cell('', 9), cell(r.baseline.toFixed(0), 9)].join(' '),
+    [cell('baseline', 22, true), cell('count(*) over the tenant, queryLake', 34, true), cell('', 9), cell(r.baseline.toFixed(0), 9)].join(' '),
+    `daily close: ${r.close.days} days before today into ${r.close.level_day_rows} level_days rows in ${r.close.seconds} s; 'stock-movement closed' is the same report after it, ` +
+      `its answer ${r.close.agrees ? 'IDENTICAL to' : 'DIFFERENT from'} the raw one`,
     '',
     `ledger vs lake for ${live.window.from} .. ${live.window.to} (${live.planned} changes through updateStock/transferStock in ${live.write_seconds} s, ${live.refused} refused):`,
     [cell('path', 44, true), cell('rows', 8), cell('ms', 9), cell('net', 9), cell('in', 9), cell('out', 9)].join(' '),
