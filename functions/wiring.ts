@@ -8,7 +8,7 @@ import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
 import type { HttpRoute } from './platform/routes';
-import { MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
+import { LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -321,7 +321,13 @@ export interface ScheduledFunction {
   entry: string;
   /** How often it runs (EventBridge rate; the local scheduler uses the same period). */
   everySeconds: number;
-  table: 'read' | 'write';
+  table: 'none' | 'read' | 'write';
+  /**
+   * 'close': the lake's daily close (functions/reports/close.ts): it reads the feeds' objects
+   * (movements/), writes the rollups' (level_days/) and its own (close/) in the lake bucket,
+   * through S3's API only (no Athena). One run at a time.
+   */
+  lake?: 'close';
   summary: string;
 }
 
@@ -331,6 +337,14 @@ export const scheduledFunctions = {
     everySeconds: 60,
     table: 'write',
     summary: 'Release checkout holds whose time ran out (DynamoDB TTL is too late and too vague for this)',
+  },
+  closeLake: {
+    entry: 'functions/reports/handlers/close-lake.ts',
+    // Hourly: a day is closed within the hour after midnight UTC, and a late row reaching a closed day is counted within an hour.
+    everySeconds: 3600,
+    table: 'none',
+    lake: 'close',
+    summary: 'Close the lake: roll every finished day up into level_days and roll the valuation checkpoints forward, for each tenant; days whose files changed are closed again',
   },
 } as const satisfies Record<string, ScheduledFunction>;
 
@@ -416,6 +430,31 @@ export const lakeFeeds = {
 } as const satisfies Record<string, LakeFeedSpec>;
 
 export type LakeFeedName = keyof typeof lakeFeeds;
+
+/**
+ * Lake tables no event feeds: the daily close (scheduledFunctions.closeLake) writes them from
+ * the feeds' files. Reports read them through Athena like the feeds' tables (a Glue table each
+ * in AWS, a view each locally), partitioned the same way.
+ */
+export interface LakeRollupSpec {
+  summary: string;
+  table: string;
+  columns: readonly LakeColumn[];
+}
+
+export const lakeRollups = {
+  levelDays: {
+    summary: 'The ledger rolled up per closed day, SKU, warehouse and movement type (functions/events/lake-columns.ts LEVEL_DAY_COLUMNS)',
+    table: 'level_days',
+    columns: LEVEL_DAY_COLUMNS,
+  },
+} as const satisfies Record<string, LakeRollupSpec>;
+
+/** Every table of the lake a report may read: the feeds' and the rollups', with their file columns. */
+export const lakeTables: readonly { table: string; columns: readonly LakeColumn[] }[] = [
+  ...Object.values(lakeFeeds).map((feed) => ({ table: feed.table, columns: feed.columns })),
+  ...Object.values(lakeRollups).map((rollup) => ({ table: rollup.table, columns: rollup.columns })),
+];
 /** The lake's tables, by name. */
 export type LakeTable = (typeof lakeFeeds)[LakeFeedName]['table'];
 

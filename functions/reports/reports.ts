@@ -5,8 +5,10 @@ import { listSkus, requireSku, requireWarehouse } from '../inventory/catalog';
 import type { Sku } from '../inventory/model';
 import { accepted, type Accepted } from '../platform/answers';
 import type { Deps } from '../platform/context';
-import { notFound } from '../platform/errors';
+import { AppError, notFound } from '../platform/errors';
 import { getLakeQuery, runLakeQuery, toPositional, type Lake, type LakeParam, type LakeQueryResult, type LakeRecord } from '../platform/lake';
+import type { LakeObjects } from '../platform/lake-objects';
+import { endOfDay, readCheckpoint, readClosedDays, type ClosedDays } from './close';
 import { MOVEMENT_TYPES } from '../inventory/model';
 import {
   MOVERS,
@@ -40,7 +42,19 @@ import { divHalfEven, formatMicros, parseMicros, valuate, type ValuationRow } fr
  */
 export interface ReportDeps extends Deps {
   lake: Lake;
+  /** The lake bucket: the daily close's closed.json and valuation checkpoints (functions/reports/close.ts). */
+  objects: LakeObjects;
 }
+
+/**
+ * What the daily close has done, as a report binds it: days before `closed_through` are read
+ * from the level_days rollup (1970-01-01 before any close: every day raw), and a valuation
+ * resumes from the checkpoint at the end of `checkpoint`'s day. Part of the query id, so a
+ * poll rebuilds the very SQL parameters the query ran with, whatever the close did since.
+ */
+const closeContext = z.strictObject({ t: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), k: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable() });
+type CloseContext = z.infer<typeof closeContext>;
+const NEVER_CLOSED = '1970-01-01';
 
 export type ReportAnswer<Done> = Promise<Done | Accepted<ReportRunning>>;
 
@@ -72,8 +86,13 @@ const decodeRows = <T>(schema: ZodType<T>, rows: LakeRecord[], report: string): 
     return parsed.data;
   });
 
-const dataAsOfOf = (rows: readonly { row_kind: string; data_as_of?: string | null }[]): string | null =>
-  rows.find((row) => row.row_kind === 'summary')?.data_as_of ?? null;
+/** The newest movement the report saw: the raw rows' newest, or the closed days' (closed.json) when later or alone. */
+const dataAsOfOf = (rows: readonly { row_kind: string; data_as_of?: string | null }[], closedDays: ClosedDays | undefined): string | null => {
+  const raw = rows.find((row) => row.row_kind === 'summary')?.data_as_of ?? null;
+  const closed = closedDays?.newest_closed_at ?? null;
+  if (raw === null || closed === null) return raw ?? closed;
+  return Date.parse(closed) > Date.parse(raw) ? closed : raw;
+};
 
 // ---------- the reports ----------
 
@@ -83,10 +102,12 @@ interface LakeReport<Query, Done> {
   name: ReportName;
   query: ZodType<Query>;
   sql: string;
-  parameters: (query: Query) => Record<string, LakeParam>;
+  parameters: (query: Query, close: CloseContext) => Record<string, LakeParam>;
+  /** The checkpoint a valuation at this query's as_of resumes from (only valuation has one). */
+  checkpoint?: (query: Query, closed: ClosedDays) => string | null;
   /** Lookups before the query runs: an unknown SKU or warehouse is a 404, not an empty report. */
   check: (deps: ReportDeps, query: Query) => Promise<void>;
-  finish: (deps: ReportDeps, query: Query, rows: LakeRecord[], queryId: string) => Promise<Done>;
+  finish: (deps: ReportDeps, query: Query, rows: LakeRecord[], queryId: string, close: CloseContext, closed: ClosedDays | undefined) => Promise<Done>;
 }
 
 const checkFilters = async (deps: ReportDeps, query: { sku_id?: string; warehouse_id?: string }): Promise<void> => {
@@ -106,9 +127,10 @@ const stockMovement: LakeReport<StockMovementQuery, StockMovementDone> = {
   name: 'stock-movement',
   query: stockMovementQuery,
   sql: sqlText('stock-movement'),
-  parameters: (query) => {
+  parameters: (query, close) => {
     const window = windowOf(query);
     return {
+      closed_through: close.t,
       from: lakeInstant(window.from),
       to: lakeInstant(window.to),
       grain: query.group_by,
@@ -118,7 +140,7 @@ const stockMovement: LakeReport<StockMovementQuery, StockMovementDone> = {
     };
   },
   check: checkFilters,
-  finish: async (_deps, query, records, queryId) => {
+  finish: async (_deps, query, records, queryId, _close, closed) => {
     const rows = decodeRows(stockMovementRows, records, 'stock-movement');
     const window = windowOf(query);
     const summary = rows.find((row) => row.row_kind === 'summary');
@@ -131,7 +153,7 @@ const stockMovement: LakeReport<StockMovementQuery, StockMovementDone> = {
       rows: rows.flatMap((row) => (row.row_kind === 'period' ? [{ period: row.period, type: row.type, units_in: row.units_in, units_out: row.units_out, net: row.net, movements: row.movements }] : [])),
       opening_on_hand: summary?.opening_on_hand ?? 0,
       closing_on_hand: summary?.closing_on_hand ?? 0,
-      data_as_of: dataAsOfOf(rows),
+      data_as_of: dataAsOfOf(rows, closed),
     };
   },
 };
@@ -206,12 +228,19 @@ const salesTrends: LakeReport<SalesTrendsQuery, SalesTrendsDone> = {
   name: 'sales-trends',
   query: salesTrendsQuery,
   sql: sqlText('sales-trends'),
-  parameters: (query) => {
+  parameters: (query, close) => {
     const window = windowOf(query);
-    return { from: lakeInstant(window.from), to: lakeInstant(window.to), grain: query.granularity, sku_id: query.sku_id ?? null, warehouse_id: query.warehouse_id ?? null };
+    return {
+      closed_through: close.t,
+      from: lakeInstant(window.from),
+      to: lakeInstant(window.to),
+      grain: query.granularity,
+      sku_id: query.sku_id ?? null,
+      warehouse_id: query.warehouse_id ?? null,
+    };
   },
   check: checkFilters,
-  finish: async (deps, query, records, queryId) => {
+  finish: async (deps, query, records, queryId, _close, closed) => {
     const rows = decodeRows(salesTrendRows, records, 'sales-trends');
     const window = windowOf(query);
     const sales = rows.flatMap((row) => (row.row_kind === 'sales' ? [row] : []));
@@ -286,7 +315,7 @@ const salesTrends: LakeReport<SalesTrendsQuery, SalesTrendsDone> = {
       top_movers: top,
       slow_movers: slow,
       dead_stock: dead,
-      data_as_of: dataAsOfOf(rows),
+      data_as_of: dataAsOfOf(rows, closed),
     };
   },
 };
@@ -310,15 +339,24 @@ const valuationRows = z.discriminatedUnion('row_kind', [
 ]);
 
 /** as_of as an instant: a bare date is the end of that day (UTC), so the stock "on 31 December" counts that day's movements. */
+/** `since` without a checkpoint: before the first instant a row may have (the API's bounds start at 1970). */
+const BEFORE_EVERY_ROW = '1969-12-31 23:59:59.999';
+
 const asOfInstant = (asOf: string): number => (isDateOnly(asOf) ? Date.parse(asOf) + DAY_MS - 1 : Date.parse(asOf));
 
 const valuation: LakeReport<ValuationQuery, ValuationDone> = {
   name: 'valuation',
   query: valuationQuery,
   sql: sqlText('valuation'),
-  parameters: (query) => ({ as_of: lakeInstant(asOfInstant(query.as_of)), sku_id: query.sku_id ?? null }),
+  parameters: (query, close) => ({
+    as_of: lakeInstant(asOfInstant(query.as_of)),
+    since: close.k === null ? BEFORE_EVERY_ROW : lakeInstant(Date.parse(endOfDay(close.k))),
+    sku_id: query.sku_id ?? null,
+  }),
+  // The newest checkpoint whose day ends at or before as_of, among the closed days.
+  checkpoint: (query, closed) => closed.checkpoints.filter((day) => day < closed.closed_through && Date.parse(endOfDay(day)) <= asOfInstant(query.as_of)).at(-1) ?? null,
   check: checkFilters,
-  finish: async (_deps, query, records, queryId) => {
+  finish: async (deps, query, records, queryId, close, closed) => {
     const rows = decodeRows(valuationRows, records, 'valuation');
     const asOf = new Date(asOfInstant(query.as_of)).toISOString();
     const ledger: ValuationRow[] = rows.flatMap((row) =>
@@ -338,7 +376,12 @@ const valuation: LakeReport<ValuationQuery, ValuationDone> = {
           ]
         : [],
     );
+    const checkpoint = close.k === null ? undefined : await readCheckpoint(deps.objects, deps.ctx.caller.tenantId, query.method, close.k);
+    // Retired checkpoints stay an hour (one close run) after closed.json stops naming them: only a very late poll finds one gone.
+    if (close.k !== null && checkpoint === undefined) throw new AppError('UNAVAILABLE', 'the valuation checkpoint this report started from was replaced by a newer close; ask for the report again');
+    const wanted = (w: { sku_id: string; warehouse_id: string }) => (query.sku_id === undefined || w.sku_id === query.sku_id) && (query.warehouse_id === undefined || w.warehouse_id === query.warehouse_id);
     const result = valuate(ledger, {
+      ...(checkpoint ? { start: checkpoint.state } : {}),
       as_of: asOf,
       method: query.method,
       ...(query.sku_id === undefined ? {} : { sku_id: query.sku_id }),
@@ -351,18 +394,18 @@ const valuation: LakeReport<ValuationQuery, ValuationDone> = {
       method: query.method,
       lines: result.lines,
       totals: result.totals,
-      warnings: result.warnings,
-      data_as_of: dataAsOfOf(rows),
+      warnings: [...(checkpoint?.warnings.filter(wanted) ?? []), ...result.warnings],
+      data_as_of: dataAsOfOf(rows, closed),
     };
   },
 };
 
 // ---------- running and polling ----------
 
-const queryToken = z.object({ r: z.enum(['stock-movement', 'sales-trends', 'valuation']), q: z.unknown(), a: z.string().min(1).max(128) });
+const queryToken = z.object({ r: z.enum(['stock-movement', 'sales-trends', 'valuation']), q: z.unknown(), a: z.string().min(1).max(128), c: closeContext });
 
-const encodeToken = (report: ReportName, query: unknown, lakeQueryId: string): string =>
-  Buffer.from(JSON.stringify({ r: report, q: query, a: lakeQueryId }), 'utf8').toString('base64url');
+const encodeToken = (report: ReportName, query: unknown, lakeQueryId: string, close: CloseContext): string =>
+  Buffer.from(JSON.stringify({ r: report, q: query, a: lakeQueryId, c: close }), 'utf8').toString('base64url');
 
 const decodeToken = (token: string): z.infer<typeof queryToken> | undefined => {
   try {
@@ -378,17 +421,20 @@ const answerOf = async <Query, Done>(
   report: LakeReport<Query, Done>,
   query: Query,
   result: LakeQueryResult,
+  close: CloseContext,
+  closed: ClosedDays | undefined,
 ): ReportAnswer<Done> => {
-  const token = encodeToken(report.name, query, result.query_id);
+  const token = encodeToken(report.name, query, result.query_id, close);
   if (result.state === 'running') return accepted({ state: 'running', query_id: token }, `/api/reports/queries/${token}`);
-  return report.finish(deps, query, result.rows, token);
+  return report.finish(deps, query, result.rows, token, close, closed);
 };
 
 const run = async <Query, Done>(deps: ReportDeps, report: LakeReport<Query, Done>, query: Query): ReportAnswer<Done> => {
-  await report.check(deps, query);
-  const { sql, parameters } = toPositional(report.sql, report.parameters(query));
+  const [closed] = await Promise.all([readClosedDays(deps.objects, deps.ctx.caller.tenantId), report.check(deps, query)]);
+  const close: CloseContext = { t: closed?.closed_through ?? NEVER_CLOSED, k: closed && report.checkpoint ? report.checkpoint(query, closed) : null };
+  const { sql, parameters } = toPositional(report.sql, report.parameters(query, close));
   const result = await runLakeQuery(deps.lake, { sql, parameters, tenantId: deps.ctx.caller.tenantId });
-  return answerOf(deps, report, query, result);
+  return answerOf(deps, report, query, result, close, closed);
 };
 
 /** GET /api/reports/stock-movement: per period and type, units in, out, net and movements, with the window's opening and closing on_hand. */
@@ -400,12 +446,18 @@ export const salesTrendsReport = (deps: ReportDeps, query: SalesTrendsQuery): Re
 /** GET /api/reports/valuation: quantity, unit cost and value per SKU x warehouse at as_of, by FIFO or weighted average, and totals per currency. */
 export const valuationReport = (deps: ReportDeps, query: ValuationQuery): ReportAnswer<ValuationDone> => run(deps, valuation, query);
 
-const poll = async <Query, Done>(deps: ReportDeps, report: LakeReport<Query, Done>, rawQuery: unknown, lakeQueryId: string, token: string): ReportAnswer<Done> => {
-  const parsed = report.query.safeParse(rawQuery);
+const poll = async <Query, Done>(
+  deps: ReportDeps,
+  report: LakeReport<Query, Done>,
+  decoded: z.infer<typeof queryToken>,
+  token: string,
+): ReportAnswer<Done> => {
+  const parsed = report.query.safeParse(decoded.q);
   if (!parsed.success) throw notFound('query', token);
-  const { sql, parameters } = toPositional(report.sql, report.parameters(parsed.data));
-  const result = await getLakeQuery(deps.lake, { queryId: lakeQueryId, tenantId: deps.ctx.caller.tenantId, expect: { sql, parameters } });
-  return answerOf(deps, report, parsed.data, result);
+  const { sql, parameters } = toPositional(report.sql, report.parameters(parsed.data, decoded.c));
+  const result = await getLakeQuery(deps.lake, { queryId: decoded.a, tenantId: deps.ctx.caller.tenantId, expect: { sql, parameters } });
+  const closed = result.state === 'running' ? undefined : await readClosedDays(deps.objects, deps.ctx.caller.tenantId);
+  return answerOf(deps, report, parsed.data, result, decoded.c, closed);
 };
 
 /**
@@ -417,10 +469,10 @@ export const reportQuery = async (deps: ReportDeps, token: string): ReportAnswer
   if (decoded === undefined) throw notFound('query', token);
   switch (decoded.r) {
     case 'stock-movement':
-      return poll(deps, stockMovement, decoded.q, decoded.a, token);
+      return poll(deps, stockMovement, decoded, token);
     case 'sales-trends':
-      return poll(deps, salesTrends, decoded.q, decoded.a, token);
+      return poll(deps, salesTrends, decoded, token);
     case 'valuation':
-      return poll(deps, valuation, decoded.q, decoded.a, token);
+      return poll(deps, valuation, decoded, token);
   }
 };

@@ -4,15 +4,31 @@
 --   $from, $to      the window, 'YYYY-MM-DD HH:MM:SS.mmm' UTC, half-open
 --   $grain          'day' | 'week' | 'month'
 --   $sku_id, $warehouse_id   optional filters: NULL means all
+--   $closed_through  the first day the daily close has not rolled up (see stock-movement.sql)
 -- A sale is a ledger row of type sale or shipment (an order shipped); its units are
 -- minus its on_hand delta. Returns are restocks and do not reduce sales.
 -- Revenue is not here: orders carry no prices, the catalogue does (functions/reports/reports.ts).
 -- One result: rows of kind 'sales' (period, sku_id, units), then rows of kind 'level'
 -- (sku_id, warehouse_id, on_hand at the window's end, last sale before it), then one 'summary'.
-WITH tenant_movements AS (
+WITH rolled_up AS (
+  -- Closed days, except the window's partial edge days, from the close's rollup (see stock-movement.sql).
+  SELECT dt, sku_id, warehouse_id, units_out, net, last_sale_at, type
+  FROM level_days
+  WHERE tenant_id = $tenant_id
+    AND dt < CAST($closed_through AS DATE)
+    AND dt < CAST(CAST($to AS TIMESTAMP) AS DATE)
+    AND NOT (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP))
+    AND ($sku_id IS NULL OR sku_id = $sku_id)
+    AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
+),
+tenant_movements AS (
+  -- Every other day raw: from $closed_through on, and the edge days.
   SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand
   FROM movements
   WHERE tenant_id = $tenant_id
+    AND (dt >= CAST($closed_through AS DATE)
+      OR dt = CAST(CAST($to AS TIMESTAMP) AS DATE)
+      OR (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP)))
 ),
 history AS (
   SELECT movement_id, MIN(created_at) AS created_at, MIN(sku_id) AS sku_id, MIN(warehouse_id) AS warehouse_id,
@@ -28,23 +44,40 @@ grains AS (
   -- Athena takes ? parameters only in WHERE clauses: the grain is chosen here, not passed to date_trunc.
   SELECT unit FROM (VALUES ('day'), ('week'), ('month')) AS g (unit) WHERE unit = $grain
 ),
+sold AS (
+  -- A sale's units, each row at its instant (raw) or its day's start (rolled up: a closed day is whole, so in one period of every grain).
+  SELECT created_at AS sold_at, sku_id, -delta_on_hand AS units
+  FROM history
+  WHERE created_at >= CAST($from AS TIMESTAMP) AND type IN ('sale', 'shipment') AND delta_on_hand < 0
+  UNION ALL
+  SELECT CAST(dt AS TIMESTAMP), sku_id, units_out
+  FROM rolled_up
+  WHERE CAST(dt AS TIMESTAMP) >= CAST($from AS TIMESTAMP) AND type IN ('sale', 'shipment') AND units_out > 0
+),
 sales AS (
   SELECT
-    CAST(CASE unit WHEN 'day' THEN date_trunc('day', created_at) WHEN 'week' THEN date_trunc('week', created_at) ELSE date_trunc('month', created_at) END AS DATE) AS period,
+    CAST(CASE unit WHEN 'day' THEN date_trunc('day', sold_at) WHEN 'week' THEN date_trunc('week', sold_at) ELSE date_trunc('month', sold_at) END AS DATE) AS period,
     sku_id,
-    SUM(-delta_on_hand) AS units
-  FROM history CROSS JOIN grains
-  WHERE created_at >= CAST($from AS TIMESTAMP) AND type IN ('sale', 'shipment') AND delta_on_hand < 0
+    SUM(units) AS units
+  FROM sold CROSS JOIN grains
   GROUP BY 1, 2
 ),
-levels AS (
-  SELECT sku_id, warehouse_id, SUM(delta_on_hand) AS on_hand,
-         MAX(CASE WHEN type IN ('sale', 'shipment') AND delta_on_hand < 0 THEN created_at END) AS last_sale_at
+level_rows AS (
+  SELECT sku_id, warehouse_id, delta_on_hand AS net,
+         CASE WHEN type IN ('sale', 'shipment') AND delta_on_hand < 0 THEN created_at END AS last_sale_at
   FROM history
+  UNION ALL
+  SELECT sku_id, warehouse_id, net, last_sale_at
+  FROM rolled_up
+),
+levels AS (
+  SELECT sku_id, warehouse_id, SUM(net) AS on_hand, MAX(last_sale_at) AS last_sale_at
+  FROM level_rows
   GROUP BY 1, 2
 ),
 newest AS (
-  SELECT MAX(created_at) AS data_as_of FROM tenant_movements
+  -- The newest raw row (days from $closed_through on); the report takes the later of it and closed.json's newest_closed_at.
+  SELECT MAX(created_at) AS data_as_of FROM tenant_movements WHERE dt >= CAST($closed_through AS DATE)
 )
 SELECT 'sales' AS row_kind, period, sku_id, CAST(NULL AS VARCHAR) AS warehouse_id, units,
        CAST(NULL AS BIGINT) AS on_hand, CAST(NULL AS TIMESTAMP) AS last_sale_at, CAST(NULL AS TIMESTAMP) AS data_as_of

@@ -6,15 +6,18 @@
 --                  DuckDB cast to TIMESTAMP), half-open: from <= created_at < to
 --   $grain         'day' | 'week' | 'month' (weeks start on Monday in DuckDB and Trino alike)
 --   $sku_id, $warehouse_id, $type   optional filters: NULL means all
+--   $closed_through  the first day the close has not rolled up (below)
 -- `tenant_id = $tenant_id` follows each read of a lake table (level_days, movements):
 -- Athena's injected projection is per table. Through Athena the `$name`s become positional
 -- `?` in the order they appear (functions/platform/lake.ts, toPositional), and runLakeQuery
 -- binds every tenant predicate to the caller's tenant, the first `?` among them.
--- Closed days (issue 9, "Reports at scale"): a day the daily close has rolled up into
--- level_days (per day, SKU, warehouse, type; each movement once) is read from there, except
--- the window's partial edge days (the day of $from when $from is not a midnight, the day of
--- $to when $to is not one), which are read raw, like every day not closed. A day is read from
--- exactly one of the two, so the result is the same whether or not the close has run.
+-- Closed days (issue 9, "Reports at scale"): every day before $closed_through ('YYYY-MM-DD',
+-- from the close's closed.json; '1970-01-01' before any close) is rolled up in level_days (per
+-- day, SKU, warehouse, type; each movement once) and read from there, except the window's
+-- partial edge days (the day of $from when $from is not a midnight, the day of $to), which
+-- are read raw like every day from $closed_through on. A day is read from exactly one of the
+-- two, so the answer is the same whether or not the close has run, and the raw read is pruned
+-- to the days the close has not reached.
 -- Units are on_hand units: in = the positive on_hand deltas, out = the negative
 -- ones (as a positive number), net = their sum. Reservation rows (allocation,
 -- release) and incoming-only rows (purchase_ordered, purchase_cancelled) count as
@@ -27,16 +30,17 @@ WITH rolled_up AS (
   SELECT dt, sku_id, warehouse_id, type, units_in, units_out, net, movements
   FROM level_days
   WHERE tenant_id = $tenant_id
+    AND dt < CAST($closed_through AS DATE)
     AND dt < CAST(CAST($to AS TIMESTAMP) AS DATE)
     AND NOT (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP))
-),
-rolled_up_days AS (
-  SELECT DISTINCT dt FROM rolled_up
 ),
 tenant_movements AS (
   SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand
   FROM movements
   WHERE tenant_id = $tenant_id
+    AND (dt >= CAST($closed_through AS DATE)
+      OR dt = CAST(CAST($to AS TIMESTAMP) AS DATE)
+      OR (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP)))
 ),
 history AS (
   SELECT movement_id, MIN(created_at) AS created_at, MIN(type) AS type, MIN(delta_on_hand) AS delta_on_hand
@@ -45,7 +49,6 @@ history AS (
     AND created_at < CAST($to AS TIMESTAMP)
     AND ($sku_id IS NULL OR sku_id = $sku_id)
     AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
-    AND dt NOT IN (SELECT dt FROM rolled_up_days)
   GROUP BY movement_id
 ),
 rolled_up_history AS (
@@ -83,7 +86,8 @@ grains AS (
   SELECT unit FROM (VALUES ('day'), ('week'), ('month')) AS g (unit) WHERE unit = $grain
 ),
 newest AS (
-  SELECT MAX(created_at) AS data_as_of FROM tenant_movements
+  -- The newest raw row (days from $closed_through on); the report takes the later of it and closed.json's newest_closed_at.
+  SELECT MAX(created_at) AS data_as_of FROM tenant_movements WHERE dt >= CAST($closed_through AS DATE)
 )
 SELECT
   'period' AS row_kind,

@@ -2,6 +2,8 @@
 -- engine in functions/reports/valuation.ts (FIFO or weighted average), for one tenant.
 -- Parameters (all bound): $tenant_id first (see stock-movement.sql for the convention);
 --   $as_of     'YYYY-MM-DD HH:MM:SS.mmm' UTC; rows at it count
+--   $since     the same form: only rows after it (the end of the close's checkpoint the engine
+--              resumes from; '1969-12-31 23:59:59.999' without one, so every row counts)
 --   $sku_id    optional: NULL means all. There is no warehouse filter here: a transfer_in
 --              is valued at the cost of its source's layers, so every warehouse is read
 --              and the engine filters its answer.
@@ -20,7 +22,9 @@ ledger AS (
          MIN(currency) AS currency, MIN(correlation_id) AS correlation_id
   FROM tenant_movements
   WHERE dt <= CAST(CAST($as_of AS TIMESTAMP) AS DATE)
+    AND dt >= CAST(CAST($since AS TIMESTAMP) AS DATE)
     AND created_at <= CAST($as_of AS TIMESTAMP)
+    AND created_at > CAST($since AS TIMESTAMP)
     AND delta_on_hand <> 0
     AND ($sku_id IS NULL OR sku_id = $sku_id)
   GROUP BY movement_id
@@ -31,4 +35,5 @@ FROM ledger
 UNION ALL
 SELECT 'summary', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, MAX(created_at)
 FROM tenant_movements
+WHERE dt >= CAST(CAST($since AS TIMESTAMP) AS DATE)
 ORDER BY 1, 4, 5, 2
