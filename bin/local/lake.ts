@@ -3,10 +3,10 @@ import { join, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
-import { LAKE_PARTITION_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, movementColumns, type LakeColumn } from '../../functions/events/lake-columns';
+import { LAKE_PARTITION_COLUMNS, MOVEMENT_COLUMNS, movementColumns, type LakeColumn } from '../../functions/events/lake-columns';
 import type { Movement } from '../../functions/inventory/model';
 import { ID_PATTERN } from '../../functions/platform/ids';
-import { entriesOf, lakeFeeds, type LakeTable } from '../../functions/wiring';
+import { entriesOf, lakeFeeds, lakeTables, type LakeTable } from '../../functions/wiring';
 import { DATA_DIR } from './paths';
 
 /**
@@ -60,17 +60,8 @@ export const LAKE_TABLES: readonly LakeTableSpec[] = entriesOf(lakeFeeds).map(([
   rowId: feed.rowId,
 }));
 
-/** The daily rollup the close writes (functions/events/lake-columns.ts LEVEL_DAY_COLUMNS): a lake table readers see, fed by no event. */
-export const LEVEL_DAYS = 'level_days';
-
-/** Every table a report may read: the feeds' tables and the close's rollup, each with its file columns. */
-export const READ_TABLES: readonly { table: string; columns: readonly LakeColumn[] }[] = [
-  ...LAKE_TABLES.map(({ table, columns }) => ({ table, columns })),
-  { table: LEVEL_DAYS, columns: LEVEL_DAY_COLUMNS },
-];
-
-/** The close's SQL: the deduplicated level_days rollup of whole days of movements. */
-const CLOSE_SQL = resolve(__dirname, '../../functions/reports/sql/close-level-days.sql');
+/** Every table a report may read: the feeds' tables and the close's rollups (functions/wiring.ts lakeTables), each with its file columns. */
+export const READ_TABLES = lakeTables;
 
 export const lakeTableSpec = (table: LakeTable): LakeTableSpec => {
   const spec = LAKE_TABLES.find((t) => t.table === table);
@@ -88,8 +79,6 @@ const FILE = /^[0-9A-HJKMNP-TV-Z]{26}\.parquet$/;
 const MANIFEST = /^\.compact-[0-9A-HJKMNP-TV-Z]{26}\.json$/;
 const TEMP = /^\.([0-9A-HJKMNP-TV-Z]{26}\.parquet|compact-[0-9A-HJKMNP-TV-Z]{26}\.json)\.tmp$/;
 /** A level_days partition's close record: which file is the day's rollup and how many raw rows it was computed from. */
-const CLOSE_MARKER = '.close.json';
-const DAY_DIR = /^dt=(\d{4}-\d{2}-\d{2})$/;
 
 export class LakeInputError extends Error {
   override name = 'LakeInputError';
@@ -241,13 +230,6 @@ export interface CompactionResult {
   merged?: string;
 }
 
-export interface CloseResult {
-  /** The days whose rollup was written (first closes and re-closes), in order. */
-  closed: string[];
-  /** The days already closed from the movements they hold now. */
-  skipped: string[];
-}
-
 const STAGING = 'lake_staging';
 
 export class LocalLake {
@@ -369,97 +351,6 @@ export class LocalLake {
     });
   }
 
-  /**
-   * The daily close of one tenant (issue 9): for every day strictly before `today` (UTC, the
-   * current day unless given) that has movements, writes the day's level_days rollup
-   * (functions/reports/sql/close-level-days.sql, run by DuckDB over exactly that day's files)
-   * as one Parquet file `level_days/tenant_id=<t>/dt=<day>/<ulid>.parquet`, under a temporary
-   * name renamed in under the root's write lock, as compaction swaps files.
-   *
-   * A day is skipped when it is closed from what its movements partition holds now. How a
-   * change is detected: the partition's raw row count (duplicates included) is recorded in the
-   * close's marker (`.close.json`, next to the rollup); the movements table only grows (a flush
-   * adds a file, compaction keeps the count, nothing deletes rows), so a day whose count differs
-   * from its marker's received rows after its close, and is closed again (a late duplicate
-   * re-closes it too, harmlessly). Runs on the lake's queue, so no flush or compaction changes
-   * a partition while it is counted and rolled up.
-   */
-  closeDays(tenantId: string, options: { today?: string } = {}): Promise<CloseResult> {
-    const tenant = assertTenantId(tenantId);
-    const today = assertDt(options.today ?? new Date().toISOString().slice(0, 10));
-    return this.serial(async () => {
-      const result: CloseResult = { closed: [], skipped: [] };
-      const movementsDir = join(this.root, 'movements', `tenant_id=${tenant}`);
-      const days = (await listDir(movementsDir))
-        .flatMap((name) => {
-          const day = DAY_DIR.exec(name)?.[1];
-          return day === undefined || day >= today ? [] : [day];
-        })
-        .sort();
-      let sql: string | undefined;
-      for (const day of days) {
-        const files = (await listDir(join(movementsDir, `dt=${day}`))).filter((name) => FILE.test(name)).sort();
-        if (files.length === 0) continue;
-        const paths = files.map((name) => join(movementsDir, `dt=${day}`, name));
-        const sourceRows = await this.count(paths);
-        const dir = join(this.root, LEVEL_DAYS, `tenant_id=${tenant}`, `dt=${day}`);
-        const marker = await this.recoverClose(dir);
-        if (marker?.source_rows === sourceRows) {
-          result.skipped.push(day);
-          continue;
-        }
-        sql ??= await readFile(CLOSE_SQL, 'utf8');
-        await mkdir(dir, { recursive: true });
-        const id = this.nextId();
-        const temp = `.${id}.parquet.tmp`;
-        try {
-          // The close reads exactly the files just counted: a view over them, the partition columns from their path.
-          await this.db.run('SET VARIABLE close_files = $files', { files: listValue(paths) });
-          await this.db.run(
-            `CREATE OR REPLACE TEMP VIEW movements AS SELECT * FROM read_parquet(getvariable('close_files'), hive_partitioning = true, ` +
-              `hive_types = {${PARTITION_COLUMNS.map(([name, type]) => `'${name}': ${type}`).join(', ')}}, union_by_name = true)`,
-          );
-          await this.db.run(`COPY (SELECT ${LEVEL_DAY_COLUMNS.map(([name]) => name).join(', ')} FROM (${sql}) AS rollup) TO $path (FORMAT parquet, COMPRESSION zstd)`, {
-            tenant_id: tenant,
-            first_day: day,
-            last_day: day,
-            path: join(dir, temp),
-          });
-        } catch (error) {
-          await rm(join(dir, temp), { force: true });
-          throw error;
-        } finally {
-          await this.db.run('DROP VIEW IF EXISTS movements');
-        }
-        await writeAtomically(join(dir, CLOSE_MARKER), JSON.stringify({ file: `${id}.parquet`, temp, source_rows: sourceRows }));
-        await this.recoverClose(dir);
-        result.closed.push(day);
-      }
-      return result;
-    });
-  }
-
-  /**
-   * Brings a level_days partition to its marker, under the write lock: the marker's file renamed
-   * in from its temp if a crash came before that, every other rollup file removed; no marker (or
-   * one whose file never got written) leaves the day unclosed, with no rollup. Returns the marker
-   * when the day is closed.
-   */
-  private async recoverClose(dir: string): Promise<z.infer<typeof closeMarker> | undefined> {
-    const names = await listDir(dir);
-    if (names.length === 0) return undefined;
-    const marker = names.includes(CLOSE_MARKER) ? await readCloseMarker(join(dir, CLOSE_MARKER)) : undefined;
-    const live = marker && (names.includes(marker.file) || names.includes(marker.temp)) ? marker : undefined;
-    const stale = names.filter((name) => (FILE.test(name) || TEMP.test(name)) && name !== live?.file && name !== live?.temp);
-    if (stale.length === 0 && (live ? names.includes(live.file) : marker === undefined)) return live;
-    await withLakeWrite(this.root, async () => {
-      if (live && !names.includes(live.file)) await rename(join(dir, live.temp), join(dir, live.file));
-      for (const name of stale) await rm(join(dir, name), { force: true });
-      if (!live) await rm(join(dir, CLOSE_MARKER), { force: true });
-    });
-    return live;
-  }
-
   /** Writes what is buffered and releases DuckDB. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -527,9 +418,6 @@ export class LocalLake {
   }
 
   private async recover(): Promise<void> {
-    for (const tenant of await listDir(join(this.root, LEVEL_DAYS))) {
-      for (const day of await listDir(join(this.root, LEVEL_DAYS, tenant))) await this.recoverClose(join(this.root, LEVEL_DAYS, tenant, day));
-    }
     for (const { table } of LAKE_TABLES) {
       for (const tenant of await listDir(join(this.root, table))) {
         for (const day of await listDir(join(this.root, table, tenant))) await this.recoverPartition(join(this.root, table, tenant, day));
@@ -563,11 +451,6 @@ export class LocalLake {
 const compactionManifest = z.object({ merged: z.string(), temp: z.string(), replaces: z.array(z.string()) });
 
 const readManifest = async (path: string): Promise<z.infer<typeof compactionManifest>> => compactionManifest.parse(JSON.parse(await readFile(path, 'utf8')));
-
-/** A close's marker (decoded, not cast: it survives crashes): the day's rollup file, its temp name, and the raw rows it was computed from. */
-const closeMarker = z.object({ file: z.string().regex(FILE), temp: z.string().regex(TEMP), source_rows: z.number().int().nonnegative() });
-
-const readCloseMarker = async (path: string): Promise<z.infer<typeof closeMarker>> => closeMarker.parse(JSON.parse(await readFile(path, 'utf8')));
 
 /** Node's "no such file or directory", by its code. */
 export const isMissingFile = (error: unknown): boolean =>

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { ulid } from 'ulid';
 import { startLocalAthena, type LocalAthena } from '../../bin/local/athena';
+import { startLocalS3, type LocalS3 } from '../../bin/local/s3';
 import { LocalLake, type LakeMovement } from '../../bin/local/lake';
 import { queryLake, readReportSql } from '../../bin/local/lake-query';
 import { createAthenaClient, DEFAULT_POLLING, type Lake } from '../../functions/platform/lake';
+import { lakeObjectsFromEnv, type LakeObjects } from '../../functions/platform/lake-objects';
+import { closeTenant, readClosedDays } from '../../functions/reports/close';
 import { Accepted } from '../../functions/platform/answers';
 import { lakeInstant, valuationReport } from '../../functions/reports/reports';
 import { valuationQuery } from '../../functions/reports/schemas';
@@ -21,6 +24,9 @@ import { contextFor, testDb } from '../support/domain';
  *   run over the raw ledger rows up to as_of, each once;
  * - sales trends: the SQL's per period and SKU units, and its per level on_hand and last
  *   sale at the window's end, equal sums computed here from the same rows.
+ * Each with or without the daily close (functions/reports/close.ts) having closed the days
+ * before a random one, through the S3 stand-in over the same lake: the report then reads
+ * level_days and resumes from a valuation checkpoint, and must still equal the oracle.
  */
 
 const WORKGROUP = 'oracle-test';
@@ -31,19 +37,35 @@ const WAREHOUSES = ['w1', 'w2'];
 
 let root: string;
 let athena: LocalAthena;
+let s3: LocalS3;
 let lake: Lake;
+let objects: LakeObjects;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'stockroom-oracle-'));
   athena = await startLocalAthena({ lakeRoot: root, workgroups: [WORKGROUP] });
+  s3 = await startLocalS3({ root, buckets: ['oracle-lake'] });
   lake = { client: createAthenaClient(athena.endpoint), workgroup: WORKGROUP, database: 'oracle', deadlineMs: 30_000, polling: DEFAULT_POLLING, pageSize: 1000 };
+  objects = lakeObjectsFromEnv({ LAKE_BUCKET: 'oracle-lake', S3_ENDPOINT: s3.endpoint });
 });
 
 afterAll(async () => {
   lake.client.destroy();
   await athena.close();
+  await s3.close();
   await rm(root, { recursive: true, force: true });
 });
+
+/** Closes the ledger's days before START + `days` days (null: no close), and what the reports bind: the first day not closed. */
+const closeUpTo = async (tenant: string, days: number | null): Promise<string> => {
+  if (days === null) return '1970-01-01';
+  const today = new Date(START + days * DAY).toISOString().slice(0, 10);
+  await closeTenant({ objects, now: () => new Date() }, tenant, { today });
+  const closed = await readClosedDays(objects, tenant);
+  return closed?.closed_through ?? '1970-01-01';
+};
+/** No close, or a close up to a day inside or around the ledger's 40 days. */
+const closeArb = fc.option(fc.integer({ min: 0, max: 44 }), { nil: null });
 
 type Op =
   | { kind: 'receipt'; sku: string; wh: string; quantity: number; cost: string; at: number }
@@ -123,19 +145,20 @@ const asEngineRow = (row: LakeMovement): ValuationRow => ({
 
 const ledgerArb = fc.tuple(fc.array(op, { minLength: 1, maxLength: 60 }), fc.array(fc.nat({ max: 80 }), { maxLength: 10 }));
 
-test('the valuation report equals the engine over the raw ledger up to as_of, duplicates stored or not (property)', async () => {
+test('the valuation report equals the engine over the raw ledger up to as_of, duplicates stored or not, days closed into checkpoints or not (property)', async () => {
   await fc.assert(
-    fc.asyncProperty(ledgerArb, fc.integer({ min: -DAY, max: 42 * DAY }), fc.nat(), fc.boolean(), fc.constantFrom('fifo' as const, 'weighted_average' as const), async ([ops, twice], asOfOffset, pick, atARow, method) => {
+    fc.asyncProperty(ledgerArb, fc.integer({ min: -DAY, max: 42 * DAY }), fc.nat(), fc.boolean(), fc.constantFrom('fifo' as const, 'weighted_average' as const), closeArb, async ([ops, twice], asOfOffset, pick, atARow, method, closeDays) => {
       const ledger = ledgerOf(ops, twice);
       await store(ledger);
+      await closeUpTo(ledger.tenant, closeDays);
       // Half the time exactly at a row's instant: rows at as_of count.
       const asOf = atARow ? ledger.rows[pick % ledger.rows.length]?.created_at ?? new Date(START).toISOString() : new Date(START + asOfOffset).toISOString();
-      const answer = await valuationReport({ db: testDb(), ctx: contextFor(ledger.tenant), lake }, valuationQuery.parse({ as_of: asOf, method }));
+      const answer = await valuationReport({ db: testDb(), ctx: contextFor(ledger.tenant), lake, objects }, valuationQuery.parse({ as_of: asOf, method }));
       if (answer instanceof Accepted) throw new Error('the report did not finish');
       const expected = valuate(ledger.rows.map(asEngineRow), { as_of: asOf, method });
       expect({ lines: answer.lines, totals: answer.totals, warnings: answer.warnings }).toEqual({ lines: expected.lines, totals: expected.totals, warnings: expected.warnings });
     }),
-    { numRuns: 25 },
+    { numRuns: 40 },
   );
 });
 
@@ -146,18 +169,27 @@ const monday = (ms: number): number => {
   return day.getTime();
 };
 
-test("the sales-trends SQL's units per week and SKU, and each level's on_hand and last sale at the window's end, equal the ledger's (property)", async () => {
+test("the sales-trends SQL's units per week and SKU, and each level's on_hand and last sale at the window's end, equal the ledger's, days closed into level_days or not (property)", async () => {
   const sql = await readReportSql('sales-trends');
   await fc.assert(
-    fc.asyncProperty(ledgerArb, fc.integer({ min: 0, max: 30 * DAY }), fc.integer({ min: 1, max: 20 * DAY }), fc.nat(), fc.nat(), fc.boolean(), async ([ops, twice], fromOffset, length, pickFrom, pickTo, atRows) => {
+    fc.asyncProperty(
+      ledgerArb,
+      // Bounds at midnights too, where a closed day is read whole from level_days.
+      fc.oneof(fc.integer({ min: 0, max: 30 }).map((days) => days * DAY), fc.integer({ min: 0, max: 30 * DAY })),
+      fc.oneof(fc.integer({ min: 1, max: 20 }).map((days) => days * DAY), fc.integer({ min: 1, max: 20 * DAY })),
+      fc.nat(),
+      fc.nat(),
+      fc.boolean(),
+      closeArb, async ([ops, twice], fromOffset, length, pickFrom, pickTo, atRows, closeDays) => {
       const ledger = ledgerOf(ops, twice);
       await store(ledger);
+      const closedThrough = await closeUpTo(ledger.tenant, closeDays);
       // Half the time the bounds fall exactly on rows' instants: from is inclusive, to exclusive.
       const instants = ledger.rows.map((row) => Date.parse(row.created_at)).sort((a, b) => a - b);
       const [low = START, high = START + DAY] = [instants[pickFrom % instants.length], instants[pickTo % instants.length]].sort((a = 0, b = 0) => a - b);
       const from = atRows ? low : START + fromOffset;
       const to = atRows ? Math.max(high, low + 1) : from + length;
-      const got = await queryLake(root, sql, { tenant_id: ledger.tenant, from: lakeInstant(from), to: lakeInstant(to), grain: 'week', sku_id: null, warehouse_id: null });
+      const got = await queryLake(root, sql, { tenant_id: ledger.tenant, from: lakeInstant(from), to: lakeInstant(to), grain: 'week', sku_id: null, warehouse_id: null, closed_through: closedThrough });
 
       const before = ledger.rows.filter((row) => Date.parse(row.created_at) < to);
       const isSale = (row: LakeMovement) => (row.type === 'sale' || row.type === 'shipment') && row.deltas.on_hand < 0;
