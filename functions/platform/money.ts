@@ -42,8 +42,17 @@ export const currencySchema = z
   .refine((code) => KNOWN_CURRENCIES.has(code), 'is not a currency known to ISO 4217 (e.g. "USD", "EUR", "JPY")');
 
 /** Digits after the decimal point of the currency's minor unit: 2 for USD and EUR, 0 for JPY, 3 for BHD. */
-export const minorUnitDigits = (currency: string): number =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().minimumFractionDigits ?? 2;
+const MINOR_UNIT_DIGITS = new Map<string, number>();
+
+export const minorUnitDigits = (currency: string): number => {
+  // Building an Intl.NumberFormat costs ~30 µs; formatting a valuation asks for each of thousands of amounts, so once per currency.
+  let digits = MINOR_UNIT_DIGITS.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().minimumFractionDigits ?? 2;
+    MINOR_UNIT_DIGITS.set(currency, digits);
+  }
+  return digits;
+};
 
 /**
  * An amount as it is stored and returned in its currency: exactly its value,

@@ -720,6 +720,8 @@ export const valuate = (rows: readonly ValuationRow[], options: ValuationOptions
     options.method === 'fifo'
       ? { version: 1, method: 'fifo', as_of: stateAsOf, levels: levelStates.filter((l) => 'layers' in l), in_transit: inTransit }
       : { version: 1, method: 'weighted_average', as_of: stateAsOf, levels: levelStates.filter((l) => 'pool' in l), in_transit: inTransit };
+  // The engine's own state is well formed: resuming from it (the daily close chains runs) need not decode it again.
+  decoded.set(state, state);
 
   const wanted = (sku_id: string, warehouse_id: string): boolean =>
     (options.sku_id === undefined || options.sku_id === sku_id) && (options.warehouse_id === undefined || options.warehouse_id === warehouse_id);
