@@ -33,6 +33,8 @@ import { EVENT_BUS_ENV } from '../functions/wiring';
 import { LOCAL_MODE_ENV } from '../functions/notifications/model';
 import { startLocalApi, type LocalApi } from './local/api-server';
 import { startLocalAthena, type LocalAthena } from './local/athena';
+import { LOCAL_LAKE_BUCKET, startLocalS3, type LocalS3 } from './local/s3';
+import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../functions/platform/lake-objects';
 import { LocalBus, loggingRule } from './local/bus';
 import { ensureTable, startDynamoLocal } from './local/dynamodb';
 import { createLocalIssuer } from './local/issuer';
@@ -61,6 +63,8 @@ interface Running {
   lakeFeed?: LocalLakeFeed;
   /** The local Athena the reports query (over the same lake). */
   athena?: LocalAthena;
+  /** The local S3 over the same lake: the daily close's reads and writes, the reports' closed.json. */
+  s3?: LocalS3;
   /** A throwaway lake (--in-memory), removed at the end. */
   tempLake?: string;
 }
@@ -85,6 +89,7 @@ const shutdown = async (): Promise<void> => {
   if (r.bus) await step('bus', () => r.bus?.idle() ?? Promise.resolve());
   if (r.consumers) await step('consumers', () => r.consumers?.stop() ?? Promise.resolve());
   if (r.athena) await step('athena', () => r.athena?.close() ?? Promise.resolve());
+  if (r.s3) await step('s3', () => r.s3?.close() ?? Promise.resolve());
   if (r.lakeFeed) await step('lake', () => r.lakeFeed?.close() ?? Promise.resolve());
   if (r.tempLake) await step('temp lake', () => rm(r.tempLake ?? '', { recursive: true, force: true }));
   r.stopDynamo?.();
@@ -159,6 +164,11 @@ const main = async (): Promise<void> => {
   const athena = await startLocalAthena({ lakeRoot, workgroups: [LAKE_NAMES.workgroup] });
   running.athena = athena;
   process.env[ATHENA_ENDPOINT_ENV] = athena.endpoint;
+  // The lake bucket, as S3 over the same directory: the daily close (scheduledFunctions.closeLake) writes level_days there.
+  const s3 = await startLocalS3({ root: lakeRoot, buckets: [LOCAL_LAKE_BUCKET] });
+  running.s3 = s3;
+  process.env[LAKE_BUCKET_ENV] = LOCAL_LAKE_BUCKET;
+  process.env[S3_ENDPOINT_ENV] = s3.endpoint;
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
   const api = await startLocalApi({ issuer, port });
   running.api = api;
@@ -193,7 +203,7 @@ const main = async (): Promise<void> => {
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
       `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
-      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}.`,
+      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}; the hourly close rolls finished days up through the local S3 at ${s3.endpoint}.`,
       `Dev token for tenant '${DEMO_TENANT}' (role admin), valid 12 h:`,
       '',
       `export TOKEN=${token}`,

@@ -65,6 +65,9 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
+/** The lake bucket's name under `npm start` and in the tests (in AWS the stack names it and passes it as LAKE_BUCKET). */
+export const LOCAL_LAKE_BUCKET = 'stockroom-lake';
+
 const S3_XML_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const MAX_OBJECT_BYTES = 512 * 1024 * 1024;
 const MAX_DELETE_BODY_BYTES = 4 * 1024 * 1024;

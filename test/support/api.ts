@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { startLocalAthena } from '../../bin/local/athena';
+import { LOCAL_LAKE_BUCKET, startLocalS3 } from '../../bin/local/s3';
+import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../../functions/platform/lake-objects';
 import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
 import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
@@ -84,6 +86,9 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
     ...(options.athenaMinRunningMs === undefined ? {} : { minRunningMs: options.athenaMinRunningMs }),
   });
   process.env[ATHENA_ENDPOINT_ENV] = athena.endpoint;
+  const s3 = await startLocalS3({ root: lakeRoot, buckets: [LOCAL_LAKE_BUCKET] });
+  process.env[LAKE_BUCKET_ENV] = LOCAL_LAKE_BUCKET;
+  process.env[S3_ENDPOINT_ENV] = s3.endpoint;
   const issuer = await createLocalIssuer();
   const api = await startLocalApi({ issuer });
   // The document is read once, as a client would, and holds itself to itself first.
@@ -120,6 +125,7 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
   const close = async (): Promise<void> => {
     await api.close();
     await athena.close();
+    await s3.close();
     await rm(lakeRoot, { recursive: true, force: true });
   };
   return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, close };
