@@ -8,7 +8,7 @@ import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
 import type { HttpRoute } from './platform/routes';
-import { LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
+import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
 /**
  * The one declaration of what runs and what triggers it. The CDK stack
@@ -447,6 +447,11 @@ export const lakeRollups = {
     summary: 'The ledger rolled up per closed day, SKU, warehouse and movement type (functions/events/lake-columns.ts LEVEL_DAY_COLUMNS)',
     table: 'level_days',
     columns: LEVEL_DAY_COLUMNS,
+  },
+  levelBalances: {
+    summary: 'Every level\'s on_hand and last sale at the end of each closed day (functions/events/lake-columns.ts LEVEL_BALANCE_COLUMNS)',
+    table: 'level_balances',
+    columns: LEVEL_BALANCE_COLUMNS,
   },
 } as const satisfies Record<string, LakeRollupSpec>;
 

@@ -118,6 +118,21 @@ export const LEVEL_DAY_COLUMNS = [
   ['last_sale_at', 'TIMESTAMP'],
 ] as const satisfies readonly LakeColumn[];
 
+/**
+ * Every level's stock at the end of a closed day, table `level_balances` (issue 9, "Reports at
+ * scale"): one row per level the ledger touched up to that day (`dt`, from the path), for every
+ * closed day, so a report's opening on_hand is one day's rows rather than a sum over all history.
+ * `on_hand` is the sum of every on_hand delta up to the day's end (each movement once);
+ * `last_sale_at` the newest sale or shipment row with a negative delta up to then, NULL when none.
+ * Written by the daily close with level_days (functions/reports/close.ts).
+ */
+export const LEVEL_BALANCE_COLUMNS = [
+  ['sku_id', 'VARCHAR NOT NULL'],
+  ['warehouse_id', 'VARCHAR NOT NULL'],
+  ['on_hand', 'BIGINT NOT NULL'],
+  ['last_sale_at', 'TIMESTAMP'],
+] as const satisfies readonly LakeColumn[];
+
 /** The partition columns every lake table's path carries, and their types when read back. */
 export const LAKE_PARTITION_COLUMNS = [
   ['tenant_id', 'VARCHAR'],

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { LEVEL_DAY_COLUMNS } from '../events/lake-columns';
+import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS } from '../events/lake-columns';
 import { MOVEMENT_TYPES } from '../inventory/model';
 import type { LakeObjects } from '../platform/lake-objects';
 import { readParquet, writeParquet, type ParquetRow } from '../platform/parquet';
@@ -15,6 +15,8 @@ import { parseValuationState, valuate, type ValuationMethod, type ValuationRow, 
  * - a `level_days` rollup (per SKU, warehouse and movement type: units in, out, net,
  *   movements, last sale), one Parquet object at a fixed key, which stock-movement and
  *   sales-trends read instead of the day's raw rows;
+ * - a `level_balances` snapshot (per level: on_hand and last sale at the day's end), from which
+ *   a report's opening stock is one day's rows instead of a sum over the whole history;
  * - valuation checkpoints (the FIFO and weighted-average engine's whole state, and the
  *   warnings said so far) at the end of every Sunday, every month's last day and the last
  *   closed day, from which the valuation report replays only the rows after them.
@@ -45,6 +47,7 @@ export const closeKeys = {
   tenants: 'movements/',
   movements: (tenantId: string) => `movements/tenant_id=${tenantId}/`,
   rollup: (tenantId: string, day: string) => `level_days/tenant_id=${tenantId}/dt=${day}/rollup.parquet`,
+  balance: (tenantId: string, day: string) => `level_balances/tenant_id=${tenantId}/dt=${day}/balance.parquet`,
   manifest: (tenantId: string) => `close/tenant_id=${tenantId}/manifest.json`,
   closed: (tenantId: string) => `close/tenant_id=${tenantId}/closed.json`,
   checkpoint: (tenantId: string, method: ValuationMethod, day: string) => `close/tenant_id=${tenantId}/valuation/${method}/${day}.json.gz`,
@@ -192,6 +195,46 @@ export const rollUpDay = (rows: readonly DayMovement[]): LevelDay[] => {
 
 const ledgerType = z.enum(MOVEMENT_TYPES);
 
+export interface LevelBalance {
+  sku_id: string;
+  warehouse_id: string;
+  on_hand: bigint;
+  last_sale_at: string | null;
+}
+
+const levelKeyOf = (row: { sku_id: string; warehouse_id: string }): string => JSON.stringify([row.sku_id, row.warehouse_id]);
+
+/** The balances at a day's end from those at the previous day's end and the day's rollup (each movement already once). */
+export const nextBalances = (balances: ReadonlyMap<string, LevelBalance>, day: readonly LevelDay[]): Map<string, LevelBalance> => {
+  const next = new Map([...balances].map(([key, balance]) => [key, { ...balance }]));
+  for (const row of day) {
+    const key = levelKeyOf(row);
+    const balance = next.get(key) ?? { sku_id: row.sku_id, warehouse_id: row.warehouse_id, on_hand: 0n, last_sale_at: null };
+    balance.on_hand += row.net;
+    if (row.last_sale_at !== null && (balance.last_sale_at === null || Date.parse(row.last_sale_at) > Date.parse(balance.last_sale_at))) balance.last_sale_at = row.last_sale_at;
+    next.set(key, balance);
+  }
+  return next;
+};
+
+const balanceRows = (balances: ReadonlyMap<string, LevelBalance>): ParquetRow[] => {
+  const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return [...balances.values()].sort((a, b) => order(a.sku_id, b.sku_id) || order(a.warehouse_id, b.warehouse_id)).map((b) => ({ ...b }));
+};
+
+const readBalances = async (objects: LakeObjects, tenantId: string, day: string): Promise<Map<string, LevelBalance> | undefined> => {
+  const bytes = await objects.get(closeKeys.balance(tenantId, day));
+  if (bytes === undefined) return undefined;
+  const balances = new Map<string, LevelBalance>();
+  for (const row of await readParquet(bytes, LEVEL_BALANCE_COLUMNS.map(([name]) => name))) {
+    const onHand = row.on_hand;
+    if (typeof onHand !== 'bigint') throw new TypeError(`${closeKeys.balance(tenantId, day)} has a row without on_hand`);
+    const balance = { sku_id: text(row, 'sku_id'), warehouse_id: text(row, 'warehouse_id'), on_hand: onHand, last_sale_at: optionalText(row, 'last_sale_at') };
+    balances.set(levelKeyOf(balance), balance);
+  }
+  return balances;
+};
+
 const valuationRowOf = (row: DayMovement): ValuationRow => ({
   movement_id: row.movement_id,
   created_at: row.created_at,
@@ -293,6 +336,10 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
     const loaded = await Promise.all(CLOSE_METHODS.map((method) => readCheckpoint(objects, tenantId, method, startDay)));
     if (loaded.every((c) => c !== undefined)) starts = new Map(CLOSE_METHODS.map((method, index) => [method, loaded[index]]));
   }
+  // The balances at the end of the checkpoint's day: written with it, so both resume together (or neither does).
+  let balances = starts.size > 0 && startDay !== undefined ? await readBalances(objects, tenantId, startDay) : undefined;
+  if (balances === undefined) starts = new Map();
+  balances ??= new Map();
   const resumeFrom = starts.size > 0 && startDay !== undefined ? nextDay(startDay) : firstDay;
   const kept = starts.size > 0 ? resumable : [];
 
@@ -305,14 +352,17 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
     if (keys.length > 0) {
       const rows = await readDay(objects, keys);
       result.rows_read += rows.length;
+      const rollup = rollUpDay(rows);
       if (changed.has(day)) {
-        const rollup = rollUpDay(rows).map((row): ParquetRow => ({ ...row }));
-        await objects.put(closeKeys.rollup(tenantId, day), writeParquet(LEVEL_DAY_COLUMNS, rollup), 'application/vnd.apache.parquet');
+        await objects.put(closeKeys.rollup(tenantId, day), writeParquet(LEVEL_DAY_COLUMNS, rollup.map((row): ParquetRow => ({ ...row }))), 'application/vnd.apache.parquet');
         result.closed.push(day);
       }
+      balances = nextBalances(balances, rollup);
       for (const row of rows) if (newest === null || Date.parse(row.created_at) > Date.parse(newest)) newest = row.created_at;
       for (const row of rows) segment.push(row);
     }
+    // Every closed day has its balances, rows or not, so a report finds the day before its window whatever it is.
+    await objects.put(closeKeys.balance(tenantId, day), writeParquet(LEVEL_BALANCE_COLUMNS, balanceRows(balances)), 'application/vnd.apache.parquet');
     if (!keepsCheckpoint(day) && day !== lastDay) continue;
     // The segment's rows, each once, valued from the last checkpoint to the end of this day.
     const ledger = new Map<string, ValuationRow>();

@@ -56,6 +56,17 @@ const closeContext = z.strictObject({ t: z.string().regex(/^\d{4}-\d{2}-\d{2}$/)
 type CloseContext = z.infer<typeof closeContext>;
 const NEVER_CLOSED = '1970-01-01';
 
+/**
+ * The day whose level_balances a report starts from: the day before the earlier of `day` (the
+ * first day it needs raw or per-day rows of) and closed_through (the first day not closed).
+ * Before any close it is 1969-12-31, which holds no balances: the whole history is raw.
+ */
+export const balanceDayBefore = (day: string, closedThrough: string): string => {
+  const first = day < closedThrough ? day : closedThrough;
+  return new Date(Date.parse(first) - DAY_MS).toISOString().slice(0, 10);
+};
+const dayOfInstant = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+
 export type ReportAnswer<Done> = Promise<Done | Accepted<ReportRunning>>;
 
 const sqlText = (name: string): string => readFileSync(join(__dirname, 'sql', `${name}.sql`), 'utf8');
@@ -131,6 +142,7 @@ const stockMovement: LakeReport<StockMovementQuery, StockMovementDone> = {
     const window = windowOf(query);
     return {
       closed_through: close.t,
+      balance_day: balanceDayBefore(dayOfInstant(window.from), close.t),
       from: lakeInstant(window.from),
       to: lakeInstant(window.to),
       grain: query.group_by,
@@ -232,6 +244,7 @@ const salesTrends: LakeReport<SalesTrendsQuery, SalesTrendsDone> = {
     const window = windowOf(query);
     return {
       closed_through: close.t,
+      balance_day: balanceDayBefore(dayOfInstant(window.to), close.t),
       from: lakeInstant(window.from),
       to: lakeInstant(window.to),
       grain: query.granularity,

@@ -139,13 +139,13 @@ const reportCases = (mod: ReportsModule, schemas: SchemasModule, span: Span): Re
       name: 'stock-movement',
       asks: `30 days by day, ${day(from30)}..${day(span.endMs - DAY_MS)}`,
       run: (deps) => mod.stockMovementReport(deps, schemas.stockMovementQuery.parse({ from: iso(from30), to: iso(span.endMs), group_by: 'day' })),
-      sql: { file: 'stock-movement', params: (c) => ({ tenant_id: TENANT, from: lakeInstant(from30), to: lakeInstant(span.endMs), grain: 'day', sku_id: null, warehouse_id: null, type: null, closed_through: c.closed_through }) },
+      sql: { file: 'stock-movement', params: (c) => ({ tenant_id: TENANT, from: lakeInstant(from30), to: lakeInstant(span.endMs), grain: 'day', sku_id: null, warehouse_id: null, type: null, closed_through: c.closed_through, balance_day: mod.balanceDayBefore(day(from30), c.closed_through) }) },
     },
     {
       name: 'sales-trends',
       asks: `1 year by week, to ${day(span.endMs - DAY_MS)}`,
       run: (deps) => mod.salesTrendsReport(deps, schemas.salesTrendsQuery.parse({ from: iso(fromYear), to: iso(span.endMs), granularity: 'week' })),
-      sql: { file: 'sales-trends', params: (c) => ({ tenant_id: TENANT, from: lakeInstant(fromYear), to: lakeInstant(span.endMs), grain: 'week', sku_id: null, warehouse_id: null, closed_through: c.closed_through }) },
+      sql: { file: 'sales-trends', params: (c) => ({ tenant_id: TENANT, from: lakeInstant(fromYear), to: lakeInstant(span.endMs), grain: 'week', sku_id: null, warehouse_id: null, closed_through: c.closed_through, balance_day: mod.balanceDayBefore(day(span.endMs), c.closed_through) }) },
     },
     {
       // Before the close, the whole history of every level: past LAKE_MAX_RESULT_ROWS, so the product refuses it (422).

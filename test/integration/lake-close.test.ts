@@ -7,7 +7,7 @@ import { queryLake, readReportSql } from '../../bin/local/lake-query';
 import { startLocalS3, type LocalS3 } from '../../bin/local/s3';
 import { lakeObjectsFromEnv, type LakeObjects } from '../../functions/platform/lake-objects';
 import { closeKeys, closeLake, closeTenant, keepsCheckpoint, readCheckpoint, readClosedDays } from '../../functions/reports/close';
-import { lakeInstant } from '../../functions/reports/reports';
+import { balanceDayBefore, lakeInstant } from '../../functions/reports/reports';
 
 /**
  * The daily close (functions/reports/close.ts) over a real local lake: LocalLake writes the
@@ -231,11 +231,12 @@ describe('stock movement over closed days', () => {
           await closeTenant(deps, tenant, { today });
           const closed = await readClosedDays(objects, tenant);
           if (closed !== undefined && closed.closed_through > day(START)) closedSome += 1;
-          const answer = await queryLake(root, sql, { ...params, closed_through: closed?.closed_through ?? '1970-01-01' });
+          const closedThrough = closed?.closed_through ?? '1970-01-01';
+          const answer = await queryLake(root, sql, { ...params, closed_through: closedThrough, balance_day: balanceDayBefore(day(from), closedThrough) });
           // The SQL's data_as_of is the newest raw row; the report takes the later of it and the close's newest (reports.ts dataAsOfOf).
           const newest = [answer.find((r) => r.row_kind === 'summary')?.data_as_of, closed?.newest_closed_at].filter((v): v is string => typeof v === 'string').sort().at(-1) ?? null;
           const asReported = answer.map((r) => (r.row_kind === 'summary' ? { ...r, data_as_of: newest } : r));
-          expect(asReported).toEqual(await queryLake(root, sql, { ...params, closed_through: '1970-01-01' }));
+          expect(asReported).toEqual(await queryLake(root, sql, { ...params, closed_through: '1970-01-01', balance_day: '1969-12-31' }));
         },
       ),
       { numRuns: 40 },

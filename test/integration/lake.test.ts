@@ -386,6 +386,7 @@ describe('the stock-movement report', () => {
             warehouse_id: null,
             type: null,
             closed_through: '1970-01-01',
+            balance_day: '1969-12-31',
           });
           const periods = got
             .filter((r) => r.row_kind === 'period')

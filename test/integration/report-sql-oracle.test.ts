@@ -11,7 +11,7 @@ import { createAthenaClient, DEFAULT_POLLING, type Lake } from '../../functions/
 import { lakeObjectsFromEnv, type LakeObjects } from '../../functions/platform/lake-objects';
 import { closeTenant, endOfDay, readClosedDays } from '../../functions/reports/close';
 import { Accepted } from '../../functions/platform/answers';
-import { lakeInstant, valuationReport } from '../../functions/reports/reports';
+import { balanceDayBefore, lakeInstant, valuationReport } from '../../functions/reports/reports';
 import { valuationQuery } from '../../functions/reports/schemas';
 import { valuate, type ValuationRow } from '../../functions/reports/valuation';
 import { contextFor, testDb } from '../support/domain';
@@ -194,7 +194,7 @@ test("the sales-trends SQL's units per week and SKU, and each level's on_hand an
       const [low = START, high = START + DAY] = [instants[pickFrom % instants.length], instants[pickTo % instants.length]].sort((a = 0, b = 0) => a - b);
       const from = atRows ? low : START + fromOffset;
       const to = atRows ? Math.max(high, low + 1) : from + length;
-      const got = await queryLake(root, sql, { tenant_id: ledger.tenant, from: lakeInstant(from), to: lakeInstant(to), grain: 'week', sku_id: null, warehouse_id: null, closed_through: closedThrough });
+      const got = await queryLake(root, sql, { tenant_id: ledger.tenant, from: lakeInstant(from), to: lakeInstant(to), grain: 'week', sku_id: null, warehouse_id: null, closed_through: closedThrough, balance_day: balanceDayBefore(new Date(to).toISOString().slice(0, 10), closedThrough) });
 
       const before = ledger.rows.filter((row) => Date.parse(row.created_at) < to);
       const isSale = (row: LakeMovement) => (row.type === 'sale' || row.type === 'shipment') && row.deltas.on_hand < 0;

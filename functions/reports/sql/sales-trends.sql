@@ -5,17 +5,20 @@
 --   $grain          'day' | 'week' | 'month'
 --   $sku_id, $warehouse_id   optional filters: NULL means all
 --   $closed_through  the first day the daily close has not rolled up (see stock-movement.sql)
+--   $balance_day     the day before the earlier of $to's day and $closed_through: each level at
+--                    the window's end is its level_balances of that day plus the raw rows after it
 -- A sale is a ledger row of type sale or shipment (an order shipped); its units are
 -- minus its on_hand delta. Returns are restocks and do not reduce sales.
 -- Revenue is not here: orders carry no prices, the catalogue does (functions/reports/reports.ts).
 -- One result: rows of kind 'sales' (period, sku_id, units), then rows of kind 'level'
 -- (sku_id, warehouse_id, on_hand at the window's end, last sale before it), then one 'summary'.
 WITH rolled_up AS (
-  -- Closed days, except the window's partial edge days, from the close's rollup (see stock-movement.sql).
-  SELECT dt, sku_id, warehouse_id, units_out, net, last_sale_at, type
+  -- The window's closed days, except its partial edge days, from the close's rollup (see stock-movement.sql).
+  SELECT dt, sku_id, warehouse_id, units_out, type
   FROM level_days
   WHERE tenant_id = $tenant_id
     AND dt < CAST($closed_through AS DATE)
+    AND dt >= CAST(CAST($from AS TIMESTAMP) AS DATE)
     AND dt < CAST(CAST($to AS TIMESTAMP) AS DATE)
     AND NOT (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP))
     AND ($sku_id IS NULL OR sku_id = $sku_id)
@@ -31,7 +34,7 @@ tenant_movements AS (
       OR (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP)))
 ),
 history AS (
-  SELECT movement_id, MIN(created_at) AS created_at, MIN(sku_id) AS sku_id, MIN(warehouse_id) AS warehouse_id,
+  SELECT movement_id, MIN(dt) AS dt, MIN(created_at) AS created_at, MIN(sku_id) AS sku_id, MIN(warehouse_id) AS warehouse_id,
          MIN(type) AS type, MIN(delta_on_hand) AS delta_on_hand
   FROM tenant_movements
   WHERE dt <= CAST(CAST($to AS TIMESTAMP) AS DATE)
@@ -62,13 +65,24 @@ sales AS (
   FROM sold CROSS JOIN grains
   GROUP BY 1, 2
 ),
+balance AS (
+  -- Every level's on_hand and last sale at the end of $balance_day (the close's level_balances):
+  -- all history before the raw days from the day after it.
+  SELECT sku_id, warehouse_id, on_hand, last_sale_at
+  FROM level_balances
+  WHERE tenant_id = $tenant_id
+    AND dt = CAST($balance_day AS DATE)
+    AND ($sku_id IS NULL OR sku_id = $sku_id)
+    AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
+),
 level_rows AS (
   SELECT sku_id, warehouse_id, delta_on_hand AS net,
          CASE WHEN type IN ('sale', 'shipment') AND delta_on_hand < 0 THEN created_at END AS last_sale_at
   FROM history
+  WHERE dt > CAST($balance_day AS DATE)
   UNION ALL
-  SELECT sku_id, warehouse_id, net, last_sale_at
-  FROM rolled_up
+  SELECT sku_id, warehouse_id, on_hand, last_sale_at
+  FROM balance
 ),
 levels AS (
   SELECT sku_id, warehouse_id, SUM(net) AS on_hand, MAX(last_sale_at) AS last_sale_at

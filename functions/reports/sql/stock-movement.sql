@@ -7,7 +7,9 @@
 --   $grain         'day' | 'week' | 'month' (weeks start on Monday in DuckDB and Trino alike)
 --   $sku_id, $warehouse_id, $type   optional filters: NULL means all
 --   $closed_through  the first day the close has not rolled up (below)
--- `tenant_id = $tenant_id` follows each read of a lake table (level_days, movements):
+--   $balance_day     the day before the earlier of $from's day and $closed_through, 'YYYY-MM-DD':
+--                    the close's level_balances at its end hold every row before the raw ones
+-- `tenant_id = $tenant_id` follows each read of a lake table (level_days, level_balances, movements):
 -- Athena's injected projection is per table. Through Athena the `$name`s become positional
 -- `?` in the order they appear (functions/platform/lake.ts, toPositional), and runLakeQuery
 -- binds every tenant predicate to the caller's tenant, the first `?` among them.
@@ -17,7 +19,8 @@
 -- partial edge days (the day of $from when $from is not a midnight, the day of $to), which
 -- are read raw like every day from $closed_through on. A day is read from exactly one of the
 -- two, so the answer is the same whether or not the close has run, and the raw read is pruned
--- to the days the close has not reached.
+-- to the days the close has not reached. Opening on_hand is the level_balances of $balance_day
+-- plus the raw rows before $from (every raw day is after $balance_day); closing adds the window.
 -- Units are on_hand units: in = the positive on_hand deltas, out = the negative
 -- ones (as a positive number), net = their sum. Reservation rows (allocation,
 -- release) and incoming-only rows (purchase_ordered, purchase_cancelled) count as
@@ -27,12 +30,24 @@
 -- its three names and each period is a date_trunc of a constant unit.
 -- One result: rows of kind 'period', then one row of kind 'summary'.
 WITH rolled_up AS (
+  -- The window's closed days (not its partial edge days), from the rollup.
   SELECT dt, sku_id, warehouse_id, type, units_in, units_out, net, movements
   FROM level_days
   WHERE tenant_id = $tenant_id
     AND dt < CAST($closed_through AS DATE)
+    AND dt >= CAST(CAST($from AS TIMESTAMP) AS DATE)
     AND dt < CAST(CAST($to AS TIMESTAMP) AS DATE)
     AND NOT (dt = CAST(CAST($from AS TIMESTAMP) AS DATE) AND CAST(dt AS TIMESTAMP) < CAST($from AS TIMESTAMP))
+),
+balance AS (
+  -- Every level's on_hand at the end of $balance_day: all history before the raw rows (each
+  -- raw day is on or after the day after it), so the opening needs no older row.
+  SELECT on_hand
+  FROM level_balances
+  WHERE tenant_id = $tenant_id
+    AND dt = CAST($balance_day AS DATE)
+    AND ($sku_id IS NULL OR sku_id = $sku_id)
+    AND ($warehouse_id IS NULL OR warehouse_id = $warehouse_id)
 ),
 tenant_movements AS (
   SELECT movement_id, created_at, dt, sku_id, warehouse_id, type, delta_on_hand
@@ -74,12 +89,13 @@ in_window AS (
 ),
 opening AS (
   SELECT
-    (SELECT COALESCE(SUM(delta_on_hand), 0) FROM history WHERE created_at < CAST($from AS TIMESTAMP))
-    + (SELECT COALESCE(SUM(net), 0) FROM rolled_up_history WHERE day_start < CAST($from AS TIMESTAMP)) AS opening_on_hand
+    (SELECT COALESCE(SUM(on_hand), 0) FROM balance)
+    + (SELECT COALESCE(SUM(delta_on_hand), 0) FROM history WHERE created_at < CAST($from AS TIMESTAMP)) AS opening_on_hand
 ),
 closing AS (
   SELECT
-    (SELECT COALESCE(SUM(delta_on_hand), 0) FROM history)
+    (SELECT COALESCE(SUM(on_hand), 0) FROM balance)
+    + (SELECT COALESCE(SUM(delta_on_hand), 0) FROM history)
     + (SELECT COALESCE(SUM(net), 0) FROM rolled_up_history) AS closing_on_hand
 ),
 grains AS (
