@@ -29,6 +29,14 @@ import { mapRecord } from './records';
 export const tablePrefix = (table: string): string => `${table}/`;
 export const errorPrefix = (table: LakeTable): string => `errors/${table}/`;
 
+/**
+ * The daily close's own objects (functions/reports/close.ts `closeKeys`): per tenant its manifest of
+ * closed days' files, `closed.json` (what reports read first) and the valuation checkpoints, under
+ * `close/tenant_id=<t>/`. Outside every table's location, so Athena never reads them;
+ * test/infra/lake.test.ts holds closeKeys to it.
+ */
+export const CLOSE_PREFIX = 'close/';
+
 /** The names of the rollup tables (functions/wiring.ts `lakeRollups`): written by the daily close, fed by no event. */
 export type LakeRollupName = keyof typeof lakeRollups;
 
@@ -436,7 +444,8 @@ const constructIdOf = (table: string): string =>
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join('');
 
-const cfnBucketOf = (bucket: s3.Bucket): s3.CfnBucket => {
+/** A bucket's CloudFormation resource (cdk-nag names a bucket's ARN by its logical id). */
+export const cfnBucketOf = (bucket: s3.Bucket): s3.CfnBucket => {
   const element = bucket.node.defaultChild;
   if (!(element instanceof s3.CfnBucket)) throw new Error(`${bucket.node.path} has no CfnBucket`);
   return element;
