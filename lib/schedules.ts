@@ -36,6 +36,11 @@ export const LAKE_CLOSE_FUNCTION = { memorySize: 1769, reservedConcurrentExecuti
  * closed day's level_days object and its own objects, and deletes retired checkpoints
  * (DeleteObjects takes s3:DeleteObject per key). The bucket is SSE-KMS with the lake key: reads
  * decrypt, writes generate a data key, both only through S3.
+ *
+ * Listing is also allowed under close/, though the close lists nothing there: S3 answers a
+ * GetObject of a missing key with NoSuchKey only to a caller that may list it, AccessDenied
+ * otherwise; the close reads its manifest and closed.json before they first exist (a tenant's
+ * first close) and takes NoSuchKey, and only that, for "none yet".
  */
 const grantLakeClose = (fn: NodejsFunction, lake: InventoryLake): void => {
   const stack = Stack.of(fn);
@@ -45,10 +50,10 @@ const grantLakeClose = (fn: NodejsFunction, lake: InventoryLake): void => {
   fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
   const statements = [
     new iam.PolicyStatement({
-      sid: 'ListLakeMovements',
+      sid: 'ListMovementsAndClose',
       actions: ['s3:ListBucket'],
       resources: [lake.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${movements}*`] } },
+      conditions: { StringLike: { 's3:prefix': [`${movements}*`, `${CLOSE_PREFIX}*`] } },
     }),
     new iam.PolicyStatement({ sid: 'ReadMovementsAndClose', actions: ['s3:GetObject'], resources: [objects(movements), objects(CLOSE_PREFIX)] }),
     new iam.PolicyStatement({ sid: 'WriteRollupsAndClose', actions: ['s3:PutObject'], resources: [objects(levelDays), objects(CLOSE_PREFIX)] }),

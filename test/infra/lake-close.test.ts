@@ -39,6 +39,8 @@ const CLOSE_CALLS = {
   get: [`${closeKeys.movements(TENANT)}dt=${DAY}/part-0001.parquet`, closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'fifo', DAY)],
   put: [closeKeys.rollup(TENANT, DAY), closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'weighted_average', DAY)],
   delete: [closeKeys.checkpoint(TENANT, 'fifo', DAY)],
+  /** Gets of keys that do not exist before a tenant's first close: S3 says NoSuchKey (not AccessDenied) only if the caller may list them. */
+  missing: [closeKeys.manifest(TENANT), closeKeys.closed(TENANT)],
 };
 
 describe('the daily lake close in AWS', () => {
@@ -86,9 +88,9 @@ describe('the daily lake close in AWS', () => {
       expect(Object.keys(variables).sort()).toEqual(['LAKE_BUCKET', 'NODE_OPTIONS', 'TABLE_NAME']);
     });
 
-    test('its policy is exactly: list movements/, read movements/ and close/, write level_days/ and close/, delete under close/, the lake key through S3 only', () => {
+    test('its policy is exactly: list movements/ and close/, read movements/ and close/, write level_days/ and close/, delete under close/, the lake key through S3 only', () => {
       expect(lakeStatements).toEqual([
-        { Sid: 'ListLakeMovements', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['movements/*'] } } },
+        { Sid: 'ListMovementsAndClose', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['movements/*', 'close/*'] } } },
         { Sid: 'ReadMovementsAndClose', Effect: 'Allow', Action: 's3:GetObject', Resource: [objectsUnder('close/'), objectsUnder('movements/')] },
         { Sid: 'WriteRollupsAndClose', Effect: 'Allow', Action: 's3:PutObject', Resource: [objectsUnder('close/'), objectsUnder('level_days/')] },
         { Sid: 'DeleteRetiredCheckpoints', Effect: 'Allow', Action: 's3:DeleteObject', Resource: objectsUnder('close/') },
@@ -105,10 +107,11 @@ describe('the daily lake close in AWS', () => {
       expect(text).not.toContain(logicalId(lake.resultsBucket));
     });
 
-    test('every key the close lists, reads, writes or deletes (functions/reports/close.ts closeKeys) is granted for that action, and no other table is', () => {
+    test('every key the close lists, reads, writes or deletes (functions/reports/close.ts closeKeys) is granted for that action, a first close\'s missing manifest and closed.json are listable (so S3 says NoSuchKey), and no other table is reachable', () => {
       const listable = (lakeStatements.find((s) => list(s.Action).includes('s3:ListBucket'))?.Condition?.StringLike?.['s3:prefix'] ?? []) as string[];
       const granted = (patterns: string[], key: string) => patterns.some((pattern) => pattern.endsWith('*') && key.startsWith(pattern.slice(0, -1)));
       for (const prefix of CLOSE_CALLS.list) expect({ list: prefix, granted: granted(listable, prefix) }).toEqual({ list: prefix, granted: true });
+      for (const key of CLOSE_CALLS.missing) expect({ listableForNoSuchKey: key, granted: granted(listable, key) }).toEqual({ listableForNoSuchKey: key, granted: true });
       const byAction = { get: 's3:GetObject', put: 's3:PutObject', delete: 's3:DeleteObject' } as const;
       for (const call of ['get', 'put', 'delete'] as const) {
         const prefixes = prefixesFor(lakeStatements, byAction[call]).map((p) => `${p}*`);
