@@ -117,9 +117,12 @@ export class InventorySchedules extends Construct {
         schedule: events.Schedule.rate(rate),
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: rate })],
       });
+      // A period no shorter than the schedule's, so each period holds a run: an hourly job failing every run
+      // leaves 5-minute periods without data in between (not breaching) and would never alarm on 5-minute ones.
+      const period = Duration.seconds(Math.max(300, scheduled.everySeconds));
       const alarm = new cloudwatch.Alarm(this, `${name}FailingAlarm`, {
-        alarmDescription: `${name} failed in 3 consecutive 5-minute periods: ${scheduled.summary}`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        alarmDescription: `${name} failed in 3 consecutive ${period.toMinutes()}-minute periods: ${scheduled.summary}`,
+        metric: fn.metricErrors({ period, statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,

@@ -205,4 +205,14 @@ describe('scheduled functions', () => {
       expect(alarm?.[1].Properties).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });
     }
   });
+
+  test('a schedule that fails every run does alarm: each of the 3 evaluated periods is at least its period (5 minutes for a minutely sweep, an hour for the hourly close)', () => {
+    for (const [name, scheduled] of Object.entries(scheduledFunctions)) {
+      const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
+      const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties?.Dimensions).includes(`"${fnId}"`));
+      const props = alarm?.[1].Properties ?? {};
+      expect({ name, period: props.Period, evaluationPeriods: props.EvaluationPeriods }).toEqual({ name, period: Math.max(300, scheduled.everySeconds), evaluationPeriods: 3 });
+      expect(props.Period as number).toBeGreaterThanOrEqual(scheduled.everySeconds);
+    }
+  });
 });
