@@ -55,6 +55,10 @@ export interface StockroomFunctionProps {
   environment?: Record<string, string>;
   /** Retries of a failed asynchronous invocation (schedules); Lambda's default (2) when unset. */
   retryAttempts?: number;
+  /** MB; 512 when unset. Lambda gives CPU in proportion: 1769 MB is one full vCPU. */
+  memorySize?: number;
+  /** Concurrent runs at most (reserved from the account's pool); unreserved when unset. */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -75,8 +79,9 @@ export const stockroomFunction = (parent: Construct, id: string, props: Stockroo
     depsLockFilePath: resolve(REPO_ROOT, 'package-lock.json'),
     runtime: lambda.Runtime.NODEJS_22_X,
     architecture: lambda.Architecture.ARM_64,
-    memorySize: 512,
+    memorySize: props.memorySize ?? 512,
     timeout: props.timeout,
+    ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
     tracing: lambda.Tracing.ACTIVE,
     logGroup,
     ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),

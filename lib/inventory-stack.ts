@@ -1,15 +1,16 @@
-import { CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
-import { entriesOf, httpRoutes, lakeFeeds, type RouteName } from '../functions/wiring';
+import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
+import { entriesOf, httpRoutes, lakeTables, type RouteName } from '../functions/wiring';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
 import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
-import { InventoryLake, tablePrefix } from './lake';
+import { cfnBucketOf, CLOSE_PREFIX, InventoryLake, tablePrefix } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 
@@ -47,9 +48,9 @@ export class InventoryStack extends Stack {
       ...(props.throttle ? { throttle: props.throttle } : {}),
     });
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
-    this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table });
-    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus });
     this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
+    this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake });
+    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus });
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {
       notifier: this.consumers.consumers.notifyAlerts.function,
@@ -77,10 +78,16 @@ export const LAKE_QUERY_ROUTES: readonly RouteName[] = entriesOf(httpRoutes).fla
 /**
  * What a report function needs to query the lake through Athena, and nothing more:
  * - queries in the one workgroup (start, poll, read results);
- * - the Glue database and the lake tables (Athena resolves the table and, with
- *   projection, asks for no partitions, but GetPartitions is what it calls otherwise);
+ * - the Glue database and every lake table, the feeds' and the rollups' (Athena
+ *   resolves the table and, with projection, asks for no partitions, but
+ *   GetPartitions is what it calls otherwise);
  * - listing the lake bucket and reading the tables' prefixes (Athena reads the
  *   Parquet files with the caller's credentials);
+ * - reading the daily close's objects under close/ through S3 itself
+ *   (functions/reports/reports.ts: closed.json, then a valuation checkpoint), with
+ *   the bucket in LAKE_BUCKET; reading only: the close alone writes them. Listing
+ *   the bucket is also what makes S3 answer NoSuchKey, not AccessDenied, for a
+ *   closed.json not written yet;
  * - the results bucket: Athena writes a query's results and reads them back with
  *   the caller's credentials, so the function may put, get and abort uploads there;
  * - the lake key through S3 only: kms:Decrypt to read lake files and results,
@@ -91,7 +98,8 @@ const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
   const stack = Stack.of(fn);
   fn.addEnvironment(ATHENA_WORKGROUP_ENV, lake.workGroupName);
   fn.addEnvironment(LAKE_DATABASE_ENV, lake.databaseName);
-  const tables = entriesOf(lakeFeeds).map(([, feed]) => feed.table);
+  fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
+  const tables = lakeTables.map(({ table }) => table);
   const glueArn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, ...(resourceName === undefined ? {} : { resourceName }) });
   const statements = [
     new iam.PolicyStatement({
@@ -106,6 +114,7 @@ const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
     }),
     new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:GetBucketLocation', 's3:ListBucket'], resources: [lake.bucket.bucketArn, lake.resultsBucket.bucketArn] }),
     new iam.PolicyStatement({ sid: 'ReadLakeTableFiles', actions: ['s3:GetObject'], resources: tables.map((table) => lake.bucket.arnForObjects(`${tablePrefix(table)}*`)) }),
+    new iam.PolicyStatement({ sid: 'ReadLakeClose', actions: ['s3:GetObject'], resources: [lake.bucket.arnForObjects(`${CLOSE_PREFIX}*`)] }),
     new iam.PolicyStatement({ sid: 'QueryResults', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [lake.resultsBucket.arnForObjects('*')] }),
     new iam.PolicyStatement({
       sid: 'UseLakeKeyThroughS3',
@@ -115,12 +124,16 @@ const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
     }),
   ];
   for (const statement of statements) fn.addToRolePolicy(statement);
-  const logicalIdOf = (bucket: InventoryLake['bucket']): string => stack.getLogicalId(bucket.node.defaultChild as CfnElement);
+  const logicalIdOf = (bucket: InventoryLake['bucket']): string => stack.getLogicalId(cfnBucketOf(bucket));
   Validations.of(fn).acknowledge(
     ...tables.map((table) => ({
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.bucket)}.Arn>/${tablePrefix(table)}*]`,
-      reason: `A report reads the Parquet objects of the ${table} table, whose names Firehose chooses; the prefix is the table, nothing else in the bucket.`,
+      reason: `A report reads the Parquet objects of the ${table} table, whose names its writer (Firehose, or the daily close) chooses per tenant and day; the prefix is the table, nothing else in the bucket.`,
     })),
+    {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.bucket)}.Arn>/${CLOSE_PREFIX}*]`,
+      reason: `A report reads the daily close's closed.json and valuation checkpoints, at keys per tenant, method and day under ${CLOSE_PREFIX} (read only; the close writes them).`,
+    },
     {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(lake.resultsBucket)}.Arn>/*]`,
       reason: "Athena writes and reads a query's results under the caller's credentials, in objects it names by query id: the results bucket holds nothing else.",

@@ -13,20 +13,32 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { glueColumns, LAKE_PARTITION_COLUMNS } from '../functions/events/lake-columns';
 import { lakeResourceNames } from '../functions/platform/lake';
-import { entriesOf, lakeFeeds, type LakeFeedName, type LakeTable } from '../functions/wiring';
+import { entriesOf, lakeFeeds, lakeRollups, type LakeFeedName, type LakeFeedSpec, type LakeTable } from '../functions/wiring';
 import { mapRecord } from './records';
 
 /**
  * The lake's layout, shared with the local lake (bin/local/lake.ts writes the
  * same `<table>/tenant_id=<t>/dt=YYYY-MM-DD/*.parquet` under `.data/lake/`): one
- * table per entry of functions/wiring.ts `lakeFeeds`, its columns the feed's
- * (functions/events/lake-columns.ts, in Glue's spelling through `glueColumns`).
- * Firehose writes a table under `<table>/`; records it cannot convert or
+ * table per entry of functions/wiring.ts `lakeFeeds` and `lakeRollups` (together
+ * `lakeTables`), its columns the entry's (functions/events/lake-columns.ts, in
+ * Glue's spelling through `glueColumns`). Firehose writes a feed's table under
+ * `<table>/`, the daily close a rollup's; records Firehose cannot convert or
  * partition go under `errors/<table>/`, outside the table's location, so Athena
  * never reads them.
  */
-export const tablePrefix = (table: LakeTable): string => `${table}/`;
+export const tablePrefix = (table: string): string => `${table}/`;
 export const errorPrefix = (table: LakeTable): string => `errors/${table}/`;
+
+/**
+ * The daily close's own objects (functions/reports/close.ts `closeKeys`): per tenant its manifest of
+ * closed days' files, `closed.json` (what reports read first) and the valuation checkpoints, under
+ * `close/tenant_id=<t>/`. Outside every table's location, so Athena never reads them;
+ * test/infra/lake.test.ts holds closeKeys to it.
+ */
+export const CLOSE_PREFIX = 'close/';
+
+/** The names of the rollup tables (functions/wiring.ts `lakeRollups`): written by the daily close, fed by no event. */
+export type LakeRollupName = keyof typeof lakeRollups;
 
 /** The partition keys of every lake table (in the path, not in the files). */
 export const LAKE_PARTITION_KEYS: readonly { name: string; type: string }[] = glueColumns(LAKE_PARTITION_COLUMNS);
@@ -83,6 +95,15 @@ export interface LakeDataset {
   readonly deadLetterAlarm: cloudwatch.Alarm;
 }
 
+/** A rollup table in AWS: its Glue table only (the daily close writes its objects, so no stream, rule or dead letters). */
+export interface LakeRollupTable {
+  readonly tableName: string;
+  readonly table: glue.CfnTable;
+}
+
+/** What a Glue table of the lake is declared from: a feed's or a rollup's entry of the wiring. */
+type LakeTableSpec = Pick<LakeFeedSpec, 'table' | 'summary' | 'columns'>;
+
 export interface InventoryLakeProps {
   /** The custom bus the domain events are on (lib/events.ts): each feed's rule is on it. */
   bus: events.IEventBus;
@@ -90,9 +111,10 @@ export interface InventoryLakeProps {
 
 /**
  * The ledger as a lake (issue 9): Parquet in S3 partitioned by tenant and day,
- * one table per entry of functions/wiring.ts `lakeFeeds` (movements, orders),
- * declared in Glue with partition projection, queried through one Athena
- * workgroup, each fed by a rule on the bus -> its own Firehose stream.
+ * one table per entry of functions/wiring.ts `lakeFeeds` (movements, orders)
+ * and `lakeRollups` (level_days), declared in Glue with partition projection,
+ * queried through one Athena workgroup; each feed fed by a rule on the bus ->
+ * its own Firehose stream, each rollup written by the daily close.
  *
  * - One customer-managed key (rotating) encrypts the lake bucket, the Athena
  *   results bucket, the Firehose streams and the rules' dead-letter queues.
@@ -132,6 +154,7 @@ export class InventoryLake extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly workGroupName: string;
   readonly datasets: Record<LakeFeedName, LakeDataset>;
+  readonly rollups: Record<LakeRollupName, LakeRollupTable>;
 
   constructor(scope: Construct, id: string, props: InventoryLakeProps) {
     super(scope, id);
@@ -212,6 +235,7 @@ export class InventoryLake extends Construct {
     });
 
     this.datasets = mapRecord(lakeFeeds, (name, feed) => this.dataset(name, feed, props.bus));
+    this.rollups = mapRecord(lakeRollups, (_name, rollup) => ({ tableName: rollup.table, table: this.glueTable(rollup) }));
 
     // EventBridge encrypts what it dead-letters with the queue's key: the key policy lets it, for rules on
     // this bus in this account (naming each rule's ARN would make a cycle: rule -> stream -> bucket -> key).
@@ -230,26 +254,24 @@ export class InventoryLake extends Construct {
   }
 
   /** The Glue table of a lake table, as Athena and Firehose name it. */
-  glueTableArn(table: LakeTable): string {
+  glueTableArn(table: string): string {
     return Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `${this.databaseName}/${table}` });
   }
 
-  /** One lake table: Glue table, Firehose stream and role, and the bus rule with its dead letters. */
-  private dataset(name: LakeFeedName, feed: (typeof lakeFeeds)[LakeFeedName], bus: events.IEventBus): LakeDataset {
+  /**
+   * The Glue table of one lake table, feed or rollup alike: the entry's columns, Parquet, in the
+   * database, partitioned by the injected tenant and the projected day under `<table>/`.
+   */
+  private glueTable(spec: LakeTableSpec): glue.CfnTable {
     const stack = Stack.of(this);
-    const id = feed.table.charAt(0).toUpperCase() + feed.table.slice(1);
-    const prefix = tablePrefix(feed.table);
-    const errors = errorPrefix(feed.table);
-
-    // ---- Glue: the table, with partition projection ----
-
+    const prefix = tablePrefix(spec.table);
     const location = `s3://${this.bucket.bucketName}/${prefix}`;
-    const table = new glue.CfnTable(this, `${id}Table`, {
+    return new glue.CfnTable(this, `${constructIdOf(spec.table)}Table`, {
       catalogId: stack.account,
       databaseName: this.database.ref,
       tableInput: {
-        name: feed.table,
-        description: `${feed.summary.slice(0, 200)}; Parquet under ${prefix}tenant_id=<t>/dt=YYYY-MM-DD/`,
+        name: spec.table,
+        description: `${spec.summary.slice(0, 200)}; Parquet under ${prefix}tenant_id=<t>/dt=YYYY-MM-DD/`,
         tableType: 'EXTERNAL_TABLE',
         parameters: {
           EXTERNAL: 'TRUE',
@@ -270,12 +292,22 @@ export class InventoryLake extends Construct {
           inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
           serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', parameters: { 'serialization.format': '1' } },
-          columns: glueColumns(feed.columns),
+          columns: glueColumns(spec.columns),
           compressed: true,
           storedAsSubDirectories: false,
         },
       },
     });
+  }
+
+  /** One lake feed: its Glue table, Firehose stream and role, and the bus rule with its dead letters. */
+  private dataset(name: LakeFeedName, feed: (typeof lakeFeeds)[LakeFeedName], bus: events.IEventBus): LakeDataset {
+    const stack = Stack.of(this);
+    const id = constructIdOf(feed.table);
+    const prefix = tablePrefix(feed.table);
+    const errors = errorPrefix(feed.table);
+
+    const table = this.glueTable(feed);
 
     // ---- Firehose: JSON rows in, Parquet partitioned by tenant and day out ----
 
@@ -405,7 +437,15 @@ class LakeFeedTarget implements events.IRuleTarget {
   }
 }
 
-const cfnBucketOf = (bucket: s3.Bucket): s3.CfnBucket => {
+/** A table's name as a construct id: `movements` -> `Movements`, `level_days` -> `LevelDays`. */
+const constructIdOf = (table: string): string =>
+  table
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+
+/** A bucket's CloudFormation resource (cdk-nag names a bucket's ARN by its logical id). */
+export const cfnBucketOf = (bucket: s3.Bucket): s3.CfnBucket => {
   const element = bucket.node.defaultChild;
   if (!(element instanceof s3.CfnBucket)) throw new Error(`${bucket.node.path} has no CfnBucket`);
   return element;

@@ -1,15 +1,81 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { scheduledFunctions } from '../functions/wiring';
+import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
+import { entriesOf, lakeFeeds, lakeRollups, scheduledFunctions, type ScheduledFunction } from '../functions/wiring';
 import { stockroomFunction } from './functions';
+import { cfnBucketOf, CLOSE_PREFIX, tablePrefix, type InventoryLake } from './lake';
 import { mapRecord } from './records';
 
 export type ScheduleName = keyof typeof scheduledFunctions;
+
+const closesLake = (scheduled: ScheduledFunction): boolean => scheduled.lake === 'close';
+
+/** The schedules that close the lake (`lake: 'close'`): with Firehose, the only writers of the lake bucket (test/infra/iam.test.ts holds them to that). */
+export const LAKE_CLOSE_SCHEDULES: readonly ScheduleName[] = entriesOf(scheduledFunctions).flatMap(([name, scheduled]) => (closesLake(scheduled) ? [name] : []));
+
+/**
+ * How a lake close runs:
+ * - one at a time (reserved concurrency 1): two closes of one tenant at once would race on
+ *   its manifest, closed.json and checkpoints (functions/reports/close.ts); a tick that finds
+ *   the last one still running is throttled and retried by Lambda, not run beside it;
+ * - on one full vCPU (1769 MB): it decodes a day's Parquet and runs the valuation engine in
+ *   JavaScript, single-threaded, so more memory than that buys no speed.
+ */
+export const LAKE_CLOSE_FUNCTION = { memorySize: 1769, reservedConcurrentExecutions: 1 } as const;
+
+/**
+ * What functions/reports/close.ts does in the lake bucket, and nothing more (no Athena, no Glue,
+ * no table): it lists `movements/` (with a delimiter: the tenants) and each tenant's
+ * `movements/tenant_id=<t>/`, reads those files and its own objects under close/, writes each
+ * closed day's level_days object and its own objects, and deletes retired checkpoints
+ * (DeleteObjects takes s3:DeleteObject per key). The bucket is SSE-KMS with the lake key: reads
+ * decrypt, writes generate a data key, both only through S3.
+ *
+ * Listing is also allowed under close/, though the close lists nothing there: S3 answers a
+ * GetObject of a missing key with NoSuchKey only to a caller that may list it, AccessDenied
+ * otherwise; the close reads its manifest and closed.json before they first exist (a tenant's
+ * first close) and takes NoSuchKey, and only that, for "none yet".
+ */
+const grantLakeClose = (fn: NodejsFunction, lake: InventoryLake): void => {
+  const stack = Stack.of(fn);
+  const movements = tablePrefix(lakeFeeds.movements.table);
+  const levelDays = tablePrefix(lakeRollups.levelDays.table);
+  const objects = (prefix: string): string => lake.bucket.arnForObjects(`${prefix}*`);
+  fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ListMovementsAndClose',
+      actions: ['s3:ListBucket'],
+      resources: [lake.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${movements}*`, `${CLOSE_PREFIX}*`] } },
+    }),
+    new iam.PolicyStatement({ sid: 'ReadMovementsAndClose', actions: ['s3:GetObject'], resources: [objects(movements), objects(CLOSE_PREFIX)] }),
+    new iam.PolicyStatement({ sid: 'WriteRollupsAndClose', actions: ['s3:PutObject'], resources: [objects(levelDays), objects(CLOSE_PREFIX)] }),
+    new iam.PolicyStatement({ sid: 'DeleteRetiredCheckpoints', actions: ['s3:DeleteObject'], resources: [objects(CLOSE_PREFIX)] }),
+    new iam.PolicyStatement({
+      sid: 'UseLakeKeyThroughS3',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [lake.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }),
+  ];
+  for (const statement of statements) fn.addToRolePolicy(statement);
+  const bucketId = stack.getLogicalId(cfnBucketOf(lake.bucket));
+  const reasons: Record<string, string> = {
+    [movements]: `The close reads every movement file of a tenant-day, whose names Firehose chooses, so GetObject is granted on ${movements}* (the movements table) and no other table.`,
+    [levelDays]: `The close writes one level_days object per tenant and day (${levelDays}tenant_id=<t>/dt=<d>/rollup.parquet); PutObject is granted on that table's prefix only.`,
+    [CLOSE_PREFIX]: `The close keeps its own per-tenant objects (manifest, closed.json, valuation checkpoints per method and day) under ${CLOSE_PREFIX}, which it reads, writes and prunes; nothing else lives there.`,
+  };
+  Validations.of(fn).acknowledge(
+    ...Object.entries(reasons).map(([prefix, reason]) => ({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason })),
+  );
+};
 
 /** EventBridge rates are whole minutes (at least one); say so at synthesis rather than round silently. */
 export const scheduleRate = (everySeconds: number): Duration => {
@@ -31,7 +97,7 @@ export class InventorySchedules extends Construct {
   readonly rules: Record<ScheduleName, events.Rule>;
   readonly alarms: Record<ScheduleName, cloudwatch.Alarm>;
 
-  constructor(scope: Construct, id: string, props: { table: TableV2 }) {
+  constructor(scope: Construct, id: string, props: { table: TableV2; lake: InventoryLake }) {
     super(scope, id);
     const built = mapRecord(scheduledFunctions, (name, scheduled) => {
       const rate = scheduleRate(scheduled.everySeconds);
@@ -43,15 +109,20 @@ export class InventorySchedules extends Construct {
         // Shorter than the period, so a run is over (or killed) before the next one starts.
         timeout: Duration.seconds(Math.min(scheduled.everySeconds - 5, 900)),
         retryAttempts: 0,
+        ...(closesLake(scheduled) ? LAKE_CLOSE_FUNCTION : {}),
       });
+      if (closesLake(scheduled)) grantLakeClose(fn, props.lake);
       const rule = new events.Rule(this, `${name}Schedule`, {
         description: `${name}: ${scheduled.summary}`.slice(0, 512),
         schedule: events.Schedule.rate(rate),
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: rate })],
       });
+      // A period no shorter than the schedule's, so each period holds a run: an hourly job failing every run
+      // leaves 5-minute periods without data in between (not breaching) and would never alarm on 5-minute ones.
+      const period = Duration.seconds(Math.max(300, scheduled.everySeconds));
       const alarm = new cloudwatch.Alarm(this, `${name}FailingAlarm`, {
-        alarmDescription: `${name} failed in 3 consecutive 5-minute periods: ${scheduled.summary}`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        alarmDescription: `${name} failed in 3 consecutive ${period.toMinutes()}-minute periods: ${scheduled.summary}`,
+        metric: fn.metricErrors({ period, statistic: 'Sum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,

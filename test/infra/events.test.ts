@@ -141,9 +141,10 @@ describe('domain events: stream -> processor -> bus', () => {
 describe('scheduled functions', () => {
   const { json, stack } = synthesized();
   const rules = resourcesOfType(json, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression);
+  /** EventBridge's rate expression as CDK writes it: in the largest whole unit (minutes, hours or days). */
   const rate = (seconds: number): string => {
-    const minutes = seconds / 60;
-    return `rate(${minutes} minute${minutes === 1 ? '' : 's'})`;
+    const [amount, unit] = seconds % 86_400 === 0 ? [seconds / 86_400, 'day'] : seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : [seconds / 60, 'minute'];
+    return `rate(${amount} ${unit}${amount === 1 ? '' : 's'})`;
   };
   const ruleTargeting = (fnId: string): CfnResource | undefined =>
     rules.find(([, r]) => JSON.stringify(r.Properties?.Targets).includes(`"${fnId}"`))?.[1];
@@ -177,11 +178,20 @@ describe('scheduled functions', () => {
     }
   });
 
-  test('each scheduled function gets the table access its entry declares', () => {
+  test('the wiring schedules a function of no table access (the lake close), so the none rule below is exercised', () => {
+    expect(Object.values(scheduledFunctions).map((s) => s.table)).toContain('none');
+  });
+
+  test('each scheduled function gets the table access its entry declares: write, read, or none at all (not even the table key)', () => {
+    const tableKeyArn = JSON.stringify(getAtt(logicalId(stack.data.key), 'Arn'));
     for (const [name, scheduled] of Object.entries(scheduledFunctions)) {
       const fn = stack.schedules.functions[name as keyof typeof scheduledFunctions];
-      const actions = new Set(statementsOfRole(json, logicalId(fn.role!)).flatMap((s) => list(s.Action)));
-      expect(actions).toContain('dynamodb:Query');
+      const statements = statementsOfRole(json, logicalId(fn.role!));
+      const actions = new Set(statements.flatMap((s) => list(s.Action)));
+      if (scheduled.table === 'none') {
+        expect({ name, dynamodb: [...actions].filter((a) => a.startsWith('dynamodb:')) }).toEqual({ name, dynamodb: [] });
+        expect(JSON.stringify(statements)).not.toContain(tableKeyArn);
+      } else expect(actions).toContain('dynamodb:Query');
       if (scheduled.table === 'write') for (const a of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'kms:GenerateDataKey*']) expect(actions).toContain(a);
       else for (const a of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) expect(actions).not.toContain(a);
       expect([...actions].filter((a) => a.startsWith('events:') || a.startsWith('sqs:'))).toEqual([]);
@@ -193,6 +203,16 @@ describe('scheduled functions', () => {
       const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
       const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties?.Dimensions).includes(`"${fnId}"`));
       expect(alarm?.[1].Properties).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });
+    }
+  });
+
+  test('a schedule that fails every run does alarm: each of the 3 evaluated periods is at least its period (5 minutes for a minutely sweep, an hour for the hourly close)', () => {
+    for (const [name, scheduled] of Object.entries(scheduledFunctions)) {
+      const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
+      const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties?.Dimensions).includes(`"${fnId}"`));
+      const props = alarm?.[1].Properties ?? {};
+      expect({ name, period: props.Period, evaluationPeriods: props.EvaluationPeriods }).toEqual({ name, period: Math.max(300, scheduled.everySeconds), evaluationPeriods: 3 });
+      expect(props.Period as number).toBeGreaterThanOrEqual(scheduled.everySeconds);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { httpRoutes, type RouteName } from '../../functions/wiring';
 import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
+import { LAKE_CLOSE_SCHEDULES } from '../../lib/schedules';
 import { logicalId, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /**
@@ -91,12 +92,51 @@ describe('IAM least privilege', () => {
       for (const action of list(statement.Action)) expect(action).not.toMatch(/^kms:(Encrypt|GenerateDataKey|ReEncrypt)/);
   });
 
-  test('the routes that query the lake are routes of the reports context that never write the table, and no other function holds a lake-key grant', () => {
+  test('the routes that query the lake are routes of the reports context that never write the table, and no other route holds a lake-key grant', () => {
     for (const name of LAKE_QUERY_ROUTES) {
       expect(['read', 'none']).toContain(httpRoutes[name].table);
       expect(httpRoutes[name].entry).toMatch(/^functions\/reports\//);
     }
     for (const name of Object.keys(httpRoutes) as RouteName[]) if (!isLakeQueryRoute(name)) expect(kmsStatementsOf(name).onLakeKey).toEqual([]);
+  });
+
+  test('the functions with any lake grant (the lake key or bucket, Athena, Glue) are exactly the lake query routes and the lake close schedules', () => {
+    const { fallback } = stack.api;
+    const functions = [
+      ...Object.entries(stack.api.functions).map(([name, fn]) => [`route ${name}`, fn] as const),
+      ['fallback route', fallback] as const,
+      ['stream processor', stack.events.processor] as const,
+      ...Object.entries(stack.schedules.functions).map(([name, fn]) => [`schedule ${name}`, fn] as const),
+      ...Object.entries(stack.consumers.consumers).map(([name, c]) => [`consumer ${name}`, c.function] as const),
+    ];
+    expect(functions).toHaveLength(resourcesOfType(json, 'AWS::Lambda::Function').length);
+    const lakeIds = [lakeKeyId, logicalId(stack.lake.bucket), logicalId(stack.lake.resultsBucket)];
+    const withLakeGrants = functions
+      .filter(([, fn]) => {
+        const statements = roleStatements(json, logicalId(fn.role!)).filter((s) => s.Effect === 'Allow');
+        const text = JSON.stringify(statements);
+        return lakeIds.some((id) => text.includes(`"${id}"`)) || statements.some((s) => list(s.Action).some((a) => /^(athena|glue|firehose):/.test(a)));
+      })
+      .map(([name]) => name);
+    expect(withLakeGrants.sort()).toEqual([...LAKE_QUERY_ROUTES.map((name) => `route ${name}`), ...LAKE_CLOSE_SCHEDULES.map((name) => `schedule ${name}`)].sort());
+  });
+
+  test('only the Firehose delivery roles and the lake close may write or delete objects in the lake bucket', () => {
+    const bucketId = logicalId(stack.lake.bucket);
+    const writers = Object.values(json.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .filter((r) =>
+        (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement.some(
+          (s) => s.Effect === 'Allow' && list(s.Action).some((a) => /^s3:(Put|Delete|\*)/.test(a)) && JSON.stringify(s.Resource).includes(`"${bucketId}"`),
+        ),
+      )
+      .flatMap((r) => (r.Properties?.Roles as { Ref: string }[]).map((role) => role.Ref));
+    const expected = [
+      ...Object.values(stack.lake.datasets).map((dataset) => logicalId(dataset.deliveryRole)),
+      ...LAKE_CLOSE_SCHEDULES.map((name) => logicalId(stack.schedules.functions[name].role!)),
+    ];
+    expect(LAKE_CLOSE_SCHEDULES.length).toBeGreaterThan(0);
+    expect([...new Set(writers)].sort()).toEqual(expected.sort());
   });
 
   test.each([...LAKE_QUERY_ROUTES])(

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { MOVEMENT_COLUMNS, PARTITION_COLUMNS } from '../../bin/local/lake';
-import { ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
+import { glueType, LEVEL_DAY_COLUMNS, ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
-import { entriesOf, lakeFeeds } from '../../functions/wiring';
+import { entriesOf, lakeFeeds, lakeRollups, lakeTables } from '../../functions/wiring';
 import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
 import { BYTES_SCANNED_CUTOFF_PER_QUERY, LAKE_PARTITION_KEYS } from '../../lib/lake';
 import { TEST_LAKE_NAMES } from '../support/api';
@@ -12,9 +12,11 @@ import { logicalId, resourcesOfType, synthesized, type CfnResource } from './syn
  * The AWS side of the lake (issue 9): the buckets, the Glue table with
  * partition projection, the Athena workgroup and the Firehose stream, pinned
  * to the local lake's layout and Parquet schema (bin/local/lake.ts), one
- * table per entry of functions/wiring.ts `lakeFeeds`, each fed by a bus rule.
+ * table per entry of functions/wiring.ts `lakeFeeds` (each fed by a bus rule)
+ * and `lakeRollups` (written by the daily close).
  */
 const FEEDS = entriesOf(lakeFeeds);
+const TABLES = lakeTables.map((table): [string, (typeof lakeTables)[number]] => [table.table, table]);
 interface Statement {
   Sid?: string;
   Effect: string;
@@ -125,12 +127,39 @@ describe('the lake in AWS', () => {
       StorageDescriptor: { Columns: { Name: string; Type: string }[]; Location: unknown; InputFormat: string; OutputFormat: string; SerdeInfo: { SerializationLibrary: string } };
     };
     const tables = resourcesOfType(json, 'AWS::Glue::Table');
+    /** The Glue table built for each lake table: a feed's dataset's, or a rollup's. */
+    const glueTables = new Map([...Object.values(lake.datasets), ...Object.values(lake.rollups)].map((built) => [built.tableName, built.table]));
+    const inputOf = (table: string): TableInput => {
+      const built = glueTables.get(table);
+      if (!built) throw new Error(`no Glue table built for ${table}`);
+      return json.Resources[logicalId(built)]?.Properties?.TableInput as TableInput;
+    };
 
-    test('one database, and in it one table per lake feed of the wiring (movements, orders), each in the database', () => {
+    test('one database, and in it one table per lake table of the wiring (the feeds movements and orders, the rollup level_days), each in the database', () => {
       expect((database.DatabaseInput as { Name: string }).Name).toBe(lake.databaseName);
-      expect(tables.map(([, t]) => (t.Properties?.TableInput as TableInput).Name).sort()).toEqual(FEEDS.map(([, feed]) => feed.table).sort());
+      expect(tables.map(([, t]) => (t.Properties?.TableInput as TableInput).Name).sort()).toEqual(TABLES.map(([table]) => table).sort());
       expect(FEEDS.map(([, feed]) => feed.table).sort()).toEqual(['movements', 'orders']);
+      expect(Object.values(lakeRollups).map((rollup) => rollup.table)).toEqual(['level_days']);
+      expect(TABLES.map(([table]) => table).sort()).toEqual(['level_days', 'movements', 'orders']);
       for (const [, t] of tables) expect(t.Properties?.DatabaseName).toEqual({ Ref: databaseId });
+    });
+
+    test('level_days (the close\'s rollup) has exactly the LEVEL_DAY_COLUMNS, in order, in Glue\'s types, and no partition column among them', () => {
+      const input = inputOf('level_days');
+      expect(lake.rollups.levelDays.tableName).toBe('level_days');
+      expect(input.StorageDescriptor.Columns).toEqual(LEVEL_DAY_COLUMNS.map(([name, type]) => ({ Name: name, Type: glueType(type) })));
+      expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(['sku_id', 'warehouse_id', 'type', 'units_in', 'units_out', 'net', 'movements', 'last_sale_at']);
+      expect(input.StorageDescriptor.Columns).toContainEqual({ Name: 'units_in', Type: 'bigint' });
+      expect(input.StorageDescriptor.Columns).toContainEqual({ Name: 'last_sale_at', Type: 'timestamp' });
+      for (const key of LAKE_PARTITION_KEYS) expect(input.StorageDescriptor.Columns.map((c) => c.Name)).not.toContain(key.name);
+    });
+
+    test('nothing but the close writes level_days: no Firehose stream delivers under level_days/, no rule or dead-letter queue is built for it', () => {
+      const destinations = resourcesOfType(json, 'AWS::KinesisFirehose::DeliveryStream').map(([, stream]) => stream.Properties?.ExtendedS3DestinationConfiguration as { Prefix: string });
+      expect(destinations.length).toBe(FEEDS.length);
+      for (const destination of destinations) expect(destination.Prefix.startsWith('level_days/')).toBe(false);
+      expect(Object.keys(lake.rollups.levelDays).sort()).toEqual(['table', 'tableName']);
+      expect(lake.node.findAll().map((c) => c.node.id).filter((id) => id.startsWith('LevelDays'))).toEqual(['LevelDaysTable']);
     });
 
     test('the movements columns are exactly the local Parquet files\' (bin/local/lake.ts), same order, same types; money is exact decimal', () => {
@@ -150,15 +179,13 @@ describe('the lake in AWS', () => {
       ]);
     });
 
-    describe.each(FEEDS)('%s', (name, feed) => {
-      const dataset = lake.datasets[name];
-      const input = json.Resources[logicalId(dataset.table)]?.Properties?.TableInput as TableInput;
+    describe.each(TABLES)('%s', (_table, spec) => {
+      const input = inputOf(spec.table);
 
-      test('is named as the feed\'s table, and its columns are the feed\'s column list', () => {
-        expect(input.Name).toBe(feed.table);
-        expect(dataset.tableName).toBe(feed.table);
+      test('is named as the wiring\'s table, and its columns are the wiring\'s column list', () => {
+        expect(input.Name).toBe(spec.table);
         expect(input.TableType).toBe('EXTERNAL_TABLE');
-        expect(input.StorageDescriptor.Columns).toEqual(feed.columns.map(([column, type]) => ({ Name: column, Type: hiveType(type) })));
+        expect(input.StorageDescriptor.Columns).toEqual(spec.columns.map(([column, type]) => ({ Name: column, Type: hiveType(type) })));
       });
 
       test('the partition keys are tenant_id (string) then dt (date), as the local paths carry them, and not among the file columns', () => {
@@ -177,7 +204,7 @@ describe('the lake in AWS', () => {
         expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
         expect(input.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat');
         expect(input.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat');
-        expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${feed.table}/`]] });
+        expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${spec.table}/`]] });
       });
 
       test('partition projection is on: tenant_id is injected (a query must give it a static value), dt a daily date from 2020-01-01 to NOW', () => {
@@ -197,7 +224,7 @@ describe('the lake in AWS', () => {
 
       test('the location template is <table>/tenant_id=${tenant_id}/dt=${dt}/ in the lake bucket, the layout the local lake writes', () => {
         expect(input.Parameters['storage.location.template']).toEqual({
-          'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${feed.table}/tenant_id=\${tenant_id}/dt=\${dt}/`]],
+          'Fn::Join': ['', ['s3://', { Ref: bucketId }, `/${spec.table}/tenant_id=\${tenant_id}/dt=\${dt}/`]],
         });
       });
     });
