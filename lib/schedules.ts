@@ -45,18 +45,21 @@ export const LAKE_CLOSE_FUNCTION = { memorySize: 1769, reservedConcurrentExecuti
 const grantLakeClose = (fn: NodejsFunction, lake: InventoryLake): void => {
   const stack = Stack.of(fn);
   const movements = tablePrefix(lakeFeeds.movements.table);
-  const levelDays = tablePrefix(lakeRollups.levelDays.table);
+  // Every rollup table (level_days, level_balances): the close writes one object per tenant and day in each.
+  const rollups = entriesOf(lakeRollups).map(([, rollup]) => tablePrefix(rollup.table));
+  // It resumes from the balances it wrote for the day of its last checkpoint (functions/reports/close.ts readBalances).
+  const balances = tablePrefix(lakeRollups.levelBalances.table);
   const objects = (prefix: string): string => lake.bucket.arnForObjects(`${prefix}*`);
   fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
   const statements = [
     new iam.PolicyStatement({
-      sid: 'ListMovementsAndClose',
+      sid: 'ListWhatTheCloseReads',
       actions: ['s3:ListBucket'],
       resources: [lake.bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${movements}*`, `${CLOSE_PREFIX}*`] } },
+      conditions: { StringLike: { 's3:prefix': [`${movements}*`, `${CLOSE_PREFIX}*`, `${balances}*`] } },
     }),
-    new iam.PolicyStatement({ sid: 'ReadMovementsAndClose', actions: ['s3:GetObject'], resources: [objects(movements), objects(CLOSE_PREFIX)] }),
-    new iam.PolicyStatement({ sid: 'WriteRollupsAndClose', actions: ['s3:PutObject'], resources: [objects(levelDays), objects(CLOSE_PREFIX)] }),
+    new iam.PolicyStatement({ sid: 'ReadMovementsBalancesAndClose', actions: ['s3:GetObject'], resources: [objects(movements), objects(CLOSE_PREFIX), objects(balances)] }),
+    new iam.PolicyStatement({ sid: 'WriteRollupsAndClose', actions: ['s3:PutObject'], resources: [...rollups.map(objects), objects(CLOSE_PREFIX)] }),
     new iam.PolicyStatement({ sid: 'DeleteRetiredCheckpoints', actions: ['s3:DeleteObject'], resources: [objects(CLOSE_PREFIX)] }),
     new iam.PolicyStatement({
       sid: 'UseLakeKeyThroughS3',
@@ -69,7 +72,11 @@ const grantLakeClose = (fn: NodejsFunction, lake: InventoryLake): void => {
   const bucketId = stack.getLogicalId(cfnBucketOf(lake.bucket));
   const reasons: Record<string, string> = {
     [movements]: `The close reads every movement file of a tenant-day, whose names Firehose chooses, so GetObject is granted on ${movements}* (the movements table) and no other table.`,
-    [levelDays]: `The close writes one level_days object per tenant and day (${levelDays}tenant_id=<t>/dt=<d>/rollup.parquet); PutObject is granted on that table's prefix only.`,
+    ...Object.fromEntries(
+      rollups.map((prefix) => [prefix, `The close writes one object of this rollup per tenant and day (${prefix}tenant_id=<t>/dt=<d>/...parquet); PutObject is granted on the rollup tables' prefixes only.`]),
+    ),
+    // After the rollups' entry for it: the balances are also read back.
+    [balances]: `The close writes one level_balances object per tenant and day, and reads the one of the day it resumes from, so PutObject and GetObject are granted on ${balances}*.`,
     [CLOSE_PREFIX]: `The close keeps its own per-tenant objects (manifest, closed.json, valuation checkpoints per method and day) under ${CLOSE_PREFIX}, which it reads, writes and prunes; nothing else lives there.`,
   };
   Validations.of(fn).acknowledge(

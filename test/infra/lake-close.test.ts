@@ -36,11 +36,11 @@ const DAY = '2024-03-31';
 /** Each S3 call functions/reports/close.ts makes, by the key (or listed prefix) it names. */
 const CLOSE_CALLS = {
   list: [closeKeys.tenants, closeKeys.movements(TENANT)],
-  get: [`${closeKeys.movements(TENANT)}dt=${DAY}/part-0001.parquet`, closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'fifo', DAY)],
-  put: [closeKeys.rollup(TENANT, DAY), closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'weighted_average', DAY)],
+  get: [`${closeKeys.movements(TENANT)}dt=${DAY}/part-0001.parquet`, closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'fifo', DAY), closeKeys.balance(TENANT, DAY)],
+  put: [closeKeys.rollup(TENANT, DAY), closeKeys.balance(TENANT, DAY), closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'weighted_average', DAY)],
   delete: [closeKeys.checkpoint(TENANT, 'fifo', DAY)],
   /** Gets of keys that do not exist before a tenant's first close: S3 says NoSuchKey (not AccessDenied) only if the caller may list them. */
-  missing: [closeKeys.manifest(TENANT), closeKeys.closed(TENANT)],
+  missing: [closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.balance(TENANT, DAY)],
 };
 
 describe('the daily lake close in AWS', () => {
@@ -88,11 +88,11 @@ describe('the daily lake close in AWS', () => {
       expect(Object.keys(variables).sort()).toEqual(['LAKE_BUCKET', 'NODE_OPTIONS', 'TABLE_NAME']);
     });
 
-    test('its policy is exactly: list movements/ and close/, read movements/ and close/, write level_days/ and close/, delete under close/, the lake key through S3 only', () => {
+    test('its policy is exactly: list and read movements/, level_balances/ and close/, write level_days/, level_balances/ and close/, delete under close/, the lake key through S3 only', () => {
       expect(lakeStatements).toEqual([
-        { Sid: 'ListMovementsAndClose', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['movements/*', 'close/*'] } } },
-        { Sid: 'ReadMovementsAndClose', Effect: 'Allow', Action: 's3:GetObject', Resource: [objectsUnder('close/'), objectsUnder('movements/')] },
-        { Sid: 'WriteRollupsAndClose', Effect: 'Allow', Action: 's3:PutObject', Resource: [objectsUnder('close/'), objectsUnder('level_days/')] },
+        { Sid: 'ListWhatTheCloseReads', Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['movements/*', 'close/*', 'level_balances/*'] } } },
+        { Sid: 'ReadMovementsBalancesAndClose', Effect: 'Allow', Action: 's3:GetObject', Resource: [objectsUnder('close/'), objectsUnder('level_balances/'), objectsUnder('movements/')] },
+        { Sid: 'WriteRollupsAndClose', Effect: 'Allow', Action: 's3:PutObject', Resource: [objectsUnder('close/'), objectsUnder('level_balances/'), objectsUnder('level_days/')] },
         { Sid: 'DeleteRetiredCheckpoints', Effect: 'Allow', Action: 's3:DeleteObject', Resource: objectsUnder('close/') },
         { Sid: 'UseLakeKeyThroughS3', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: keyArn, Condition: viaS3 },
       ]);
@@ -117,9 +117,9 @@ describe('the daily lake close in AWS', () => {
         const prefixes = prefixesFor(lakeStatements, byAction[call]).map((p) => `${p}*`);
         for (const key of CLOSE_CALLS[call]) expect({ [call]: key, granted: granted(prefixes, key) }).toEqual({ [call]: key, granted: true });
       }
-      // Reads movements, writes level_days: the other tables (orders) and the delivery errors are out of reach, and it never writes movements.
+      // Reads movements, writes the rollups: the other tables (orders) and the delivery errors are out of reach, and it never writes movements.
       const reachable = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].flatMap((action) => prefixesFor(lakeStatements, action));
-      for (const { table } of lakeTables) if (table !== 'movements' && table !== 'level_days') expect(reachable).not.toContain(tablePrefix(table));
+      for (const { table } of lakeTables) if (!['movements', 'level_days', 'level_balances'].includes(table)) expect(reachable).not.toContain(tablePrefix(table));
       expect(reachable.filter((p) => p.startsWith('errors/'))).toEqual([]);
       expect(prefixesFor(lakeStatements, 's3:PutObject')).not.toContain('movements/');
       expect(prefixesFor(lakeStatements, 's3:DeleteObject')).toEqual(['close/']);
@@ -131,6 +131,7 @@ describe('the daily lake close in AWS', () => {
     for (const key of [closeKeys.manifest(TENANT), closeKeys.closed(TENANT), closeKeys.checkpoint(TENANT, 'fifo', DAY)]) expect(key.startsWith(CLOSE_PREFIX)).toBe(true);
     for (const { table } of lakeTables) expect(tablePrefix(table)).not.toBe(CLOSE_PREFIX);
     expect(closeKeys.rollup(TENANT, DAY).startsWith(`${tablePrefix('level_days')}tenant_id=${TENANT}/dt=${DAY}/`)).toBe(true);
+    expect(closeKeys.balance(TENANT, DAY).startsWith(`${tablePrefix('level_balances')}tenant_id=${TENANT}/dt=${DAY}/`)).toBe(true);
   });
 
   describe('the report functions read what the close writes', () => {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { MOVEMENT_COLUMNS, PARTITION_COLUMNS } from '../../bin/local/lake';
-import { glueType, LEVEL_DAY_COLUMNS, ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
+import { glueType, LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, ORDER_LINE_COLUMNS } from '../../functions/events/lake-columns';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
 import { entriesOf, lakeFeeds, lakeRollups, lakeTables } from '../../functions/wiring';
 import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
@@ -135,12 +135,12 @@ describe('the lake in AWS', () => {
       return json.Resources[logicalId(built)]?.Properties?.TableInput as TableInput;
     };
 
-    test('one database, and in it one table per lake table of the wiring (the feeds movements and orders, the rollup level_days), each in the database', () => {
+    test('one database, and in it one table per lake table of the wiring (the feeds movements and orders, the rollups level_days and level_balances), each in the database', () => {
       expect((database.DatabaseInput as { Name: string }).Name).toBe(lake.databaseName);
       expect(tables.map(([, t]) => (t.Properties?.TableInput as TableInput).Name).sort()).toEqual(TABLES.map(([table]) => table).sort());
       expect(FEEDS.map(([, feed]) => feed.table).sort()).toEqual(['movements', 'orders']);
-      expect(Object.values(lakeRollups).map((rollup) => rollup.table)).toEqual(['level_days']);
-      expect(TABLES.map(([table]) => table).sort()).toEqual(['level_days', 'movements', 'orders']);
+      expect(Object.values(lakeRollups).map((rollup) => rollup.table)).toEqual(['level_days', 'level_balances']);
+      expect(TABLES.map(([table]) => table).sort()).toEqual(['level_balances', 'level_days', 'movements', 'orders']);
       for (const [, t] of tables) expect(t.Properties?.DatabaseName).toEqual({ Ref: databaseId });
     });
 
@@ -154,10 +154,15 @@ describe('the lake in AWS', () => {
       for (const key of LAKE_PARTITION_KEYS) expect(input.StorageDescriptor.Columns.map((c) => c.Name)).not.toContain(key.name);
     });
 
-    test('nothing but the close writes level_days: no Firehose stream delivers under level_days/, no rule or dead-letter queue is built for it', () => {
+    test('level_balances (the close\'s daily snapshot) has exactly the LEVEL_BALANCE_COLUMNS, in order, in Glue\'s types', () => {
+      expect(lake.rollups.levelBalances.tableName).toBe('level_balances');
+      expect(inputOf('level_balances').StorageDescriptor.Columns).toEqual(LEVEL_BALANCE_COLUMNS.map(([name, type]) => ({ Name: name, Type: glueType(type) })));
+    });
+
+    test('nothing but the close writes the rollups: no Firehose stream delivers under level_days/ or level_balances/, no rule or dead-letter queue is built for them', () => {
       const destinations = resourcesOfType(json, 'AWS::KinesisFirehose::DeliveryStream').map(([, stream]) => stream.Properties?.ExtendedS3DestinationConfiguration as { Prefix: string });
       expect(destinations.length).toBe(FEEDS.length);
-      for (const destination of destinations) expect(destination.Prefix.startsWith('level_days/')).toBe(false);
+      for (const destination of destinations) expect(destination.Prefix.startsWith('level_days/') || destination.Prefix.startsWith('level_balances/')).toBe(false);
       expect(Object.keys(lake.rollups.levelDays).sort()).toEqual(['table', 'tableName']);
       expect(lake.node.findAll().map((c) => c.node.id).filter((id) => id.startsWith('LevelDays'))).toEqual(['LevelDaysTable']);
     });

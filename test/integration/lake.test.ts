@@ -292,7 +292,7 @@ describe('bad tenant ids, dates and injection', () => {
     lake.append([movement({ tenant_id: 'inj-a', movement_id: 'a1' }), movement({ tenant_id: 'inj-b', movement_id: 'b1' })]);
     await lake.close();
     const sql = await readReportSql('stock-movement');
-    const window: Record<string, string | null> = { tenant_id: 'inj-a', from: '2024-03-01 00:00:00.000', to: '2024-04-01 00:00:00.000', grain: 'month', sku_id: null, warehouse_id: null, type: null };
+    const window: Record<string, string | null> = { tenant_id: 'inj-a', from: '2024-03-01 00:00:00.000', to: '2024-04-01 00:00:00.000', grain: 'month', sku_id: null, warehouse_id: null, type: null, closed_through: '1970-01-01', balance_day: '1969-12-31' };
     const periodRows = async (params: Record<string, string | null>) => (await queryLake(root, sql, params)).filter((r) => r.row_kind === 'period');
     expect(await periodRows(window)).toHaveLength(1);
     for (const attempt of ["x' OR '1'='1", "sku-1' OR tenant_id <> 'inj-a", "sku-1'; DROP TABLE movements; --"]) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { placeholdersOutsideWhere, scanSql, tenantPlaceholders, tenantRuleBreach, toPositional } from '../../functions/platform/lake';
 import { toCsv } from '../../functions/platform/answers';
+import { lakeTables } from '../../functions/wiring';
 
 /**
  * The report SQL files keep the tenant rule by construction: every read of a lake table
@@ -13,7 +14,8 @@ import { toCsv } from '../../functions/platform/answers';
 
 const SQL_DIR = join(__dirname, '../../functions/reports/sql');
 const files = readdirSync(SQL_DIR).filter((name) => name.endsWith('.sql'));
-const LAKE_TABLES = ['movements', 'orders', 'level_days'];
+// Every lake table a report may read (functions/wiring.ts lakeTables: the feeds' and the close's rollups).
+const LAKE_TABLES = lakeTables.map(({ table }) => table);
 
 describe.each(files)('functions/reports/sql/%s', (file) => {
   const text = readFileSync(join(SQL_DIR, file), 'utf8');

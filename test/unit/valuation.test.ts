@@ -572,8 +572,9 @@ describe('valuation checkpoints', () => {
     for (const input of [null, 'state', 42, {}]) expect(() => parseValuationState(input)).toThrow(RangeError);
     const stored = parseValuationState(JSON.parse(JSON.stringify(state)));
     expect(stored).toEqual(state);
-    // Decoded once: what parseValuationState made is taken as it is, the engine's own output is decoded like any input.
+    // Decoded once: what parseValuationState made, and the engine's own output (a chained run, as the daily close makes), are taken as they are; a copy is decoded like any input.
     expect(parseValuationState(stored)).toBe(stored);
-    expect(parseValuationState(state)).not.toBe(state);
+    expect(parseValuationState(state)).toBe(state);
+    expect(parseValuationState(structuredClone(state))).not.toBe(state);
   });
 });
