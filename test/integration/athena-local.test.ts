@@ -93,9 +93,11 @@ interface Filters {
   sku_id: string | null;
   warehouse_id: string | null;
   type: string | null;
+  closed_through: string;
+  balance_day: string;
 }
-// Bounds as the reports bind them (reports.ts lakeInstant): a form Trino and DuckDB both cast to TIMESTAMP.
-const WINDOW: Filters = { from: '2024-03-01 00:00:00.000', to: '2024-05-01 00:00:00.000', grain: 'month', sku_id: null, warehouse_id: null, type: null };
+// Bounds as the reports bind them (reports.ts lakeInstant): a form Trino and DuckDB both cast to TIMESTAMP. No day closed: every row raw.
+const WINDOW: Filters = { from: '2024-03-01 00:00:00.000', to: '2024-05-01 00:00:00.000', grain: 'month', sku_id: null, warehouse_id: null, type: null, closed_through: '1970-01-01', balance_day: '1969-12-31' };
 
 const stockMovement = async (tenantId: string, filters: Partial<Filters> = {}, on: Lake = lake): Promise<LakeQueryResult> => {
   const positional = toPositional(await readReportSql('stock-movement'), { ...WINDOW, ...filters });
@@ -198,7 +200,7 @@ describe('the stock-movement report through the Athena API', () => {
     const tenantAt = tenantPlaceholders(String(input?.QueryString));
     expect(tenantAt.length).toBeGreaterThan(1);
     expect(parameters.filter((_, index) => tenantAt.includes(index))).toEqual(tenantAt.map(() => `'${A}'`));
-    expect(new Set(parameters.filter((_, index) => !tenantAt.includes(index)))).toEqual(new Set([`'${WINDOW.from}'`, `'${WINDOW.to}'`, "'sku-2'", 'NULL', "'month'"]));
+    expect(new Set(parameters.filter((_, index) => !tenantAt.includes(index)))).toEqual(new Set([`'${WINDOW.from}'`, `'${WINDOW.to}'`, "'sku-2'", 'NULL', "'month'", `'${WINDOW.closed_through}'`, `'${WINDOW.balance_day}'`]));
     expect(input?.QueryString).not.toMatch(/sku-2|tenant-a|2024-0/);
     expect(input?.QueryString).toMatch(/WHERE tenant_id = \?/);
   });
