@@ -6,7 +6,7 @@ import { MOVEMENT_TYPES } from '../inventory/model';
 import type { LakeObjects } from '../platform/lake-objects';
 import { readParquet, writeParquet, type ParquetRow } from '../platform/parquet';
 import { valuationWarningRow } from './schemas';
-import { parseValuationState, valuate, type ValuationMethod, type ValuationRow, type ValuationState, type ValuationWarning } from './valuation';
+import { parseValuationState, valuate, VALUATION_STATE_VERSION, type ValuationMethod, type ValuationRow, type ValuationState, type ValuationWarning } from './valuation';
 
 /**
  * The daily close of the lake (issue 9, "Reports at scale"): what lets a report over two
@@ -64,6 +64,8 @@ const closedFile = z.strictObject({
   newest_closed_at: z.iso.datetime().nullable(),
   /** Days whose end-of-day valuation checkpoints exist (both methods), ascending. */
   checkpoints: z.array(dayText),
+  /** Their format (valuation.ts VALUATION_STATE_VERSION): a report resumes only from checkpoints of the format it reads. */
+  state_version: z.number().int(),
   /** Checkpoints dropped by this run, deleted by the next one (a report that read the previous closed.json may still be loading one). */
   retired: z.array(dayText),
 });
@@ -84,10 +86,19 @@ const decodeJson = <T>(schema: z.ZodType<T>, bytes: Uint8Array, what: string): T
   return parsed.data;
 };
 
-/** What the close has closed for the tenant; undefined before its first close. */
+/**
+ * What the close has closed for the tenant; undefined before its first close, and when the
+ * object is not one this code reads (written by another version): as good as no close, so a
+ * report reads every day raw and the next close starts over, rewriting it.
+ */
 export const readClosedDays = async (objects: LakeObjects, tenantId: string): Promise<ClosedDays | undefined> => {
   const bytes = await objects.get(closeKeys.closed(tenantId));
-  return bytes === undefined ? undefined : decodeJson(closedFile, bytes, closeKeys.closed(tenantId));
+  if (bytes === undefined) return undefined;
+  try {
+    return decodeJson(closedFile, bytes, closeKeys.closed(tenantId));
+  } catch {
+    return undefined;
+  }
 };
 
 /** A checkpoint the close wrote; undefined when it is gone. */
@@ -329,11 +340,13 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
   // Resume from the newest checkpoint before the first day that needs work (a changed day, or the first unclosed one).
   const firstChanged = [...changed][0];
   const from = [firstChanged, closed?.closed_through].filter((d): d is string => d !== undefined).sort()[0] ?? firstDay;
-  const resumable = (closed?.checkpoints ?? []).filter((day) => day < from);
+  // Checkpoints of another format are not resumed from: the close replays from the first day and rewrites them.
+  const resumable = closed?.state_version === VALUATION_STATE_VERSION ? closed.checkpoints.filter((day) => day < from) : [];
   const startDay = resumable.at(-1);
   let starts = new Map<ValuationMethod, Checkpoint | undefined>();
   if (startDay !== undefined) {
-    const loaded = await Promise.all(CLOSE_METHODS.map((method) => readCheckpoint(objects, tenantId, method, startDay)));
+    // A checkpoint that does not decode (an older format, a damaged object) is as good as none: the close rebuilds from the first day.
+    const loaded = await Promise.all(CLOSE_METHODS.map((method) => readCheckpoint(objects, tenantId, method, startDay).catch(() => undefined)));
     if (loaded.every((c) => c !== undefined)) starts = new Map(CLOSE_METHODS.map((method, index) => [method, loaded[index]]));
   }
   // The balances at the end of the checkpoint's day: written with it, so both resume together (or neither does).
@@ -387,7 +400,7 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
   const checkpoints = all.filter((day) => keepsCheckpoint(day) || day === all.at(-1));
   const retired = [...new Set([...(closed?.checkpoints ?? []), ...written])].filter((day) => !checkpoints.includes(day)).sort();
   await objects.delete((closed?.retired ?? []).flatMap((day) => CLOSE_METHODS.map((method) => closeKeys.checkpoint(tenantId, method, day))));
-  const next: ClosedDays = { version: 1, closed_through: today, newest_closed_at: newest, checkpoints, retired };
+  const next: ClosedDays = { version: 1, closed_through: today, newest_closed_at: newest, checkpoints, state_version: VALUATION_STATE_VERSION, retired };
   await putJson(objects, closeKeys.closed(tenantId), next);
   result.closed_through = today;
   return result;

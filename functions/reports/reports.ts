@@ -8,7 +8,7 @@ import type { Deps } from '../platform/context';
 import { AppError, notFound } from '../platform/errors';
 import { getLakeQuery, runLakeQuery, toPositional, type Lake, type LakeParam, type LakeQueryResult, type LakeRecord } from '../platform/lake';
 import type { LakeObjects } from '../platform/lake-objects';
-import { endOfDay, readCheckpoint, readClosedDays, type ClosedDays } from './close';
+import { endOfDay, readCheckpoint, readClosedDays, type Checkpoint, type ClosedDays } from './close';
 import { MOVEMENT_TYPES } from '../inventory/model';
 import {
   MOVERS,
@@ -24,7 +24,7 @@ import {
   type ValuationDone,
   type ValuationQuery,
 } from './schemas';
-import { divHalfEven, formatMicros, parseMicros, valuate, type ValuationRow } from './valuation';
+import { divHalfEven, formatMicros, parseMicros, valuate, VALUATION_STATE_VERSION, type ValuationRow } from './valuation';
 
 /**
  * The reports over the lake (issue 9). Each report is one SQL file under
@@ -109,7 +109,7 @@ const dataAsOfOf = (rows: readonly { row_kind: string; data_as_of?: string | nul
 
 type ReportName = ReportDone['report'];
 
-interface LakeReport<Query, Done> {
+interface LakeReport<Query, Done, Loaded = undefined> {
   name: ReportName;
   query: ZodType<Query>;
   sql: string;
@@ -118,7 +118,9 @@ interface LakeReport<Query, Done> {
   checkpoint?: (query: Query, closed: ClosedDays) => string | null;
   /** Lookups before the query runs: an unknown SKU or warehouse is a 404, not an empty report. */
   check: (deps: ReportDeps, query: Query) => Promise<void>;
-  finish: (deps: ReportDeps, query: Query, rows: LakeRecord[], queryId: string, close: CloseContext, closed: ClosedDays | undefined) => Promise<Done>;
+  /** What finish needs besides the rows (a valuation's checkpoint), loaded while the query runs. */
+  load?: (deps: ReportDeps, query: Query, close: CloseContext) => Promise<Loaded>;
+  finish: (deps: ReportDeps, query: Query, rows: LakeRecord[], queryId: string, close: CloseContext, closed: ClosedDays | undefined, loaded: Loaded | undefined) => Promise<Done>;
 }
 
 const checkFilters = async (deps: ReportDeps, query: { sku_id?: string; warehouse_id?: string }): Promise<void> => {
@@ -357,7 +359,7 @@ const BEFORE_EVERY_ROW = '1969-12-31 23:59:59.999';
 
 const asOfInstant = (asOf: string): number => (isDateOnly(asOf) ? Date.parse(asOf) + DAY_MS - 1 : Date.parse(asOf));
 
-const valuation: LakeReport<ValuationQuery, ValuationDone> = {
+const valuation: LakeReport<ValuationQuery, ValuationDone, Checkpoint | undefined> = {
   name: 'valuation',
   query: valuationQuery,
   sql: sqlText('valuation'),
@@ -367,9 +369,14 @@ const valuation: LakeReport<ValuationQuery, ValuationDone> = {
     sku_id: query.sku_id ?? null,
   }),
   // The newest checkpoint whose day ends at or before as_of, among the closed days.
-  checkpoint: (query, closed) => closed.checkpoints.filter((day) => day < closed.closed_through && Date.parse(endOfDay(day)) <= asOfInstant(query.as_of)).at(-1) ?? null,
+  checkpoint: (query, closed) =>
+    closed.state_version !== VALUATION_STATE_VERSION
+      ? null
+      : closed.checkpoints.filter((day) => day < closed.closed_through && Date.parse(endOfDay(day)) <= asOfInstant(query.as_of)).at(-1) ?? null,
   check: checkFilters,
-  finish: async (deps, query, records, queryId, close, closed) => {
+  // A FIFO checkpoint of 200k layers is ~10 MB of JSON to fetch and decode (~0.3 s): done while the query runs.
+  load: (deps, query, close) => (close.k === null ? Promise.resolve(undefined) : readCheckpoint(deps.objects, deps.ctx.caller.tenantId, query.method, close.k)),
+  finish: async (deps, query, records, queryId, close, closed, checkpoint) => {
     const rows = decodeRows(valuationRows, records, 'valuation');
     const asOf = new Date(asOfInstant(query.as_of)).toISOString();
     const ledger: ValuationRow[] = rows.flatMap((row) =>
@@ -389,7 +396,6 @@ const valuation: LakeReport<ValuationQuery, ValuationDone> = {
           ]
         : [],
     );
-    const checkpoint = close.k === null ? undefined : await readCheckpoint(deps.objects, deps.ctx.caller.tenantId, query.method, close.k);
     // Retired checkpoints stay an hour (one close run) after closed.json stops naming them: only a very late poll finds one gone.
     if (close.k !== null && checkpoint === undefined) throw new AppError('UNAVAILABLE', 'the valuation checkpoint this report started from was replaced by a newer close; ask for the report again');
     const wanted = (w: { sku_id: string; warehouse_id: string }) => (query.sku_id === undefined || w.sku_id === query.sku_id) && (query.warehouse_id === undefined || w.warehouse_id === query.warehouse_id);
@@ -429,25 +435,29 @@ const decodeToken = (token: string): z.infer<typeof queryToken> | undefined => {
   }
 };
 
-const answerOf = async <Query, Done>(
+const answerOf = async <Query, Done, Loaded>(
   deps: ReportDeps,
-  report: LakeReport<Query, Done>,
+  report: LakeReport<Query, Done, Loaded>,
   query: Query,
   result: LakeQueryResult,
   close: CloseContext,
   closed: ClosedDays | undefined,
+  loading: Promise<Loaded | undefined> | undefined,
 ): ReportAnswer<Done> => {
   const token = encodeToken(report.name, query, result.query_id, close);
   if (result.state === 'running') return accepted({ state: 'running', query_id: token }, `/api/reports/queries/${token}`);
-  return report.finish(deps, query, result.rows, token, close, closed);
+  return report.finish(deps, query, result.rows, token, close, closed, await loading);
 };
 
-const run = async <Query, Done>(deps: ReportDeps, report: LakeReport<Query, Done>, query: Query): ReportAnswer<Done> => {
+const run = async <Query, Done, Loaded>(deps: ReportDeps, report: LakeReport<Query, Done, Loaded>, query: Query): ReportAnswer<Done> => {
   const [closed] = await Promise.all([readClosedDays(deps.objects, deps.ctx.caller.tenantId), report.check(deps, query)]);
   const close: CloseContext = { t: closed?.closed_through ?? NEVER_CLOSED, k: closed && report.checkpoint ? report.checkpoint(query, closed) : null };
   const { sql, parameters } = toPositional(report.sql, report.parameters(query, close));
+  const loading = report.load?.(deps, query, close);
+  // Unawaited when the query outlasts the deadline (a 202): its failure must not go unhandled.
+  loading?.catch(() => undefined);
   const result = await runLakeQuery(deps.lake, { sql, parameters, tenantId: deps.ctx.caller.tenantId });
-  return answerOf(deps, report, query, result, close, closed);
+  return answerOf(deps, report, query, result, close, closed, loading);
 };
 
 /** GET /api/reports/stock-movement: per period and type, units in, out, net and movements, with the window's opening and closing on_hand. */
@@ -459,9 +469,9 @@ export const salesTrendsReport = (deps: ReportDeps, query: SalesTrendsQuery): Re
 /** GET /api/reports/valuation: quantity, unit cost and value per SKU x warehouse at as_of, by FIFO or weighted average, and totals per currency. */
 export const valuationReport = (deps: ReportDeps, query: ValuationQuery): ReportAnswer<ValuationDone> => run(deps, valuation, query);
 
-const poll = async <Query, Done>(
+const poll = async <Query, Done, Loaded>(
   deps: ReportDeps,
-  report: LakeReport<Query, Done>,
+  report: LakeReport<Query, Done, Loaded>,
   decoded: z.infer<typeof queryToken>,
   token: string,
 ): ReportAnswer<Done> => {
@@ -469,8 +479,9 @@ const poll = async <Query, Done>(
   if (!parsed.success) throw notFound('query', token);
   const { sql, parameters } = toPositional(report.sql, report.parameters(parsed.data, decoded.c));
   const result = await getLakeQuery(deps.lake, { queryId: decoded.a, tenantId: deps.ctx.caller.tenantId, expect: { sql, parameters } });
-  const closed = result.state === 'running' ? undefined : await readClosedDays(deps.objects, deps.ctx.caller.tenantId);
-  return answerOf(deps, report, parsed.data, result, decoded.c, closed);
+  if (result.state === 'running') return answerOf(deps, report, parsed.data, result, decoded.c, undefined, undefined);
+  const [closed, loaded] = await Promise.all([readClosedDays(deps.objects, deps.ctx.caller.tenantId), report.load?.(deps, parsed.data, decoded.c)]);
+  return answerOf<Query, Done, Loaded>(deps, report, parsed.data, result, decoded.c, closed, loaded === undefined ? undefined : Promise.resolve(loaded));
 };
 
 /**

@@ -95,6 +95,7 @@ describe('the daily close', () => {
       newest_closed_at: '2024-03-11T00:00:00.000Z',
       // 2024-03-10 is a Sunday: kept; 2024-03-11 is the last closed day.
       checkpoints: ['2024-03-10', '2024-03-11'],
+      state_version: 2,
       retired: [],
     });
     expect(await closeTenant(deps, 'ct-a', { today: '2024-03-12' })).toMatchObject({ closed: [], checkpoints: [], rows_read: 0 });
@@ -117,7 +118,7 @@ describe('the daily close', () => {
     ]);
     const checkpoint = await readCheckpoint(objects, 'ct-late', 'fifo', '2024-03-12');
     expect(checkpoint?.state.levels).toEqual([
-      expect.objectContaining({ sku_id: 'sku-1', warehouse_id: 'wh-1', layers: [{ quantity: '10', unit_cost_micros: '2000000' }, { quantity: '5', unit_cost_micros: '4000000' }] }),
+      expect.objectContaining({ sku_id: 'sku-1', warehouse_id: 'wh-1', layers: '10@2000000 5@4000000' }),
     ]);
   });
 
@@ -138,7 +139,7 @@ describe('the daily close', () => {
     await closeTenant(deps, 'ct-keep', { today: '2024-02-22' });
     expect(await readCheckpoint(objects, 'ct-keep', 'fifo', '2024-02-19')).toBeUndefined();
     expect(await readCheckpoint(objects, 'ct-keep', 'weighted_average', '2024-02-19')).toBeUndefined();
-    expect((await readCheckpoint(objects, 'ct-keep', 'fifo', '2024-02-21'))?.state.levels[0]).toMatchObject({ layers: [{ quantity: '33', unit_cost_micros: '1000000' }] });
+    expect((await readCheckpoint(objects, 'ct-keep', 'fifo', '2024-02-21'))?.state.levels[0]).toMatchObject({ layers: '33@1000000' });
   });
 
   it('finishes a close that died before writing closed.json: the next run closes the same days again from what the lake holds', async () => {
@@ -154,6 +155,27 @@ describe('the daily close', () => {
     expect(again.checkpoints).toEqual(['2024-03-10', '2024-03-11']);
     expect(await queryLake(root, ROLLUP, { tenant_id: 'ct-crash' })).toEqual(before);
     expect((await readClosedDays(objects, 'ct-crash'))?.closed_through).toBe('2024-03-12');
+  });
+
+  it('takes a closed.json or a checkpoint it cannot read (another version wrote it, or it is damaged) as none: reports read every day raw, and the next close starts over and rewrites them', async () => {
+    await store([
+      movement({ tenant_id: 'ct-format', movement_id: 'm01', type: 'receipt', deltas: onHand(4), unit_cost: '1.50', currency: 'USD', created_at: '2024-03-09T08:00:00.000Z' }),
+      movement({ tenant_id: 'ct-format', movement_id: 'm02', type: 'sale', deltas: onHand(-1), created_at: '2024-03-10T08:00:00.000Z' }),
+    ]);
+    await closeTenant(deps, 'ct-format', { today: '2024-03-11' });
+    await objects.put(closeKeys.closed('ct-format'), Buffer.from('{"version":1,"closed_through":"someday"}'), 'application/json');
+    expect(await readClosedDays(objects, 'ct-format')).toBeUndefined();
+    const rerun = await closeTenant(deps, 'ct-format', { today: '2024-03-11' });
+    // 2024-03-10 is a Sunday and the last closed day: the one checkpoint.
+    expect(rerun.checkpoints).toEqual(['2024-03-10']);
+    expect((await readClosedDays(objects, 'ct-format'))?.closed_through).toBe('2024-03-11');
+
+    // A damaged checkpoint where the next close would resume: it replays from the first day instead.
+    await objects.put(closeKeys.checkpoint('ct-format', 'fifo', '2024-03-10'), Buffer.from('not gzip'), 'application/gzip');
+    await store([movement({ tenant_id: 'ct-format', movement_id: 'm03', type: 'sale', deltas: onHand(-1), created_at: '2024-03-11T08:00:00.000Z' })]);
+    const next = await closeTenant(deps, 'ct-format', { today: '2024-03-12' });
+    expect(next).toMatchObject({ closed: ['2024-03-11'], checkpoints: ['2024-03-10', '2024-03-11'], rows_read: 3 });
+    expect((await readCheckpoint(objects, 'ct-format', 'fifo', '2024-03-11'))?.state.levels[0]).toMatchObject({ layers: '2@1500000' });
   });
 
   it('closes every tenant the lake holds movements of, and leaves a tenant with only today alone', async () => {

@@ -474,10 +474,10 @@ describe('valuation checkpoints', () => {
     l.sale('sku', 'A', 8); // 6 x 2.00 (the rest of the first layer) + 2 x 3.00 out: 3 x 3.00 left
     const { first, second } = resumed(l.rows, '2026-01-01T23:59:59.999Z', 'fifo', true);
     expect(first.state).toEqual({
-      version: 1,
+      version: 2,
       method: 'fifo',
       as_of: '2026-01-01T23:59:59.999Z',
-      levels: [{ sku_id: 'sku', warehouse_id: 'A', currency: 'USD', deficit: '0', last_average_micros: '2000000', layers: [{ quantity: '6', unit_cost_micros: '2000000' }] }],
+      levels: [{ sku_id: 'sku', warehouse_id: 'A', currency: 'USD', deficit: '0', last_average_micros: '2000000', layers: '6@2000000' }],
       in_transit: [],
     });
     expect(line(second, 'sku', 'A')).toEqual({ quantity: 3, unit_cost: '3.00', value: '9.00', currency: 'USD' });
@@ -492,7 +492,7 @@ describe('valuation checkpoints', () => {
     l.receipt('sku', 'A', 4, '3.00');
     const { first, second } = resumed(l.rows, '2026-01-01T23:59:59.999Z', method, true);
     expect(first.state.levels).toEqual([
-      expect.objectContaining({ currency: 'USD', deficit: '2', last_average_micros: '2000000', ...(method === 'fifo' ? { layers: [] } : { pool: { quantity: '0', value_micros: '0' } }) }),
+      expect.objectContaining({ currency: 'USD', deficit: '2', last_average_micros: '2000000', ...(method === 'fifo' ? { layers: '' } : { pool: { quantity: '0', value_micros: '0' } }) }),
     ]);
     expect(line(first, 'sku', 'A')).toEqual({ quantity: -2, unit_cost: null, value: '0.00', currency: 'USD' });
     expect(line(second, 'sku', 'A')).toEqual({ quantity: 2, unit_cost: '3.00', value: '6.00', currency: 'USD' });
@@ -550,15 +550,20 @@ describe('valuation checkpoints', () => {
       change(copy, copy.levels[0] ?? {});
       return copy;
     };
-    const layer = (quantity: unknown, unit_cost_micros: unknown) => (s: ValuationState, level: object) => Object.assign(level, { layers: [{ quantity, unit_cost_micros }] });
+    const layers = (text: unknown) => (s: ValuationState, level: object) => Object.assign(level, { layers: text });
     const bad: ValuationState[] = [
-      broken((s) => Object.assign(s, { version: 2 })),
+      broken((s) => Object.assign(s, { version: 1 })), // the format before layers were one text
+      broken((s) => Object.assign(s, { version: 3 })),
       broken((s) => Object.assign(s, { as_of: 'yesterday' })),
       broken((s) => Object.assign(s, { levels: undefined })),
-      broken(layer('-1', '1')),
-      broken(layer('1', 1)),
-      broken(layer('01', '1')),
-      broken(layer('1', '1.5')),
+      broken(layers('-1@1')),
+      broken(layers(1)),
+      broken(layers('01@1')),
+      broken(layers('1@1.5')),
+      broken(layers('0@1')), // an empty layer
+      broken(layers('1@1 ')),
+      broken(layers('1@1  2@2')),
+      broken(layers([{ quantity: '1', unit_cost_micros: '1' }])), // version 1's layers
       broken((s, level) => Object.assign(level, { deficit: '3' })), // short while holding layers
       broken((s, level) => Object.assign(level, { pool: { quantity: '1', value_micros: '1' } })), // a weighted pool in a FIFO state
       broken((s, level) => Object.assign(level, { extra: true })),
