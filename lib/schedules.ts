@@ -21,13 +21,15 @@ export const LAKE_CLOSE_SCHEDULES: readonly ScheduleName[] = entriesOf(scheduled
 
 /**
  * How a lake close runs:
- * - one at a time (reserved concurrency 1): two closes of one tenant at once would race on
- *   its manifest, closed.json and checkpoints (functions/reports/close.ts); a tick that finds
- *   the last one still running is throttled and retried by Lambda, not run beside it;
+ * - one at a time without reserved concurrency: its timeout (900 s) is far shorter than its
+ *   period (1 h) and a failed run is not retried (retryAttempts 0; the next tick is the retry),
+ *   so two runs never overlap. Reserving concurrency would say it twice and would keep the stack
+ *   from deploying in a new account whose concurrency limit is 10 (Lambda keeps 10 unreserved);
  * - on one full vCPU (1769 MB): it decodes a day's Parquet and runs the valuation engine in
- *   JavaScript, single-threaded, so more memory than that buys no speed.
+ *   JavaScript, single-threaded, so more memory than that buys no speed (a 10M-row first close
+ *   takes ~2 minutes and ~600 MB on this machine: npm run bench -- reports).
  */
-export const LAKE_CLOSE_FUNCTION = { memorySize: 1769, reservedConcurrentExecutions: 1 } as const;
+export const LAKE_CLOSE_FUNCTION = { memorySize: 1769 } as const;
 
 /**
  * What functions/reports/close.ts does in the lake bucket, and nothing more (no Athena, no Glue,

@@ -1,7 +1,7 @@
 import { httpRoutes, type RouteName } from '../../functions/wiring';
 import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
 import { LAKE_CLOSE_SCHEDULES } from '../../lib/schedules';
-import { logicalId, resourcesOfType, synthesized, type CfnTemplate } from './synth';
+import { logicalId, roleOf, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /**
  * Least privilege: each function gets from the table exactly what its
@@ -113,7 +113,7 @@ describe('IAM least privilege', () => {
     const lakeIds = [lakeKeyId, logicalId(stack.lake.bucket), logicalId(stack.lake.resultsBucket)];
     const withLakeGrants = functions
       .filter(([, fn]) => {
-        const statements = roleStatements(json, logicalId(fn.role!)).filter((s) => s.Effect === 'Allow');
+        const statements = roleStatements(json, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow');
         const text = JSON.stringify(statements);
         return lakeIds.some((id) => text.includes(`"${id}"`)) || statements.some((s) => list(s.Action).some((a) => /^(athena|glue|firehose):/.test(a)));
       })
@@ -133,7 +133,7 @@ describe('IAM least privilege', () => {
       .flatMap((r) => (r.Properties?.Roles as { Ref: string }[]).map((role) => role.Ref));
     const expected = [
       ...Object.values(stack.lake.datasets).map((dataset) => logicalId(dataset.deliveryRole)),
-      ...LAKE_CLOSE_SCHEDULES.map((name) => logicalId(stack.schedules.functions[name].role!)),
+      ...LAKE_CLOSE_SCHEDULES.map((name) => logicalId(roleOf(stack.schedules.functions[name]))),
     ];
     expect(LAKE_CLOSE_SCHEDULES.length).toBeGreaterThan(0);
     expect([...new Set(writers)].sort()).toEqual(expected.sort());

@@ -1,14 +1,10 @@
-// closeKeys is plain data, but close.ts also imports the Parquet codec (hyparquet, ESM-only, which
-// jest does not load here): the codec is replaced by nothing, since no test below decodes a file.
-jest.mock('../../functions/platform/parquet', () => ({}));
-
 import { LAKE_BUCKET_ENV } from '../../functions/platform/lake-objects';
 import { closeKeys } from '../../functions/reports/close';
 import { lakeTables, scheduledFunctions } from '../../functions/wiring';
 import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
 import { CLOSE_PREFIX, tablePrefix } from '../../lib/lake';
 import { LAKE_CLOSE_FUNCTION, LAKE_CLOSE_SCHEDULES } from '../../lib/schedules';
-import { logicalId, synthesized, type CfnTemplate } from './synth';
+import { logicalId, roleOf, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /**
  * The AWS side of the daily lake close (issue 9; functions/reports/close.ts): the scheduled
@@ -71,14 +67,17 @@ describe('the daily lake close in AWS', () => {
   describe.each([...LAKE_CLOSE_SCHEDULES])('%s', (name) => {
     const fn = stack.schedules.functions[name];
     const props = json.Resources[logicalId(fn)]?.Properties ?? {};
-    const statements = roleStatements(json, logicalId(fn.role!));
+    const statements = roleStatements(json, logicalId(roleOf(fn)));
     const lakeStatements = statements.filter((s) => !list(s.Action).every((a) => a.startsWith('xray:')));
 
-    test('runs one at a time (reserved concurrency 1: two closes of a tenant would race on its objects), on one full vCPU (1769 MB), for at most 900 s', () => {
-      expect(props.ReservedConcurrentExecutions).toBe(1);
+    test('runs one at a time because a run ends (900 s) long before the next tick (1 h) and a failed run is not retried, on one full vCPU (1769 MB), with no reserved concurrency (a new account could not deploy it)', () => {
+      expect(props.ReservedConcurrentExecutions).toBeUndefined();
       expect(props.MemorySize).toBe(1769);
       expect(props.Timeout).toBe(900);
-      expect(LAKE_CLOSE_FUNCTION).toEqual({ memorySize: 1769, reservedConcurrentExecutions: 1 });
+      expect(scheduledFunctions.closeLake.everySeconds).toBeGreaterThan(props.Timeout as number);
+      const invokeConfig = resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig').find(([, c]) => JSON.stringify(c.Properties?.FunctionName).includes(logicalId(fn)));
+      expect(invokeConfig?.[1].Properties?.MaximumRetryAttempts).toBe(0);
+      expect(LAKE_CLOSE_FUNCTION).toEqual({ memorySize: 1769 });
     });
 
     test('finds the lake bucket in LAKE_BUCKET, the variable functions/platform/lake-objects.ts reads, and is given no Athena or Glue names', () => {
@@ -139,14 +138,14 @@ describe('the daily lake close in AWS', () => {
       const fn = stack.api.functions[name];
       const variables = (json.Resources[logicalId(fn)]?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(variables[LAKE_BUCKET_ENV]).toEqual({ Ref: bucketId });
-      const statements = roleStatements(json, logicalId(fn.role!));
+      const statements = roleStatements(json, logicalId(roleOf(fn)));
       expect(statements.find((s) => s.Sid === 'ReadLakeClose')).toEqual({ Sid: 'ReadLakeClose', Effect: 'Allow', Action: 's3:GetObject', Resource: objectsUnder('close/') });
       const onClose = statements.filter((s) => JSON.stringify(s.Resource).includes('/close/'));
       expect(onClose.flatMap((s) => list(s.Action))).toEqual(['s3:GetObject']);
     });
 
     test.each([...LAKE_QUERY_ROUTES])('%s: its S3 grants are the lake queries\' (every lake table read, level_days included; results read-write) plus close/ read, and no write in the lake bucket', (name) => {
-      const statements = roleStatements(json, logicalId(stack.api.functions[name].role!));
+      const statements = roleStatements(json, logicalId(roleOf(stack.api.functions[name])));
       const s3 = statements.filter((s) => list(s.Action).some((a) => a.startsWith('s3:')));
       expect(s3.map((s) => s.Sid).sort()).toEqual(['ListLake', 'QueryResults', 'ReadLakeClose', 'ReadLakeTableFiles']);
       expect(prefixesFor(s3, 's3:GetObject').sort()).toEqual([CLOSE_PREFIX, ...lakeTables.map(({ table }) => tablePrefix(table))].sort());
@@ -155,7 +154,7 @@ describe('the daily lake close in AWS', () => {
     });
 
     test.each([...LAKE_QUERY_ROUTES])('%s may read the Glue table of every lake table, the rollups\' (level_days) as well as the feeds\'', (name) => {
-      const statements = roleStatements(json, logicalId(stack.api.functions[name].role!));
+      const statements = roleStatements(json, logicalId(roleOf(stack.api.functions[name])));
       const glue = JSON.stringify(statements.find((s) => s.Sid === 'ReadLakeTables')?.Resource);
       for (const { table } of lakeTables) expect(glue).toContain(`:table/${lake.databaseName}/${table}"`);
       expect(lakeTables.map(({ table }) => table)).toContain('level_days');

@@ -35,6 +35,12 @@ export interface CfnTemplate {
   Outputs?: Record<string, { Value: unknown }>;
 }
 
+/** A function's execution role (every function here has one: CDK makes it unless given). */
+export const roleOf = (fn: { role?: IConstruct }): IConstruct => {
+  if (!fn.role) throw new Error('the function has no role');
+  return fn.role;
+};
+
 export const logicalId = (construct: IConstruct): string => {
   const element = (construct.node.defaultChild ?? construct) as CfnElement;
   return Stack.of(construct).getLogicalId(element);
