@@ -178,8 +178,17 @@ export const queryLakeResult = async (
         const reader = options.maxRows === undefined ? await prepared.runAndReadAll() : await prepared.runAndReadUntil(options.maxRows);
         const rows = reader.getRowObjects();
         const types = reader.columnTypes();
+        const names = reader.columnNames();
+        // One object per row, built directly: a result of tens of thousands of rows is converted on every query.
+        const kept = options.maxRows === undefined ? rows : rows.slice(0, options.maxRows);
+        const converted: LakeRow[] = new Array<LakeRow>(kept.length);
+        kept.forEach((row, index) => {
+          const plainRow: LakeRow = {};
+          for (const name of names) plainRow[name] = plain(row[name] ?? null);
+          converted[index] = plainRow;
+        });
         return {
-          rows: (options.maxRows === undefined ? rows : rows.slice(0, options.maxRows)).map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plain(value)]))),
+          rows: converted,
           columns: reader.columnNames().flatMap((name, index) => {
             const type = types[index];
             return type === undefined ? [] : [{ name, type }];

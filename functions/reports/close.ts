@@ -399,7 +399,9 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
   const all = [...new Set([...kept, ...written])].sort();
   const checkpoints = all.filter((day) => keepsCheckpoint(day) || day === all.at(-1));
   const retired = [...new Set([...(closed?.checkpoints ?? []), ...written])].filter((day) => !checkpoints.includes(day)).sort();
-  await objects.delete((closed?.retired ?? []).flatMap((day) => CLOSE_METHODS.map((method) => closeKeys.checkpoint(tenantId, method, day))));
+  // Last run's retired checkpoints go now (never one this run keeps).
+  const gone = (closed?.retired ?? []).filter((day) => !checkpoints.includes(day));
+  await objects.delete(gone.flatMap((day) => CLOSE_METHODS.map((method) => closeKeys.checkpoint(tenantId, method, day))));
   const next: ClosedDays = { version: 1, closed_through: today, newest_closed_at: newest, checkpoints, state_version: VALUATION_STATE_VERSION, retired };
   await putJson(objects, closeKeys.closed(tenantId), next);
   result.closed_through = today;

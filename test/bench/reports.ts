@@ -18,9 +18,10 @@
  *    lake. Then reads the window back through listMovements (paged, SKU by SKU) and sums
  *    it, against the stock-movement report for the window: both times, the ratio, and
  *    the totals per day and type, which must agree (exit 1 otherwise).
- * 2b. Closes every day before today into level_days (LocalLake.closeDays, timed) and times
- *    stock-movement again ('stock-movement closed'); its SQL's answer must equal the one
- *    before the close (exit 1 otherwise).
+ * 2b. The daily close (functions/reports/close.ts, through the S3 stand-in over the same lake,
+ *    timed): every day before today into level_days and level_balances, and the valuation
+ *    checkpoints; then every report again ('... closed'), each answer held to its raw one
+ *    where the raw one was not refused (exit 1 otherwise).
  * 4. The lake's bytes against the same rows as JSON lines (exact: every row's JSON is
  *    measured by DuckDB, nothing is written).
  *
@@ -318,12 +319,19 @@ const main = async (): Promise<void> => {
       catalog.createSku(writer(), { sku_id: skuId(n), product_id: 'bench-product', name: `Bench ${skuId(n)}`, unit_cost: '4.20', price: '9.99', currency: 'USD' }),
     );
 
+    const lakeClients: Lake['client'][] = [];
     const newAthena = async (): Promise<Lake> => {
       const athena = await startLocalAthena({ lakeRoot: LAKE_ROOT, workgroups: [WORKGROUP] });
       athenas.push(athena);
       const lake = lakeFromEnv({ ATHENA_ENDPOINT: athena.endpoint, ATHENA_WORKGROUP: WORKGROUP, LAKE_DATABASE: DATABASE, LAKE_DEADLINE_MS: '600000' });
-      closers.push(() => lake.client.destroy());
+      lakeClients.push(lake.client);
       return lake;
+    };
+    // Each report is measured in a process its predecessors left as they found it: their stand-ins
+    // (which hold results, up to 200k rows for a refused valuation, until their TTL) are closed.
+    const retireAthenas = async (): Promise<void> => {
+      for (const client of lakeClients.splice(0)) client.destroy();
+      for (const athena of athenas.splice(0)) await athena.close();
     };
     // The lake bucket as the reports and the close see it: the S3 stand-in over the same directory.
     const s3 = await startLocalS3({ root: LAKE_ROOT, buckets: [LOCAL_LAKE_BUCKET] });
@@ -367,6 +375,7 @@ const main = async (): Promise<void> => {
         const found = await queryLake(LAKE_ROOT, engineSql, sql.params(binding));
         rows = c.countOnly ? Number(found[0]?.n ?? 0) : found.length;
       });
+      await retireAthenas();
       log(`${name}: cold ${median(colds).toFixed(0)} ms, warm ${warm.toFixed(0)} ms${refused ? ` (refused: ${refused})` : ''}, engine ${engine.toFixed(0)} ms for ${rows} rows`);
       return { result: { name, asks: c.asks, cold_ms: round2(median(colds)), warm_ms: round2(warm), engine_ms: round2(engine), sql_rows: rows, ...(refused ? { refused } : {}) }, answer };
     };
