@@ -10,7 +10,7 @@ import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
 import { InventoryIdentity } from './identity';
-import { cfnBucketOf, CLOSE_PREFIX, InventoryLake, tablePrefix } from './lake';
+import { cfnBucketOf, CLOSE_PREFIX, InventoryLake, lakeKeyThroughS3, tablePrefix } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 
@@ -116,12 +116,7 @@ const grantReportQueries = (fn: NodejsFunction, lake: InventoryLake): void => {
     new iam.PolicyStatement({ sid: 'ReadLakeTableFiles', actions: ['s3:GetObject'], resources: tables.map((table) => lake.bucket.arnForObjects(`${tablePrefix(table)}*`)) }),
     new iam.PolicyStatement({ sid: 'ReadLakeClose', actions: ['s3:GetObject'], resources: [lake.bucket.arnForObjects(`${CLOSE_PREFIX}*`)] }),
     new iam.PolicyStatement({ sid: 'QueryResults', actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [lake.resultsBucket.arnForObjects('*')] }),
-    new iam.PolicyStatement({
-      sid: 'UseLakeKeyThroughS3',
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [lake.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-    }),
+    lakeKeyThroughS3(lake, stack),
   ];
   for (const statement of statements) fn.addToRolePolicy(statement);
   const logicalIdOf = (bucket: InventoryLake['bucket']): string => stack.getLogicalId(cfnBucketOf(bucket));

@@ -445,6 +445,18 @@ const constructIdOf = (table: string): string =>
     .join('');
 
 /** A bucket's CloudFormation resource (cdk-nag names a bucket's ARN by its logical id). */
+/**
+ * The lake key, for S3 only (kms:ViaService): Decrypt to read lake objects, GenerateDataKey to
+ * write SSE-KMS ones. What every function that reads or writes the lake bucket holds, and no more.
+ */
+export const lakeKeyThroughS3 = (lake: InventoryLake, stack: Stack): iam.PolicyStatement =>
+  new iam.PolicyStatement({
+    sid: 'UseLakeKeyThroughS3',
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    resources: [lake.key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+  });
+
 export const cfnBucketOf = (bucket: s3.Bucket): s3.CfnBucket => {
   const element = bucket.node.defaultChild;
   if (!(element instanceof s3.CfnBucket)) throw new Error(`${bucket.node.path} has no CfnBucket`);

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
 import { entriesOf, lakeFeeds, lakeRollups, scheduledFunctions, type ScheduledFunction } from '../functions/wiring';
 import { stockroomFunction } from './functions';
-import { cfnBucketOf, CLOSE_PREFIX, tablePrefix, type InventoryLake } from './lake';
+import { cfnBucketOf, CLOSE_PREFIX, lakeKeyThroughS3, tablePrefix, type InventoryLake } from './lake';
 import { mapRecord } from './records';
 
 export type ScheduleName = keyof typeof scheduledFunctions;
@@ -63,12 +63,7 @@ const grantLakeClose = (fn: NodejsFunction, lake: InventoryLake): void => {
     new iam.PolicyStatement({ sid: 'ReadMovementsBalancesAndClose', actions: ['s3:GetObject'], resources: [objects(movements), objects(CLOSE_PREFIX), objects(balances)] }),
     new iam.PolicyStatement({ sid: 'WriteRollupsAndClose', actions: ['s3:PutObject'], resources: [...rollups.map(objects), objects(CLOSE_PREFIX)] }),
     new iam.PolicyStatement({ sid: 'DeleteRetiredCheckpoints', actions: ['s3:DeleteObject'], resources: [objects(CLOSE_PREFIX)] }),
-    new iam.PolicyStatement({
-      sid: 'UseLakeKeyThroughS3',
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [lake.key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
-    }),
+    lakeKeyThroughS3(lake, stack),
   ];
   for (const statement of statements) fn.addToRolePolicy(statement);
   const bucketId = stack.getLogicalId(cfnBucketOf(lake.bucket));

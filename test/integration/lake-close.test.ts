@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { LocalLake, type LakeMovement } from '../../bin/local/lake';
 import { queryLake, readReportSql } from '../../bin/local/lake-query';
@@ -8,6 +8,7 @@ import { startLocalS3, type LocalS3 } from '../../bin/local/s3';
 import { lakeObjectsFromEnv, type LakeObjects } from '../../functions/platform/lake-objects';
 import { closeKeys, closeLake, closeTenant, keepsCheckpoint, readCheckpoint, readClosedDays } from '../../functions/reports/close';
 import { balanceDayBefore, lakeInstant } from '../../functions/reports/reports';
+import { filesUnder } from '../support/files';
 
 /**
  * The daily close (functions/reports/close.ts) over a real local lake: LocalLake writes the
@@ -31,18 +32,6 @@ afterAll(async () => {
 });
 
 const deps = { get objects() { return objects; }, now: () => new Date() };
-
-const filesUnder = async (dir: string): Promise<string[]> => {
-  const out: string[] = [];
-  const walk = async (at: string): Promise<void> => {
-    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isDirectory()) await walk(join(at, entry.name));
-      else out.push(relative(dir, join(at, entry.name)));
-    }
-  };
-  await walk(dir);
-  return out.sort();
-};
 
 const onHand = (n: number) => ({ on_hand: n, reserved: 0, available: n, incoming: 0 });
 const movement = (overrides: Partial<LakeMovement> & Pick<LakeMovement, 'tenant_id' | 'movement_id'>): LakeMovement => ({

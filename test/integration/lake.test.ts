@@ -1,10 +1,11 @@
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { LakeInputError, LocalLake, partitionDir, type LakeMovement } from '../../bin/local/lake';
 import { queryLake, readReportSql } from '../../bin/local/lake-query';
 import { lakeInstant } from '../../functions/reports/reports';
+import { filesUnder } from '../support/files';
 
 /** The local lake (issue 9): real DuckDB writing and reading real Parquet in a temp dir. */
 
@@ -15,18 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
-const filesUnder = async (dir: string): Promise<string[]> => {
-  const out: string[] = [];
-  const walk = async (at: string): Promise<void> => {
-    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
-      if (entry.isDirectory()) await walk(join(at, entry.name));
-      else out.push(relative(dir, join(at, entry.name)));
-    }
-  };
-  await walk(dir);
-  return out.sort();
-};
 
 const movement = (overrides: Partial<LakeMovement> & Pick<LakeMovement, 'tenant_id' | 'movement_id'>): LakeMovement => ({
   sku_id: 'sku-1',
