@@ -1,0 +1,222 @@
+import { fitCroston } from '../../functions/forecasting/intermittent';
+import { BACKTEST_MAX_LEAD, forecastSeries, maseScale, type SeriesForecast } from '../../functions/forecasting/select';
+import { seasonalNaive } from '../../functions/forecasting/smoothing';
+
+// ------------------------------------------------------------------ seeded generators
+
+const mulberry32 = (seed: number) => {
+  let a = seed;
+  return (): number => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+type Rng = () => number;
+const normal = (r: Rng): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+const poisson = (r: Rng, lambda: number): number => {
+  const limit = Math.exp(-lambda);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= r();
+  } while (p > limit);
+  return k - 1;
+};
+const WEEK = [0, 2, 4, 6, 10, -8, -14];
+const gen = {
+  steady: (r: Rng, n: number) => Array.from({ length: n }, () => Math.max(0, 20 + 3 * normal(r))),
+  seasonal: (r: Rng, n: number) => Array.from({ length: n }, (_, t) => Math.max(0, 20 + (WEEK[t % 7] as number) + 2 * normal(r))),
+  trend: (r: Rng, n: number) => Array.from({ length: n }, (_, t) => Math.max(0, 10 + 0.1 * t + 2 * normal(r))),
+  // Bernoulli(0.3) demand occurrence, size 1 + Poisson(2).
+  intermittent: (r: Rng, n: number) => Array.from({ length: n }, () => (r() < 0.3 ? 1 + poisson(r, 2) : 0)),
+  // Bernoulli(0.2) occurrence, log-normal sizes (CV² well above 0.49).
+  lumpy: (r: Rng, n: number) => Array.from({ length: n }, () => (r() < 0.2 ? Math.round(Math.exp(1 + 1.2 * normal(r))) : 0)),
+};
+
+const TRAIN = 365;
+const HOLD = 28;
+const SEEDS = [1, 2, 3, 4, 5];
+
+/** Out-of-sample MASE on the held-out days, scaled by the training data's in-sample seasonal-naive MAE (as the backtest scales). */
+const holdoutMase = (train: readonly number[], test: readonly number[], forecast: readonly number[]): number =>
+  test.reduce((a, y, i) => a + Math.abs(y - (forecast[i] as number)), 0) / test.length / maseScale(train, 7);
+
+const averageOver = (g: (r: Rng, n: number) => number[], score: (train: number[], test: number[]) => number): number =>
+  SEEDS.reduce((acc, seed) => {
+    const y = g(mulberry32(seed), TRAIN + HOLD);
+    return acc + score(y.slice(0, TRAIN), y.slice(TRAIN));
+  }, 0) / SEEDS.length;
+
+const selected = (train: number[], test: number[]) => holdoutMase(train, test, forecastSeries(train, { horizon: HOLD }).forecast);
+const snaive = (train: number[], test: number[]) => holdoutMase(train, test, seasonalNaive(train, HOLD, 7));
+const plainCroston = (train: number[], test: number[]) => holdoutMase(train, test, fitCroston(train, HOLD).result.forecast);
+
+const jsonSafe = (r: SeriesForecast): void => {
+  expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  const numbers: number[] = [];
+  JSON.stringify(r, (_k, v: unknown) => {
+    if (typeof v === 'number') numbers.push(v);
+    return v;
+  });
+  for (const v of numbers) expect(Number.isFinite(v)).toBe(true);
+};
+
+const bandsHold = (r: SeriesForecast, horizon: number): void => {
+  expect(r.forecast).toHaveLength(horizon);
+  expect(r.lower).toHaveLength(horizon);
+  expect(r.upper).toHaveLength(horizon);
+  r.forecast.forEach((f, i) => {
+    expect(r.lower[i]).toBeGreaterThanOrEqual(0);
+    expect(r.lower[i]).toBeLessThanOrEqual(f);
+    expect(f).toBeLessThanOrEqual(r.upper[i] as number);
+  });
+};
+
+// ------------------------------------------------------------------ accuracy on held-out data
+
+describe('the selected method, out of sample (last 28 days held out, average over seeds 1-5)', () => {
+  test.each(['steady', 'seasonal', 'trend'] as const)('%s series: selected MASE is strictly below seasonal naive', (name) => {
+    const sel = averageOver(gen[name], selected);
+    const base = averageOver(gen[name], snaive);
+    expect(sel).toBeLessThan(base);
+  });
+
+  test('weekly seasonal series: holt_winters is chosen for every seed', () => {
+    for (const seed of SEEDS) expect(forecastSeries(gen.seasonal(mulberry32(seed), TRAIN), { horizon: HOLD }).method).toBe('holt_winters');
+  });
+
+  test.each(['intermittent', 'lumpy'] as const)('%s series: classified intermittent/lumpy and the method is croston, sba, tsb, ses or the seasonal_naive baseline', (name) => {
+    for (const seed of SEEDS) {
+      const r = forecastSeries(gen[name](mulberry32(seed), TRAIN), { horizon: HOLD });
+      expect(r.class).toBe(name);
+      expect(['croston', 'sba', 'tsb', 'ses', 'seasonal_naive']).toContain(r.method);
+      expect(r.backtest.baseline).toBe('seasonal_naive');
+    }
+  });
+
+  // KNOWN SHORTFALL, kept as test.failing so it flips to a failure (to be promoted to a plain test) once it holds:
+  // with 4 folds the seasonal-naive baseline's backtest MASE is noisy (each fold repeats one week), it wins the
+  // "must beat the baseline strictly" rule on about half the seeds, and it is worse than Croston out of sample.
+  // Measured: selected 0.94 vs Croston 0.90 (seeds 1-5); 1.00 vs 0.89 (seeds 1-20).
+  test.failing('intermittent Bernoulli-Poisson series: selected MASE is strictly below plain Croston (fitCroston)', () => {
+    expect(averageOver(gen.intermittent, selected)).toBeLessThan(averageOver(gen.intermittent, plainCroston));
+  });
+});
+
+// ------------------------------------------------------------------ degenerate histories
+
+describe('degenerate histories give finite JSON and a reason', () => {
+  test('empty series: no_history, naive zeros, zero intervals, null MASE', () => {
+    const r = forecastSeries([], { horizon: 5 });
+    jsonSafe(r);
+    expect(r).toMatchObject({ class: 'no_history', method: 'naive', forecast: [0, 0, 0, 0, 0], lower: [0, 0, 0, 0, 0], upper: [0, 0, 0, 0, 0] });
+    expect(r.backtest.mase).toBeNull();
+    expect(r.reason).toMatch(/no demand/);
+  });
+
+  test('all zeros: no_history with zero forecasts', () => {
+    const r = forecastSeries(new Array<number>(400).fill(0), { horizon: 3 });
+    jsonSafe(r);
+    expect(r.class).toBe('no_history');
+    expect(r.forecast).toEqual([0, 0, 0]);
+    expect(r.reason).toMatch(/no demand in the history \(400 days\)/);
+  });
+
+  test('one sale ever in a long history: a backtest runs and everything is finite and >= 0', () => {
+    const y = new Array<number>(300).fill(0);
+    y[100] = 7;
+    const r = forecastSeries(y, { horizon: 14 });
+    jsonSafe(r);
+    bandsHold(r, 14);
+    expect(r.class).toBe('intermittent');
+    expect(r.backtest.mase).not.toBeNull();
+  });
+
+  test('one sale on the last day: too little history before it is no obstacle, results finite', () => {
+    const y = new Array<number>(60).fill(0);
+    y[59] = 3;
+    const r = forecastSeries(y, { horizon: 7 });
+    jsonSafe(r);
+    bandsHold(r, 7);
+  });
+
+  test('too-short history: the baseline without a backtest, reason names the day count', () => {
+    const short = forecastSeries([3, 4, 5, 4, 3, 6, 2, 5, 4, 3], { horizon: 28 });
+    jsonSafe(short);
+    expect(short.method).toBe('seasonal_naive');
+    expect(short.backtest).toMatchObject({ mase: null, bias: null, baseline_mase: null, folds: 0 });
+    expect(short.reason).toMatch(/too little history for a backtest \(10 days/);
+    expect(short.forecast.slice(0, 7)).toEqual([4, 3, 6, 2, 5, 4, 3]);
+    const tiny = forecastSeries([2, 3], { horizon: 4 });
+    jsonSafe(tiny);
+    expect(tiny.method).toBe('naive');
+    expect(tiny.forecast).toEqual([3, 3, 3, 3]);
+    expect(tiny.reason).toMatch(/too little history for a backtest \(2 days/);
+  });
+
+  test('short history reduces the folds instead of giving up: 14 + 2 * 28 days runs 2 folds', () => {
+    const y = gen.steady(mulberry32(3), 14 + 2 * BACKTEST_MAX_LEAD);
+    const r = forecastSeries(y, { horizon: 28 });
+    expect(r.backtest.folds).toBe(2);
+    expect(r.backtest.mase).not.toBeNull();
+  });
+
+  test('constant series: zero-error backtest scores MASE 0, forecast is the constant, band collapses', () => {
+    const r = forecastSeries(new Array<number>(200).fill(5), { horizon: 10 });
+    jsonSafe(r);
+    expect(r.backtest.mase).toBe(0);
+    expect(r.method).toBe('seasonal_naive');
+    r.forecast.forEach((f) => expect(f).toBeCloseTo(5, 9));
+    expect(r.lower).toEqual(r.forecast);
+    expect(r.reason).toMatch(/no candidate beat the baseline/);
+  });
+
+  test('horizon 0: empty arrays, backtest still runs on a 1-day lead', () => {
+    const r = forecastSeries(gen.steady(mulberry32(1), 100), { horizon: 0 });
+    jsonSafe(r);
+    expect(r.forecast).toEqual([]);
+    expect(r.backtest.lead).toBe(1);
+  });
+
+  test('bad input is a RangeError', () => {
+    expect(() => forecastSeries([1, -1], { horizon: 1 })).toThrow(RangeError);
+    expect(() => forecastSeries([1, 2], { horizon: 1.5 })).toThrow(RangeError);
+    expect(() => forecastSeries([1, 2], { horizon: 1, interval: 1 })).toThrow(RangeError);
+  });
+});
+
+// ------------------------------------------------------------------ intervals and determinism
+
+describe('prediction intervals', () => {
+  test.each(Object.keys(gen) as (keyof typeof gen)[])('%s: lower <= forecast <= upper, all >= 0, JSON-safe', (name) => {
+    const r = forecastSeries(gen[name](mulberry32(11), 200), { horizon: 35 });
+    jsonSafe(r);
+    bandsHold(r, 35);
+    expect(r.reason).toContain(r.method);
+  });
+
+  test('a wider interval gives bands at least as wide, day by day (per-lead quantiles with 10 folds too)', () => {
+    for (const folds of [4, 10]) {
+      const y = gen.seasonal(mulberry32(5), 400);
+      const narrow = forecastSeries(y, { horizon: 14, interval: 0.5, folds });
+      const wide = forecastSeries(y, { horizon: 14, interval: 0.95, folds });
+      expect(wide.forecast).toEqual(narrow.forecast);
+      narrow.forecast.forEach((_, i) => {
+        expect(wide.lower[i]).toBeLessThanOrEqual(narrow.lower[i] as number);
+        expect(wide.upper[i]).toBeGreaterThanOrEqual(narrow.upper[i] as number);
+      });
+      expect(wide.upper.some((u, i) => u > (narrow.upper[i] as number))).toBe(true);
+    }
+  });
+});
+
+test('deterministic: the same input gives the same output', () => {
+  const y = gen.lumpy(mulberry32(8), 250);
+  expect(forecastSeries(y, { horizon: 21 })).toEqual(forecastSeries([...y], { horizon: 21 }));
+  const s = gen.trend(mulberry32(8), 250);
+  expect(forecastSeries(s, { horizon: 7 })).toEqual(forecastSeries([...s], { horizon: 7 }));
+});
