@@ -9,8 +9,11 @@
  *    or nothing; the seasonal naive baseline stays). holt_winters needs period >= 2 and
  *    every fold's training window >= 2 full periods; seasonal_naive is dropped when period is 1 (it is naive).
  * 3. Backtest: lead h = min(max(horizon, 1), BACKTEST_MAX_LEAD = 28). Origins o_k = n - (folds - k) * h for
- *    k = 0..folds-1: non-overlapping test windows covering the last folds * h days. Every candidate is refit on
- *    series[0..o_k-1] (at most the last TRAIN_WINDOW days of it, see below) and forecasts h days.
+ *    k = 0..folds-1: non-overlapping test windows covering the last folds * h days. Every candidate is fitted
+ *    once, on the first origin's training window (at most the last TRAIN_WINDOW days before o_0), and keeps those
+ *    parameters and initial states through the folds: at o_k its states have run over every day up to o_k
+ *    (fixed parameters, updated states; Tashman 2000), and it forecasts h days. One fit per candidate, not one
+ *    per fold: ~80 ms instead of ~235 ms for a two-year smooth series.
  *    A backtest needs the first origin to keep >= MIN_TRAIN_PERIODS (2) full periods of training data (and at
  *    least 2 days); folds are reduced until it does, and with not even one fold the history is "too short":
  *    the baseline is used without a backtest (mase/bias null).
@@ -35,8 +38,8 @@
  * (Holt-Winters about 0.1 ms per day of history), and exponential smoothing forgets older data anyway.
  */
 
-import { classify, fitCroston, fitSba, fitTsb, type DemandClass } from './intermittent';
-import { fitHolt, fitHoltWinters, fitSes, naive, seasonalNaive } from './smoothing';
+import { classify, croston, fitCroston, fitSba, fitTsb, sba, tsb, type DemandClass } from './intermittent';
+import { fitHolt, fitHoltWinters, fitSes, holt, holtWinters, naive, seasonalNaive, ses } from './smoothing';
 
 export type Method = 'naive' | 'seasonal_naive' | 'ses' | 'holt' | 'holt_winters' | 'croston' | 'sba' | 'tsb';
 export type Baseline = 'seasonal_naive' | 'naive';
@@ -148,6 +151,49 @@ function runMethod(method: Method, train: readonly number[], h: number, period: 
   return { forecast: forecast.map((v) => (v > 0 ? v : 0)), params };
 }
 
+/**
+ * Fits `method` once on `train` and returns what forecasts `h` days after any longer history that
+ * starts where `train` starts, with the fitted parameters and initial states kept and the states
+ * rolled through the new days: a rolling-origin backtest with fixed parameters and updated states
+ * (Tashman 2000), one fit per candidate instead of one per fold. Forecasts are clamped at 0.
+ */
+function fitOnce(method: Method, train: readonly number[], h: number, period: number): (history: readonly number[]) => number[] {
+  const clamp = (forecast: number[]): number[] => {
+    if (!forecast.every(Number.isFinite)) throw new RangeError(`${method}: non-finite forecast`);
+    return forecast.map((v) => (v > 0 ? v : 0));
+  };
+  switch (method) {
+    case 'naive':
+      return (history) => clamp(naive(history, h));
+    case 'seasonal_naive':
+      return (history) => clamp(seasonalNaive(history, h, period));
+    case 'ses': {
+      const { params } = fitSes(train, h);
+      return (history) => clamp(ses(history, params, h).forecast);
+    }
+    case 'holt': {
+      const { params } = fitHolt(train, h);
+      return (history) => clamp(holt(history, params, h).forecast);
+    }
+    case 'holt_winters': {
+      const { params } = fitHoltWinters(train, h, period);
+      return (history) => clamp(holtWinters(history, params, h).forecast);
+    }
+    case 'croston': {
+      const { params } = fitCroston(train, h);
+      return (history) => clamp(croston(history, params, h).forecast);
+    }
+    case 'sba': {
+      const { params } = fitSba(train, h);
+      return (history) => clamp(sba(history, params, h).forecast);
+    }
+    case 'tsb': {
+      const { params } = fitTsb(train, h);
+      return (history) => clamp(tsb(history, params, h).forecast);
+    }
+  }
+}
+
 const windowed = (series: readonly number[]): readonly number[] => (series.length > TRAIN_WINDOW ? series.slice(series.length - TRAIN_WINDOW) : series);
 
 /** In-sample MAE of the lag-`lag` naive on `train`; NaN when train is not longer than lag. */
@@ -237,7 +283,9 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
 
   const origins = Array.from({ length: folds }, (_, k) => firstOrigin + k * lead);
   const scales = origins.map((o) => maseScale(series.slice(0, o), period));
-  const trains = origins.map((o) => windowed(series.slice(0, o)));
+  // Every fold's history starts where the first origin's training window does; the fit is made on that window only.
+  const start = Math.max(0, firstOrigin - TRAIN_WINDOW);
+  const histories = origins.map((o) => series.slice(start, o));
 
   interface Scored extends CandidateScore {
     residuals: number[][]; // [fold][lead] actual - forecast
@@ -247,8 +295,9 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
     let absScaled = 0;
     let err = 0;
     try {
+      const forecastAfter = fitOnce(method, histories[0] as number[], lead, period);
       origins.forEach((o, k) => {
-        const { forecast } = runMethod(method, trains[k] as number[], lead, period);
+        const forecast = forecastAfter(histories[k] as number[]);
         const r: number[] = [];
         for (let i = 0; i < lead; i++) {
           const e = (series[o + i] as number) - (forecast[i] as number);
