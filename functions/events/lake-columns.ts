@@ -103,9 +103,10 @@ export const ORDER_LINE_COLUMNS = [
  * movement counted once (deduplicated on `movement_id` at close). Units are on_hand units
  * as the reports count them: in = the positive deltas, out = the negative ones as a positive
  * number, net = their sum; `movements` counts rows, unit-less ones included; `last_sale_at`
- * is the newest sale or shipment row with a negative on_hand delta, NULL when none.
- * Not fed by events: the daily close writes it (locally bin/local/lake.ts
- * LocalLake.closeDays, through functions/reports/sql/close-level-days.sql).
+ * is the newest sale or shipment row with a negative on_hand delta, NULL when none;
+ * `units_returned` the units that came back from customers (adjustment rows with reason
+ * `returned` and a positive delta), which demand history nets out of sales.
+ * Not fed by events: the daily close writes it (functions/reports/close.ts).
  */
 export const LEVEL_DAY_COLUMNS = [
   ['sku_id', 'VARCHAR NOT NULL'],
@@ -116,6 +117,7 @@ export const LEVEL_DAY_COLUMNS = [
   ['net', 'BIGINT NOT NULL'],
   ['movements', 'BIGINT NOT NULL'],
   ['last_sale_at', 'TIMESTAMP'],
+  ['units_returned', 'BIGINT NOT NULL'],
 ] as const satisfies readonly LakeColumn[];
 
 /**

@@ -54,7 +54,7 @@ export const closeKeys = {
 } as const;
 
 /** The movement columns the close reads. */
-const READ_COLUMNS = ['movement_id', 'sku_id', 'warehouse_id', 'type', 'delta_on_hand', 'unit_cost', 'currency', 'correlation_id', 'created_at'] as const;
+const READ_COLUMNS = ['movement_id', 'sku_id', 'warehouse_id', 'type', 'delta_on_hand', 'unit_cost', 'currency', 'correlation_id', 'reason', 'created_at'] as const;
 
 const closedFile = z.strictObject({
   version: z.literal(1),
@@ -71,7 +71,13 @@ const closedFile = z.strictObject({
 });
 export type ClosedDays = z.infer<typeof closedFile>;
 
-const manifestFile = z.strictObject({ version: z.literal(1), days: z.record(dayText, z.string()) });
+/**
+ * The rollups' format: a manifest of another version (or none, or one that does not decode)
+ * marks every day changed, so the close rewrites every rollup in today's columns.
+ * 2: level_days gained units_returned.
+ */
+const ROLLUP_VERSION = 2;
+const manifestFile = z.strictObject({ version: z.literal(ROLLUP_VERSION), days: z.record(dayText, z.string()) });
 
 const checkpointFile = z.strictObject({ state: z.unknown(), warnings: z.array(valuationWarningRow) });
 export interface Checkpoint {
@@ -133,6 +139,7 @@ export interface DayMovement {
   unit_cost: string | null;
   currency: string | null;
   correlation_id: string | null;
+  reason: string | null;
   created_at: string;
 }
 
@@ -159,6 +166,7 @@ const movementOf = (row: ParquetRow): DayMovement => {
     unit_cost: optionalText(row, 'unit_cost'),
     currency: optionalText(row, 'currency'),
     correlation_id: optionalText(row, 'correlation_id'),
+    reason: optionalText(row, 'reason'),
     created_at: text(row, 'created_at'),
   };
 };
@@ -172,6 +180,7 @@ export interface LevelDay {
   net: bigint;
   movements: bigint;
   last_sale_at: string | null;
+  units_returned: bigint;
 }
 
 const isSale = (row: DayMovement): boolean => (row.type === 'sale' || row.type === 'shipment') && row.delta_on_hand < 0n;
@@ -191,13 +200,14 @@ export const rollUpDay = (rows: readonly DayMovement[]): LevelDay[] => {
     const key = JSON.stringify([row.sku_id, row.warehouse_id, row.type]);
     let group = groups.get(key);
     if (!group) {
-      group = { sku_id: row.sku_id, warehouse_id: row.warehouse_id, type: row.type, units_in: 0n, units_out: 0n, net: 0n, movements: 0n, last_sale_at: null };
+      group = { sku_id: row.sku_id, warehouse_id: row.warehouse_id, type: row.type, units_in: 0n, units_out: 0n, net: 0n, movements: 0n, last_sale_at: null, units_returned: 0n };
       groups.set(key, group);
     }
     if (row.delta_on_hand > 0n) group.units_in += row.delta_on_hand;
     else group.units_out -= row.delta_on_hand;
     group.net += row.delta_on_hand;
     group.movements += 1n;
+    if (row.type === 'adjustment' && row.reason === 'returned' && row.delta_on_hand > 0n) group.units_returned += row.delta_on_hand;
     if (isSale(row) && (group.last_sale_at === null || Date.parse(row.created_at) > Date.parse(group.last_sale_at))) group.last_sale_at = row.created_at;
   }
   const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -244,6 +254,37 @@ const readBalances = async (objects: LakeObjects, tenantId: string, day: string)
     balances.set(levelKeyOf(balance), balance);
   }
   return balances;
+};
+
+const bigintOf = (row: ParquetRow, name: string, key: string): bigint => {
+  const value = row[name];
+  if (typeof value !== 'bigint') throw new TypeError(`${key} has a row without ${name}`);
+  return value;
+};
+
+/**
+ * One closed day as the close wrote it: its level_days rows and every level's balance at its
+ * end (both empty for a day the close has not written). What the forecasting context reads its
+ * demand history from, without knowing where or how the close stores it.
+ */
+export const readClosedDay = async (objects: LakeObjects, tenantId: string, day: string): Promise<{ rollup: LevelDay[]; balances: LevelBalance[] }> => {
+  if (!DAY.test(day)) throw new RangeError(`not a YYYY-MM-DD day: ${day}`);
+  const key = closeKeys.rollup(tenantId, day);
+  const [bytes, balances] = await Promise.all([objects.get(key), readBalances(objects, tenantId, day)]);
+  const rollup = bytes === undefined ? [] : (await readParquet(bytes, LEVEL_DAY_COLUMNS.map(([name]) => name))).map(
+    (row): LevelDay => ({
+      sku_id: text(row, 'sku_id'),
+      warehouse_id: text(row, 'warehouse_id'),
+      type: text(row, 'type'),
+      units_in: bigintOf(row, 'units_in', key),
+      units_out: bigintOf(row, 'units_out', key),
+      net: bigintOf(row, 'net', key),
+      movements: bigintOf(row, 'movements', key),
+      last_sale_at: optionalText(row, 'last_sale_at'),
+      units_returned: bigintOf(row, 'units_returned', key),
+    }),
+  );
+  return { rollup, balances: [...(balances?.values() ?? [])] };
 };
 
 const valuationRowOf = (row: DayMovement): ValuationRow => ({
@@ -319,7 +360,14 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
     objects.get(closeKeys.manifest(tenantId)),
     readClosedDays(objects, tenantId),
   ]);
-  const manifest = manifestBytes === undefined ? { version: 1 as const, days: {} } : decodeJson(manifestFile, manifestBytes, closeKeys.manifest(tenantId));
+  const manifest = ((): { days: Record<string, string> } => {
+    if (manifestBytes === undefined) return { days: {} };
+    try {
+      return decodeJson(manifestFile, manifestBytes, closeKeys.manifest(tenantId));
+    } catch {
+      return { days: {} };
+    }
+  })();
 
   const files = new Map<string, { key: string; size: number; etag: string }[]>();
   for (const object of listing) {
@@ -394,7 +442,7 @@ export const closeTenant = async (deps: CloseDeps, tenantId: string, options: { 
     result.checkpoints.push(day);
   }
 
-  await putJson(objects, closeKeys.manifest(tenantId), { version: 1, days: Object.fromEntries(prints) });
+  await putJson(objects, closeKeys.manifest(tenantId), { version: ROLLUP_VERSION, days: Object.fromEntries(prints) });
   // Kept for good: Sundays and month ends; the last closed day's until a newer one replaces it.
   const all = [...new Set([...kept, ...written])].sort();
   const checkpoints = all.filter((day) => keepsCheckpoint(day) || day === all.at(-1));

@@ -148,7 +148,7 @@ describe('the lake in AWS', () => {
       const input = inputOf('level_days');
       expect(lake.rollups.levelDays.tableName).toBe('level_days');
       expect(input.StorageDescriptor.Columns).toEqual(LEVEL_DAY_COLUMNS.map(([name, type]) => ({ Name: name, Type: glueType(type) })));
-      expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(['sku_id', 'warehouse_id', 'type', 'units_in', 'units_out', 'net', 'movements', 'last_sale_at']);
+      expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(['sku_id', 'warehouse_id', 'type', 'units_in', 'units_out', 'net', 'movements', 'last_sale_at', 'units_returned']);
       expect(input.StorageDescriptor.Columns).toContainEqual({ Name: 'units_in', Type: 'bigint' });
       expect(input.StorageDescriptor.Columns).toContainEqual({ Name: 'last_sale_at', Type: 'timestamp' });
       for (const key of LAKE_PARTITION_KEYS) expect(input.StorageDescriptor.Columns.map((c) => c.Name)).not.toContain(key.name);

@@ -1,0 +1,95 @@
+import type { LakeObjects } from '../platform/lake-objects';
+import { readClosedDay, readClosedDays, type LevelBalance, type LevelDay } from '../reports/close';
+
+/**
+ * Daily demand per SKU x warehouse (issue 10, scope item 1), from the lake's closed days: the
+ * daily close's level_days (sales and shipments out, customer returns back) and level_balances
+ * (stock at each day's end). Only closed days: the nightly forecast runs after the close, and a
+ * day still open would read as a partial day of demand.
+ *
+ * - demand = units sold or shipped minus units returned (adjustments with reason `returned`),
+ *   floored at 0: a day of more returns than sales is no demand, not negative demand.
+ * - stocked_out: the level held no stock at the start of the day (the previous day's end) or at
+ *   its end. Such a day's demand is censored (what was wanted could not be sold), so it must
+ *   not be read as a day of low demand; forecasting leaves it out of fitting.
+ * - A level's series starts on the first closed day it has a balance (the ledger first touched it).
+ */
+export interface DemandSeries {
+  sku_id: string;
+  warehouse_id: string;
+  /** The first day of the series, YYYY-MM-DD; one value per day from it. */
+  start: string;
+  demand: number[];
+  stocked_out: boolean[];
+}
+
+export interface ClosedDayRows {
+  day: string;
+  rollup: readonly LevelDay[];
+  balances: readonly LevelBalance[];
+}
+
+const levelKey = (row: { sku_id: string; warehouse_id: string }): string => JSON.stringify([row.sku_id, row.warehouse_id]);
+
+/**
+ * The series of every level from consecutive closed days (oldest first, no gaps); `opening` is
+ * every level's balance at the end of the day before the first (none: no stock before it).
+ */
+export const demandSeries = (days: readonly ClosedDayRows[], opening: readonly LevelBalance[] = []): DemandSeries[] => {
+  const series = new Map<string, DemandSeries & { lastOnHand: bigint }>();
+  const openingOnHand = new Map(opening.map((balance) => [levelKey(balance), balance.on_hand]));
+  for (const { day, rollup, balances } of days) {
+    const demand = new Map<string, bigint>();
+    for (const row of rollup) {
+      const key = levelKey(row);
+      let units = demand.get(key) ?? 0n;
+      if (row.type === 'sale' || row.type === 'shipment') units += row.units_out;
+      units -= row.units_returned;
+      demand.set(key, units);
+    }
+    for (const balance of balances) {
+      const key = levelKey(balance);
+      let level = series.get(key);
+      if (!level) {
+        // First seen today: its stock before today is the opening balance (none if the ledger had not touched it).
+        level = { sku_id: balance.sku_id, warehouse_id: balance.warehouse_id, start: day, demand: [], stocked_out: [], lastOnHand: openingOnHand.get(key) ?? 0n };
+        series.set(key, level);
+      }
+      const units = demand.get(key) ?? 0n;
+      level.demand.push(units > 0n ? Number(units) : 0);
+      level.stocked_out.push(level.lastOnHand <= 0n || balance.on_hand <= 0n);
+      level.lastOnHand = balance.on_hand;
+    }
+  }
+  const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return [...series.values()]
+    .map(({ lastOnHand: _lastOnHand, ...level }) => level)
+    .sort((a, b) => order(a.sku_id, b.sku_id) || order(a.warehouse_id, b.warehouse_id));
+};
+
+const DAY_MS = 86_400_000;
+const nextDay = (day: string): string => new Date(Date.parse(day) + DAY_MS).toISOString().slice(0, 10);
+
+/** How many closed days are fetched at once (two GETs each). */
+const CONCURRENCY = 16;
+
+/**
+ * The demand series of every level of the tenant over the closed days from `from` (YYYY-MM-DD)
+ * to the last closed one; none before the tenant's first close.
+ */
+export const readDemandHistory = async (objects: LakeObjects, tenantId: string, options: { from: string }): Promise<DemandSeries[]> => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(options.from) || Number.isNaN(Date.parse(options.from))) throw new RangeError(`from is not a YYYY-MM-DD day: ${options.from}`);
+  const closed = await readClosedDays(objects, tenantId);
+  if (!closed) return [];
+  const wanted: string[] = [];
+  for (let day = options.from; day < closed.closed_through; day = nextDay(day)) wanted.push(day);
+  const days: ClosedDayRows[] = new Array<ClosedDayRows>(wanted.length);
+  // The stock each level started the first day with: the balances of the day before it.
+  const opening = wanted.length === 0 ? [] : (await readClosedDay(objects, tenantId, new Date(Date.parse(options.from) - DAY_MS).toISOString().slice(0, 10))).balances;
+  for (let at = 0; at < wanted.length; at += CONCURRENCY) {
+    const batch = wanted.slice(at, at + CONCURRENCY);
+    const read = await Promise.all(batch.map((day) => readClosedDay(objects, tenantId, day)));
+    read.forEach((rows, offset) => (days[at + offset] = { day: batch[offset] ?? '', ...rows }));
+  }
+  return demandSeries(days, opening);
+};
