@@ -96,102 +96,67 @@ interface Run {
   params: Record<string, number>;
 }
 
-/** Fits `method` on `train` (already windowed) and forecasts `h` days, clamped at 0. Throws on a bad fit. */
-function runMethod(method: Method, train: readonly number[], h: number, period: number): Run {
-  let forecast: number[];
-  let params: Record<string, number>;
-  switch (method) {
-    case 'naive':
-      forecast = naive(train, h);
-      params = {};
-      break;
-    case 'seasonal_naive':
-      forecast = seasonalNaive(train, h, period);
-      params = { period };
-      break;
-    case 'ses': {
-      const f = fitSes(train, h);
-      forecast = f.forecast;
-      params = { alpha: f.params.alpha, level0: f.params.level0 };
-      break;
-    }
-    case 'holt': {
-      const f = fitHolt(train, h);
-      forecast = f.forecast;
-      params = { alpha: f.params.alpha, beta: f.params.beta, level0: f.params.level0, trend0: f.params.trend0 };
-      break;
-    }
-    case 'holt_winters': {
-      const f = fitHoltWinters(train, h, period);
-      forecast = f.forecast;
-      params = { alpha: f.params.alpha, beta: f.params.beta, gamma: f.params.gamma, period, level0: f.params.level0, trend0: f.params.trend0 };
-      f.params.seasonal0.forEach((s, j) => (params[`seasonal0_${j}`] = s));
-      break;
-    }
-    case 'croston': {
-      const f = fitCroston(train, h);
-      forecast = f.result.forecast;
-      params = { alpha: f.params.alpha };
-      break;
-    }
-    case 'sba': {
-      const f = fitSba(train, h);
-      forecast = f.result.forecast;
-      params = { alpha: f.params.alpha };
-      break;
-    }
-    case 'tsb': {
-      const f = fitTsb(train, h);
-      forecast = f.result.forecast;
-      params = { alphaDemand: f.params.alphaDemand, alphaProbability: f.params.alphaProbability };
-      break;
-    }
-  }
-  if (!forecast.every(Number.isFinite) || !Object.values(params).every(Number.isFinite)) throw new RangeError(`${method}: non-finite fit`);
-  return { forecast: forecast.map((v) => (v > 0 ? v : 0)), params };
+/** A fitted method: its parameters (scalars) and what forecasts `h` days after a history. */
+interface FittedMethod {
+  params: Record<string, number>;
+  after: (history: readonly number[]) => number[];
 }
 
 /**
  * Fits `method` once on `train` and returns what forecasts `h` days after any longer history that
  * starts where `train` starts, with the fitted parameters and initial states kept and the states
  * rolled through the new days: a rolling-origin backtest with fixed parameters and updated states
- * (Tashman 2000), one fit per candidate instead of one per fold. Forecasts are clamped at 0.
+ * (Tashman 2000), one fit per candidate instead of one per fold. Forecasts are clamped at 0, and a
+ * non-finite forecast or parameter is a RangeError.
  */
-function fitOnce(method: Method, train: readonly number[], h: number, period: number): (history: readonly number[]) => number[] {
+function fitOnce(method: Method, train: readonly number[], h: number, period: number): FittedMethod {
   const clamp = (forecast: number[]): number[] => {
     if (!forecast.every(Number.isFinite)) throw new RangeError(`${method}: non-finite forecast`);
     return forecast.map((v) => (v > 0 ? v : 0));
   };
-  switch (method) {
-    case 'naive':
-      return (history) => clamp(naive(history, h));
-    case 'seasonal_naive':
-      return (history) => clamp(seasonalNaive(history, h, period));
-    case 'ses': {
-      const { params } = fitSes(train, h);
-      return (history) => clamp(ses(history, params, h).forecast);
+  const fitted = ((): FittedMethod => {
+    switch (method) {
+      case 'naive':
+        return { params: {}, after: (history) => clamp(naive(history, h)) };
+      case 'seasonal_naive':
+        return { params: { period }, after: (history) => clamp(seasonalNaive(history, h, period)) };
+      case 'ses': {
+        const { params } = fitSes(train, h);
+        return { params: { ...params }, after: (history) => clamp(ses(history, params, h).forecast) };
+      }
+      case 'holt': {
+        const { params } = fitHolt(train, h);
+        return { params: { ...params }, after: (history) => clamp(holt(history, params, h).forecast) };
+      }
+      case 'holt_winters': {
+        const { params } = fitHoltWinters(train, h, period);
+        const { seasonal0, ...scalars } = params;
+        const flat: Record<string, number> = { ...scalars };
+        seasonal0.forEach((value, j) => (flat[`seasonal0_${j}`] = value));
+        return { params: flat, after: (history) => clamp(holtWinters(history, params, h).forecast) };
+      }
+      case 'croston': {
+        const { params } = fitCroston(train, h);
+        return { params: { ...params }, after: (history) => clamp(croston(history, params, h).forecast) };
+      }
+      case 'sba': {
+        const { params } = fitSba(train, h);
+        return { params: { ...params }, after: (history) => clamp(sba(history, params, h).forecast) };
+      }
+      case 'tsb': {
+        const { params } = fitTsb(train, h);
+        return { params: { ...params }, after: (history) => clamp(tsb(history, params, h).forecast) };
+      }
     }
-    case 'holt': {
-      const { params } = fitHolt(train, h);
-      return (history) => clamp(holt(history, params, h).forecast);
-    }
-    case 'holt_winters': {
-      const { params } = fitHoltWinters(train, h, period);
-      return (history) => clamp(holtWinters(history, params, h).forecast);
-    }
-    case 'croston': {
-      const { params } = fitCroston(train, h);
-      return (history) => clamp(croston(history, params, h).forecast);
-    }
-    case 'sba': {
-      const { params } = fitSba(train, h);
-      return (history) => clamp(sba(history, params, h).forecast);
-    }
-    case 'tsb': {
-      const { params } = fitTsb(train, h);
-      return (history) => clamp(tsb(history, params, h).forecast);
-    }
-  }
+  })();
+  if (!Object.values(fitted.params).every(Number.isFinite)) throw new RangeError(`${method}: non-finite fit`);
+  return fitted;
+}
+
+/** Fits `method` on `train` (already windowed) and forecasts `h` days after it, clamped at 0. Throws on a bad fit. */
+function runMethod(method: Method, train: readonly number[], h: number, period: number): Run {
+  const { params, after } = fitOnce(method, train, h, period);
+  return { params, forecast: after(train) };
 }
 
 const windowed = (series: readonly number[]): readonly number[] => (series.length > TRAIN_WINDOW ? series.slice(series.length - TRAIN_WINDOW) : series);
@@ -295,7 +260,7 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
     let absScaled = 0;
     let err = 0;
     try {
-      const forecastAfter = fitOnce(method, histories[0] as number[], lead, period);
+      const forecastAfter = fitOnce(method, histories[0] as number[], lead, period).after;
       origins.forEach((o, k) => {
         const forecast = forecastAfter(histories[k] as number[]);
         const r: number[] = [];

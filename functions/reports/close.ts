@@ -243,24 +243,24 @@ const balanceRows = (balances: ReadonlyMap<string, LevelBalance>): ParquetRow[] 
   return [...balances.values()].sort((a, b) => order(a.sku_id, b.sku_id) || order(a.warehouse_id, b.warehouse_id)).map((b) => ({ ...b }));
 };
 
-const readBalances = async (objects: LakeObjects, tenantId: string, day: string): Promise<Map<string, LevelBalance> | undefined> => {
-  const bytes = await objects.get(closeKeys.balance(tenantId, day));
-  if (bytes === undefined) return undefined;
-  const balances = new Map<string, LevelBalance>();
-  for (const row of await readParquet(bytes, LEVEL_BALANCE_COLUMNS.map(([name]) => name))) {
-    const onHand = row.on_hand;
-    if (typeof onHand !== 'bigint') throw new TypeError(`${closeKeys.balance(tenantId, day)} has a row without on_hand`);
-    const balance = { sku_id: text(row, 'sku_id'), warehouse_id: text(row, 'warehouse_id'), on_hand: onHand, last_sale_at: optionalText(row, 'last_sale_at') };
-    balances.set(levelKeyOf(balance), balance);
-  }
-  return balances;
-};
-
 const bigintOf = (row: ParquetRow, name: string, key: string): bigint => {
   const value = row[name];
   if (typeof value !== 'bigint') throw new TypeError(`${key} has a row without ${name}`);
   return value;
 };
+
+const readBalances = async (objects: LakeObjects, tenantId: string, day: string): Promise<Map<string, LevelBalance> | undefined> => {
+  const key = closeKeys.balance(tenantId, day);
+  const bytes = await objects.get(key);
+  if (bytes === undefined) return undefined;
+  const balances = new Map<string, LevelBalance>();
+  for (const row of await readParquet(bytes, LEVEL_BALANCE_COLUMNS.map(([name]) => name))) {
+    const balance = { sku_id: text(row, 'sku_id'), warehouse_id: text(row, 'warehouse_id'), on_hand: bigintOf(row, 'on_hand', key), last_sale_at: optionalText(row, 'last_sale_at') };
+    balances.set(levelKeyOf(balance), balance);
+  }
+  return balances;
+};
+
 
 /**
  * One closed day as the close wrote it: its level_days rows and every level's balance at its

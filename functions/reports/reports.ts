@@ -481,7 +481,7 @@ const poll = async <Query, Done, Loaded>(
   const result = await getLakeQuery(deps.lake, { queryId: decoded.a, tenantId: deps.ctx.caller.tenantId, expect: { sql, parameters } });
   if (result.state === 'running') return answerOf(deps, report, parsed.data, result, decoded.c, undefined, undefined);
   const [closed, loaded] = await Promise.all([readClosedDays(deps.objects, deps.ctx.caller.tenantId), report.load?.(deps, parsed.data, decoded.c)]);
-  return answerOf<Query, Done, Loaded>(deps, report, parsed.data, result, decoded.c, closed, loaded === undefined ? undefined : Promise.resolve(loaded));
+  return answerOf<Query, Done, Loaded>(deps, report, parsed.data, result, decoded.c, closed, Promise.resolve(loaded));
 };
 
 /**
