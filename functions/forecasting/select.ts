@@ -33,6 +33,11 @@
  *    across every fold and lead. Quantiles (1 - interval)/2 and (1 + interval)/2, linear interpolation (type 7).
  *    lower = max(0, forecast + min(qLow, 0)), upper = forecast + max(qHigh, 0), so lower <= forecast <= upper,
  *    and a wider interval never gives a narrower band. Without a backtest the band is forecast..forecast.
+ * 8. daily_sigma: the standard deviation of one day's forecast error of the chosen method, for safety stock
+ *    (z * sqrt(L * sigma_d^2 + d^2 * sigma_L^2)): the root mean square of the chosen method's backtest residuals,
+ *    pooled over every fold and lead 1..h, sqrt(mean(e^2)). The RMSE, not the sd around the mean residual: a
+ *    biased method's systematic error is uncertainty the safety stock must cover too, so it counts. 0 without a
+ *    backtest (too short a history, no_history); always finite and >= 0.
  *
  * TRAIN_WINDOW (182 days) caps what any fit sees: the smoothing fitters cost time linear in the length
  * (Holt-Winters about 0.1 ms per day of history), and exponential smoothing forgets older data anyway.
@@ -69,6 +74,8 @@ export interface SeriesForecast {
   forecast: number[];
   lower: number[];
   upper: number[];
+  /** Standard deviation of one day's forecast error (RMSE of the backtest residuals, pooled); 0 without a backtest. */
+  daily_sigma: number;
   backtest: {
     mase: number | null;
     bias: number | null;
@@ -188,6 +195,15 @@ function quantile(sample: readonly number[], q: number): number {
   return (s[lo] as number) + (pos - lo) * ((s[hi] as number) - (s[lo] as number));
 }
 
+/** sqrt(mean(e^2)) of a sample; 0 for an empty one or a non-finite result. */
+function rootMeanSquare(sample: readonly number[]): number {
+  if (sample.length === 0) return 0;
+  let sum = 0;
+  for (const e of sample) sum += e * e;
+  const r = Math.sqrt(sum / sample.length);
+  return Number.isFinite(r) ? r : 0;
+}
+
 const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(2));
 
 function checkOptions(options: ForecastOptions): Required<ForecastOptions> {
@@ -216,6 +232,7 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
       forecast: zeros(),
       lower: zeros(),
       upper: zeros(),
+      daily_sigma: 0,
       backtest: { mase: null, bias: null, baseline: 'naive', baseline_mase: null, folds: 0, lead, candidates: [] },
       reason: `naive: no demand in the history (${n} days), forecasting zeros`,
     };
@@ -234,6 +251,7 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
       forecast: run.forecast,
       lower: [...run.forecast],
       upper: [...run.forecast],
+      daily_sigma: 0,
       backtest: { mase: null, bias: null, baseline, baseline_mase: null, folds: 0, lead, candidates: [] },
       reason: `${baseline}: too little history for a backtest (${n} days; need ${minTrain + lead} for one ${lead}-day fold)`,
     };
@@ -308,6 +326,7 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
   const lo = (1 - interval) / 2;
   const hi = (1 + interval) / 2;
   const pooled = chosen.residuals.flat();
+  const dailySigma = rootMeanSquare(pooled);
   const bands = Array.from({ length: horizon }, (_, i) => {
     const sample = folds >= PER_LEAD_MIN_FOLDS ? chosen.residuals.map((r) => r[Math.min(i, lead - 1)] as number) : pooled;
     return { qLow: Math.min(quantile(sample, lo), 0), qHigh: Math.max(quantile(sample, hi), 0) };
@@ -322,6 +341,7 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
     forecast: final.forecast,
     lower,
     upper,
+    daily_sigma: dailySigma,
     backtest: {
       mase: chosen.mase,
       bias: chosen.bias,

@@ -220,3 +220,43 @@ test('deterministic: the same input gives the same output', () => {
   const s = gen.trend(mulberry32(8), 250);
   expect(forecastSeries(s, { horizon: 7 })).toEqual(forecastSeries([...s], { horizon: 7 }));
 });
+
+// ------------------------------------------------------------------ daily_sigma (safety stock's sigma_d)
+
+describe('daily_sigma: RMSE of the chosen method backtest residuals, pooled over folds and leads', () => {
+  test('a series the chosen method forecasts exactly (a repeated week): daily_sigma 0', () => {
+    const week = [5, 9, 4, 7, 12, 3, 6];
+    const y = Array.from({ length: 140 }, (_, t) => week[t % 7] as number);
+    const r = forecastSeries(y, { horizon: 7 });
+    expect(r.daily_sigma).toBe(0);
+    expect(r.method).toBe('seasonal_naive');
+  });
+
+  test('a known residual: a single bump in the backtest window gives RMSE sqrt(bump^2 / (folds * lead)) for seasonal naive', () => {
+    const y = new Array<number>(200).fill(5);
+    // a day in the last fold's test window (days 193..199), too late to be in any fold's seasonal lag: seasonal
+    // naive's only backtest error is 9 - 5 = 4 there, so its RMSE is sqrt(16 / (4 folds * 7 days))
+    y[200 - 3] = 9;
+    const r = forecastSeries(y, { horizon: 7, folds: 4 });
+    expect(r.method).toBe('seasonal_naive');
+    const count = r.backtest.folds * r.backtest.lead;
+    expect(r.daily_sigma).toBeCloseTo(Math.sqrt(16 / count), 12);
+  });
+
+  test('finite and >= 0 on every generator; 0 without a backtest or without history', () => {
+    for (const name of Object.keys(gen) as (keyof typeof gen)[]) {
+      const r = forecastSeries(gen[name](mulberry32(4), 300), { horizon: 28 });
+      expect(Number.isFinite(r.daily_sigma)).toBe(true);
+      expect(r.daily_sigma).toBeGreaterThan(0);
+    }
+    expect(forecastSeries([], { horizon: 3 }).daily_sigma).toBe(0);
+    expect(forecastSeries(new Array<number>(50).fill(0), { horizon: 3 }).daily_sigma).toBe(0);
+    expect(forecastSeries([3, 4, 5], { horizon: 3 }).daily_sigma).toBe(0);
+  });
+
+  test('close to the generator noise sd on a steady series (20 + 3 N(0,1)): between 2.5 and 4.5', () => {
+    const r = forecastSeries(gen.steady(mulberry32(7), 730), { horizon: 28 });
+    expect(r.daily_sigma).toBeGreaterThan(2.5);
+    expect(r.daily_sigma).toBeLessThan(4.5);
+  });
+});
