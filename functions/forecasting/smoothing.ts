@@ -173,8 +173,10 @@ export function holtWinters(series: Series, params: HoltWintersParams, horizon: 
  * the SSE is a quadratic in them and its minimum is a small linear least-squares problem, solved exactly
  * (seasonal states constrained to sum to zero, which loses nothing: adding c to l_0 and -c to every s leaves
  * every fitted value unchanged). This is statsmodels' "estimated" initialisation, done in closed form.
- * Smoothing parameters: a coarse grid over [0,1]^k, then box-clamped Nelder-Mead from the best grid points.
- * Everything is deterministic: no randomness, fixed iteration budgets.
+ * The least squares is made in one pass per evaluation (`profile`), on a reused typed-array scratch buffer.
+ * Smoothing parameters: a coarse grid over [0,1]^k (GRIDS), then a Hooke-Jeeves pattern search from the best
+ * grid point down to a step of 1e-3; or, with a warm start, the pattern search from the given constants alone.
+ * Everything is deterministic: no randomness, fixed grids, iteration caps.
  */
 
 type Kind = 'ses' | 'holt' | 'hw';
@@ -191,150 +193,312 @@ function stateOf(kind: Kind, smooth: readonly number[], init: readonly number[],
   return { alpha, beta, gamma, period, level0, trend0, seasonal0: [...free, last] };
 }
 
-/** Solves (A + ridge I) x = b by Gaussian elimination with partial pivoting; A symmetric positive semi-definite. */
-function solve(a: number[][], b: number[]): number[] {
-  const k = b.length;
+/** Free initial states: l_0 (SES); l_0, b_0 (Holt); l_0, b_0, s_{1-m}..s_{-1} (Holt-Winters; s_0 = -their sum). */
+const initCount = (kind: Kind, period: number): number => (kind === 'ses' ? 1 : kind === 'holt' ? 2 : 1 + period);
+
+/** A reused scratch buffer (the fitters are synchronous, so one is enough): no allocation per evaluation. */
+let scratch = new Float64Array(256);
+function workspace(size: number): Float64Array {
+  if (scratch.length < size) scratch = new Float64Array(Math.max(size, 2 * scratch.length));
+  scratch.fill(0, 0, size);
+  return scratch;
+}
+
+/**
+ * The in-sample SSE at the least-squares initial states for given smoothing constants, in one pass.
+ * For fixed constants every state is affine in the k free initial states x: the pass carries each state's
+ * coefficient vector (k coefficients and a constant, K = k + 1 numbers) through the recurrence, and
+ * accumulates the normal equations A'A x = A'r of the one-step errors r_t - A_t x on the way (A_t: the
+ * coefficients of fitted_t, r_t = y_t - its constant). Then SSE(x) = r'r - 2 x'A'r + x'A'A x at the solution x,
+ * solved with a tiny ridge (max(trace, 1) * 1e-12) so a singular system (e.g. an all-zero series) still solves.
+ * The solution is written to `init` when given. Same numbers as running the recurrence k + 1 times, without
+ * the k + 1 arrays per evaluation.
+ */
+function profile(series: Series, kind: Kind, alpha: number, beta: number, gamma: number, period: number, init: number[] | null): number {
+  const n = series.length;
+  const m = kind === 'hw' ? period : 0;
+  const k = initCount(kind, period);
+  const K = k + 1;
+  const c = k; // index of the constant term
+  const kk = k * k;
+  // layout: level (2 buffers, swapped), trend, F (fitted coefficients), base, seasonal ring (m x K), A'A (k x k), A'r (k), solve matrix (k x (k+1)), x (k)
+  // layout: level, trend, F (fitted coefficients), seasonal ring (m x K), A'A (k x k, upper triangle), A'r (k),
+  // the augmented matrix to solve (k x (k+1)), x (k)
+  const lo = 0;
+  const tr = K;
+  const fo = 2 * K;
+  const so = 3 * K;
+  const ao = so + Math.max(m, 1) * K;
+  const ro = ao + kk;
+  const mo = ro + k;
+  const xo = mo + k * (k + 1);
+  const w = workspace(xo + k);
+  w[lo] = 1;
+  if (kind !== 'ses') w[tr + 1] = 1;
+  for (let j = 0; j < m - 1; j++) {
+    w[so + j * K + 2 + j] = 1;
+    w[so + (m - 1) * K + 2 + j] = -1;
+  }
+  const a1 = 1 - alpha;
+  const b1 = 1 - beta;
+  const g1 = 1 - gamma;
+  let slot = 0;
+  for (let t = 0; t < n; t++) {
+    const y = series[t] as number;
+    // ses and holt have no season: their ring is one all-zero slot that gamma = 0 leaves at zero
+    const sj = m > 0 ? so + slot * K : so;
+    for (let i = 0; i < K; i++) {
+      const l = w[lo + i] as number;
+      const b = w[tr + i] as number;
+      const s = w[sj + i] as number;
+      const base = l + b;
+      w[fo + i] = base + s;
+      const next = a1 * base - alpha * s + (i === c ? alpha * y : 0);
+      w[tr + i] = beta * (next - l) + b1 * b;
+      w[sj + i] = g1 * s - gamma * base + (i === c ? gamma * y : 0);
+      w[lo + i] = next;
+    }
+    const r = y - (w[fo + c] as number);
+    for (let i = 0; i < k; i++) {
+      const fi = w[fo + i] as number;
+      if (fi === 0) continue;
+      w[ro + i] = (w[ro + i] as number) + fi * r;
+      const row = ao + i * k;
+      for (let j = i; j < k; j++) w[row + j] = (w[row + j] as number) + fi * (w[fo + j] as number);
+    }
+    if (m > 0) slot = slot + 1 === m ? 0 : slot + 1;
+  }
+  // symmetric A'A from its upper triangle, the ridge, and Gaussian elimination with partial pivoting
   let trace = 0;
-  for (let i = 0; i < k; i++) trace += (a[i] as number[])[i] as number;
+  for (let i = 0; i < k; i++) trace += w[ao + i * k + i] as number;
   const ridge = Math.max(trace, 1) * 1e-12;
-  const mat = a.map((row, i) => [...row.map((v, j) => (i === j ? v + ridge : v)), b[i] as number]);
-  for (let c = 0; c < k; c++) {
-    let piv = c;
-    for (let r = c + 1; r < k; r++) if (Math.abs((mat[r] as number[])[c] as number) > Math.abs((mat[piv] as number[])[c] as number)) piv = r;
-    [mat[c], mat[piv]] = [mat[piv] as number[], mat[c] as number[]];
-    const pr = mat[c] as number[];
-    const d = pr[c] as number;
+  const k1 = k + 1;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) w[mo + i * k1 + j] = (w[ao + (i <= j ? i * k + j : j * k + i)] as number) + (i === j ? ridge : 0);
+    w[mo + i * k1 + k] = w[ro + i] as number;
+  }
+  for (let col = 0; col < k; col++) {
+    let piv = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(w[mo + r * k1 + col] as number) > Math.abs(w[mo + piv * k1 + col] as number)) piv = r;
+    if (piv !== col) {
+      for (let j = 0; j < k1; j++) {
+        const tmp = w[mo + col * k1 + j] as number;
+        w[mo + col * k1 + j] = w[mo + piv * k1 + j] as number;
+        w[mo + piv * k1 + j] = tmp;
+      }
+    }
+    const d = w[mo + col * k1 + col] as number;
     if (d === 0) continue;
-    for (let r = c + 1; r < k; r++) {
-      const row = mat[r] as number[];
-      const f = (row[c] as number) / d;
-      if (f !== 0) for (let j = c; j <= k; j++) row[j] = (row[j] as number) - f * (pr[j] as number);
+    for (let r = col + 1; r < k; r++) {
+      const f = (w[mo + r * k1 + col] as number) / d;
+      if (f !== 0) for (let j = col; j < k1; j++) w[mo + r * k1 + j] = (w[mo + r * k1 + j] as number) - f * (w[mo + col * k1 + j] as number);
     }
   }
-  const x = new Array<number>(k).fill(0);
+  let finite = true;
   for (let r = k - 1; r >= 0; r--) {
-    const row = mat[r] as number[];
-    const d = row[r] as number;
-    let acc = row[k] as number;
-    for (let j = r + 1; j < k; j++) acc -= (row[j] as number) * (x[j] as number);
-    x[r] = d === 0 ? 0 : acc / d;
+    const d = w[mo + r * k1 + r] as number;
+    let acc = w[mo + r * k1 + k] as number;
+    for (let j = r + 1; j < k; j++) acc -= (w[mo + r * k1 + j] as number) * (w[xo + j] as number);
+    const x = d === 0 ? 0 : acc / d;
+    if (!Number.isFinite(x)) finite = false;
+    w[xo + r] = x;
   }
-  return x;
+  if (!finite) for (let i = 0; i < k; i++) w[xo + i] = 0;
+  // The SSE by running the recurrence from x (not r'r - 2 x'A'r + x'A'A x, which cancels catastrophically when
+  // the states blow up, e.g. Holt-Winters at alpha = beta = gamma = 1); the seasonal ring reuses the F buffer.
+  let level = w[xo] as number;
+  let trend = kind === 'ses' ? 0 : (w[xo + 1] as number);
+  let last = 0;
+  for (let j = 0; j < m - 1; j++) {
+    const v = w[xo + 2 + j] as number;
+    w[so + j] = v;
+    last -= v;
+  }
+  if (m > 0) w[so + m - 1] = last;
+  let sse = 0;
+  slot = 0;
+  for (let t = 0; t < n; t++) {
+    const y = series[t] as number;
+    const season = m > 0 ? (w[so + slot] as number) : 0;
+    const base = level + trend;
+    const e = y - base - season;
+    sse += e * e;
+    const next = alpha * (y - season) + a1 * base;
+    trend = beta * (next - level) + b1 * trend;
+    if (m > 0) {
+      w[so + slot] = gamma * (y - base) + g1 * season;
+      slot = slot + 1 === m ? 0 : slot + 1;
+    }
+    level = next;
+  }
+  if (init) for (let i = 0; i < k; i++) init[i] = w[xo + i] as number;
+  return Number.isFinite(sse) ? sse : Infinity;
 }
 
 /** The least-squares initial states for given smoothing parameters. */
 function bestInit(series: Series, kind: Kind, smooth: readonly number[], period: number): number[] {
-  const k = kind === 'ses' ? 1 : kind === 'holt' ? 2 : 2 + period - 1;
-  const zeros = new Array<number>(series.length).fill(0);
-  const offset = run(series, stateOf(kind, smooth, new Array<number>(k).fill(0), period), 0).fitted;
-  const cols: number[][] = [];
-  for (let j = 0; j < k; j++) {
-    const unit = new Array<number>(k).fill(0);
-    unit[j] = 1;
-    cols.push(run(zeros, stateOf(kind, smooth, unit, period), 0).fitted);
-  }
-  const ata = cols.map((ci) => cols.map((cj) => dot(ci, cj)));
-  const resid = series.map((y, t) => y - (offset[t] as number));
-  const x = solve(ata, cols.map((c) => dot(c, resid)));
-  return x.every(Number.isFinite) ? x : new Array<number>(k).fill(0);
-}
-
-function dot(a: readonly number[], b: readonly number[]): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
-  return s;
+  const init = new Array<number>(initCount(kind, period)).fill(0);
+  profile(series, kind, smooth[0] ?? 0, kind === 'ses' ? 0 : (smooth[1] ?? 0), kind === 'hw' ? (smooth[2] ?? 0) : 0, period, init);
+  return init;
 }
 
 function profiledSse(series: Series, kind: Kind, smooth: readonly number[], period: number): number {
-  const sse = run(series, stateOf(kind, smooth, bestInit(series, kind, smooth, period), period), 0).sse;
-  return Number.isFinite(sse) ? sse : Infinity;
+  return profile(series, kind, smooth[0] ?? 0, kind === 'ses' ? 0 : (smooth[1] ?? 0), kind === 'hw' ? (smooth[2] ?? 0) : 0, period, null);
 }
 
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 
-/** Nelder-Mead on [0,1]^k (points clamped into the box), fixed budget, deterministic. */
-function nelderMead(f: (x: number[]) => number, start: number[], step: number, maxIter: number): { x: number[]; fx: number } {
-  const k = start.length;
-  let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? (v + step <= 1 ? v + step : v - step) : v)))].map((x) => {
-    const c = x.map(clamp01);
-    return { x: c, fx: f(c) };
-  });
-  for (let iter = 0; iter < maxIter; iter++) {
-    simplex.sort((a, b) => a.fx - b.fx);
-    const best = simplex[0] as { x: number[]; fx: number };
-    const worst = simplex[k] as { x: number[]; fx: number };
-    const spread = worst.fx - best.fx;
-    if (spread <= 1e-12 * Math.max(1, Math.abs(best.fx)) && iter > 0) break;
-    const centroid = new Array<number>(k).fill(0);
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) centroid[j] = (centroid[j] as number) + ((simplex[i] as { x: number[] }).x[j] as number) / k;
-    const towards = (t: number) => centroid.map((c, j) => clamp01(c + t * (c - (worst.x[j] as number))));
-    const at = (x: number[]) => ({ x, fx: f(x) });
-    const refl = at(towards(1));
-    const second = simplex[k - 1] as { fx: number };
-    if (refl.fx < best.fx) {
-      const exp = at(towards(2));
-      simplex[k] = exp.fx < refl.fx ? exp : refl;
-    } else if (refl.fx < second.fx) {
-      simplex[k] = refl;
-    } else {
-      const con = at(refl.fx < worst.fx ? towards(0.5) : towards(-0.5));
-      if (con.fx < Math.min(refl.fx, worst.fx)) simplex[k] = con;
-      else simplex = simplex.map((p, i) => (i === 0 ? p : at(p.x.map((v, j) => clamp01((best.x[j] as number) + 0.5 * (v - (best.x[j] as number)))))));
+/** The local search stops when its step is below SEARCH_XTOL: constants closer than that forecast alike. */
+const SEARCH_XTOL = 1e-3;
+/** A cap on the local search's evaluations (never reached on the measured series; ~30 are typical). */
+const SEARCH_MAX_EVALS = 300;
+
+/**
+ * Hooke-Jeeves pattern search in [0,1]^k, deterministic: from the start, try each coordinate +step then -step
+ * (points outside the box are clamped to it, and one that does not move is not evaluated), keeping the first
+ * improvement per coordinate; after a round that moved, one pattern move repeats the round's whole displacement
+ * and is kept if better; after a round that did not, the step halves; stop when the step is below SEARCH_XTOL.
+ * It replaced Nelder-Mead (clamped to the box): the optima of daily demand often sit on the box's faces (beta or
+ * gamma 0), where a clamped simplex degenerates and crawls; this needs about half the evaluations (Holt-Winters
+ * 56 in all with its grid against 95 with Nelder-Mead to 1e-6/1e-3) for the same SSE on the measured series.
+ */
+function patternSearch(f: (x: number[]) => number, start: { x: readonly number[]; fx: number }, step0: number): { x: number[]; fx: number } {
+  let x = [...start.x];
+  let fx = start.fx;
+  const k = x.length;
+  let step = step0;
+  let evals = 0;
+  while (step >= SEARCH_XTOL && evals < SEARCH_MAX_EVALS) {
+    const before = [...x];
+    let moved = false;
+    for (let j = 0; j < k; j++) {
+      for (const dir of [1, -1]) {
+        const v = clamp01((x[j] as number) + dir * step);
+        if (v === x[j]) continue;
+        const y = [...x];
+        y[j] = v;
+        const fy = f(y);
+        evals++;
+        if (fy < fx) {
+          x = y;
+          fx = fy;
+          moved = true;
+          break;
+        }
+      }
+    }
+    if (!moved) {
+      step /= 2;
+      continue;
+    }
+    const pattern = x.map((v, j) => clamp01(2 * v - (before[j] as number)));
+    if (pattern.some((v, j) => v !== x[j])) {
+      const fp = f(pattern);
+      evals++;
+      if (fp < fx) {
+        x = pattern;
+        fx = fp;
+      }
     }
   }
-  simplex.sort((a, b) => a.fx - b.fx);
-  return simplex[0] as { x: number[]; fx: number };
+  return { x, fx };
 }
 
-function optimise(series: Series, kind: Kind, period: number): { smooth: number[]; init: number[] } {
+/**
+ * The coarse grids per constant (the grid is their product): denser near 0, where daily demand's constants
+ * usually are. Chosen by measurement against a dense search (41/21/11 points per constant, then the local search)
+ * on 108 synthetic 182-day series of 9 shapes and the statsmodels fixtures: the SSE found was never more than
+ * 0.001% above it (and the old fitter's 6^3 grid plus three Nelder-Mead runs to 1e-12 found the same optima).
+ */
+const GRIDS: Record<Kind, readonly number[]> = {
+  ses: [0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1],
+  holt: [0, 0.05, 0.15, 0.35, 0.65, 1],
+  hw: [0, 0.15, 0.6],
+};
+/**
+ * Short series (under SHORT_SERIES values) have rugged SSE surfaces with several local minima (few values, up to
+ * 10 states), and each evaluation is cheap: they get the old, fine grids (steps 1/20, 1/10, 1/5) and the local
+ * search from the best SHORT_STARTS grid points. Measured on random 14..41-day series, the coarse grid and one
+ * start found up to 2.3 times the SSE of this.
+ */
+const SHORT_SERIES = 120;
+const SHORT_STARTS = 3;
+const uniform = (steps: number): number[] => Array.from({ length: steps + 1 }, (_, i) => i / steps);
+const FINE_GRIDS: Record<Kind, readonly number[]> = { ses: uniform(20), holt: uniform(10), hw: uniform(5) };
+/** The local search's first step from the best grid point, and from a warm start (the previous fit's constants). */
+const SEARCH_STEP = 0.1;
+const WARM_STEP = 0.05;
+
+/**
+ * Minimises the profiled SSE over the smoothing constants: the coarse grid, then the pattern search from its best
+ * point; or, given `start` (the constants of an earlier fit of an overlapping window), the pattern search from
+ * there with a smaller first step and no grid.
+ */
+function optimise(series: Series, kind: Kind, period: number, start?: readonly number[]): { smooth: number[]; init: number[] } {
   const k = kind === 'ses' ? 1 : kind === 'holt' ? 2 : 3;
-  const steps = kind === 'ses' ? 20 : kind === 'holt' ? 10 : 5;
   const f = (x: number[]) => profiledSse(series, kind, x, period);
-  const grid: { x: number[]; fx: number }[] = [];
-  const total = (steps + 1) ** k;
-  for (let g = 0; g < total; g++) {
-    const x: number[] = [];
-    let rest = g;
-    for (let d = 0; d < k; d++) {
-      x.push((rest % (steps + 1)) / steps);
-      rest = Math.floor(rest / (steps + 1));
+  let best: { x: number[]; fx: number };
+  if (start !== undefined && start.length === k && start.every((v) => v >= 0 && v <= 1)) {
+    const x = [...start];
+    best = patternSearch(f, { x, fx: f(x) }, WARM_STEP);
+  } else {
+    const short = series.length < SHORT_SERIES;
+    const g = short ? FINE_GRIDS[kind] : GRIDS[kind];
+    const total = g.length ** k;
+    const points: { x: number[]; fx: number }[] = [];
+    for (let i = 0; i < total; i++) {
+      const x: number[] = [];
+      let rest = i;
+      for (let d = 0; d < k; d++) {
+        x.push(g[rest % g.length] as number);
+        rest = Math.floor(rest / g.length);
+      }
+      points.push({ x, fx: f(x) });
     }
-    grid.push({ x, fx: f(x) });
-  }
-  grid.sort((a, b) => a.fx - b.fx); // stable: ties keep grid order, so the result is deterministic
-  let best = grid[0] as { x: number[]; fx: number };
-  for (const start of grid.slice(0, 3)) {
-    const r = nelderMead(f, start.x, 0.5 / steps, 150 * k);
-    if (r.fx < best.fx) best = r;
+    points.sort((a, b) => a.fx - b.fx); // stable: ties keep the earlier grid point, so the result is deterministic
+    best = points[0] as { x: number[]; fx: number };
+    for (const from of points.slice(0, short ? SHORT_STARTS : 1)) {
+      const r = patternSearch(f, from, short ? 0.5 / (g.length - 1) : SEARCH_STEP);
+      if (r.fx < best.fx) best = r;
+    }
   }
   return { smooth: best.x, init: bestInit(series, kind, best.x, period) };
 }
 
+/** Options of the fitters. */
+export interface FitOptions {
+  /**
+   * Warm start: the smoothing constants of an earlier fit of an overlapping window ([alpha], [alpha, beta] or
+   * [alpha, beta, gamma]); the search is a local one from there instead of the grid. Ignored if malformed.
+   */
+  start?: readonly number[];
+}
+
 /** Fits SES. RangeError on an empty series; a single value fits exactly (level0 = that value). */
-export function fitSes(series: Series, horizon: number): Fitted<SesParams> {
+export function fitSes(series: Series, horizon: number, options: FitOptions = {}): Fitted<SesParams> {
   checkSeries(series, 1, 'fitSes');
   checkHorizon(horizon);
-  const { smooth, init } = optimise(series, 'ses', 1);
+  const { smooth, init } = optimise(series, 'ses', 1, options.start);
   const params: SesParams = { alpha: smooth[0] ?? 0, level0: init[0] ?? 0 };
   return { params, ...ses(series, params, horizon) };
 }
 
 /** Fits Holt's linear trend. RangeError with fewer than 2 values. */
-export function fitHolt(series: Series, horizon: number): Fitted<HoltParams> {
+export function fitHolt(series: Series, horizon: number, options: FitOptions = {}): Fitted<HoltParams> {
   checkSeries(series, 2, 'fitHolt');
   checkHorizon(horizon);
-  const { smooth, init } = optimise(series, 'holt', 1);
+  const { smooth, init } = optimise(series, 'holt', 1, options.start);
   const params: HoltParams = { alpha: smooth[0] ?? 0, beta: smooth[1] ?? 0, level0: init[0] ?? 0, trend0: init[1] ?? 0 };
   return { params, ...holt(series, params, horizon) };
 }
 
 /** Fits additive Holt-Winters. RangeError with fewer than 2 full seasons (2 * period values). */
-export function fitHoltWinters(series: Series, horizon: number, period = 7): Fitted<HoltWintersParams> {
+export function fitHoltWinters(series: Series, horizon: number, period = 7, options: FitOptions = {}): Fitted<HoltWintersParams> {
   checkPeriod(period);
   if (period < 2) throw new RangeError(`fitHoltWinters needs a period >= 2, got ${period}: use fitHolt`);
   checkSeries(series, 2 * period, `fitHoltWinters (2 full seasons of ${period})`);
   checkHorizon(horizon);
-  const { smooth, init } = optimise(series, 'hw', period);
+  const { smooth, init } = optimise(series, 'hw', period, options.start);
   const st = stateOf('hw', smooth, init, period);
   const params: HoltWintersParams = {
     alpha: st.alpha,
