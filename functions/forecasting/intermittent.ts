@@ -247,22 +247,93 @@ export const tsb = (series: readonly number[], { alphaDemand, alphaProbability }
 
 const mseOf = (series: readonly number[], result: ForecastResult): number => (series.length === 0 ? 0 : result.sse / series.length);
 
-/** Tries every candidate in order; a strictly smaller SSE replaces the best, so ties keep the earliest candidate. */
-const fitOver = <P>(series: readonly number[], candidates: readonly P[], run: (p: P) => ForecastResult): Fit<P> => {
-  let best: { params: P; result: ForecastResult } | undefined;
+/**
+ * The SSE of Croston's ratio times `factor` (1 for Croston, 1 - alpha / 2 for SBA) without building the fitted
+ * values: the same recurrence and the same floating-point operations, in the same order, as `crostonRatio`
+ * followed by `sseOf`, so the fits choose exactly what comparing full results would.
+ */
+const crostonSse = (series: readonly number[], alpha: number, factor: number): number => {
+  let z = 0;
+  let p = 0;
+  let lastDemand = -1;
+  let next = 0;
+  let sse = 0;
+  for (let t = 0; t < series.length; t++) {
+    const y = series[t] ?? 0;
+    const e = y - next;
+    sse += e * e;
+    if (y > 0) {
+      const q = t - lastDemand;
+      if (lastDemand < 0) {
+        z = y;
+        p = q;
+      } else {
+        z = z + alpha * (y - z);
+        p = p + alpha * (q - p);
+      }
+      lastDemand = t;
+      next = factor === 1 ? z / p : (z / p) * factor;
+    }
+  }
+  return sse;
+};
+
+/** The SSE of TSB without building the fitted values (the recurrence and operations of `tsb`, in its order). */
+const tsbSse = (series: readonly number[], alphaDemand: number, alphaProbability: number): number => {
+  let z = 0;
+  let p = 0;
+  let started = false;
+  let next = 0;
+  let sse = 0;
+  for (let t = 0; t < series.length; t++) {
+    const y = series[t] ?? 0;
+    const e = y - next;
+    sse += e * e;
+    if (!started) {
+      if (y > 0) {
+        started = true;
+        z = y;
+        p = 1 / (t + 1);
+        next = p * z;
+      }
+      continue;
+    }
+    if (y > 0) {
+      p = p + alphaProbability * (1 - p);
+      z = z + alphaDemand * (y - z);
+    } else {
+      p = p + alphaProbability * (0 - p);
+    }
+    next = p * z;
+  }
+  return sse;
+};
+
+/**
+ * Tries every candidate in order by its SSE alone (`sse`, allocation-free); a strictly smaller SSE replaces the
+ * best, so ties keep the earliest candidate. Then runs the winner in full (`run`, which validates the input).
+ */
+const fitOver = <P>(series: readonly number[], candidates: readonly P[], sse: (p: P) => number, run: (p: P) => ForecastResult): Fit<P> => {
+  checkSeries(series);
+  let best: { params: P; sse: number } | undefined;
   for (const params of candidates) {
-    const result = run(params);
-    if (best === undefined || result.sse < best.result.sse) best = { params, result };
+    const v = sse(params);
+    if (best === undefined || v < best.sse) best = { params, sse: v };
   }
   if (best === undefined) throw new Error('empty grid');
-  return { params: best.params, result: best.result, mse: mseOf(series, best.result) };
+  const result = run(best.params);
+  return { params: best.params, result, mse: mseOf(series, result) };
 };
+
+const ALPHAS: readonly CrostonParams[] = GRID.map((alpha) => ({ alpha }));
+const TSB_PAIRS: readonly TsbParams[] = GRID.flatMap((alphaDemand) => GRID.map((alphaProbability) => ({ alphaDemand, alphaProbability })));
 
 /** Croston with alpha chosen on GRID by the least in-sample MSE of the one-step-ahead forecasts (ties: smallest alpha). */
 export const fitCroston = (series: readonly number[], horizon: number): Fit<CrostonParams> =>
   fitOver(
     series,
-    GRID.map((alpha) => ({ alpha })),
+    ALPHAS,
+    ({ alpha }) => crostonSse(series, alpha, 1),
     (params) => croston(series, params, horizon),
   );
 
@@ -270,7 +341,8 @@ export const fitCroston = (series: readonly number[], horizon: number): Fit<Cros
 export const fitSba = (series: readonly number[], horizon: number): Fit<CrostonParams> =>
   fitOver(
     series,
-    GRID.map((alpha) => ({ alpha })),
+    ALPHAS,
+    ({ alpha }) => crostonSse(series, alpha, 1 - alpha / 2),
     (params) => sba(series, params, horizon),
   );
 
@@ -281,6 +353,7 @@ export const fitSba = (series: readonly number[], horizon: number): Fit<CrostonP
 export const fitTsb = (series: readonly number[], horizon: number): Fit<TsbParams> =>
   fitOver(
     series,
-    GRID.flatMap((alphaDemand) => GRID.map((alphaProbability) => ({ alphaDemand, alphaProbability }))),
+    TSB_PAIRS,
+    ({ alphaDemand, alphaProbability }) => tsbSse(series, alphaDemand, alphaProbability),
     (params) => tsb(series, params, horizon),
   );
