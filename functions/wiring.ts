@@ -7,6 +7,7 @@ import * as notifications from './notifications/schemas';
 import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
+import * as forecasting from './forecasting/forecast-schemas';
 import type { HttpRoute } from './platform/routes';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
@@ -283,6 +284,24 @@ export const httpRoutes = {
       headers: { as_of: 'x-as-of' },
     },
   },
+  demandForecast: {
+    method: 'GET', path: '/api/reports/demand-forecast', entry: handler('forecasting', 'get-demand-forecast'),
+    permission: 'reports:read', table: 'read',
+    summary: 'A level\'s demand forecast from today (default 28 days, at most 180): daily and total with an 80% range, its demand class, the method chosen and why, and the history it used',
+    query: forecasting.demandForecastQuery, response: forecasting.demandForecastResponse, errors: [404],
+  },
+  requestForecastRun: {
+    method: 'POST', path: '/api/reports/demand-forecast/run', entry: handler('forecasting', 'request-forecast-run'),
+    permission: 'forecast:write', table: 'write', status: 202,
+    summary: 'Forecast every level of the caller\'s tenant now (as the nightly run does): answers 202 with the run, to follow at /api/reports/demand-forecast/runs/{run_id}',
+    response: forecasting.forecastRunResponse,
+  },
+  getForecastRun: {
+    method: 'GET', path: '/api/reports/demand-forecast/runs/{run_id}', entry: handler('forecasting', 'get-forecast-run'),
+    permission: 'reports:read', table: 'read',
+    summary: 'A forecasting run: its state, progress (chunks of series) and summary (levels per demand class and method, backtest accuracy against the baseline)',
+    params: forecasting.runParams, response: forecasting.forecastRunResponse,
+  },
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;
@@ -327,7 +346,7 @@ export interface ScheduledFunction {
    * (movements/), writes the rollups' (level_days/) and its own (close/) in the lake bucket,
    * through S3's API only (no Athena). One run at a time.
    */
-  lake?: 'close';
+  lake?: 'close' | 'forecast-schedule';
   summary: string;
 }
 
@@ -345,6 +364,14 @@ export const scheduledFunctions = {
     table: 'none',
     lake: 'close',
     summary: 'Close the lake: roll every finished day up into level_days and roll the valuation checkpoints forward, for each tenant; days whose files changed are closed again',
+  },
+  requestNightlyForecasts: {
+    entry: 'functions/forecasting/handlers/request-nightly-forecasts.ts',
+    // Hourly, like the close: each tenant's nightly run is requested (once a day) in the hour after its close reaches today.
+    everySeconds: 3600,
+    table: 'write',
+    lake: 'forecast-schedule',
+    summary: 'Request each tenant\'s nightly forecasting run (nightly-<day>, once) as soon as the lake close has closed yesterday',
   },
 } as const satisfies Record<string, ScheduledFunction>;
 
@@ -368,6 +395,11 @@ export interface EventConsumer {
     batchSize: number;
   };
   table: 'read' | 'write';
+  /**
+   * What it does in the lake bucket (through S3's API): 'forecast-plan' reads the close's days
+   * (and imported history) and writes a run's chunks under forecast/; 'forecast-chunk' reads them.
+   */
+  lake?: 'forecast-plan' | 'forecast-chunk';
 }
 
 export const eventConsumers = {
@@ -384,6 +416,24 @@ export const eventConsumers = {
     pattern: { source: ['stockroom'], 'detail-type': ['AlertOpened', 'AlertUpdated'] },
     queue: { maxReceives: 5, visibilityTimeoutSeconds: 180, batchSize: 10 },
     table: 'write',
+  },
+  planForecast: {
+    entry: 'functions/forecasting/handlers/plan-forecast.ts',
+    summary: 'Plan a forecasting run: read the tenant\'s demand history once and split it into chunks of series, one worker each',
+    pattern: { source: ['stockroom'], 'detail-type': ['ForecastRunRequested'] },
+    // One run per message; reading two years of closed days may take minutes (the function's timeout is a sixth: 15 min).
+    queue: { maxReceives: 3, visibilityTimeoutSeconds: 5400, batchSize: 1 },
+    table: 'write',
+    lake: 'forecast-plan',
+  },
+  forecastChunk: {
+    entry: 'functions/forecasting/handlers/forecast-chunk.ts',
+    summary: 'Forecast one chunk of a run\'s series (fit, backtest, choose a method per level), store each level\'s forecast and count the chunk into its run',
+    pattern: { source: ['stockroom'], 'detail-type': ['ForecastChunkReady'] },
+    // One chunk (500 series, a few seconds of fitting) per invocation, so chunks spread over concurrent workers.
+    queue: { maxReceives: 5, visibilityTimeoutSeconds: 900, batchSize: 1 },
+    table: 'write',
+    lake: 'forecast-chunk',
   },
 } as const satisfies Record<string, EventConsumer>;
 

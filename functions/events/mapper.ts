@@ -41,6 +41,11 @@ import {
  *   the flat row the lake stores (ledger rows are written once and never
  *   changed, so a movement MODIFY is nothing)
  *
+ * - forecast run INSERT                                 -> ForecastRunRequested
+ * - forecast chunk INSERT                               -> ForecastChunkReady
+ *   (functions/forecasting/run.ts: the run's fan-out rides the stream like
+ *   every other change, so it needs no queue of its own)
+ *
  * Everything else maps to nothing: other entities (idempotency records, the
  * processor's own event markers), REMOVE, and the unknown
  * event names DynamoDB Local gives TTL deletions. A record of a known entity
@@ -169,12 +174,13 @@ const occurredAt = (record: DynamoDBRecord, item: { updated_at?: string | null |
 export const eventId = (type: EventType, item: { pk: string; sk: string; version: number }): string =>
   `${type}:${item.pk}:${item.sk}:v${item.version}`;
 
-const meta = (type: EventType, record: DynamoDBRecord, item: OrderItem | LevelItem | AlertItem): EventMeta => ({
+const metaOf = (type: EventType, record: DynamoDBRecord, item: z.infer<typeof imageOf>): EventMeta => ({
   event_id: eventId(type, item),
   schema_version: SCHEMA_VERSION,
   tenant_id: tenantOf(item),
   occurred_at: occurredAt(record, item),
 });
+const meta = (type: EventType, record: DynamoDBRecord, item: OrderItem | LevelItem | AlertItem): EventMeta => metaOf(type, record, item);
 
 const legKey = (l: { sku_id: string; warehouse_id: string }): string => `${l.sku_id}\u0000${l.warehouse_id}`;
 
@@ -389,6 +395,18 @@ const movementEvents = (item: Item): DomainEvent[] => {
   return [domainEvent('MovementRecorded', detail)];
 };
 
+const forecastRunItem = imageOf.extend({ run_id: z.string() });
+const forecastChunkItem = imageOf.extend({ run_id: z.string(), chunk: count, key: z.string() });
+
+const forecastEvents = (record: DynamoDBRecord, item: Item): DomainEvent[] => {
+  if (item.entity === 'forecast_run') {
+    const run = parse(forecastRunItem, item, 'forecast run');
+    return [domainEvent('ForecastRunRequested', { ...metaOf('ForecastRunRequested', record, run), run_id: run.run_id })];
+  }
+  const chunk = parse(forecastChunkItem, item, 'forecast chunk');
+  return [domainEvent('ForecastChunkReady', { ...metaOf('ForecastChunkReady', record, chunk), run_id: chunk.run_id, chunk: chunk.chunk, key: chunk.key })];
+};
+
 export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
   // The declared type says INSERT | MODIFY | REMOVE; DynamoDB Local's TTL deletions carry other names.
   const name = record.eventName;
@@ -405,6 +423,9 @@ export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
       return alertEvents(record, name, item, oldItem);
     case 'movement':
       return name === 'INSERT' ? movementEvents(item) : [];
+    case 'forecast_run':
+    case 'forecast_chunk':
+      return name === 'INSERT' ? forecastEvents(record, item) : [];
     default:
       return [];
   }

@@ -31,6 +31,8 @@ export const EVENT_TYPES = [
   'AlertResolved',
   'MovementRecorded',
   'OrderLineRecorded',
+  'ForecastRunRequested',
+  'ForecastChunkReady',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -206,6 +208,17 @@ export const orderLineRecordedDetail = eventMeta.extend({
 });
 export type OrderLineRecordedDetail = z.infer<typeof orderLineRecordedDetail>;
 
+/**
+ * A forecasting run was requested (functions/forecasting/run.ts): the planner reads the tenant's
+ * history and splits it into chunks. Work for the system's own consumers, not a change to stock.
+ */
+export const forecastRunRequestedDetail = eventMeta.extend({ run_id: z.string() });
+export type ForecastRunRequestedDetail = z.infer<typeof forecastRunRequestedDetail>;
+
+/** One chunk of a run's series is in the lake (`key`), ready to be forecast by a worker. */
+export const forecastChunkReadyDetail = eventMeta.extend({ run_id: z.string(), chunk: count.min(0), key: z.string() });
+export type ForecastChunkReadyDetail = z.infer<typeof forecastChunkReadyDetail>;
+
 export const eventDetails = {
   OrderAllocated: orderAllocatedDetail,
   OrderReleased: orderReleasedDetail,
@@ -216,6 +229,8 @@ export const eventDetails = {
   AlertResolved: alertEventDetail,
   MovementRecorded: movementRecordedDetail,
   OrderLineRecorded: orderLineRecordedDetail,
+  ForecastRunRequested: forecastRunRequestedDetail,
+  ForecastChunkReady: forecastChunkReadyDetail,
 } satisfies Record<EventType, z.ZodType>;
 
 export type EventDetails = { [T in EventType]: z.infer<(typeof eventDetails)[T]> };
@@ -251,7 +266,18 @@ export type AlertResolved = DomainEventOf<'AlertResolved'>;
 export type AlertEvent = AlertOpened | AlertUpdated | AlertResolved;
 export type MovementRecorded = DomainEventOf<'MovementRecorded'>;
 export type OrderLineRecorded = DomainEventOf<'OrderLineRecorded'>;
-export type DomainEvent = OrderAllocated | OrderReleased | OrderShipped | StockLevelChanged | AlertEvent | MovementRecorded | OrderLineRecorded;
+export type ForecastRunRequested = DomainEventOf<'ForecastRunRequested'>;
+export type ForecastChunkReady = DomainEventOf<'ForecastChunkReady'>;
+export type DomainEvent =
+  | OrderAllocated
+  | OrderReleased
+  | OrderShipped
+  | StockLevelChanged
+  | AlertEvent
+  | MovementRecorded
+  | OrderLineRecorded
+  | ForecastRunRequested
+  | ForecastChunkReady;
 
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetails[T]): DomainEventOf<T> => ({
   source: EVENT_SOURCE,

@@ -147,6 +147,19 @@ export const keys = {
   outbox: (tenantId: string): string => `${t(tenantId)}#OUTBOX`,
   outboxEntry: (tenantId: string, notificationId: string): Key => ({ pk: keys.outbox(tenantId), sk: notificationId }),
 
+  // ---------- forecasting ----------
+  forecastRuns: (tenantId: string): string => `${t(tenantId)}#FORECASTRUN`,
+  /** One forecasting run of a tenant (functions/forecasting/run.ts): its state and summary. */
+  forecastRun: (tenantId: string, runId: string): Key => ({ pk: keys.forecastRuns(tenantId), sk: runId }),
+  /** One chunk of a run's series: written by the planner, each one's insert fans out to a worker through the stream. */
+  forecastChunk: (tenantId: string, runId: string, chunk: number): Key => ({
+    pk: `${t(tenantId)}#FORECASTRUN#${runId}`,
+    sk: `CHUNK#${String(chunk).padStart(6, '0')}`,
+  }),
+  /** The latest forecast of every SKU of one warehouse share a partition: reorder points read a warehouse at once. */
+  forecastsOfWarehouse: (tenantId: string, warehouseId: string): string => `${t(tenantId)}#FORECAST#${warehouseId}`,
+  forecast: (tenantId: string, skuId: string, warehouseId: string): Key => ({ pk: keys.forecastsOfWarehouse(tenantId, warehouseId), sk: skuId }),
+
   // ---------- platform ----------
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
   /** The stream processor's "published" marker of one domain event (see EVENT_MARKER_LEADING_KEYS). */

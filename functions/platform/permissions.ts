@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   'api:read',
   /** Reports over the lake (issue 9): analysts, managers and admins. */
   'reports:read',
+  /** Starting a forecasting run at once (it reads the tenant's whole history): admins only; the nightly run needs no one. */
+  'forecast:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
