@@ -7,12 +7,16 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { eventConsumers } from '../functions/wiring';
+import { eventConsumers, lakeRollups, type EventConsumer } from '../functions/wiring';
+import { CLOSE_PREFIX, FORECAST_PREFIX, grantLakePrefixes, tablePrefix, type InventoryLake } from './lake';
 import { stockroomFunction } from './functions';
 import { QueueWithDeadLetters } from './queues';
 import { mapRecord } from './records';
 
 export type ConsumerName = keyof typeof eventConsumers;
+
+/** The consumers that read or write the lake bucket (`lake` declared), with their kind (test/infra/iam.test.ts holds the grants to these). */
+export const LAKE_CONSUMERS: readonly ConsumerName[] = (Object.keys(eventConsumers) as ConsumerName[]).filter((name) => 'lake' in eventConsumers[name]);
 
 export interface EventConsumerResources {
   rule: events.Rule;
@@ -21,6 +25,27 @@ export interface EventConsumerResources {
   function: NodejsFunction;
   deadLetterAlarm: cloudwatch.Alarm;
 }
+
+/**
+ * A consumer's lake access (functions/wiring.ts EventConsumer.lake), through S3 only:
+ * - 'forecast-plan' (functions/forecasting/run.ts planRun) reads the close's closed.json and each
+ *   closed day's rollups (level_days, level_balances), and writes the run's chunks under forecast/;
+ * - 'forecast-chunk' (runChunk) reads one chunk.
+ */
+const grantConsumerLake = (fn: NodejsFunction, consumer: EventConsumer, lake: InventoryLake): void => {
+  if (consumer.lake === 'forecast-plan') {
+    const days = [lakeRollups.levelDays.table, lakeRollups.levelBalances.table].map(tablePrefix);
+    grantLakePrefixes(fn, lake, { read: [CLOSE_PREFIX, ...days], write: [FORECAST_PREFIX] }, {
+      [CLOSE_PREFIX]: `The planner reads each tenant's closed.json under ${CLOSE_PREFIX} (how far the lake is closed); nothing there is written.`,
+      ...Object.fromEntries(days.map((prefix) => [prefix, `The planner reads one object of this rollup per closed day of the tenant's history (${prefix}tenant_id=<t>/dt=<d>/...), read only.`])),
+      [FORECAST_PREFIX]: `The planner writes a run's chunks (${FORECAST_PREFIX}tenant_id=<t>/run_id=<r>/chunk-<n>.json.gz), whose names it chooses per run.`,
+    });
+  } else if (consumer.lake === 'forecast-chunk') {
+    grantLakePrefixes(fn, lake, { read: [FORECAST_PREFIX] }, {
+      [FORECAST_PREFIX]: `A worker reads the one chunk its message names, under ${FORECAST_PREFIX}tenant_id=<t>/run_id=<r>/; read only.`,
+    });
+  }
+};
 
 /**
  * Per entry of functions/wiring.ts `eventConsumers` (the declaration
@@ -32,7 +57,7 @@ export interface EventConsumerResources {
 export class InventoryConsumers extends Construct {
   readonly consumers: Record<ConsumerName, EventConsumerResources>;
 
-  constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus }) {
+  constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus; lake: InventoryLake }) {
     super(scope, id);
     this.consumers = mapRecord(eventConsumers, (name, consumer): EventConsumerResources => {
       const { queue, deadLetterQueue, deadLetterAlarm } = new QueueWithDeadLetters(this, name, {
@@ -48,6 +73,7 @@ export class InventoryConsumers extends Construct {
         // A sixth of the visibility timeout, as AWS advises for SQS event sources.
         timeout: Duration.seconds(Math.floor(consumer.queue.visibilityTimeoutSeconds / 6)),
       });
+      grantConsumerLake(fn, consumer, props.lake);
       fn.addEventSource(new SqsEventSource(queue, { batchSize: consumer.queue.batchSize, reportBatchItemFailures: true }));
       const rule = new events.Rule(this, `${name}Rule`, {
         eventBus: props.bus,

@@ -50,7 +50,7 @@ export class InventoryStack extends Stack {
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
     this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake });
-    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus });
+    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake });
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {
       notifier: this.consumers.consumers.notifyAlerts.function,

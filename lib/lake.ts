@@ -13,6 +13,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { glueColumns, LAKE_PARTITION_COLUMNS } from '../functions/events/lake-columns';
 import { lakeResourceNames } from '../functions/platform/lake';
+import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { entriesOf, lakeFeeds, lakeRollups, type LakeFeedName, type LakeFeedSpec, type LakeTable } from '../functions/wiring';
 import { mapRecord } from './records';
 
@@ -36,6 +38,14 @@ export const errorPrefix = (table: LakeTable): string => `errors/${table}/`;
  * test/infra/lake.test.ts holds closeKeys to it.
  */
 export const CLOSE_PREFIX = 'close/';
+
+/**
+ * A forecasting run's chunks of series (functions/forecasting/run.ts `forecastKeys`): written by
+ * its planner, read by its workers, useless once the run is done, so expired after a week.
+ * Outside every table's location; test/infra/lake.test.ts holds forecastKeys to it.
+ */
+export const FORECAST_PREFIX = 'forecast/';
+export const FORECAST_CHUNK_RETENTION = Duration.days(7);
 
 /** The names of the rollup tables (functions/wiring.ts `lakeRollups`): written by the daily close, fed by no event. */
 export type LakeRollupName = keyof typeof lakeRollups;
@@ -193,6 +203,7 @@ export class InventoryLake extends Construct {
       lifecycleRules: [
         // Firehose writes with multipart uploads; an interrupted one would otherwise be billed forever.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: 'expire-forecast-chunks', prefix: FORECAST_PREFIX, expiration: FORECAST_CHUNK_RETENTION },
         ...feeds.map(([name, feed]) => ({ id: name === 'movements' ? 'expire-delivery-errors' : `expire-${feed.table}-delivery-errors`, prefix: errorPrefix(feed.table), expiration: Duration.days(90) })),
       ],
     });
@@ -456,6 +467,26 @@ export const lakeKeyThroughS3 = (lake: InventoryLake, stack: Stack): iam.PolicyS
     resources: [lake.key.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
   });
+
+/**
+ * Access to some prefixes of the lake bucket through S3's API only (no Athena, no Glue): listing
+ * (limited to the prefixes read, which also makes a missing key NoSuchKey rather than AccessDenied),
+ * GetObject on `read`, PutObject on `write`, and the lake key through S3. `reasons` says, per
+ * prefix, why a wildcard under it is needed (cdk-nag's IAM5).
+ */
+export const grantLakePrefixes = (fn: NodejsFunction, lake: InventoryLake, access: { read: readonly string[]; write?: readonly string[] }, reasons: Record<string, string>): void => {
+  const stack = Stack.of(fn);
+  const objects = (prefix: string): string => lake.bucket.arnForObjects(`${prefix}*`);
+  fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ sid: 'ListWhatItReads', actions: ['s3:ListBucket'], resources: [lake.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': access.read.map((p) => `${p}*`) } } }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadLakePrefixes', actions: ['s3:GetObject'], resources: access.read.map(objects) }));
+  if (access.write?.length) fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteLakePrefixes', actions: ['s3:PutObject'], resources: access.write.map(objects) }));
+  fn.addToRolePolicy(lakeKeyThroughS3(lake, stack));
+  const bucketId = stack.getLogicalId(cfnBucketOf(lake.bucket));
+  Validations.of(fn).acknowledge(...Object.entries(reasons).map(([prefix, reason]) => ({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason })));
+};
 
 export const cfnBucketOf = (bucket: s3.Bucket): s3.CfnBucket => {
   const element = bucket.node.defaultChild;

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
 import { entriesOf, lakeFeeds, lakeRollups, scheduledFunctions, type ScheduledFunction } from '../functions/wiring';
 import { stockroomFunction } from './functions';
-import { cfnBucketOf, CLOSE_PREFIX, lakeKeyThroughS3, tablePrefix, type InventoryLake } from './lake';
+import { cfnBucketOf, CLOSE_PREFIX, grantLakePrefixes, lakeKeyThroughS3, tablePrefix, type InventoryLake } from './lake';
 import { mapRecord } from './records';
 
 export type ScheduleName = keyof typeof scheduledFunctions;
@@ -18,6 +18,9 @@ const closesLake = (scheduled: ScheduledFunction): boolean => scheduled.lake ===
 
 /** The schedules that close the lake (`lake: 'close'`): with Firehose, the only writers of the lake bucket (test/infra/iam.test.ts holds them to that). */
 export const LAKE_CLOSE_SCHEDULES: readonly ScheduleName[] = entriesOf(scheduledFunctions).flatMap(([name, scheduled]) => (closesLake(scheduled) ? [name] : []));
+
+/** Every schedule with lake access (`lake` declared): the closes, and the nightly forecast requests, which only read close/. */
+export const LAKE_SCHEDULES: readonly ScheduleName[] = entriesOf(scheduledFunctions).flatMap(([name, scheduled]) => ('lake' in scheduled ? [name] : []));
 
 /**
  * How a lake close runs:
@@ -116,6 +119,10 @@ export class InventorySchedules extends Construct {
         ...(closesLake(scheduled) ? LAKE_CLOSE_FUNCTION : {}),
       });
       if (closesLake(scheduled)) grantLakeClose(fn, props.lake);
+      if ('lake' in scheduled && scheduled.lake === 'forecast-schedule')
+        grantLakePrefixes(fn, props.lake, { read: [CLOSE_PREFIX] }, {
+          [CLOSE_PREFIX]: `It lists the tenants under ${CLOSE_PREFIX} and reads each one's closed.json (how far its lake is closed); read only.`,
+        });
       const rule = new events.Rule(this, `${name}Schedule`, {
         description: `${name}: ${scheduled.summary}`.slice(0, 512),
         schedule: events.Schedule.rate(rate),

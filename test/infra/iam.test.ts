@@ -1,6 +1,11 @@
 import { httpRoutes, type RouteName } from '../../functions/wiring';
 import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
-import { LAKE_CLOSE_SCHEDULES } from '../../lib/schedules';
+import { LAKE_CLOSE_SCHEDULES, LAKE_SCHEDULES } from '../../lib/schedules';
+import { LAKE_CONSUMERS } from '../../lib/consumers';
+import { eventConsumers, type EventConsumer } from '../../functions/wiring';
+
+/** A consumer's declared lake access (the wiring's `as const` entries type it only where it is set). */
+const lakeOf = (name: string): EventConsumer['lake'] => (name in eventConsumers ? (eventConsumers[name as keyof typeof eventConsumers] as EventConsumer).lake : undefined);
 import { logicalId, roleOf, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /**
@@ -100,7 +105,7 @@ describe('IAM least privilege', () => {
     for (const name of Object.keys(httpRoutes) as RouteName[]) if (!isLakeQueryRoute(name)) expect(kmsStatementsOf(name).onLakeKey).toEqual([]);
   });
 
-  test('the functions with any lake grant (the lake key or bucket, Athena, Glue) are exactly the lake query routes and the lake close schedules', () => {
+  test('the functions with any lake grant (the lake key or bucket, Athena, Glue) are exactly the lake query routes and the schedules and consumers that declare lake access', () => {
     const { fallback } = stack.api;
     const functions = [
       ...Object.entries(stack.api.functions).map(([name, fn]) => [`route ${name}`, fn] as const),
@@ -118,10 +123,12 @@ describe('IAM least privilege', () => {
         return lakeIds.some((id) => text.includes(`"${id}"`)) || statements.some((s) => list(s.Action).some((a) => /^(athena|glue|firehose):/.test(a)));
       })
       .map(([name]) => name);
-    expect(withLakeGrants.sort()).toEqual([...LAKE_QUERY_ROUTES.map((name) => `route ${name}`), ...LAKE_CLOSE_SCHEDULES.map((name) => `schedule ${name}`)].sort());
+    expect(withLakeGrants.sort()).toEqual(
+      [...LAKE_QUERY_ROUTES.map((name) => `route ${name}`), ...LAKE_SCHEDULES.map((name) => `schedule ${name}`), ...LAKE_CONSUMERS.map((name) => `consumer ${name}`)].sort(),
+    );
   });
 
-  test('only the Firehose delivery roles and the lake close may write or delete objects in the lake bucket', () => {
+  test('only the Firehose delivery roles, the lake close and the forecast planner may write or delete objects in the lake bucket', () => {
     const bucketId = logicalId(stack.lake.bucket);
     const writers = Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
@@ -134,10 +141,24 @@ describe('IAM least privilege', () => {
     const expected = [
       ...Object.values(stack.lake.datasets).map((dataset) => logicalId(dataset.deliveryRole)),
       ...LAKE_CLOSE_SCHEDULES.map((name) => logicalId(roleOf(stack.schedules.functions[name]))),
+      ...LAKE_CONSUMERS.filter((name) => lakeOf(name) === 'forecast-plan').map((name) => logicalId(roleOf(stack.consumers.consumers[name].function))),
     ];
     expect(LAKE_CLOSE_SCHEDULES.length).toBeGreaterThan(0);
     expect([...new Set(writers)].sort()).toEqual(expected.sort());
   });
+
+  test.each([...LAKE_CONSUMERS, ...LAKE_SCHEDULES.filter((name) => !LAKE_CLOSE_SCHEDULES.includes(name))])(
+    '%s touches the lake through S3 only: no Athena, Glue or delete, and it writes nothing but a forecasting run\'s chunks (forecast/)',
+    (name) => {
+      const fn = name in stack.consumers.consumers ? stack.consumers.consumers[name as keyof typeof stack.consumers.consumers].function : stack.schedules.functions[name as keyof typeof stack.schedules.functions];
+      const statements = roleStatements(json, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow');
+      const actions = statements.flatMap((s) => list(s.Action));
+      expect(actions.filter((a) => /^(athena|glue|firehose):|^s3:Delete/.test(a))).toEqual([]);
+      const writes = statements.filter((s) => list(s.Action).some((a) => /^s3:Put/.test(a)));
+      for (const statement of writes) expect(JSON.stringify(statement.Resource)).toMatch(/"\/forecast\/\*"/);
+      expect(writes.length).toBe(lakeOf(name) === 'forecast-plan' ? 1 : 0);
+    },
+  );
 
   test.each([...LAKE_QUERY_ROUTES])(
     '%s may use the lake key exactly for Athena results through S3: one statement, kms:Decrypt and kms:GenerateDataKey, only via S3 in this region',
