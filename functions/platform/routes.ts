@@ -23,6 +23,8 @@ export interface HttpRoute {
   params?: ZodType;
   query?: ZodType;
   body?: ZodType;
+  /** The body may also be sent as CSV (`Content-Type: text/csv`); see CsvBody. Without it a body is JSON only (415 otherwise). */
+  csvBody?: CsvBody;
   response: ZodType;
   /** Success status; 200 unless said. */
   status?: number;
@@ -53,4 +55,17 @@ export interface HttpRoute {
 export interface CsvAnswer {
   lists: Record<string, ZodObject>;
   headers?: Record<string, string>;
+}
+
+/**
+ * A route whose body may come as CSV (`Content-Type: text/csv`, RFC 4180, functions/platform/csv.ts)
+ * as well as JSON: a header row naming `columns` (any order, each once, no others), then one data row
+ * per line. The HTTP layer turns it into the JSON body `{ [field]: [{ column: value, ... }] }` and
+ * validates that with the route's `body` schema, so both media types reach the domain alike.
+ * A column of kind 'number' holding a JSON number literal (`12`, `-3`, `1.5`, `2e3`) becomes
+ * that number; any other text stays a string, as a JSON client's string would.
+ */
+export interface CsvBody {
+  field: string;
+  columns: Readonly<Record<string, 'string' | 'number'>>;
 }
