@@ -7,6 +7,7 @@ import * as notifications from './notifications/schemas';
 import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
+import * as forecasting from './forecasting/schemas';
 import type { HttpRoute } from './platform/routes';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
@@ -282,6 +283,13 @@ export const httpRoutes = {
       lists: { warehouses: overview.overviewWarehouse, 'stock_outs.levels': overview.overviewLevel, 'below_reorder_point.levels': overview.overviewLevel },
       headers: { as_of: 'x-as-of' },
     },
+  },
+  importDemandHistory: {
+    method: 'POST', path: '/api/reports/demand-history', entry: handler('forecasting', 'import-demand-history'),
+    permission: 'forecast:write', table: 'read', lake: 'import',
+    summary: 'Import past daily demand (JSON rows, or CSV with a header row) into the lake as history for forecasting; never changes stock or the ledger. Each row is imported or refused with its reason; a later import of the same date, SKU and warehouse replaces the earlier',
+    body: forecasting.importDemandHistoryBody, response: forecasting.importDemandHistoryResponse,
+    csvBody: { field: 'rows', columns: { date: 'string', sku_id: 'string', warehouse_id: 'string', quantity: 'number' } },
   },
 } as const satisfies Record<string, HttpRoute>;
 

@@ -17,8 +17,12 @@ export interface HttpRoute {
   permission: Permission;
   /** What the function may do to the table: least privilege in AWS. */
   table: 'none' | 'read' | 'write';
-  /** 'query': the function queries the lake through Athena (it gets the lake's grants and names; none else does). */
-  lake?: 'query';
+  /**
+   * 'query': the function queries the lake through Athena (it gets the lake's grants and names; none else does).
+   * 'import': the function writes demand-history imports into the lake bucket, S3 PutObject under
+   * DEMAND_IMPORTS_PREFIX (functions/platform/lake-objects.ts) and nothing else of the lake.
+   */
+  lake?: 'query' | 'import';
   summary: string;
   params?: ZodType;
   query?: ZodType;
