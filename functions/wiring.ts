@@ -8,6 +8,7 @@ import * as replenishment from './replenishment/schemas';
 import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
 import * as forecasting from './forecasting/forecast-schemas';
+import * as demandHistory from './forecasting/schemas';
 import type { HttpRoute } from './platform/routes';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
@@ -292,7 +293,7 @@ export const httpRoutes = {
   },
   requestForecastRun: {
     method: 'POST', path: '/api/reports/demand-forecast/run', entry: handler('forecasting', 'request-forecast-run'),
-    permission: 'forecast:write', table: 'write', status: 202,
+    permission: 'forecast-runs:write', table: 'write', status: 202,
     summary: 'Forecast every level of the caller\'s tenant now (as the nightly run does): answers 202 with the run, to follow at /api/reports/demand-forecast/runs/{run_id}',
     response: forecasting.forecastRunResponse,
   },
@@ -301,6 +302,13 @@ export const httpRoutes = {
     permission: 'reports:read', table: 'read',
     summary: 'A forecasting run: its state, progress (chunks of series) and summary (levels per demand class and method, backtest accuracy against the baseline)',
     params: forecasting.runParams, response: forecasting.forecastRunResponse,
+  },
+  importDemandHistory: {
+    method: 'POST', path: '/api/reports/demand-history', entry: handler('forecasting', 'import-demand-history'),
+    permission: 'forecast:write', table: 'read', lake: 'import',
+    summary: 'Import past daily demand (JSON rows, or CSV with a header row) into the lake as history for forecasting; never changes stock or the ledger. Each row is imported or refused with its reason; a later import of the same date, SKU and warehouse replaces the earlier',
+    body: demandHistory.importDemandHistoryBody, response: demandHistory.importDemandHistoryResponse,
+    csvBody: { field: 'rows', columns: { date: 'string', sku_id: 'string', warehouse_id: 'string', quantity: 'number' } },
   },
 } as const satisfies Record<string, HttpRoute>;
 

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
-import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
+import { DEMAND_IMPORTS_PREFIX, LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
 import { entriesOf, httpRoutes, lakeTables, type RouteName } from '../functions/wiring';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
@@ -52,6 +52,7 @@ export class InventoryStack extends Stack {
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake });
     this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake });
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
+    for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {
       notifier: this.consumers.consumers.notifyAlerts.function,
       alarms: [
@@ -74,6 +75,34 @@ export class InventoryStack extends Stack {
 
 /** The routes that query the lake through Athena: the only functions with lake grants (test/infra/iam.test.ts holds them to exactly these). */
 export const LAKE_QUERY_ROUTES: readonly RouteName[] = entriesOf(httpRoutes).flatMap(([name, route]) => ('lake' in route && route.lake === 'query' ? [name] : []));
+
+/** The routes that write demand-history imports into the lake bucket (`lake: 'import'`): with the query routes, the only routes with lake grants. */
+export const LAKE_IMPORT_ROUTES: readonly RouteName[] = entriesOf(httpRoutes).flatMap(([name, route]) => ('lake' in route && route.lake === 'import' ? [name] : []));
+
+/**
+ * What the demand-history import (functions/forecasting/imports.ts) needs in the lake, and nothing
+ * more: PutObject under DEMAND_IMPORTS_PREFIX (one new object per import, named by its ULID), with
+ * the bucket in LAKE_BUCKET, and the lake key through S3 for GenerateDataKey only (the bucket is
+ * SSE-KMS; a single PutObject needs no Decrypt). It reads nothing of the lake: no list, no get,
+ * no Athena or Glue (the catalogue check is the table's).
+ */
+const grantDemandImports = (fn: NodejsFunction, lake: InventoryLake): void => {
+  const stack = Stack.of(fn);
+  fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
+  fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteDemandImports', actions: ['s3:PutObject'], resources: [lake.bucket.arnForObjects(`${DEMAND_IMPORTS_PREFIX}*`)] }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      sid: 'EncryptWithLakeKeyThroughS3',
+      actions: ['kms:GenerateDataKey'],
+      resources: [lake.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
+    }),
+  );
+  Validations.of(fn).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(cfnBucketOf(lake.bucket))}.Arn>/${DEMAND_IMPORTS_PREFIX}*]`,
+    reason: `The import writes one new object per accepted import at ${DEMAND_IMPORTS_PREFIX}tenant_id=<t>/<import_id>.parquet, the tenant and id known only per request; PutObject only, under that prefix only.`,
+  });
+};
 
 /**
  * What a report function needs to query the lake through Athena, and nothing more:

@@ -41,7 +41,7 @@ const errorCodes: Record<ErrorCode, string> = {
   CONFLICT: 'The state does not allow this (or the data kept changing under the request); nothing was applied',
   ALREADY_EXISTS: 'The id exists already (details shows the existing one where it helps)',
   PAYLOAD_TOO_LARGE: 'The body is larger than the limit',
-  UNSUPPORTED_MEDIA_TYPE: 'The body is not sent as JSON',
+  UNSUPPORTED_MEDIA_TYPE: 'The body is not sent as JSON (or as CSV, on a route that documents text/csv)',
   IDEMPOTENCY_KEY_REUSED: 'The Idempotency-Key was already used with a different request',
   REPORT_TOO_LARGE: 'The report would read more lake rows than one answer carries: narrow it (a SKU, a shorter window)',
   TIMEOUT: 'The request ran out of time; retry it with the same Idempotency-Key',
@@ -70,7 +70,7 @@ const describeStatus: Record<number, string> = {
   405: 'The path exists, but not with this method; Allow lists the methods it has',
   409: 'Conflict: insufficient stock, stale expected_version/expected_available, a state that does not allow it, or already exists',
   413: 'Body larger than 1 MiB',
-  415: 'Body is not JSON',
+  415: 'Body is not JSON (nor CSV, where the request body documents text/csv)',
   422: 'Idempotency-Key already used with a different request',
   431: 'Request headers too large',
   503: 'The database is unavailable, throttled or slow, or the request ran out of time: retry after Retry-After seconds with the same Idempotency-Key',
@@ -187,6 +187,25 @@ const csvContent = (route: HttpRoute): Record<string, unknown> =>
       }
     : {};
 
+/**
+ * A route that also takes its body as CSV (routes.ts CsvBody): text/csv, with the columns its header
+ * row must name (`x-csv-columns`) and the JSON body each data row becomes a row of.
+ */
+const csvBodyContent = (route: HttpRoute): Record<string, unknown> =>
+  route.csvBody
+    ? {
+        'text/csv': {
+          schema: {
+            type: 'string',
+            description:
+              `RFC 4180 CSV: a header row naming the columns ${Object.keys(route.csvBody.columns).join(', ')} (any order, each once), then one data row per line; ` +
+              `read as the JSON body {"${route.csvBody.field}": [one object per data row]}, numbers in ${Object.entries(route.csvBody.columns).filter(([, kind]) => kind === 'number').map(([name]) => name).join(', ') || 'no column'} read as JSON numbers`,
+          },
+          'x-csv-columns': Object.keys(route.csvBody.columns),
+        },
+      }
+    : {};
+
 export const buildOpenApi = (): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
   const usedStatuses = new Set<number>([404, 405, 431]);
@@ -201,9 +220,7 @@ export const buildOpenApi = (): JsonSchema => {
       summary: route.summary,
       'x-required-permission': route.permission,
       parameters: parameters(route),
-      ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(route.body) } } } }
-        : {}),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(route.body) }, ...csvBodyContent(route) } } } : {}),
       responses: {
         [status]: { description: 'Success', content: { 'application/json': { schema: responseSchema(route.response) }, ...csvContent(route) } },
         ...(route.accepted

@@ -6,12 +6,13 @@ import { newId } from '../platform/ids';
 import { keys, type Key } from '../platform/keys';
 import { pricedIn } from '../platform/money';
 import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
-import { getItem, queryAll, queryPage, type Decoder } from '../platform/storage';
+import { batchGet, getItem, queryAll, queryPage, type Decoder } from '../platform/storage';
+import { TABLE } from '../platform/table';
 import { definedOnly } from '../platform/values';
 import { checkItem, ConditionFailed, putItem, when, writeOne, type Write } from '../platform/writes';
 import type { Product, Sku, Warehouse } from './model';
 import type { createProductBody, createSkuBody, createWarehouseBody, patchSkuBody, patchWarehouseBody } from './schemas';
-import { decodeProduct, decodeSku, decodeWarehouse } from './store';
+import { decodeCatalogKey, decodeProduct, decodeSku, decodeWarehouse } from './store';
 
 /** Creates one catalogue entity; a second create of the same id is 409 ALREADY_EXISTS. */
 const createEntity = (
@@ -187,6 +188,29 @@ export const requireSku = (deps: Deps, skuId: string): Promise<Sku> => orNotFoun
 
 export const requireWarehouse = (deps: Deps, warehouseId: string): Promise<Warehouse> =>
   orNotFound('warehouse', warehouseId, getItem(deps.db, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), decodeWarehouse));
+
+/**
+ * Which of these SKU and warehouse ids exist in the caller's tenant: one strongly consistent,
+ * projected BatchGetItem over all of them (a demand-history import checks up to 10,000 rows'
+ * ids at once). Ids are keys only here: another tenant's never match.
+ */
+export const existingCatalogIds = async (deps: Deps, ids: { skuIds: Iterable<string>; warehouseIds: Iterable<string> }): Promise<{ skuIds: Set<string>; warehouseIds: Set<string> }> => {
+  const tenantId = deps.ctx.caller.tenantId;
+  const skus = [...new Set(ids.skuIds)];
+  const warehouses = [...new Set(ids.warehouseIds)];
+  const found = await batchGet(
+    deps.db,
+    [...skus.map((id) => keys.sku(tenantId, id)), ...warehouses.map((id) => keys.warehouse(tenantId, id))],
+    decodeCatalogKey,
+    { projection: [TABLE.partitionKey, TABLE.sortKey] },
+  );
+  const skuPartition = keys.skus(tenantId);
+  const warehousePartition = keys.warehouses(tenantId);
+  return {
+    skuIds: new Set(found.filter((key) => key.pk === skuPartition).map((key) => key.sk)),
+    warehouseIds: new Set(found.filter((key) => key.pk === warehousePartition).map((key) => key.sk)),
+  };
+};
 
 /** Every warehouse of the tenant (the planner's view), strongly consistent. */
 export const allWarehouses = async (deps: Deps): Promise<Warehouse[]> => {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Db } from '../platform/db';
 import type { AppError } from '../platform/errors';
-import { keys } from '../platform/keys';
-import { decodeWith, getItem, queryAll, type Decoder, type StoredItem } from '../platform/storage';
+import { keys, type Key } from '../platform/keys';
+import { TABLE } from '../platform/table';
+import { decodeWith, getItem, queryAll, StoredItemInvalid, type Decoder, type StoredItem } from '../platform/storage';
 import { putItem, updateItem, when, type Write } from '../platform/writes';
 import type { Movement, Product, Quantities, Sku, StockLevel, Warehouse } from './model';
 import { movementResponse, productResponse, skuResponse, stockLevelResponse, warehouseResponse } from './schemas';
@@ -26,6 +27,14 @@ export const decodeThresholdDefault = decodeWith(
   'threshold default',
   z.object({ reorder_point: z.number().int(), safety_stock: z.number().int(), reorder_quantity: z.number().int().optional() }),
 );
+
+/** A catalogue item read for its key alone (catalog.ts existingCatalogIds: does it exist?). */
+export const decodeCatalogKey: Decoder<Key> = (item) => {
+  const pk = item[TABLE.partitionKey];
+  const sk = item[TABLE.sortKey];
+  if (typeof pk !== 'string' || typeof sk !== 'string') throw new StoredItemInvalid('catalogue key', item, 'pk and sk must be strings');
+  return { pk, sk };
+};
 
 export const STOCK_LEVEL = 'stock_level';
 

@@ -11,7 +11,8 @@ import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unav
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { log } from './log';
-import type { CsvAnswer, HttpRoute } from './routes';
+import type { CsvAnswer, CsvBody, HttpRoute } from './routes';
+import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -68,17 +69,73 @@ const bodyText = (event: HttpEvent): string | undefined => {
 
 const NO_BODY: FieldIssue = { in: 'body', path: '', message: 'this route takes no body: send the request without one' };
 
-const readJsonBody = (event: HttpEvent, raw: string | undefined): unknown => {
-  if (raw === undefined) return undefined;
-  const type = header(event, 'content-type') ?? '';
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim())) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with "Content-Type: application/json"');
-  }
+const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
+const CSV_TYPE = /^text\/csv\b/i;
+
+const readJsonBody = (raw: string): unknown => {
   try {
     return JSON.parse(raw);
   } catch (error) {
     throw new AppError('MALFORMED_JSON', `the body is not valid JSON: ${errorMessage(error)}`);
   }
+};
+
+/** A JSON number literal, the only CSV text a 'number' column turns into a number. */
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * A CSV body as the JSON body it stands for (routes.ts CsvBody). A header row that lacks a
+ * column, names one twice or names one the route does not take, a data row with another
+ * number of fields than the header, and broken quoting are 400s naming the line.
+ */
+const readCsvBody = (raw: string, spec: CsvBody): unknown => {
+  const refuse = (message: string): never => {
+    throw validationFailed([{ in: 'body', path: '', message }]);
+  };
+  const parsed = ((): CsvRecord[] => {
+    try {
+      return parseCsv(raw);
+    } catch (error) {
+      if (error instanceof CsvSyntaxError) return refuse(`the body is not valid CSV: ${error.message}`);
+      throw error;
+    }
+  })();
+  const [header, ...data] = parsed;
+  const wanted = Object.keys(spec.columns);
+  if (!header) return refuse(`the CSV body has no header row: it must name the columns ${wanted.join(', ')}`);
+  const names = header.fields.map((name) => name.trim());
+  const missing = wanted.filter((name) => !names.includes(name));
+  const unknown = names.filter((name) => !wanted.includes(name));
+  const twice = names.filter((name, at) => names.indexOf(name) !== at);
+  if (missing.length > 0) refuse(`the CSV header row lacks the column(s) ${missing.join(', ')} (it must name ${wanted.join(', ')}, in any order)`);
+  if (unknown.length > 0) refuse(`the CSV header row names unknown column(s) ${unknown.map((name) => JSON.stringify(name)).join(', ')} (the columns are ${wanted.join(', ')})`);
+  if (twice.length > 0) refuse(`the CSV header row names ${twice.join(', ')} more than once`);
+  const rows = data.map((record) => {
+    if (record.fields.length !== names.length) {
+      refuse(`line ${record.line} has ${record.fields.length} field(s) where the header has ${names.length}`);
+    }
+    return Object.fromEntries(
+      names.map((name, at) => {
+        const text = record.fields[at] ?? '';
+        return [name, spec.columns[name] === 'number' && JSON_NUMBER.test(text) ? Number(text) : text];
+      }),
+    );
+  });
+  return { [spec.field]: rows };
+};
+
+/** The body as the route reads it: JSON, or CSV on a route that declares csvBody; another media type is 415. */
+const readBody = (event: HttpEvent, raw: string | undefined, route: HttpRoute): unknown => {
+  if (raw === undefined) return undefined;
+  const type = (header(event, 'content-type') ?? '').trim();
+  if (JSON_TYPE.test(type)) return readJsonBody(raw);
+  if (route.csvBody && CSV_TYPE.test(type)) return readCsvBody(raw, route.csvBody);
+  throw new AppError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    route.csvBody
+      ? 'send the body as JSON with "Content-Type: application/json" or as CSV with "Content-Type: text/csv"'
+      : 'send the body as JSON with "Content-Type: application/json"',
+  );
 };
 
 const idempotencyOf = (event: HttpEvent, body: unknown): Idempotency | undefined => {
@@ -270,7 +327,7 @@ export const httpHandler = <R extends HttpRoute, Result>(
       const text = bodyText(event);
       const issues: FieldIssue[] = route.body || text === undefined ? [] : [NO_BODY];
       const csvRequest = route.csv ? csvRequestOf(event, route.csv, issues) : undefined;
-      const rawBody = route.body ? readJsonBody(event, text) : undefined;
+      const rawBody = route.body ? readBody(event, text, route) : undefined;
       // Each part was parsed by the route's own schema, so it has that schema's output type; TypeScript
       // cannot follow a schema chosen by the generic route to its output, hence the one cast.
       const input = {

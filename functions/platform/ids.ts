@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { monotonicFactory, ulid } from 'ulid';
 import { z } from 'zod';
 
 /**
@@ -14,6 +14,15 @@ export const idSchema = z
   .regex(ID_PATTERN, 'must be 1-64 characters of letters, digits, "_", "-" or ".", starting with a letter or digit');
 
 export const newId = (): string => ulid();
+
+const monotonic = monotonicFactory();
+
+/**
+ * A ULID that sorts after every other this process made, even within one millisecond (the random
+ * part is incremented then): for ids whose order is meaning, such as demand-history imports, where
+ * the later import wins. Across processes the order is the clock's.
+ */
+export const newSortableId = (): string => monotonic();
 
 /**
  * The instants a ULID can carry: its first 48 bits are milliseconds since

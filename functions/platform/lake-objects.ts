@@ -12,6 +12,14 @@ export const LAKE_BUCKET_ENV = 'LAKE_BUCKET';
 /** Set locally only: the S3 stand-in's URL (path-style addressing). */
 export const S3_ENDPOINT_ENV = 'S3_ENDPOINT';
 
+/**
+ * Where demand-history imports live in the lake bucket (issue 10; functions/forecasting/imports.ts
+ * `demandImportKeys`): one Parquet object per accepted import, `demand_imports/tenant_id=<t>/<import_id>.parquet`.
+ * Declared once here: lib/ grants the import route PutObject under it and nothing else of the lake.
+ * Not a table's location (no Glue table, no DuckDB view), so no report's query reads it.
+ */
+export const DEMAND_IMPORTS_PREFIX = 'demand_imports/';
+
 export interface LakeObject {
   key: string;
   size: number;

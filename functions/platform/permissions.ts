@@ -24,8 +24,10 @@ export const PERMISSIONS = [
   'api:read',
   /** Reports over the lake (issue 9): analysts, managers and admins. */
   'reports:read',
-  /** Starting a forecasting run at once (it reads the tenant's whole history): admins only; the nightly run needs no one. */
+  /** Demand forecasting's inputs (issue 10): importing a business's past demand into the lake. Admins and managers. */
   'forecast:write',
+  /** Starting a forecasting run at once (it reads the tenant's whole history): admins only; the nightly run needs no one. */
+  'forecast-runs:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -36,7 +38,7 @@ const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'pu
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'reports:read', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage'],
+  manager: [...READ, 'reports:read', 'forecast:write', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
   purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */

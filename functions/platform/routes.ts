@@ -17,12 +17,18 @@ export interface HttpRoute {
   permission: Permission;
   /** What the function may do to the table: least privilege in AWS. */
   table: 'none' | 'read' | 'write';
-  /** 'query': the function queries the lake through Athena (it gets the lake's grants and names; none else does). */
-  lake?: 'query';
+  /**
+   * 'query': the function queries the lake through Athena (it gets the lake's grants and names; none else does).
+   * 'import': the function writes demand-history imports into the lake bucket, S3 PutObject under
+   * DEMAND_IMPORTS_PREFIX (functions/platform/lake-objects.ts) and nothing else of the lake.
+   */
+  lake?: 'query' | 'import';
   summary: string;
   params?: ZodType;
   query?: ZodType;
   body?: ZodType;
+  /** The body may also be sent as CSV (`Content-Type: text/csv`); see CsvBody. Without it a body is JSON only (415 otherwise). */
+  csvBody?: CsvBody;
   response: ZodType;
   /** Success status; 200 unless said. */
   status?: number;
@@ -53,4 +59,17 @@ export interface HttpRoute {
 export interface CsvAnswer {
   lists: Record<string, ZodObject>;
   headers?: Record<string, string>;
+}
+
+/**
+ * A route whose body may come as CSV (`Content-Type: text/csv`, RFC 4180, functions/platform/csv.ts)
+ * as well as JSON: a header row naming `columns` (any order, each once, no others), then one data row
+ * per line. The HTTP layer turns it into the JSON body `{ [field]: [{ column: value, ... }] }` and
+ * validates that with the route's `body` schema, so both media types reach the domain alike.
+ * A column of kind 'number' holding a JSON number literal (`12`, `-3`, `1.5`, `2e3`) becomes
+ * that number; any other text stays a string, as a JSON client's string would.
+ */
+export interface CsvBody {
+  field: string;
+  columns: Readonly<Record<string, 'string' | 'number'>>;
 }

@@ -1,12 +1,14 @@
-import { httpRoutes, type RouteName } from '../../functions/wiring';
-import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
+import { demandImportKeys } from '../../functions/forecasting/imports';
+import { eventConsumers, httpRoutes, lakeTables, type EventConsumer, type RouteName } from '../../functions/wiring';
+import { DEMAND_IMPORTS_PREFIX } from '../../functions/platform/lake-objects';
+import { LAKE_IMPORT_ROUTES, LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
 import { LAKE_CLOSE_SCHEDULES, LAKE_SCHEDULES } from '../../lib/schedules';
 import { LAKE_CONSUMERS } from '../../lib/consumers';
-import { eventConsumers, type EventConsumer } from '../../functions/wiring';
+
+import { logicalId, roleOf, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /** A consumer's declared lake access (the wiring's `as const` entries type it only where it is set). */
 const lakeOf = (name: string): EventConsumer['lake'] => (name in eventConsumers ? (eventConsumers[name as keyof typeof eventConsumers] as EventConsumer).lake : undefined);
-import { logicalId, roleOf, resourcesOfType, synthesized, type CfnTemplate } from './synth';
 
 /**
  * Least privilege: each function gets from the table exactly what its
@@ -82,6 +84,7 @@ describe('IAM least privilege', () => {
   const lakeKeyId = logicalId(stack.lake.key);
   const lakeKeyArn = `{"Fn::GetAtt":["${lakeKeyId}","Arn"]}`;
   const isLakeQueryRoute = (name: RouteName): boolean => (LAKE_QUERY_ROUTES as readonly RouteName[]).includes(name);
+  const isLakeImportRoute = (name: RouteName): boolean => (LAKE_IMPORT_ROUTES as readonly RouteName[]).includes(name);
   /** A function's KMS statements on the table key (its own data) and on the lake key (the report routes' Athena results). */
   const kmsStatementsOf = (name: RouteName) => {
     const kms = grantsOf(name).statements.filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
@@ -97,15 +100,37 @@ describe('IAM least privilege', () => {
       for (const action of list(statement.Action)) expect(action).not.toMatch(/^kms:(Encrypt|GenerateDataKey|ReEncrypt)/);
   });
 
-  test('the routes that query the lake are routes of the reports context that never write the table, and no other route holds a lake-key grant', () => {
+  test('the routes that query the lake are routes of the reports context that never write the table, and no other route but the imports holds a lake-key grant', () => {
     for (const name of LAKE_QUERY_ROUTES) {
       expect(['read', 'none']).toContain(httpRoutes[name].table);
       expect(httpRoutes[name].entry).toMatch(/^functions\/reports\//);
     }
-    for (const name of Object.keys(httpRoutes) as RouteName[]) if (!isLakeQueryRoute(name)) expect(kmsStatementsOf(name).onLakeKey).toEqual([]);
+    for (const name of Object.keys(httpRoutes) as RouteName[]) if (!isLakeQueryRoute(name) && !isLakeImportRoute(name)) expect(kmsStatementsOf(name).onLakeKey).toEqual([]);
   });
 
-  test('the functions with any lake grant (the lake key or bucket, Athena, Glue) are exactly the lake query routes and the schedules and consumers that declare lake access', () => {
+  test.each([...LAKE_IMPORT_ROUTES])(
+    '%s (lake: import) may put objects under the demand imports prefix and encrypt them with the lake key through S3, and nothing else of the lake',
+    (name) => {
+      expect(LAKE_IMPORT_ROUTES.length).toBeGreaterThan(0);
+      expect(httpRoutes[name].table).not.toBe('write');
+      const bucketId = logicalId(stack.lake.bucket);
+      const { statements } = grantsOf(name);
+      const onLake = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${bucketId}"`) || list(s.Resource).map((r) => JSON.stringify(r)).includes(lakeKeyArn));
+      expect(onLake.map((s) => ({ Action: s.Action, Resource: s.Resource, Condition: (s as { Condition?: unknown }).Condition }))).toEqual([
+        { Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${DEMAND_IMPORTS_PREFIX}*`]] }, Condition: undefined },
+        { Action: 'kms:GenerateDataKey', Resource: { 'Fn::GetAtt': [lakeKeyId, 'Arn'] }, Condition: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } } },
+      ]);
+      for (const statement of statements) for (const action of list(statement.Action)) expect(action).not.toMatch(/^(athena|glue|firehose):/);
+      const env = JSON.stringify(json.Resources[logicalId(stack.api.functions[name])]?.Properties?.Environment);
+      expect(env).toContain('"LAKE_BUCKET"');
+      // What the import writes (functions/forecasting/imports.ts) is what is granted, and lies outside every lake table's location.
+      const key = demandImportKeys.object('t-1', '01J0000000000000000000000A');
+      expect(key.startsWith(DEMAND_IMPORTS_PREFIX)).toBe(true);
+      for (const { table } of lakeTables) expect(key.startsWith(`${table}/`)).toBe(false);
+    },
+  );
+
+  test('the functions with any lake grant (the lake key or bucket, Athena, Glue) are exactly the lake query and import routes and the schedules and consumers that declare lake access', () => {
     const { fallback } = stack.api;
     const functions = [
       ...Object.entries(stack.api.functions).map(([name, fn]) => [`route ${name}`, fn] as const),
@@ -124,11 +149,16 @@ describe('IAM least privilege', () => {
       })
       .map(([name]) => name);
     expect(withLakeGrants.sort()).toEqual(
-      [...LAKE_QUERY_ROUTES.map((name) => `route ${name}`), ...LAKE_SCHEDULES.map((name) => `schedule ${name}`), ...LAKE_CONSUMERS.map((name) => `consumer ${name}`)].sort(),
+      [
+        ...LAKE_QUERY_ROUTES.map((name) => `route ${name}`),
+        ...LAKE_IMPORT_ROUTES.map((name) => `route ${name}`),
+        ...LAKE_SCHEDULES.map((name) => `schedule ${name}`),
+        ...LAKE_CONSUMERS.map((name) => `consumer ${name}`),
+      ].sort(),
     );
   });
 
-  test('only the Firehose delivery roles, the lake close and the forecast planner may write or delete objects in the lake bucket', () => {
+  test('only the Firehose delivery roles, the lake close, the demand-history import and the forecast planner may write or delete objects in the lake bucket', () => {
     const bucketId = logicalId(stack.lake.bucket);
     const writers = Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
@@ -142,6 +172,7 @@ describe('IAM least privilege', () => {
       ...Object.values(stack.lake.datasets).map((dataset) => logicalId(dataset.deliveryRole)),
       ...LAKE_CLOSE_SCHEDULES.map((name) => logicalId(roleOf(stack.schedules.functions[name]))),
       ...LAKE_CONSUMERS.filter((name) => lakeOf(name) === 'forecast-plan').map((name) => logicalId(roleOf(stack.consumers.consumers[name].function))),
+      ...LAKE_IMPORT_ROUTES.map((name) => logicalId(roleOf(stack.api.functions[name]))),
     ];
     expect(LAKE_CLOSE_SCHEDULES.length).toBeGreaterThan(0);
     expect([...new Set(writers)].sort()).toEqual(expected.sort());
@@ -204,7 +235,7 @@ describe('IAM least privilege', () => {
           expect([`{"Fn::GetAtt":["${tableId}","Arn"]}`, `{"Fn::Join":["",[{"Fn::GetAtt":["${tableId}","Arn"]},"/index/*"]]}`]).toContain(resource);
       // KMS: the table key; for the lake query routes also the lake key (that exception is pinned above).
       if (actions.some((a) => a.startsWith('kms:')))
-        expect(resources).toEqual(isLakeQueryRoute(name) && resources.includes(lakeKeyArn) ? [lakeKeyArn] : [`{"Fn::GetAtt":["${keyId}","Arn"]}`]);
+        expect(resources).toEqual((isLakeQueryRoute(name) || isLakeImportRoute(name)) && resources.includes(lakeKeyArn) ? [lakeKeyArn] : [`{"Fn::GetAtt":["${keyId}","Arn"]}`]);
     }
     // The only managed policy: writing its own logs.
     expect(managed).not.toMatch(/policy\/(?!service-role\/AWSLambdaBasicExecutionRole")/);

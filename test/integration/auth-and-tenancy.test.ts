@@ -156,6 +156,12 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   [routeKey(httpRoutes.valuationReport)]: { path: `/api/reports/valuation?as_of=2027-01-01&warehouse_id=${ids.warehouse_id}`, asOther: 404 },
   [routeKey(httpRoutes.getReportQuery)]: { path: `/api/reports/queries/${ids.query_id}`, asOther: 404 },
   [routeKey(httpRoutes.stockOverviewReport)]: { path: `/api/reports/stock-overview?warehouse_id=${ids.warehouse_id}`, asOther: 404 },
+  // Another tenant's ids are refused row by row as unknown (200, nothing imported).
+  [routeKey(httpRoutes.importDemandHistory)]: {
+    path: '/api/reports/demand-history',
+    body: { rows: [{ date: '2025-01-02', sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, quantity: 1 }] },
+    asOther: 200,
+  },
 });
 
 const standInRequests = requestsFor(standInIds);

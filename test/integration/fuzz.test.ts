@@ -77,6 +77,7 @@ const validBodies = {
   putThresholds: () => ({ items: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 5, safety_stock: 1, reorder_quantity: 10 }, { sku_id: 'sku-2', reorder_point: 3, safety_stock: 0 }] }),
   subscribeAlerts: () => ({ scope: { sku_id: 'sku-1' }, channel: 'email', target: 'fuzz@example.com', min_severity: 'high' }),
   createPurchaseOrdersFromSuggestions: () => ({ suggestions: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 5 }] }),
+  importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
 

@@ -10,7 +10,7 @@ describe('stock-out days in a demand series', () => {
 
   it('estimates a censored day from the same weekday of the previous weeks in stock, never below what it did sell', () => {
     // Period 7; day 14 is censored: days 7 and 0 (same weekday) sold 10 and 20 -> 15.
-    const demand = Array.from({ length: 15 }, (_, i) => (i === 0 ? 20 : i === 7 ? 10 : 3));
+    const demand: number[] = Array.from({ length: 15 }, (_, i) => (i === 0 ? 20 : i === 7 ? 10 : 3));
     const stockedOut = demand.map((_, i) => i === 14);
     demand[14] = 2;
     expect(uncensor(demand, stockedOut, 7).demand[14]).toBe(15);
