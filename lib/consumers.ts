@@ -8,6 +8,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { eventConsumers, lakeRollups, type EventConsumer } from '../functions/wiring';
+import { DEMAND_IMPORTS_PREFIX } from '../functions/platform/lake-objects';
 import { CLOSE_PREFIX, FORECAST_PREFIX, grantLakePrefixes, tablePrefix, type InventoryLake } from './lake';
 import { stockroomFunction } from './functions';
 import { QueueWithDeadLetters } from './queues';
@@ -28,15 +29,17 @@ export interface EventConsumerResources {
 
 /**
  * A consumer's lake access (functions/wiring.ts EventConsumer.lake), through S3 only:
- * - 'forecast-plan' (functions/forecasting/run.ts planRun) reads the close's closed.json and each
- *   closed day's rollups (level_days, level_balances), and writes the run's chunks under forecast/;
+ * - 'forecast-plan' (functions/forecasting/run.ts planRun) reads the close's closed.json, each
+ *   closed day's rollups (level_days, level_balances) and the imported history (demand_imports/),
+ *   and writes the run's chunks under forecast/;
  * - 'forecast-chunk' (runChunk) reads one chunk.
  */
 const grantConsumerLake = (fn: NodejsFunction, consumer: EventConsumer, lake: InventoryLake): void => {
   if (consumer.lake === 'forecast-plan') {
     const days = [lakeRollups.levelDays.table, lakeRollups.levelBalances.table].map(tablePrefix);
-    grantLakePrefixes(fn, lake, { read: [CLOSE_PREFIX, ...days], write: [FORECAST_PREFIX] }, {
+    grantLakePrefixes(fn, lake, { read: [CLOSE_PREFIX, ...days, DEMAND_IMPORTS_PREFIX], write: [FORECAST_PREFIX] }, {
       [CLOSE_PREFIX]: `The planner reads each tenant's closed.json under ${CLOSE_PREFIX} (how far the lake is closed); nothing there is written.`,
+      [DEMAND_IMPORTS_PREFIX]: `The planner lists and reads the tenant's imported demand history (${DEMAND_IMPORTS_PREFIX}tenant_id=<t>/<import_id>.parquet, one object per import); read only.`,
       ...Object.fromEntries(days.map((prefix) => [prefix, `The planner reads one object of this rollup per closed day of the tenant's history (${prefix}tenant_id=<t>/dt=<d>/...), read only.`])),
       [FORECAST_PREFIX]: `The planner writes a run's chunks (${FORECAST_PREFIX}tenant_id=<t>/run_id=<r>/chunk-<n>.json.gz), whose names it chooses per run.`,
     });

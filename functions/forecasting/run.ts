@@ -181,9 +181,12 @@ export const planRun = async (deps: ForecastDeps, runId: string): Promise<Foreca
   if (run.status === 'requested' || run.status === 'planning') {
     await moved(writeOne(deps.db, runTransition(deps.db, tenantId, runId, ['requested'], { status: 'planning', started_at: deps.ctx.now().toISOString() })));
     const closed = await readClosedDays(deps.objects, tenantId);
-    const start = closed?.closed_through ?? dayOf(deps.ctx.now().getTime());
+    // The history ends the day before the first day not closed; before a first close (a tenant with
+    // imported history only) it ends yesterday.
+    const today = dayOf(deps.ctx.now().getTime());
+    const start = closed?.closed_through ?? today;
     const from = addDays(start, -HISTORY_DAYS);
-    const series = closed ? await readDemandHistory(deps.objects, tenantId, { from }) : [];
+    const series = await readDemandHistory(deps.objects, tenantId, { from, today });
     const chunkSeries: number[] = [];
     for (let at = 0, chunk = 0; at < series.length; at += CHUNK_SERIES, chunk++) {
       const part = series.slice(at, at + CHUNK_SERIES);

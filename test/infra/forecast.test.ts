@@ -1,3 +1,4 @@
+import { demandImportKeys } from '../../functions/forecasting/imports';
 import { forecastKeys, FORECAST_PREFIX as RUN_PREFIX } from '../../functions/forecasting/run';
 import { LAKE_BUCKET_ENV } from '../../functions/platform/lake-objects';
 import { closeKeys } from '../../functions/reports/close';
@@ -26,7 +27,11 @@ const RUN = '01JD0000000000000000000000';
 /** Each S3 call the forecasting code makes, per function, by the key (or listed prefix) it names. */
 const CALLS = {
   requestNightlyForecasts: { list: ['close/'], get: [closeKeys.closed(TENANT)], put: [] as string[] },
-  planForecast: { list: [] as string[], get: [closeKeys.closed(TENANT), closeKeys.rollup(TENANT, DAY), closeKeys.balance(TENANT, DAY)], put: [forecastKeys.chunk(TENANT, RUN, 0)] },
+  planForecast: {
+    list: [demandImportKeys.tenant(TENANT)],
+    get: [closeKeys.closed(TENANT), closeKeys.rollup(TENANT, DAY), closeKeys.balance(TENANT, DAY), demandImportKeys.object(TENANT, RUN)],
+    put: [forecastKeys.chunk(TENANT, RUN, 0)],
+  },
   forecastChunk: { list: [] as string[], get: [forecastKeys.chunk(TENANT, RUN, 3)], put: [] as string[] },
 };
 

@@ -27,6 +27,8 @@ interface Ids {
   subscription_id: string;
   /** A report's query id (GET /api/reports/queries/{query_id}). */
   query_id: string;
+  /** A forecasting run's id (GET /api/reports/demand-forecast/runs/{run_id}). */
+  run_id: string;
 }
 
 /** The ids tenant A creates its resources under; its alert's and subscription's are generated. */
@@ -45,14 +47,15 @@ const standInIds: Ids = {
   ...chosenIds,
   alert_id: 'alert-a',
   subscription_id: 'sub-a',
+  run_id: 'run-a',
   query_id: Buffer.from(JSON.stringify({ r: 'valuation', q: { as_of: '2027-01-01', method: 'fifo' }, a: '00000000-0000-4000-8000-000000000000' })).toString('base64url'),
 };
 
 interface Sample {
   path: string;
   body?: unknown;
-  /** What another tenant gets: 404 for A's things, 200 with its own empty list, or 201 for its own new thing under the same id. */
-  asOther: 200 | 201 | 404;
+  /** What another tenant gets: 404 for A's things, 200 with its own empty list, 201 for its own new thing under the same id, or 202 for its own work started. */
+  asOther: 200 | 201 | 202 | 404;
   /** A list: the field that must be empty for another tenant. */
   list?: string;
 }
@@ -162,6 +165,10 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
     body: { rows: [{ date: '2025-01-02', sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, quantity: 1 }] },
     asOther: 200,
   },
+  [routeKey(httpRoutes.demandForecast)]: { path: `/api/reports/demand-forecast?sku_id=${ids.sku_id}&warehouse_id=${ids.warehouse_id}`, asOther: 404 },
+  // Another tenant's run is a run of its own tenant: it never reads A's history.
+  [routeKey(httpRoutes.requestForecastRun)]: { path: '/api/reports/demand-forecast/run', asOther: 202 },
+  [routeKey(httpRoutes.getForecastRun)]: { path: `/api/reports/demand-forecast/runs/${ids.run_id}`, asOther: 404 },
 });
 
 const standInRequests = requestsFor(standInIds);
@@ -250,7 +257,10 @@ describe('tenant isolation', () => {
     // Idle again: nothing of A's is still on its way when the snapshot is taken.
     await pipeline.settle(2);
     const reportQueryId: string = ok(await a.get('/api/reports/valuation?as_of=2027-01-01')).query_id;
-    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId };
+    const runId: string = ok(await a.post('/api/reports/demand-forecast/run'), 202).run_id;
+    // The run is planned and completed through the pipeline (A has no closed history): idle again before the snapshot.
+    await pipeline.settle(3);
+    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId, run_id: runId };
     before = await stateOfA();
     secretsOfA = [
       a.tenantId,

@@ -50,6 +50,7 @@ const validQueryOf: Partial<Record<RouteName, Record<string, string>>> = {
   stockMovementReport: { from: '2026-01-01', to: '2026-02-01T00:00:00Z' },
   salesTrendsReport: { from: '2025-06-01T00:00:00+02:00', to: '2026-06-01' },
   valuationReport: { as_of: '2026-12-31' },
+  demandForecast: { sku_id: 'sku-1', warehouse_id: 'wh-1' },
 };
 
 /** A valid body of every route that takes one, naming the seeded ids: the starting point of the mutations. */
