@@ -470,16 +470,22 @@ export const lakeKeyThroughS3 = (lake: InventoryLake, stack: Stack): iam.PolicyS
 
 /**
  * Access to some prefixes of the lake bucket through S3's API only (no Athena, no Glue): listing
- * (limited to the prefixes read, which also makes a missing key NoSuchKey rather than AccessDenied),
+ * (limited to the prefixes read, which also makes a missing key NoSuchKey rather than AccessDenied,
+ * and those in `list`),
  * GetObject on `read`, PutObject on `write`, and the lake key through S3. `reasons` says, per
  * prefix, why a wildcard under it is needed (cdk-nag's IAM5).
  */
-export const grantLakePrefixes = (fn: NodejsFunction, lake: InventoryLake, access: { read: readonly string[]; write?: readonly string[] }, reasons: Record<string, string>): void => {
+export const grantLakePrefixes = (
+  fn: NodejsFunction,
+  lake: InventoryLake,
+  access: { read: readonly string[]; write?: readonly string[]; /** listed only, never read */ list?: readonly string[] },
+  reasons: Record<string, string>,
+): void => {
   const stack = Stack.of(fn);
   const objects = (prefix: string): string => lake.bucket.arnForObjects(`${prefix}*`);
   fn.addEnvironment(LAKE_BUCKET_ENV, lake.bucket.bucketName);
   fn.addToRolePolicy(
-    new iam.PolicyStatement({ sid: 'ListWhatItReads', actions: ['s3:ListBucket'], resources: [lake.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': access.read.map((p) => `${p}*`) } } }),
+    new iam.PolicyStatement({ sid: 'ListWhatItReads', actions: ['s3:ListBucket'], resources: [lake.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [...access.read, ...(access.list ?? [])].map((p) => `${p}*`) } } }),
   );
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadLakePrefixes', actions: ['s3:GetObject'], resources: access.read.map(objects) }));
   if (access.write?.length) fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteLakePrefixes', actions: ['s3:PutObject'], resources: access.write.map(objects) }));

@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
+import { DEMAND_IMPORTS_PREFIX, LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
 import { entriesOf, lakeFeeds, lakeRollups, scheduledFunctions, type ScheduledFunction } from '../functions/wiring';
 import { stockroomFunction } from './functions';
 import { cfnBucketOf, CLOSE_PREFIX, grantLakePrefixes, lakeKeyThroughS3, tablePrefix, type InventoryLake } from './lake';
@@ -120,7 +120,7 @@ export class InventorySchedules extends Construct {
       });
       if (closesLake(scheduled)) grantLakeClose(fn, props.lake);
       if ('lake' in scheduled && scheduled.lake === 'forecast-schedule')
-        grantLakePrefixes(fn, props.lake, { read: [CLOSE_PREFIX] }, {
+        grantLakePrefixes(fn, props.lake, { read: [CLOSE_PREFIX], list: [DEMAND_IMPORTS_PREFIX] }, {
           [CLOSE_PREFIX]: `It lists the tenants under ${CLOSE_PREFIX} and reads each one's closed.json (how far its lake is closed); read only.`,
         });
       const rule = new events.Rule(this, `${name}Schedule`, {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Deps } from '../platform/context';
 import { AppError, notFound } from '../platform/errors';
 import { newId } from '../platform/ids';
-import type { LakeObjects } from '../platform/lake-objects';
+import { DEMAND_IMPORTS_PREFIX, type LakeObjects } from '../platform/lake-objects';
 import { log } from '../platform/log';
 import { mapBounded } from '../platform/pool';
 import { TransactionCancelled, transactWrite } from '../platform/transactions';
@@ -315,12 +315,13 @@ export const runChunk = async (deps: ForecastDeps, ref: { run_id: string; chunk:
 // ---------- the nightly schedule ----------
 
 const CLOSE_TENANTS_PREFIX = 'close/';
-const tenantOfFolder = (folder: string): string | undefined => /^close\/tenant_id=([^/]+)\/$/.exec(folder)?.[1];
+const tenantOfFolder = (folder: string): string | undefined => /^[a-z_]+\/tenant_id=([^/]+)\/$/.exec(folder)?.[1];
 
 /**
- * The nightly run of every tenant whose lake has closed yesterday: hourly, it requests the day's
- * run (`nightly-YYYY-MM-DD`, made once) for each tenant whose close reached today, so the run
- * reads a complete yesterday whenever the close finishes it.
+ * The nightly run of every tenant with history: hourly, it requests the day's run
+ * (`nightly-YYYY-MM-DD`, made once) for each tenant whose close has reached today (so the run
+ * reads a complete yesterday whenever the close finishes it), and for each tenant with imported
+ * history but no close yet (no ledger row has reached the lake: the imports are all it has).
  */
 export const requestNightlyRuns = async (
   objects: LakeObjects,
@@ -328,11 +329,13 @@ export const requestNightlyRuns = async (
   now: Date,
 ): Promise<{ tenants: number; requested: string[] }> => {
   const today = dayOf(now.getTime());
-  const tenants = (await objects.folders(CLOSE_TENANTS_PREFIX)).flatMap((folder) => tenantOfFolder(folder) ?? []);
+  const [closing, importing] = await Promise.all([objects.folders(CLOSE_TENANTS_PREFIX), objects.folders(DEMAND_IMPORTS_PREFIX)]);
+  const closes = new Set(closing.flatMap((folder) => tenantOfFolder(folder) ?? []));
+  const tenants = [...new Set([...closes, ...importing.flatMap((folder) => tenantOfFolder(folder) ?? [])])].sort();
   const requested: string[] = [];
   for (const tenantId of tenants) {
-    const closed = await readClosedDays(objects, tenantId);
-    if (!closed || closed.closed_through < today) continue;
+    const closed = closes.has(tenantId) ? await readClosedDays(objects, tenantId) : undefined;
+    if (closed ? closed.closed_through < today : closes.has(tenantId)) continue;
     const { created } = await createRun(deps(tenantId), { trigger: 'schedule', runId: `nightly-${today}` });
     if (created) requested.push(tenantId);
   }

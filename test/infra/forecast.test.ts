@@ -26,7 +26,7 @@ const RUN = '01JD0000000000000000000000';
 
 /** Each S3 call the forecasting code makes, per function, by the key (or listed prefix) it names. */
 const CALLS = {
-  requestNightlyForecasts: { list: ['close/'], get: [closeKeys.closed(TENANT)], put: [] as string[] },
+  requestNightlyForecasts: { list: ['close/', 'demand_imports/'], get: [closeKeys.closed(TENANT)], put: [] as string[] },
   planForecast: {
     list: [demandImportKeys.tenant(TENANT)],
     get: [closeKeys.closed(TENANT), closeKeys.rollup(TENANT, DAY), closeKeys.balance(TENANT, DAY), demandImportKeys.object(TENANT, RUN)],

@@ -187,4 +187,29 @@ describe('a forecasting run', () => {
     const nightly = await completed(`nightly-${today}`);
     expect(nightly).toMatchObject({ status: 'completed', trigger: 'schedule', requested_by: 'system:forecaster', series_total: 3 });
   }, 120_000);
+
+  it('forecasts a tenant whose only history is imported (no ledger row has reached the lake), nightly too', async () => {
+    const newcomer = await t.client();
+    await setupCatalog(newcomer, { skuId: 'past', warehouses: ['wh-1'] });
+    const rows = Array.from({ length: 70 }, (_, i) => ({ date: new Date(Date.parse(today) - (70 - i) * DAY_MS).toISOString().slice(0, 10), sku_id: 'past', warehouse_id: 'wh-1', quantity: 5 + (i % 7) }));
+    expect(ok(await newcomer.post('/api/reports/demand-history', { rows }))).toMatchObject({ imported: 70, refused: [] });
+    const newcomerPipeline = await startLocalPipeline(newcomer.tenantId);
+    try {
+      const deps = (tenantId: string) => ({ db, ctx: systemContext({ tenantId, actor: 'system:forecaster', requestId: 'nightly-imports' }) });
+      expect((await requestNightlyRuns(lakeObjectsFromEnv(), deps, new Date())).requested).toContain(newcomer.tenantId);
+      const deadline = Date.now() + 60_000;
+      let run = ok(await newcomer.get(`/api/reports/demand-forecast/runs/nightly-${today}`));
+      while (run.status !== 'completed' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        run = ok(await newcomer.get(`/api/reports/demand-forecast/runs/nightly-${today}`));
+      }
+      expect(run).toMatchObject({ status: 'completed', series_total: 1 });
+      const f = ok(await newcomer.get('/api/reports/demand-forecast?sku_id=past&warehouse_id=wh-1&horizon_days=7'));
+      expect(f.history).toMatchObject({ days: 70, stocked_out_days: 0, total_demand: rows.reduce((a, r) => a + r.quantity, 0) });
+      expect(f.class).toBe('smooth');
+      for (const day of f.daily) expect(day.forecast).toBeGreaterThan(3);
+    } finally {
+      await newcomerPipeline.stop();
+    }
+  }, 120_000);
 });
