@@ -32,6 +32,8 @@
  * A measurement, not a test: a missed goal is printed, never an exit code. Results also go to
  * .data/bench/forecast.json.
  */
+import { CHUNK_SERIES, forecastLevel } from '../../functions/forecasting/run';
+import { MAX_HORIZON_DAYS, STORED_MARGIN_DAYS } from '../../functions/forecasting/forecast-schemas';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -329,6 +331,21 @@ const main = async (): Promise<void> => {
     pass: projected < SPEED_GOAL_SECONDS,
   });
   out.speed = { series: speed.length, seconds, ms_per_series: msPer, mix: SPEED_MIX, by_generator: perGen };
+
+  // 3b. the nightly worker's own per-level work on the same series: forecastLevel (stock-out
+  // estimation, the stored horizon of 194 days, rounding), against forecastSeries above.
+  const made = { run_id: 'bench', made_at: new Date().toISOString() };
+  const levels = speed.map(({ y }, i) => ({ sku_id: `sku-${i}`, warehouse_id: 'wh-1', start: '2024-12-01', demand: y, stocked_out: y.map(() => false) }));
+  t = performance.now();
+  for (const level of levels) forecastLevel(level, '2026-12-01', made);
+  const levelSeconds = (performance.now() - t) / 1000;
+  const levelMs = (levelSeconds * 1000) / levels.length;
+  console.log(`  the run's worker (forecastLevel, horizon ${MAX_HORIZON_DAYS + STORED_MARGIN_DAYS} stored): ${levelSeconds.toFixed(1)} s, ${levelMs.toFixed(2)} ms per level (${(levelMs / msPer).toFixed(2)}x forecastSeries above); a chunk of ${CHUNK_SERIES} levels ~${((levelMs * CHUNK_SERIES) / 1000).toFixed(1)} s of fitting`);
+  verdicts.push({
+    goal: `speed: ${SPEED_GOAL_SERIES} levels through the run's worker ${levels.length === SPEED_GOAL_SERIES ? 'take' : 'would take'} ${((levelMs * SPEED_GOAL_SERIES) / 1000).toFixed(1)} s on one thread (goal < ${SPEED_GOAL_SECONDS} s)`,
+    pass: (levelMs * SPEED_GOAL_SERIES) / 1000 < SPEED_GOAL_SECONDS,
+  });
+  out.worker = { seconds: levelSeconds, ms_per_level: levelMs, ratio_to_forecast_series: levelMs / msPer };
 
   console.log('\ngoals:');
   for (const v of verdicts) console.log(`  ${v.pass ? 'PASS' : 'MISS'}  ${v.goal}`);
