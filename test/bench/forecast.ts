@@ -32,6 +32,7 @@
  * A measurement, not a test: a missed goal is printed, never an exit code. Results also go to
  * .data/bench/forecast.json.
  */
+import { GENERATORS, mulberry32, type Generator } from '../support/demand-generators';
 import { CHUNK_SERIES, forecastLevel } from '../../functions/forecasting/run';
 import { MAX_HORIZON_DAYS, STORED_MARGIN_DAYS } from '../../functions/forecasting/forecast-schemas';
 import { readFileSync } from 'node:fs';
@@ -137,37 +138,7 @@ function weekly(lines: readonly OrderLine[], key: (l: OrderLine) => string): Map
 
 // ------------------------------------------------------------------ synthetic series (test/unit/forecast-select.test.ts' generators)
 
-const mulberry32 = (seed: number) => {
-  let a = seed;
-  return (): number => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-type Rng = () => number;
-const normal = (r: Rng): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-const poisson = (r: Rng, lambda: number): number => {
-  const limit = Math.exp(-lambda);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= r();
-  } while (p > limit);
-  return k - 1;
-};
-const WEEK = [0, 2, 4, 6, 10, -8, -14];
-const GENERATORS = {
-  steady: (r: Rng, n: number) => Array.from({ length: n }, () => Math.max(0, 20 + 3 * normal(r))),
-  seasonal: (r: Rng, n: number) => Array.from({ length: n }, (_, t) => Math.max(0, 20 + (WEEK[t % 7] as number) + 2 * normal(r))),
-  trend: (r: Rng, n: number) => Array.from({ length: n }, (_, t) => Math.max(0, 10 + 0.1 * t + 2 * normal(r))),
-  intermittent: (r: Rng, n: number) => Array.from({ length: n }, () => (r() < 0.3 ? 1 + poisson(r, 2) : 0)),
-  lumpy: (r: Rng, n: number) => Array.from({ length: n }, () => (r() < 0.2 ? Math.round(Math.exp(1 + 1.2 * normal(r))) : 0)),
-};
-type Generator = keyof typeof GENERATORS;
+// mulberry32, normal, poisson and GENERATORS: test/support/demand-generators.ts
 /** The speed set's mix: most SKUs of a retailer sell slowly (superstore's products are nearly all lumpy). */
 const SPEED_MIX: Record<Generator, number> = { steady: 0.2, seasonal: 0.15, trend: 0.05, intermittent: 0.35, lumpy: 0.25 };
 
