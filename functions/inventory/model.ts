@@ -98,6 +98,8 @@ export interface Sku {
   attributes?: Record<string, string>;
   /** The supplier reorder suggestions order this SKU from (functions/replenishment); must exist. */
   supplier_id?: string;
+  /** Target cycle service level of its reorder points, 0.5..0.999 (functions/replenishment/reorder-points.ts); unset: 0.95. */
+  service_level?: number;
   version: number;
   created_at: string;
   updated_at: string;

@@ -39,6 +39,13 @@ export const createProductBody = z.strictObject({
   attributes: attributes.optional(),
 });
 
+/**
+ * A SKU's target cycle service level (GET /api/replenishment/reorder-points): below 0.5 the safety
+ * stock would be negative, and 1 needs an infinite one; 0.999 (z = 3.09) is the highest asked for.
+ */
+export const MIN_SERVICE_LEVEL = 0.5;
+export const MAX_SERVICE_LEVEL = 0.999;
+
 const skuFields = {
   name: text(200),
   barcode: z.string().regex(/^[\x21-\x7E]{1,64}$/, 'must be 1-64 printable ASCII characters').optional(),
@@ -47,6 +54,12 @@ const skuFields = {
   currency: currencySchema.optional(),
   attributes: attributes.optional(),
   supplier_id: idSchema.optional().describe('The supplier replenishment orders this SKU from (must exist)'),
+  service_level: z
+    .number()
+    .min(MIN_SERVICE_LEVEL, `must be at least ${MIN_SERVICE_LEVEL}`)
+    .max(MAX_SERVICE_LEVEL, `must be at most ${MAX_SERVICE_LEVEL}`)
+    .optional()
+    .describe(`Target cycle service level of this SKU's reorder points (the chance of no stock-out during a lead time), ${MIN_SERVICE_LEVEL}..${MAX_SERVICE_LEVEL}; unset: 0.95`),
 };
 
 const moneyNeedsCurrency = (value: { unit_cost?: string; price?: string; currency?: string }): boolean =>
@@ -65,6 +78,7 @@ export const patchSkuBody = z
     currency: currencySchema.optional(),
     attributes: attributes.optional(),
     supplier_id: idSchema.nullable().optional().describe('The supplier replenishment orders this SKU from (must exist); null clears it'),
+    service_level: skuFields.service_level.unwrap().nullable().optional().describe(`Target cycle service level of reorder points, ${MIN_SERVICE_LEVEL}..${MAX_SERVICE_LEVEL}; null clears it (0.95 again)`),
   })
   .refine((value) => Object.keys(value).length > 0, 'give at least one field to change');
 
@@ -258,6 +272,7 @@ export const skuResponse = z.strictObject({
   currency: z.string().optional(),
   attributes: z.record(z.string(), z.string()).optional(),
   supplier_id: z.string().optional().describe('The supplier replenishment orders this SKU from'),
+  service_level: z.number().optional().describe('Target cycle service level of its reorder points; absent: 0.95'),
   version: z.number().int(),
   ...stamps,
 });
