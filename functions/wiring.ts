@@ -236,6 +236,18 @@ export const httpRoutes = {
     summary: 'Turn selected suggestions into draft purchase orders, one per supplier and destination warehouse; what cannot be ordered is reported as skipped',
     body: replenishment.createFromSuggestionsBody, response: replenishment.createFromSuggestionsResponse, status: 201, errors: [404, 409],
   },
+  listReorderPoints: {
+    method: 'GET', path: '/api/replenishment/reorder-points', entry: handler('replenishment', 'list-reorder-points'),
+    permission: 'purchasing:read', table: 'read',
+    summary: 'Proposed reorder point and safety stock of each level of a warehouse from its demand forecast, the supplier\'s lead time and its observed delays, and the SKU\'s service level (default 0.95), with the numbers; a page of levels at a time',
+    query: replenishment.reorderPointsQuery, response: replenishment.reorderPointsResponse, errors: [404],
+  },
+  applyReorderPoints: {
+    method: 'POST', path: '/api/replenishment/reorder-points', entry: handler('replenishment', 'apply-reorder-points'),
+    permission: 'inventory:write', table: 'write',
+    summary: 'The same proposals for some SKUs of a warehouse (or a page of its levels): a dry run by default; with "dry_run": false the changed ones become the levels\' thresholds, one thresholds ledger row each, as PUT /api/thresholds writes them',
+    body: replenishment.applyReorderPointsBody, response: replenishment.applyReorderPointsResponse, errors: [404],
+  },
   stockMovementReport: {
     method: 'GET', path: '/api/reports/stock-movement', entry: handler('reports', 'stock-movement'),
     permission: 'reports:read', table: 'read', lake: 'query',

@@ -1,8 +1,10 @@
 import { requireSku, requireWarehouse } from '../inventory/catalog';
 import type { Deps } from '../platform/context';
+import type { Page } from '../platform/storage';
+import { writeOne } from '../platform/writes';
 import { FORECAST_INTERVAL, type DemandForecastQuery, type DemandForecastResponse, type StoredForecast } from './forecast-schemas';
 import { normalQuantile } from './reorder';
-import { findForecast, forecastsOfWarehouse } from './store';
+import { findForecast, forecastsOfWarehouse, forecastsOfWarehousePage, forecastWrite } from './store';
 
 /**
  * GET /api/reports/demand-forecast: one level's stored forecast (the latest run's), read from
@@ -17,6 +19,18 @@ export const STALE_AFTER_DAYS = 7;
 
 export const latestForecast = (deps: Deps, skuId: string, warehouseId: string): Promise<StoredForecast | undefined> => findForecast(deps, skuId, warehouseId);
 export const warehouseForecasts = (deps: Deps, warehouseId: string): Promise<StoredForecast[]> => forecastsOfWarehouse(deps, warehouseId);
+/** One page of a warehouse's stored forecasts in SKU id order (`cursor` from the previous page's next_cursor). */
+export const warehouseForecastsPage = (deps: Deps, warehouseId: string, page: { cursor?: string; limit: number }): Promise<Page<StoredForecast>> =>
+  forecastsOfWarehousePage(deps, warehouseId, page);
+
+/**
+ * Stores one level's forecast as a run does (unless a later run's is already there: ConditionFailed
+ * then). The runs write through their own store; this is for whoever else must put a forecast in
+ * place, e.g. tests seeding a known forecast for replenishment.
+ */
+export const storeForecast = async ({ db, ctx }: Deps, forecast: StoredForecast): Promise<void> => {
+  await writeOne(db, forecastWrite(db, ctx.caller.tenantId, forecast));
+};
 
 /**
  * The stored daily values from `today` for `horizon` days: a forecast made days ago skips the days

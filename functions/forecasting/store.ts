@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Deps } from '../platform/context';
 import type { Db } from '../platform/db';
 import { keys } from '../platform/keys';
-import { decodeWith, getItem, queryAll, type Decoder } from '../platform/storage';
+import { decodeWith, getItem, queryAll, queryPage, type Decoder, type Page } from '../platform/storage';
 import { putItem, updateItem, when, type Write } from '../platform/writes';
 import { DEMAND_CLASSES, FORECAST_METHODS, RUN_STATUSES, storedForecast, type RunStatus, type StoredForecast } from './forecast-schemas';
 
@@ -99,3 +99,7 @@ export const findForecast = ({ db, ctx }: Deps, skuId: string, warehouseId: stri
 /** Every stored forecast of one warehouse's levels (one partition). */
 export const forecastsOfWarehouse = ({ db, ctx }: Deps, warehouseId: string): Promise<StoredForecast[]> =>
   queryAll(db, { partition: keys.forecastsOfWarehouse(ctx.caller.tenantId, warehouseId) }, forecastDecoder);
+
+/** One page of a warehouse's stored forecasts, by SKU id (GET /api/replenishment/reorder-points reads a warehouse a page at a time). */
+export const forecastsOfWarehousePage = ({ db, ctx }: Deps, warehouseId: string, page: { cursor?: string; limit: number }): Promise<Page<StoredForecast>> =>
+  queryPage(db, { partition: keys.forecastsOfWarehouse(ctx.caller.tenantId, warehouseId), cursor: page.cursor, limit: page.limit, maxReads: 4 }, forecastDecoder);

@@ -1,7 +1,7 @@
 import { findActiveAlert, listAlerts } from '../alerts/alerts';
 import type { Alert } from '../alerts/model';
 import { COVER_WINDOW_DAYS } from '../alerts/rules';
-import { findSku, requireSku, requireWarehouse } from '../inventory/catalog';
+import { requireSku, requireWarehouse } from '../inventory/catalog';
 import { emptyLevel, type Sku } from '../inventory/model';
 import { findLevel, unitsSold } from '../inventory/stock';
 import type { PurchaseOrder, Supplier } from '../purchasing/model';
@@ -11,6 +11,7 @@ import type { Deps } from '../platform/context';
 import { notFound } from '../platform/errors';
 import { claimKey, fingerprint, type Idempotency } from '../platform/idempotency';
 import { mapBounded } from '../platform/pool';
+import { Lookups } from './lookups';
 import { suggestQuantity, type SkipReason } from './rules';
 import type { CreateFromSuggestionsInput, SuggestionsQuery } from './schemas';
 
@@ -37,26 +38,6 @@ export interface Suggestion {
   daily_demand: number;
   suggested_quantity: number;
   basis: string;
-}
-
-/** Per-request read-through caches: many alerts share a SKU or a supplier. */
-class Lookups {
-  private readonly skus = new Map<string, Promise<Sku | undefined>>();
-  private readonly suppliers = new Map<string, Promise<Supplier | undefined>>();
-  constructor(private readonly deps: Deps) {}
-  sku(id: string): Promise<Sku | undefined> {
-    return Lookups.cached(this.skus, id, () => findSku(this.deps, id));
-  }
-  supplier(id: string): Promise<Supplier | undefined> {
-    return Lookups.cached(this.suppliers, id, () => findSupplier(this.deps, id));
-  }
-  private static cached<T>(cache: Map<string, Promise<T>>, id: string, load: () => Promise<T>): Promise<T> {
-    const hit = cache.get(id);
-    if (hit) return hit;
-    const loading = load();
-    cache.set(id, loading);
-    return loading;
-  }
 }
 
 /**

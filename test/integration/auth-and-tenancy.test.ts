@@ -153,6 +153,12 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
     body: { suggestions: [{ sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, quantity: 5 }] },
     asOther: 404,
   },
+  [routeKey(httpRoutes.listReorderPoints)]: { path: `/api/replenishment/reorder-points?warehouse_id=${ids.warehouse_id}`, asOther: 404 },
+  [routeKey(httpRoutes.applyReorderPoints)]: {
+    path: '/api/replenishment/reorder-points',
+    body: { warehouse_id: ids.warehouse_id, sku_ids: [ids.sku_id], dry_run: false },
+    asOther: 404,
+  },
   // Another tenant's SKU is unknown to the caller: the report refuses it before reading the lake.
   [routeKey(httpRoutes.stockMovementReport)]: { path: `/api/reports/stock-movement?from=2026-01-01&to=2027-01-01&sku_id=${ids.sku_id}`, asOther: 404 },
   [routeKey(httpRoutes.salesTrendsReport)]: { path: `/api/reports/sales-trends?from=2026-01-01&to=2027-01-01&sku_id=${ids.sku_id}`, asOther: 404 },

@@ -51,13 +51,14 @@ const validQueryOf: Partial<Record<RouteName, Record<string, string>>> = {
   salesTrendsReport: { from: '2025-06-01T00:00:00+02:00', to: '2026-06-01' },
   valuationReport: { as_of: '2026-12-31' },
   demandForecast: { sku_id: 'sku-1', warehouse_id: 'wh-1' },
+  listReorderPoints: { warehouse_id: 'wh-1' },
 };
 
 /** A valid body of every route that takes one, naming the seeded ids: the starting point of the mutations. */
 const validBodies = {
   createProduct: () => ({ product_id: 'fz-prod', name: 'Fuzzed', description: 'd', brand: 'b', category: 'c', attributes: { colour: 'blue' } }),
-  createSku: () => ({ sku_id: 'fz-sku', product_id: 'prod-1', name: 'Fuzzed SKU', barcode: '0123', unit_cost: '1.50', price: '2.00', currency: 'USD', attributes: { size: 'm' }, supplier_id: 'sup-1' }),
-  patchSku: () => ({ name: 'Renamed', barcode: null, unit_cost: '1.25', price: null, currency: 'USD', attributes: { size: 'l' }, supplier_id: 'sup-2' }),
+  createSku: () => ({ sku_id: 'fz-sku', product_id: 'prod-1', name: 'Fuzzed SKU', barcode: '0123', unit_cost: '1.50', price: '2.00', currency: 'USD', attributes: { size: 'm' }, supplier_id: 'sup-1', service_level: 0.97 }),
+  patchSku: () => ({ name: 'Renamed', barcode: null, unit_cost: '1.25', price: null, currency: 'USD', attributes: { size: 'l' }, supplier_id: 'sup-2', service_level: null }),
   createWarehouse: () => ({ warehouse_id: 'fz-wh', name: 'Fuzzed', address: { line1: '1 Main St', city: 'Town', country: 'US' }, latitude: 41, longitude: -73, priority: 5, active: true }),
   patchWarehouse: () => ({ name: 'Renamed', address: null, latitude: 40, longitude: -74, priority: 10, active: true }),
   updateStock: () => ({ sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity: 1, reference: 'r', note: 'n', expected_version: 3 }),
@@ -78,6 +79,7 @@ const validBodies = {
   putThresholds: () => ({ items: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', reorder_point: 5, safety_stock: 1, reorder_quantity: 10 }, { sku_id: 'sku-2', reorder_point: 3, safety_stock: 0 }] }),
   subscribeAlerts: () => ({ scope: { sku_id: 'sku-1' }, channel: 'email', target: 'fuzz@example.com', min_severity: 'high' }),
   createPurchaseOrdersFromSuggestions: () => ({ suggestions: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 5 }] }),
+  applyReorderPoints: () => ({ warehouse_id: 'wh-1', sku_ids: ['sku-1', 'sku-2'], dry_run: false }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
