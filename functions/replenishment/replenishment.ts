@@ -7,12 +7,13 @@ import { findLevel, unitsSold } from '../inventory/stock';
 import type { PurchaseOrder, Supplier } from '../purchasing/model';
 import { createPurchaseOrder, findSupplier } from '../purchasing/purchasing';
 import { MAX_PURCHASE_ORDER_LINES } from '../purchasing/schemas';
+import { forecastFrom, latestForecast } from '../forecasting/forecast';
 import type { Deps } from '../platform/context';
 import { notFound } from '../platform/errors';
 import { claimKey, fingerprint, type Idempotency } from '../platform/idempotency';
 import { mapBounded } from '../platform/pool';
 import { Lookups } from './lookups';
-import { suggestQuantity, type SkipReason } from './rules';
+import { suggestQuantity, type DemandSource, type SkipReason } from './rules';
 import type { CreateFromSuggestionsInput, SuggestionsQuery } from './schemas';
 
 /**
@@ -36,6 +37,8 @@ export interface Suggestion {
   lead_time_days: number | null;
   units_sold: number;
   daily_demand: number;
+  demand_source: DemandSource;
+  lead_time_demand: number;
   suggested_quantity: number;
   basis: string;
 }
@@ -52,10 +55,11 @@ const suggestionFor = async (
   alert: Alert | undefined,
   now: Date,
 ): Promise<{ suggestion: Suggestion; sku: Sku | undefined; supplier: Supplier | undefined }> => {
-  const [level, sku, sold] = await Promise.all([
+  const [level, sku, sold, forecast] = await Promise.all([
     findLevel(deps, place.sku_id, place.warehouse_id),
     lookups.sku(place.sku_id),
     unitsSold(deps, place.sku_id, place.warehouse_id, now, COVER_WINDOW_DAYS),
+    latestForecast(deps, place.sku_id, place.warehouse_id),
   ]);
   const current = level ?? emptyLevel(place.sku_id, place.warehouse_id);
   const supplier = sku?.supplier_id ? await lookups.supplier(sku.supplier_id) : undefined;
@@ -70,6 +74,10 @@ const suggestionFor = async (
     units_sold: sold,
     window_days: COVER_WINDOW_DAYS,
     lead_time_days: lead,
+    // A forecast that saw demand: its daily values from today over the lead time (none without a supplier).
+    ...(forecast && forecast.class !== 'no_history'
+      ? { forecast_lead_time_demand: forecastFrom(forecast, now.toISOString().slice(0, 10), lead ?? 0).reduce((sum, day) => sum + day.forecast, 0) }
+      : {}),
   });
   return {
     sku,
@@ -89,6 +97,8 @@ const suggestionFor = async (
       lead_time_days: lead,
       units_sold: sold,
       daily_demand: computed.daily_demand,
+      demand_source: computed.demand_source,
+      lead_time_demand: computed.lead_time_demand,
       suggested_quantity: computed.quantity,
       basis: computed.basis,
     },

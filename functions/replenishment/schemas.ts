@@ -3,7 +3,7 @@ import { idSchema } from '../platform/ids';
 import { MAX_QUANTITY } from '../inventory/schemas';
 import { purchaseOrderResponse } from '../purchasing/schemas';
 import { SEVERITIES } from '../alerts/model';
-import { SKIP_REASONS } from './rules';
+import { DEMAND_SOURCES, SKIP_REASONS } from './rules';
 import { DEMAND_CLASSES, FORECAST_METHODS } from '../forecasting/forecast-schemas';
 
 /** Request and response schemas of reorder suggestions (validated by the handlers, documented in OpenAPI). */
@@ -52,9 +52,13 @@ export const suggestionResponse = z.strictObject({
   reorder_quantity: z.number().int().nullable(),
   supplier_id: z.string().nullable(),
   supplier_reason: z.string().nullable().describe('why supplier_id is null'),
-  lead_time_days: z.number().int().nullable().describe("the supplier's; null without a supplier (0 is used in the formula)"),
+  lead_time_days: z.number().int().nullable().describe("the supplier's stated lead time; null without a supplier (0 is used in the formula)"),
   units_sold: z.number().int().describe('sale + shipment units from this level in the last 14 days'),
   daily_demand: z.number().describe('units_sold / 14, rounded to two decimals for display (the formula uses the exact value)'),
+  demand_source: z
+    .enum(DEMAND_SOURCES)
+    .describe("forecast: the level's demand forecast from today over the lead time (a forecasting run saw its demand); recent_sales: daily_demand x lead_time_days"),
+  lead_time_demand: z.number().min(0).describe('the demand over the lead time the quantity covers, rounded to two decimals for display'),
   suggested_quantity: z.number().int().min(0),
   basis: z.string().describe('how suggested_quantity was computed, with the numbers'),
 });

@@ -1,9 +1,11 @@
 import { evaluateLevelChange } from '../../functions/alerts/alerts';
+import { storeForecast } from '../../functions/forecasting/forecast';
+import type { StoredForecast } from '../../functions/forecasting/forecast-schemas';
 import { findLevel } from '../../functions/inventory/stock';
 import { systemContext } from '../../functions/platform/context';
 import { suggestQuantity } from '../../functions/replenishment/rules';
 import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
-import { testDb } from '../support/domain';
+import { contextFor, testDb } from '../support/domain';
 import { stockLevelChanged } from '../support/events';
 import { reconcile } from '../support/ledger';
 
@@ -66,6 +68,21 @@ describe('the formula (pure)', () => {
     expect(suggestQuantity({ ...base, units_sold: 10 }).quantity).toBe(5 + 2 + 4);
     expect(suggestQuantity({ ...base, units_sold: 3 }).quantity).toBe(2 + 2 + 4);
     expect(suggestQuantity({ ...base, lead_time_days: null }).basis).toContain('lead_time_days 0 (no supplier)');
+    expect(suggestQuantity(base)).toMatchObject({ demand_source: 'recent_sales', lead_time_demand: 7 });
+  });
+
+  test("with a forecast, its demand over the lead time replaces daily_demand x lead_time_days", () => {
+    const base = { available: 6, incoming: 0, reorder_point: 10, safety_stock: 2, units_sold: 14, window_days: 14, lead_time_days: 7 };
+    // 3.5 a day forecast over 7 days = 24.5: ceil(24.5 + 2 + 4) = 31 (the 14-day average would give 13).
+    expect(suggestQuantity({ ...base, forecast_lead_time_demand: 24.5 })).toEqual({
+      quantity: 31,
+      daily_demand: 1,
+      demand_source: 'forecast',
+      lead_time_demand: 24.5,
+      basis: 'max(0, ceil(forecast demand over lead_time_days 7 24.5 + safety_stock 2 + (reorder_point 10 - available 6)) - incoming 0) = 31',
+    });
+    expect(suggestQuantity({ ...base, forecast_lead_time_demand: 0, incoming: 3 }).quantity).toBe(3);
+    expect(suggestQuantity({ ...base, forecast_lead_time_demand: 24.5, reorder_quantity: 50 })).toMatchObject({ quantity: 50, demand_source: 'forecast' });
   });
 });
 
@@ -103,8 +120,10 @@ describe('GET /api/replenishment/suggestions', () => {
       lead_time_days: 7,
       units_sold: 14,
       daily_demand: 1,
+      demand_source: 'recent_sales',
+      lead_time_demand: 7,
       suggested_quantity: 7 + 2 + (10 - 6),
-      basis: 'max(0, ceil(daily_demand 14/14 x lead_time_days 7 + safety_stock 2 + (reorder_point 10 - available 6)) - incoming 0) = 13',
+      basis: 'max(0, ceil(daily_demand 14/14 (recent sales) x lead_time_days 7 + safety_stock 2 + (reorder_point 10 - available 6)) - incoming 0) = 13',
     });
     expect(suggestions[1]).toMatchObject({
       sku_id: 'sku-2',
@@ -257,5 +276,71 @@ describe('POST /api/replenishment/suggestions/purchase-orders', () => {
     ok(await c.patch('/api/skus/sku-1', { supplier_id: 'sup-eu' }));
     const res = ok(await c.post(CREATE, { suggestions: [{ ...one, quantity: 1 }] }), 201);
     expect(res).toEqual({ purchase_orders: [], skipped: [expect.objectContaining({ reason: 'CURRENCY_MISMATCH' })] });
+  });
+});
+
+/** A stored forecast of one level as a forecasting run writes it: `values` a day from `start` (today unless said). */
+const seedForecast = (c: Client, skuId: string, warehouseId: string, values: number[], options: { start?: string; class?: StoredForecast['class'] } = {}) =>
+  storeForecast({ db, ctx: contextFor(c.tenantId) }, {
+    sku_id: skuId,
+    warehouse_id: warehouseId,
+    run_id: 'run-test',
+    made_at: new Date().toISOString(),
+    start: options.start ?? new Date().toISOString().slice(0, 10),
+    class: options.class ?? 'smooth',
+    adi: 1,
+    cv2: 0.1,
+    method: 'ses',
+    params: { alpha: 0.3 },
+    reason: 'seeded by the test',
+    interval: 0.8,
+    daily_sigma: 1,
+    forecast: values,
+    lower: values,
+    upper: values,
+    backtest: { mase: 0.8, bias: 0, baseline: 'naive', baseline_mase: 1, folds: 3, lead: 7, candidates: [] },
+    history: { from: '2026-01-01', to: '2026-06-30', days: 181, demand_days: 181, stocked_out_days: 0, total_demand: 181, recent: [1] },
+  });
+
+describe('suggestions from the demand forecast', () => {
+  test("a forecast's demand over the lead time replaces the 14-day average, in the list and in the drafts; without one (or with no history) the average stays", async () => {
+    const c = await t.client();
+    await setup(c, { extraSkus: [{ sku_id: 'sku-2', supplier_id: 'sup-1' }, { sku_id: 'sku-3', supplier_id: 'sup-1' }] });
+    for (const sku of ['sku-1', 'sku-2', 'sku-3']) {
+      await stock(c, sku, 'wh-1', 'restock', 20);
+      await thresholds(c, { sku_id: sku, warehouse_id: 'wh-1', reorder_point: 10, safety_stock: 2 });
+      await stock(c, sku, 'wh-1', 'sale', 14);
+      expect(await evaluate(c, sku, 'wh-1')).toBe('open');
+    }
+    // sku-1: forecast from today 1, 2, ..., 7 over sup-1's 7 days = 28 (two past days skipped: the forecast started 2 days ago).
+    const start = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    await seedForecast(c, 'sku-1', 'wh-1', [100, 100, 1, 2, 3, 4, 5, 6, 7, 100], { start });
+    // sku-3: a forecast that saw no demand is no forecast to go by.
+    await seedForecast(c, 'sku-3', 'wh-1', [0, 0, 0], { class: 'no_history' });
+
+    const bySku = Object.fromEntries(ok(await c.get(SUGGESTIONS)).suggestions.map((s: any) => [s.sku_id, s]));
+    // available 6 of a reorder point 10, safety stock 2.
+    expect(bySku['sku-1']).toMatchObject({
+      demand_source: 'forecast',
+      lead_time_demand: 28,
+      units_sold: 14,
+      daily_demand: 1,
+      suggested_quantity: 28 + 2 + 4,
+      basis: 'max(0, ceil(forecast demand over lead_time_days 7 28 + safety_stock 2 + (reorder_point 10 - available 6)) - incoming 0) = 34',
+    });
+    // sku-2 (no forecast) and sku-3 (no_history): 14 sold in 14 days x 7 days = 7.
+    for (const sku of ['sku-2', 'sku-3']) {
+      expect(bySku[sku]).toMatchObject({ demand_source: 'recent_sales', lead_time_demand: 7, suggested_quantity: 7 + 2 + 4 });
+    }
+
+    // The drafts order what the list suggests.
+    const res = ok(await c.post(CREATE, { suggestions: ['sku-1', 'sku-2', 'sku-3'].map((sku_id) => ({ sku_id, warehouse_id: 'wh-1' })) }), 201);
+    expect(res.skipped).toEqual([]);
+    expect(res.purchase_orders).toHaveLength(1);
+    expect(res.purchase_orders[0].lines.map((l: any) => [l.sku_id, l.quantity]).sort()).toEqual([
+      ['sku-1', 34],
+      ['sku-2', 13],
+      ['sku-3', 13],
+    ]);
   });
 });
