@@ -1,6 +1,10 @@
 import { storeForecast } from '../../functions/forecasting/forecast';
 import type { StoredForecast } from '../../functions/forecasting/forecast-schemas';
+import { createDocumentClient } from '../../functions/platform/db';
+import { AppError } from '../../functions/platform/errors';
+import { tableName } from '../../functions/platform/table';
 import { receivePurchaseOrder, submitPurchaseOrder } from '../../functions/purchasing/purchasing';
+import { applyReorderPoints } from '../../functions/replenishment/reorder-points';
 import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { contextFor, testDb } from '../support/domain';
 import { allMovements, reconcile } from '../support/ledger';
@@ -361,5 +365,38 @@ describe('POST /api/replenishment/reorder-points', () => {
     }
     const clerk = await t.client({ tenantId: c.tenantId, role: 'clerk' });
     expect(ok(await clerk.post(POINTS, { warehouse_id: 'wh-1', dry_run: false })).summary.applied).toBe(1);
+  });
+
+  test('a partial failure is reported per level: the level whose write fails says why, the others are applied, a second apply finishes the job', async () => {
+    const c = await t.client();
+    await setup(c, [{ sku_id: 'sku-2' }, { sku_id: 'sku-3' }]);
+    for (const [sku, value] of [['sku-1', 10], ['sku-2', 4], ['sku-3', 2]] as const) await seed(c, forecastOf(sku, 'wh-1', constant(value), { sigma: 0 }));
+    // A client whose every transaction touching sku-2 fails as the thresholds domain would when it keeps losing races.
+    const client = createDocumentClient();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && JSON.stringify(args.input).includes('sku-2')) {
+          throw new AppError('CONFLICT', 'injected: the level kept changing');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSku2' },
+    );
+    try {
+      const res = await applyReorderPoints({ db: { client, table: tableName() }, ctx: contextFor(c.tenantId) }, { warehouse_id: 'wh-1', dry_run: false });
+      expect(res.levels.map((l) => [l.sku_id, l.applied, l.error])).toEqual([
+        ['sku-1', true, null],
+        ['sku-2', false, { code: 'CONFLICT', message: 'injected: the level kept changing' }],
+        ['sku-3', true, null],
+      ]);
+      expect(res.summary).toEqual({ proposed: 3, changed: 3, applied: 2, failed: 1, skipped: 0 });
+    } finally {
+      client.destroy();
+    }
+    expect(await levelOf(c, 'sku-2', 'wh-1')).toBeUndefined();
+    expect(await levelOf(c, 'sku-1', 'wh-1')).toMatchObject({ reorder_point: 50, safety_stock: 0 });
+    const again = ok(await c.post(POINTS, { warehouse_id: 'wh-1', dry_run: false }));
+    expect(again.levels.map((l: any) => [l.sku_id, l.applied])).toEqual([['sku-1', false], ['sku-2', true], ['sku-3', false]]);
+    expect(await levelOf(c, 'sku-2', 'wh-1')).toMatchObject({ reorder_point: 20, safety_stock: 0 });
   });
 });
