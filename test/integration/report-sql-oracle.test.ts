@@ -163,8 +163,9 @@ test('the valuation report equals the engine over the raw ledger up to as_of, du
     }),
     { numRuns: 40 },
   );
-  // Not vacuous: many runs resumed from a checkpoint.
-  expect(fromCheckpoint).toBeGreaterThan(10);
+  // Not vacuous: runs resumed from a checkpoint. About 3 in 10 do (the seed is random each run: 10 of 40
+  // has been seen), so requiring 3 proves the path ran without making the suite flaky (P(< 3) ~ 1e-6).
+  expect(fromCheckpoint).toBeGreaterThanOrEqual(3);
 });
 
 const monday = (ms: number): number => {
