@@ -21,8 +21,11 @@ import { readDemandImports } from './imports';
  * that SKU x warehouse that day), the ledger wins; otherwise the imported quantity, if any, is the
  * day's demand. An imported day is never flagged stocked_out (no stock is known for it, and the
  * quantity is the business's own record of demand). A day inside a level's series with neither
- * live rows nor an import is 0, flagged from the balances when the ledger knows the level by then,
- * else not flagged. Only closed days are read, imported ones too: an imported day on or after
+ * live rows nor an import is 0, flagged from the balances when the ledger knows the level by then;
+ * before the ledger knows it, a day between imported days (or after them, for a level the ledger
+ * never knows) is 0 unflagged (an export lists the days with sales), and a day after the last
+ * imported one but before the ledger's first balance is flagged (the gap between the import and
+ * going live is unknown demand, not none: forecasting estimates it). Only closed days are read, imported ones too: an imported day on or after
  * `closed_through` is kept, and read once the close has passed it.
  */
 export interface DemandSeries {
@@ -60,7 +63,12 @@ export const demandSeries = (days: readonly ClosedDayRows[], opening: readonly L
   const series = new Map<string, DemandSeries & { lastOnHand: bigint }>();
   const openingOnHand = new Map(opening.map((balance) => [levelKey(balance), balance.on_hand]));
   const importedOn = new Map<string, Map<string, ImportedDay>>();
+  const firstBalance = new Map<string, string>();
+  for (const { day, balances } of days) for (const balance of balances) if (!firstBalance.has(levelKey(balance))) firstBalance.set(levelKey(balance), day);
+  const lastImported = new Map<string, string>();
   for (const row of imported) {
+    const key = levelKey(row);
+    if ((lastImported.get(key) ?? '') < row.date) lastImported.set(key, row.date);
     const ofDay = importedOn.get(row.date) ?? new Map<string, ImportedDay>();
     ofDay.set(levelKey(row), row);
     importedOn.set(row.date, ofDay);
@@ -96,7 +104,15 @@ export const demandSeries = (days: readonly ClosedDayRows[], opening: readonly L
       if (live !== undefined || imported === undefined) {
         const units = live ?? 0n;
         level.demand.push(units > 0n ? Number(units) : 0);
-        level.stocked_out.push(balance !== undefined && (level.lastOnHand <= 0n || balance.on_hand <= 0n));
+        // With a balance the ledger knows the level: flagged when it held no stock. Without one, a day
+        // between imported days, or after them for a level the ledger never knows, is a day the
+        // business's export had no sales (0); but a day after the last imported one and before the
+        // ledger first knows the level (the gap between the import and going live) is unknown, not
+        // zero demand: flagged, so forecasting estimates it.
+        const goesLive = firstBalance.get(key);
+        level.stocked_out.push(
+          balance !== undefined ? level.lastOnHand <= 0n || balance.on_hand <= 0n : goesLive !== undefined && day > (lastImported.get(key) ?? day) && day < goesLive,
+        );
       } else {
         level.demand.push(imported.quantity);
         level.stocked_out.push(false);

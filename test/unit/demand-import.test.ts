@@ -100,6 +100,21 @@ describe('demandSeries with imported days', () => {
     expect(series).toEqual([{ sku_id: 'sku-1', warehouse_id: 'wh-1', start: '2026-03-01', demand: [4, 0, 3, 6, 0], stocked_out: [false, true, false, false, true] }]);
   });
 
+  test('the gap between the last imported day and the ledger first knowing the level is flagged (unknown demand, not none), not the gaps between imported days', () => {
+    const days = [
+      day('2026-03-01'),
+      day('2026-03-02'),
+      day('2026-03-03'),
+      day('2026-03-04'),
+      day('2026-03-05', [sale('wh-1', 10, 'restock')], [balance('wh-1', 10)]),
+      day('2026-03-06', [sale('wh-1', 2)], [balance('wh-1', 8)]),
+    ];
+    const series = demandSeries(days, [], [imported('2026-03-01', 4), imported('2026-03-03', 5)]);
+    // 03-02: between imported days (an export lists days with sales): 0, unflagged. 03-04: after the last import, before
+    // the ledger: unknown, flagged. 03-05: the ledger's first day, no stock before it: flagged. 03-06: a live sale.
+    expect(series).toEqual([{ sku_id: 'sku-1', warehouse_id: 'wh-1', start: '2026-03-01', demand: [4, 0, 5, 0, 0, 2], stocked_out: [false, false, false, true, true, false] }]);
+  });
+
   test('without imports it is what it was', () => {
     const days = [day('2026-03-01', [sale('wh-1', 1)], [balance('wh-1', 5)]), day('2026-03-02', [], [balance('wh-1', 5)])];
     expect(demandSeries(days, [balance('wh-1', 6)])).toEqual([{ sku_id: 'sku-1', warehouse_id: 'wh-1', start: '2026-03-01', demand: [1, 0], stocked_out: [false, false] }]);
