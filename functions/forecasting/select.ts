@@ -37,9 +37,25 @@
  *    lists above), but the baseline is kept unless the winner beats it strictly (by more than 1e-9 relative),
  *    when the baseline is a candidate (it always is, unless `methods` leaves it out).
  *    A candidate whose fit throws or gives a non-finite value is skipped (mase, rmsse null in `candidates`).
+ * 5b. Combination (intermittent and lumpy, the class's own candidate list, i.e. without `methods`): the issued
+ *    forecast is the mean of the forecasts of the COMBINE_COUNT (2) lowest-RMSSE candidates other than the
+ *    baseline, instead of the single lowest one. On sparse demand the backtest's ranking of close candidates is
+ *    mostly noise (4 folds of a few non-zero days each), and averaging the best few forecasts removes much of
+ *    that selection variance at little cost in bias (forecast combination: Bates & Granger 1969; the
+ *    M-competitions, Makridakis et al. 2020). The seasonal naive is the reference, not a demand-rate estimate,
+ *    and does not enter the mean. It is issued instead only when the evidence says it is better: its backtest
+ *    MSSE lower than the combination's by more than one standard error of the paired per-fold difference
+ *    (mean d over sd(d) / sqrt(folds), d_k = the fold's MSSE of the combination minus the baseline's; needs 2
+ *    folds). The combination is scored on its own backtest residuals (actual - the mean of the components'
+ *    forecasts = the mean of their residuals): `backtest.mase`, `bias`, `rmsse`, the interval and daily_sigma
+ *    are the combination's. `method` and `params` are its best component's (the API's method names are
+ *    single methods), and `combined` lists the methods averaged, best first; the reason names them.
+ *    Measured (`npm run bench -- forecast`, 130 real weekly product series, lumpy): the selection was 6.3%
+ *    above the best single method (SBA), the combination is 2.3% above it.
  * 6. Final forecast: the chosen method refit on the last TRAIN_WINDOW days of the whole history, clamped at 0; the
  *    smoothing methods' refit is warm-started from their backtest fit's constants (a local search from there).
- * 7. Interval (empirical): residuals actual - forecast of the chosen method from the backtest. With
+ *    A combination refits each component so and issues the mean of their forecasts.
+ * 7. Interval (empirical): residuals actual - forecast of the chosen method (or combination) from the backtest. With
  *    folds >= PER_LEAD_MIN_FOLDS (10) the quantiles are per lead (leads beyond h use lead h's); otherwise pooled
  *    across every fold and lead. Quantiles (1 - interval)/2 and (1 + interval)/2, linear interpolation (type 7).
  *    lower = max(0, forecast + min(qLow, 0)), upper = forecast + max(qHigh, 0), so lower <= forecast <= upper,
@@ -53,8 +69,9 @@
  * TRAIN_WINDOW (182 days) caps what any fit sees: the smoothing fitters cost time linear in the length
  * (Holt-Winters about 4 us per day of history), and exponential smoothing forgets older data anyway.
  * Cost (`npm run bench -- forecast`, one thread): about 1.5 ms for a two-year smooth, seasonal or trending daily
- * series, 0.4 ms for an intermittent or lumpy one. Holt-Winters' least squares grows with period^2: a weekly
- * series with period 52 costs about 30 ms per Holt-Winters fit.
+ * series, 0.8-1 ms for an intermittent or lumpy one (0.4 ms before the combination, which refits two methods).
+ * Holt-Winters' least squares grows with period^2: a weekly series with period 52 costs about 30 ms per
+ * Holt-Winters fit.
  */
 
 import { classify, croston, fitCroston, fitSba, fitTsb, sba, tsb, type DemandClass } from './intermittent';
@@ -118,12 +135,19 @@ export interface SeriesForecast {
     rmsse?: number | null;
   };
   reason: string;
+  /**
+   * When the forecast is a combination (intermittent and lumpy demand): the methods whose forecasts are averaged,
+   * best backtest loss first (`method` is the first). Absent when one method's forecast is issued.
+   */
+  combined?: Method[];
 }
 
 export const BACKTEST_MAX_LEAD = 28;
 export const TRAIN_WINDOW = 182;
 export const MIN_TRAIN_PERIODS = 2;
 export const PER_LEAD_MIN_FOLDS = 10;
+/** How many of the best candidates an intermittent or lumpy series' forecast averages. */
+export const COMBINE_COUNT = 2;
 
 const SMOOTH_CANDIDATES: readonly Method[] = ['naive', 'seasonal_naive', 'ses', 'holt', 'holt_winters'];
 const INTERMITTENT_CANDIDATES: readonly Method[] = ['seasonal_naive', 'croston', 'sba', 'tsb', 'ses'];
@@ -337,11 +361,26 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
     start?: number[];
   }
   const failed = (method: Method): Scored => ({ method, mase: null, bias: null, rmsse: null, residuals: [] });
-  const scored: Scored[] = candidates.map((method) => {
-    const residuals: number[][] = [];
+  /** Per fold, the mean squared scaled error of a [fold][lead] residual table. */
+  const foldMsse = (residuals: number[][]): number[] =>
+    residuals.map((r, k) => r.reduce((a, e) => a + e * e, 0) / lead / (squareScales[k] as number));
+  /** MASE, RMSSE and bias of a [fold][lead] residual table (every fold, every lead). */
+  const scoresOf = (residuals: number[][]): { mase: number; rmsse: number; bias: number } => {
     let absScaled = 0;
     let squaredScaled = 0;
     let err = 0;
+    residuals.forEach((r, k) => {
+      for (const e of r) {
+        absScaled += Math.abs(e) / (scales[k] as number);
+        squaredScaled += (e * e) / (squareScales[k] as number);
+        err -= e;
+      }
+    });
+    const count = folds * lead;
+    return { mase: absScaled / count, rmsse: Math.sqrt(squaredScaled / count), bias: err / count };
+  };
+  const scored: Scored[] = candidates.map((method) => {
+    const residuals: number[][] = [];
     let start: number[] | undefined;
     try {
       const fitted = fitOnce(method, histories[0] as number[], lead, period);
@@ -350,22 +389,13 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
       origins.forEach((o, k) => {
         const forecast = forecastAfter(histories[k] as number[]);
         const r: number[] = [];
-        for (let i = 0; i < lead; i++) {
-          const e = (series[o + i] as number) - (forecast[i] as number);
-          r.push(e);
-          absScaled += Math.abs(e) / (scales[k] as number);
-          squaredScaled += (e * e) / (squareScales[k] as number);
-          err -= e;
-        }
+        for (let i = 0; i < lead; i++) r.push((series[o + i] as number) - (forecast[i] as number));
         residuals.push(r);
       });
     } catch {
       return failed(method);
     }
-    const count = folds * lead;
-    const mase = absScaled / count;
-    const rmsse = Math.sqrt(squaredScaled / count);
-    const bias = err / count;
+    const { mase, rmsse, bias } = scoresOf(residuals);
     return Number.isFinite(mase) && Number.isFinite(rmsse) && Number.isFinite(bias) ? { method, mase, bias, rmsse, residuals, start } : failed(method);
   });
 
@@ -381,6 +411,7 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
 
   let chosen: Scored;
   let reason: string;
+  let combined: Scored[] = [];
   const LOSS = loss === 'rmsse' ? 'RMSSE' : 'MASE';
   const design = `${folds} folds x ${lead} days${loss === 'rmsse' ? `, scored by RMSSE for ${cls.class} demand` : ''}`;
   const beats = (m: number, b: number | null) => b === null || m < b - 1e-9 * Math.max(1, b);
@@ -402,7 +433,47 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
     reason = `${baseline}: backtest failed for every candidate`;
   }
 
-  const final = runMethod(chosen.method, windowed(series), horizon, period, chosen.start);
+  // 5b. Intermittent and lumpy: the mean of the best COMBINE_COUNT non-baseline candidates' forecasts, scored on its own residuals.
+  if (intermittent && options.methods === undefined) {
+    const parts = scored
+      .filter((s) => s.method !== baseline && scoreOf(s) !== null)
+      .sort((a, b) => (scoreOf(a) as number) - (scoreOf(b) as number)) // stable: ties keep the list order
+      .slice(0, COMBINE_COUNT);
+    if (parts.length === COMBINE_COUNT) {
+      const residuals = origins.map((_, k) =>
+        Array.from({ length: lead }, (_, i) => parts.reduce((a, p) => a + ((p.residuals[k] as number[])[i] as number), 0) / parts.length),
+      );
+      const scores = scoresOf(residuals);
+      // The baseline only if it is better by more than one standard error of the paired per-fold MSSE difference.
+      let baselineClearlyBetter = false;
+      if (baselineScore !== undefined && baselineScore.mase !== null && folds >= 2) {
+        const ours = foldMsse(residuals);
+        const theirs = foldMsse(baselineScore.residuals);
+        const d = ours.map((v, k) => v - (theirs[k] as number));
+        const meanD = d.reduce((a, v) => a + v, 0) / folds;
+        const sdD = Math.sqrt(d.reduce((a, v) => a + (v - meanD) ** 2, 0) / (folds - 1));
+        baselineClearlyBetter = meanD > sdD / Math.sqrt(folds);
+        if (baselineClearlyBetter) {
+          chosen = baselineScore;
+          reason = `${baseline}: better than the mean of ${parts.map((p) => p.method).join(' and ')} by more than a standard error, backtest RMSSE ${fmt(baselineLoss)} against ${fmt(scores.rmsse)} (${design})`;
+        }
+      }
+      if (Number.isFinite(scores.mase) && Number.isFinite(scores.rmsse) && Number.isFinite(scores.bias) && !baselineClearlyBetter) {
+        const lead0 = parts[0] as Scored;
+        chosen = { ...lead0, ...scores, residuals };
+        combined = parts;
+        reason = `${lead0.method}: the mean of ${parts.map((p) => `${p.method} (${LOSS} ${fmt(scoreOf(p))})`).join(' and ')}, the best ${COMBINE_COUNT} candidates, backtest ${LOSS} ${fmt(scores.rmsse)} against ${baseline} ${fmt(baselineLoss)} (${design})`;
+      }
+    }
+  }
+
+  const refit = (s: Scored): Run => runMethod(s.method, windowed(series), horizon, period, s.start);
+  const final = ((): Run => {
+    if (combined.length === 0) return refit(chosen);
+    const runs = combined.map(refit);
+    const forecast = Array.from({ length: horizon }, (_, i) => runs.reduce((a, r) => a + (r.forecast[i] as number), 0) / runs.length);
+    return { params: (runs[0] as Run).params, forecast };
+  })();
   const lo = (1 - interval) / 2;
   const hi = (1 + interval) / 2;
   const ascending = (xs: number[]): number[] => xs.sort((a, b) => a - b);
@@ -436,5 +507,6 @@ export function forecastSeries(series: readonly number[], options: ForecastOptio
       rmsse: chosen.rmsse,
     },
     reason,
+    ...(combined.length > 0 ? { combined: combined.map((c) => c.method) } : {}),
   };
 }

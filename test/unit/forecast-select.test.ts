@@ -81,7 +81,12 @@ describe('the selected method, out of sample (last 28 days held out, average ove
     expect(r.backtest.loss).toBe('rmsse');
     const chosen = r.backtest.candidates.find((c) => c.method === r.method);
     for (const c of r.backtest.candidates) expect(c.rmsse).toBeGreaterThanOrEqual(chosen?.rmsse as number);
-    expect(r.backtest.rmsse).toBe(chosen?.rmsse);
+    // The issued forecast is the mean of the best two (method = the best): backtest.rmsse is that mean's, whose
+    // mean squared error is at most the mean of the components' (the squared error is convex).
+    expect(r.combined).toHaveLength(2);
+    expect(r.combined?.[0]).toBe(r.method);
+    const [p0, p1] = (r.combined ?? []).map((m) => r.backtest.candidates.find((c) => c.method === m)?.rmsse as number) as [number, number];
+    expect((r.backtest.rmsse as number) ** 2).toBeLessThanOrEqual((p0 ** 2 + p1 ** 2) / 2 + 1e-12);
     expect(r.reason).toMatch(/RMSSE/);
     const s = forecastSeries(gen.seasonal(mulberry32(3), TRAIN), { horizon: HOLD });
     expect(s.backtest.loss).toBe('mase');
@@ -89,6 +94,45 @@ describe('the selected method, out of sample (last 28 days held out, average ove
       expect(c.mase).toBeGreaterThanOrEqual(s.backtest.mase as number);
       expect(Number.isFinite(c.rmsse)).toBe(true);
     }
+  });
+});
+
+describe('intermittent and lumpy demand: the mean of the two best candidates', () => {
+  test.each(['intermittent', 'lumpy'] as const)('%s: the forecast is the mean of the forced runs of the two lowest-RMSSE non-baseline candidates, its band and daily_sigma from its own residuals', (name) => {
+    for (const seed of [1, 2, 3]) {
+      const y = gen[name](mulberry32(seed), TRAIN);
+      const r = forecastSeries(y, { horizon: HOLD });
+      const ranked = r.backtest.candidates.filter((c) => c.method !== 'seasonal_naive').sort((a, b) => (a.rmsse as number) - (b.rmsse as number));
+      expect(r.combined).toEqual(ranked.slice(0, 2).map((c) => c.method));
+      expect(r.method).toBe(r.combined?.[0]);
+      expect(r.reason).toContain(`the mean of ${r.combined?.[0]}`);
+      const forced = (r.combined ?? []).map((m) => forecastSeries(y, { horizon: HOLD, methods: [m] }));
+      expect(r.params).toEqual(forced[0]?.params);
+      r.forecast.forEach((f, i) => expect(f).toBeCloseTo(((forced[0]?.forecast[i] as number) + (forced[1]?.forecast[i] as number)) / 2, 12));
+      bandsHold(r, HOLD);
+      jsonSafe(r);
+      // RMSE of the mean's residuals (the mean of the components'): at most the root of the mean of their squares
+      const [a, b] = forced.map((f) => f.daily_sigma) as [number, number];
+      expect(r.daily_sigma).toBeGreaterThan(0);
+      expect(r.daily_sigma ** 2).toBeLessThanOrEqual((a * a + b * b) / 2 + 1e-12);
+    }
+  });
+
+  test('the seasonal naive baseline is issued when it is better by more than a standard error (a sale every Monday)', () => {
+    const y = Array.from({ length: TRAIN }, (_, t) => (t % 7 === 0 ? 5 : 0));
+    const r = forecastSeries(y, { horizon: 14 });
+    expect(r.class).toBe('intermittent');
+    expect(r.method).toBe('seasonal_naive');
+    expect(r.combined).toBeUndefined();
+    expect(r.forecast).toEqual(seasonalNaive(y, 14, 7));
+    expect(r.daily_sigma).toBe(0);
+    expect(r.reason).toMatch(/better than the mean of .* by more than a standard error/);
+  });
+
+  test('forced methods are never combined; smooth series never are', () => {
+    const y = gen.lumpy(mulberry32(4), TRAIN);
+    expect(forecastSeries(y, { horizon: 7, methods: ['sba', 'croston', 'tsb'] }).combined).toBeUndefined();
+    expect(forecastSeries(gen.seasonal(mulberry32(4), TRAIN), { horizon: 7 }).combined).toBeUndefined();
   });
 });
 
