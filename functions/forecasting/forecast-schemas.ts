@@ -77,6 +77,8 @@ export const storedForecast = z.object({
   cv2: z.number().nullable(),
   method: z.enum(FORECAST_METHODS),
   params: z.record(z.string(), z.number()),
+  /** The methods whose forecasts were averaged (intermittent and lumpy demand), best first; absent: the method alone. */
+  combined: z.array(z.enum(FORECAST_METHODS)).optional(),
   reason: z.string(),
   interval: z.number(),
   daily_sigma: z.number().min(0),
@@ -102,7 +104,10 @@ export const demandForecastResponse = z.strictObject({
   cv2: z.number().nullable(),
   method: z.enum(FORECAST_METHODS),
   params: z.record(z.string(), z.number()),
-  reason: z.string().describe('why this method: its backtest MASE against the baseline\'s, or why there was no choice'),
+  combined: z
+    .array(z.enum(FORECAST_METHODS))
+    .describe('the methods whose forecasts are averaged, best first (intermittent and lumpy demand: combining two reduces the chance of a lucky backtest choice); empty: method alone'),
+  reason: z.string().describe('why this method: its backtest score against the baseline\'s, or why there was no choice'),
   interval: z.number().describe('coverage of lower..upper'),
   daily_sigma: z.number().min(0).describe('standard deviation of one day\'s forecast error (from the backtest)'),
   daily: z.array(forecastDay),

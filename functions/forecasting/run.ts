@@ -21,7 +21,7 @@ import {
 } from './forecast-schemas';
 import { readDemandHistory, type DemandSeries } from './history';
 import { forecastSeries } from './select';
-import { chunkCreate, chunkDone, findRun, forecastWrite, runCounts, runCreate, runTransition, type StoredRun } from './store';
+import { chunkCreate, chunkDone, findChunk, findRun, forecastWrite, runCounts, runCreate, runTransition, type StoredRun } from './store';
 
 /**
  * The forecasting run (issue 10, scope item 4): every level of a tenant forecast from its demand
@@ -53,6 +53,8 @@ export const CHUNK_SERIES = 500;
 export const SEASON_DAYS = 7;
 /** Days of fitted history a forecast keeps for charts. */
 export const RECENT_DAYS = 56;
+/** A planner's longest run (its Lambda timeout: a sixth of its queue's visibility timeout, wiring planForecast). */
+const PLANNER_TIMEOUT_MS = 900_000;
 /** Forecast writes in flight at once, per chunk. */
 const WRITE_CONCURRENCY = 16;
 
@@ -179,7 +181,12 @@ export const planRun = async (deps: ForecastDeps, runId: string): Promise<Foreca
     return undefined;
   }
   if (run.status === 'requested' || run.status === 'planning') {
-    await moved(writeOne(deps.db, runTransition(deps.db, tenantId, runId, ['requested'], { status: 'planning', started_at: deps.ctx.now().toISOString() })));
+    const started = await moved(writeOne(deps.db, runTransition(deps.db, tenantId, runId, ['requested'], { status: 'planning', started_at: deps.ctx.now().toISOString() })));
+    // Another delivery of the event took the run and may still be at work (EventBridge delivers at least once):
+    // this one comes back after the queue's visibility timeout, by when that planner has finished or died.
+    if (!started && run.status === 'planning' && run.started_at && deps.ctx.now().getTime() - Date.parse(run.started_at) < PLANNER_TIMEOUT_MS) {
+      throw new Error(`forecast run ${runId} is being planned since ${run.started_at}; try again later`);
+    }
     const closed = await readClosedDays(deps.objects, tenantId);
     // The history ends the day before the first day not closed; before a first close (a tenant with
     // imported history only) it ends yesterday.
@@ -212,7 +219,7 @@ export const planRun = async (deps: ForecastDeps, runId: string): Promise<Foreca
   }
   const planned = await findRun(deps, runId);
   if (planned?.status === 'running') {
-    const sizes = z.array(z.number().int()).catch([]).parse(planned['chunk_series']);
+    const sizes = z.array(z.number().int().min(0)).length(planned.chunks_total ?? 0).parse(planned['chunk_series']);
     await mapBounded(sizes, 8, (size, chunk) =>
       moved(
         writeOne(
@@ -248,6 +255,7 @@ export const forecastLevel = (series: DemandSeries, start: string, run: { run_id
     cv2: result.cv2,
     method: result.method,
     params: result.params,
+    ...(result.combined?.length ? { combined: result.combined } : {}),
     reason: result.reason,
     interval: FORECAST_INTERVAL,
     daily_sigma: round3(result.daily_sigma),
@@ -284,32 +292,50 @@ const countsOf = (forecasts: readonly StoredForecast[]): Record<string, number> 
   return add;
 };
 
+/** The run complete once every chunk is counted: whoever sees the count whole moves it (once; a repeat finds it moved). */
+const completeIfCounted = async (deps: ForecastDeps, runId: string): Promise<void> => {
+  const run = await findRun(deps, runId);
+  if (run?.status === 'running' && run.chunks_total !== undefined && run.chunks_done >= run.chunks_total) {
+    await moved(writeOne(deps.db, runTransition(deps.db, deps.ctx.caller.tenantId, runId, ['running'], { status: 'completed', completed_at: deps.ctx.now().toISOString() })));
+  }
+};
+
 /**
  * The worker (ForecastChunkReady): forecasts the chunk's series and stores them, then counts the
- * chunk into its run, once; the chunk that makes the count whole completes the run.
+ * chunk into its run, once; the chunk that makes the count whole completes the run. A chunk found
+ * counted already (a redelivery, perhaps of a worker that died after counting) only checks the
+ * completion. A transaction cancelled for any other reason than the chunk being counted (e.g. a
+ * conflict with another worker counting into the same run) throws, so SQS delivers it again.
  */
-export const runChunk = async (deps: ForecastDeps, ref: { run_id: string; chunk: number; key: string }): Promise<{ series: number; counted: boolean }> => {
+export const runChunk = async (deps: ForecastDeps, ref: { run_id: string; chunk: number }): Promise<{ series: number; counted: boolean }> => {
   const tenantId = deps.ctx.caller.tenantId;
   const run = await findRun(deps, ref.run_id);
   if (run?.status !== 'running') return { series: 0, counted: false };
-  const bytes = await deps.objects.get(ref.key);
-  if (!bytes) throw new AppError('NOT_FOUND', `forecast chunk object ${ref.key} is missing`);
+  const chunk = await findChunk(deps, ref.run_id, ref.chunk);
+  if (!chunk) throw new AppError('NOT_FOUND', `forecast chunk ${ref.chunk} of run ${ref.run_id} does not exist`);
+  if (chunk.status === 'done') {
+    await completeIfCounted(deps, ref.run_id);
+    return { series: 0, counted: false };
+  }
+  // The key is rebuilt from the tenant and the chunk, not taken from the message.
+  const key = forecastKeys.chunk(tenantId, ref.run_id, ref.chunk);
+  const bytes = await deps.objects.get(key);
+  if (!bytes) throw new AppError('NOT_FOUND', `forecast chunk object ${key} is missing`);
   const file = chunkFile.parse(JSON.parse(gunzipSync(bytes).toString('utf8')));
   const made = { run_id: ref.run_id, made_at: run.requested_at };
   const forecasts = file.series.map((series) => forecastLevel(series, file.start, made));
   await mapBounded(forecasts, WRITE_CONCURRENCY, (forecast) => moved(writeOne(deps.db, forecastWrite(deps.db, tenantId, forecast))));
+  let counted = true;
   try {
     await transactWrite(deps.db, [chunkDone(deps.db, tenantId, ref.run_id, ref.chunk, deps.ctx.now().toISOString()), runCounts(deps.db, tenantId, ref.run_id, countsOf(forecasts))]);
   } catch (error) {
-    // Counted by an earlier delivery of the same chunk (or the run is no longer running): nothing to add.
-    if (error instanceof TransactionCancelled) return { series: forecasts.length, counted: false };
-    throw error;
+    // Counted by a delivery that raced this one: nothing to add. Anything else (a conflict on the run item,
+    // the run no longer running) is not "counted": rethrown, the message comes back and finds out again.
+    if (!(error instanceof TransactionCancelled && error.failed('forecast chunk done'))) throw error;
+    counted = false;
   }
-  const counted = await findRun(deps, ref.run_id);
-  if (counted && counted.status === 'running' && counted.chunks_total !== undefined && counted.chunks_done >= counted.chunks_total) {
-    await moved(writeOne(deps.db, runTransition(deps.db, tenantId, ref.run_id, ['running'], { status: 'completed', completed_at: deps.ctx.now().toISOString() })));
-  }
-  return { series: forecasts.length, counted: true };
+  await completeIfCounted(deps, ref.run_id);
+  return { series: forecasts.length, counted };
 };
 
 // ---------- the nightly schedule ----------

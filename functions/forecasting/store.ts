@@ -70,6 +70,11 @@ export const runTransition = (db: Db, tenantId: string, runId: string, from: rea
 export const runCounts = (db: Db, tenantId: string, runId: string, add: Record<string, number>): Write =>
   updateItem(db, { name: 'forecast run counts', key: keys.forecastRun(tenantId, runId), add, when: when.statusIn(['running']) });
 
+const chunkDecoder: Decoder<ChunkItem> = decodeWith('forecast chunk', chunkItem.loose());
+
+export const findChunk = ({ db, ctx }: Deps, runId: string, chunk: number): Promise<ChunkItem | undefined> =>
+  getItem(db, keys.forecastChunk(ctx.caller.tenantId, runId, chunk), chunkDecoder);
+
 export const chunkCreate = (db: Db, tenantId: string, chunk: ChunkItem): Write =>
   putItem(db, { name: 'forecast chunk', key: keys.forecastChunk(tenantId, chunk.run_id, chunk.chunk), entity: 'forecast_chunk', tenantId, value: chunk, when: when.absent() });
 

@@ -1,5 +1,7 @@
 import { LocalLake, type LakeMovement } from '../../bin/local/lake';
-import { requestNightlyRuns, runChunk, forecastKeys } from '../../functions/forecasting/run';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { requestNightlyRuns, runChunk } from '../../functions/forecasting/run';
+import { keys } from '../../functions/platform/keys';
 import { systemContext } from '../../functions/platform/context';
 import { createDocumentClient, type Db } from '../../functions/platform/db';
 import { lakeObjectsFromEnv } from '../../functions/platform/lake-objects';
@@ -101,7 +103,7 @@ describe('a forecasting run', () => {
 
   it('forecasts a steady weekly seller by a method that beats the seasonal naive baseline or is it, daily and total, with a range around it', async () => {
     const f = ok(await admin.get('/api/reports/demand-forecast?sku_id=steady&warehouse_id=wh-1'));
-    expect(f).toMatchObject({ horizon_days: 28, class: 'smooth', run_id: run.run_id, stale: false });
+    expect(f).toMatchObject({ horizon_days: 28, class: 'smooth', run_id: run.run_id, stale: false, combined: [] });
     expect(f.daily).toHaveLength(28);
     expect(f.daily[0].date).toBe(today);
     for (const day of f.daily) {
@@ -169,9 +171,16 @@ describe('a forecasting run', () => {
 
   it('counts a chunk delivered twice once, and a later run\'s forecasts replace the earlier one\'s', async () => {
     const deps = { db, objects: lakeObjectsFromEnv(), ctx: systemContext({ tenantId: admin.tenantId, actor: 'system:forecaster', requestId: 'redelivery' }) };
-    const again = await runChunk(deps, { run_id: run.run_id, chunk: 0, key: forecastKeys.chunk(admin.tenantId, run.run_id, 0) });
+    const again = await runChunk(deps, { run_id: run.run_id, chunk: 0 });
     expect(again.counted).toBe(false);
     expect(ok(await admin.get(`/api/reports/demand-forecast/runs/${run.run_id}`)).summary.series).toBe(3);
+    // A worker that died after counting the last chunk but before completing the run: its redelivery completes it.
+    await db.client.send(
+      new UpdateCommand({ TableName: db.table, Key: keys.forecastRun(admin.tenantId, run.run_id), UpdateExpression: 'SET #s = :running REMOVE completed_at', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':running': 'running' } }),
+    );
+    expect(ok(await admin.get(`/api/reports/demand-forecast/runs/${run.run_id}`)).status).toBe('running');
+    expect(await runChunk(deps, { run_id: run.run_id, chunk: 0 })).toEqual({ series: 0, counted: false });
+    expect(ok(await admin.get(`/api/reports/demand-forecast/runs/${run.run_id}`))).toMatchObject({ status: 'completed', chunks: { total: 1, done: 1 }, summary: { series: 3 } });
     const second = await runToCompletion();
     expect(second.status).toBe('completed');
     expect(ok(await admin.get('/api/reports/demand-forecast?sku_id=steady&warehouse_id=wh-1')).run_id).toBe(second.run_id);
