@@ -75,6 +75,7 @@ export class InventoryConsumers extends Construct {
         access: consumer.table,
         // A sixth of the visibility timeout, as AWS advises for SQS event sources.
         timeout: Duration.seconds(Math.floor(consumer.queue.visibilityTimeoutSeconds / 6)),
+        ...('memorySize' in consumer ? { memorySize: consumer.memorySize } : {}),
       });
       grantConsumerLake(fn, consumer, props.lake);
       fn.addEventSource(new SqsEventSource(queue, { batchSize: consumer.queue.batchSize, reportBatchItemFailures: true }));

@@ -460,10 +460,10 @@ const constructIdOf = (table: string): string =>
  * The lake key, for S3 only (kms:ViaService): Decrypt to read lake objects, GenerateDataKey to
  * write SSE-KMS ones. What every function that reads or writes the lake bucket holds, and no more.
  */
-export const lakeKeyThroughS3 = (lake: InventoryLake, stack: Stack): iam.PolicyStatement =>
+export const lakeKeyThroughS3 = (lake: InventoryLake, stack: Stack, actions: readonly string[] = ['kms:Decrypt', 'kms:GenerateDataKey']): iam.PolicyStatement =>
   new iam.PolicyStatement({
     sid: 'UseLakeKeyThroughS3',
-    actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    actions: [...actions],
     resources: [lake.key.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
   });
@@ -489,7 +489,8 @@ export const grantLakePrefixes = (
   );
   fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadLakePrefixes', actions: ['s3:GetObject'], resources: access.read.map(objects) }));
   if (access.write?.length) fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteLakePrefixes', actions: ['s3:PutObject'], resources: access.write.map(objects) }));
-  fn.addToRolePolicy(lakeKeyThroughS3(lake, stack));
+  // The lake key through S3 only: Decrypt to read; GenerateDataKey only for a function that writes.
+  fn.addToRolePolicy(access.write?.length ? lakeKeyThroughS3(lake, stack) : lakeKeyThroughS3(lake, stack, ['kms:Decrypt']));
   const bucketId = stack.getLogicalId(cfnBucketOf(lake.bucket));
   Validations.of(fn).acknowledge(...Object.entries(reasons).map(([prefix, reason]) => ({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason })));
 };

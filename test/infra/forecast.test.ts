@@ -82,6 +82,10 @@ describe('the forecasting run in AWS', () => {
     for (const prefix of gets) expect(CALLS[name].get.some((key) => key.startsWith(prefix))).toBe(true);
     expect(puts).toEqual(CALLS[name].put.length ? [FORECAST_PREFIX] : []);
     expect(prefixesFor(statements, 's3:DeleteObject')).toEqual([]);
+    // The lake key through S3 only; a function that only reads may only decrypt.
+    const onKey = statements.filter((s) => list(s.Action).some((a) => a.startsWith('kms:')) && JSON.stringify(s.Resource).includes(logicalId(stack.lake.key)));
+    expect(onKey.flatMap((s) => list(s.Action)).sort()).toEqual(CALLS[name].put.length ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']);
+    for (const s of onKey) expect(s.Condition).toEqual({ StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } });
   });
 
   test('chunks live under forecast/, outside every lake table, and the bucket expires them after 7 days', () => {
@@ -92,8 +96,9 @@ describe('the forecasting run in AWS', () => {
     expect(bucket.LifecycleConfiguration.Rules).toContainEqual({ Id: 'expire-forecast-chunks', Status: 'Enabled', Prefix: FORECAST_PREFIX, ExpirationInDays: 7 });
   });
 
-  test('the planner may run for up to 15 minutes (a sixth of its queue\'s visibility timeout) and a chunk worker for 150 s', () => {
+  test('the planner may run for up to 15 minutes (a sixth of its queue\'s visibility timeout) on 3008 MB (it holds a tenant\'s series at once), and a chunk worker for 150 s', () => {
     expect(json.Resources[logicalId(functions.planForecast)]?.Properties?.Timeout).toBe(900);
+    expect(json.Resources[logicalId(functions.planForecast)]?.Properties?.MemorySize).toBe(3008);
     expect(json.Resources[logicalId(functions.forecastChunk)]?.Properties?.Timeout).toBe(150);
   });
 });
