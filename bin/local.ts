@@ -35,13 +35,14 @@ import { startLocalApi, type LocalApi } from './local/api-server';
 import { startLocalAthena, type LocalAthena } from './local/athena';
 import { LOCAL_LAKE_BUCKET, startLocalS3, type LocalS3 } from './local/s3';
 import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../functions/platform/lake-objects';
+import { CHANNEL_SECRETS_ENV } from '../functions/platform/secrets';
 import { LocalBus, loggingRule } from './local/bus';
 import { ensureTable, startDynamoLocal } from './local/dynamodb';
 import { createLocalIssuer } from './local/issuer';
 import { javaProblem } from './local/java';
 import { DEFAULT_LAKE_ROOT } from './local/lake';
 import { startLakeFeed, type LocalLakeFeed } from './local/lake-feed';
-import { DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
+import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
 import { startLocalConsumers, type LocalConsumers } from './local/queues';
 import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
 import { seedDemoTenant } from './local/seed';
@@ -169,6 +170,8 @@ const main = async (): Promise<void> => {
   running.s3 = s3;
   process.env[LAKE_BUCKET_ENV] = LOCAL_LAKE_BUCKET;
   process.env[S3_ENDPOINT_ENV] = s3.endpoint;
+  // Sales channel credentials: the local encrypted store under .data/ (AES-256-GCM, key file 0600), or held in memory with --in-memory.
+  process.env[CHANNEL_SECRETS_ENV] = values['in-memory'] ? 'memory' : `file:${CHANNEL_SECRETS_DIR}`;
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
   const api = await startLocalApi({ issuer, port });
   running.api = api;

@@ -9,6 +9,7 @@ import * as reports from './reports/schemas';
 import * as overview from './reports/overview-schemas';
 import * as forecasting from './forecasting/forecast-schemas';
 import * as demandHistory from './forecasting/schemas';
+import * as channels from './channels/schemas';
 import type { HttpRoute } from './platform/routes';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
@@ -321,6 +322,34 @@ export const httpRoutes = {
     summary: 'Import past daily demand (JSON rows, or CSV with a header row) into the lake as history for forecasting; never changes stock or the ledger. Each row is imported or refused with its reason; a later import of the same date, SKU and warehouse replaces the earlier',
     body: demandHistory.importDemandHistoryBody, response: demandHistory.importDemandHistoryResponse,
     csvBody: { field: 'rows', columns: { date: 'string', sku_id: 'string', warehouse_id: 'string', quantity: 'number' } },
+  },
+  createChannel: {
+    method: 'POST', path: '/api/channels', entry: handler('channels', 'create-channel'),
+    permission: 'channels:write', table: 'write', channelSecrets: 'write',
+    summary: 'Connect a Shopify store or Amazon seller account: the warehouses whose stock it sells, a buffer, the conflict rule and the credentials (stored apart, write-only: never returned)',
+    body: channels.createChannelBody, response: channels.channelResponse, status: 201, errors: [404, 409],
+  },
+  listChannels: {
+    method: 'GET', path: '/api/channels', entry: handler('channels', 'list-channels'),
+    permission: 'channels:read', table: 'read', summary: 'Sales channel connections of this tenant (which credentials are stored, never their values)',
+    query: channels.listChannelsQuery, response: channels.channelListResponse,
+  },
+  getChannel: {
+    method: 'GET', path: '/api/channels/{channel_id}', entry: handler('channels', 'get-channel'),
+    permission: 'channels:read', table: 'read', summary: 'A sales channel connection (which credentials are stored, never their values)',
+    params: channels.channelParams, response: channels.channelResponse,
+  },
+  patchChannel: {
+    method: 'PATCH', path: '/api/channels/{channel_id}', entry: handler('channels', 'patch-channel'),
+    permission: 'channels:write', table: 'write', channelSecrets: 'write',
+    summary: 'Change a connection\'s warehouses, buffer, conflict rule or api_base_url, or replace its credentials whole (its platform cannot change)',
+    params: channels.channelParams, body: channels.patchChannelBody, response: channels.channelResponse, errors: [404, 409],
+  },
+  deleteChannel: {
+    method: 'DELETE', path: '/api/channels/{channel_id}', entry: handler('channels', 'delete-channel'),
+    permission: 'channels:write', table: 'write', channelSecrets: 'write',
+    summary: 'Remove a connection and its stored credentials',
+    params: channels.channelParams, response: channels.channelResponse,
   },
 } as const satisfies Record<string, HttpRoute>;
 

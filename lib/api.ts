@@ -1,4 +1,5 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,6 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
+import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
 import { stockroomFunction } from './functions';
 import { mapRecord } from './records';
 
@@ -107,14 +109,67 @@ export class InventoryApi extends Construct {
     });
   }
 
+  /** The execution roles route functions share, one per set of grants (see sharedRoleOf). */
+  private readonly sharedRoles = new Map<string, Role>();
+
+  /**
+   * The role of a route function without lake access: one per combination of table access and
+   * channel secrets, shared by every such route. Those functions' grants are exactly equal, so a
+   * shared role grants none of them more than its own would; it keeps the stack under
+   * CloudFormation's 500 resources (a role and its policy per function were two of the seven
+   * resources every route cost). Lake routes, schedules and consumers keep a role each: their
+   * grants differ function by function.
+   */
+  private sharedRoleOf(route: HttpRoute): Role | undefined {
+    if (route.lake) return undefined;
+    const group = `${route.table}${route.channelSecrets ? '+channelSecrets' : ''}`;
+    const found = this.sharedRoles.get(group);
+    if (found) return found;
+    const id = `RouteRole-${route.table}${route.channelSecrets ? '-channel-secrets' : ''}`;
+    const role = new Role(this, id, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ' that write channel secrets' : ''} and no lake access`,
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+    });
+    this.sharedRoles.set(group, role);
+    return role;
+  }
+
   private routeFunction(name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {
-    return stockroomFunction(this, name, {
+    const prefix = channelSecretsPrefix(Stack.of(this).stackName);
+    const role = this.sharedRoleOf(route);
+    const fn = stockroomFunction(this, name, {
+      ...(role ? { role } : {}),
       entry: route.entry,
       description: `${routeKey(route)}: ${route.summary}`,
       table,
       access: route.table,
       // The HTTP API gives up on an integration after 30 s; a bulk update of 1,000 rows needs the headroom.
       timeout: Duration.seconds(29),
+      ...(route.channelSecrets ? { environment: { [CHANNEL_SECRETS_ENV]: `secretsmanager:${prefix}` } } : {}),
     });
+    if (route.channelSecrets === 'write') grantChannelSecretWrites(fn, prefix);
+    return fn;
   }
+}
+
+/** How cdk-nag spells a part of an ARN in a finding: the value, or `<AWS::Name>` for a pseudo parameter. */
+const nagName = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+
+/** Secrets Manager's actions a channel route may use: write-only (no GetSecretValue, no Describe, no List). */
+export const CHANNEL_SECRET_WRITE_ACTIONS = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'];
+
+/**
+ * The channel credential writes on the stack's channel secrets only: `<prefix>*`, the `*` covering
+ * a tenant's and connection's ids and the `-XXXXXX` suffix Secrets Manager appends to a name.
+ */
+const grantChannelSecretWrites = (fn: NodejsFunction, prefix: string): void => {
+  const stack = Stack.of(fn);
+  const resource = stack.formatArn({ service: 'secretsmanager', resource: 'secret', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `${prefix}*` });
+  fn.addToRolePolicy(new PolicyStatement({ actions: CHANNEL_SECRET_WRITE_ACTIONS, resources: [resource] }));
+  if (!fn.role) return;
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'Partition')}:secretsmanager:${nagName(stack.region, 'Region')}:${nagName(stack.account, 'AccountId')}:secret:${prefix}*]`,
+    reason: 'One secret per tenant and channel connection, created at run time: the grant is the stack\'s channel secrets\' name space, write actions only (never GetSecretValue).',
+  });
 }

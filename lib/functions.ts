@@ -1,5 +1,6 @@
 import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -57,6 +58,8 @@ export interface StockroomFunctionProps {
   retryAttempts?: number;
   /** MB; 512 when unset. Lambda gives CPU in proportion: 1769 MB is one full vCPU. */
   memorySize?: number;
+  /** The execution role, when it is shared with functions of exactly the same grants (lib/api.ts); its own otherwise. */
+  role?: iam.IRole;
   /** Concurrent runs at most (reserved from the account's pool); unreserved when unset. */
   reservedConcurrentExecutions?: number;
 }
@@ -82,6 +85,7 @@ export const stockroomFunction = (parent: Construct, id: string, props: Stockroo
     memorySize: props.memorySize ?? 512,
     timeout: props.timeout,
     ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+    ...(props.role ? { role: props.role } : {}),
     tracing: lambda.Tracing.ACTIVE,
     logGroup,
     ...(props.retryAttempts === undefined ? {} : { retryAttempts: props.retryAttempts }),

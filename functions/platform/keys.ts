@@ -160,6 +160,11 @@ export const keys = {
   forecastsOfWarehouse: (tenantId: string, warehouseId: string): string => `${t(tenantId)}#FORECAST#${warehouseId}`,
   forecast: (tenantId: string, skuId: string, warehouseId: string): Key => ({ pk: keys.forecastsOfWarehouse(tenantId, warehouseId), sk: skuId }),
 
+  // ---------- sales channels ----------
+  channels: (tenantId: string): string => `${t(tenantId)}#CHANNEL`,
+  /** One sales channel connection (functions/channels/): its settings and which credentials are stored, never their values. */
+  channel: (tenantId: string, channelId: string): Key => ({ pk: keys.channels(tenantId), sk: channelId }),
+
   // ---------- platform ----------
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
   /** The stream processor's "published" marker of one domain event (see EVENT_MARKER_LEADING_KEYS). */

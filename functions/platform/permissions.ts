@@ -28,6 +28,9 @@ export const PERMISSIONS = [
   'forecast:write',
   /** Starting a forecasting run at once (it reads the tenant's whole history): admins only; the nightly run needs no one. */
   'forecast-runs:write',
+  /** Sales channel connections (issue 11): admins and managers see them (never their credentials); only admins connect, change or remove one. */
+  'channels:read',
+  'channels:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -38,7 +41,7 @@ const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'pu
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'reports:read', 'forecast:write', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage'],
+  manager: [...READ, 'reports:read', 'forecast:write', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage', 'channels:read'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
   purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */

@@ -23,6 +23,12 @@ export interface HttpRoute {
    * DEMAND_IMPORTS_PREFIX (functions/platform/lake-objects.ts) and nothing else of the lake.
    */
   lake?: 'query' | 'import';
+  /**
+   * 'write': the function stores and removes sales channel credentials (functions/platform/secrets.ts):
+   * in AWS exactly secretsmanager:CreateSecret, PutSecretValue and DeleteSecret on the stack's
+   * channel secrets, never GetSecretValue, so the API cannot read a credential back.
+   */
+  channelSecrets?: 'write';
   summary: string;
   params?: ZodType;
   query?: ZodType;

@@ -29,6 +29,8 @@ interface Ids {
   query_id: string;
   /** A forecasting run's id (GET /api/reports/demand-forecast/runs/{run_id}). */
   run_id: string;
+  /** A sales channel connection's id. */
+  channel_id: string;
 }
 
 /** The ids tenant A creates its resources under; its alert's and subscription's are generated. */
@@ -40,6 +42,7 @@ const chosenIds = {
   supplier_id: 'sup-1',
   purchase_order_id: 'po-a',
   order_id: 'order-a',
+  channel_id: 'chan-a',
 };
 
 /** Where no tenant A exists (authentication and roles are refused before any lookup), stand-ins for the generated ids. */
@@ -61,6 +64,9 @@ interface Sample {
 }
 
 const shipTo = { latitude: 40, longitude: -74 };
+const intruderCredentials = { shop_domain: 'intruder.myshopify.com', access_token: 'shpat_intruder', webhook_secret: 'whsec_intruder' };
+/** Tenant A's channel credentials: never shown to anyone, A included. */
+const credentialsOfA = { shop_domain: 'tenant-a.myshopify.com', access_token: 'shpat_tenant_a_SECRET', webhook_secret: 'whsec_tenant_a_SECRET' };
 
 /** A concrete request for every declared route, naming the given ids in its path and body. */
 const requestsFor = (ids: Ids): Record<string, Sample> => ({
@@ -175,6 +181,16 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   // Another tenant's run is a run of its own tenant: it never reads A's history.
   [routeKey(httpRoutes.requestForecastRun)]: { path: '/api/reports/demand-forecast/run', asOther: 202 },
   [routeKey(httpRoutes.getForecastRun)]: { path: `/api/reports/demand-forecast/runs/${ids.run_id}`, asOther: 404 },
+  // Another tenant naming A's warehouse gets 404 (it is unknown to it), so it cannot connect a channel over A's stock.
+  [routeKey(httpRoutes.createChannel)]: {
+    path: '/api/channels',
+    body: { channel_id: ids.channel_id, platform: 'shopify', warehouse_ids: [ids.warehouse_id], credentials: intruderCredentials },
+    asOther: 404,
+  },
+  [routeKey(httpRoutes.listChannels)]: { path: '/api/channels', asOther: 200, list: 'channels' },
+  [routeKey(httpRoutes.getChannel)]: { path: `/api/channels/${ids.channel_id}`, asOther: 404 },
+  [routeKey(httpRoutes.patchChannel)]: { path: `/api/channels/${ids.channel_id}`, body: { buffer: 99, credentials: intruderCredentials }, asOther: 404 },
+  [routeKey(httpRoutes.deleteChannel)]: { path: `/api/channels/${ids.channel_id}`, asOther: 404 },
 });
 
 const standInRequests = requestsFor(standInIds);
@@ -224,6 +240,8 @@ describe('tenant isolation', () => {
       subscriptions: '/api/alerts/subscriptions',
       notifications: '/api/notifications',
       suggestions: '/api/replenishment/suggestions',
+      channel: `/api/channels/${ids.channel_id}`,
+      channels: '/api/channels',
     };
     const read = async (path: string) => {
       const res = await a.get(path);
@@ -250,6 +268,7 @@ describe('tenant isolation', () => {
     const order = await a.post('/api/orders/allocate', { order_id, lines: [{ sku_id, quantity: 2 }], ship_to: shipTo });
     expect(order.status).toBe(201);
     const subscription = ok(await a.post('/api/alerts/subscribe', { scope: { sku_id }, channel: 'email', target: subscriber }), 201);
+    ok(await a.post('/api/channels', { channel_id: chosenIds.channel_id, platform: 'shopify', warehouse_ids: [warehouse_id], credentials: credentialsOfA }), 201);
     // 3 available + 1 incoming against a reorder point of 50: the re-evaluated level opens an alert, whose
     // AlertOpened the notification consumer turns into one outbox email to the subscriber.
     ok(await a.put('/api/thresholds', { sku_id, warehouse_id, reorder_point: 50, safety_stock: 5 }));
@@ -276,6 +295,9 @@ describe('tenant isolation', () => {
       subscriber,
       ids.alert_id,
       ids.subscription_id,
+      credentialsOfA.shop_domain,
+      credentialsOfA.access_token,
+      credentialsOfA.webhook_secret,
       ...before.notifications.notifications.map((n: { notification_id: string }) => n.notification_id),
       ...before.movements.map((m) => m.movement_id),
     ];
@@ -297,6 +319,8 @@ describe('tenant isolation', () => {
       expect.objectContaining({ channel: 'email', target: subscriber, alert_id: ids.alert_id, subscription_id: ids.subscription_id }),
     ]);
     expect(before.suggestions.suggestions).toEqual([expect.objectContaining({ alert_id: ids.alert_id, supplier_id: ids.supplier_id })]);
+    expect(before.channel).toMatchObject({ channel_id: ids.channel_id, account: { shop_domain: credentialsOfA.shop_domain } });
+    expect(JSON.stringify(before)).not.toContain(credentialsOfA.access_token);
   });
 
   test("every route's request names A's real ids: each path parameter is A's, and so is every id in a body", () => {

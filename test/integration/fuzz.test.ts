@@ -80,6 +80,11 @@ const validBodies = {
   subscribeAlerts: () => ({ scope: { sku_id: 'sku-1' }, channel: 'email', target: 'fuzz@example.com', min_severity: 'high' }),
   createPurchaseOrdersFromSuggestions: () => ({ suggestions: [{ sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 5 }] }),
   applyReorderPoints: () => ({ warehouse_id: 'wh-1', sku_ids: ['sku-1', 'sku-2'], dry_run: false }),
+  createChannel: () => ({
+    channel_id: 'fz-chan', platform: 'shopify', warehouse_ids: ['wh-1', 'wh-2'], buffer: 2, conflict_rule: 'report_only',
+    credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz', webhook_secret: 'whsec_fuzz', api_version: '2026-01' },
+  }),
+  patchChannel: () => ({ warehouse_ids: ['wh-1', 'wh-3'], buffer: 3, conflict_rule: 'channel_wins', credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz2', webhook_secret: 'whsec_fuzz2' } }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
@@ -108,7 +113,13 @@ const seedFuzzedTenant = async (c: Client): Promise<Record<string, string[]>> =>
     ok(await c.post('/api/alerts/subscribe', { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com' }), 201),
     ok(await c.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'sms', target: '+14155550123' }), 201),
   ];
+  ok(await c.post('/api/channels', { channel_id: 'chan-1', platform: 'shopify', warehouse_ids: ['wh-1'], credentials: { shop_domain: 'seed.myshopify.com', access_token: 'shpat_seed', webhook_secret: 'whsec_seed' } }), 201);
+  ok(await c.post('/api/channels', {
+    channel_id: 'chan-2', platform: 'amazon', warehouse_ids: ['wh-1', 'wh-2'],
+    credentials: { seller_id: 'A1SEED', marketplace_ids: ['ATVPDKIKX0DER'], lwa_client_id: 'amzn1.application-oa2-client.seed', lwa_client_secret: 'lwa-secret-seed', refresh_token: 'Atzr|seed' },
+  }), 201);
   return {
+    channel_id: ['chan-1', 'chan-2'],
     product_id: ['prod-1', 'prod-2'],
     sku_id: ['sku-1', 'sku-2', 'sku-3'],
     warehouse_id: ['wh-1', 'wh-2', 'wh-3'],
@@ -138,7 +149,9 @@ const seedOtherTenant = async (c: Client): Promise<Record<string, string[]>> => 
     ok(await c.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target: 'other@example.com' }), 201),
     ok(await c.post('/api/alerts/subscribe', { scope: { sku_id: 'other-sku' }, channel: 'email', target: 'other2@example.com' }), 201),
   ];
+  ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: 'other.myshopify.com', access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
   return {
+    channel_id: ['other-chan'],
     product_id: ['other-prod'],
     sku_id: ['other-sku', 'other-sku-2'],
     warehouse_id: ['other-wh', 'other-wh-2'],
@@ -162,6 +175,7 @@ const realCursors = async (c: Client, sku: string, warehouse: string, product: s
     [httpRoutes.listPurchaseOrders.path, '/api/purchase-orders?limit=1'],
     [httpRoutes.listPurchaseOrders.path, '/api/purchase-orders?limit=1&status=draft'],
     [httpRoutes.listAlertSubscriptions.path, '/api/alerts/subscriptions?limit=1'],
+    [httpRoutes.listChannels.path, '/api/channels?limit=1'],
   ];
   const pages = await Promise.all(
     listings.map(async ([listing, path]) => ({ listing, cursor: ok<{ next_cursor: string | null }>(await c.get(path)).next_cursor })),

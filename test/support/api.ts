@@ -5,6 +5,7 @@ import { ulid } from 'ulid';
 import { startLocalAthena } from '../../bin/local/athena';
 import { LOCAL_LAKE_BUCKET, startLocalS3 } from '../../bin/local/s3';
 import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../../functions/platform/lake-objects';
+import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
 import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
 import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
@@ -45,6 +46,8 @@ export interface TestApi {
   client: (options?: { tenantId?: string; role?: Role }) => Promise<Client>;
   /** The lake the reports read (a temp dir; the local Athena stand-in serves it): feed it with startLocalPipeline's `lake`. */
   lakeRoot: string;
+  /** The local encrypted store of channel credentials (a temp dir, as npm start keeps .data/channel-secrets/). */
+  channelSecretsDir: string;
   close: () => Promise<void>;
 }
 
@@ -89,6 +92,9 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
   const s3 = await startLocalS3({ root: lakeRoot, buckets: [LOCAL_LAKE_BUCKET] });
   process.env[LAKE_BUCKET_ENV] = LOCAL_LAKE_BUCKET;
   process.env[S3_ENDPOINT_ENV] = s3.endpoint;
+  // Channel credentials in the local encrypted store, as npm start keeps them (functions/platform/secrets.ts).
+  const channelSecretsDir = await mkdtemp(join(tmpdir(), 'stockroom-test-secrets-'));
+  process.env[CHANNEL_SECRETS_ENV] = `file:${channelSecretsDir}`;
   const issuer = await createLocalIssuer();
   const api = await startLocalApi({ issuer });
   // The document is read once, as a client would, and holds itself to itself first.
@@ -127,8 +133,9 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
     await athena.close();
     await s3.close();
     await rm(lakeRoot, { recursive: true, force: true });
+    await rm(channelSecretsDir, { recursive: true, force: true });
   };
-  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, close };
+  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, channelSecretsDir, close };
 };
 
 /** The body of a response that has the expected status; otherwise throws, showing the body (for setup steps). */

@@ -1,0 +1,64 @@
+import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
+import { entriesOf, httpRoutes, type HttpRoute } from '../../functions/wiring';
+import { CHANNEL_SECRET_WRITE_ACTIONS } from '../../lib/api';
+import { logicalId, roleOf, synthesized, type CfnTemplate } from './synth';
+
+/**
+ * Sales channel credentials in AWS (issue 11, step 1): the connection routes may create, replace
+ * and delete the stack's channel secrets, and nothing may read one back through the API, so
+ * IAM itself keeps credentials write-only. The stack stays under CloudFormation's 500 resources.
+ */
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+const statementsOf = (json: CfnTemplate, roleId: string): Statement[] =>
+  Object.values(json.Resources).flatMap((resource) =>
+    resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.Roles).includes(`"${roleId}"`)
+      ? (resource.Properties?.PolicyDocument as { Statement: Statement[] }).Statement
+      : [],
+  );
+
+const SECRET_ROUTES = entriesOf(httpRoutes).flatMap(([name, route]) => ((route as HttpRoute).channelSecrets === 'write' ? [name] : []));
+
+describe('channel credentials in AWS', () => {
+  const { json, stack } = synthesized();
+  const secretsArn = `:secret:stockroom/${stack.stackName}/channels/*`;
+
+  test('the routes that write channel secrets are exactly create, patch and delete of a connection', () => {
+    expect([...SECRET_ROUTES].sort()).toEqual(['createChannel', 'deleteChannel', 'patchChannel']);
+  });
+
+  test.each(SECRET_ROUTES)('%s may CreateSecret, PutSecretValue and DeleteSecret on the stack\'s channel secrets, nothing else of Secrets Manager', (name) => {
+    const fn = stack.api.functions[name];
+    const statements = statementsOf(json, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => a.startsWith('secretsmanager:')));
+    expect(statements).toHaveLength(1);
+    const [statement] = statements;
+    expect(list(statement?.Action ?? []).sort()).toEqual([...CHANNEL_SECRET_WRITE_ACTIONS].sort());
+    expect(list(statement?.Action ?? []).sort()).toEqual(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:PutSecretValue']);
+    const resources = list(statement?.Resource);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toContain(secretsArn);
+    const environment = (json.Resources[logicalId(fn)]?.Properties?.Environment as { Variables: Record<string, string> }).Variables;
+    expect(environment[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
+  });
+
+  test('no function may read a secret (GetSecretValue), and only the channel write routes touch Secrets Manager at all', () => {
+    const everyStatement = Object.values(json.Resources).flatMap((resource) =>
+      resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy' ? (resource.Properties?.PolicyDocument as { Statement: Statement[] }).Statement : [],
+    );
+    const actions = everyStatement.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action));
+    expect(actions.filter((a) => /^secretsmanager:(Get|Describe|List|BatchGet|\*)|^\*$/.test(a))).toEqual([]);
+    const withSecrets = Object.entries(stack.api.functions)
+      .filter(([, fn]) => statementsOf(json, logicalId(roleOf(fn))).some((s) => list(s.Action).some((a) => a.startsWith('secretsmanager:'))))
+      .map(([name]) => name);
+    expect(withSecrets.sort()).toEqual([...SECRET_ROUTES].sort());
+  });
+
+  test('the stack stays under CloudFormation\'s 500 resources, with room for the rest of issue 11', () => {
+    expect(Object.keys(json.Resources).length).toBeLessThan(450);
+  });
+});
