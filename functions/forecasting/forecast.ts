@@ -17,6 +17,9 @@ const dayOf = (epochMs: number): string => new Date(epochMs).toISOString().slice
 /** A forecast older than this is flagged stale: the nightly run has not reached the level for a week. */
 export const STALE_AFTER_DAYS = 7;
 
+/** Made more than STALE_AFTER_DAYS before `now`: the nightly run has not reached the level for a week, so it is not acted on. */
+export const isStale = (stored: Pick<StoredForecast, 'made_at'>, now: Date): boolean => now.getTime() - Date.parse(stored.made_at) > STALE_AFTER_DAYS * DAY_MS;
+
 export const latestForecast = (deps: Deps, skuId: string, warehouseId: string): Promise<StoredForecast | undefined> => findForecast(deps, skuId, warehouseId);
 export const warehouseForecasts = (deps: Deps, warehouseId: string): Promise<StoredForecast[]> => forecastsOfWarehouse(deps, warehouseId);
 /** One page of a warehouse's stored forecasts in SKU id order (`cursor` from the previous page's next_cursor). */
@@ -90,7 +93,7 @@ export const getDemandForecast = async (deps: Deps, query: DemandForecastQuery):
     horizon_days: query.horizon_days,
     made_at: stored.made_at,
     run_id: stored.run_id,
-    stale: now - Date.parse(stored.made_at) > STALE_AFTER_DAYS * DAY_MS,
+    stale: isStale(stored, deps.ctx.now()),
     class: stored.class,
     adi: stored.adi,
     cv2: stored.cv2,

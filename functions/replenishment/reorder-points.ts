@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { putThresholds } from '../alerts/thresholds';
-import { forecastFrom, latestForecast, warehouseForecastsPage } from '../forecasting/forecast';
+import { forecastFrom, isStale, latestForecast, STALE_AFTER_DAYS, warehouseForecastsPage } from '../forecasting/forecast';
 import type { StoredForecast } from '../forecasting/forecast-schemas';
 import { DEFAULT_SERVICE_LEVEL, reorderPoint } from '../forecasting/reorder';
 import { requireSku, requireWarehouse } from '../inventory/catalog';
@@ -70,6 +70,9 @@ const proposalFor = async (deps: Deps, lookups: Lookups, stored: StoredForecast,
   const place = { sku_id: stored.sku_id, warehouse_id: stored.warehouse_id };
   if (stored.class === 'no_history') {
     return { skipped: { ...place, reason: 'NO_HISTORY', message: `the forecast of ${stored.made_at} saw no demand for this level: no reorder point is proposed from it` } };
+  }
+  if (isStale(stored, deps.ctx.now())) {
+    return { skipped: { ...place, reason: 'STALE_FORECAST', message: `the latest forecast was made ${stored.made_at}, more than ${STALE_AFTER_DAYS} days ago: no reorder point is proposed until a run forecasts this level again` } };
   }
   const [sku, level] = await Promise.all([lookups.sku(stored.sku_id), findLevel(deps, stored.sku_id, stored.warehouse_id)]);
   const supplier = sku?.supplier_id === undefined ? undefined : await lookups.supplier(sku.supplier_id);

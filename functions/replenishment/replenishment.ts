@@ -7,7 +7,7 @@ import { findLevel, unitsSold } from '../inventory/stock';
 import type { PurchaseOrder, Supplier } from '../purchasing/model';
 import { createPurchaseOrder, findSupplier } from '../purchasing/purchasing';
 import { MAX_PURCHASE_ORDER_LINES } from '../purchasing/schemas';
-import { forecastFrom, latestForecast } from '../forecasting/forecast';
+import { forecastFrom, isStale, latestForecast } from '../forecasting/forecast';
 import type { Deps } from '../platform/context';
 import { notFound } from '../platform/errors';
 import { claimKey, fingerprint, type Idempotency } from '../platform/idempotency';
@@ -74,8 +74,8 @@ const suggestionFor = async (
     units_sold: sold,
     window_days: COVER_WINDOW_DAYS,
     lead_time_days: lead,
-    // A forecast that saw demand: its daily values from today over the lead time (none without a supplier).
-    ...(forecast && forecast.class !== 'no_history'
+    // A recent forecast that saw demand: its daily values from today over the lead time (none without a supplier).
+    ...(forecast && forecast.class !== 'no_history' && !isStale(forecast, now)
       ? { forecast_lead_time_demand: forecastFrom(forecast, now.toISOString().slice(0, 10), lead ?? 0).reduce((sum, day) => sum + day.forecast, 0) }
       : {}),
   });

@@ -120,7 +120,7 @@ export const applyReorderPointsBody = z
   });
 export type ApplyReorderPointsInput = z.output<typeof applyReorderPointsBody>;
 
-export const REORDER_POINT_SKIP_REASONS = ['NO_SUPPLIER', 'NO_HISTORY', 'NO_FORECAST'] as const;
+export const REORDER_POINT_SKIP_REASONS = ['NO_SUPPLIER', 'NO_HISTORY', 'NO_FORECAST', 'STALE_FORECAST'] as const;
 
 const leadTimeBasis = z.strictObject({
   supplier_id: z.string(),
@@ -182,7 +182,7 @@ export const reorderPointsResponse = z.strictObject({
   warehouse_id: z.string(),
   today: z.iso.date().describe('the day the forecast is read from'),
   levels: z.array(reorderPointRow),
-  skipped: z.array(reorderPointSkipped).describe('levels given no proposal, never guessed: no supplier (so no lead time), no demand history, or (named in sku_ids) no forecast'),
+  skipped: z.array(reorderPointSkipped).describe('levels given no proposal, never guessed: no supplier (so no lead time), no demand history, a forecast older than 7 days, or (named in sku_ids) no forecast'),
   next_cursor: z.string().nullable(),
 });
 

@@ -37,12 +37,12 @@ const forecastOf = (
   skuId: string,
   warehouseId: string,
   values: number[],
-  options: { sigma?: number; start?: string; class?: StoredForecast['class'] } = {},
+  options: { sigma?: number; start?: string; class?: StoredForecast['class']; madeAt?: string } = {},
 ): StoredForecast => ({
   sku_id: skuId,
   warehouse_id: warehouseId,
   run_id: 'run-test',
-  made_at: new Date().toISOString(),
+  made_at: options.madeAt ?? new Date().toISOString(),
   start: options.start ?? today(),
   class: options.class ?? 'smooth',
   adi: 1,
@@ -193,11 +193,13 @@ describe('GET /api/replenishment/reorder-points', () => {
 
   test('no supplier and no history are skipped with the reason, never guessed; the current thresholds are shown; pages', async () => {
     const c = await t.client();
-    await setup(c, [{ sku_id: 'sku-2', supplier_id: null }, { sku_id: 'sku-3' }, { sku_id: 'sku-4' }]);
+    await setup(c, [{ sku_id: 'sku-2', supplier_id: null }, { sku_id: 'sku-3' }, { sku_id: 'sku-4' }, { sku_id: 'sku-5' }]);
     await seed(c, forecastOf('sku-1', 'wh-1', constant(10), { sigma: 3 }));
     await seed(c, forecastOf('sku-2', 'wh-1', constant(4), { sigma: 1 }));
     await seed(c, forecastOf('sku-3', 'wh-1', constant(0), { class: 'no_history' }));
     await seed(c, forecastOf('sku-4', 'wh-1', constant(2), { sigma: 0 }));
+    // A forecast no run has renewed for 8 days (the nightly run has not reached the level): not acted on.
+    await seed(c, forecastOf('sku-5', 'wh-1', constant(50), { sigma: 5, madeAt: new Date(Date.now() - 8 * DAY_MS).toISOString(), start: daysFromToday(-8) }));
     // Another warehouse's forecast is not this one's.
     await seed(c, forecastOf('sku-1', 'wh-2', constant(99), { sigma: 9 }));
     ok(await c.put('/api/thresholds', { sku_id: 'sku-4', warehouse_id: 'wh-1', reorder_point: 10, safety_stock: 0, reorder_quantity: 40 }));
@@ -209,6 +211,7 @@ describe('GET /api/replenishment/reorder-points', () => {
     expect(body.skipped).toEqual([
       { sku_id: 'sku-2', warehouse_id: 'wh-1', reason: 'NO_SUPPLIER', message: "SKU 'sku-2' has no supplier_id: no lead time to cover" },
       { sku_id: 'sku-3', warehouse_id: 'wh-1', reason: 'NO_HISTORY', message: expect.stringContaining('saw no demand') },
+      { sku_id: 'sku-5', warehouse_id: 'wh-1', reason: 'STALE_FORECAST', message: expect.stringContaining('more than 7 days ago') },
     ]);
 
     // A page at a time, in SKU order: the pages together are the whole.
@@ -221,7 +224,7 @@ describe('GET /api/replenishment/reorder-points', () => {
       cursor = page.next_cursor;
       pages++;
     } while (cursor && pages < 10);
-    expect(seen).toEqual(['sku-1', 'sku-2', 'sku-3', 'sku-4']);
+    expect(seen).toEqual(['sku-1', 'sku-2', 'sku-3', 'sku-4', 'sku-5']);
 
     // A warehouse without forecasts has no levels to propose.
     expect(ok(await c.get(`${POINTS}?warehouse_id=wh-2`)).levels.map((l: any) => l.sku_id)).toEqual(['sku-1']);

@@ -280,12 +280,12 @@ describe('POST /api/replenishment/suggestions/purchase-orders', () => {
 });
 
 /** A stored forecast of one level as a forecasting run writes it: `values` a day from `start` (today unless said). */
-const seedForecast = (c: Client, skuId: string, warehouseId: string, values: number[], options: { start?: string; class?: StoredForecast['class'] } = {}) =>
+const seedForecast = (c: Client, skuId: string, warehouseId: string, values: number[], options: { start?: string; class?: StoredForecast['class']; madeAt?: string } = {}) =>
   storeForecast({ db, ctx: contextFor(c.tenantId) }, {
     sku_id: skuId,
     warehouse_id: warehouseId,
     run_id: 'run-test',
-    made_at: new Date().toISOString(),
+    made_at: options.madeAt ?? new Date().toISOString(),
     start: options.start ?? new Date().toISOString().slice(0, 10),
     class: options.class ?? 'smooth',
     adi: 1,
@@ -305,8 +305,8 @@ const seedForecast = (c: Client, skuId: string, warehouseId: string, values: num
 describe('suggestions from the demand forecast', () => {
   test("a forecast's demand over the lead time replaces the 14-day average, in the list and in the drafts; without one (or with no history) the average stays", async () => {
     const c = await t.client();
-    await setup(c, { extraSkus: [{ sku_id: 'sku-2', supplier_id: 'sup-1' }, { sku_id: 'sku-3', supplier_id: 'sup-1' }] });
-    for (const sku of ['sku-1', 'sku-2', 'sku-3']) {
+    await setup(c, { extraSkus: [{ sku_id: 'sku-2', supplier_id: 'sup-1' }, { sku_id: 'sku-3', supplier_id: 'sup-1' }, { sku_id: 'sku-4', supplier_id: 'sup-1' }] });
+    for (const sku of ['sku-1', 'sku-2', 'sku-3', 'sku-4']) {
       await stock(c, sku, 'wh-1', 'restock', 20);
       await thresholds(c, { sku_id: sku, warehouse_id: 'wh-1', reorder_point: 10, safety_stock: 2 });
       await stock(c, sku, 'wh-1', 'sale', 14);
@@ -317,6 +317,8 @@ describe('suggestions from the demand forecast', () => {
     await seedForecast(c, 'sku-1', 'wh-1', [100, 100, 1, 2, 3, 4, 5, 6, 7, 100], { start });
     // sku-3: a forecast that saw no demand is no forecast to go by.
     await seedForecast(c, 'sku-3', 'wh-1', [0, 0, 0], { class: 'no_history' });
+    // sku-4: a forecast no run has renewed for 8 days is not gone by either.
+    await seedForecast(c, 'sku-4', 'wh-1', [50, 50, 50, 50, 50, 50, 50, 50, 50, 50], { madeAt: new Date(Date.now() - 8 * 86_400_000).toISOString() });
 
     const bySku = Object.fromEntries(ok(await c.get(SUGGESTIONS)).suggestions.map((s: any) => [s.sku_id, s]));
     // available 6 of a reorder point 10, safety stock 2.
@@ -328,8 +330,8 @@ describe('suggestions from the demand forecast', () => {
       suggested_quantity: 28 + 2 + 4,
       basis: 'max(0, ceil(forecast demand over lead_time_days 7 28 + safety_stock 2 + (reorder_point 10 - available 6)) - incoming 0) = 34',
     });
-    // sku-2 (no forecast) and sku-3 (no_history): 14 sold in 14 days x 7 days = 7.
-    for (const sku of ['sku-2', 'sku-3']) {
+    // sku-2 (no forecast), sku-3 (no_history) and sku-4 (stale): 14 sold in 14 days x 7 days = 7.
+    for (const sku of ['sku-2', 'sku-3', 'sku-4']) {
       expect(bySku[sku]).toMatchObject({ demand_source: 'recent_sales', lead_time_demand: 7, suggested_quantity: 7 + 2 + 4 });
     }
 
