@@ -54,8 +54,6 @@ export type ChunkItem = z.infer<typeof chunkItem>;
 
 const forecastDecoder: Decoder<StoredForecast> = decodeWith('forecast', storedForecast.extend({ params: storedForecast.shape.params.default({}) }).loose());
 
-const withoutEmptyParams = ({ params, ...rest }: StoredForecast): Omit<StoredForecast, 'params'> & { params?: StoredForecast['params'] } =>
-  Object.keys(params).length ? { ...rest, params } : rest;
 
 export const findRun = ({ db, ctx }: Deps, runId: string): Promise<StoredRun | undefined> => getItem(db, keys.forecastRun(ctx.caller.tenantId, runId), runDecoder);
 
@@ -91,10 +89,9 @@ export const forecastWrite = (db: Db, tenantId: string, forecast: StoredForecast
     key: keys.forecast(tenantId, forecast.sku_id, forecast.warehouse_id),
     entity: 'forecast',
     tenantId,
-    // made_at as epoch ms beside the ISO text: conditions compare numbers. No empty map is stored
-    // (a method without parameters): DynamoDB Local's GetRecords hangs on a stream record holding
-    // one, which would stop the local stream poller; the decoder defaults it back to {}.
-    value: { ...withoutEmptyParams(forecast), made_at_ms: Date.parse(forecast.made_at) },
+    // made_at as epoch ms beside the ISO text: conditions compare numbers. A method without
+    // parameters has params {}, which the platform's writes leave out (an empty map): decoded back as {}.
+    value: { ...forecast, made_at_ms: Date.parse(forecast.made_at) },
     when: when.or(when.absent(), when.atMost('made_at_ms', Date.parse(forecast.made_at))),
   });
 

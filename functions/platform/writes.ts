@@ -126,6 +126,17 @@ interface Named {
 const conditionOf = (condition: Condition | undefined, p: Placeholders) =>
   condition === undefined ? {} : { ConditionExpression: compile(condition, p), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const };
 
+/**
+ * Top-level fields holding an empty map are not stored (a put leaves them out, an update removes
+ * them): DynamoDB Local's GetRecords hangs for good on a stream record with an empty map, which
+ * would stop the local runtime's stream (every consumer and the lake feed) until a restart. In AWS
+ * an empty map is fine, and an absent field decodes the same wherever one may be empty (an
+ * optional record). Only plain objects: a Set, Date or buffer is not a map.
+ */
+const isEmptyMap = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
+const withoutEmptyMaps = (value: object): Record<string, unknown> => Object.fromEntries(Object.entries(value).filter(([, v]) => !isEmptyMap(v)));
+
 /** A whole item: its key, index key, `entity` and `tenant_id` (storage attributes), then the value's fields. */
 export const putItem = (
   db: Db,
@@ -139,7 +150,7 @@ export const putItem = (
     item: {
       Put: {
         TableName: db.table,
-        Item: { ...spec.key, ...spec.index, entity: spec.entity, tenant_id: spec.tenantId, ...spec.value },
+        Item: { ...spec.key, ...spec.index, entity: spec.entity, tenant_id: spec.tenantId, ...withoutEmptyMaps(spec.value) },
         ...condition,
         ...p.expression(),
       },
@@ -159,10 +170,12 @@ export const updateItem = (
   },
 ): Write => {
   const p = new Placeholders();
+  const set = Object.entries(spec.set ?? {}).filter(([, v]) => !isEmptyMap(v));
+  const remove = [...(spec.remove ?? []), ...Object.entries(spec.set ?? {}).flatMap(([a, v]) => (isEmptyMap(v) ? [a] : []))];
   const clauses = [
     spec.add && Object.keys(spec.add).length ? `ADD ${Object.entries(spec.add).map(([a, v]) => `${p.name(a)} ${p.value(v)}`).join(', ')}` : '',
-    spec.set && Object.keys(spec.set).length ? `SET ${Object.entries(spec.set).map(([a, v]) => `${p.name(a)} = ${p.value(v)}`).join(', ')}` : '',
-    spec.remove?.length ? `REMOVE ${spec.remove.map((a) => p.name(a)).join(', ')}` : '',
+    set.length ? `SET ${set.map(([a, v]) => `${p.name(a)} = ${p.value(v)}`).join(', ')}` : '',
+    remove.length ? `REMOVE ${remove.map((a) => p.name(a)).join(', ')}` : '',
   ].filter(Boolean);
   const condition = conditionOf(spec.when, p);
   return {
