@@ -1,5 +1,5 @@
 import type { LakeObjects } from '../platform/lake-objects';
-import { readClosedDay, readClosedDays, type LevelBalance, type LevelDay } from '../reports/close';
+import { closeKeys, readClosedDay, readClosedDays, type LevelBalance, type LevelDay } from '../reports/close';
 import { readDemandImports } from './imports';
 
 /**
@@ -150,11 +150,18 @@ export const readDemandHistory = async (objects: LakeObjects, tenantId: string, 
     for (let day = first; day < through; day = nextDay(day)) days.push({ day, rollup: [], balances: [] });
     return demandSeries(days, [], wanted);
   }
+  // No day before the tenant's first balance (or first import) holds anything: start there, not at
+  // `from` (a tenant a month old would otherwise cost two GETs for each of the 730 days).
+  const firstBalance = (await objects.list(closeKeys.balancesOf(tenantId)))
+    .flatMap(({ key }) => /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1] ?? [])
+    .reduce<string | undefined>((min, day) => (min === undefined || day < min ? day : min), undefined);
+  const firstImport = imports.reduce<string | undefined>((min, row) => (min === undefined || row.date < min ? row.date : min), undefined);
+  const firstKnown = [firstBalance, firstImport].filter((d): d is string => d !== undefined).sort()[0] ?? closed.closed_through;
   const wanted: string[] = [];
-  for (let day = options.from; day < closed.closed_through; day = nextDay(day)) wanted.push(day);
+  for (let day = firstKnown > options.from ? firstKnown : options.from; day < closed.closed_through; day = nextDay(day)) wanted.push(day);
   const days: ClosedDayRows[] = new Array<ClosedDayRows>(wanted.length);
   // The stock each level started the first day with: the balances of the day before it.
-  const opening = wanted.length === 0 ? [] : (await readClosedDay(objects, tenantId, new Date(Date.parse(options.from) - DAY_MS).toISOString().slice(0, 10))).balances;
+  const opening = wanted.length === 0 ? [] : (await readClosedDay(objects, tenantId, new Date(Date.parse(wanted[0] as string) - DAY_MS).toISOString().slice(0, 10))).balances;
   for (let at = 0; at < wanted.length; at += CONCURRENCY) {
     const batch = wanted.slice(at, at + CONCURRENCY);
     const read = await Promise.all(batch.map((day) => readClosedDay(objects, tenantId, day)));

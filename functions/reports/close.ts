@@ -48,6 +48,8 @@ export const closeKeys = {
   movements: (tenantId: string) => `movements/tenant_id=${tenantId}/`,
   rollup: (tenantId: string, day: string) => `level_days/tenant_id=${tenantId}/dt=${day}/rollup.parquet`,
   balance: (tenantId: string, day: string) => `level_balances/tenant_id=${tenantId}/dt=${day}/balance.parquet`,
+  /** Every closed day's balance object of a tenant (listing it tells the first day the ledger knew). */
+  balancesOf: (tenantId: string) => `level_balances/tenant_id=${tenantId}/`,
   manifest: (tenantId: string) => `close/tenant_id=${tenantId}/manifest.json`,
   closed: (tenantId: string) => `close/tenant_id=${tenantId}/closed.json`,
   checkpoint: (tenantId: string, method: ValuationMethod, day: string) => `close/tenant_id=${tenantId}/valuation/${method}/${day}.json.gz`,

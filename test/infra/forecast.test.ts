@@ -28,7 +28,7 @@ const RUN = '01JD0000000000000000000000';
 const CALLS = {
   requestNightlyForecasts: { list: ['close/', 'demand_imports/'], get: [closeKeys.closed(TENANT)], put: [] as string[] },
   planForecast: {
-    list: [demandImportKeys.tenant(TENANT)],
+    list: [demandImportKeys.tenant(TENANT), closeKeys.balancesOf(TENANT)],
     get: [closeKeys.closed(TENANT), closeKeys.rollup(TENANT, DAY), closeKeys.balance(TENANT, DAY), demandImportKeys.object(TENANT, RUN)],
     put: [forecastKeys.chunk(TENANT, RUN, 0)],
   },

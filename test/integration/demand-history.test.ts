@@ -89,6 +89,19 @@ describe('demand history from the closed days', () => {
     ]);
   });
 
+  it('reads nothing before the tenant\'s first day: two years back costs the days it has, not 730 of them, and gives the same series', async () => {
+    const t = 'dh-reads';
+    await store([row(t, '2024-03-10T08:00:00.000Z', 'receipt', 5, { unit_cost: '1.00', currency: 'USD' }), row(t, '2024-03-11T10:00:00.000Z', 'sale', -2)]);
+    await closeTenant(deps, t, { today: '2024-03-13' });
+    const gets: string[] = [];
+    const counted: LakeObjects = { ...objects, get: (key) => (gets.push(key), objects.get(key)), list: (prefix) => objects.list(prefix), folders: (prefix) => objects.folders(prefix) };
+    const twoYears = await readDemandHistory(counted, t, { from: '2022-03-13' });
+    expect(twoYears).toEqual(await readDemandHistory(objects, t, { from: '2024-03-01' }));
+    expect(twoYears).toEqual([{ sku_id: 'sku-1', warehouse_id: 'wh-1', start: '2024-03-10', demand: [0, 2, 0], stocked_out: [true, false, false] }]);
+    // closed.json, then two objects (rollup and balances) for the day before the first (its opening balances) and for each of the 3 closed days.
+    expect(gets.length).toBe(1 + 2 + 2 * 3);
+  });
+
   it('is empty before the tenant\'s first close, and refuses a from that is not a day', async () => {
     await store([row('dh-none', '2024-03-10T08:00:00.000Z', 'sale', -1)]);
     expect(await readDemandHistory(objects, 'dh-none', { from: '2024-03-01' })).toEqual([]);
