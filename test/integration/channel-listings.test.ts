@@ -29,9 +29,27 @@ afterAll(async () => {
   await fake.stop();
 });
 
+/** Every answer body and every stdout/stderr line (the request log included) while the tests ran. */
 const answered: string[] = [];
+const logged: string[] = [];
+let restoreLogLevel: string | undefined;
+beforeAll(() => {
+  restoreLogLevel = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = 'info';
+  for (const stream of [process.stdout, process.stderr]) {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      logged.push(String(chunk));
+      return true;
+    });
+  }
+});
 afterAll(() => {
-  for (const text of answered) for (const secret of SECRETS) expect(text.includes(secret)).toBe(false);
+  jest.restoreAllMocks();
+  if (restoreLogLevel === undefined) delete process.env.LOG_LEVEL;
+  else process.env.LOG_LEVEL = restoreLogLevel;
+  expect(answered.length).toBeGreaterThan(50);
+  expect(logged.length).toBeGreaterThan(0);
+  for (const text of [...answered, ...logged]) for (const secret of SECRETS) expect({ leaks: secret, in: text.includes(secret) }).toEqual({ leaks: secret, in: false });
 });
 
 const recorded = async (options: { tenantId?: string; role?: Role } = {}): Promise<Client> => {
