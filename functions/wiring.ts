@@ -351,6 +351,24 @@ export const httpRoutes = {
     summary: 'Remove a connection and its stored credentials',
     params: channels.channelParams, response: channels.channelResponse,
   },
+  listListings: {
+    method: 'GET', path: '/api/channels/{channel_id}/listings', entry: handler('channels', 'list-listings'),
+    permission: 'channels:read', table: 'read',
+    summary: "The listing map of a channel, paged over the tenant's SKUs: each mapping with its status and last pushed quantity, and the SKUs unmapped or ambiguous",
+    params: channels.channelParams, query: channels.listListingsQuery, response: channels.listingListResponse,
+  },
+  putListing: {
+    method: 'PUT', path: '/api/channels/{channel_id}/listings/{sku_id}', entry: handler('channels', 'put-listing'),
+    permission: 'channels:write', table: 'write',
+    summary: "Map a SKU by hand (Shopify inventory item and location; Amazon seller SKU and product type); discovery never overwrites it",
+    params: channels.listingParams, body: channels.putListingBody, response: channels.listingResponse, errors: [409],
+  },
+  discoverListings: {
+    method: 'POST', path: '/api/channels/{channel_id}/listings/discover', entry: handler('channels', 'discover-listings'),
+    permission: 'channels:write', table: 'write', channelSecrets: 'read',
+    summary: "Shopify only: look SKUs up by exact SKU and store mapped, unmapped or ambiguous (never over a manual mapping); the platform's failures are per SKU",
+    params: channels.channelParams, body: channels.discoverListingsBody, response: channels.discoverListingsResponse, errors: [409],
+  },
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;

@@ -122,13 +122,15 @@ export class InventoryApi extends Construct {
    */
   private sharedRoleOf(route: HttpRoute): Role | undefined {
     if (route.lake) return undefined;
-    const group = `${route.table}${route.channelSecrets ? '+channelSecrets' : ''}`;
+    const group = `${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
     const found = this.sharedRoles.get(group);
     if (found) return found;
-    const id = `RouteRole-${route.table}${route.channelSecrets ? '-channel-secrets' : ''}`;
+    // The write set keeps its original id (no replacement of the deployed role).
+    const secretsPart = route.channelSecrets === 'write' ? '-channel-secrets' : route.channelSecrets === 'read' ? '-channel-secrets-read' : '';
+    const id = `RouteRole-${route.table}${secretsPart}`;
     const role = new Role(this, id, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ' that write channel secrets' : ''} and no lake access`,
+      description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.sharedRoles.set(group, role);
@@ -148,7 +150,7 @@ export class InventoryApi extends Construct {
       timeout: Duration.seconds(29),
       ...(route.channelSecrets ? { environment: { [CHANNEL_SECRETS_ENV]: `secretsmanager:${prefix}` } } : {}),
     });
-    if (route.channelSecrets === 'write') grantChannelSecretWrites(fn, prefix);
+    if (route.channelSecrets) grantChannelSecrets(fn, prefix, route.channelSecrets);
     return fn;
   }
 }
@@ -156,20 +158,25 @@ export class InventoryApi extends Construct {
 /** How cdk-nag spells a part of an ARN in a finding: the value, or `<AWS::Name>` for a pseudo parameter. */
 const nagName = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
 
-/** Secrets Manager's actions a channel route may use: write-only (no GetSecretValue, no Describe, no List). */
+/** Secrets Manager's actions a channel connection route may use: write-only (no GetSecretValue, no Describe, no List). */
 export const CHANNEL_SECRET_WRITE_ACTIONS = ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DeleteSecret'];
+/** The one action a route that calls a platform with a connection's credentials (listing discovery) may use. */
+export const CHANNEL_SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue'];
 
 /**
- * The channel credential writes on the stack's channel secrets only: `<prefix>*`, the `*` covering
- * a tenant's and connection's ids and the `-XXXXXX` suffix Secrets Manager appends to a name.
+ * The channel credential writes, or the read, on the stack's channel secrets only: `<prefix>*`, the
+ * `*` covering a tenant's and connection's ids and the `-XXXXXX` suffix Secrets Manager appends to a name.
  */
-const grantChannelSecretWrites = (fn: NodejsFunction, prefix: string): void => {
+const grantChannelSecrets = (fn: NodejsFunction, prefix: string, kind: 'write' | 'read'): void => {
   const stack = Stack.of(fn);
   const resource = stack.formatArn({ service: 'secretsmanager', resource: 'secret', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `${prefix}*` });
-  fn.addToRolePolicy(new PolicyStatement({ actions: CHANNEL_SECRET_WRITE_ACTIONS, resources: [resource] }));
+  fn.addToRolePolicy(new PolicyStatement({ actions: kind === 'write' ? CHANNEL_SECRET_WRITE_ACTIONS : CHANNEL_SECRET_READ_ACTIONS, resources: [resource] }));
   if (!fn.role) return;
   Validations.of(fn.role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::arn:${nagName(stack.partition, 'Partition')}:secretsmanager:${nagName(stack.region, 'Region')}:${nagName(stack.account, 'AccountId')}:secret:${prefix}*]`,
-    reason: 'One secret per tenant and channel connection, created at run time: the grant is the stack\'s channel secrets\' name space, write actions only (never GetSecretValue).',
+    reason:
+      kind === 'write'
+        ? 'One secret per tenant and channel connection, created at run time: the grant is the stack\'s channel secrets\' name space, write actions only (never GetSecretValue).'
+        : 'One secret per tenant and channel connection, created at run time: listing discovery reads the calling tenant\'s connection (the key is built from the token\'s tenant) with GetSecretValue only, on the stack\'s channel secrets\' name space.',
   });
-}
+};

@@ -112,3 +112,95 @@ export const channelResponse = z.strictObject({
 });
 
 export const channelListResponse = z.strictObject({ channels: z.array(channelResponse), next_cursor: z.string().nullable() });
+
+// ---------------------------------------------------------------------------------------------
+// The listing map (issue 11, scope item 2): which channel item each SKU is, per connection.
+
+export const LISTING_STATUSES = ['mapped', 'unmapped', 'ambiguous'] as const;
+export const LISTING_SOURCES = ['discovered', 'manual'] as const;
+/** SKUs one discovery looks up: named in `sku_ids`, or the tenant's first this many by id. */
+export const MAX_DISCOVER_SKUS = 200;
+
+const shopifyGid = (kind: 'InventoryItem' | 'Location') =>
+  z
+    .string()
+    .max(128)
+    .regex(new RegExp(`^gid://shopify/${kind}/[1-9][0-9]{0,19}$`), `must be a Shopify global id gid://shopify/${kind}/<number>`);
+/** Amazon's seller SKU: 1-40 characters, no leading or trailing space. */
+const sellerSku = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^\S(.*\S)?$/, 'must not start or end with a space')
+  .describe('The seller SKU on Amazon; default: our sku_id');
+/** An Amazon product type as the Product Type Definitions API names it, e.g. "LUGGAGE". */
+const productType = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{0,99}$/, 'must be an Amazon product type in upper case, e.g. "LUGGAGE" or "PRODUCT"')
+  .describe('The Amazon product type of the listing (required: there is no discovery for it)');
+
+export const shopifyListingBody = z.strictObject({
+  inventory_item_id: shopifyGid('InventoryItem'),
+  location_id: shopifyGid('Location').describe('The location whose available quantity the channel is pushed'),
+});
+export const amazonListingBody = z.strictObject({ seller_sku: sellerSku.optional(), product_type: productType });
+export const putListingBody = z
+  .union([shopifyListingBody, amazonListingBody])
+  .describe('Shopify: inventory_item_id and location_id; Amazon: product_type and optionally seller_sku. Must be the channel\'s platform\'s shape');
+export type PutListingInput = z.output<typeof putListingBody>;
+
+export const listingParams = z.strictObject({ channel_id: idSchema, sku_id: idSchema });
+export const listListingsQuery = listChannelsQuery;
+
+export const discoverListingsBody = z.strictObject({
+  sku_ids: z
+    .array(idSchema)
+    .min(1)
+    .max(MAX_DISCOVER_SKUS)
+    .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a SKU')
+    .optional()
+    .describe(`The SKUs to look up; without it the tenant's first ${MAX_DISCOVER_SKUS} SKUs by id (truncated says whether there are more)`),
+});
+export type DiscoverListingsInput = z.output<typeof discoverListingsBody>;
+
+export const listingResponse = z.strictObject({
+  channel_id: z.string(),
+  sku_id: z.string(),
+  platform: z.enum(PLATFORMS),
+  status: z.enum(LISTING_STATUSES).describe('mapped: pushes have a target; unmapped: none found; ambiguous: several candidates, not guessed'),
+  source: z.enum(LISTING_SOURCES).describe('manual mappings are never overwritten by discovery'),
+  inventory_item_id: z.string().nullable().optional().describe('Shopify'),
+  location_id: z.string().nullable().optional().describe('Shopify'),
+  candidate_inventory_item_ids: z.array(z.string()).optional().describe('Shopify, ambiguous: the inventory items of the variants with this exact SKU'),
+  candidate_location_ids: z.array(z.string()).optional().describe('Shopify, ambiguous: the locations the variant is stocked at (set location_id by hand)'),
+  seller_sku: z.string().optional().describe('Amazon'),
+  product_type: z.string().optional().describe('Amazon'),
+  detail: z.string().optional().describe('Why the status is what it is, when not mapped'),
+  last_pushed_quantity: z.number().int().nullable().describe('The quantity last pushed to the channel; null until a push happened'),
+  updated_at: z.string(),
+  version: z.number().int(),
+});
+
+export const listingListResponse = z.strictObject({
+  channel_id: z.string(),
+  platform: z.enum(PLATFORMS),
+  listings: z.array(listingResponse).describe('The stored mappings of this page\'s SKUs, whatever their status'),
+  unmapped_sku_ids: z.array(z.string()).describe('SKUs of this page with no mapping, or an unmapped one'),
+  ambiguous_sku_ids: z.array(z.string()).describe('SKUs of this page whose mapping is ambiguous (several candidates; not guessed)'),
+  next_cursor: z.string().nullable().describe('Pages over the tenant\'s SKUs'),
+});
+
+export const DISCOVERY_OUTCOMES = ['mapped', 'unmapped', 'ambiguous', 'kept_manual', 'throttled', 'error', 'skipped'] as const;
+export const discoverListingsResponse = z.strictObject({
+  channel_id: z.string(),
+  truncated: z.boolean().describe(`true when the tenant has more than ${MAX_DISCOVER_SKUS} SKUs and sku_ids was not given: name the rest in sku_ids`),
+  stopped: z.string().nullable().describe('Why discovery stopped early (throttled, unreachable, credentials refused, time), or null'),
+  results: z.array(
+    z.strictObject({
+      sku_id: z.string(),
+      outcome: z.enum(DISCOVERY_OUTCOMES).describe('kept_manual: a manual mapping was left alone; throttled/error: the platform\'s answer, nothing stored; skipped: not attempted after an early stop'),
+      detail: z.string().optional(),
+      listing: listingResponse.optional(),
+    }),
+  ),
+});

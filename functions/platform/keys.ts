@@ -164,6 +164,9 @@ export const keys = {
   channels: (tenantId: string): string => `${t(tenantId)}#CHANNEL`,
   /** One sales channel connection (functions/channels/): its settings and which credentials are stored, never their values. */
   channel: (tenantId: string, channelId: string): Key => ({ pk: keys.channels(tenantId), sk: channelId }),
+  /** The listing map of one connection: one item per SKU (functions/channels/listings.ts). */
+  listings: (tenantId: string, channelId: string): string => `${t(tenantId)}#CHANNEL#${channelId}#LISTING`,
+  listing: (tenantId: string, channelId: string, skuId: string): Key => ({ pk: keys.listings(tenantId, channelId), sk: skuId }),
 
   // ---------- platform ----------
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),

@@ -27,8 +27,10 @@ export interface HttpRoute {
    * 'write': the function stores and removes sales channel credentials (functions/platform/secrets.ts):
    * in AWS exactly secretsmanager:CreateSecret, PutSecretValue and DeleteSecret on the stack's
    * channel secrets, never GetSecretValue, so the API cannot read a credential back.
+   * 'read': the function uses a connection's credentials to call the platform (listing discovery):
+   * exactly secretsmanager:GetSecretValue there, and it never answers or logs a credential.
    */
-  channelSecrets?: 'write';
+  channelSecrets?: 'write' | 'read';
   summary: string;
   params?: ZodType;
   query?: ZodType;

@@ -1,12 +1,13 @@
 import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
 import { entriesOf, httpRoutes, type HttpRoute } from '../../functions/wiring';
-import { CHANNEL_SECRET_WRITE_ACTIONS } from '../../lib/api';
+import { CHANNEL_SECRET_READ_ACTIONS, CHANNEL_SECRET_WRITE_ACTIONS } from '../../lib/api';
 import { logicalId, roleOf, synthesized, type CfnTemplate } from './synth';
 
 /**
  * Sales channel credentials in AWS (issue 11, step 1): the connection routes may create, replace
- * and delete the stack's channel secrets, and nothing may read one back through the API, so
- * IAM itself keeps credentials write-only. The stack stays under CloudFormation's 500 resources.
+ * and delete the stack's channel secrets and never read one, so IAM itself keeps credentials
+ * write-only for them; listing discovery (step 2) alone may GetSecretValue, to call Shopify, and
+ * answers no credential. The stack stays under CloudFormation's 500 resources.
  */
 interface Statement {
   Effect: string;
@@ -23,6 +24,7 @@ const statementsOf = (json: CfnTemplate, roleId: string): Statement[] =>
   );
 
 const SECRET_ROUTES = entriesOf(httpRoutes).flatMap(([name, route]) => ((route as HttpRoute).channelSecrets === 'write' ? [name] : []));
+const READ_ROUTES = entriesOf(httpRoutes).flatMap(([name, route]) => ((route as HttpRoute).channelSecrets === 'read' ? [name] : []));
 
 describe('channel credentials in AWS', () => {
   const { json, stack } = synthesized();
@@ -46,16 +48,35 @@ describe('channel credentials in AWS', () => {
     expect(environment[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
   });
 
-  test('no function may read a secret (GetSecretValue), and only the channel write routes touch Secrets Manager at all', () => {
+  test('the only route that reads a channel secret is listing discovery: GetSecretValue on the stack\'s channel secrets, nothing else, on a role of its own kind', () => {
+    expect(READ_ROUTES).toEqual(['discoverListings']);
+    const fn = stack.api.functions.discoverListings;
+    const statements = statementsOf(json, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => a.startsWith('secretsmanager:')));
+    expect(statements).toHaveLength(1);
+    expect(list(statements[0]?.Action ?? [])).toEqual([...CHANNEL_SECRET_READ_ACTIONS]);
+    expect(list(statements[0]?.Action ?? [])).toEqual(['secretsmanager:GetSecretValue']);
+    const resources = list(statements[0]?.Resource);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toContain(secretsArn);
+    const environment = (json.Resources[logicalId(fn)]?.Properties?.Environment as { Variables: Record<string, string> }).Variables;
+    expect(environment[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
+    // Not the writers' role, nor any other route's.
+    for (const name of SECRET_ROUTES) expect(logicalId(roleOf(stack.api.functions[name]))).not.toBe(logicalId(roleOf(fn)));
+  });
+
+  test('GetSecretValue only for the read routes, no Describe/List/wildcards anywhere, and only the channel secret routes touch Secrets Manager at all', () => {
     const everyStatement = Object.values(json.Resources).flatMap((resource) =>
       resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy' ? (resource.Properties?.PolicyDocument as { Statement: Statement[] }).Statement : [],
     );
     const actions = everyStatement.filter((s) => s.Effect === 'Allow').flatMap((s) => list(s.Action));
-    expect(actions.filter((a) => /^secretsmanager:(Get|Describe|List|BatchGet|\*)|^\*$/.test(a))).toEqual([]);
-    const withSecrets = Object.entries(stack.api.functions)
-      .filter(([, fn]) => statementsOf(json, logicalId(roleOf(fn))).some((s) => list(s.Action).some((a) => a.startsWith('secretsmanager:'))))
-      .map(([name]) => name);
-    expect(withSecrets.sort()).toEqual([...SECRET_ROUTES].sort());
+    expect(actions.filter((a) => /^secretsmanager:(Describe|List|BatchGet|\*)|^\*$/.test(a))).toEqual([]);
+    const withSecrets = (action: RegExp) =>
+      Object.entries(stack.api.functions)
+        .filter(([, fn]) => statementsOf(json, logicalId(roleOf(fn))).some((s) => list(s.Action).some((a) => action.test(a))))
+        .map(([name]) => name)
+        .sort();
+    expect(withSecrets(/^secretsmanager:GetSecretValue$/)).toEqual([...READ_ROUTES].sort());
+    expect(withSecrets(/^secretsmanager:/)).toEqual([...SECRET_ROUTES, ...READ_ROUTES].sort());
   });
 
   test('the stack stays under CloudFormation\'s 500 resources, with room for the rest of issue 11', () => {

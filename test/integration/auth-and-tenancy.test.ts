@@ -191,6 +191,11 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   [routeKey(httpRoutes.getChannel)]: { path: `/api/channels/${ids.channel_id}`, asOther: 404 },
   [routeKey(httpRoutes.patchChannel)]: { path: `/api/channels/${ids.channel_id}`, body: { buffer: 99, credentials: intruderCredentials }, asOther: 404 },
   [routeKey(httpRoutes.deleteChannel)]: { path: `/api/channels/${ids.channel_id}`, asOther: 404 },
+  [routeKey(httpRoutes.listListings)]: { path: `/api/channels/${ids.channel_id}/listings`, asOther: 404 },
+  // The Amazon shape (A's channel is Shopify's, so A itself would get 400): its body names no *_id
+  // that is not a Stockroom id, as the ids check below wants; another tenant still gets 404 first.
+  [routeKey(httpRoutes.putListing)]: { path: `/api/channels/${ids.channel_id}/listings/${ids.sku_id}`, body: { product_type: 'PRODUCT' }, asOther: 404 },
+  [routeKey(httpRoutes.discoverListings)]: { path: `/api/channels/${ids.channel_id}/listings/discover`, body: { sku_ids: [ids.sku_id] }, asOther: 404 },
 });
 
 const standInRequests = requestsFor(standInIds);

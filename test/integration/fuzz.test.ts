@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { ROLES, type Role } from '../../functions/identity/roles';
 import { entriesOf, httpRoutes, routeKey, type RouteName } from '../../functions/wiring';
+import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
+import { ShopifyAdminFake } from '../fakes/shopify-admin';
 import { newTenantId, ok, startTestApi, type Client, type TestApi } from '../support/api';
 import { ContractViolation } from '../support/contract';
 import { testDb } from '../support/domain';
@@ -34,6 +36,11 @@ import {
  * reported together, each with its family, seed, exact request and response.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_808);
+
+// Local mode (as npm start runs), so the seeded Shopify channel can point at a local fake
+// (api_base_url): listing discovery never calls a real shop from a test.
+process.env[LOCAL_MODE_ENV] = '1';
+let shopify: ShopifyAdminFake;
 const RUNS_PER_FAMILY = Number(process.env.FUZZ_RUNS ?? 3);
 
 const db = testDb();
@@ -85,6 +92,8 @@ const validBodies = {
     credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz', webhook_secret: 'whsec_fuzz', api_version: '2026-01' },
   }),
   patchChannel: () => ({ warehouse_ids: ['wh-1', 'wh-3'], buffer: 3, conflict_rule: 'channel_wins', credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz2', webhook_secret: 'whsec_fuzz2' } }),
+  putListing: () => ({ inventory_item_id: 'gid://shopify/InventoryItem/1', location_id: 'gid://shopify/Location/1' }),
+  discoverListings: () => ({ sku_ids: ['sku-1', 'sku-2'] }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
@@ -113,7 +122,10 @@ const seedFuzzedTenant = async (c: Client): Promise<Record<string, string[]>> =>
     ok(await c.post('/api/alerts/subscribe', { scope: { sku_id: 'sku-1' }, channel: 'email', target: 'ops@example.com' }), 201),
     ok(await c.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'sms', target: '+14155550123' }), 201),
   ];
-  ok(await c.post('/api/channels', { channel_id: 'chan-1', platform: 'shopify', warehouse_ids: ['wh-1'], credentials: { shop_domain: 'seed.myshopify.com', access_token: 'shpat_seed', webhook_secret: 'whsec_seed' } }), 201);
+  ok(await c.post('/api/channels', {
+    channel_id: 'chan-1', platform: 'shopify', warehouse_ids: ['wh-1'], api_base_url: shopify.url,
+    credentials: { shop_domain: 'seed.myshopify.com', access_token: 'shpat_seed', webhook_secret: 'whsec_seed' },
+  }), 201);
   ok(await c.post('/api/channels', {
     channel_id: 'chan-2', platform: 'amazon', warehouse_ids: ['wh-1', 'wh-2'],
     credentials: { seller_id: 'A1SEED', marketplace_ids: ['ATVPDKIKX0DER'], lwa_client_id: 'amzn1.application-oa2-client.seed', lwa_client_secret: 'lwa-secret-seed', refresh_token: 'Atzr|seed' },
@@ -184,6 +196,9 @@ const realCursors = async (c: Client, sku: string, warehouse: string, product: s
 };
 
 beforeAll(async () => {
+  shopify = await ShopifyAdminFake.start('shpat_seed');
+  shopify.addVariant('sku-1', { '1': 5 });
+  shopify.addVariant('sku-2', { '1': 1, '2': 2 });
   t = await startTestApi();
   const tenantId = newTenantId();
   for (const role of ROLES) clients.set(role, await t.client({ tenantId, role }));
@@ -194,7 +209,10 @@ beforeAll(async () => {
   world = { tenantId, otherTenantId: other.tenantId, ids, foreignIds, cursors, foreignCursors };
   state = await snapshotTenant(db, tenantId);
 }, 120_000);
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  await shopify.stop();
+});
 
 /** What came back: the status and body, and what the client found wrong with them against the served OpenAPI document. */
 interface Answer {
