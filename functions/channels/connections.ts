@@ -15,7 +15,7 @@ import { definedOnly } from '../platform/values';
 import { ConditionFailed, deleteItem, writeOne } from '../platform/writes';
 import { CREDENTIAL_FIELDS, type Platform } from './model';
 import type { CreateChannelInput, PatchChannelInput } from './schemas';
-import { channelCreate, channelDelete, channelReplace, decodeChannel, type Channel } from './store';
+import { channelCreate, channelDelete, channelReplace, decodeChannel, deleteListingsOf, type Channel } from './store';
 
 /**
  * Channel connections (issue 11, step 1): POST/GET/PATCH/DELETE /api/channels. The connection
@@ -199,6 +199,8 @@ export const deleteChannel = async (deps: ChannelDeps, channelId: string): Promi
   const { db, ctx, credentials = credentialStoreFromEnv() } = deps;
   const tenantId = ctx.caller.tenantId;
   await readChannel(deps, channelId);
+  // Its listings, then its secret, then the item: a DELETE repeated after a crash finds the channel still there and finishes.
+  await deleteListingsOf(deps, channelId);
   await credentials.delete(tenantId, channelId);
   const old = await writeOne(db, channelDelete(db, tenantId, channelId));
   if (!old) throw notFound('channel', channelId);

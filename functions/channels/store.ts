@@ -1,8 +1,9 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Db } from '../platform/db';
 import { alreadyExists, notFound } from '../platform/errors';
 import { keys } from '../platform/keys';
-import { decodeWith } from '../platform/storage';
+import type { Deps } from '../platform/context';
+import { batchDelete, decodeWith, queryAll } from '../platform/storage';
 import { deleteItem, putItem, when, type Write } from '../platform/writes';
 import { channelResponse } from './schemas';
 
@@ -45,3 +46,13 @@ export const channelDelete = (db: Db, tenantId: string, channelId: string, versi
     when: version === undefined ? when.exists() : when.versionIs(version),
     onConditionFailed: () => notFound('channel', channelId),
   });
+
+const listingSku = decodeWith('listing', z.object({ sku_id: z.string() }).loose());
+
+/** Every listing of a connection gone (its DELETE): a connection made again under the same id starts with no mapping. */
+export const deleteListingsOf = async ({ db, ctx }: Deps, channelId: string): Promise<number> => {
+  const tenantId = ctx.caller.tenantId;
+  const listings = await queryAll(db, { partition: keys.listings(tenantId, channelId) }, listingSku);
+  await batchDelete(db, listings.map((listing) => keys.listing(tenantId, channelId, listing.sku_id)));
+  return listings.length;
+};

@@ -203,6 +203,19 @@ const untilProcessed = async <L>(call: (unprocessed: L | undefined) => Promise<{
   }
 };
 
+/** Unconditional deletes of many items by key, retrying what DynamoDB leaves unprocessed. */
+export const batchDelete = async (db: Db, keysToDelete: readonly Key[]): Promise<void> => {
+  for (const chunk of chunked(keysToDelete, BATCH_WRITE_MAX)) {
+    await untilProcessed<NonNullable<NonNullable<BatchWriteCommand['input']['RequestItems']>[string]>>(async (unprocessed) => {
+      const out = await db.client.send(
+        new BatchWriteCommand({ RequestItems: { [db.table]: unprocessed ?? chunk.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })) } }),
+      );
+      const left = out.UnprocessedItems?.[db.table] ?? [];
+      return left.length ? { retry: left } : { done: undefined };
+    });
+  }
+};
+
 /** Unconditional puts of many items, retrying what DynamoDB leaves unprocessed. */
 export const batchPut = async (db: Db, items: readonly (StoredItem & Key & Partial<IndexKey>)[]): Promise<void> => {
   for (const chunk of chunked(items, BATCH_WRITE_MAX)) {

@@ -202,6 +202,20 @@ describe('manual mappings and validation', () => {
     expect(list.listings).toHaveLength(2);
   });
 
+  test('deleting a connection deletes its listings: one made again under the same id starts with no mapping', async () => {
+    const a = await tenantWith(['DEL-1', 'DEL-2']);
+    ok(await a.put('/api/channels/amz/listings/DEL-1', { product_type: 'LUGGAGE' }));
+    ok(await a.put('/api/channels/amz/listings/DEL-2', { product_type: 'LUGGAGE' }));
+    expect(ok(await a.get('/api/channels/amz/listings')).listings).toHaveLength(2);
+    ok(await a.delete('/api/channels/amz'));
+    expect((await a.get('/api/channels/amz/listings')).status).toBe(404);
+    ok(await a.post('/api/channels', {
+      channel_id: 'amz', platform: 'amazon', warehouse_ids: ['wh-1'],
+      credentials: { seller_id: 'A1LISTING', marketplace_ids: ['ATVPDKIKX0DER'], lwa_client_id: LWA_CLIENT, lwa_client_secret: LWA_SECRET, refresh_token: REFRESH_TOKEN },
+    }), 201);
+    expect(ok(await a.get('/api/channels/amz/listings'))).toMatchObject({ listings: [], unmapped_sku_ids: ['DEL-1', 'DEL-2'] });
+  });
+
   test('PUT bodies are validated per platform (400, nothing written); unknown SKU or channel is 404', async () => {
     const a = await tenantWith(['VAL-1']);
     const item = 'gid://shopify/InventoryItem/5';
