@@ -5,6 +5,7 @@ import { writeOne } from '../platform/writes';
 import { FORECAST_INTERVAL, type DemandForecastQuery, type DemandForecastResponse, type StoredForecast } from './forecast-schemas';
 import { normalQuantile } from './reorder';
 import { findForecast, forecastsOfWarehouse, forecastsOfWarehousePage, forecastWrite } from './store';
+import { DAY_MS, dayOf } from '../platform/days';
 
 /**
  * GET /api/reports/demand-forecast: one level's stored forecast (the latest run's), read from
@@ -12,8 +13,6 @@ import { findForecast, forecastsOfWarehouse, forecastsOfWarehousePage, forecastW
  * `latestForecast` / `warehouseForecasts`, never the store).
  */
 
-const DAY_MS = 86_400_000;
-const dayOf = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
 /** A forecast older than this is flagged stale: the nightly run has not reached the level for a week. */
 export const STALE_AFTER_DAYS = 7;
 

@@ -1,6 +1,7 @@
 import type { LakeObjects } from '../platform/lake-objects';
 import { closeKeys, readClosedDay, readClosedDays, type LevelBalance, type LevelDay } from '../reports/close';
 import { readDemandImports } from './imports';
+import { addDays, nextDay } from '../platform/days';
 
 /**
  * Daily demand per SKU x warehouse (issue 10, scope item 1), from the lake's closed days: the
@@ -126,8 +127,6 @@ export const demandSeries = (days: readonly ClosedDayRows[], opening: readonly L
     .sort((a, b) => order(a.sku_id, b.sku_id) || order(a.warehouse_id, b.warehouse_id));
 };
 
-const DAY_MS = 86_400_000;
-const nextDay = (day: string): string => new Date(Date.parse(day) + DAY_MS).toISOString().slice(0, 10);
 
 /** How many closed days are fetched at once (two GETs each). */
 const CONCURRENCY = 16;
@@ -161,7 +160,7 @@ export const readDemandHistory = async (objects: LakeObjects, tenantId: string, 
   for (let day = firstKnown > options.from ? firstKnown : options.from; day < closed.closed_through; day = nextDay(day)) wanted.push(day);
   const days: ClosedDayRows[] = new Array<ClosedDayRows>(wanted.length);
   // The stock each level started the first day with: the balances of the day before it.
-  const opening = wanted.length === 0 ? [] : (await readClosedDay(objects, tenantId, new Date(Date.parse(wanted[0] as string) - DAY_MS).toISOString().slice(0, 10))).balances;
+  const opening = wanted.length === 0 ? [] : (await readClosedDay(objects, tenantId, addDays(wanted[0] as string, -1))).balances;
   for (let at = 0; at < wanted.length; at += CONCURRENCY) {
     const batch = wanted.slice(at, at + CONCURRENCY);
     const read = await Promise.all(batch.map((day) => readClosedDay(objects, tenantId, day)));

@@ -22,6 +22,7 @@ import {
 import { readDemandHistory, type DemandSeries } from './history';
 import { forecastSeries } from './select';
 import { chunkCreate, chunkDone, findChunk, findRun, forecastWrite, runCounts, runCreate, runTransition, type StoredRun } from './store';
+import { addDays, dayOf } from '../platform/days';
 
 /**
  * The forecasting run (issue 10, scope item 4): every level of a tenant forecast from its demand
@@ -58,9 +59,6 @@ const PLANNER_TIMEOUT_MS = 900_000;
 /** Forecast writes in flight at once, per chunk. */
 const WRITE_CONCURRENCY = 16;
 
-const DAY_MS = 86_400_000;
-const dayOf = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
-const addDays = (day: string, days: number): string => dayOf(Date.parse(day) + days * DAY_MS);
 
 /** Where a run keeps its chunks, in the lake bucket (expired by a lifecycle rule in AWS: lib/lake.ts). */
 export const FORECAST_PREFIX = 'forecast/';

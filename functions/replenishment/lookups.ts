@@ -4,8 +4,8 @@ import { leadTimeStats, type LeadTimeStats } from '../forecasting/reorder';
 import type { Supplier } from '../purchasing/model';
 import { findSupplier, listPurchaseOrders } from '../purchasing/purchasing';
 import type { Deps } from '../platform/context';
+import { DAY_MS } from '../platform/days';
 
-const DAY_MS = 86_400_000;
 
 /** A supplier's lead time as replenishment uses it: its stated days and what its received orders showed. */
 export interface SupplierLeadTime extends LeadTimeStats {

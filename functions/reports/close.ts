@@ -7,6 +7,7 @@ import type { LakeObjects } from '../platform/lake-objects';
 import { readParquet, writeParquet, type ParquetRow } from '../platform/parquet';
 import { valuationWarningRow } from './schemas';
 import { parseValuationState, valuate, VALUATION_STATE_VERSION, type ValuationMethod, type ValuationRow, type ValuationState, type ValuationWarning } from './valuation';
+import { DAY_MS, dayOf, nextDay } from '../platform/days';
 
 /**
  * The daily close of the lake (issue 9, "Reports at scale"): what lets a report over two
@@ -38,7 +39,6 @@ import { parseValuationState, valuate, VALUATION_STATE_VERSION, type ValuationMe
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const dayText = z.string().regex(DAY);
-const DAY_MS = 86_400_000;
 
 export const CLOSE_METHODS: readonly ValuationMethod[] = ['fifo', 'weighted_average'];
 
@@ -120,8 +120,6 @@ export const readCheckpoint = async (objects: LakeObjects, tenantId: string, met
 
 // ---------- days ----------
 
-const dayOf = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
-const nextDay = (day: string): string => dayOf(Date.parse(day) + DAY_MS);
 /** The last instant of the day (UTC), as valuation's as_of counts it. */
 export const endOfDay = (day: string): string => new Date(Date.parse(day) + DAY_MS - 1).toISOString();
 
