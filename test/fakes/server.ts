@@ -136,3 +136,34 @@ export class Bucket {
     this.level = Math.min(this.capacity, level);
   }
 }
+
+/**
+ * What both platform fakes are around their own wire format: a FakeServer answering through
+ * `handleRequest`, its URL, and its knobs (fail, down/up, stop).
+ */
+export abstract class PlatformFake {
+  readonly server: FakeServer;
+
+  constructor() {
+    // Called per request, long after the subclass is built.
+    this.server = new FakeServer((req, body, url) => this.handleRequest(req, body, url));
+  }
+
+  protected abstract handleRequest(req: IncomingMessage, body: string, url: URL): Reply;
+
+  get url(): string {
+    return this.server.url;
+  }
+  fail(n: number): void {
+    this.server.fail(n);
+  }
+  down(): Promise<void> {
+    return this.server.down();
+  }
+  up(): Promise<void> {
+    return this.server.up();
+  }
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+}

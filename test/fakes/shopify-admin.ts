@@ -1,4 +1,5 @@
-import { Bucket, FakeServer, type Reply } from './server';
+import type { IncomingMessage } from 'node:http';
+import { Bucket, PlatformFake, type Reply } from './server';
 
 /**
  * A fake Shopify Admin GraphQL API speaking the wire format of docs/brief research section 1:
@@ -23,8 +24,7 @@ interface Remembered {
   reply: Reply;
 }
 
-export class ShopifyAdminFake {
-  readonly server: FakeServer;
+export class ShopifyAdminFake extends PlatformFake {
   readonly variants: FakeVariant[] = [];
   readonly bucket = new Bucket(1000, 50);
   /** Mutations that changed something (an idempotent replay does not count). */
@@ -33,17 +33,17 @@ export class ShopifyAdminFake {
   private nextId = 1;
 
   constructor(readonly accessToken = 'shpat_fake_token') {
-    this.server = new FakeServer((req, body, url) => this.handle(req.method ?? '', req.headers['x-shopify-access-token'], body, url));
+    super();
+  }
+
+  protected handleRequest(req: IncomingMessage, body: string, url: URL): Reply {
+    return this.handle(req.method ?? '', req.headers['x-shopify-access-token'], body, url);
   }
 
   static async start(accessToken?: string): Promise<ShopifyAdminFake> {
     const fake = new ShopifyAdminFake(accessToken);
     await fake.server.start();
     return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
   }
 
   /** Add a variant with `available` per location name; answers its global ids. */
@@ -75,18 +75,6 @@ export class ShopifyAdminFake {
     this.bucket.set(currentlyAvailable ?? this.bucket.available());
   }
 
-  fail(n: number): void {
-    this.server.fail(n);
-  }
-  down(): Promise<void> {
-    return this.server.down();
-  }
-  up(): Promise<void> {
-    return this.server.up();
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
 
   private item(inventoryItemId: string): FakeVariant | undefined {
     return this.variants.find((v) => v.inventoryItemId === inventoryItemId);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Bucket, FakeServer, type Reply } from './server';
+import type { IncomingMessage } from 'node:http';
+import { Bucket, PlatformFake, type Reply } from './server';
 
 /**
  * A fake Amazon SP-API (research section 2): LWA `POST /auth/o2/token` (form or JSON body,
@@ -16,25 +17,24 @@ export interface LwaApp {
 const LISTING_PATH = /^\/listings\/2021-08-01\/items\/([^/]+)\/([^/]+)$/;
 const errors = (code: string, message: string) => ({ errors: [{ code, message, details: '' }] });
 
-export class SpApiFake {
-  readonly server: FakeServer;
+export class SpApiFake extends PlatformFake {
   readonly listings = new Map<string, { productType: string; quantity: number | null }>();
   readonly buckets = { patch: new Bucket(5, 5), get: new Bucket(10, 5) };
   readonly tokens = new Set<string>();
   tokenRequests = 0;
 
   constructor(readonly app: LwaApp = { clientId: 'amzn1.application-oa2-client.fake', clientSecret: 'fake-client-secret', refreshToken: 'Atzr|fake-refresh' }) {
-    this.server = new FakeServer((req, body, url) => this.handle(req.method ?? '', req.headers, body, url));
+    super();
+  }
+
+  protected handleRequest(req: IncomingMessage, body: string, url: URL): Reply {
+    return this.handle(req.method ?? '', req.headers, body, url);
   }
 
   static async start(app?: LwaApp): Promise<SpApiFake> {
     const fake = new SpApiFake(app);
     await fake.server.start();
     return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
   }
 
   /** Seed or drift a listing's DEFAULT quantity. */
@@ -53,18 +53,6 @@ export class SpApiFake {
     bucket.set(empty ? 0 : bucket.available());
   }
 
-  fail(n: number): void {
-    this.server.fail(n);
-  }
-  down(): Promise<void> {
-    return this.server.down();
-  }
-  up(): Promise<void> {
-    return this.server.up();
-  }
-  stop(): Promise<void> {
-    return this.server.stop();
-  }
 
   private handle(method: string, headers: Record<string, string | string[] | undefined>, body: string, url: URL): Reply {
     if (url.pathname === '/auth/o2/token' && method === 'POST') return this.token(String(headers['content-type'] ?? ''), body);
