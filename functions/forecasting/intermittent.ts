@@ -218,30 +218,7 @@ export const tsb = (series: readonly number[], { alphaDemand, alphaProbability }
   checkAlpha('alphaProbability', alphaProbability);
   checkHorizon(horizon);
   const fitted: number[] = new Array<number>(series.length).fill(0);
-  let z = 0;
-  let p = 0;
-  let started = false;
-  let next = 0;
-  for (let t = 0; t < series.length; t++) {
-    fitted[t] = next;
-    const y = series[t] ?? 0;
-    if (!started) {
-      if (y > 0) {
-        started = true;
-        z = y;
-        p = 1 / (t + 1);
-        next = p * z;
-      }
-      continue;
-    }
-    if (y > 0) {
-      p = p + alphaProbability * (1 - p);
-      z = z + alphaDemand * (y - z);
-    } else {
-      p = p + alphaProbability * (0 - p);
-    }
-    next = p * z;
-  }
+  const { next } = tsbRecurrence(series, alphaDemand, alphaProbability, fitted);
   return resultOf(series, fitted, next, horizon);
 };
 
@@ -278,14 +255,18 @@ const crostonSse = (series: readonly number[], alpha: number, factor: number): n
   return sse;
 };
 
-/** The SSE of TSB without building the fitted values (the recurrence and operations of `tsb`, in its order). */
-const tsbSse = (series: readonly number[], alphaDemand: number, alphaProbability: number): number => {
+/**
+ * TSB's recurrence, once: the one-step forecasts (into `fitted` when given), their SSE and the
+ * forecast after the last day. The fits score their grid without `fitted` (no array per candidate).
+ */
+const tsbRecurrence = (series: readonly number[], alphaDemand: number, alphaProbability: number, fitted?: number[]): { next: number; sse: number } => {
   let z = 0;
   let p = 0;
   let started = false;
   let next = 0;
   let sse = 0;
   for (let t = 0; t < series.length; t++) {
+    if (fitted) fitted[t] = next;
     const y = series[t] ?? 0;
     const e = y - next;
     sse += e * e;
@@ -306,8 +287,10 @@ const tsbSse = (series: readonly number[], alphaDemand: number, alphaProbability
     }
     next = p * z;
   }
-  return sse;
+  return { next, sse };
 };
+
+const tsbSse = (series: readonly number[], alphaDemand: number, alphaProbability: number): number => tsbRecurrence(series, alphaDemand, alphaProbability).sse;
 
 /**
  * Tries every candidate in order by its SSE alone (`sse`, allocation-free); a strictly smaller SSE replaces the
