@@ -369,6 +369,8 @@ export const httpRoutes = {
     summary: "Shopify only: look SKUs up by exact SKU and store mapped, unmapped or ambiguous (never over a manual mapping); the platform's failures are per SKU",
     params: channels.channelParams, body: channels.discoverListingsBody, response: channels.discoverListingsResponse, errors: [409],
   },
+  // --- issue 11: shopify webhooks route ---
+  // --- issue 11: sync and status routes ---
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;
@@ -508,6 +510,36 @@ export const eventConsumers = {
     lake: 'forecast-chunk',
   },
 } as const satisfies Record<string, EventConsumer>;
+
+/**
+ * Sales channels (issue 11, functions/channels/): their consumers, schedules and sync queues are
+ * declared apart from the rest because lib/ builds them in a nested stack of their own (lib/channels.ts;
+ * CloudFormation allows 500 resources a stack), while the local runtime runs them with the others.
+ * A channel function that calls a platform with a connection's credentials says `channelSecrets: 'read'`
+ * (GetSecretValue on the stack's channel secrets, nothing more).
+ */
+export interface ChannelConsumer extends EventConsumer {
+  channelSecrets?: 'read';
+}
+
+export const channelConsumers = {
+  // --- issue 11: push (router) ---
+  // --- issue 11: reconciliation consumer ---
+} as const satisfies Record<string, ChannelConsumer>;
+
+export interface ChannelSchedule extends ScheduledFunction {
+  channelSecrets?: 'read';
+}
+
+export const channelSchedules = {
+  // --- issue 11: amazon order poll ---
+  // --- issue 11: reconciliation schedule ---
+} as const satisfies Record<string, ChannelSchedule>;
+
+/** Every event consumer the local runtime runs: the main stack's and the channels'. */
+export const allEventConsumers: Record<string, ChannelConsumer> = { ...eventConsumers, ...channelConsumers };
+/** Every schedule the local runtime runs: the main stack's and the channels'. */
+export const allScheduledFunctions: Record<string, ChannelSchedule> = { ...scheduledFunctions, ...channelSchedules };
 
 /**
  * Domain events that leave for the lake (issue 9): each entry's pattern picks,

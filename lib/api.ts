@@ -138,7 +138,6 @@ export class InventoryApi extends Construct {
   }
 
   private routeFunction(name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {
-    const prefix = channelSecretsPrefix(Stack.of(this).stackName);
     const role = this.sharedRoleOf(route);
     const fn = stockroomFunction(this, name, {
       ...(role ? { role } : {}),
@@ -148,12 +147,14 @@ export class InventoryApi extends Construct {
       access: route.table,
       // The HTTP API gives up on an integration after 30 s; a bulk update of 1,000 rows needs the headroom.
       timeout: Duration.seconds(29),
-      ...(route.channelSecrets ? { environment: { [CHANNEL_SECRETS_ENV]: `secretsmanager:${prefix}` } } : {}),
     });
-    if (route.channelSecrets) grantChannelSecrets(fn, prefix, route.channelSecrets);
+    if (route.channelSecrets) useChannelSecrets(fn, route.channelSecrets);
     return fn;
   }
 }
+
+/** The stack a nested stack belongs to (itself when it is not nested). */
+const topStackOf = (stack: Stack): Stack => (stack.nestedStackParent ? topStackOf(stack.nestedStackParent) : stack);
 
 /** How cdk-nag spells a part of an ARN in a finding: the value, or `<AWS::Name>` for a pseudo parameter. */
 const nagName = (value: string, pseudo: string): string => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
@@ -165,10 +166,14 @@ export const CHANNEL_SECRET_READ_ACTIONS = ['secretsmanager:GetSecretValue'];
 
 /**
  * The channel credential writes, or the read, on the stack's channel secrets only: `<prefix>*`, the
- * `*` covering a tenant's and connection's ids and the `-XXXXXX` suffix Secrets Manager appends to a name.
+ * `*` covering a tenant's and connection's ids and the `-XXXXXX` suffix Secrets Manager appends to a name;
+ * and CHANNEL_SECRETS_ENV naming them. The prefix is the top-level stack's (a nested stack's function
+ * reads the same secrets as the API that wrote them).
  */
-const grantChannelSecrets = (fn: NodejsFunction, prefix: string, kind: 'write' | 'read'): void => {
+export const useChannelSecrets = (fn: NodejsFunction, kind: 'write' | 'read'): void => {
   const stack = Stack.of(fn);
+  const prefix = channelSecretsPrefix(topStackOf(stack).stackName);
+  fn.addEnvironment(CHANNEL_SECRETS_ENV, `secretsmanager:${prefix}`);
   const resource = stack.formatArn({ service: 'secretsmanager', resource: 'secret', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: `${prefix}*` });
   fn.addToRolePolicy(new PolicyStatement({ actions: kind === 'write' ? CHANNEL_SECRET_WRITE_ACTIONS : CHANNEL_SECRET_READ_ACTIONS, resources: [resource] }));
   if (!fn.role) return;

@@ -7,7 +7,8 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { eventConsumers, lakeRollups, type EventConsumer } from '../functions/wiring';
+import { eventConsumers, lakeRollups, type ChannelConsumer, type EventConsumer } from '../functions/wiring';
+import { useChannelSecrets } from './api';
 import { DEMAND_IMPORTS_PREFIX } from '../functions/platform/lake-objects';
 import { CLOSE_PREFIX, FORECAST_PREFIX, grantLakePrefixes, tablePrefix, type InventoryLake } from './lake';
 import { stockroomFunction } from './functions';
@@ -57,12 +58,13 @@ const grantConsumerLake = (fn: NodejsFunction, consumer: EventConsumer, lake: In
  * after `maxReceives`) -> the consumer Lambda, batches with partial batch
  * responses; an alarm on the first dead-lettered message.
  */
-export class InventoryConsumers extends Construct {
-  readonly consumers: Record<ConsumerName, EventConsumerResources>;
+export class InventoryConsumers<Name extends string = ConsumerName> extends Construct {
+  readonly consumers: Record<Name, EventConsumerResources>;
 
-  constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus; lake: InventoryLake }) {
+  /** `consumers`: which record of the wiring to build (the main stack's eventConsumers, or a nested stack's, e.g. channelConsumers). */
+  constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus; lake: InventoryLake; consumers: Record<Name, ChannelConsumer> }) {
     super(scope, id);
-    this.consumers = mapRecord(eventConsumers, (name, consumer): EventConsumerResources => {
+    this.consumers = mapRecord(props.consumers, (name, consumer): EventConsumerResources => {
       const { queue, deadLetterQueue, deadLetterAlarm } = new QueueWithDeadLetters(this, name, {
         visibilityTimeout: Duration.seconds(consumer.queue.visibilityTimeoutSeconds),
         maxReceiveCount: consumer.queue.maxReceives,
@@ -78,6 +80,7 @@ export class InventoryConsumers extends Construct {
         ...('memorySize' in consumer ? { memorySize: consumer.memorySize } : {}),
       });
       grantConsumerLake(fn, consumer, props.lake);
+      if (consumer.channelSecrets) useChannelSecrets(fn, consumer.channelSecrets);
       fn.addEventSource(new SqsEventSource(queue, { batchSize: consumer.queue.batchSize, reportBatchItemFailures: true }));
       const rule = new events.Rule(this, `${name}Rule`, {
         eventBus: props.bus,

@@ -3,9 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
 import { DEMAND_IMPORTS_PREFIX, LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
-import { entriesOf, httpRoutes, lakeTables, type RouteName } from '../functions/wiring';
+import { entriesOf, eventConsumers, httpRoutes, lakeTables, scheduledFunctions, type RouteName } from '../functions/wiring';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
+import { ChannelsStack } from './channels';
 import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
@@ -35,6 +36,7 @@ export class InventoryStack extends Stack {
   readonly consumers: InventoryConsumers;
   readonly notifications: InventoryNotifications;
   readonly lake: InventoryLake;
+  readonly channels: ChannelsStack;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -49,8 +51,9 @@ export class InventoryStack extends Stack {
     });
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
     this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
-    this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake });
-    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake });
+    this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake, schedules: scheduledFunctions });
+    this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake, consumers: eventConsumers });
+    this.channels = new ChannelsStack(this, 'Channels', { table: this.data.table, bus: this.events.bus, lake: this.lake });
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {
@@ -60,6 +63,7 @@ export class InventoryStack extends Stack {
         this.events.iteratorAgeAlarm,
         ...Object.values(this.consumers.consumers).map((c) => c.deadLetterAlarm),
         ...Object.values(this.lake.datasets).map((d) => d.deadLetterAlarm),
+        ...this.channels.alarms,
       ],
     });
 

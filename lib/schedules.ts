@@ -7,7 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { DEMAND_IMPORTS_PREFIX, LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
-import { entriesOf, lakeFeeds, lakeRollups, scheduledFunctions, type ScheduledFunction } from '../functions/wiring';
+import { entriesOf, lakeFeeds, lakeRollups, scheduledFunctions, type ChannelSchedule, type ScheduledFunction } from '../functions/wiring';
+import { useChannelSecrets } from './api';
 import { stockroomFunction } from './functions';
 import { cfnBucketOf, CLOSE_PREFIX, grantLakePrefixes, lakeKeyThroughS3, tablePrefix, type InventoryLake } from './lake';
 import { mapRecord } from './records';
@@ -99,14 +100,15 @@ export const scheduleRate = (everySeconds: number): Duration => {
  * the retry: these jobs are idempotent sweeps), and an alarm fires when one
  * keeps failing.
  */
-export class InventorySchedules extends Construct {
-  readonly functions: Record<ScheduleName, NodejsFunction>;
-  readonly rules: Record<ScheduleName, events.Rule>;
-  readonly alarms: Record<ScheduleName, cloudwatch.Alarm>;
+export class InventorySchedules<Name extends string = ScheduleName> extends Construct {
+  readonly functions: Record<Name, NodejsFunction>;
+  readonly rules: Record<Name, events.Rule>;
+  readonly alarms: Record<Name, cloudwatch.Alarm>;
 
-  constructor(scope: Construct, id: string, props: { table: TableV2; lake: InventoryLake }) {
+  /** `schedules`: which record of the wiring to build (the main stack's scheduledFunctions, or a nested stack's, e.g. channelSchedules). */
+  constructor(scope: Construct, id: string, props: { table: TableV2; lake: InventoryLake; schedules: Record<Name, ChannelSchedule> }) {
     super(scope, id);
-    const built = mapRecord(scheduledFunctions, (name, scheduled) => {
+    const built = mapRecord(props.schedules, (name, scheduled: ChannelSchedule) => {
       const rate = scheduleRate(scheduled.everySeconds);
       const fn = stockroomFunction(this, name, {
         entry: scheduled.entry,
@@ -119,6 +121,7 @@ export class InventorySchedules extends Construct {
         ...(closesLake(scheduled) ? LAKE_CLOSE_FUNCTION : {}),
       });
       if (closesLake(scheduled)) grantLakeClose(fn, props.lake);
+      if (scheduled.channelSecrets) useChannelSecrets(fn, scheduled.channelSecrets);
       if ('lake' in scheduled && scheduled.lake === 'forecast-schedule')
         grantLakePrefixes(fn, props.lake, { read: [CLOSE_PREFIX], list: [DEMAND_IMPORTS_PREFIX] }, {
           [CLOSE_PREFIX]: `It lists the tenants under ${CLOSE_PREFIX} and reads each one's closed.json (how far its lake is closed); read only.`,

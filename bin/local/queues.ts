@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createHash, randomUUID } from 'node:crypto';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
-import { entriesOf, eventConsumers, type EventConsumer } from '../../functions/wiring';
+import { allEventConsumers, entriesOf, type EventConsumer } from '../../functions/wiring';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
 import { importHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
@@ -177,7 +177,7 @@ export const startLocalConsumers = async (
   bus: LocalBus,
   options: { consumers?: Record<string, EventConsumer>; narrow?: EventPattern; load?: (entry: string) => Promise<ConsumerHandler> } = {},
 ): Promise<LocalConsumers> => {
-  const consumers = options.consumers ?? eventConsumers;
+  const consumers = options.consumers ?? allEventConsumers;
   const load = options.load ?? importHandler<ConsumerHandler>;
   const queues: Record<string, LocalQueue> = {};
   const unsubscribe: (() => void)[] = [];

@@ -3,7 +3,7 @@ import { lambdaContext } from './lambda-context';
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
-import { entriesOf, scheduledFunctions, type ScheduledFunction } from '../../functions/wiring';
+import { allScheduledFunctions, entriesOf, type ScheduledFunction } from '../../functions/wiring';
 import { importHandler } from './handlers';
 
 /**
@@ -49,7 +49,7 @@ export interface LocalScheduler {
 }
 
 /** What the local scheduler will run, and how often: test/infra compares it with the stack's rules. */
-export const localSchedules = (functions: Record<string, ScheduledFunction> = scheduledFunctions, everySeconds?: number) =>
+export const localSchedules = (functions: Record<string, ScheduledFunction> = allScheduledFunctions, everySeconds?: number) =>
   entriesOf(functions).map(([name, fn]) => ({ name, entry: fn.entry, everySeconds: everySeconds ?? fn.everySeconds }));
 
 const scheduledEvent = (name: string): ScheduledEvent => ({
@@ -78,7 +78,7 @@ export const startLocalScheduler = (options: LocalSchedulerOptions = {}): LocalS
   const timers: NodeJS.Timeout[] = [];
   const inProgress = new Map<string, Promise<void>>();
   const handlers = new Map<string, Promise<ScheduledHandler>>();
-  const functions = options.functions ?? scheduledFunctions;
+  const functions = options.functions ?? allScheduledFunctions;
   const schedules: ScheduleState[] = localSchedules(functions, everySeconds).map((s) => ({
     ...s,
     runs: 0,

@@ -15,7 +15,7 @@ import { definedOnly } from '../platform/values';
 import { ConditionFailed, deleteItem, writeOne } from '../platform/writes';
 import { CREDENTIAL_FIELDS, type Platform } from './model';
 import type { CreateChannelInput, PatchChannelInput } from './schemas';
-import { channelCreate, channelDelete, channelReplace, decodeChannel, deleteListingsOf, type Channel } from './store';
+import { channelCreate, channelDelete, channelReplace, decodeChannel, deleteListingsOf, shopClaim, shopDomainOf, shopRelease, type Channel } from './store';
 
 /**
  * Channel connections (issue 11, step 1): POST/GET/PATCH/DELETE /api/channels. The connection
@@ -104,7 +104,8 @@ export const createChannel = async (deps: ChannelDeps, input: CreateChannelInput
       updated_at: now,
     });
     planned = channel;
-    return { writes: [channelCreate(db, tenantId, channel)], result: channel };
+    const shop = shopDomainOf(channel);
+    return { writes: [channelCreate(db, tenantId, channel), ...(shop ? [shopClaim(db, tenantId, channelId, shop)] : [])], result: channel };
   });
   if (created === planned) {
     try {
@@ -123,8 +124,10 @@ export const createChannel = async (deps: ChannelDeps, input: CreateChannelInput
 const undoCreate = async ({ db, ctx }: Deps, created: Channel): Promise<void> => {
   const tenantId = ctx.caller.tenantId;
   try {
+    const shop = shopDomainOf(created);
     await transactWrite(db, [
       channelDelete(db, tenantId, created.channel_id, created.version),
+      ...(shop ? [shopRelease(db, tenantId, created.channel_id, shop)] : []),
       ...(ctx.idempotency ? [deleteItem(db, { name: 'idempotency record', key: keys.idempotency(tenantId, ctx.idempotency.key) })] : []),
     ]);
   } catch (error) {
@@ -175,8 +178,12 @@ export const patchChannel = async (deps: ChannelDeps, channelId: string, patch: 
         version: current.version + 1,
         updated_at: now,
       });
+      const [before, after] = [shopDomainOf(current), shopDomainOf(next)];
+      // A new shop is claimed in the same transaction as the change (409 if another connection holds it), the old one given up.
+      const shopMoves = before === after ? [] : [...(after ? [shopClaim(db, tenantId, channelId, after)] : []), ...(before ? [shopRelease(db, tenantId, channelId, before)] : [])];
       try {
-        await writeOne(db, channelReplace(db, tenantId, current.version, next));
+        if (shopMoves.length) await transactWrite(db, [channelReplace(db, tenantId, current.version, next), ...shopMoves]);
+        else await writeOne(db, channelReplace(db, tenantId, current.version, next));
         return { done: next };
       } catch (error) {
         if (error instanceof ConditionFailed) return { retry: undefined };
@@ -198,11 +205,11 @@ export const patchChannel = async (deps: ChannelDeps, channelId: string, patch: 
 export const deleteChannel = async (deps: ChannelDeps, channelId: string): Promise<Channel> => {
   const { db, ctx, credentials = credentialStoreFromEnv() } = deps;
   const tenantId = ctx.caller.tenantId;
-  await readChannel(deps, channelId);
-  // Its listings, then its secret, then the item: a DELETE repeated after a crash finds the channel still there and finishes.
+  const channel = await readChannel(deps, channelId);
+  // Its listings, then its secret, then the item (and its shop): a DELETE repeated after a crash finds the channel still there and finishes.
   await deleteListingsOf(deps, channelId);
   await credentials.delete(tenantId, channelId);
-  const old = await writeOne(db, channelDelete(db, tenantId, channelId));
-  if (!old) throw notFound('channel', channelId);
-  return decodeChannel(old);
+  const shop = shopDomainOf(channel);
+  await transactWrite(db, [channelDelete(db, tenantId, channelId), ...(shop ? [shopRelease(db, tenantId, channelId, shop)] : [])]);
+  return channel;
 };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Db } from '../platform/db';
-import { alreadyExists, notFound } from '../platform/errors';
+import { alreadyExists, AppError, notFound } from '../platform/errors';
 import { keys } from '../platform/keys';
 import type { Deps } from '../platform/context';
-import { batchDelete, decodeWith, queryAll } from '../platform/storage';
+import { batchDelete, decodeWith, getItem, queryAll, queryPage, type Decoder, type Page } from '../platform/storage';
+import type { Platform } from './model';
 import { deleteItem, putItem, when, type Write } from '../platform/writes';
 import { channelResponse } from './schemas';
 
@@ -20,6 +21,7 @@ export const channelCreate = (db: Db, tenantId: string, channel: Channel): Write
   putItem(db, {
     name: 'channel',
     key: keys.channel(tenantId, channel.channel_id),
+    index: keys.connectionIndex(channel.platform, tenantId, channel.channel_id),
     entity: 'channel',
     tenantId,
     value: channel,
@@ -32,11 +34,60 @@ export const channelReplace = (db: Db, tenantId: string, previousVersion: number
   putItem(db, {
     name: 'channel',
     key: keys.channel(tenantId, channel.channel_id),
+    index: keys.connectionIndex(channel.platform, tenantId, channel.channel_id),
     entity: 'channel',
     tenantId,
     value: channel,
     when: when.versionIs(previousVersion),
   });
+
+/** The Shopify shop a connection is, when it is one. */
+export const shopDomainOf = (channel: Channel): string | undefined => ('shop_domain' in channel.account ? channel.account.shop_domain : undefined);
+
+// `tenant_id` is a storage attribute decoders never see: the registration names its tenant in `owner_tenant_id` too.
+const shopRegistration = z.object({ owner_tenant_id: z.string(), channel_id: z.string() }).loose();
+export type ShopRegistration = z.output<typeof shopRegistration>;
+const decodeShopRegistration = decodeWith('shop registration', shopRegistration);
+
+/**
+ * Claims a Shopify shop for this connection (keys.shopRegistration), in the same transaction as the
+ * connection's create or its change of shop: a shop another connection (of any tenant) holds is 409,
+ * and nothing is written. Claiming a shop the same connection already holds passes.
+ */
+export const shopClaim = (db: Db, tenantId: string, channelId: string, shopDomain: string): Write =>
+  putItem(db, {
+    name: 'shop registration',
+    key: keys.shopRegistration(shopDomain),
+    entity: 'shop-registration',
+    tenantId,
+    value: { owner_tenant_id: tenantId, channel_id: channelId, shop_domain: shopDomain },
+    when: when.or(when.absent(), when.and(when.equals('tenant_id', tenantId), when.equals('channel_id', channelId))),
+    onConditionFailed: () => new AppError('CONFLICT', `the shop ${shopDomain} is already connected to another channel connection`, { shop_domain: shopDomain }),
+  });
+
+/** Gives a shop up, if this connection holds it (a shop another connection claimed since stays theirs). */
+export const shopRelease = (db: Db, tenantId: string, channelId: string, shopDomain: string): Write =>
+  deleteItem(db, {
+    name: 'shop registration',
+    key: keys.shopRegistration(shopDomain),
+    when: when.or(when.absent(), when.and(when.equals('tenant_id', tenantId), when.equals('channel_id', channelId))),
+  });
+
+/** The tenant and connection a shop's webhooks are for (system read: the webhook has no token). */
+export const findShopRegistration = (db: Db, shopDomain: string): Promise<ShopRegistration | undefined> =>
+  getItem(db, keys.shopRegistration(shopDomain), decodeShopRegistration);
+
+/** One page of every connection of a platform across tenants (the connection index), for the schedules. */
+export const connectionsOfPlatformPage = (db: Db, platform: Platform, cursor?: string): Promise<Page<IndexedChannel>> =>
+  queryPage(db, { index: 'gsi1', partition: keys.connectionsOfPlatform(platform), cursor, limit: 100 }, decodeIndexedChannel);
+
+/** A connection read from the system index, with the tenant it belongs to. */
+export interface IndexedChannel {
+  tenantId: string;
+  channel: Channel;
+}
+
+const decodeIndexedChannel: Decoder<IndexedChannel> = (item) => ({ tenantId: z.string().parse(item.tenant_id), channel: decodeChannel(item) });
 
 /** Removes the connection item; absent is 404. `version` (when given) must still be the one read. */
 export const channelDelete = (db: Db, tenantId: string, channelId: string, version?: number): Write =>

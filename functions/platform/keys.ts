@@ -2,7 +2,7 @@
  * Every key, prefix and index key of the table, and nothing outside this file
  * builds one. Every tenant's key starts with the tenant, so no access pattern
  * can cross tenants: a query or get is always built from the caller's tenant
- * claim. The two system partitions (hold shards) are never reachable from the
+ * claim. The system partitions (hold shards, the connection index, shop registrations) are never reachable from the
  * API. docs/data-model.md lists the access patterns these serve.
  */
 export interface Key {
@@ -167,6 +167,23 @@ export const keys = {
   /** The listing map of one connection: one item per SKU (functions/channels/listings.ts). */
   listings: (tenantId: string, channelId: string): string => `${t(tenantId)}#CHANNEL#${channelId}#LISTING`,
   listing: (tenantId: string, channelId: string, skuId: string): Key => ({ pk: keys.listings(tenantId, channelId), sk: skuId }),
+  /**
+   * Every connection of a platform, across tenants, for the schedules (the Amazon order poll, the
+   * reconciliation): a system index (gsi1) never reachable from the API, like the hold shards.
+   */
+  connectionsOfPlatform: (platform: string): string => `CHANNELS#${platform}`,
+  connectionIndex: (platform: string, tenantId: string, channelId: string): IndexKey => ({
+    gsi1pk: keys.connectionsOfPlatform(platform),
+    gsi1sk: `${tenantId}#${channelId}`,
+  }),
+  /**
+   * Which tenant and connection a Shopify shop belongs to: a webhook carries only the shop's
+   * domain (X-Shopify-Shop-Domain) and no token, so this system item is how it finds the
+   * connection (and its secret). One shop is connected to one tenant at most.
+   */
+  shopRegistration: (shopDomain: string): Key => ({ pk: `SHOP#${shopDomain}`, sk: 'CONNECTION' }),
+  /** Per connection: what the push worker, the inbound paths and reconciliation record (functions/channels/). */
+  channelRecords: (tenantId: string, channelId: string, kind: string): string => `${t(tenantId)}#CHANNEL#${channelId}#${kind}`,
 
   // ---------- platform ----------
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
