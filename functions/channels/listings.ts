@@ -49,7 +49,16 @@ const listingWrite = (deps: Deps, listing: Listing, previousVersion: number | un
     when: when.newOrVersion(previousVersion),
   });
 
-const readListing = (deps: Deps, channelId: string, skuId: string): Promise<Listing | undefined> =>
+/** What pushes recorded on a listing (functions/channels/publish.ts), kept while its target stays the same: a new target starts unpushed. */
+const pushStateOf = (listing: Listing): Pick<Listing, 'last_pushed_quantity' | 'last_pushed_at' | 'last_seen_quantity' | 'last_push_error'> =>
+  definedOnly({
+    last_pushed_quantity: listing.last_pushed_quantity,
+    last_pushed_at: listing.last_pushed_at,
+    last_seen_quantity: listing.last_seen_quantity,
+    last_push_error: listing.last_push_error,
+  });
+
+export const readListing = (deps: Deps, channelId: string, skuId: string): Promise<Listing | undefined> =>
   getItem(deps.db, keys.listing(deps.ctx.caller.tenantId, channelId, skuId), decodeListing);
 
 /**
@@ -138,7 +147,7 @@ export const putListing = async (deps: Deps, channelId: string, skuId: string, i
       status: 'mapped',
       source: 'manual',
       ...target,
-      last_pushed_quantity: sameTarget ? current.last_pushed_quantity : null,
+      ...(sameTarget ? pushStateOf(current) : { last_pushed_quantity: null }),
       updated_at: deps.ctx.now().toISOString(),
       version: (current?.version ?? 0) + 1,
     };
@@ -249,7 +258,7 @@ export const discoverListings = async (deps: ListingDeps, channelId: string, inp
         ? undefined
         : definedOnly({
             ...found,
-            last_pushed_quantity: current && current.inventory_item_id === found.inventory_item_id && current.location_id === found.location_id ? current.last_pushed_quantity : null,
+            ...(current && current.inventory_item_id === found.inventory_item_id && current.location_id === found.location_id ? pushStateOf(current) : { last_pushed_quantity: null }),
             updated_at: ctx.now().toISOString(),
             version: (current?.version ?? 0) + 1,
           }),

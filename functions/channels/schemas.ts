@@ -177,6 +177,9 @@ export const listingResponse = z.strictObject({
   product_type: z.string().optional().describe('Amazon'),
   detail: z.string().optional().describe('Why the status is what it is, when not mapped'),
   last_pushed_quantity: z.number().int().nullable().describe('The quantity last pushed to the channel; null until a push happened'),
+  last_pushed_at: z.string().nullable().optional().describe('When the last push landed'),
+  last_seen_quantity: z.number().int().nullable().optional().describe("The channel's quantity as a push or reconciliation last saw it (Shopify's compare-and-swap basis)"),
+  last_push_error: z.string().nullable().optional().describe('Why the last push failed, until one succeeds'),
   updated_at: z.string(),
   version: z.number().int(),
 });

@@ -18,6 +18,7 @@ export interface FakeVariant {
 
 export const LOOKUP_COST = 12;
 export const SET_COST = 10;
+export const READ_COST = 2;
 
 interface Remembered {
   input: string;
@@ -29,6 +30,8 @@ export class ShopifyAdminFake extends PlatformFake {
   readonly bucket = new Bucket(1000, 50);
   /** Mutations that changed something (an idempotent replay does not count). */
   applied = 0;
+  /** Every quantity a mutation set, in order, per `inventoryItemId|locationId` (tests check nothing was set twice). */
+  readonly history = new Map<string, number[]>();
   private readonly idempotency = new Map<string, Remembered>();
   private nextId = 1;
 
@@ -99,13 +102,20 @@ export class ShopifyAdminFake extends PlatformFake {
     }
     const query = typeof parsed.query === 'string' ? parsed.query : '';
     const variables = parsed.variables ?? {};
-    const operation = query.includes('inventorySetQuantities') ? 'inventorySetQuantities' : query.includes('productVariants') ? 'productVariants' : undefined;
+    const operation = query.includes('inventorySetQuantities')
+      ? 'inventorySetQuantities'
+      : query.includes('productVariants')
+        ? 'productVariants'
+        : query.includes('inventoryItem(')
+          ? 'inventoryItem'
+          : undefined;
     if (!operation) return { status: 200, body: { errors: [{ message: 'unsupported operation in the fake' }] } };
-    const requested = operation === 'productVariants' ? LOOKUP_COST : SET_COST;
+    const requested = operation === 'productVariants' ? LOOKUP_COST : operation === 'inventoryItem' ? READ_COST : SET_COST;
     if (!this.bucket.take(requested)) {
       return { status: 200, operation, body: { errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }], extensions: { cost: this.cost(requested, null) } } };
     }
-    const data = operation === 'productVariants' ? this.productVariants(variables) : this.setQuantities(query, variables);
+    const data =
+      operation === 'productVariants' ? this.productVariants(variables) : operation === 'inventoryItem' ? this.inventoryItem(variables) : this.setQuantities(query, variables);
     if ('reply' in data) return { ...data.reply, operation };
     return { status: 200, operation, body: { data: data.data, extensions: { cost: this.cost(requested, requested) } } };
   }
@@ -130,6 +140,14 @@ export class ShopifyAdminFake extends PlatformFake {
           })),
         },
       },
+    };
+  }
+
+  private inventoryItem(variables: Record<string, unknown>): { data: unknown } {
+    const v = typeof variables.id === 'string' ? this.item(variables.id) : undefined;
+    const quantity = v && typeof variables.locationId === 'string' ? v.levels.get(variables.locationId) : undefined;
+    return {
+      data: { inventoryItem: v ? { id: v.inventoryItemId, inventoryLevel: quantity === undefined ? null : { quantities: [{ name: 'available', quantity }] } } : null },
     };
   }
 
@@ -175,7 +193,11 @@ export class ShopifyAdminFake extends PlatformFake {
       planned.push({ v, loc, from, to: q.quantity });
     }
     const changes = planned.filter((p) => p.from !== p.to);
-    for (const p of changes) p.v.levels.set(p.loc, p.to);
+    for (const p of changes) {
+      p.v.levels.set(p.loc, p.to);
+      const key = `${p.v.inventoryItemId}|${p.loc}`;
+      this.history.set(key, [...(this.history.get(key) ?? []), p.to]);
+    }
     if (changes.length === 0) return result({ inventoryAdjustmentGroup: null, userErrors: [] });
     this.applied += 1;
     return result({

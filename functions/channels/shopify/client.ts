@@ -218,3 +218,39 @@ export const setAvailable = async (client: AdminApiClient, input: SetAvailableIn
   const delta = group?.changes.filter((c) => c.name === 'available').reduce((sum, c) => sum + c.delta, 0) ?? 0;
   return { status: 'applied', adjustmentGroupId: group?.id ?? null, delta, cost: env.cost };
 };
+
+// ---------------------------------------------------------------------------------------------
+// Reading a quantity
+
+export const READ_AVAILABLE = `query ReadAvailable($id: ID!, $locationId: ID!) {
+  inventoryItem(id: $id) {
+    id
+    inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } }
+  }
+}`;
+
+const readData = z.object({
+  inventoryItem: z
+    .object({
+      id: z.string(),
+      inventoryLevel: z.object({ quantities: z.array(z.object({ name: z.string().optional(), quantity: z.number().int() })) }).nullable(),
+    })
+    .nullable(),
+});
+
+export type ReadAvailableOutcome =
+  | { status: 'found'; quantity: number; cost: ShopifyCost | undefined }
+  /** The item, or its level at that location, does not exist on the shop. */
+  | { status: 'not_found'; cost: ShopifyCost | undefined }
+  | ShopifyFailure;
+
+/** The `available` quantity of an inventory item at a location: what a push compares and swaps from. */
+export const readAvailable = async (client: AdminApiClient, inventoryItemId: string, locationId: string): Promise<ReadAvailableOutcome> => {
+  const env = envelope(await client.request(READ_AVAILABLE, { variables: { id: inventoryItemId, locationId } }));
+  if (env.errors) return failureOf(env, 'inventoryItem failed');
+  const decoded = readData.safeParse(env.data);
+  if (!decoded.success) return { status: 'error', message: 'unexpected inventoryItem response', cost: env.cost };
+  const level = decoded.data.inventoryItem?.inventoryLevel;
+  const quantity = level?.quantities.find((q) => q.name === undefined || q.name === 'available')?.quantity;
+  return quantity === undefined ? { status: 'not_found', cost: env.cost } : { status: 'found', quantity, cost: env.cost };
+};
