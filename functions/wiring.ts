@@ -520,10 +520,59 @@ export const eventConsumers = {
  */
 export interface ChannelConsumer extends EventConsumer {
   channelSecrets?: 'read';
+  /** The sync queues (channelSyncQueues) it sends to: their URLs in its environment (functions/platform/queues.ts queueUrlEnv), SendMessage on them. */
+  sendsTo?: readonly SyncQueueName[];
 }
+
+/**
+ * FIFO queues a function (not a bus rule) feeds, each drained by its worker: in AWS an SQS FIFO
+ * queue (redrive to a FIFO dead-letter queue after `maxReceives`, alarmed) -> the function with
+ * partial batch responses; locally bin/local/queues.ts's FIFO stand-in. A message group is
+ * delivered in order, one batch in flight at a time; groups run in parallel up to `maxConcurrency`.
+ */
+export interface SyncQueue {
+  entry: string;
+  summary: string;
+  queue: { maxReceives: number; visibilityTimeoutSeconds: number; batchSize: number };
+  /** Batches in flight at once, across groups (the event source's maximum concurrency; at least 2 in AWS). */
+  maxConcurrency: number;
+  table: 'write';
+  channelSecrets: 'read';
+}
+
+export const channelSyncQueues = {
+  pushShopify: {
+    entry: handler('channels', 'push-to-channel'),
+    summary: 'Push the latest publishable quantity of each changed SKU to its Shopify connection (inventorySetQuantities, compare-and-swap, paced by the shop\'s cost bucket)',
+    // A failed group is delivered again after the visibility timeout (60 s), ten times (10 minutes of outage) before the
+    // dead-letter queue; reconciliation pushes the latest state after that anyway.
+    queue: { maxReceives: 10, visibilityTimeoutSeconds: 60, batchSize: 10 },
+    maxConcurrency: 4,
+    table: 'write',
+    channelSecrets: 'read',
+  },
+  pushAmazon: {
+    entry: handler('channels', 'push-to-channel'),
+    summary: 'Push the latest publishable quantity of each changed SKU to its Amazon connection (Listings Items merge patch of fulfillment_availability, paced to 5 requests a second)',
+    queue: { maxReceives: 10, visibilityTimeoutSeconds: 60, batchSize: 10 },
+    // The seller's 5 requests a second are shared by every worker through the pacer: two are enough to keep it busy.
+    maxConcurrency: 2,
+    table: 'write',
+    channelSecrets: 'read',
+  },
+} as const satisfies Record<string, SyncQueue>;
+export type SyncQueueName = keyof typeof channelSyncQueues;
 
 export const channelConsumers = {
   // --- issue 11: push (router) ---
+  routeStockChanges: {
+    entry: handler('channels', 'route-stock-changes'),
+    summary: 'Route each StockLevelChanged to the push queue of every channel connection selling from its warehouse, one message group per connection and SKU',
+    pattern: { source: ['stockroom'], 'detail-type': ['StockLevelChanged'] },
+    queue: { maxReceives: 5, visibilityTimeoutSeconds: 60, batchSize: 10 },
+    table: 'read',
+    sendsTo: ['pushShopify', 'pushAmazon'],
+  },
   // --- issue 11: reconciliation consumer ---
 } as const satisfies Record<string, ChannelConsumer>;
 

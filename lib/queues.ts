@@ -6,6 +6,8 @@ import type { Construct } from 'constructs';
 export interface DeadLettersProps {
   /** What the alarm means and what the operator should do: the alarm's description. */
   alarmDescription: string;
+  /** FIFO queues (the dead-letter queue of a FIFO queue must be FIFO too); deduplication ids come from the sender. */
+  fifo?: boolean;
 }
 
 export interface QueueWithDeadLettersProps extends DeadLettersProps {
@@ -24,6 +26,8 @@ export interface DeadLetters {
 
 /** Every queue here: SQS-managed encryption, and a queue policy that refuses plain HTTP. */
 const secured = { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true } satisfies sqs.QueueProps;
+
+const fifoOf = (props: DeadLettersProps): Partial<sqs.QueueProps> => (props.fifo ? { fifo: true, contentBasedDeduplication: false } : {});
 
 /**
  * An SQS queue (`<id>Queue`, messages kept 4 days) that redrives a message
@@ -48,7 +52,7 @@ export class QueueWithDeadLetters implements DeadLetters {
 
   /** The dead-letter queue `<id>DeadLetters` and its alarm `<id>DeadLettersAlarm`, with no queue in front. */
   static deadLettersOnly(scope: Construct, id: string, props: DeadLettersProps): DeadLetters {
-    const deadLetterQueue = new sqs.Queue(scope, `${id}DeadLetters`, { ...secured, retentionPeriod: Duration.days(14) });
+    const deadLetterQueue = new sqs.Queue(scope, `${id}DeadLetters`, { ...secured, ...fifoOf(props), retentionPeriod: Duration.days(14) });
     const deadLetterAlarm = new cloudwatch.Alarm(scope, `${id}DeadLettersAlarm`, {
       alarmDescription: props.alarmDescription,
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
@@ -66,6 +70,7 @@ export class QueueWithDeadLetters implements DeadLetters {
     this.deadLetterAlarm = deadLetterAlarm;
     this.queue = new sqs.Queue(scope, `${id}Queue`, {
       ...secured,
+      ...fifoOf(props),
       visibilityTimeout: props.visibilityTimeout,
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: props.maxReceiveCount },

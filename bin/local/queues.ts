@@ -2,7 +2,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createHash, randomUUID } from 'node:crypto';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
-import { allEventConsumers, entriesOf, type EventConsumer } from '../../functions/wiring';
+import { allEventConsumers, channelSyncQueues, entriesOf, type EventConsumer, type SyncQueue } from '../../functions/wiring';
+import { startLocalSyncQueues, type LocalFifoQueue } from './fifo-queues';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
 import { importHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
@@ -163,6 +164,8 @@ export class LocalQueue {
 
 export interface LocalConsumers {
   readonly queues: Record<string, LocalQueue>;
+  /** The FIFO queues functions feed (channelSyncQueues), with their workers. */
+  readonly syncQueues: Record<string, LocalFifoQueue>;
   /** Waits until the bus has delivered everything and every queue is empty. */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -175,10 +178,22 @@ export interface LocalConsumers {
  */
 export const startLocalConsumers = async (
   bus: LocalBus,
-  options: { consumers?: Record<string, EventConsumer>; narrow?: EventPattern; load?: (entry: string) => Promise<ConsumerHandler> } = {},
+  options: {
+    consumers?: Record<string, EventConsumer>;
+    syncQueues?: Record<string, SyncQueue>;
+    /** Overrides the sync queues' visibility timeout (tests of an outage wait less for the redelivery). */
+    syncVisibilityTimeoutSeconds?: number;
+    narrow?: EventPattern;
+    load?: (entry: string) => Promise<ConsumerHandler>;
+  } = {},
 ): Promise<LocalConsumers> => {
   const consumers = options.consumers ?? allEventConsumers;
   const load = options.load ?? importHandler<ConsumerHandler>;
+  // Started first: a consumer (the channel router) sends to them.
+  const sync = await startLocalSyncQueues(options.syncQueues ?? channelSyncQueues, {
+    load,
+    ...(options.syncVisibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.syncVisibilityTimeoutSeconds }),
+  });
   const queues: Record<string, LocalQueue> = {};
   const unsubscribe: (() => void)[] = [];
   for (const [name, consumer] of entriesOf(consumers)) {
@@ -190,13 +205,16 @@ export const startLocalConsumers = async (
   }
   return {
     queues,
+    syncQueues: sync.queues,
     drain: async (timeoutMs = 30_000) => {
       await bus.idle();
       await Promise.all(Object.values(queues).map((q) => q.drain(timeoutMs)));
+      await Promise.all(Object.values(sync.queues).map((q) => q.drain(timeoutMs)));
     },
     stop: async () => {
       for (const off of unsubscribe) off();
       await Promise.all(Object.values(queues).map((q) => q.stop()));
+      await sync.stop();
     },
   };
 };

@@ -23,7 +23,7 @@ export interface LocalPipeline {
   stop: () => Promise<void>;
 }
 
-export const startLocalPipeline = async (tenant: string | readonly string[], options: { lake?: LakeFeedOptions } = {}): Promise<LocalPipeline> => {
+export const startLocalPipeline = async (tenant: string | readonly string[], options: { lake?: LakeFeedOptions; syncVisibilityTimeoutSeconds?: number } = {}): Promise<LocalPipeline> => {
   const tenantIds: readonly string[] = typeof tenant === 'string' ? [tenant] : tenant;
   const streamDb: Db = { client: createDocumentClient(), table: process.env.TABLE_NAME! };
   const bus = new LocalBus();
@@ -43,7 +43,10 @@ export const startLocalPipeline = async (tenant: string | readonly string[], opt
     },
   });
   await poller.start();
-  const consumers = await startLocalConsumers(bus, { narrow });
+  const consumers = await startLocalConsumers(bus, {
+    narrow,
+    ...(options.syncVisibilityTimeoutSeconds === undefined ? {} : { syncVisibilityTimeoutSeconds: options.syncVisibilityTimeoutSeconds }),
+  });
   return {
     bus,
     poller,
