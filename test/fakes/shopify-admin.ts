@@ -32,6 +32,8 @@ export class ShopifyAdminFake extends PlatformFake {
   applied = 0;
   /** Every quantity a mutation set, in order, per `inventoryItemId|locationId` (tests check nothing was set twice). */
   readonly history = new Map<string, number[]>();
+  /** The same, with when each was set (the channel bench measures sync lag from it). */
+  readonly timeline: { key: string; quantity: number; at: number }[] = [];
   private readonly idempotency = new Map<string, Remembered>();
   private nextId = 1;
 
@@ -197,6 +199,7 @@ export class ShopifyAdminFake extends PlatformFake {
       p.v.levels.set(p.loc, p.to);
       const key = `${p.v.inventoryItemId}|${p.loc}`;
       this.history.set(key, [...(this.history.get(key) ?? []), p.to]);
+      this.timeline.push({ key, quantity: p.to, at: Date.now() });
     }
     if (changes.length === 0) return result({ inventoryAdjustmentGroup: null, userErrors: [] });
     this.applied += 1;
