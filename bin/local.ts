@@ -2,7 +2,7 @@
  * `npm start`: the whole system on one machine, no AWS account.
  *   --in-memory   throwaway data (default: kept under .data/)
  *   --port N      HTTP port (default: $PORT or 3000)
- *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history)
+ *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history), connected to local Shopify and SP-API fakes
  *   --sweep-seconds N   run the scheduled functions every N seconds instead of their declared period
  *
  * Besides the API it runs what AWS runs beside it: the stream processor over
@@ -46,6 +46,7 @@ import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABL
 import { startLocalConsumers, type LocalConsumers } from './local/queues';
 import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
 import { seedDemoTenant } from './local/seed';
+import { seedDemoChannels, type DemoChannels } from './local/seed-channels';
 import { createStreamPoller, type StreamPoller } from './local/streams';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -68,6 +69,8 @@ interface Running {
   s3?: LocalS3;
   /** A throwaway lake (--in-memory), removed at the end. */
   tempLake?: string;
+  /** --seed: the Shopify and SP-API fakes the demo tenant is connected to. */
+  demoChannels?: DemoChannels;
 }
 
 const running: Running = {};
@@ -89,6 +92,7 @@ const shutdown = async (): Promise<void> => {
   if (r.scheduler) await step('scheduler', () => r.scheduler?.stop() ?? Promise.resolve());
   if (r.bus) await step('bus', () => r.bus?.idle() ?? Promise.resolve());
   if (r.consumers) await step('consumers', () => r.consumers?.stop() ?? Promise.resolve());
+  if (r.demoChannels) await step('channel fakes', () => r.demoChannels?.stop() ?? Promise.resolve());
   if (r.athena) await step('athena', () => r.athena?.close() ?? Promise.resolve());
   if (r.s3) await step('s3', () => r.s3?.close() ?? Promise.resolve());
   if (r.lakeFeed) await step('lake', () => r.lakeFeed?.close() ?? Promise.resolve());
@@ -199,6 +203,9 @@ const main = async (): Promise<void> => {
   if (values.seed) {
     const seeded = await seedDemoTenant(DEMO_TENANT);
     log.info('seeded demo tenant', { tenant_id: DEMO_TENANT, ...seeded });
+    const channels = await seedDemoChannels(DEMO_TENANT);
+    running.demoChannels = channels;
+    log.info('connected the demo tenant to local channel fakes', { shopify: channels.shopify.url, amazon: channels.amazon.url, skus: channels.skus, pushed: channels.pushed });
   }
   const token = await issuer.sign({ tenantId: DEMO_TENANT, role: 'admin', subject: 'demo-admin' });
   process.stdout.write(
@@ -212,6 +219,12 @@ const main = async (): Promise<void> => {
       `export TOKEN=${token}`,
       '',
       `Try: curl -s ${api.url}/api/warehouses -H "Authorization: Bearer $TOKEN"`,
+      ...(running.demoChannels
+        ? [
+            `Sales channels: the demo tenant's first ${running.demoChannels.skus} SKUs are on a local Shopify fake (${running.demoChannels.shopify.url}) and a local SP-API fake (${running.demoChannels.amazon.url});`,
+            `  change stock in wh-newark, wh-dallas or wh-reno and see the push: curl -s ${api.url}/api/channels/demo-shopify/listings -H "Authorization: Bearer $TOKEN"`,
+          ]
+        : []),
       `Other tenants and roles: npm run --silent token -- --tenant <id> --role <${ROLES.join('|')}>`,
       '',
     ].join('\n'),
