@@ -3,6 +3,7 @@ import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { httpRoutes, routeKey } from '../../functions/wiring';
 import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { allMovements } from '../support/ledger';
+import { newShopDomain } from '../support/shops';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 // The local runtime's mode (bin/local.ts sets it): the notification consumer writes email to the outbox.
@@ -64,9 +65,10 @@ interface Sample {
 }
 
 const shipTo = { latitude: 40, longitude: -74 };
-const intruderCredentials = { shop_domain: 'intruder.myshopify.com', access_token: 'shpat_intruder', webhook_secret: 'whsec_intruder' };
+// Each a shop of its own: a shop belongs to one connection across all tenants (and test files share one table).
+const intruderCredentials = { shop_domain: newShopDomain('intruder'), access_token: 'shpat_intruder', webhook_secret: 'whsec_intruder' };
 /** Tenant A's channel credentials: never shown to anyone, A included. */
-const credentialsOfA = { shop_domain: 'tenant-a.myshopify.com', access_token: 'shpat_tenant_a_SECRET', webhook_secret: 'whsec_tenant_a_SECRET' };
+const credentialsOfA = { shop_domain: newShopDomain('tenant-a'), access_token: 'shpat_tenant_a_SECRET', webhook_secret: 'whsec_tenant_a_SECRET' };
 
 /** A concrete request for every declared route, naming the given ids in its path and body. */
 const requestsFor = (ids: Ids): Record<string, Sample> => ({

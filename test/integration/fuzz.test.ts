@@ -4,6 +4,7 @@ import { entriesOf, httpRoutes, routeKey, type RouteName } from '../../functions
 import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { ShopifyAdminFake } from '../fakes/shopify-admin';
 import { newTenantId, ok, startTestApi, type Client, type TestApi } from '../support/api';
+import { newShopDomain } from '../support/shops';
 import { ContractViolation } from '../support/contract';
 import { testDb } from '../support/domain';
 import {
@@ -89,9 +90,10 @@ const validBodies = {
   applyReorderPoints: () => ({ warehouse_id: 'wh-1', sku_ids: ['sku-1', 'sku-2'], dry_run: false }),
   createChannel: () => ({
     channel_id: 'fz-chan', platform: 'shopify', warehouse_ids: ['wh-1', 'wh-2'], buffer: 2, conflict_rule: 'report_only',
-    credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz', webhook_secret: 'whsec_fuzz', api_version: '2026-01' },
+    // A shop of its own (a shop belongs to one connection across tenants): the valid body can succeed.
+    credentials: { shop_domain: newShopDomain('fuzz'), access_token: 'shpat_fuzz', webhook_secret: 'whsec_fuzz', api_version: '2026-01' },
   }),
-  patchChannel: () => ({ warehouse_ids: ['wh-1', 'wh-3'], buffer: 3, conflict_rule: 'channel_wins', credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz2', webhook_secret: 'whsec_fuzz2' } }),
+  patchChannel: () => ({ warehouse_ids: ['wh-1', 'wh-3'], buffer: 3, conflict_rule: 'channel_wins', credentials: { shop_domain: newShopDomain('fuzz'), access_token: 'shpat_fuzz2', webhook_secret: 'whsec_fuzz2' } }),
   putListing: () => ({ inventory_item_id: 'gid://shopify/InventoryItem/1', location_id: 'gid://shopify/Location/1' }),
   discoverListings: () => ({ sku_ids: ['sku-1', 'sku-2'] }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
@@ -124,7 +126,7 @@ const seedFuzzedTenant = async (c: Client): Promise<Record<string, string[]>> =>
   ];
   ok(await c.post('/api/channels', {
     channel_id: 'chan-1', platform: 'shopify', warehouse_ids: ['wh-1'], api_base_url: shopify.url,
-    credentials: { shop_domain: 'seed.myshopify.com', access_token: 'shpat_seed', webhook_secret: 'whsec_seed' },
+    credentials: { shop_domain: newShopDomain('seed'), access_token: 'shpat_seed', webhook_secret: 'whsec_seed' },
   }), 201);
   ok(await c.post('/api/channels', {
     channel_id: 'chan-2', platform: 'amazon', warehouse_ids: ['wh-1', 'wh-2'],
@@ -161,7 +163,7 @@ const seedOtherTenant = async (c: Client): Promise<Record<string, string[]>> => 
     ok(await c.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target: 'other@example.com' }), 201),
     ok(await c.post('/api/alerts/subscribe', { scope: { sku_id: 'other-sku' }, channel: 'email', target: 'other2@example.com' }), 201),
   ];
-  ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: 'other.myshopify.com', access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
+  ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: newShopDomain('other'), access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
   return {
     channel_id: ['other-chan'],
     product_id: ['other-prod'],
