@@ -11,6 +11,7 @@ import * as forecasting from './forecasting/forecast-schemas';
 import * as demandHistory from './forecasting/schemas';
 import * as channels from './channels/schemas';
 import type { HttpRoute } from './platform/routes';
+import { SIGNED_BY_PLATFORM } from './platform/permissions';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
 /**
@@ -370,6 +371,12 @@ export const httpRoutes = {
     params: channels.channelParams, body: channels.discoverListingsBody, response: channels.discoverListingsResponse, errors: [409],
   },
   // --- issue 11: shopify webhooks route ---
+  shopifyWebhook: {
+    method: 'POST', path: '/api/integration/shopify/webhooks', entry: handler('channels', 'shopify-webhook'),
+    auth: 'webhook', permission: SIGNED_BY_PLATFORM, table: 'write', channelSecrets: 'read',
+    summary: "Shopify's webhooks (no token: the X-Shopify-Hmac-Sha256 signature of the raw body, with the shop's connection's webhook_secret): orders/create allocates the order once, orders/cancelled releases it, inventory_levels/update records the quantity Shopify reports; each delivery once",
+    headers: channels.shopifyWebhookHeaders, body: channels.shopifyWebhookBody, response: channels.shopifyWebhookResponse,
+  },
   // --- issue 11: sync and status routes ---
 } as const satisfies Record<string, HttpRoute>;
 

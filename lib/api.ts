@@ -9,6 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
+import { isWebhookRoute } from '../functions/platform/routes';
 import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
 import { stockroomFunction } from './functions';
 import { mapRecord } from './records';
@@ -80,11 +81,24 @@ export class InventoryApi extends Construct {
 
     this.functions = mapRecord(httpRoutes, (name, route) => {
       const fn = this.routeFunction(name, route, props.table);
-      this.httpApi.addRoutes({
+      const signed = isWebhookRoute(route);
+      const added = this.httpApi.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${name}Integration`, fn),
+        // A platform's webhook carries no token: its function verifies the platform's signature instead.
+        ...(signed ? { authorizer: new apigw.HttpNoneAuthorizer() } : {}),
       });
+      if (signed) {
+        for (const each of added) {
+          Validations.of(each).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason:
+              `${routeKey(route)} is called by Shopify, which sends no token: before anything is read or written its function checks X-Shopify-Hmac-Sha256, ` +
+              "the HMAC-SHA256 of the raw body keyed with the shop's connection's webhook secret (constant-time compare), and answers 401 with nothing written when it does not verify or the shop is connected to no channel.",
+          });
+        }
+      }
       return fn;
     });
 
@@ -182,6 +196,6 @@ export const useChannelSecrets = (fn: NodejsFunction, kind: 'write' | 'read'): v
     reason:
       kind === 'write'
         ? 'One secret per tenant and channel connection, created at run time: the grant is the stack\'s channel secrets\' name space, write actions only (never GetSecretValue).'
-        : 'One secret per tenant and channel connection, created at run time: listing discovery reads the calling tenant\'s connection (the key is built from the token\'s tenant) with GetSecretValue only, on the stack\'s channel secrets\' name space.',
+        : "One secret per tenant and channel connection, created at run time: GetSecretValue only, on the stack's channel secrets' name space; listing discovery reads the calling tenant's connection (the key built from the token's tenant), the Shopify webhook the connection its shop's registration names, to verify the signature.",
   });
 };

@@ -5,7 +5,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { AppError, errorBody, errorHeaders, validationFailed, type FieldIssue } from '../../functions/platform/errors';
-import type { HttpEvent, HttpResult } from '../../functions/platform/http';
+import type { HttpEvent, HttpResult, SignedHttpEvent } from '../../functions/platform/http';
+import { isWebhookRoute } from '../../functions/platform/routes';
 import { log } from '../../functions/platform/log';
 import { compiledRoutes, matchRoute, unmatchedRoute } from '../../functions/api/unmatched';
 import { importHandler } from './handlers';
@@ -14,10 +15,11 @@ import type { LocalIssuer } from './issuer';
 /**
  * The local stand-in for API Gateway's HTTP API: matches the routes declared
  * in functions/wiring.ts, checks the bearer token as the JWT authorizer
- * would, turns the request into the same APIGatewayProxyEventV2 a Lambda
- * receives, and calls the same handler module.
+ * would (not on a webhook route, which has no authorizer in AWS either: its
+ * function verifies the platform's signature), turns the request into the
+ * same APIGatewayProxyEventV2 a Lambda receives, and calls the same handler module.
  */
-type LambdaHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+type LambdaHandler = (event: HttpEvent | SignedHttpEvent, context: Context) => Promise<HttpResult>;
 
 /** API Gateway refuses payloads over 10 MB before any Lambda runs. */
 const GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
@@ -150,15 +152,18 @@ export const startLocalApi = async (options: {
       return;
     }
     const pathParameters = decoded.parameters;
-    const authorization = req.headers.authorization ?? '';
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-    let claims: z.infer<typeof jwtClaims>;
-    try {
-      if (!token) throw new Error('missing');
-      claims = jwtClaims.parse(await options.issuer.verify(token));
-    } catch {
-      gatewayError(new AppError('UNAUTHORIZED', token ? 'the bearer token is invalid or expired' : 'send a bearer token: Authorization: Bearer <jwt>'));
-      return;
+    const signed = isWebhookRoute(compiled.route);
+    let claims: z.infer<typeof jwtClaims> | undefined;
+    if (!signed) {
+      const authorization = req.headers.authorization ?? '';
+      const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+      try {
+        if (!token) throw new Error('missing');
+        claims = jwtClaims.parse(await options.issuer.verify(token));
+      } catch {
+        gatewayError(new AppError('UNAUTHORIZED', token ? 'the bearer token is invalid or expired' : 'send a bearer token: Authorization: Bearer <jwt>'));
+        return;
+      }
     }
     const body = await readBody(req);
     if (body === undefined) {
@@ -173,7 +178,19 @@ export const startLocalApi = async (options: {
     }
     const requestId = randomUUID();
     const now = new Date();
-    const event: HttpEvent = {
+    const requestContext: SignedHttpEvent['requestContext'] = {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: req.headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' },
+      requestId,
+      routeKey: compiled.key,
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    };
+    const withoutAuthorizer: SignedHttpEvent = {
       version: '2.0',
       routeKey: compiled.key,
       rawPath: url.pathname,
@@ -181,22 +198,16 @@ export const startLocalApi = async (options: {
       headers,
       queryStringParameters: Object.keys(query).length ? query : undefined,
       pathParameters: compiled.names.length ? pathParameters : undefined,
-      body: body.length ? body.toString('utf8') : undefined,
-      isBase64Encoded: false,
-      requestContext: {
-        accountId: '000000000000',
-        apiId: 'local',
-        authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } },
-        domainName: req.headers.host ?? 'localhost',
-        domainPrefix: 'localhost',
-        http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: req.headers['user-agent'] ?? '' },
-        requestId,
-        routeKey: compiled.key,
-        stage: '$default',
-        time: now.toISOString(),
-        timeEpoch: now.getTime(),
-      },
+      // A signature is over the exact bytes, so a webhook's body goes as base64 (as API Gateway passes a binary
+      // body); decoding it to text and back would turn any byte that is not UTF-8 into U+FFFD.
+      body: body.length ? body.toString(signed ? 'base64' : 'utf8') : undefined,
+      isBase64Encoded: signed && body.length > 0,
+      requestContext,
     };
+    // A token route's event carries the verified claims as the JWT authorizer hands them over; a webhook route's has no authorizer.
+    const event: HttpEvent | SignedHttpEvent = claims
+      ? { ...withoutAuthorizer, requestContext: { ...requestContext, authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } } } }
+      : withoutAuthorizer;
     const loading = handlers.get(compiled.key) ?? importHandler<LambdaHandler>(compiled.route.entry);
     handlers.set(compiled.key, loading);
     const handler = await loading;

@@ -1,6 +1,7 @@
 import { z, type ZodType } from 'zod';
 import { AppError, type ErrorCode } from '../platform/errors';
 import { IDEMPOTENCY_KEY_PATTERN } from '../platform/idempotency';
+import { isWebhookRoute, type WebhookRoute } from '../platform/routes';
 import { entriesOf, httpRoutes, type HttpRoute } from '../wiring';
 
 /**
@@ -29,7 +30,7 @@ const responseSchema = (schema: ZodType) => jsonSchema(schema, 'output');
 const errorCodes: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'A path parameter, query parameter, header or body field is invalid; each is listed in details.fields',
   MALFORMED_JSON: 'The body is not valid JSON',
-  UNAUTHORIZED: 'Missing, invalid or expired bearer token',
+  UNAUTHORIZED: 'Missing, invalid or expired bearer token (on a webhook route: a signature that does not verify)',
   FORBIDDEN: 'The token role lacks the permission this route needs',
   NOT_FOUND: 'An id that does not exist (or belongs to another tenant)',
   ROUTE_NOT_FOUND: 'No route has this path',
@@ -121,6 +122,11 @@ const errorResponse = (status: number): JsonSchema => {
  * does to every route of its kind, and the domain statuses the route names.
  */
 export const errorStatusesOf = (route: HttpRoute): number[] => {
+  if (isWebhookRoute(route)) {
+    // No token or role (403), no path id (404), no media type check or Idempotency-Key (415, 422): a signature that
+    // does not verify (401); a verified request without the platform's delivery headers (400).
+    return [...new Set([400, 401, 413, 431, 503, ...(route.errors ?? [])])].sort((a, b) => a - b);
+  }
   const derived = [
     // A malformed path id, query or Idempotency-Key, a malformed body, or a body on a route that takes none.
     400,
@@ -143,7 +149,7 @@ export const errorStatusesOf = (route: HttpRoute): number[] => {
 
 const parameters = (route: HttpRoute): unknown[] => {
   const list: unknown[] = [];
-  const add = (where: 'path' | 'query', schema: ZodType | undefined): void => {
+  const add = (where: 'path' | 'query' | 'header', schema: ZodType | undefined): void => {
     if (!schema) return;
     const json = requestSchema(schema);
     const properties = z.record(z.string(), z.unknown()).catch({}).parse(json.properties);
@@ -154,6 +160,11 @@ const parameters = (route: HttpRoute): unknown[] => {
   };
   add('path', route.params);
   add('query', route.query);
+  // A webhook route takes no Idempotency-Key: the platform names each delivery in its own headers.
+  if (isWebhookRoute(route)) {
+    add('header', route.headers);
+    return list;
+  }
   if (route.csv) {
     const lists = Object.keys(route.csv.lists);
     list.push(
@@ -206,6 +217,17 @@ const csvBodyContent = (route: HttpRoute): Record<string, unknown> =>
       }
     : {};
 
+/** A webhook route's own 401 (the shared one speaks of bearer tokens), and how its signature is made. */
+const webhookOperation = (route: WebhookRoute): JsonSchema => ({
+  security: [],
+  'x-signature': {
+    header: 'X-Shopify-Hmac-Sha256',
+    algorithm: 'HMAC-SHA256 of the raw body bytes, base64',
+    key: "the webhook_secret of the shop's connection (X-Shopify-Shop-Domain)",
+  },
+  description: `${route.summary}. No bearer token: the request is verified by its signature before anything is read or written.`,
+});
+
 export const buildOpenApi = (): JsonSchema => {
   const paths: Record<string, Record<string, unknown>> = {};
   const usedStatuses = new Set<number>([404, 405, 431]);
@@ -215,10 +237,11 @@ export const buildOpenApi = (): JsonSchema => {
     const errors = errorStatusesOf(route);
     for (const error of errors) usedStatuses.add(error);
     const operations = (paths[route.path] ??= {});
+    const signed = isWebhookRoute(route);
     operations[route.method.toLowerCase()] = {
       operationId,
       summary: route.summary,
-      'x-required-permission': route.permission,
+      ...(signed ? webhookOperation(route) : { 'x-required-permission': route.permission }),
       parameters: parameters(route),
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: requestSchema(route.body) }, ...csvBodyContent(route) } } } : {}),
       responses: {
@@ -233,6 +256,7 @@ export const buildOpenApi = (): JsonSchema => {
             }
           : {}),
         ...Object.fromEntries(errors.map((code) => [String(code), errorResponse(code)])),
+        ...(signed ? { '401': { ...errorResponse(401), description: 'The signature is missing or does not verify, or the shop is connected to no channel (the answer does not say which); nothing was written' } } : {}),
       },
     };
   }

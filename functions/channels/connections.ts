@@ -2,7 +2,7 @@ import { existingCatalogIds } from '../inventory/catalog';
 import { isLocalMode, LOCAL_MODE_ENV } from '../notifications/model';
 import { isLoopbackHost } from '../notifications/targets';
 import type { Deps } from '../platform/context';
-import { keptChanging, notFound, orNotFound, validationFailed, type FieldIssue } from '../platform/errors';
+import { errorMessage, keptChanging, notFound, orNotFound, validationFailed, type FieldIssue } from '../platform/errors';
 import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
@@ -10,7 +10,7 @@ import { log } from '../platform/log';
 import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
 import { credentialStoreFromEnv, type CredentialStore } from '../platform/secrets';
 import { getItem, queryPage } from '../platform/storage';
-import { transactWrite } from '../platform/transactions';
+import { TransactionCancelled, transactWrite } from '../platform/transactions';
 import { definedOnly } from '../platform/values';
 import { ConditionFailed, deleteItem, writeOne } from '../platform/writes';
 import { CREDENTIAL_FIELDS, type Platform } from './model';
@@ -149,6 +149,13 @@ export const listChannels = async ({ db, ctx }: Deps, query: { cursor?: string; 
  * (of the connection's own platform: 400 otherwise). New credentials are stored before the item
  * records them; the item is rewritten under its version (re-read and re-applied on a conflict).
  * If the connection vanished meanwhile (deleted), the secret just put is deleted again.
+ *
+ * Credentials naming another Shopify shop claim it first, on their own, before the secret is put:
+ * the API cannot read a secret back (write-only), so a secret replaced by a PATCH that then failed
+ * could never be restored, and the connection would keep its old shop with the new shop's
+ * credentials. A shop another connection holds is therefore 409 with nothing written at all. The
+ * item's transaction claims it again (it is ours by then) and gives the old shop up; if the change
+ * fails after the claim, the claim is given up again (unless the item names the shop after all).
  */
 export const patchChannel = async (deps: ChannelDeps, channelId: string, patch: PatchChannelInput): Promise<Channel> => {
   const { db, ctx, credentials = credentialStoreFromEnv(), local = isLocalMode() } = deps;
@@ -163,8 +170,11 @@ export const patchChannel = async (deps: ChannelDeps, channelId: string, patch: 
     ]);
   }
   if (patch.warehouse_ids) await requireWarehouses(deps, patch.warehouse_ids);
-  if (patch.credentials) await credentials.put(tenantId, channelId, patch.credentials);
+  const newShop = patch.credentials && 'shop_domain' in patch.credentials ? patch.credentials.shop_domain : undefined;
+  const claimed = newShop !== undefined && newShop !== shopDomainOf(first) ? newShop : undefined;
+  if (claimed) await writeOne(db, shopClaim(db, tenantId, channelId, claimed));
   try {
+    if (patch.credentials) await credentials.put(tenantId, channelId, patch.credentials);
     return await retrying<Channel, undefined>(RARE_CONFLICT, async (attempt) => {
       const current = attempt === 0 ? first : await orNotFound('channel', channelId, getItem(db, key, decodeChannel));
       const now = ctx.now().toISOString();
@@ -187,13 +197,30 @@ export const patchChannel = async (deps: ChannelDeps, channelId: string, patch: 
         return { done: next };
       } catch (error) {
         if (error instanceof ConditionFailed) return { retry: undefined };
+        if (error instanceof TransactionCancelled) {
+          // The shop claim's own 409 (another connection took the shop after all), or a version that moved: re-read and apply again.
+          const explained = error.explain();
+          if (explained) throw explained;
+          return { retry: undefined };
+        }
         throw error;
       }
     });
   } catch (error) {
-    if (patch.credentials && !(await getItem(db, key, decodeChannel))) await credentials.delete(tenantId, channelId);
+    const current = await getItem(db, key, decodeChannel);
+    if (patch.credentials && !current) await credentials.delete(tenantId, channelId);
+    if (claimed && (!current || shopDomainOf(current) !== claimed)) await giveUpClaim(deps, channelId, claimed);
     if (error instanceof RetriesExhausted) throw keptChanging(error.attempts);
     throw error;
+  }
+};
+
+/** A PATCH's claim of a new shop, given up after the change itself failed; a failure here is logged (names only), the PATCH's own error is the answer. */
+const giveUpClaim = async ({ db, ctx }: Deps, channelId: string, shopDomain: string): Promise<void> => {
+  try {
+    await writeOne(db, shopRelease(db, ctx.caller.tenantId, channelId, shopDomain));
+  } catch (error) {
+    log.error('a channel change failed and its claim of a new shop could not be given up', { tenant_id: ctx.caller.tenantId, channel_id: channelId, shop_domain: shopDomain, error: errorMessage(error) });
   }
 };
 

@@ -6,7 +6,7 @@ import { keys } from '../platform/keys';
 import { log } from '../platform/log';
 import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
 import { credentialStoreFromEnv, type CredentialStore } from '../platform/secrets';
-import { batchGet, decodeWith, getItem } from '../platform/storage';
+import { batchGet, decodeWith, getItem, queryAll } from '../platform/storage';
 import { definedOnly } from '../platform/values';
 import { ConditionFailed, putItem, when, writeOne } from '../platform/writes';
 import { readChannel } from './connections';
@@ -271,3 +271,31 @@ export const discoverListings = async (deps: ListingDeps, channelId: string, inp
   }
   return { channel_id: channelId, truncated, stopped, results };
 };
+
+// ---------------------------------------------------------------------------------------------
+// Reads for the inbound paths (functions/channels/webhooks.ts)
+
+/**
+ * Of these SKU ids, the ones with a `mapped` listing on the channel: an inbound order's lines are
+ * ours only through the listing map, never by a SKU string that merely happens to match.
+ */
+export const mappedSkuIds = async (deps: Deps, channelId: string, skuIds: readonly string[]): Promise<Set<string>> => {
+  const found = await batchGet(deps.db, skuIds.map((id) => keys.listing(deps.ctx.caller.tenantId, channelId, id)), decodeListing);
+  return new Set(found.flatMap((listing) => (listing.status === 'mapped' ? [listing.sku_id] : [])));
+};
+
+/**
+ * The mapped Shopify listings of a channel at one inventory item and location (what an
+ * inventory_levels/update names; global ids). The map is keyed by SKU, so this reads the channel's
+ * whole map, one partition filtered to the target: fine for the thousands of SKUs a shop has, and
+ * a lookup item per target is the step to take when a shop has far more.
+ */
+export const listingsAtShopifyTarget = (deps: Deps, channelId: string, inventoryItemId: string, locationId: string): Promise<Listing[]> =>
+  queryAll(
+    deps.db,
+    {
+      partition: keys.listings(deps.ctx.caller.tenantId, channelId),
+      filter: when.and(when.equals('status', 'mapped'), when.equals('inventory_item_id', inventoryItemId), when.equals('location_id', locationId)),
+    },
+    decodeListing,
+  );

@@ -207,3 +207,74 @@ export const discoverListingsResponse = z.strictObject({
     }),
   ),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Shopify webhooks (issue 11, scope item 4): POST /api/integration/shopify/webhooks. The payloads are
+// Shopify's REST shapes, read only after the signature verified (functions/channels/webhooks.ts);
+// loose, since Shopify sends many more fields than these and adds new ones without notice.
+
+/** Shopify's numeric ids (REST): well inside a JS number's exact range. */
+const shopifyNumericId = z.number().int().positive();
+
+export const shopifyOrderLine = z.looseObject({
+  id: shopifyNumericId,
+  variant_id: shopifyNumericId.nullable().optional(),
+  sku: z.string().nullable().optional().describe('The variant\'s SKU: our sku_id, when that SKU is mapped on the connection'),
+  quantity: z.number().int().min(0),
+  fulfillable_quantity: z.number().int().min(0).optional().describe('What is left to ship of the line (the quantity less what was removed or fulfilled)'),
+  requires_shipping: z.boolean().optional(),
+});
+
+export const shopifyOrderPayload = z.looseObject({
+  id: shopifyNumericId,
+  name: z.string().optional(),
+  cancelled_at: z.string().nullable().optional(),
+  line_items: z.array(shopifyOrderLine),
+  shipping_address: z
+    .looseObject({
+      country_code: z.string().nullable().optional(),
+      zip: z.string().nullable().optional(),
+      // Not bounded here: coordinates out of range leave ship_to out, they do not make the order unreadable.
+      latitude: z.number().nullable().optional(),
+      longitude: z.number().nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type ShopifyOrderPayload = z.output<typeof shopifyOrderPayload>;
+
+export const shopifyInventoryLevelPayload = z.looseObject({
+  inventory_item_id: shopifyNumericId,
+  location_id: shopifyNumericId,
+  available: z.number().int().nullable().describe('null when Shopify does not track the item\'s quantity'),
+  updated_at: z.string(),
+});
+export type ShopifyInventoryLevelPayload = z.output<typeof shopifyInventoryLevelPayload>;
+
+/** The topics acted on; any other is answered 200 and recorded as ignored. */
+export const SHOPIFY_WEBHOOK_TOPICS = ['orders/create', 'orders/cancelled', 'inventory_levels/update'] as const;
+
+/** The headers Shopify sends with every webhook (documented in OpenAPI; the function reads them itself). */
+export const shopifyWebhookHeaders = z.object({
+  'X-Shopify-Hmac-Sha256': z.string().describe('base64 HMAC-SHA256 of the raw body, keyed with the connection\'s webhook_secret; a missing or wrong one is 401 and nothing is written'),
+  'X-Shopify-Shop-Domain': z.string().describe('The shop\'s myshopify.com host: which connection (and tenant) the webhook is for; a shop connected to none is 401 like a bad signature'),
+  'X-Shopify-Topic': z.string().describe(`${SHOPIFY_WEBHOOK_TOPICS.join(', ')} are acted on; any other is answered 200 and ignored`),
+  'X-Shopify-Webhook-Id': z.string().describe('The delivery, the same on every retry: a delivery already handled is answered 200 at once and does nothing'),
+  'X-Shopify-Event-Id': z.string().optional().describe('The event; the same event delivered again under a new webhook id does nothing again either'),
+  'X-Shopify-API-Version': z.string().optional(),
+  'X-Shopify-Triggered-At': z.string().optional(),
+});
+
+export const shopifyWebhookBody = z
+  .union([shopifyOrderPayload, shopifyInventoryLevelPayload, z.record(z.string(), z.unknown())])
+  .describe('The topic\'s REST payload: an order (orders/create, orders/cancelled), an inventory level (inventory_levels/update), or any other topic\'s (ignored)');
+
+export const WEBHOOK_OUTCOMES = ['processed', 'duplicate', 'ignored', 'invalid'] as const;
+export const shopifyWebhookResponse = z.strictObject({
+  topic: z.string(),
+  webhook_id: z.string(),
+  outcome: z
+    .enum(WEBHOOK_OUTCOMES)
+    .describe('processed: acted on (an order allocated, cancelled or recorded as failed, a quantity recorded); duplicate: this delivery or event was handled before; ignored: nothing to do; invalid: a payload that is not the topic\'s shape (recorded, not retried)'),
+  detail: z.string().optional(),
+});

@@ -77,6 +77,10 @@ export const shopRelease = (db: Db, tenantId: string, channelId: string, shopDom
 export const findShopRegistration = (db: Db, shopDomain: string): Promise<ShopRegistration | undefined> =>
   getItem(db, keys.shopRegistration(shopDomain), decodeShopRegistration);
 
+/** A connection of the tenant and id a shop registration names (system read: the webhook has no token to take the tenant from). */
+export const findChannel = (db: Db, tenantId: string, channelId: string): Promise<Channel | undefined> =>
+  getItem(db, keys.channel(tenantId, channelId), decodeChannel);
+
 /** One page of every connection of a platform across tenants (the connection index), for the schedules. */
 export const connectionsOfPlatformPage = (db: Db, platform: Platform, cursor?: string): Promise<Page<IndexedChannel>> =>
   queryPage(db, { index: 'gsi1', partition: keys.connectionsOfPlatform(platform), cursor, limit: 100 }, decodeIndexedChannel);

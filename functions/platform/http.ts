@@ -1,5 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type {
+  APIGatewayProxyEventV2,
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
   Context,
@@ -11,12 +12,16 @@ import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unav
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { log } from './log';
-import type { CsvAnswer, CsvBody, HttpRoute } from './routes';
+import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+/** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
+export type SignedHttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
+/** Either event: what the request log and the error mapper read of both. */
+type AnyHttpEvent = HttpEvent | SignedHttpEvent;
 
 /** Time kept back from the Lambda timeout to answer cleanly after the last retry. */
 const DEADLINE_MARGIN_MS = 3_000;
@@ -42,7 +47,7 @@ const parsePart = (part: Part, schema: ZodType | undefined, value: unknown, issu
   return undefined;
 };
 
-const header = (event: HttpEvent, name: string): string | undefined => event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
+const header = (event: AnyHttpEvent, name: string): string | undefined => event.headers?.[name] ?? event.headers?.[name.toLowerCase()];
 
 const callerOf = (event: HttpEvent): UserCaller => {
   const claims = event.requestContext.authorizer?.jwt?.claims ?? {};
@@ -57,14 +62,20 @@ const callerOf = (event: HttpEvent): UserCaller => {
   return { kind: 'user', tenantId, role, subject };
 };
 
-/** The body's text, undefined when there is none; too large a body is refused whatever the route (a GET's counts too). */
-const bodyText = (event: HttpEvent): string | undefined => {
-  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+/** The body's bytes (empty when there is none); too large a body is refused whatever the route (a GET's counts too). */
+const bodyBytes = (event: AnyHttpEvent): Buffer => {
+  if (event.body === undefined || event.body === null || event.body === '') return Buffer.alloc(0);
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
     throw new AppError('PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`, { max_bytes: MAX_BODY_BYTES });
   }
-  return bytes.toString('utf8');
+  return bytes;
+};
+
+/** The body's text, undefined when there is none. */
+const bodyText = (event: HttpEvent): string | undefined => {
+  const bytes = bodyBytes(event);
+  return bytes.length === 0 ? undefined : bytes.toString('utf8');
 };
 
 const NO_BODY: FieldIssue = { in: 'body', path: '', message: 'this route takes no body: send the request without one' };
@@ -125,7 +136,7 @@ const readCsvBody = (raw: string, spec: CsvBody): unknown => {
 };
 
 /** The body as the route reads it: JSON, or CSV on a route that declares csvBody; another media type is 415. */
-const readBody = (event: HttpEvent, raw: string | undefined, route: HttpRoute): unknown => {
+const readBody = (event: HttpEvent, raw: string | undefined, route: TokenRoute): unknown => {
   if (raw === undefined) return undefined;
   const type = (header(event, 'content-type') ?? '').trim();
   if (JSON_TYPE.test(type)) return readJsonBody(raw);
@@ -245,7 +256,7 @@ const inRequestParts = (error: AppError): AppError => {
 };
 
 /** Maps every thrown error to the one error shape; only unexpected errors become 500, and they are logged. */
-const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+const errorMapper = <E extends AnyHttpEvent>(): MiddlewareObj<E, HttpResult> => ({
   onError: (request) => {
     const error = request.error;
     if (error instanceof AppError) {
@@ -276,17 +287,20 @@ const errorMapper = (): MiddlewareObj<HttpEvent, HttpResult> => ({
   },
 });
 
+/** The tenant claim of a token route's event; a webhook route's event has no authorizer (its function logs the tenant it verified). */
+const tenantClaimOf = (event: AnyHttpEvent): unknown => ('authorizer' in event.requestContext ? event.requestContext.authorizer?.jwt?.claims?.[CLAIMS.tenant] : undefined);
+
 /** One structured log line per request: route, status, duration. */
-const requestLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
+const requestLog = <E extends AnyHttpEvent>(): MiddlewareObj<E, HttpResult> => {
   const started = new WeakMap<object, number>();
-  const done = (request: { event: HttpEvent; response?: HttpResult | null; context: Context }): void => {
+  const done = (request: { event: E; response?: HttpResult | null; context: Context }): void => {
     const t0 = started.get(request.event) ?? performance.now();
     log.info('request', {
       route: request.event.routeKey,
       status: request.response?.statusCode,
       duration_ms: Math.round((performance.now() - t0) * 100) / 100,
       request_id: request.context.awsRequestId,
-      tenant_id: request.event.requestContext.authorizer?.jwt?.claims?.[CLAIMS.tenant],
+      tenant_id: tenantClaimOf(request.event),
     });
   };
   return {
@@ -300,7 +314,7 @@ const requestLog = (): MiddlewareObj<HttpEvent, HttpResult> => {
 
 type Parsed<S> = S extends ZodType ? z.output<S> : undefined;
 
-export interface RouteInput<R extends HttpRoute> {
+export interface RouteInput<R extends TokenRoute> {
   body: Parsed<R['body']>;
   query: Parsed<R['query']>;
   params: Parsed<R['params']>;
@@ -312,13 +326,13 @@ export interface RouteInput<R extends HttpRoute> {
  * domain function, map the result. Failures of body, query and path are
  * reported together, and nothing is written before all of them pass.
  */
-export const httpHandler = <R extends HttpRoute, Result>(
+export const httpHandler = <R extends TokenRoute, Result>(
   route: R,
   run: (input: RouteInput<R>, ctx: RequestContext) => Promise<Result>,
 ) =>
   middy<HttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
-    .use(requestLog())
-    .use(errorMapper())
+    .use(requestLog<HttpEvent>())
+    .use(errorMapper<HttpEvent>())
     .handler(async (event, context) => {
       const caller = callerOf(event);
       if (!permissionsOf[caller.role].includes(route.permission)) {
@@ -350,5 +364,45 @@ export const httpHandler = <R extends HttpRoute, Result>(
         return json(202, result.body, result.location === undefined ? {} : { location: `${result.location}${asked}` });
       }
       if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, result);
+      return json(route.status ?? 200, result);
+    });
+
+/**
+ * What a webhook route's function gets (routes.ts WebhookRoute): the body's exact bytes (the signature
+ * is over them, so nothing here parses or re-encodes them), the headers with lower-cased names, and the
+ * request's id, clock and deadline. No caller: the function learns the tenant from the signature and
+ * builds its own system context for it.
+ */
+export interface WebhookRequest {
+  rawBody: Buffer;
+  headers: Readonly<Record<string, string>>;
+  requestId: string;
+  now: () => Date;
+  /** Epoch ms after which retries stop, as RequestContext.deadline. */
+  deadline: number;
+}
+
+/** The headers as a webhook function reads them: names lower-cased (HTTP names are case-insensitive; API Gateway passes them lower-cased already). */
+const lowerCasedHeaders = (event: AnyHttpEvent): Record<string, string> =>
+  Object.fromEntries(Object.entries(event.headers ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name.toLowerCase(), value]])));
+
+/**
+ * The shape of every webhook handler: the same request log, error shape, size limit and deadline as
+ * httpHandler, but no token and no schemas: `run` verifies the signature over the raw body and reads
+ * the rest itself (a 401 before anything is parsed or written), and its result is answered with the
+ * route's status.
+ */
+export const webhookHandler = <R extends WebhookRoute, Result>(route: R, run: (request: WebhookRequest) => Promise<Result>) =>
+  middy<SignedHttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
+    .use(requestLog<SignedHttpEvent>())
+    .use(errorMapper<SignedHttpEvent>())
+    .handler(async (event, context) => {
+      const result = await run({
+        rawBody: bodyBytes(event),
+        headers: lowerCasedHeaders(event),
+        requestId: context.awsRequestId,
+        now: () => new Date(),
+        deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+      });
       return json(route.status ?? 200, result);
     });

@@ -34,6 +34,15 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
+/**
+ * What a route a platform calls with a signed request (HttpRoute `auth: 'webhook'`, functions/platform/routes.ts)
+ * names where every other route names a permission: no role holds it and no token reaches the route. The request's
+ * signature names the tenant (a Shopify webhook: its shop's connection), and the route acts as the system for it.
+ */
+export const SIGNED_BY_PLATFORM = 'webhook';
+/** What a route declares it needs: a permission of the caller's role, or a platform's signature. */
+export type RoutePermission = Permission | typeof SIGNED_BY_PLATFORM;
+
 export const ROLES = ['admin', 'manager', 'purchaser', 'clerk', 'viewer', 'analyst'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -1,45 +1,53 @@
 import type { ZodObject, ZodType } from 'zod';
-import type { Permission } from './permissions';
+import type { Permission, SIGNED_BY_PLATFORM } from './permissions';
 
-/**
- * The shape of one HTTP route in the wiring (functions/wiring.ts lists them):
- * what the HTTP layer needs to serve it, and what CDK, the local gateway and
- * OpenAPI read.
- */
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-export interface HttpRoute {
+interface RouteCommon {
   method: HttpMethod;
   /** API Gateway syntax: `{name}` is a path parameter. */
   path: string;
   /** Module under the repo root exporting `handler`. */
   entry: string;
-  permission: Permission;
   /** What the function may do to the table: least privilege in AWS. */
   table: 'none' | 'read' | 'write';
+  /**
+   * 'write': the function stores and removes sales channel credentials (functions/platform/secrets.ts):
+   * in AWS exactly secretsmanager:CreateSecret, PutSecretValue and DeleteSecret on the stack's
+   * channel secrets, never GetSecretValue, so the API cannot read a credential back.
+   * 'read': the function uses a connection's credentials (listing discovery calls the platform with
+   * them; the Shopify webhook verifies its signature with one): exactly secretsmanager:GetSecretValue
+   * there, and it never answers or logs a credential.
+   */
+  channelSecrets?: 'write' | 'read';
+  summary: string;
+  body?: ZodType;
+  response: ZodType;
+  /** Success status; 200 unless said. */
+  status?: number;
+  /**
+   * The route's own domain statuses besides success (e.g. 409). What the HTTP
+   * layer answers on any route of its kind (a token route: 400, 401, 403, 413, 431, 503, 404 with a path id,
+   * 415 with a body, 422 on a writing POST; a webhook route: 400, 401, 413, 431, 503) is derived in functions/api/openapi.ts.
+   */
+  errors?: number[];
+}
+
+/** A route people call: behind the JWT authorizer, for a role that holds `permission`. */
+export interface TokenRoute extends RouteCommon {
+  /** How a request is authenticated: a bearer token (the default). */
+  auth?: 'token';
+  permission: Permission;
   /**
    * 'query': the function queries the lake through Athena (it gets the lake's grants and names; none else does).
    * 'import': the function writes demand-history imports into the lake bucket, S3 PutObject under
    * DEMAND_IMPORTS_PREFIX (functions/platform/lake-objects.ts) and nothing else of the lake.
    */
   lake?: 'query' | 'import';
-  /**
-   * 'write': the function stores and removes sales channel credentials (functions/platform/secrets.ts):
-   * in AWS exactly secretsmanager:CreateSecret, PutSecretValue and DeleteSecret on the stack's
-   * channel secrets, never GetSecretValue, so the API cannot read a credential back.
-   * 'read': the function uses a connection's credentials to call the platform (listing discovery):
-   * exactly secretsmanager:GetSecretValue there, and it never answers or logs a credential.
-   */
-  channelSecrets?: 'write' | 'read';
-  summary: string;
   params?: ZodType;
   query?: ZodType;
-  body?: ZodType;
   /** The body may also be sent as CSV (`Content-Type: text/csv`); see CsvBody. Without it a body is JSON only (415 otherwise). */
   csvBody?: CsvBody;
-  response: ZodType;
-  /** Success status; 200 unless said. */
-  status?: number;
   /**
    * A route whose work may outlast the request (a report's lake query): a domain result
    * wrapped in `Accepted` (functions/platform/answers.ts) answers 202 with this body.
@@ -47,14 +55,40 @@ export interface HttpRoute {
   accepted?: ZodType;
   /** The route also answers CSV (see CsvAnswer). */
   csv?: CsvAnswer;
-  /**
-   * The route's own domain statuses besides success (e.g. 409). What the HTTP
-   * layer answers on any route (400, 401, 403, 413, 431, 503, 404 with a path id,
-   * 415 with a body, 422 on a writing POST) is derived in functions/api/openapi.ts.
-   */
-  errors?: number[];
 }
 
+/**
+ * A route a platform calls (a Shopify webhook): no token (in AWS no authorizer; locally no token
+ * check), so anyone can reach it, and the request is verified by its signature over the exact
+ * body bytes before anything is read or written. The HTTP layer (http.ts webhookHandler) hands
+ * the function the raw body and the headers; the function verifies, and acts as the system for the
+ * tenant the signature names. It takes no path or query parameters, no Idempotency-Key (a platform
+ * names each delivery itself) and never answers CSV.
+ */
+export interface WebhookRoute extends RouteCommon {
+  auth: 'webhook';
+  permission: typeof SIGNED_BY_PLATFORM;
+  /** The headers the platform sends (the signature among them), documented in OpenAPI; the function reads them itself. */
+  headers: ZodObject;
+  /** What the signed body is (documented in OpenAPI): read only after the signature verified. */
+  body: ZodType;
+  lake?: never;
+  params?: never;
+  query?: never;
+  csvBody?: never;
+  accepted?: never;
+  csv?: never;
+}
+
+/**
+ * The shape of one HTTP route in the wiring (functions/wiring.ts lists them):
+ * what the HTTP layer needs to serve it, and what CDK, the local gateway and
+ * OpenAPI read.
+ */
+export type HttpRoute = TokenRoute | WebhookRoute;
+
+/** Is this a route a platform calls, verified by its signature instead of a token? */
+export const isWebhookRoute = (route: HttpRoute): route is WebhookRoute => route.auth === 'webhook';
 
 /**
  * Rows a route also answers as CSV, asked for with `format=csv` or `Accept: text/csv`:

@@ -22,7 +22,7 @@ export type Condition =
   | { op: 'equals'; attribute: string; value: NativeAttributeValue }
   | { op: 'in'; attribute: string; values: readonly NativeAttributeValue[] }
   | { op: 'atLeast'; attribute: string; value: number }
-  | { op: 'below'; attribute: string; value: number }
+  | { op: 'below'; attribute: string; value: number | string }
   | { op: 'atMost'; attribute: string; value: number }
   | { op: 'and' | 'or'; of: Condition[] };
 
@@ -35,7 +35,8 @@ export const when = {
   equals: (attribute: string, value: NativeAttributeValue): Condition => ({ op: 'equals', attribute, value }),
   statusIn: (statuses: readonly string[]): Condition => ({ op: 'in', attribute: 'status', values: statuses }),
   atLeast: (attribute: string, value: number): Condition => ({ op: 'atLeast', attribute, value }),
-  below: (attribute: string, value: number): Condition => ({ op: 'below', attribute, value }),
+  /** Numbers compare as numbers; strings by their bytes, so ISO instants written alike (toISOString) compare in time order. */
+  below: (attribute: string, value: number | string): Condition => ({ op: 'below', attribute, value }),
   atMost: (attribute: string, value: number): Condition => ({ op: 'atMost', attribute, value }),
   and: (...of: Condition[]): Condition => ({ op: 'and', of }),
   or: (...of: Condition[]): Condition => ({ op: 'or', of }),

@@ -6,8 +6,9 @@ import { logicalId, roleOf, synthesized, type CfnTemplate } from './synth';
 /**
  * Sales channel credentials in AWS (issue 11, step 1): the connection routes may create, replace
  * and delete the stack's channel secrets and never read one, so IAM itself keeps credentials
- * write-only for them; listing discovery (step 2) alone may GetSecretValue, to call Shopify, and
- * answers no credential. The stack stays under CloudFormation's 500 resources.
+ * write-only for them; listing discovery (step 2) and the Shopify webhook (scope item 4) alone may
+ * GetSecretValue, the one to call Shopify, the other to verify Shopify's signature, and neither
+ * answers a credential. The stack stays under CloudFormation's 500 resources.
  */
 interface Statement {
   Effect: string;
@@ -48,9 +49,12 @@ describe('channel credentials in AWS', () => {
     expect(environment[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
   });
 
-  test('the only route that reads a channel secret is listing discovery: GetSecretValue on the stack\'s channel secrets, nothing else, on a role of its own kind', () => {
-    expect(READ_ROUTES).toEqual(['discoverListings']);
-    const fn = stack.api.functions.discoverListings;
+  test('the only routes that read a channel secret are listing discovery and the Shopify webhook', () => {
+    expect(READ_ROUTES).toEqual(['discoverListings', 'shopifyWebhook']);
+  });
+
+  test.each(READ_ROUTES)('%s may GetSecretValue on the stack\'s channel secrets, nothing else, on a role of its own kind', (name) => {
+    const fn = stack.api.functions[name];
     const statements = statementsOf(json, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => a.startsWith('secretsmanager:')));
     expect(statements).toHaveLength(1);
     expect(list(statements[0]?.Action ?? [])).toEqual([...CHANNEL_SECRET_READ_ACTIONS]);
@@ -60,8 +64,9 @@ describe('channel credentials in AWS', () => {
     expect(JSON.stringify(resources[0])).toContain(secretsArn);
     const environment = (json.Resources[logicalId(fn)]?.Properties?.Environment as { Variables: Record<string, string> }).Variables;
     expect(environment[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
-    // Not the writers' role, nor any other route's.
-    for (const name of SECRET_ROUTES) expect(logicalId(roleOf(stack.api.functions[name]))).not.toBe(logicalId(roleOf(fn)));
+    // Not the writers' role, nor any other route's: the readers share theirs only with each other (their grants are the same).
+    const sharing = Object.entries(stack.api.functions).filter(([, other]) => logicalId(roleOf(other)) === logicalId(roleOf(fn))).map(([other]) => other);
+    expect(sharing.sort()).toEqual([...READ_ROUTES].sort());
   });
 
   test('GetSecretValue only for the read routes, no Describe/List/wildcards anywhere, and only the channel secret routes touch Secrets Manager at all', () => {

@@ -1,11 +1,13 @@
 import { localRouteKeys } from '../../bin/local/api-server';
+import { isWebhookRoute } from '../../functions/platform/routes';
 import { fallbackRoute, httpRoutes, routeKey } from '../../functions/wiring';
 import { logicalId, resourcesOfType, synthesized } from './synth';
 
 /**
  * The routes come from one declaration (functions/wiring.ts): the stack
  * makes them, the local runtime serves them, and these tests prove both
- * match it, and that no declared route is reachable without a valid token.
+ * match it, and that no declared route is reachable without a valid token,
+ * except the webhook routes a platform calls (verified by their signature).
  * Besides them, the `$default` route answers every other request (404 or
  * 405, before any token check, as the local gateway does).
  */
@@ -26,12 +28,20 @@ describe('HTTP API routes', () => {
     expect([...localRouteKeys()].sort()).toEqual(templateRouteKeys);
   });
 
-  test('every declared route requires the JWT authorizer', () => {
+  const webhookRouteKeys = Object.values(httpRoutes).filter(isWebhookRoute).map(routeKey);
+
+  test('every declared route requires the JWT authorizer, but the webhook routes (their function verifies the platform\'s signature)', () => {
     const [authorizerId] = resourcesOfType(json, 'AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
     expect(authorizerId).toBeDefined();
+    expect(webhookRouteKeys).toEqual(['POST /api/integration/shopify/webhooks']);
     for (const [, route] of routes) {
-      expect(route.Properties?.AuthorizationType).toBe('JWT');
-      expect(route.Properties?.AuthorizerId).toEqual({ Ref: authorizerId });
+      const key = route.Properties?.RouteKey as string;
+      if (webhookRouteKeys.includes(key)) {
+        expect({ key, type: route.Properties?.AuthorizationType, authorizer: route.Properties?.AuthorizerId }).toEqual({ key, type: 'NONE', authorizer: undefined });
+      } else {
+        expect({ key, type: route.Properties?.AuthorizationType }).toEqual({ key, type: 'JWT' });
+        expect(route.Properties?.AuthorizerId).toEqual({ Ref: authorizerId });
+      }
     }
   });
 

@@ -3,6 +3,8 @@ import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { httpRoutes, routeKey } from '../../functions/wiring';
 import { ok, setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { allMovements } from '../support/ledger';
+import { newShopDomain } from '../support/shops';
+import { signShopifyBody } from '../fakes/shopify-webhooks';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 // The local runtime's mode (bin/local.ts sets it): the notification consumer writes email to the outbox.
@@ -57,16 +59,39 @@ const standInIds: Ids = {
 interface Sample {
   path: string;
   body?: unknown;
-  /** What another tenant gets: 404 for A's things, 200 with its own empty list, 201 for its own new thing under the same id, or 202 for its own work started. */
-  asOther: 200 | 201 | 202 | 404;
+  /** Sent with the request (a webhook's platform headers). */
+  headers?: Record<string, string>;
+  /**
+   * What another tenant gets: 404 for A's things, 200 with its own empty list, 201 for its own new thing under the same id,
+   * 202 for its own work started, or 401 for a webhook it forged in A's shop's name (its own token does not count there).
+   */
+  asOther: 200 | 201 | 202 | 401 | 404;
   /** A list: the field that must be empty for another tenant. */
   list?: string;
 }
 
 const shipTo = { latitude: 40, longitude: -74 };
-const intruderCredentials = { shop_domain: 'intruder.myshopify.com', access_token: 'shpat_intruder', webhook_secret: 'whsec_intruder' };
+// Each a shop of its own: a shop belongs to one connection across all tenants (and test files share one table).
+const intruderCredentials = { shop_domain: newShopDomain('intruder'), access_token: 'shpat_intruder', webhook_secret: 'whsec_intruder' };
 /** Tenant A's channel credentials: never shown to anyone, A included. */
-const credentialsOfA = { shop_domain: 'tenant-a.myshopify.com', access_token: 'shpat_tenant_a_SECRET', webhook_secret: 'whsec_tenant_a_SECRET' };
+const credentialsOfA = { shop_domain: newShopDomain('tenant-a'), access_token: 'shpat_tenant_a_SECRET', webhook_secret: 'whsec_tenant_a_SECRET' };
+
+/**
+ * A webhook another tenant forges in A's shop's name: an order for A's SKU, signed with a secret that is not A's
+ * connection's (the body is sent as JSON.stringify makes it, so the signature is over the very bytes sent).
+ */
+const forgedWebhook = (ids: Ids): Pick<Sample, 'body' | 'headers'> => {
+  const body = { id: 4242, line_items: [{ id: 1, sku: ids.sku_id, quantity: 1, requires_shipping: true }], shipping_address: null };
+  return {
+    body,
+    headers: {
+      'x-shopify-topic': 'orders/create',
+      'x-shopify-shop-domain': credentialsOfA.shop_domain,
+      'x-shopify-hmac-sha256': signShopifyBody(intruderCredentials.webhook_secret, JSON.stringify(body)),
+      'x-shopify-webhook-id': 'forged-1',
+    },
+  };
+};
 
 /** A concrete request for every declared route, naming the given ids in its path and body. */
 const requestsFor = (ids: Ids): Record<string, Sample> => ({
@@ -196,18 +221,20 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   // that is not a Stockroom id, as the ids check below wants; another tenant still gets 404 first.
   [routeKey(httpRoutes.putListing)]: { path: `/api/channels/${ids.channel_id}/listings/${ids.sku_id}`, body: { product_type: 'PRODUCT' }, asOther: 404 },
   [routeKey(httpRoutes.discoverListings)]: { path: `/api/channels/${ids.channel_id}/listings/discover`, body: { sku_ids: [ids.sku_id] }, asOther: 404 },
+  // No token is read here: the tenant is the one whose shop signed, and a forged signature is 401 with nothing written.
+  [routeKey(httpRoutes.shopifyWebhook)]: { path: httpRoutes.shopifyWebhook.path, ...forgedWebhook(ids), asOther: 401 },
 });
 
 const standInRequests = requestsFor(standInIds);
 
 const send = (client: Client, key: string, requests = standInRequests) => {
   const [method] = key.split(' ');
-  const { path, body } = requests[key]!;
+  const { path, body, headers } = requests[key]!;
   if (method === 'GET') return client.get(path);
   if (method === 'PATCH') return client.patch(path, body);
   if (method === 'DELETE') return client.delete(path);
   if (method === 'PUT') return client.put(path, body);
-  return client.post(path, body);
+  return client.post(path, body, headers);
 };
 
 test('every declared route has a tenancy and auth case here', () => {
@@ -400,6 +427,7 @@ describe('authentication', () => {
     });
   };
 
+  // The webhook route is 401 here too, for its missing signature (it reads no token: see the tenancy case and shopify-webhooks.test.ts).
   test.each(routes)('%s without a token is 401', async (key) => {
     const res = await request(key);
     expect(res.status).toBe(401);
@@ -427,6 +455,7 @@ describe('roles', () => {
     await setupCatalog(admin);
     const viewer = await t.client({ tenantId: admin.tenantId, role: 'viewer' });
     expect((await viewer.get('/api/skus/sku-1')).status).toBe(200);
+    // The webhook route's is no role's permission (SIGNED_BY_PLATFORM): roles do not reach it, its signature does.
     const writes = Object.values(httpRoutes).filter((r) => r.permission.endsWith(':write')).map(routeKey);
     for (const key of writes) {
       const res = await send(viewer, key);

@@ -69,6 +69,9 @@ const recorded = async (options: { tenantId?: string; role?: Role } = {}): Promi
   };
 };
 
+/** The tenant's own Shopify shop: a shop belongs to one connection across all tenants, so each tenant's channel needs its own. */
+const shopOf = (c: Client): string => `${c.tenantId}.myshopify.com`;
+
 /** A tenant with the given SKUs, one warehouse, a Shopify channel on the fake and an Amazon channel. */
 const tenantWith = async (skuIds: string[]): Promise<Client> => {
   const a = await recorded();
@@ -77,7 +80,7 @@ const tenantWith = async (skuIds: string[]): Promise<Client> => {
   ok(await a.post('/api/warehouses', { warehouse_id: 'wh-1', name: 'wh-1', latitude: 40, longitude: -74 }), 201);
   ok(await a.post('/api/channels', {
     channel_id: 'shop', platform: 'shopify', warehouse_ids: ['wh-1'], api_base_url: fake.url,
-    credentials: { shop_domain: 'listings.myshopify.com', access_token: ACCESS_TOKEN, webhook_secret: WEBHOOK_SECRET },
+    credentials: { shop_domain: shopOf(a), access_token: ACCESS_TOKEN, webhook_secret: WEBHOOK_SECRET },
   }), 201);
   ok(await a.post('/api/channels', {
     channel_id: 'amz', platform: 'amazon', warehouse_ids: ['wh-1'],
@@ -181,7 +184,7 @@ describe('listing discovery against the Shopify fake', () => {
 
   test('credentials the store refuses stop discovery with a per-SKU error', async () => {
     const a = await tenantWith(['CRED-1', 'CRED-2']);
-    ok(await a.patch('/api/channels/shop', { credentials: { shop_domain: 'listings.myshopify.com', access_token: 'shpat_wrong_one', webhook_secret: WEBHOOK_SECRET } }));
+    ok(await a.patch('/api/channels/shop', { credentials: { shop_domain: shopOf(a), access_token: 'shpat_wrong_one', webhook_secret: WEBHOOK_SECRET } }));
     const out = ok(await a.post('/api/channels/shop/listings/discover', {}));
     expect(byOutcome(out.results)).toEqual({ 'CRED-1': 'error', 'CRED-2': 'skipped' });
     expect(out.stopped).toMatch(/401/);

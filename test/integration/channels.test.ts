@@ -1,9 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
-import { localEncryptedStore } from '../../functions/platform/secrets';
 import type { Role } from '../../functions/identity/roles';
+import { createChannel, patchChannel, readChannel } from '../../functions/channels/connections';
+import { createChannelBody, patchChannelBody } from '../../functions/channels/schemas';
+import { findShopRegistration } from '../../functions/channels/store';
+import { createWarehouse } from '../../functions/inventory/catalog';
+import { localEncryptedStore, memoryStore, type CredentialStore } from '../../functions/platform/secrets';
 import { ok, startTestApi, type Client, type Response, type TestApi } from '../support/api';
+import { contextFor, testDb } from '../support/domain';
+import { newShopDomain } from '../support/shops';
 
 /**
  * Sales channel connections (issue 11, step 1) over HTTP on DynamoDB Local: CRUD, validation,
@@ -13,6 +19,7 @@ import { ok, startTestApi, type Client, type Response, type TestApi } from '../s
 process.env[LOCAL_MODE_ENV] = '1';
 
 let t: TestApi;
+const db = testDb();
 beforeAll(async () => {
   t = await startTestApi();
 });
@@ -30,7 +37,8 @@ const SECRETS = [
 ];
 const [accessToken, webhookSecret, rotatedToken, rotatedWebhookSecret, lwaClientId, lwaClientSecret, refreshToken] = SECRETS as [string, string, string, string, string, string, string];
 
-const shopifyCredentials = { shop_domain: 'acme.myshopify.com', access_token: accessToken, webhook_secret: webhookSecret };
+/** A shop belongs to one connection across tenants: each connection a test makes gets its own shop unless it names one. */
+const shopifyCredentials = (shopDomain = newShopDomain('acme')) => ({ shop_domain: shopDomain, access_token: accessToken, webhook_secret: webhookSecret });
 const amazonCredentials = {
   seller_id: 'A2EUQ1WTGCTBG2',
   marketplace_ids: ['ATVPDKIKX0DER', 'A2EUQ1WTGCTBG2'],
@@ -84,7 +92,7 @@ const withWarehouses = async (c: Client, ids = ['wh-1', 'wh-2', 'wh-3']): Promis
   for (const id of ids) ok(await c.post('/api/warehouses', { warehouse_id: id, name: id, latitude: 40, longitude: -74 }), 201);
 };
 
-const shopifyBody = (extra: Record<string, unknown> = {}) => ({ channel_id: 'shop-1', platform: 'shopify', warehouse_ids: ['wh-1'], credentials: shopifyCredentials, ...extra });
+const shopifyBody = (extra: Record<string, unknown> = {}) => ({ channel_id: 'shop-1', platform: 'shopify', warehouse_ids: ['wh-1'], credentials: shopifyCredentials(), ...extra });
 const amazonBody = (extra: Record<string, unknown> = {}) => ({ channel_id: 'amz-1', platform: 'amazon', warehouse_ids: ['wh-1', 'wh-2'], buffer: 3, conflict_rule: 'report_only', credentials: amazonCredentials, ...extra });
 
 /** Every file under dir (recursively), with its path. */
@@ -98,7 +106,8 @@ describe('channel connections', () => {
   test('create both platforms, list, get, patch (buffer, warehouses, credentials), delete', async () => {
     const a = await recorded();
     await withWarehouses(a);
-    const shop = await a.post('/api/channels', shopifyBody());
+    const shopBody = shopifyBody();
+    const shop = await a.post('/api/channels', shopBody);
     expect(shop.status).toBe(201);
     expect(shop.body).toEqual({
       channel_id: 'shop-1',
@@ -106,7 +115,7 @@ describe('channel connections', () => {
       warehouse_ids: ['wh-1'],
       buffer: 0,
       conflict_rule: 'ours_wins',
-      account: { shop_domain: 'acme.myshopify.com', api_version: '2026-04' },
+      account: { shop_domain: shopBody.credentials.shop_domain, api_version: '2026-04' },
       credentials: { stored: true, fields: ['shop_domain', 'access_token', 'webhook_secret', 'api_version'], updated_at: expect.any(String) },
       version: 1,
       created_at: expect.any(String),
@@ -127,7 +136,7 @@ describe('channel connections', () => {
     expect(generated.channel_id).toMatch(/^[0-9A-Z]{26}$/);
 
     const store = localEncryptedStore(t.channelSecretsDir);
-    expect(await store.get(a.tenantId, 'shop-1')).toEqual({ ...shopifyCredentials, api_version: '2026-04' });
+    expect(await store.get(a.tenantId, 'shop-1')).toEqual({ ...shopBody.credentials, api_version: '2026-04' });
     expect(await store.get(a.tenantId, 'amz-1')).toEqual(amazonCredentials);
 
     const list = ok(await a.get('/api/channels'));
@@ -139,9 +148,9 @@ describe('channel connections', () => {
 
     const patched = ok(await a.patch('/api/channels/shop-1', { buffer: 5, warehouse_ids: ['wh-2', 'wh-3'], conflict_rule: 'channel_wins' }));
     expect(patched).toMatchObject({ buffer: 5, warehouse_ids: ['wh-2', 'wh-3'], conflict_rule: 'channel_wins', version: 2, credentials: shop.body.credentials });
-    const rotated = { shop_domain: 'acme-2.myshopify.com', access_token: rotatedToken, webhook_secret: rotatedWebhookSecret, api_version: '2026-07' };
+    const rotated = { shop_domain: newShopDomain('acme'), access_token: rotatedToken, webhook_secret: rotatedWebhookSecret, api_version: '2026-07' };
     const replaced = ok(await a.patch('/api/channels/shop-1', { credentials: rotated }));
-    expect(replaced).toMatchObject({ version: 3, buffer: 5, account: { shop_domain: 'acme-2.myshopify.com', api_version: '2026-07' } });
+    expect(replaced).toMatchObject({ version: 3, buffer: 5, account: { shop_domain: rotated.shop_domain, api_version: '2026-07' } });
     expect(replaced.credentials.updated_at >= shop.body.credentials.updated_at).toBe(true);
     expect(await store.get(a.tenantId, 'shop-1')).toEqual(rotated);
     // The other platform's credential set is refused: a connection's platform cannot change.
@@ -161,9 +170,11 @@ describe('channel connections', () => {
   test('a retry with the same Idempotency-Key answers the first answer; a duplicate id is 409', async () => {
     const a = await recorded();
     await withWarehouses(a);
-    const first = ok(await a.post('/api/channels', shopifyBody(), { 'idempotency-key': 'k-1' }), 201);
-    expect(ok(await a.post('/api/channels', shopifyBody(), { 'idempotency-key': 'k-1' }), 201)).toEqual(first);
-    const duplicate = await a.post('/api/channels', shopifyBody({ credentials: { ...shopifyCredentials, access_token: rotatedToken } }));
+    const body = shopifyBody();
+    const first = ok(await a.post('/api/channels', body, { 'idempotency-key': 'k-1' }), 201);
+    expect(ok(await a.post('/api/channels', body, { 'idempotency-key': 'k-1' }), 201)).toEqual(first);
+    // The same id for the same shop: the connection exists (its own shop claim passes), so the answer is ALREADY_EXISTS.
+    const duplicate = await a.post('/api/channels', shopifyBody({ credentials: { ...body.credentials, access_token: rotatedToken } }));
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.error.code).toBe('ALREADY_EXISTS');
     // The 409 stored nothing: the connection keeps its own credentials.
@@ -194,10 +205,10 @@ describe('channel connections', () => {
       amazonBody({ credentials: { ...amazonCredentials, refresh_token: undefined } }),
       amazonBody({ credentials: { ...amazonCredentials, marketplace_ids: [] } }),
       amazonBody({ credentials: { ...amazonCredentials, marketplace_ids: Array.from({ length: 21 }, (_, i) => `M${i}`) } }),
-      shopifyBody({ credentials: { ...shopifyCredentials, shop_domain: 'acme.example.com' } }),
-      shopifyBody({ credentials: { ...shopifyCredentials, api_version: '2026-13' } }),
-      shopifyBody({ credentials: { ...shopifyCredentials, access_token: 12345 } }),
-      shopifyBody({ credentials: { ...shopifyCredentials, extra: 'x' } }),
+      shopifyBody({ credentials: { ...shopifyCredentials(), shop_domain: 'acme.example.com' } }),
+      shopifyBody({ credentials: { ...shopifyCredentials(), api_version: '2026-13' } }),
+      shopifyBody({ credentials: { ...shopifyCredentials(), access_token: 12345 } }),
+      shopifyBody({ credentials: { ...shopifyCredentials(), extra: 'x' } }),
       shopifyBody({ warehouse_ids: [] }),
       shopifyBody({ warehouse_ids: Array.from({ length: 51 }, (_, i) => `wh-${i}`) }),
       shopifyBody({ warehouse_ids: ['wh-1', 'wh-1'] }),
@@ -273,7 +284,7 @@ describe('channel connections', () => {
     for (const role of ['manager', 'clerk', 'purchaser', 'viewer', 'analyst'] as const) {
       const c = await recorded({ tenantId: admin.tenantId, role });
       expect({ role, status: (await c.post('/api/channels', shopifyBody({ channel_id: `by-${role}` }))).status }).toEqual({ role, status: 403 });
-      expect({ role, status: (await c.patch('/api/channels/shop-1', { buffer: 9, credentials: { ...shopifyCredentials, access_token: rotatedToken } })).status }).toEqual({ role, status: 403 });
+      expect({ role, status: (await c.patch('/api/channels/shop-1', { buffer: 9, credentials: { ...shopifyCredentials(), access_token: rotatedToken } })).status }).toEqual({ role, status: 403 });
       expect({ role, status: (await c.delete('/api/channels/shop-1')).status }).toEqual({ role, status: 403 });
       const read = role === 'manager' ? 200 : 403;
       expect({ role, list: (await c.get('/api/channels')).status, one: (await c.get('/api/channels/shop-1')).status }).toEqual({ role, list: read, one: read });
@@ -289,7 +300,7 @@ describe('channel connections', () => {
     await withWarehouses(b);
     ok(await a.post('/api/channels', shopifyBody()), 201);
     expect((await b.get('/api/channels/shop-1')).status).toBe(404);
-    expect((await b.patch('/api/channels/shop-1', { buffer: 1, credentials: { ...shopifyCredentials, access_token: rotatedToken } })).status).toBe(404);
+    expect((await b.patch('/api/channels/shop-1', { buffer: 1, credentials: { ...shopifyCredentials(), access_token: rotatedToken } })).status).toBe(404);
     expect((await b.delete('/api/channels/shop-1')).status).toBe(404);
     expect(ok(await b.get('/api/channels')).channels).toEqual([]);
     const store = localEncryptedStore(t.channelSecretsDir);
@@ -298,6 +309,86 @@ describe('channel connections', () => {
     expect(await store.get(b.tenantId, 'shop-1')).toBeUndefined();
     // The same id in two tenants is two connections.
     ok(await b.post('/api/channels', shopifyBody()), 201);
+  });
+
+  test('a shop belongs to one connection: a second one for it, in the same tenant or another, is 409 and writes nothing; after DELETE it can be connected again', async () => {
+    const a = await recorded();
+    const b = await recorded();
+    await withWarehouses(a);
+    await withWarehouses(b);
+    const store = localEncryptedStore(t.channelSecretsDir);
+    const shop = newShopDomain('one');
+    ok(await a.post('/api/channels', shopifyBody({ credentials: shopifyCredentials(shop) })), 201);
+    for (const [who, c, id] of [['same tenant', a, 'shop-2'], ['other tenant', b, 'shop-1']] as const) {
+      const again = await c.post('/api/channels', shopifyBody({ channel_id: id, credentials: { ...shopifyCredentials(shop), access_token: rotatedToken } }), { 'idempotency-key': `again-${id}` });
+      expect({ who, status: again.status, code: again.body.error?.code, details: again.body.error?.details }).toEqual({ who, status: 409, code: 'CONFLICT', details: { shop_domain: shop } });
+      // No connection, no secret, no idempotency record (the same key may be used again once the shop is free).
+      expect({ who, get: (await c.get(`/api/channels/${id}`)).status }).toEqual({ who, get: 404 });
+      expect({ who, secret: await store.get(c.tenantId, id) }).toEqual({ who, secret: undefined });
+    }
+    expect(ok(await a.get('/api/channels')).channels.map((c: { channel_id: string }) => c.channel_id)).toEqual(['shop-1']);
+    expect(ok(await b.get('/api/channels')).channels).toEqual([]);
+    expect(await store.get(a.tenantId, 'shop-1')).toMatchObject({ shop_domain: shop, access_token: accessToken });
+    expect(await findShopRegistration(db, shop)).toMatchObject({ owner_tenant_id: a.tenantId, channel_id: 'shop-1' });
+
+    ok(await a.delete('/api/channels/shop-1'));
+    expect(await findShopRegistration(db, shop)).toBeUndefined();
+    const moved = ok(await b.post('/api/channels', shopifyBody({ credentials: shopifyCredentials(shop) }), { 'idempotency-key': 'again-shop-1' }), 201);
+    expect(moved.account.shop_domain).toBe(shop);
+    expect(await findShopRegistration(db, shop)).toMatchObject({ owner_tenant_id: b.tenantId, channel_id: 'shop-1' });
+    expect(await store.get(b.tenantId, 'shop-1')).toMatchObject({ shop_domain: shop });
+  });
+
+  test('a PATCH to another shop moves the registration; to a shop another connection holds it is 409, changes nothing and leaves the secret as it was', async () => {
+    const a = await recorded();
+    const b = await recorded();
+    await withWarehouses(a);
+    await withWarehouses(b);
+    const store = localEncryptedStore(t.channelSecretsDir);
+    const [first, second, third] = [newShopDomain('first'), newShopDomain('second'), newShopDomain('third')];
+    ok(await a.post('/api/channels', shopifyBody({ channel_id: 'shop-1', credentials: shopifyCredentials(first) })), 201);
+    ok(await a.post('/api/channels', shopifyBody({ channel_id: 'shop-2', credentials: shopifyCredentials(second) })), 201);
+
+    const movedTo = { ...shopifyCredentials(third), access_token: rotatedToken, webhook_secret: rotatedWebhookSecret };
+    const moved = ok(await a.patch('/api/channels/shop-1', { credentials: movedTo }));
+    expect(moved).toMatchObject({ version: 2, account: { shop_domain: third } });
+    expect(await findShopRegistration(db, first)).toBeUndefined();
+    expect(await findShopRegistration(db, third)).toMatchObject({ owner_tenant_id: a.tenantId, channel_id: 'shop-1' });
+    // The old shop is free for anyone, the new one taken.
+    ok(await b.post('/api/channels', shopifyBody({ channel_id: 'b-1', credentials: shopifyCredentials(first) })), 201);
+    expect((await b.post('/api/channels', shopifyBody({ channel_id: 'b-2', credentials: shopifyCredentials(third) }))).status).toBe(409);
+
+    // A PATCH to the shop shop-2 holds: 409, and neither connection, registration nor secret changed.
+    const taken = await a.patch('/api/channels/shop-1', { buffer: 7, credentials: { ...shopifyCredentials(second), access_token: 'shpat_never_stored' } });
+    expect({ status: taken.status, code: taken.body.error?.code, details: taken.body.error?.details }).toEqual({ status: 409, code: 'CONFLICT', details: { shop_domain: second } });
+    expect(ok(await a.get('/api/channels/shop-1'))).toEqual(moved);
+    expect(await store.get(a.tenantId, 'shop-1')).toEqual({ ...movedTo, api_version: '2026-04' });
+    expect(await store.get(a.tenantId, 'shop-2')).toMatchObject({ shop_domain: second, access_token: accessToken });
+    expect(await findShopRegistration(db, second)).toMatchObject({ owner_tenant_id: a.tenantId, channel_id: 'shop-2' });
+    expect(await findShopRegistration(db, third)).toMatchObject({ owner_tenant_id: a.tenantId, channel_id: 'shop-1' });
+    // The same shop again (a credential rotation) claims nothing new and passes.
+    expect(ok(await a.patch('/api/channels/shop-1', { credentials: { ...movedTo, access_token: accessToken } }))).toMatchObject({ version: 3, account: { shop_domain: third } });
+
+    // Once shop-2 is gone its shop can be moved to.
+    ok(await a.delete('/api/channels/shop-2'));
+    expect(ok(await a.patch('/api/channels/shop-1', { credentials: shopifyCredentials(second) }))).toMatchObject({ version: 4, account: { shop_domain: second } });
+    expect(await findShopRegistration(db, third)).toBeUndefined();
+    expect(await findShopRegistration(db, second)).toMatchObject({ owner_tenant_id: a.tenantId, channel_id: 'shop-1' });
+  });
+
+  test('a PATCH whose new credentials cannot be stored gives its claim of the new shop up again and changes nothing', async () => {
+    const ctx = contextFor();
+    const held = memoryStore();
+    const deps = { db, ctx, credentials: held, local: true };
+    await createWarehouse({ db, ctx }, { warehouse_id: 'wh-1', name: 'wh-1', latitude: 40, longitude: -74, priority: 100, active: true });
+    const [own, next] = [newShopDomain('own'), newShopDomain('next')];
+    const created = await createChannel(deps, createChannelBody.parse(shopifyBody({ credentials: shopifyCredentials(own) })));
+    const failing: CredentialStore = { ...held, put: () => Promise.reject(new Error('the store is down')) };
+    await expect(patchChannel({ ...deps, credentials: failing }, 'shop-1', patchChannelBody.parse({ credentials: shopifyCredentials(next) }))).rejects.toThrow('the store is down');
+    expect(await findShopRegistration(db, next)).toBeUndefined();
+    expect(await findShopRegistration(db, own)).toMatchObject({ owner_tenant_id: ctx.caller.tenantId, channel_id: 'shop-1' });
+    expect(await readChannel({ db, ctx }, 'shop-1')).toEqual(created);
+    expect(await held.get(ctx.caller.tenantId, 'shop-1')).toMatchObject({ shop_domain: own });
   });
 
   test('no response and no log line carried a credential value', () => {

@@ -1,9 +1,12 @@
 import fc from 'fast-check';
 import { ROLES, type Role } from '../../functions/identity/roles';
-import { entriesOf, httpRoutes, routeKey, type RouteName } from '../../functions/wiring';
+import { isWebhookRoute } from '../../functions/platform/routes';
+import { entriesOf, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../../functions/wiring';
 import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import { ShopifyAdminFake } from '../fakes/shopify-admin';
+import { orderPayload, ShopifyWebhookSender } from '../fakes/shopify-webhooks';
 import { newTenantId, ok, startTestApi, type Client, type TestApi } from '../support/api';
+import { newShopDomain } from '../support/shops';
 import { ContractViolation } from '../support/contract';
 import { testDb } from '../support/domain';
 import {
@@ -41,6 +44,9 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_260_808);
 // (api_base_url): listing discovery never calls a real shop from a test.
 process.env[LOCAL_MODE_ENV] = '1';
 let shopify: ShopifyAdminFake;
+/** The shop the webhook route's requests are signed as: its connection is made just before that route is fuzzed (prepareRoute). */
+const HOOK_SHOP = newShopDomain('hooks');
+const HOOK_WEBHOOK_SECRET = 'whsec_fuzz_hooks';
 const RUNS_PER_FAMILY = Number(process.env.FUZZ_RUNS ?? 3);
 
 const db = testDb();
@@ -89,11 +95,14 @@ const validBodies = {
   applyReorderPoints: () => ({ warehouse_id: 'wh-1', sku_ids: ['sku-1', 'sku-2'], dry_run: false }),
   createChannel: () => ({
     channel_id: 'fz-chan', platform: 'shopify', warehouse_ids: ['wh-1', 'wh-2'], buffer: 2, conflict_rule: 'report_only',
-    credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz', webhook_secret: 'whsec_fuzz', api_version: '2026-01' },
+    // A shop of its own (a shop belongs to one connection across tenants): the valid body can succeed.
+    credentials: { shop_domain: newShopDomain('fuzz'), access_token: 'shpat_fuzz', webhook_secret: 'whsec_fuzz', api_version: '2026-01' },
   }),
-  patchChannel: () => ({ warehouse_ids: ['wh-1', 'wh-3'], buffer: 3, conflict_rule: 'channel_wins', credentials: { shop_domain: 'fuzz.myshopify.com', access_token: 'shpat_fuzz2', webhook_secret: 'whsec_fuzz2' } }),
+  patchChannel: () => ({ warehouse_ids: ['wh-1', 'wh-3'], buffer: 3, conflict_rule: 'channel_wins', credentials: { shop_domain: newShopDomain('fuzz'), access_token: 'shpat_fuzz2', webhook_secret: 'whsec_fuzz2' } }),
   putListing: () => ({ inventory_item_id: 'gid://shopify/InventoryItem/1', location_id: 'gid://shopify/Location/1' }),
   discoverListings: () => ({ sku_ids: ['sku-1', 'sku-2'] }),
+  // Signed on the way out (send): a valid orders/create of the seeded channel, so the mutations reach the topic's own parsing.
+  shopifyWebhook: () => orderPayload({ id: 1001, lines: [{ sku: 'sku-1', quantity: 1 }, { sku: 'sku-2', quantity: 1 }] }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
@@ -124,7 +133,7 @@ const seedFuzzedTenant = async (c: Client): Promise<Record<string, string[]>> =>
   ];
   ok(await c.post('/api/channels', {
     channel_id: 'chan-1', platform: 'shopify', warehouse_ids: ['wh-1'], api_base_url: shopify.url,
-    credentials: { shop_domain: 'seed.myshopify.com', access_token: 'shpat_seed', webhook_secret: 'whsec_seed' },
+    credentials: { shop_domain: newShopDomain('seed'), access_token: 'shpat_seed', webhook_secret: 'whsec_seed' },
   }), 201);
   ok(await c.post('/api/channels', {
     channel_id: 'chan-2', platform: 'amazon', warehouse_ids: ['wh-1', 'wh-2'],
@@ -161,7 +170,7 @@ const seedOtherTenant = async (c: Client): Promise<Record<string, string[]>> => 
     ok(await c.post('/api/alerts/subscribe', { scope: { all: true }, channel: 'email', target: 'other@example.com' }), 201),
     ok(await c.post('/api/alerts/subscribe', { scope: { sku_id: 'other-sku' }, channel: 'email', target: 'other2@example.com' }), 201),
   ];
-  ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: 'other.myshopify.com', access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
+  ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: newShopDomain('other'), access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
   return {
     channel_id: ['other-chan'],
     product_id: ['other-prod'],
@@ -221,7 +230,33 @@ interface Answer {
   contractViolation?: string;
 }
 
-const send = async (request: FuzzRequest): Promise<Answer> => {
+/**
+ * A webhook route reads no token: unsigned, every request would be the same 401 (shopify-webhooks.test.ts holds
+ * those). Each is signed as HOOK_SHOP, over exactly the (hostile) bytes sent, with a fresh webhook id, so the
+ * fuzz reaches what is behind the signature: the topic's parsing, the mapping and the allocation.
+ */
+const signedAsHookShop = (request: FuzzRequest): FuzzRequest => {
+  const delivery = new ShopifyWebhookSender(HOOK_SHOP, HOOK_WEBHOOK_SECRET, t.api.url).delivery('orders/create', undefined, { rawBody: Buffer.from(request.body ?? '', 'utf8') });
+  const { 'content-type': _json, ...platform } = delivery.headers;
+  return { ...request, headers: { ...request.headers, ...platform } };
+};
+
+/**
+ * What a route needs in place before it is fuzzed, when the routes fuzzed before it may have taken it away: the
+ * webhook's shop is connected (and sku-1 mapped on it) only now, since the channel routes' fuzz deletes and
+ * re-credentials the seeded connections. Made before the route's first snapshot, so it is no request's change.
+ */
+const prepareRoute: Partial<Record<RouteName, () => Promise<void>>> = {
+  shopifyWebhook: async () => {
+    const admin = clients.get('admin');
+    if (!admin) throw new Error('no admin client');
+    ok(await admin.post('/api/channels', { channel_id: 'chan-hooks', platform: 'shopify', warehouse_ids: ['wh-1', 'wh-2'], credentials: { shop_domain: HOOK_SHOP, access_token: 'shpat_hooks', webhook_secret: HOOK_WEBHOOK_SECRET } }), 201);
+    ok(await admin.put('/api/channels/chan-hooks/listings/sku-1', { inventory_item_id: 'gid://shopify/InventoryItem/1', location_id: 'gid://shopify/Location/1' }));
+  },
+};
+
+const send = async (unsigned: FuzzRequest, route: HttpRoute): Promise<Answer> => {
+  const request = isWebhookRoute(route) ? signedAsHookShop(unsigned) : unsigned;
   const client = clients.get(request.role);
   if (!client) throw new Error(`no client for role ${request.role}`);
   try {
@@ -244,6 +279,7 @@ describe.each(entriesOf(httpRoutes).map(([name, route], index) => ({ name, route
     const statuses: number[] = [];
     const validQuery = validQueryOf[name];
     const fuzzed = { method: route.method, path: route.path, query: 'query' in route ? route.query : undefined, validBody: validBodyOf[name]?.(), ...(validQuery ? { validQuery } : {}) };
+    await prepareRoute[name]?.();
     state = await snapshotTenant(db, world.tenantId);
     for (const [familyIndex, family] of FAMILIES.entries()) {
       const requests = requestsFor(world, fuzzed, family);
@@ -252,7 +288,7 @@ describe.each(entriesOf(httpRoutes).map(([name, route], index) => ({ name, route
       await fc.assert(
         fc.asyncProperty(requests, async (request) => {
           const before = state;
-          const response = await send(request);
+          const response = await send(request, route);
           state = await snapshotTenant(db, world.tenantId);
           statuses.push(response.status);
           const exchange = `${describeRequest(request)}\n  -> ${response.status} ${clip(typeof response.body === 'string' ? response.body : JSON.stringify(response.body))}`;

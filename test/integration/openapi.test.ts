@@ -1,3 +1,4 @@
+import { isWebhookRoute } from '../../functions/platform/routes';
 import { httpRoutes } from '../../functions/wiring';
 import { startTestApi, type TestApi } from '../support/api';
 
@@ -57,12 +58,35 @@ describe('the served document', () => {
     for (const [operationId, route] of Object.entries(httpRoutes)) {
       const responses = doc.paths[route.path]?.[route.method.toLowerCase()]?.responses ?? {};
       const statuses = Object.keys(responses);
+      // A webhook route has no token or role (no 403), no path id, media type check or Idempotency-Key: its own test below.
+      if (isWebhookRoute(route)) continue;
       expect({ operationId, statuses }).toEqual({ operationId, statuses: expect.arrayContaining(['400', '401', '403', '413', '431', '503']) });
       expect({ operationId, retryAfter: responses['503']?.headers?.['Retry-After']?.required }).toEqual({ operationId, retryAfter: true });
       // A path id can be unknown, a body can be other than JSON, a writing POST's Idempotency-Key reused.
       if ('params' in route) expect({ operationId, statuses }).toEqual({ operationId, statuses: expect.arrayContaining(['404']) });
       if ('body' in route) expect({ operationId, statuses }).toEqual({ operationId, statuses: expect.arrayContaining(['415']) });
       if (route.method === 'POST' && route.table === 'write') expect({ operationId, statuses }).toEqual({ operationId, statuses: expect.arrayContaining(['422']) });
+    }
+  });
+
+  test('a webhook route is documented without bearer auth, with the headers its platform sends, and with the statuses it can answer', () => {
+    const webhooks = Object.entries(httpRoutes).filter(([, route]) => isWebhookRoute(route));
+    expect(webhooks.map(([operationId]) => operationId)).toEqual(['shopifyWebhook']);
+    for (const [operationId, route] of webhooks) {
+      const op = doc.paths[route.path]?.[route.method.toLowerCase()] as unknown as {
+        security: unknown[];
+        parameters: { name: string; in: string; required: boolean }[];
+        responses: Record<string, { description: string; headers?: Record<string, { required?: boolean }> }>;
+        'x-required-permission'?: string;
+      };
+      expect({ operationId, security: op.security, permission: op['x-required-permission'] }).toEqual({ operationId, security: [], permission: undefined });
+      const required = op.parameters.filter((p) => p.in === 'header' && p.required).map((p) => p.name);
+      expect(required.sort()).toEqual(['X-Shopify-Hmac-Sha256', 'X-Shopify-Shop-Domain', 'X-Shopify-Topic', 'X-Shopify-Webhook-Id']);
+      expect(op.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['X-Shopify-Event-Id', 'X-Shopify-API-Version', 'X-Shopify-Triggered-At']));
+      expect(op.parameters.map((p) => p.name)).not.toContain('Idempotency-Key');
+      expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '413', '431', '503']);
+      expect(op.responses['401']?.description).toMatch(/signature/);
+      expect(op.responses['503']?.headers?.['Retry-After']?.required).toBe(true);
     }
   });
 
