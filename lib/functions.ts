@@ -1,4 +1,4 @@
-import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -142,7 +142,7 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     },
   );
   if (access === 'read' || access === 'write') {
-    const tableArn = `<${Stack.of(table).getLogicalId(cfnElementOf(table))}.Arn>`;
+    const tableArn = tableArnAsNagNamesIt(fn, table);
     role.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
       reason:
@@ -150,6 +150,16 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     });
   }
   if (access === 'write' || access === 'custom') acknowledgeKeyWrite(fn);
+};
+
+/**
+ * The table's ARN as cdk-nag prints it in the function's policy: a GetAtt of the table in its own
+ * stack; in a nested stack (lib/channels.ts) the parameter CDK passes the ARN in by, which it names
+ * `referenceto<the table resource's unique id>Arn`.
+ */
+const tableArnAsNagNamesIt = (fn: NodejsFunction, table: TableV2): string => {
+  const element = cfnElementOf(table);
+  return Stack.of(fn) === Stack.of(table) ? `<${Stack.of(table).getLogicalId(element)}.Arn>` : `<referenceto${Names.nodeUniqueId(element.node)}Arn>`;
 };
 
 /** The CloudFormation resource behind an L2 construct (cdk-nag names resources by its logical id). */
