@@ -589,6 +589,16 @@ export interface ChannelSchedule extends ScheduledFunction {
 
 export const channelSchedules = {
   // --- issue 11: amazon order poll ---
+  pollAmazonOrders: {
+    entry: handler('channels', 'poll-amazon-orders'),
+    // Every 5 minutes: Amazon refills searchOrders' bucket at 0.0056 requests a second, 1.68 per 5 minutes, so
+    // each run can read the page that is usually all there is while the surplus builds toward the burst of 20
+    // for a backlog (the poll keeps the bucket itself and stops when it is empty). Oftener would mostly find it empty.
+    everySeconds: 300,
+    table: 'write',
+    channelSecrets: 'read',
+    summary: "Poll every Amazon connection's merchant-fulfilled orders updated since its checkpoint (searchOrders, paced to its rate limit): allocate new orders, cancel cancelled ones, advance the checkpoint only after each page is applied",
+  },
   // --- issue 11: reconciliation schedule ---
 } as const satisfies Record<string, ChannelSchedule>;
 

@@ -142,10 +142,7 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     },
   );
   if (access === 'read' || access === 'write') {
-    const tableStack = Stack.of(table);
-    const logicalId = tableStack.getLogicalId(cfnElementOf(table));
-    // In a nested stack the table's ARN arrives as a parameter, named `referenceto<the table's unique id>Arn` by CDK.
-    const tableArn = Stack.of(fn) === tableStack ? `<${logicalId}.Arn>` : `<referenceto${Names.nodeUniqueId(cfnElementOf(table).node)}Arn>`;
+    const tableArn = tableArnAsNagNamesIt(fn, table);
     role.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
       reason:
@@ -153,6 +150,16 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     });
   }
   if (access === 'write' || access === 'custom') acknowledgeKeyWrite(fn);
+};
+
+/**
+ * The table's ARN as cdk-nag prints it in the function's policy: a GetAtt of the table in its own
+ * stack; in a nested stack (lib/channels.ts) the parameter CDK passes the ARN in by, which it names
+ * `referenceto<the table resource's unique id>Arn`.
+ */
+const tableArnAsNagNamesIt = (fn: NodejsFunction, table: TableV2): string => {
+  const element = cfnElementOf(table);
+  return Stack.of(fn) === Stack.of(table) ? `<${Stack.of(table).getLogicalId(element)}.Arn>` : `<referenceto${Names.nodeUniqueId(element.node)}Arn>`;
 };
 
 /** The CloudFormation resource behind an L2 construct (cdk-nag names resources by its logical id). */

@@ -130,16 +130,17 @@ export const cancelChannelOrder = async (deps: Deps, channel: Channel, externalI
   const previous = await readInbound(deps, channel.channel_id, externalId);
   if (previous?.status === 'cancelled') return previous;
   const orderId = channelOrderId(channel.platform, channel.channel_id, externalId);
-  if (previous?.status === 'allocated') {
-    try {
-      await cancelOrder(deps, orderId);
-    } catch (error) {
-      // Shipped already: the channel's cancel came too late to give stock back; recorded with the reason.
-      if (error instanceof AppError && error.status === 409) {
-        return record(deps, channel, { channel_id: previous.channel_id, external_id: externalId, order_id: orderId, lines: previous.lines, status: 'failed', error_code: error.code, reason: `cancelled on the channel, but here: ${error.message}` }, previous);
-      }
-      throw error;
+  // Whatever the record says: an order allocated by a delivery that crashed before recording it has
+  // no record (or an older failed one), and its units must go back all the same. Cancelling twice
+  // releases nothing more; an order never allocated here is 404, with nothing to give back.
+  try {
+    await cancelOrder(deps, orderId);
+  } catch (error) {
+    // Shipped already: the channel's cancel came too late to give stock back; recorded with the reason.
+    if (error instanceof AppError && error.status === 409) {
+      return record(deps, channel, { channel_id: channel.channel_id, external_id: externalId, order_id: orderId, lines: previous?.lines ?? [], status: 'failed', error_code: error.code, reason: `cancelled on the channel, but here: ${error.message}` }, previous);
     }
+    if (!(error instanceof AppError && error.code === 'NOT_FOUND')) throw error;
   }
   return record(deps, channel, { channel_id: channel.channel_id, external_id: externalId, order_id: orderId, lines: previous?.lines ?? [], status: 'cancelled' }, previous);
 };

@@ -110,19 +110,24 @@ export class FakeServer {
   }
 }
 
-/** A leaky/token bucket refilled continuously at `rate` per second up to `capacity`. */
+/**
+ * A leaky/token bucket refilled continuously at `rate` per second up to `capacity`. `now` is the
+ * fake's clock (a test that steers time steers the refill with it).
+ */
 export class Bucket {
   private level: number;
-  private at = Date.now();
+  private at: number;
   constructor(
     public capacity: number,
     public rate: number,
+    private readonly now: () => number = Date.now,
   ) {
     this.level = capacity;
+    this.at = now();
   }
   available(): number {
-    const now = Date.now();
-    this.level = Math.min(this.capacity, this.level + ((now - this.at) / 1000) * this.rate);
+    const now = this.now();
+    this.level = Math.min(this.capacity, this.level + (Math.max(0, now - this.at) / 1000) * this.rate);
     this.at = now;
     return this.level;
   }

@@ -1,7 +1,8 @@
+import { Template } from 'aws-cdk-lib/assertions';
 import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
-import { entriesOf, httpRoutes, type HttpRoute } from '../../functions/wiring';
+import { channelSchedules, entriesOf, httpRoutes, type HttpRoute } from '../../functions/wiring';
 import { CHANNEL_SECRET_READ_ACTIONS, CHANNEL_SECRET_WRITE_ACTIONS } from '../../lib/api';
-import { logicalId, roleOf, synthesized, type CfnTemplate } from './synth';
+import { logicalId, resourcesOfType, roleOf, synthesized, type CfnTemplate } from './synth';
 
 /**
  * Sales channel credentials in AWS (issue 11, step 1): the connection routes may create, replace
@@ -86,5 +87,44 @@ describe('channel credentials in AWS', () => {
 
   test('the stack stays under CloudFormation\'s 500 resources, with room for the rest of issue 11', () => {
     expect(Object.keys(json.Resources).length).toBeLessThan(450);
+  });
+});
+
+describe('the Amazon order poll in AWS (issue 11, scope item 4)', () => {
+  const { stack } = synthesized();
+  // Built in the channels' nested stack (lib/channels.ts), a template of its own.
+  const nested = Template.fromStack(stack.channels).toJSON() as CfnTemplate;
+  const fn = stack.channels.schedules.functions.pollAmazonOrders;
+  const fnId = logicalId(fn);
+  const statements = statementsOf(nested, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow');
+
+  test('its schedule is in the nested stack, every 5 minutes, enabled, invoking only it; its timeout ends before the next run', () => {
+    expect(channelSchedules.pollAmazonOrders.everySeconds).toBe(300);
+    const rules = resourcesOfType(nested, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r.Properties?.Targets).includes(`"${fnId}"`));
+    expect(rules.map(([, r]) => ({ expression: r.Properties?.ScheduleExpression, state: r.Properties?.State }))).toEqual([{ expression: 'rate(5 minutes)', state: 'ENABLED' }]);
+    expect(nested.Resources[fnId]?.Properties?.Timeout).toBe(295);
+    // Not in the main stack's template.
+    expect(synthesized().json.Resources[fnId]).toBeUndefined();
+  });
+
+  test("it may GetSecretValue on the stack's channel secrets and nothing else of Secrets Manager, and read and write the table", () => {
+    const secrets = statements.filter((s) => list(s.Action).some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets).toHaveLength(1);
+    expect(list(secrets[0]?.Action ?? [])).toEqual(['secretsmanager:GetSecretValue']);
+    const resources = list(secrets[0]?.Resource);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toContain(`:secret:stockroom/${stack.stackName}/channels/*`);
+    const environment = (nested.Resources[fnId]?.Properties?.Environment as { Variables: Record<string, string> }).Variables;
+    expect(environment[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
+    const actions = statements.flatMap((s) => list(s.Action));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+  });
+
+  test('in the nested stack only the functions that declare channelSecrets touch Secrets Manager, and none may write a secret', () => {
+    const everyAction = Object.values(nested.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)
+      .flatMap((s) => list(s.Action));
+    expect([...new Set(everyAction.filter((a) => a.startsWith('secretsmanager:')))]).toEqual(['secretsmanager:GetSecretValue']);
   });
 });

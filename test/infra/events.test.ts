@@ -1,5 +1,6 @@
 import { localSchedules } from '../../bin/local/scheduler';
-import { EVENT_BUS_ENV, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import { Template } from 'aws-cdk-lib/assertions';
+import { channelSchedules, EVENT_BUS_ENV, scheduledFunctions, streamProcessor } from '../../functions/wiring';
 import { EVENT_MARKER_LEADING_KEYS, keys } from '../../functions/platform/keys';
 import { logicalId, resourcesOfType, synthesized, type CfnResource, type CfnTemplate } from './synth';
 
@@ -158,13 +159,19 @@ describe('scheduled functions', () => {
     }
   });
 
-  test('the local scheduler runs exactly the functions and periods the stack schedules', () => {
+  test('the local scheduler runs exactly the functions and periods the stacks schedule (the main stack\'s and the channels\' nested stack\'s)', () => {
     const deployed = Object.entries(scheduledFunctions).map(([name]) => {
       const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
       return { name, expression: ruleTargeting(fnId)?.Properties?.ScheduleExpression };
     });
-    expect(localSchedules().map((s) => ({ name: s.name, expression: rate(s.everySeconds) }))).toEqual(deployed);
-    expect(localSchedules().map((s) => s.entry)).toEqual(Object.values(scheduledFunctions).map((s) => s.entry));
+    const nested = Template.fromStack(stack.channels).toJSON() as CfnTemplate;
+    const nestedRules = resourcesOfType(nested, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression);
+    const deployedChannels = Object.keys(channelSchedules).map((name) => {
+      const fnId = logicalId(stack.channels.schedules.functions[name as keyof typeof channelSchedules]);
+      return { name, expression: nestedRules.find(([, r]) => JSON.stringify(r.Properties?.Targets).includes(`"${fnId}"`))?.[1].Properties?.ScheduleExpression };
+    });
+    expect(localSchedules().map((s) => ({ name: s.name, expression: rate(s.everySeconds) }))).toEqual([...deployed, ...deployedChannels]);
+    expect(localSchedules().map((s) => s.entry)).toEqual([...Object.values(scheduledFunctions), ...Object.values(channelSchedules)].map((s) => s.entry));
   });
 
   test('only its own rule may invoke a scheduled function (resource policy scoped to the rule ARN)', () => {

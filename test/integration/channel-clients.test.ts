@@ -1,6 +1,7 @@
 import { getAvailability, LocalLwaAuth, listingsClient, patchAvailability } from '../../functions/channels/amazon/client';
 import { findVariantsBySku, setAvailable, shopifyClient } from '../../functions/channels/shopify/client';
 import { locationGid, ShopifyAdminFake } from '../fakes/shopify-admin';
+import { ordersClient, searchOrders, type SearchOrdersInput } from '../../functions/channels/amazon/orders';
 import { SpApiFake } from '../fakes/sp-api';
 
 /** The official clients (issue 11, scope item 6) against the wire-format fakes (item 7). */
@@ -156,5 +157,93 @@ describe('SP-API Listings client against the fake', () => {
     const failed = await getAvailability(warm, { sellerId: seller, sku: 'SKU-1', marketplaceIds });
     expect(failed).toMatchObject({ status: 'error', httpStatus: 503 });
     noSecrets(failed);
+  });
+});
+
+describe('SP-API Orders client (searchOrders v2026-01-01) against the fake', () => {
+  let fake: SpApiFake;
+  let clock = Date.now();
+  const marketplaceIds = ['ATVPDKIKX0DER'];
+  const MIN = 60_000;
+  beforeAll(async () => {
+    fake = await SpApiFake.start({ clientId: LWA.lwa_client_id, clientSecret: LWA.lwa_client_secret, refreshToken: LWA.refresh_token }, { now: () => clock });
+  });
+  afterAll(() => fake.stop());
+  const client = (refresh = LWA.refresh_token) => ordersClient({ api_base_url: fake.url }, { ...LWA, refresh_token: refresh }, marketplaceIds);
+  const window = (fromMinutesAgo: number, toMinutesAgo = 3): SearchOrdersInput => ({
+    lastUpdatedAfter: new Date(clock - fromMinutesAgo * MIN).toISOString(),
+    lastUpdatedBefore: new Date(clock - toMinutesAgo * MIN).toISOString(),
+    marketplaceIds,
+    maxResultsPerPage: 2,
+  });
+
+  test('pages of maxResultsPerPage in lastUpdatedTime order, bounds inclusive; FBA, other marketplaces and other sellers left out; status with FULFILLMENT', async () => {
+    clock += 60 * MIN;
+    fake.addSeller('A2OTHER', 'Atzr|other-seller');
+    const at = (minutesAgo: number) => clock - minutesAgo * MIN;
+    const ids = [30, 25, 20, 15, 10].map((m) => fake.placeOrder({ items: [{ sellerSku: 'SKU-A', quantity: m / 5 }], at: at(m) }));
+    fake.placeOrder({ items: [{ sellerSku: 'SKU-A', quantity: 1 }], at: at(22), fulfilledBy: 'AMAZON' });
+    fake.placeOrder({ items: [{ sellerSku: 'SKU-A', quantity: 1 }], at: at(21), marketplaceId: 'A1F83G8C2ARO7P' });
+    fake.placeOrder({ sellerId: 'A2OTHER', items: [{ sellerSku: 'SKU-A', quantity: 1 }], at: at(19) });
+    fake.placeOrder({ items: [{ sellerSku: 'SKU-A', quantity: 1 }], at: at(40) });
+    fake.cancelOrder(ids[1]!, at(12));
+    const input = window(30, 10);
+    const seen: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await searchOrders(client(), { ...input, paginationToken: token });
+      if (page.status !== 'page') throw new Error(page.message);
+      pages += 1;
+      expect(page.orders.length).toBeLessThanOrEqual(2);
+      seen.push(...page.orders.map((o) => `${o.orderId}:${o.fulfillmentStatus}`));
+      token = page.nextToken ?? undefined;
+    } while (token);
+    // 30, 20, 15 placed; 25 cancelled at 12; 10 on the bound.
+    expect(seen).toEqual([`${ids[0]}:UNSHIPPED`, `${ids[2]}:UNSHIPPED`, `${ids[3]}:UNSHIPPED`, `${ids[1]}:CANCELLED`, `${ids[4]}:UNSHIPPED`]);
+    expect(pages).toBe(3);
+    const other = await searchOrders(client('Atzr|other-seller'), input);
+    expect(other.status === 'page' && other.orders.map((o) => o.items)).toEqual([[{ orderItemId: expect.any(String), quantityOrdered: 1, sellerSku: 'SKU-A' }]]);
+  });
+
+  test('a tampered token, one for other parameters and one older than 24 hours are 400 InvalidInput; so is a window ending under two minutes ago', async () => {
+    clock += 60 * MIN;
+    for (const m of [9, 8, 7]) fake.placeOrder({ items: [{ sellerSku: 'SKU-B', quantity: 1 }], at: clock - m * MIN });
+    const input = window(10);
+    const first = await searchOrders(client(), input);
+    if (first.status !== 'page' || !first.nextToken) throw new Error('expected a second page');
+    const tampered = `${first.nextToken.slice(0, -2)}${first.nextToken.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(await searchOrders(client(), { ...input, paginationToken: tampered })).toMatchObject({ status: 'error', httpStatus: 400, message: 'SP-API HTTP 400: InvalidInput' });
+    expect(await searchOrders(client(), { ...window(11), paginationToken: first.nextToken })).toMatchObject({ status: 'error', httpStatus: 400 });
+    expect(await searchOrders(client(), { ...input, lastUpdatedBefore: new Date(clock - MIN).toISOString() })).toMatchObject({ status: 'error', httpStatus: 400 });
+    expect(await searchOrders(client(), { ...input, paginationToken: first.nextToken })).toMatchObject({ status: 'page', nextToken: null });
+    clock += 24 * 60 * MIN + 1;
+    expect(await searchOrders(client(), { ...input, paginationToken: first.nextToken })).toMatchObject({ status: 'error', httpStatus: 400 });
+  });
+
+  test('the bucket holds 20, then 429 with x-amzn-RateLimit-Limit 0.0056 and nothing read; it refills at 0.0056/s; failures carry no credential', async () => {
+    fake.addSeller('A3BURST', 'Atzr|burst-seller');
+    const burst = client('Atzr|burst-seller');
+    const input = window(10);
+    const outs = [];
+    for (let i = 0; i < 22; i++) outs.push(await searchOrders(burst, input));
+    expect(outs.filter((o) => o.status === 'page')).toHaveLength(20);
+    expect(outs.slice(20)).toEqual([
+      { status: 'throttled', message: 'SP-API HTTP 429: QuotaExceeded', httpStatus: 429, rateLimit: 0.0056 },
+      { status: 'throttled', message: 'SP-API HTTP 429: QuotaExceeded', httpStatus: 429, rateLimit: 0.0056 },
+    ]);
+    clock += 180_000; // 180 s x 0.0056 = 1.008 requests
+    expect(await searchOrders(burst, window(10))).toMatchObject({ status: 'page' });
+    expect(await searchOrders(burst, window(10))).toMatchObject({ status: 'throttled' });
+    const warm = client();
+    expect(await searchOrders(warm, window(10))).toMatchObject({ status: 'page' });
+    fake.fail(1);
+    const failed = await searchOrders(warm, window(10));
+    expect(failed).toMatchObject({ status: 'error', httpStatus: 503 });
+    await fake.down();
+    const down = await searchOrders(warm, window(10));
+    await fake.up();
+    expect(down).toMatchObject({ status: 'error', message: 'SP-API request failed: no response' });
+    for (const out of [...outs, failed, down]) noSecrets(out);
   });
 });

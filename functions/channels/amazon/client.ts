@@ -1,5 +1,5 @@
 import { SellingPartnerApiAuth } from '@sp-api-sdk/auth';
-import { createAxiosInstance, type SellingPartnerRegion } from '@sp-api-sdk/common';
+import { createAxiosInstance, type RateLimit, type SellingPartnerRegion } from '@sp-api-sdk/common';
 import { ListingsItemsApi, ListingsItemsApiClient, clientRateLimits } from '@sp-api-sdk/listings-items-api-2021-08-01';
 import { z } from 'zod';
 import type { amazonCredentials } from '../schemas';
@@ -84,16 +84,30 @@ export interface ListingsClientOptions {
   marketplaceIds?: readonly string[];
 }
 
+/** The SDK's axios instance (axios is its dependency, not ours). */
+type SpApiAxios = ReturnType<typeof createAxiosInstance>['axios'];
+
+/** LWA at Amazon (the SDK's own), for a connection without `api_base_url`. */
+export const amazonAuth = (credentials: AmazonCredentials): SellingPartnerApiAuth =>
+  new SellingPartnerApiAuth({ clientId: credentials.lwa_client_id, clientSecret: credentials.lwa_client_secret, refreshToken: credentials.refresh_token });
+
+/**
+ * The fake at `api_base_url`: its root and an SDK axios instance (SDK retry off) whose LWA is there
+ * too, for a generated API class's `new XApi(undefined, root, axios)`; `createAxiosInstance` knows
+ * only Amazon's regional hosts.
+ */
+export const localSpApi = (apiBaseUrl: string, credentials: AmazonCredentials, region: SellingPartnerRegion, rateLimits: RateLimit[]): { root: string; axios: SpApiAxios } => {
+  const root = apiBaseUrl.replace(/\/+$/, '');
+  const auth = new LocalLwaAuth(`${root}/auth/o2/token`, credentials);
+  const { axios } = createAxiosInstance({ auth, region, rateLimiting: { retry: false } }, rateLimits);
+  return { root, axios };
+};
+
 /** The real endpoint by region, or the fake at `api_base_url` with LWA there too. */
 export const listingsClient = (connection: AmazonConnection, credentials: AmazonCredentials, options: ListingsClientOptions = {}): ListingsClient => {
   const region = options.region ?? regionOf(options.marketplaceIds?.[0] ?? 'ATVPDKIKX0DER');
-  if (!connection.api_base_url) {
-    const auth = new SellingPartnerApiAuth({ clientId: credentials.lwa_client_id, clientSecret: credentials.lwa_client_secret, refreshToken: credentials.refresh_token });
-    return new ListingsItemsApiClient({ auth, region, rateLimiting: { retry: false } });
-  }
-  const root = connection.api_base_url.replace(/\/+$/, '');
-  const auth = new LocalLwaAuth(`${root}/auth/o2/token`, credentials);
-  const { axios } = createAxiosInstance({ auth, region, rateLimiting: { retry: false } }, clientRateLimits);
+  if (!connection.api_base_url) return new ListingsItemsApiClient({ auth: amazonAuth(credentials), region, rateLimiting: { retry: false } });
+  const { root, axios } = localSpApi(connection.api_base_url, credentials, region, clientRateLimits);
   return new ListingsItemsApi(undefined, root, axios);
 };
 
@@ -122,7 +136,7 @@ export interface AmazonFailure {
 }
 
 /** An SDK or network error as an outcome: the status and Amazon's error codes, never the request. */
-const failureOf = (error: unknown): AmazonFailure => {
+export const failureOf = (error: unknown): AmazonFailure => {
   const decoded = failedCall.safeParse(error);
   if (!decoded.success) return { status: 'error', message: 'SP-API request failed: no response' };
   const { status, headers, data } = decoded.data.response;
