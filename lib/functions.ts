@@ -1,4 +1,4 @@
-import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -142,7 +142,10 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
     },
   );
   if (access === 'read' || access === 'write') {
-    const tableArn = `<${Stack.of(table).getLogicalId(cfnElementOf(table))}.Arn>`;
+    // In a nested stack (lib/channels.ts) the table's ARN arrives as a parameter CDK names after the table's unique id.
+    const tableResource = cfnElementOf(table);
+    const tableArn =
+      Stack.of(fn) === Stack.of(table) ? `<${Stack.of(table).getLogicalId(tableResource)}.Arn>` : `<referenceto${Names.nodeUniqueId(tableResource.node)}Arn>`;
     role.acknowledge({
       id: `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
       reason:

@@ -1,5 +1,6 @@
 import { localSchedules } from '../../bin/local/scheduler';
-import { EVENT_BUS_ENV, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import { Template } from 'aws-cdk-lib/assertions';
+import { allScheduledFunctions, channelSchedules, EVENT_BUS_ENV, scheduledFunctions, streamProcessor } from '../../functions/wiring';
 import { EVENT_MARKER_LEADING_KEYS, keys } from '../../functions/platform/keys';
 import { logicalId, resourcesOfType, synthesized, type CfnResource, type CfnTemplate } from './synth';
 
@@ -158,13 +159,16 @@ describe('scheduled functions', () => {
     }
   });
 
-  test('the local scheduler runs exactly the functions and periods the stack schedules', () => {
-    const deployed = Object.entries(scheduledFunctions).map(([name]) => {
-      const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
-      return { name, expression: ruleTargeting(fnId)?.Properties?.ScheduleExpression };
-    });
+  test('the local scheduler runs exactly the functions and periods the stacks schedule (the main one and the channels\' nested one)', () => {
+    const channelRules = resourcesOfType(Template.fromStack(stack.channels).toJSON() as CfnTemplate, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression);
+    const expressionOf = (among: [string, CfnResource][], fnId: string): unknown =>
+      among.find(([, r]) => JSON.stringify(r.Properties?.Targets).includes(`"${fnId}"`))?.[1].Properties?.ScheduleExpression;
+    const deployed = [
+      ...Object.keys(scheduledFunctions).map((name) => ({ name, expression: expressionOf(rules, logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions])) })),
+      ...Object.keys(channelSchedules).map((name) => ({ name, expression: expressionOf(channelRules, logicalId(stack.channels.schedules.functions[name as keyof typeof channelSchedules])) })),
+    ];
     expect(localSchedules().map((s) => ({ name: s.name, expression: rate(s.everySeconds) }))).toEqual(deployed);
-    expect(localSchedules().map((s) => s.entry)).toEqual(Object.values(scheduledFunctions).map((s) => s.entry));
+    expect(localSchedules().map((s) => s.entry)).toEqual(Object.values(allScheduledFunctions).map((s) => s.entry));
   });
 
   test('only its own rule may invoke a scheduled function (resource policy scoped to the rule ARN)', () => {
