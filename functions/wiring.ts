@@ -10,6 +10,7 @@ import * as overview from './reports/overview-schemas';
 import * as forecasting from './forecasting/forecast-schemas';
 import * as demandHistory from './forecasting/schemas';
 import * as channels from './channels/schemas';
+import * as integration from './channels/integration-schemas';
 import type { HttpRoute } from './platform/routes';
 import { SIGNED_BY_PLATFORM } from './platform/permissions';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
@@ -378,6 +379,24 @@ export const httpRoutes = {
     headers: channels.shopifyWebhookHeaders, body: channels.shopifyWebhookBody, response: channels.shopifyWebhookResponse,
   },
   // --- issue 11: sync and status routes ---
+  requestSync: {
+    method: 'POST', path: '/api/integration/sync', entry: handler('channels', 'request-sync'),
+    permission: 'channel-sync:write', table: 'write', status: 202,
+    summary: "Reconcile now: a run per connection named (channel_id) or of a platform (platform_name), optionally only some SKUs; each compares what the channel shows with what we publish and applies the connection's conflict rule. Answers 202 with the runs, to follow at /api/channels/{channel_id}/reconciliations/{reconciliation_id}",
+    body: integration.syncBody, response: integration.syncResponse, errors: [404],
+  },
+  getReconciliation: {
+    method: 'GET', path: '/api/channels/{channel_id}/reconciliations/{reconciliation_id}', entry: handler('channels', 'get-reconciliation'),
+    permission: 'channels:read', table: 'read',
+    summary: 'A reconciliation run: its state and counts, and a page of its findings (per SKU that differed or could not be checked: ours, the channel\'s, the difference, the probable cause and what was done)',
+    params: integration.reconciliationParams, query: integration.reconciliationQuery, response: integration.reconciliationWithFindings,
+  },
+  integrationStatus: {
+    method: 'GET', path: '/api/integration/status', entry: handler('channels', 'integration-status'),
+    permission: 'channels:read', table: 'read',
+    summary: 'How each sales channel connection\'s sync stands: last push and its lag, pushes failed, listings awaiting a push, inbound orders that failed, the order poll\'s checkpoint, and the last reconciliation with its drift',
+    response: integration.integrationStatusResponse,
+  },
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;
@@ -581,6 +600,15 @@ export const channelConsumers = {
     sendsTo: ['pushShopify', 'pushAmazon'],
   },
   // --- issue 11: reconciliation consumer ---
+  reconcileChannel: {
+    entry: 'functions/channels/handlers/reconcile-channel.ts',
+    summary: "Reconcile one chunk of a run (up to 100 SKUs): read the channel's quantities, compare with what we publish, push ours, adjust ours (channel_wins) or report, record the findings, and move the run to its next chunk",
+    pattern: { source: ['stockroom'], 'detail-type': ['ChannelReconciliationRequested'] },
+    // One chunk per message; the platform's pacing may take a few minutes (the function's timeout is a sixth: 300 s).
+    queue: { maxReceives: 3, visibilityTimeoutSeconds: 1800, batchSize: 1 },
+    table: 'write',
+    channelSecrets: 'read',
+  },
 } as const satisfies Record<string, ChannelConsumer>;
 
 export interface ChannelSchedule extends ScheduledFunction {
@@ -600,6 +628,13 @@ export const channelSchedules = {
     summary: "Poll every Amazon connection's merchant-fulfilled orders updated since its checkpoint (searchOrders, paced to its rate limit): allocate new orders, cancel cancelled ones, advance the checkpoint only after each page is applied",
   },
   // --- issue 11: reconciliation schedule ---
+  requestReconciliations: {
+    entry: 'functions/channels/handlers/request-reconciliations.ts',
+    // Every connection's reconciliation, each 15 minutes: one rule fanning out over the connection index.
+    everySeconds: integration.RECONCILE_EVERY_SECONDS,
+    table: 'write',
+    summary: 'Request a reconciliation of every sales channel connection (of every tenant), once per 15-minute slot',
+  },
 } as const satisfies Record<string, ChannelSchedule>;
 
 /** Every event consumer the local runtime runs: the main stack's and the channels'. */

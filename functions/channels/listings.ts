@@ -6,7 +6,7 @@ import { keys } from '../platform/keys';
 import { log } from '../platform/log';
 import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
 import { credentialStoreFromEnv, type CredentialStore } from '../platform/secrets';
-import { batchGet, decodeWith, getItem, queryAll } from '../platform/storage';
+import { batchGet, decodeWith, getItem, queryAll, queryPage, type Page } from '../platform/storage';
 import { definedOnly } from '../platform/values';
 import { ConditionFailed, putItem, when, writeOne } from '../platform/writes';
 import { readChannel } from './connections';
@@ -60,6 +60,14 @@ const pushStateOf = (listing: Listing): Pick<Listing, 'last_pushed_quantity' | '
 
 export const readListing = (deps: Deps, channelId: string, skuId: string): Promise<Listing | undefined> =>
   getItem(deps.db, keys.listing(deps.ctx.caller.tenantId, channelId, skuId), decodeListing);
+
+/** A page of a connection's mapped listings, by SKU id (reconciliation walks them chunk by chunk). */
+export const mappedListingsPage = (deps: Deps, channelId: string, page: { cursor?: string; limit: number }): Promise<Page<Listing>> =>
+  queryPage(
+    deps.db,
+    { partition: keys.listings(deps.ctx.caller.tenantId, channelId), filter: when.equals('status', 'mapped'), cursor: page.cursor, limit: page.limit, maxReads: 5 },
+    decodeListing,
+  );
 
 /**
  * Writes `plan(current)` under the version it read (re-read on a conflict). `plan` answers

@@ -144,7 +144,7 @@ const shopifyIdempotencyKey = (tenantId: string, listing: Listing, quantity: num
   createHash('sha256').update(JSON.stringify([tenantId, listing.channel_id, listing.inventory_item_id, listing.location_id, quantity, changeFrom])).digest('hex').slice(0, 40);
 
 /** Records on the listing what the push did (under the mapping's version: a mapping changed meanwhile keeps its own state). */
-const recordOnListing = async (deps: Deps, listing: Listing, changes: { pushed?: number; seen?: number | null; error?: string | null }): Promise<void> => {
+export const recordOnListing = async (deps: Deps, listing: Listing, changes: { pushed?: number; seen?: number | null; error?: string | null }): Promise<void> => {
   const now = deps.ctx.now().toISOString();
   const set: Record<string, unknown> = {};
   if (changes.pushed !== undefined) Object.assign(set, { last_pushed_quantity: changes.pushed, last_pushed_at: now });

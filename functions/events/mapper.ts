@@ -45,6 +45,10 @@ import {
  * - forecast chunk INSERT                               -> ForecastChunkReady
  *   (functions/forecasting/run.ts: the run's fan-out rides the stream like
  *   every other change, so it needs no queue of its own)
+ * - channel reconciliation INSERT (requested)           -> ChannelReconciliationRequested
+ *   (chunk 0), and its MODIFY where `chunk` grew while running -> the same
+ *   for that chunk (functions/channels/reconcile.ts: a run over a large
+ *   catalogue continues chunk by chunk through the stream)
  *
  * Everything else maps to nothing: other entities (idempotency records, the
  * processor's own event markers), REMOVE, and the unknown
@@ -407,6 +411,24 @@ const forecastEvents = (record: DynamoDBRecord, item: Item): DomainEvent[] => {
   return [domainEvent('ForecastChunkReady', { ...metaOf('ForecastChunkReady', record, chunk), run_id: chunk.run_id, chunk: chunk.chunk, key: chunk.key })];
 };
 
+const reconciliationItem = imageOf.extend({ channel_id: z.string(), reconciliation_id: z.string(), status: z.string(), chunk: count });
+
+const reconciliationEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
+  const run = parse(reconciliationItem, item, 'channel reconciliation');
+  const before = oldItem ? parse(reconciliationItem, oldItem, 'channel reconciliation') : undefined;
+  // Starting, counting and finishing a chunk change the run too; only a new run, or a chunk's end that moved it to the next, asks for work.
+  const due = name === 'INSERT' ? run.status === 'requested' : run.status === 'running' && before !== undefined && run.chunk > before.chunk;
+  if (!due) return [];
+  return [
+    domainEvent('ChannelReconciliationRequested', {
+      ...metaOf('ChannelReconciliationRequested', record, run),
+      channel_id: run.channel_id,
+      reconciliation_id: run.reconciliation_id,
+      chunk: run.chunk,
+    }),
+  ];
+};
+
 export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
   // The declared type says INSERT | MODIFY | REMOVE; DynamoDB Local's TTL deletions carry other names.
   const name = record.eventName;
@@ -426,6 +448,8 @@ export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
     case 'forecast_run':
     case 'forecast_chunk':
       return name === 'INSERT' ? forecastEvents(record, item) : [];
+    case 'channel_reconciliation':
+      return reconciliationEvents(record, name, item, oldItem);
     default:
       return [];
   }

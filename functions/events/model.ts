@@ -33,6 +33,7 @@ export const EVENT_TYPES = [
   'OrderLineRecorded',
   'ForecastRunRequested',
   'ForecastChunkReady',
+  'ChannelReconciliationRequested',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -219,6 +220,14 @@ export type ForecastRunRequestedDetail = z.infer<typeof forecastRunRequestedDeta
 export const forecastChunkReadyDetail = eventMeta.extend({ run_id: z.string(), chunk: count.min(0), key: z.string() });
 export type ForecastChunkReadyDetail = z.infer<typeof forecastChunkReadyDetail>;
 
+/**
+ * A chunk of a sales channel's reconciliation run is due (functions/channels/reconcile.ts): the run
+ * item's INSERT asks for chunk 0, each chunk's end that leaves more asks for the next. Work for the
+ * channels' own consumer, not a change to stock.
+ */
+export const channelReconciliationRequestedDetail = eventMeta.extend({ channel_id: z.string(), reconciliation_id: z.string(), chunk: count.min(0) });
+export type ChannelReconciliationRequestedDetail = z.infer<typeof channelReconciliationRequestedDetail>;
+
 export const eventDetails = {
   OrderAllocated: orderAllocatedDetail,
   OrderReleased: orderReleasedDetail,
@@ -231,6 +240,7 @@ export const eventDetails = {
   OrderLineRecorded: orderLineRecordedDetail,
   ForecastRunRequested: forecastRunRequestedDetail,
   ForecastChunkReady: forecastChunkReadyDetail,
+  ChannelReconciliationRequested: channelReconciliationRequestedDetail,
 } satisfies Record<EventType, z.ZodType>;
 
 export type EventDetails = { [T in EventType]: z.infer<(typeof eventDetails)[T]> };
@@ -268,6 +278,7 @@ export type MovementRecorded = DomainEventOf<'MovementRecorded'>;
 export type OrderLineRecorded = DomainEventOf<'OrderLineRecorded'>;
 export type ForecastRunRequested = DomainEventOf<'ForecastRunRequested'>;
 export type ForecastChunkReady = DomainEventOf<'ForecastChunkReady'>;
+export type ChannelReconciliationRequested = DomainEventOf<'ChannelReconciliationRequested'>;
 export type DomainEvent =
   | OrderAllocated
   | OrderReleased
@@ -277,7 +288,8 @@ export type DomainEvent =
   | MovementRecorded
   | OrderLineRecorded
   | ForecastRunRequested
-  | ForecastChunkReady;
+  | ForecastChunkReady
+  | ChannelReconciliationRequested;
 
 export const domainEvent = <T extends EventType>(type: T, detail: EventDetails[T]): DomainEventOf<T> => ({
   source: EVENT_SOURCE,

@@ -129,7 +129,12 @@ export const patchWarehouseBody = z
 
 // ---------- stock ----------
 
-export const ADJUSTMENT_REASONS = ['damaged', 'lost', 'found', 'theft', 'expired', 'returned', 'correction', 'other'] as const;
+/**
+ * Why an adjustment was made. `channel_reconciliation`: a sales channel's quantity was taken as the truth
+ * (functions/channels/reconcile.ts, a connection whose conflict rule is channel_wins); its rows carry the
+ * reconciler as actor and the reconciliation in `reference`.
+ */
+export const ADJUSTMENT_REASONS = ['damaged', 'lost', 'found', 'theft', 'expired', 'returned', 'correction', 'channel_reconciliation', 'other'] as const;
 
 const changeCommon = {
   sku_id: idSchema,

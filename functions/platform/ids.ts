@@ -1,4 +1,4 @@
-import { monotonicFactory, ulid } from 'ulid';
+import { encodeTime, monotonicFactory, TIME_LEN, ulid } from 'ulid';
 import { z } from 'zod';
 
 /**
@@ -23,6 +23,14 @@ const monotonic = monotonicFactory();
  * the later import wins. Across processes the order is the clock's.
  */
 export const newSortableId = (): string => monotonic();
+
+/**
+ * A chosen id that sorts among ULIDs by its instant: the ULID time part of `epochMs`, then `-<name>`
+ * (`-` sorts below every ULID character, so it comes before the ULIDs made in the same millisecond).
+ * For ids a schedule derives from its slot (one per slot, however often the slot fires) in a partition
+ * whose other ids are ULIDs, so a newest-first query still finds the latest.
+ */
+export const timeOrderedId = (epochMs: number, name: string): string => `${encodeTime(epochMs, TIME_LEN)}-${name}`;
 
 /**
  * The instants a ULID can carry: its first 48 bits are milliseconds since

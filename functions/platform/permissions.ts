@@ -31,6 +31,11 @@ export const PERMISSIONS = [
   /** Sales channel connections (issue 11): admins and managers see them (never their credentials); only admins connect, change or remove one. */
   'channels:read',
   'channels:write',
+  /**
+   * Reconciling a channel now (POST /api/integration/sync): admins and managers. It changes stock only under a
+   * connection's channel_wins rule, through ledgered adjustments, which managers may record anyway (inventory:write).
+   */
+  'channel-sync:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -50,7 +55,7 @@ const READ: Permission[] = ['catalog:read', 'inventory:read', 'orders:read', 'pu
 
 export const permissionsOf: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS,
-  manager: [...READ, 'reports:read', 'forecast:write', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage', 'channels:read'],
+  manager: [...READ, 'reports:read', 'forecast:write', 'catalog:write', 'inventory:write', 'orders:write', 'purchasing:write', 'alerts:write', 'subscriptions:read', 'subscriptions:manage', 'channels:read', 'channel-sync:write'],
   /** Buys stock: raises and receives purchase orders, and sees supplier contacts. */
   purchaser: [...READ, 'purchasing:write', 'suppliers:contact', 'alerts:write', 'subscriptions:read'],
   /** Warehouse staff: record stock changes and ship orders, but not change the catalogue. */

@@ -1,4 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
 import { channelSchedules, entriesOf, httpRoutes, type HttpRoute } from '../../functions/wiring';
 import { CHANNEL_SECRET_READ_ACTIONS, CHANNEL_SECRET_WRITE_ACTIONS } from '../../lib/api';
@@ -126,5 +127,48 @@ describe('the Amazon order poll in AWS (issue 11, scope item 4)', () => {
       .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)
       .flatMap((s) => list(s.Action));
     expect([...new Set(everyAction.filter((a) => a.startsWith('secretsmanager:')))]).toEqual(['secretsmanager:GetSecretValue']);
+  });
+});
+
+describe('reconciliation in the channels\' nested stack (issue 11, scope item 5)', () => {
+  const { stack } = synthesized();
+  const nested = Template.fromStack(stack.channels).toJSON() as CfnTemplate;
+  const secretsArn = `:secret:stockroom/${stack.stackName}/channels/*`;
+  const secretStatements = (fn: { role?: IConstruct }) =>
+    statementsOf(nested, logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => a.startsWith('secretsmanager:')));
+
+  test('the reconcile consumer: ChannelReconciliationRequested -> its queue -> the function, which may GetSecretValue on the channel secrets and nothing else of Secrets Manager', () => {
+    const built = stack.channels.consumers.consumers.reconcileChannel;
+    const rule = nested.Resources[logicalId(built.rule)]?.Properties;
+    expect(rule?.EventPattern).toEqual({ source: ['stockroom'], 'detail-type': ['ChannelReconciliationRequested'] });
+    expect(rule?.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [logicalId(built.queue), 'Arn'] } })]);
+    const statements = secretStatements(built.function);
+    expect(statements).toHaveLength(1);
+    expect(list(statements[0]?.Action ?? [])).toEqual(['secretsmanager:GetSecretValue']);
+    const resources = list(statements[0]?.Resource);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toContain(secretsArn);
+    const fn = nested.Resources[logicalId(built.function)]?.Properties;
+    expect((fn?.Environment as { Variables: Record<string, unknown> }).Variables[CHANNEL_SECRETS_ENV]).toBe(`secretsmanager:stockroom/${stack.stackName}/channels/`);
+    // One chunk per message, within a sixth of the visibility timeout.
+    expect(fn?.Timeout).toBe(300);
+  });
+
+  test('the reconciliation schedule runs every 15 minutes and reads no secret (it only writes the runs)', () => {
+    const fn = stack.channels.schedules.functions.requestReconciliations;
+    const rule = nested.Resources[logicalId(stack.channels.schedules.rules.requestReconciliations)]?.Properties;
+    expect(rule?.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(JSON.stringify(rule?.Targets)).toContain(`"${logicalId(fn)}"`);
+    expect(secretStatements(fn)).toEqual([]);
+  });
+
+  test('in the nested stack only the channel functions that call a platform may read a secret, and none may write one', () => {
+    const actions = Object.values(nested.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => list(s.Action))
+      .filter((a) => a.startsWith('secretsmanager:'));
+    expect([...new Set(actions)]).toEqual(['secretsmanager:GetSecretValue']);
   });
 });

@@ -33,6 +33,8 @@ interface Ids {
   run_id: string;
   /** A sales channel connection's id. */
   channel_id: string;
+  /** A reconciliation run of that connection (GET /api/channels/{channel_id}/reconciliations/{reconciliation_id}). */
+  reconciliation_id: string;
 }
 
 /** The ids tenant A creates its resources under; its alert's and subscription's are generated. */
@@ -53,6 +55,7 @@ const standInIds: Ids = {
   alert_id: 'alert-a',
   subscription_id: 'sub-a',
   run_id: 'run-a',
+  reconciliation_id: 'reconciliation-a',
   query_id: Buffer.from(JSON.stringify({ r: 'valuation', q: { as_of: '2027-01-01', method: 'fifo' }, a: '00000000-0000-4000-8000-000000000000' })).toString('base64url'),
 };
 
@@ -223,6 +226,9 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   [routeKey(httpRoutes.discoverListings)]: { path: `/api/channels/${ids.channel_id}/listings/discover`, body: { sku_ids: [ids.sku_id] }, asOther: 404 },
   // No token is read here: the tenant is the one whose shop signed, and a forged signature is 401 with nothing written.
   [routeKey(httpRoutes.shopifyWebhook)]: { path: httpRoutes.shopifyWebhook.path, ...forgedWebhook(ids), asOther: 401 },
+  [routeKey(httpRoutes.requestSync)]: { path: '/api/integration/sync', body: { channel_id: ids.channel_id, sku_ids: [ids.sku_id] }, asOther: 404 },
+  [routeKey(httpRoutes.getReconciliation)]: { path: `/api/channels/${ids.channel_id}/reconciliations/${ids.reconciliation_id}`, asOther: 404 },
+  [routeKey(httpRoutes.integrationStatus)]: { path: '/api/integration/status', asOther: 200, list: 'channels' },
 });
 
 const standInRequests = requestsFor(standInIds);
@@ -274,6 +280,7 @@ describe('tenant isolation', () => {
       suggestions: '/api/replenishment/suggestions',
       channel: `/api/channels/${ids.channel_id}`,
       channels: '/api/channels',
+      reconciliation: `/api/channels/${ids.channel_id}/reconciliations/${ids.reconciliation_id}`,
     };
     const read = async (path: string) => {
       const res = await a.get(path);
@@ -315,9 +322,11 @@ describe('tenant isolation', () => {
     await pipeline.settle(2);
     const reportQueryId: string = ok(await a.get('/api/reports/valuation?as_of=2027-01-01')).query_id;
     const runId: string = ok(await a.post('/api/reports/demand-forecast/run'), 202).run_id;
+    // A's connection has no listing mapped: its reconciliation completes through the pipeline without calling Shopify.
+    const reconciliationId: string = ok(await a.post('/api/integration/sync', { channel_id: chosenIds.channel_id }), 202).reconciliations[0].reconciliation_id;
     // The run is planned and completed through the pipeline (A has no closed history): idle again before the snapshot.
     await pipeline.settle(3);
-    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId, run_id: runId };
+    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId, run_id: runId, reconciliation_id: reconciliationId };
     before = await stateOfA();
     secretsOfA = [
       a.tenantId,
@@ -327,6 +336,7 @@ describe('tenant isolation', () => {
       subscriber,
       ids.alert_id,
       ids.subscription_id,
+      ids.reconciliation_id,
       credentialsOfA.shop_domain,
       credentialsOfA.access_token,
       credentialsOfA.webhook_secret,
@@ -352,6 +362,7 @@ describe('tenant isolation', () => {
     ]);
     expect(before.suggestions.suggestions).toEqual([expect.objectContaining({ alert_id: ids.alert_id, supplier_id: ids.supplier_id })]);
     expect(before.channel).toMatchObject({ channel_id: ids.channel_id, account: { shop_domain: credentialsOfA.shop_domain } });
+    expect(before.reconciliation).toMatchObject({ reconciliation_id: ids.reconciliation_id, channel_id: ids.channel_id, status: 'done', findings: [] });
     expect(JSON.stringify(before)).not.toContain(credentialsOfA.access_token);
   });
 

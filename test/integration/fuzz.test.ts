@@ -103,6 +103,7 @@ const validBodies = {
   discoverListings: () => ({ sku_ids: ['sku-1', 'sku-2'] }),
   // Signed on the way out (send): a valid orders/create of the seeded channel, so the mutations reach the topic's own parsing.
   shopifyWebhook: () => orderPayload({ id: 1001, lines: [{ sku: 'sku-1', quantity: 1 }, { sku: 'sku-2', quantity: 1 }] }),
+  requestSync: () => ({ channel_id: 'chan-1', sku_ids: ['sku-1', 'sku-2'] }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
@@ -139,7 +140,10 @@ const seedFuzzedTenant = async (c: Client): Promise<Record<string, string[]>> =>
     channel_id: 'chan-2', platform: 'amazon', warehouse_ids: ['wh-1', 'wh-2'],
     credentials: { seller_id: 'A1SEED', marketplace_ids: ['ATVPDKIKX0DER'], lwa_client_id: 'amzn1.application-oa2-client.seed', lwa_client_secret: 'lwa-secret-seed', refresh_token: 'Atzr|seed' },
   }), 201);
+  // A reconciliation run (no pipeline runs here, so it stays requested).
+  const sync = ok(await c.post('/api/integration/sync', { channel_id: 'chan-1' }), 202);
   return {
+    reconciliation_id: sync.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id),
     channel_id: ['chan-1', 'chan-2'],
     product_id: ['prod-1', 'prod-2'],
     sku_id: ['sku-1', 'sku-2', 'sku-3'],
@@ -171,7 +175,9 @@ const seedOtherTenant = async (c: Client): Promise<Record<string, string[]>> => 
     ok(await c.post('/api/alerts/subscribe', { scope: { sku_id: 'other-sku' }, channel: 'email', target: 'other2@example.com' }), 201),
   ];
   ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: newShopDomain('other'), access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
+  const sync = ok(await c.post('/api/integration/sync', { platform_name: 'shopify' }), 202);
   return {
+    reconciliation_id: sync.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id),
     channel_id: ['other-chan'],
     product_id: ['other-prod'],
     sku_id: ['other-sku', 'other-sku-2'],
