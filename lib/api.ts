@@ -23,6 +23,12 @@ export interface InventoryApiProps {
   jwtAudience: string[];
   /** Steady-state requests per second across the API, and the burst above it. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Where a route's function, integration and route are built, when not in this construct: a nested
+   * stack of its context (lib/channels.ts holds the channel routes), so the main stack stays under
+   * CloudFormation's 500 resources. The route is still on this one HTTP API and its authorizer.
+   */
+  routeScope?: (name: RouteName, route: HttpRoute) => Construct | undefined;
 }
 
 /**
@@ -38,10 +44,12 @@ export class InventoryApi extends Construct {
   /** The `$default` route's function: 404 or 405 in the error shape for a request no route matches. */
   readonly fallback: NodejsFunction;
   readonly accessLogs: logs.LogGroup;
+  private readonly authorizer: HttpJwtAuthorizer;
 
   constructor(scope: Construct, id: string, props: InventoryApiProps) {
     super(scope, id);
     const authorizer = new HttpJwtAuthorizer('Jwt', props.jwtIssuer, { jwtAudience: props.jwtAudience });
+    this.authorizer = authorizer;
 
     this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'Stockroom inventory API',
@@ -80,15 +88,22 @@ export class InventoryApi extends Construct {
     });
 
     this.functions = mapRecord(httpRoutes, (name, route) => {
-      const fn = this.routeFunction(name, route, props.table);
+      const home = props.routeScope?.(name, route) ?? this;
+      const fn = this.routeFunction(home, name, route, props.table);
       const signed = isWebhookRoute(route);
-      const added = this.httpApi.addRoutes({
-        path: route.path,
-        methods: [apigw.HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${name}Integration`, fn),
-        // A platform's webhook carries no token: its function verifies the platform's signature instead.
-        ...(signed ? { authorizer: new apigw.HttpNoneAuthorizer() } : {}),
-      });
+      const integration = new HttpLambdaIntegration(`${name}Integration`, fn);
+      // A platform's webhook carries no token: its function verifies the platform's signature instead.
+      const added =
+        home === this
+          ? this.httpApi.addRoutes({ path: route.path, methods: [apigw.HttpMethod[route.method]], integration, ...(signed ? { authorizer: new apigw.HttpNoneAuthorizer() } : {}) })
+          : [
+              new apigw.HttpRoute(home, `${name}Route`, {
+                httpApi: this.httpApi,
+                routeKey: apigw.HttpRouteKey.with(route.path, apigw.HttpMethod[route.method]),
+                integration,
+                authorizer: signed ? new apigw.HttpNoneAuthorizer() : this.authorizer,
+              }),
+            ];
       if (signed) {
         for (const each of added) {
           Validations.of(each).acknowledge({
@@ -134,15 +149,16 @@ export class InventoryApi extends Construct {
    * resources every route cost). Lake routes, schedules and consumers keep a role each: their
    * grants differ function by function.
    */
-  private sharedRoleOf(route: HttpRoute): Role | undefined {
+  private sharedRoleOf(home: Construct, route: HttpRoute): Role | undefined {
     if (route.lake) return undefined;
-    const group = `${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
+    // One set per stack: a role shared across stacks would put its grants in one stack for functions of another.
+    const group = `${home.node.path}|${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
     const found = this.sharedRoles.get(group);
     if (found) return found;
     // The write set keeps its original id (no replacement of the deployed role).
     const secretsPart = route.channelSecrets === 'write' ? '-channel-secrets' : route.channelSecrets === 'read' ? '-channel-secrets-read' : '';
     const id = `RouteRole-${route.table}${secretsPart}`;
-    const role = new Role(this, id, {
+    const role = new Role(home, id, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
@@ -151,9 +167,9 @@ export class InventoryApi extends Construct {
     return role;
   }
 
-  private routeFunction(name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {
-    const role = this.sharedRoleOf(route);
-    const fn = stockroomFunction(this, name, {
+  private routeFunction(home: Construct, name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {
+    const role = this.sharedRoleOf(home, route);
+    const fn = stockroomFunction(home, name, {
       ...(role ? { role } : {}),
       entry: route.entry,
       description: `${routeKey(route)}: ${route.summary}`,

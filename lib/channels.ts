@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { queueUrlEnv } from '../functions/platform/queues';
-import { channelConsumers, channelSchedules, channelSyncQueues, entriesOf, type SyncQueueName } from '../functions/wiring';
+import { channelConsumers, channelSchedules, channelSyncQueues, entriesOf, type HttpRoute, type SyncQueueName } from '../functions/wiring';
 import { useChannelSecrets } from './api';
 import { InventoryConsumers } from './consumers';
 import { stockroomFunction } from './functions';
@@ -17,6 +17,9 @@ import { mapRecord } from './records';
 import { InventorySchedules } from './schedules';
 
 export type ChannelConsumerName = keyof typeof channelConsumers;
+
+/** The routes of the channels context (functions/channels/): built in this nested stack, on the main stack's HTTP API. */
+export const isChannelRoute = (route: Pick<HttpRoute, 'entry'>): boolean => route.entry.startsWith('functions/channels/');
 export type ChannelScheduleName = keyof typeof channelSchedules;
 
 export interface SyncQueueResources {
@@ -35,7 +38,8 @@ export interface SyncQueueResources {
  * - the consumers behind their queues (channelConsumers) and the schedules (channelSchedules), built
  *   by the same constructs as the main stack's, on the parent's table and bus; a consumer that
  *   `sendsTo` sync queues gets their URLs and SendMessage on them, nothing more.
- * The channel routes stay on the one HTTP API of the main stack.
+ * - the channel routes' functions, integrations and routes (lib/api.ts builds them here through its
+ *   routeScope), on the one HTTP API and JWT authorizer of the main stack.
  */
 export class ChannelsStack extends NestedStack {
   readonly syncQueues: Record<SyncQueueName, SyncQueueResources>;

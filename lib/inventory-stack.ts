@@ -6,7 +6,7 @@ import { DEMAND_IMPORTS_PREFIX, LAKE_BUCKET_ENV } from '../functions/platform/la
 import { entriesOf, eventConsumers, httpRoutes, lakeTables, scheduledFunctions, type RouteName } from '../functions/wiring';
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
-import { ChannelsStack } from './channels';
+import { ChannelsStack, isChannelRoute } from './channels';
 import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
@@ -42,18 +42,20 @@ export class InventoryStack extends Stack {
     super(scope, id, props);
     this.data = new InventoryData(this, 'Data');
     this.identity = new InventoryIdentity(this, 'Identity');
+    this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
+    this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
+    this.channels = new ChannelsStack(this, 'Channels', { table: this.data.table, bus: this.events.bus, lake: this.lake });
     this.api = new InventoryApi(this, 'Api', {
       table: this.data.table,
       // Cognito ID tokens: `iss` is the pool, `aud` the app client id.
       jwtIssuer: this.identity.issuer,
       jwtAudience: [this.identity.client.userPoolClientId],
       ...(props.throttle ? { throttle: props.throttle } : {}),
+      // The channel context's routes live in its nested stack, with its consumers and schedules.
+      routeScope: (_name, route) => (isChannelRoute(route) ? this.channels : undefined),
     });
-    this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
-    this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake, schedules: scheduledFunctions });
     this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake, consumers: eventConsumers });
-    this.channels = new ChannelsStack(this, 'Channels', { table: this.data.table, bus: this.events.bus, lake: this.lake });
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {

@@ -24,6 +24,7 @@ import {
 import { mappedListingsPage, readListing, type Listing } from './listings';
 import { PLATFORMS, type ConflictRule, type Platform } from './model';
 import { countPush, openSession, publishedQuantity, pushQuantity, readChannelQuantity, recordOnListing, type ChannelSession, type PublishDeps, type PushOutcome, type ReadOutcome } from './publish';
+import { readReportedQuantities } from './reported';
 import {
   findingPut,
   findingsPage,
@@ -72,9 +73,8 @@ export interface ReportedQuantity {
 
 /**
  * What the channel itself last reported per SKU (Shopify's inventory_levels/update webhooks), the
- * evidence that a quantity changed on the channel: the shape of the webhook module's
- * readReportedQuantities (functions/channels/reported.ts), which is the default once it is wired in
- * here; until then none is read, and the cause is judged from the push state alone.
+ * evidence that a quantity changed on the channel: readReportedQuantities (functions/channels/reported.ts)
+ * unless a test gives another.
  */
 export type ReportedQuantities = (deps: Deps, channelId: string) => Promise<readonly ReportedQuantity[]>;
 
@@ -508,7 +508,6 @@ const chunkOf = async (deps: Deps, run: StoredReconciliation, chunk: number): Pr
   return { skus: page.items.map((listing) => ({ sku_id: listing.sku_id, listing })), next: page.next_cursor === null ? undefined : { cursor: page.next_cursor } };
 };
 
-const noReports: ReportedQuantities = () => Promise.resolve([]);
 
 /**
  * The consumer (ChannelReconciliationRequested): reconciles one chunk of a run's SKUs, records the
@@ -548,7 +547,7 @@ export const reconcileChunk = async (deps: ReconcileDeps, ref: { channel_id: str
     session,
     rule: run.conflict_rule ?? channel.conflict_rule,
     deadline: Date.now() + CHUNK_BUDGET_MS,
-    reported: new Map((await (deps.reported ?? noReports)(deps, channel.channel_id)).map((report) => [report.sku_id, report])),
+    reported: new Map((await (deps.reported ?? readReportedQuantities)(deps, channel.channel_id)).map((report) => [report.sku_id, report])),
   };
   const { skus, next } = await chunkOf(deps, run, ref.chunk);
   const counts = zeroCounts();

@@ -150,8 +150,8 @@ describe('scheduled functions', () => {
   const ruleTargeting = (fnId: string): CfnResource | undefined =>
     rules.find(([, r]) => JSON.stringify(r.Properties?.Targets).includes(`"${fnId}"`))?.[1];
 
-  test('one schedule rule per scheduledFunctions entry, at its period, invoking its own function', () => {
-    expect(rules).toHaveLength(Object.keys(scheduledFunctions).length);
+  test('one schedule rule per scheduledFunctions entry (and channelSchedules entry, in the nested stack), at its period, invoking its own function', () => {
+    expect(rules).toHaveLength(Object.keys(scheduledFunctions).length + Object.keys(channelSchedules).length);
     for (const [name, scheduled] of Object.entries(scheduledFunctions)) {
       const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
       const rule = ruleTargeting(fnId);

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../../functions/platform/table';
-import { eventConsumers, fallbackRoute, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import { allEventConsumers, allScheduledFunctions, channelSyncQueues, fallbackRoute, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import type { IConstruct } from 'constructs';
 import { REPO_ROOT } from '../../lib/api';
 import { BUNDLED_SQL_DIR, contextDirOf, sqlBundlingHooks, stockroomFunction } from '../../lib/functions';
 import { logicalId, resourcesOfType, synthesized } from './synth';
@@ -21,8 +22,10 @@ describe('Lambda functions', () => {
   const tableId = logicalId(stack.data.table);
   const routeFunctionIds = new Set([...Object.values(stack.api.functions), stack.api.fallback].map(logicalId));
 
-  test('there is one function per declared route, the fallback route, the stream processor, one per scheduled function, and no other (no hidden helper Lambdas)', () => {
-    expect(functions).toHaveLength(Object.keys(httpRoutes).length + 1 + 1 + Object.keys(scheduledFunctions).length + Object.keys(eventConsumers).length);
+  test('there is one function per declared route, the fallback route, the stream processor, one per scheduled function, consumer and sync queue (the channels\' nested stack\'s too), and no other (no hidden helper Lambdas)', () => {
+    expect(functions).toHaveLength(
+      Object.keys(httpRoutes).length + 1 + 1 + Object.keys(allScheduledFunctions).length + Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length,
+    );
     expect(Object.keys(stack.api.functions).sort()).toEqual(Object.keys(httpRoutes).sort());
     expect(Object.keys(stack.schedules.functions).sort()).toEqual(Object.keys(scheduledFunctions).sort());
     const declared = [
@@ -31,6 +34,9 @@ describe('Lambda functions', () => {
       stack.events.processor,
       ...Object.values(stack.schedules.functions),
       ...Object.values(stack.consumers.consumers).map((c) => c.function),
+      ...Object.values(stack.channels.schedules.functions),
+      ...Object.values<{ function: IConstruct }>(stack.channels.consumers.consumers).map((c) => c.function),
+      ...Object.values<{ function: IConstruct }>(stack.channels.syncQueues).map((q) => q.function),
     ].map(logicalId);
     expect(declared.sort()).toEqual(functions.map(([id]) => id).sort());
   });
@@ -68,11 +74,13 @@ describe('Lambda functions', () => {
     expect(json.Resources[group]?.Properties?.RetentionInDays).toEqual(expect.any(Number));
   });
 
-  test('every function ships a code asset of its own, staged in the cloud assembly from an entry that exists', () => {
+  test('every entry ships a code asset of its own, staged in the cloud assembly from an entry that exists (functions of one entry share it)', () => {
     const manifests = assembly.artifacts.filter((artifact) => artifact instanceof AssetManifestArtifact);
     const files = Object.assign({}, ...manifests.map((manifest) => manifest.contents.files ?? {})) as Record<string, unknown>;
     const keys = functions.map(([, fn]) => (fn.Properties?.Code as { S3Key: string }).S3Key);
-    expect(new Set(keys).size).toBe(functions.length);
+    // The two push workers (channelSyncQueues) run one entry: every other function has its own.
+    const entries = new Set([...Object.values(httpRoutes), fallbackRoute, streamProcessor, ...Object.values(allScheduledFunctions), ...Object.values(allEventConsumers), ...Object.values(channelSyncQueues)].map((f) => f.entry));
+    expect(new Set(keys).size).toBe(entries.size);
     for (const key of keys) expect(files[key.replace(/\.zip$/, '')]).toBeDefined();
     for (const { entry } of [...Object.values(httpRoutes), fallbackRoute, streamProcessor, ...Object.values(scheduledFunctions)])
       expect({ entry, exists: existsSync(resolve(REPO_ROOT, entry)) }).toEqual({ entry, exists: true });

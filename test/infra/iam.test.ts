@@ -138,6 +138,9 @@ describe('IAM least privilege', () => {
       ['stream processor', stack.events.processor] as const,
       ...Object.entries(stack.schedules.functions).map(([name, fn]) => [`schedule ${name}`, fn] as const),
       ...Object.entries(stack.consumers.consumers).map(([name, c]) => [`consumer ${name}`, c.function] as const),
+      ...Object.entries(stack.channels.schedules.functions).map(([name, fn]) => [`channel schedule ${name}`, fn] as const),
+      ...Object.entries(stack.channels.consumers.consumers).map(([name, c]) => [`channel consumer ${name}`, c.function] as const),
+      ...Object.entries(stack.channels.syncQueues).map(([name, q]) => [`sync queue ${name}`, q.function] as const),
     ];
     expect(functions).toHaveLength(resourcesOfType(json, 'AWS::Lambda::Function').length);
     const lakeIds = [lakeKeyId, logicalId(stack.lake.bucket), logicalId(stack.lake.resultsBucket)];

@@ -13,11 +13,41 @@ import { buildApp } from '../../lib/app';
  */
 let cached: ReturnType<typeof synthesize> | undefined;
 
+/**
+ * `json` and `template` are the whole app's resources: the main stack's and its nested stacks'
+ * (lib/channels.ts), merged, so a test finds a function, its role and its route wherever the
+ * stack put them (logical ids are unique across them: each carries its construct path's hash).
+ * `mainJson` is the main stack's template alone (what CloudFormation's 500-resource limit counts).
+ */
 const synthesize = (checks = false) => {
   const { app, stack } = buildApp({ bundling: false, nag: checks, cfnValidation: checks });
   const assembly = app.synth();
-  const template = Template.fromStack(stack);
-  return { app, stack, assembly, template, json: template.toJSON() as CfnTemplate };
+  const mainJson = Template.fromStack(stack).toJSON() as CfnTemplate;
+  const nestedJson = inlined(Template.fromStack(stack.channels).toJSON() as CfnTemplate, mainJson.Resources[logicalId(stack.channels.nestedStackResource ?? stack.channels)]);
+  const clashes = Object.keys(nestedJson.Resources).filter((id) => id in mainJson.Resources);
+  if (clashes.length) throw new Error(`logical ids in both the main and a nested stack: ${clashes.join(', ')}`);
+  const json: CfnTemplate = { ...mainJson, Resources: { ...mainJson.Resources, ...nestedJson.Resources } };
+  return { app, stack, assembly, template: Template.fromJSON(json), json, mainJson };
+};
+
+/**
+ * A nested stack's template as if its resources were the parent's: each `{ Ref: <parameter> }` replaced
+ * by what the parent passes for it (the nested stack resource's Parameters, e.g. the table's Ref or
+ * GetAtt Arn), so the tests compare a nested function's grants with the same expressions as the main ones'.
+ */
+const inlined = (nested: CfnTemplate, stackResource: CfnResource | undefined): CfnTemplate => {
+  const parameters = (stackResource?.Properties?.Parameters ?? {}) as Record<string, unknown>;
+  const replace = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(replace);
+    if (value && typeof value === 'object') {
+      const entries = Object.entries(value);
+      const [only] = entries;
+      if (entries.length === 1 && only && only[0] === 'Ref' && typeof only[1] === 'string' && only[1] in parameters) return parameters[only[1]];
+      return Object.fromEntries(entries.map(([key, inner]) => [key, replace(inner)]));
+    }
+    return value;
+  };
+  return { ...nested, Resources: replace(nested.Resources) as CfnTemplate['Resources'] };
 };
 
 export const synthesized = (): ReturnType<typeof synthesize> => (cached ??= synthesize());
