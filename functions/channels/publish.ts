@@ -11,7 +11,7 @@ import { getAvailability, listingsClient, patchAvailability, type ListingsClient
 import { readListing, type Listing } from './listings';
 import { AMAZON_LISTINGS_BUCKET, Pacer, SHOPIFY_DEFAULT_BUCKET } from './pacer';
 import { amazonCredentials, shopifyCredentials } from './schemas';
-import { readAvailable, setAvailable, shopifyClient, type ShopifyCost } from './shopify/client';
+import { MAX_SET_QUANTITIES, readAvailable, setAvailable, setAvailableMany, shopifyClient, type ShopifyCost } from './shopify/client';
 import type { Channel } from './store';
 
 /**
@@ -314,4 +314,109 @@ export const countPush = async (deps: Deps, channelId: string, outcome: PushOutc
       },
     }),
   );
+};
+
+// ---------------------------------------------------------------------------------------------
+// Several SKUs of one Shopify connection at once
+
+export interface BatchItem {
+  skuId: string;
+  quantity: number;
+}
+
+/**
+ * Makes a Shopify connection show each item's quantity, several per `inventorySetQuantities`
+ * (up to MAX_SET_QUANTITIES for one request's cost: a shop's bucket restores 100 points a second,
+ * about 10 mutations, so one SKU per mutation caps a shop at ~10 SKUs a second). What `pushQuantity`
+ * does for one item holds for each: skipped when already pushed; compared from the quantity last
+ * seen; the same decision retried under the same @idempotent key. The mutation is all or nothing, so
+ * when it comes back STALE or with a userError, every item of it is pushed again on its own, which
+ * re-reads and decides the stale one again and isolates a refused one. An item whose quantity on the
+ * shop was never seen goes on its own too (it must be read first).
+ */
+export const pushShopifyMany = async (
+  deps: PublishDeps,
+  session: ChannelSession & { platform: 'shopify' },
+  items: readonly BatchItem[],
+  options: Omit<PushOptions, 'force' | 'seen'>,
+): Promise<Map<string, PushOutcome>> => {
+  const results = new Map<string, PushOutcome>();
+  const ready: { item: BatchItem; listing: Listing; changeFrom: number }[] = [];
+  for (const item of items) {
+    const listing = await readListing(deps, session.channel.channel_id, item.skuId);
+    if (!isMapped(listing)) results.set(item.skuId, { status: 'unmapped', requests: 0 });
+    else if (listing.last_pushed_quantity === item.quantity && !listing.last_push_error) results.set(item.skuId, { status: 'unchanged', quantity: item.quantity, requests: 0 });
+    else if (listing.last_seen_quantity === null || listing.last_seen_quantity === undefined) results.set(item.skuId, await pushQuantity(deps, session, item.skuId, item.quantity, options));
+    else ready.push({ item, listing, changeFrom: listing.last_seen_quantity });
+  }
+  const chunks: (typeof ready)[] = [];
+  for (let at = 0; at < ready.length; at += MAX_SET_QUANTITIES) chunks.push(ready.slice(at, at + MAX_SET_QUANTITIES));
+  for (let chunk = chunks.shift(); chunk !== undefined; chunk = chunks.shift()) {
+    const pending = chunk;
+    const alone = async (some: typeof pending) => {
+      for (const { item } of some) results.set(item.skuId, await pushQuantity(deps, session, item.skuId, item.quantity, options));
+    };
+    if (pending.length === 1) {
+      await alone(pending);
+      continue;
+    }
+    const outcome = await setChunk(deps, session, pending, options);
+    if (outcome.status === 'applied') {
+      for (const [index, { item, listing, changeFrom }] of pending.entries()) {
+        await recordOnListing(deps, listing, { pushed: item.quantity, seen: item.quantity, error: null });
+        // The one request is counted on the first item.
+        results.set(item.skuId, { status: 'pushed', quantity: item.quantity, previous: changeFrom, requests: index === 0 ? outcome.requests : 0 });
+      }
+    } else if (outcome.status === 'redo') {
+      // The items the userErrors name go alone (re-read, decided again, or refused on their own); the rest go again together.
+      const named = new Set(outcome.indexes);
+      const stale = pending.filter((_, index) => named.has(index));
+      const rest = pending.filter((_, index) => !named.has(index));
+      if (stale.length === 0 || rest.length === 0) await alone(pending);
+      else {
+        await alone(stale);
+        chunks.unshift(rest);
+      }
+    } else {
+      for (const [index, { item, listing }] of pending.entries()) {
+        await recordOnListing(deps, listing, { error: outcome.message });
+        results.set(item.skuId, { status: 'failed', retryable: true, message: outcome.message, requests: index === 0 ? outcome.requests : 0 });
+      }
+    }
+  }
+  return results;
+};
+
+type ChunkOutcome =
+  | { status: 'applied'; requests: number }
+  /** Nothing applied: `indexes` are the quantities the userErrors name (`field: ["input", "quantities", "<i>", ...]`). */
+  | { status: 'redo'; indexes: number[]; requests: number }
+  | { status: 'failed'; message: string; requests: number };
+
+const namedIndexes = (userErrors: readonly { field: string[] | null }[] | undefined): number[] =>
+  (userErrors ?? []).flatMap((e) => (e.field?.[0] === 'input' && e.field[1] === 'quantities' && /^\d+$/.test(e.field[2] ?? '') ? [Number(e.field[2])] : []));
+
+const setChunk = async (
+  deps: Deps,
+  session: ChannelSession & { platform: 'shopify' },
+  chunk: readonly { item: BatchItem; listing: Listing; changeFrom: number }[],
+  options: Omit<PushOptions, 'force' | 'seen'>,
+): Promise<ChunkOutcome> => {
+  const quantities = chunk.map(({ item, listing, changeFrom }) => ({ inventoryItemId: listing.inventory_item_id ?? '', locationId: listing.location_id ?? '', quantity: item.quantity, changeFromQuantity: changeFrom }));
+  const idempotencyKey = createHash('sha256').update(JSON.stringify([deps.ctx.caller.tenantId, session.channel.channel_id, quantities])).digest('hex').slice(0, 40);
+  let requests = 0;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    if (!(await session.pacer.take(SHOPIFY_SET_COST, options.deadline))) return { status: 'failed', message: 'rate limit: no time left in this delivery', requests };
+    requests += 1;
+    const outcome = await setAvailableMany(session.client, { quantities, idempotencyKey, reason: 'correction', referenceDocumentUri: options.reference });
+    await observeShopify(session, outcome.cost);
+    if (outcome.status === 'applied') return { status: 'applied', requests };
+    if (outcome.status === 'throttled') {
+      await session.pacer.exhaust(shopifyWaitSeconds(outcome.cost, SHOPIFY_SET_COST));
+      continue;
+    }
+    if (outcome.status === 'stale' || (outcome.userErrors !== undefined && outcome.userErrors.length > 0)) return { status: 'redo', indexes: namedIndexes(outcome.userErrors), requests };
+    return { status: 'failed', message: outcome.message, requests };
+  }
+  return { status: 'failed', message: 'throttled on every attempt', requests };
 };

@@ -10,7 +10,7 @@ import { mapBounded } from '../platform/pool';
 import { fifoId, type QueueSender } from '../platform/queues';
 import { getItem, queryAll } from '../platform/storage';
 import type { Platform } from './model';
-import { countPush, openSession, publishable, pushQuantity, type ChannelSession, type PublishDeps, type PushOutcome } from './publish';
+import { countPush, openSession, publishable, pushQuantity, pushShopifyMany, type ChannelSession, type PublishDeps, type PushOutcome } from './publish';
 import { decodeChannel, type Channel } from './store';
 
 /**
@@ -101,10 +101,21 @@ interface Group {
   latest: PushMessage;
 }
 
+/** A group ready to push: its connection's session, and what to publish now. */
+interface Prepared {
+  group: Group;
+  session: ChannelSession;
+  sessionKey: string;
+  deps: PublishDeps;
+  quantity: number;
+  state: number;
+}
+
 /**
  * One batch of a push queue. Messages are grouped by tenant, connection and SKU (FIFO keeps each
  * group's in order); each group is handled once: the latest stock is read and pushed if it differs
- * from what was last pushed. A group that failed in a way a later delivery may fix (the platform
+ * from what was last pushed. A Shopify connection's SKUs of the batch go in one inventorySetQuantities
+ * (pushShopifyMany), an Amazon connection's one patch each. A group that failed in a way a later delivery may fix (the platform
  * down, throttled past the deadline, a 5xx) reports all its messages failed, so SQS delivers them
  * again in order (and, after maxReceives, dead-letters them: the queue's alarm tells operators,
  * and the next reconciliation pushes the latest state anyway). A refusal that would repeat
@@ -128,35 +139,73 @@ export const pushBatch = async (deps: PushWorkerDeps, event: SQSEvent): Promise<
     } else groups.set(key, { messages: [record], latest: parsed.data });
   }
   const sessions = new Map<string, Promise<ChannelSession | undefined>>();
-  await mapBounded([...groups.values()], GROUP_CONCURRENCY, async (group) => {
-    const { tenant_id: tenantId, channel_id: channelId, sku_id: skuId } = group.latest;
-    const ctx = systemContext({ tenantId, actor: 'system:channel-push', requestId: group.messages[0]?.messageId ?? 'push', ...(deps.now ? { now: deps.now } : {}) });
-    const publishDeps: PublishDeps = { db: deps.db, ctx, ...(deps.credentials ? { credentials: deps.credentials } : {}), ...(deps.sleep ? { sleep: deps.sleep } : {}) };
-    try {
-      const sessionKey = `${tenantId}#${channelId}`;
-      let session = sessions.get(sessionKey);
-      if (!session) {
-        session = openChannel(publishDeps, channelId);
-        sessions.set(sessionKey, session);
+  const fail = (group: Group) => failures.push(...group.messages.map((m) => m.messageId));
+  // 1. Per group: its connection's session (opened once per connection) and what to publish now.
+  const prepared = (
+    await mapBounded([...groups.values()], GROUP_CONCURRENCY, async (group): Promise<Prepared | undefined> => {
+      const { tenant_id: tenantId, channel_id: channelId, sku_id: skuId } = group.latest;
+      const ctx = systemContext({ tenantId, actor: 'system:channel-push', requestId: group.messages[0]?.messageId ?? 'push', ...(deps.now ? { now: deps.now } : {}) });
+      const publishDeps: PublishDeps = { db: deps.db, ctx, ...(deps.credentials ? { credentials: deps.credentials } : {}), ...(deps.sleep ? { sleep: deps.sleep } : {}) };
+      try {
+        const sessionKey = `${tenantId}#${channelId}`;
+        let session = sessions.get(sessionKey);
+        if (!session) {
+          session = openChannel(publishDeps, channelId);
+          sessions.set(sessionKey, session);
+        }
+        const open = await session;
+        if (!open) return undefined; // the connection is gone: nothing to push to
+        const { quantity, state } = await publishable(publishDeps, open.channel, skuId);
+        return { group, session: open, sessionKey, deps: publishDeps, quantity, state };
+      } catch (error) {
+        log.error('push worker could not prepare a group', { tenant_id: tenantId, channel_id: channelId, sku_id: skuId, error: errorMessage(error) });
+        fail(group);
+        return undefined;
       }
-      const open = await session;
-      if (!open) return; // the connection is gone: nothing to push to
-      const { quantity, state } = await publishable(publishDeps, open.channel, skuId);
-      const outcome: PushOutcome = await pushQuantity(publishDeps, open, skuId, quantity, {
-        deadline: deps.deadline - DEADLINE_MARGIN_MS,
-        reference: `stockroom://tenants/${encodeURIComponent(tenantId)}/skus/${encodeURIComponent(skuId)}?state=${state}`,
-      });
-      const lagMs = Math.max(0, Date.now() - Date.parse(group.latest.changed_at));
-      await countPush(publishDeps, channelId, outcome, outcome.status === 'pushed' ? lagMs : undefined);
-      if (outcome.status === 'failed') {
-        log.warn('push failed', { tenant_id: tenantId, channel_id: channelId, sku_id: skuId, retryable: outcome.retryable, error: outcome.message });
-        if (outcome.retryable) failures.push(...group.messages.map((m) => m.messageId));
+    })
+  ).filter((p): p is Prepared => p !== undefined);
+  // 2. Per connection: Shopify sets many SKUs per mutation; Amazon patches one listing per request.
+  const outcomes = new Map<Prepared, PushOutcome>();
+  const byConnection = new Map<string, Prepared[]>();
+  for (const p of prepared) byConnection.set(p.sessionKey, [...(byConnection.get(p.sessionKey) ?? []), p]);
+  const deadline = deps.deadline - DEADLINE_MARGIN_MS;
+  const reference = (p: Prepared) => `stockroom://tenants/${encodeURIComponent(p.group.latest.tenant_id)}/skus/${encodeURIComponent(p.group.latest.sku_id)}?state=${p.state}`;
+  await mapBounded([...byConnection.values()], GROUP_CONCURRENCY, async (list) => {
+    const [first] = list;
+    if (!first) return;
+    try {
+      if (first.session.platform === 'shopify') {
+        const batchReference = `stockroom://tenants/${encodeURIComponent(first.group.latest.tenant_id)}/channels/${encodeURIComponent(first.group.latest.channel_id)}/push?skus=${list.length}`;
+        const results = await pushShopifyMany(first.deps, first.session, list.map((p) => ({ skuId: p.group.latest.sku_id, quantity: p.quantity })), { deadline, reference: list.length === 1 ? reference(first) : batchReference });
+        for (const p of list) {
+          const outcome = results.get(p.group.latest.sku_id);
+          if (outcome) outcomes.set(p, outcome);
+        }
+      } else {
+        await mapBounded(list, GROUP_CONCURRENCY, async (p) => {
+          outcomes.set(p, await pushQuantity(p.deps, p.session, p.group.latest.sku_id, p.quantity, { deadline, reference: reference(p) }));
+        });
       }
     } catch (error) {
-      log.error('push worker failed a group', { tenant_id: tenantId, channel_id: channelId, sku_id: skuId, error: errorMessage(error) });
-      failures.push(...group.messages.map((m) => m.messageId));
+      log.error('push worker failed a connection\'s groups', { tenant_id: first.group.latest.tenant_id, channel_id: first.group.latest.channel_id, error: errorMessage(error) });
+      for (const p of list) if (!outcomes.has(p)) fail(p.group);
     }
   });
+  // 3. Per group: count it, and give back (for a later delivery) what may succeed then.
+  for (const p of prepared) {
+    const outcome = outcomes.get(p);
+    if (!outcome) continue;
+    const { tenant_id: tenantId, channel_id: channelId, sku_id: skuId, changed_at: changedAt } = p.group.latest;
+    try {
+      await countPush(p.deps, channelId, outcome, outcome.status === 'pushed' ? Math.max(0, Date.now() - Date.parse(changedAt)) : undefined);
+    } catch (error) {
+      log.warn('push counters not updated', { tenant_id: tenantId, channel_id: channelId, error: errorMessage(error) });
+    }
+    if (outcome.status === 'failed') {
+      log.warn('push failed', { tenant_id: tenantId, channel_id: channelId, sku_id: skuId, retryable: outcome.retryable, error: outcome.message });
+      if (outcome.retryable) fail(p.group);
+    }
+  }
   const failed = new Set(failures);
   return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 };

@@ -198,13 +198,30 @@ export type SetAvailableOutcome =
   | (ShopifyFailure & { userErrors?: ShopifyUserError[] });
 
 /** `inventorySetQuantities` with name "available", compare-and-swap and `@idempotent`. */
-export const setAvailable = async (client: AdminApiClient, input: SetAvailableInput): Promise<SetAvailableOutcome> => {
+export const setAvailable = (client: AdminApiClient, input: SetAvailableInput): Promise<SetAvailableOutcome> =>
+  setAvailableMany(client, { ...input, quantities: [input] });
+
+/** One quantity of a multi-quantity set. */
+export type SetQuantity = Pick<SetAvailableInput, 'inventoryItemId' | 'locationId' | 'quantity' | 'changeFromQuantity'>;
+
+/** At most this many quantities per mutation (Shopify takes up to 250; a smaller batch keeps a stale one's redo small). */
+export const MAX_SET_QUANTITIES = 50;
+
+/**
+ * Several quantities in one `inventorySetQuantities` (one request's cost for all of them). All or
+ * nothing: a CHANGE_FROM_QUANTITY_STALE of any one applies none (`stale`, its index in the
+ * userError's `field`), and the caller decides those again.
+ */
+export const setAvailableMany = async (
+  client: AdminApiClient,
+  input: Omit<SetAvailableInput, 'inventoryItemId' | 'locationId' | 'quantity' | 'changeFromQuantity'> & { quantities: readonly SetQuantity[] },
+): Promise<SetAvailableOutcome> => {
   const variables = {
     input: {
       name: 'available',
       reason: input.reason,
       referenceDocumentUri: input.referenceDocumentUri,
-      quantities: [{ inventoryItemId: input.inventoryItemId, locationId: input.locationId, quantity: input.quantity, changeFromQuantity: input.changeFromQuantity }],
+      quantities: input.quantities.map((q) => ({ inventoryItemId: q.inventoryItemId, locationId: q.locationId, quantity: q.quantity, changeFromQuantity: q.changeFromQuantity })),
     },
   };
   const env = envelope(await client.request(setQuantitiesDocument(input.idempotencyKey), { variables }));
