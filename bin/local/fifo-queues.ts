@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
 import { queueUrlEnv, registerLocalQueue, type FifoMessage } from '../../functions/platform/queues';
 import { entriesOf, type SyncQueue } from '../../functions/wiring';
 import type { SQSRecord } from 'aws-lambda';
 import type { ConsumerHandler } from './queues';
-import { lambdaContext } from './lambda-context';
+import { lambdaContext, sqsRecordOf } from './lambda-context';
 
 /**
  * The local stand-in for an SQS FIFO queue and its Lambda event source (functions/wiring.ts
@@ -167,23 +167,7 @@ export class LocalFifoQueue {
   }
 
   private record(m: FifoEntry): SQSRecord {
-    return {
-      messageId: m.messageId,
-      receiptHandle: `${m.messageId}#${m.receiveCount}`,
-      body: m.body,
-      attributes: {
-        ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: String(m.sentAt),
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? Date.now()),
-        MessageGroupId: m.groupId,
-      },
-      messageAttributes: {},
-      md5OfBody: createHash('md5').update(m.body).digest('hex'),
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:local:000000000000:${this.name}.fifo`,
-      awsRegion: 'local',
-    };
+    return sqsRecordOf(m, { queueArn: `arn:aws:sqs:local:000000000000:${this.name}.fifo`, senderId: 'local', attributes: { MessageGroupId: m.groupId } });
   }
 }
 

@@ -1,4 +1,5 @@
-import type { Context } from 'aws-lambda';
+import { createHash } from 'node:crypto';
+import type { Context, SQSRecord } from 'aws-lambda';
 
 /**
  * The Lambda Context the local stand-ins hand to handlers: the same fields, and a
@@ -22,3 +23,25 @@ export const lambdaContext = (functionName: string, requestId: string, timeoutMs
     succeed: () => undefined,
   };
 };
+
+/** A message as Lambda's SQS event source hands it over (one record of an SQSEvent). */
+export const sqsRecordOf = (
+  m: { messageId: string; body: string; receiveCount: number; sentAt: number; firstReceiveAt?: number },
+  source: { queueArn: string; senderId: string; attributes?: Record<string, string> },
+): SQSRecord => ({
+  messageId: m.messageId,
+  receiptHandle: `${m.messageId}#${m.receiveCount}`,
+  body: m.body,
+  attributes: {
+    ApproximateReceiveCount: String(m.receiveCount),
+    SentTimestamp: String(m.sentAt),
+    SenderId: source.senderId,
+    ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? Date.now()),
+    ...source.attributes,
+  },
+  messageAttributes: {},
+  md5OfBody: createHash('md5').update(m.body).digest('hex'),
+  eventSource: 'aws:sqs',
+  eventSourceARN: source.queueArn,
+  awsRegion: 'local',
+});

@@ -1,12 +1,12 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
 import { allEventConsumers, channelSyncQueues, entriesOf, type EventConsumer, type SyncQueue } from '../../functions/wiring';
 import { startLocalSyncQueues, type LocalFifoQueue } from './fifo-queues';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
 import { importHandler } from './handlers';
-import { lambdaContext } from './lambda-context';
+import { lambdaContext, sqsRecordOf } from './lambda-context';
 
 /**
  * The local stand-in for SQS queues between the bus and the event consumers
@@ -143,22 +143,7 @@ export class LocalQueue {
   }
 
   private record(m: Message): SQSRecord {
-    return {
-      messageId: m.messageId,
-      receiptHandle: `${m.messageId}#${m.receiveCount}`,
-      body: m.body,
-      attributes: {
-        ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: String(m.sentAt),
-        SenderId: 'events.amazonaws.com',
-        ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: createHash('md5').update(m.body).digest('hex'),
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:local:000000000000:${this.name}`,
-      awsRegion: 'local',
-    };
+    return sqsRecordOf(m, { queueArn: `arn:aws:sqs:local:000000000000:${this.name}`, senderId: 'events.amazonaws.com' });
   }
 }
 

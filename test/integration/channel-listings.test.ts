@@ -2,6 +2,7 @@ import { LOCAL_MODE_ENV } from '../../functions/notifications/model';
 import type { Role } from '../../functions/identity/roles';
 import { locationGid, ShopifyAdminFake } from '../fakes/shopify-admin';
 import { ok, startTestApi, type Client, type Response, type TestApi } from '../support/api';
+import { captureOutput } from '../support/capture';
 
 /**
  * The listing map (issue 11, scope item 2) over HTTP on DynamoDB Local, with discovery against the
@@ -30,23 +31,8 @@ afterAll(async () => {
 });
 
 /** Every answer body and every stdout/stderr line (the request log included) while the tests ran. */
-const answered: string[] = [];
-const logged: string[] = [];
-let restoreLogLevel: string | undefined;
-beforeAll(() => {
-  restoreLogLevel = process.env.LOG_LEVEL;
-  process.env.LOG_LEVEL = 'info';
-  for (const stream of [process.stdout, process.stderr]) {
-    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
-      logged.push(String(chunk));
-      return true;
-    });
-  }
-});
+const { answered, logged } = captureOutput();
 afterAll(() => {
-  jest.restoreAllMocks();
-  if (restoreLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = restoreLogLevel;
   expect(answered.length).toBeGreaterThan(50);
   expect(logged.length).toBeGreaterThan(0);
   for (const text of [...answered, ...logged]) for (const secret of SECRETS) expect({ leaks: secret, in: text.includes(secret) }).toEqual({ leaks: secret, in: false });

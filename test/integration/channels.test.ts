@@ -8,6 +8,7 @@ import { findShopRegistration } from '../../functions/channels/store';
 import { createWarehouse } from '../../functions/inventory/catalog';
 import { localEncryptedStore, memoryStore, type CredentialStore } from '../../functions/platform/secrets';
 import { ok, startTestApi, type Client, type Response, type TestApi } from '../support/api';
+import { captureOutput } from '../support/capture';
 import { contextFor, testDb } from '../support/domain';
 import { newShopDomain } from '../support/shops';
 
@@ -47,28 +48,8 @@ const amazonCredentials = {
   refresh_token: refreshToken,
 };
 
-/** Every response body any test received (as JSON text), checked for credential values at the end. */
-const answered: string[] = [];
-/** Every line written to stdout or stderr while the tests ran (the request log included). */
-const logged: string[] = [];
-let restoreLogLevel: string | undefined;
-
-beforeAll(() => {
-  restoreLogLevel = process.env.LOG_LEVEL;
-  process.env.LOG_LEVEL = 'info';
-  const capture = (stream: NodeJS.WriteStream) =>
-    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
-      logged.push(String(chunk));
-      return true;
-    });
-  capture(process.stdout);
-  capture(process.stderr);
-});
-afterAll(() => {
-  jest.restoreAllMocks();
-  if (restoreLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = restoreLogLevel;
-});
+/** Every response body any test received (as JSON text) and every stdout/stderr line, checked for credential values at the end. */
+const { answered, logged } = captureOutput();
 
 /** A client whose every answer is recorded in `answered`. */
 const recorded = async (options: { tenantId?: string; role?: Role } = {}): Promise<Client> => {

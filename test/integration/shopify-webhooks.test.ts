@@ -10,6 +10,7 @@ import { httpRoutes } from '../../functions/wiring';
 import { lambdaContext } from '../../bin/local/lambda-context';
 import { ShopifyWebhookSender, orderPayload, WEBHOOK_PATH, type Delivery, type OrderInput } from '../fakes/shopify-webhooks';
 import { ok, startTestApi, type Client, type TestApi } from '../support/api';
+import { captureOutput } from '../support/capture';
 import { contextFor, testDb } from '../support/domain';
 import { snapshotTenant, stateDiff } from '../support/fuzz';
 import { allMovements } from '../support/ledger';
@@ -30,26 +31,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** Every answer and every stdout/stderr line while the tests ran: no credential may be in any. */
-const answered: string[] = [];
-const logged: string[] = [];
+const { answered, logged } = captureOutput();
 /** Every credential value the tests store. */
 const secrets: string[] = [];
-let restoreLogLevel: string | undefined;
-beforeAll(() => {
-  restoreLogLevel = process.env.LOG_LEVEL;
-  process.env.LOG_LEVEL = 'info';
-  for (const stream of [process.stdout, process.stderr]) {
-    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
-      logged.push(String(chunk));
-      return true;
-    });
-  }
-});
-afterAll(() => {
-  jest.restoreAllMocks();
-  if (restoreLogLevel === undefined) delete process.env.LOG_LEVEL;
-  else process.env.LOG_LEVEL = restoreLogLevel;
-});
 
 /** Through the test API's contract-checked request: every webhook answer is held to the OpenAPI document too. */
 const transport = async (path: string, init: { method: 'POST'; headers: Record<string, string>; body: Buffer }) => {
