@@ -15,8 +15,9 @@
  * Reported per channel:
  * - sync lag: for each change, from its commit until the channel first shows a quantity at least as new as it
  *   (the quantity of that change or of a later one of the same SKU): p50, p99, max, and changes never shown;
- * - pushes per change (platform writes that changed the quantity / stock changes);
- * - the largest request rate the fake saw in any second, against its limit, and its 429s or THROTTLEDs;
+ * - requests per change (platform calls that succeeded / stock changes), and the quantity updates they made;
+ * - the most the fake saw spent in any second, against its limit (Amazon: requests; Shopify: query-cost
+ *   points, since one set carries many SKUs), and its 429s or THROTTLEDs;
  * - whether every SKU ends showing our quantity.
  * A measurement, not a test: nothing here fails the run. Results also go to .data/bench/channels.json.
  */
@@ -26,7 +27,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
 import type { RequestContext } from '../../functions/platform/context';
-import { locationGid, ShopifyAdminFake } from '../fakes/shopify-admin';
+import { locationGid, READ_COST, SET_COST, ShopifyAdminFake } from '../fakes/shopify-admin';
 import type { Reply } from '../fakes/server';
 import { SpApiFake } from '../fakes/sp-api';
 import { intOption, log, machineInfo, ROOT, round2, runMain, writeJson } from './common';
@@ -95,13 +96,15 @@ const lagsOf = (changes: Change[], shown: { sku: string; quantity: number; at: n
 
 const pct = (sorted: number[], p: number): number => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) : 0);
 
-/** Most timestamps within any 1-second window. */
-const peakPerSecond = (times: number[]): number => {
-  const sorted = [...times].sort((a, b) => a - b);
+/** The most `cost` spent within any 1-second window (requests for Amazon, query-cost points for Shopify). */
+const peakPerSecond = (spent: { at: number; cost: number }[]): number => {
+  const sorted = [...spent].sort((a, b) => a.at - b.at);
   let peak = 0;
+  let sum = 0;
   for (let i = 0, j = 0; i < sorted.length; i++) {
-    while ((sorted[i] ?? 0) - (sorted[j] ?? 0) >= 1000) j++;
-    peak = Math.max(peak, i - j + 1);
+    sum += sorted[i]?.cost ?? 0;
+    while ((sorted[i]?.at ?? 0) - (sorted[j]?.at ?? 0) >= 1000) sum -= sorted[j++]?.cost ?? 0;
+    peak = Math.max(peak, sum);
   }
   return peak;
 };
@@ -202,24 +205,39 @@ const main = async (): Promise<void> => {
     await consumers.stop();
     await poller.stop();
 
-    const report = (name: string, timeline: { key: string; quantity: number; at: number }[], skuOf: (key: string) => string, requests: { at: number; status: number }[], limit: { perSecond: number; burst: number; unit: string }, refusals: number) => {
-      const shown = timeline.map((t) => ({ sku: skuOf(t.key), quantity: t.quantity, at: t.at }));
+    const report = (
+      name: string,
+      timeline: { key: string; quantity: number; at: number }[],
+      skuOf: (key: string) => string,
+      requests: { at: number; status: number; cost: number }[],
+      limit: { perSecond: number; burst: number; unit: string },
+      refusals: number,
+    ) => {
+      // What each SKU showed before the run (1,000 everywhere), so a change back to it needs no push.
+      const shown = [...skus.map((sku) => ({ sku, quantity: 1000, at: since - 1 })), ...timeline.map((t) => ({ sku: skuOf(t.key), quantity: t.quantity, at: t.at }))];
       const { lags, never } = lagsOf(changes, shown);
-      const ok = requests.filter((r) => r.status === 200).map((r) => r.at);
+      const ok = requests.filter((r) => r.status === 200);
       return {
         channel: name,
         changes: changes.length,
-        pushes: shown.length,
-        pushes_per_change: round2(shown.length / Math.max(1, changes.length)),
+        quantity_updates: timeline.length,
+        updates_per_change: round2(timeline.length / Math.max(1, changes.length)),
+        requests: ok.length,
+        requests_per_change: round2(ok.length / Math.max(1, changes.length)),
         sync_lag_ms: { p50: pct(lags, 50), p99: pct(lags, 99), max: lags.at(-1) ?? 0 },
         changes_never_shown: never,
-        peak_requests_per_second: peakPerSecond(ok),
+        peak_per_second: peakPerSecond(ok),
         limit,
         refusals_for_rate: refusals,
       };
     };
-    const shopRequests = shopify.server.requests('inventorySetQuantities', since).concat(shopify.server.requests('inventoryItem', since));
+    // The fake's own costs: a set is 10 points whatever its quantities, a read 2 (test/fakes/shopify-admin.ts).
+    const shopRequests = [
+      ...shopify.server.requests('inventorySetQuantities', since).map((r) => ({ ...r, cost: SET_COST })),
+      ...shopify.server.requests('inventoryItem', since).map((r) => ({ ...r, cost: READ_COST })),
+    ];
     const shopThrottled = shopRequests.length - shopRequests.filter((r) => r.status === 200).length;
+    const amazonPatches = amazon.server.requests('patchListingsItem', since).map((r) => ({ ...r, cost: 1 }));
     const results = {
       machine: machineInfo(),
       options: { rate, skus: skuCount, seconds },
@@ -227,13 +245,13 @@ const main = async (): Promise<void> => {
       catch_up_seconds_after_last_change: round2(catchUpSeconds),
       skus_behind_at_end: behind().length,
       channels: [
-        report('shopify', shopify.timeline.slice(shopifyStart), (key) => items.get(key) ?? key, shopRequests, { perSecond: 100 / 10, burst: 1000 / 10, unit: 'inventorySetQuantities (cost 10) a second: 100 points restored a second, 1,000 max' }, shopThrottled),
-        report('amazon', amazon.timeline.slice(amazonStart), (key) => key.split('/')[1] ?? key, amazon.server.requests('patchListingsItem', since), { perSecond: 5, burst: 5, unit: 'patchListingsItem a second' }, amazon.server.requests('patchListingsItem', since).filter((r) => r.status === 429).length),
+        report('shopify', shopify.timeline.slice(shopifyStart), (key) => items.get(key) ?? key, shopRequests, { perSecond: 100, burst: 1000, unit: 'query-cost points (a set 10, a read 2): 100 restored a second, 1,000 at most' }, shopThrottled),
+        report('amazon', amazon.timeline.slice(amazonStart), (key) => key.split('/')[1] ?? key, amazonPatches, { perSecond: 5, burst: 5, unit: 'patchListingsItem requests' }, amazonPatches.filter((r) => r.status === 429).length),
       ],
     };
     for (const c of results.channels) {
       log(
-        `${c.channel}: ${c.changes} changes -> ${c.pushes} pushes (${c.pushes_per_change} a change); sync lag p50 ${c.sync_lag_ms.p50} ms, p99 ${c.sync_lag_ms.p99} ms, max ${c.sync_lag_ms.max} ms; never shown ${c.changes_never_shown}; peak ${c.peak_requests_per_second} requests in a second (limit ${c.limit.perSecond}/s, burst ${c.limit.burst}); refused for rate ${c.refusals_for_rate}`,
+        `${c.channel}: ${c.changes} changes -> ${c.requests} requests (${c.requests_per_change} a change) making ${c.quantity_updates} quantity updates (${c.updates_per_change} a change); sync lag p50 ${c.sync_lag_ms.p50} ms, p99 ${c.sync_lag_ms.p99} ms, max ${c.sync_lag_ms.max} ms; never shown ${c.changes_never_shown}; peak ${c.peak_per_second} ${c.channel === 'shopify' ? 'points' : 'requests'} in a second (limit ${c.limit.perSecond}/s, burst ${c.limit.burst}); refused for rate ${c.refusals_for_rate}`,
       );
     }
     log(`caught up ${results.catch_up_seconds_after_last_change} s after the last change; SKUs behind at the end: ${results.skus_behind_at_end}`);
