@@ -92,9 +92,21 @@ export const reconciliationTransition = (
   db: Db,
   tenantId: string,
   ref: { channel_id: string; reconciliation_id: string },
-  move: { from: readonly ReconciliationStatus[]; atChunk?: number; set: Record<string, unknown>; add?: Partial<Counts>; remove?: string[] },
+  move: {
+    from: readonly ReconciliationStatus[];
+    atChunk?: number;
+    /** Epoch ms: only if no delivery holds the chunk's lease (`lease_until`) past it. */
+    leaseFreeAt?: number;
+    set: Record<string, unknown>;
+    add?: Partial<Counts>;
+    remove?: string[];
+  },
 ): Write => {
-  const guards: Condition[] = [when.statusIn([...move.from]), ...(move.atChunk === undefined ? [] : [when.equals('chunk', move.atChunk)])];
+  const guards: Condition[] = [
+    when.statusIn([...move.from]),
+    ...(move.atChunk === undefined ? [] : [when.equals('chunk', move.atChunk)]),
+    ...(move.leaseFreeAt === undefined ? [] : [when.or(when.missing('lease_until'), when.below('lease_until', move.leaseFreeAt))]),
+  ];
   return updateItem(db, {
     name: 'channel reconciliation status',
     key: runKey(tenantId, ref.channel_id, ref.reconciliation_id),

@@ -481,6 +481,17 @@ const tally = (counts: Counts, result: Finding | 'in_agreement'): void => {
 };
 
 /** A status move someone else (another delivery) already made is not an error here. */
+/** How long a delivery holds a chunk: its time budget and a margin (the consumer's timeout is 300 s). */
+const CHUNK_LEASE_MS = CHUNK_BUDGET_MS + 60_000;
+
+/** Another delivery of the same message is working this chunk: this one is retried later. */
+export class ChunkBusy extends Error {
+  constructor(reconciliationId: string, chunk: number) {
+    super(`reconciliation ${reconciliationId} chunk ${chunk} is being worked by another delivery`);
+    this.name = 'ChunkBusy';
+  }
+}
+
 const moved = async (write: Promise<unknown>): Promise<boolean> => {
   try {
     await write;
@@ -532,6 +543,17 @@ export const reconcileChunk = async (deps: ReconcileDeps, ref: { channel_id: str
     // Read back: a delivery racing this one may have started it, with the rule as it read it then.
     run = (await findReconciliation(deps, run.channel_id, run.reconciliation_id)) ?? run;
   }
+  // One delivery works a chunk at a time (SQS may deliver a message twice, even at once): the lease
+  // is taken on the run item, and a delivery that finds it held fails, to be delivered again later,
+  // when the chunk is done (a no-op) or the holder died and its lease ran out.
+  const claimed = await moved(
+    writeOne(db, reconciliationTransition(db, tenantId, run, { from: ['running'], atChunk: ref.chunk, leaseFreeAt: Date.now(), set: { lease_until: Date.now() + CHUNK_LEASE_MS } })),
+  );
+  if (!claimed) {
+    const now = await findReconciliation(deps, run.channel_id, run.reconciliation_id);
+    if (!now || now.status === 'done' || now.status === 'failed' || now.chunk !== ref.chunk) return now ? presentRun(now) : undefined;
+    throw new ChunkBusy(ref.reconciliation_id, ref.chunk);
+  }
   let session: ChannelSession | undefined;
   try {
     session = await openSession(deps, channel);
@@ -565,7 +587,7 @@ export const reconcileChunk = async (deps: ReconcileDeps, ref: { channel_id: str
         atChunk: ref.chunk,
         set: next ? { chunk: ref.chunk + 1, ...(next.cursor ? { cursor: next.cursor } : {}), updated_at: now } : { status: 'done', completed_at: now, updated_at: now },
         add: counts,
-        ...(next ? {} : { remove: ['cursor'] }),
+        remove: [...(next ? [] : ['cursor']), 'lease_until'],
       }),
     ),
   );

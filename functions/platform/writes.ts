@@ -18,6 +18,7 @@ export type StoredItem = Record<string, unknown>;
 
 export type Condition =
   | { op: 'absent' }
+  | { op: 'missing'; attribute: string }
   | { op: 'exists' }
   | { op: 'equals'; attribute: string; value: NativeAttributeValue }
   | { op: 'in'; attribute: string; values: readonly NativeAttributeValue[] }
@@ -29,6 +30,8 @@ export type Condition =
 export const when = {
   /** The item does not exist yet (create). */
   absent: (): Condition => ({ op: 'absent' }),
+  /** The item (if any) has no such attribute. */
+  missing: (attribute: string): Condition => ({ op: 'missing', attribute }),
   exists: (): Condition => ({ op: 'exists' }),
   /** Optimistic concurrency: the item is still at the version this change was computed from. */
   versionIs: (version: number): Condition => ({ op: 'equals', attribute: 'version', value: version }),
@@ -78,6 +81,8 @@ const compile = (condition: Condition, p: Placeholders): string => {
   switch (condition.op) {
     case 'absent':
       return `attribute_not_exists(${p.name('pk')})`;
+    case 'missing':
+      return `attribute_not_exists(${p.name(condition.attribute)})`;
     case 'exists':
       return `attribute_exists(${p.name('pk')})`;
     case 'equals':

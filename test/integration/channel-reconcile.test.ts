@@ -316,7 +316,7 @@ describe('drift injected on the SP-API fake', () => {
 });
 
 describe('a run delivered more than once', () => {
-  test('the consumer invoked twice with the same message, one after the other and at once, adjusts once and counts once', async () => {
+  test('the consumer invoked twice with the same message, one after the other and at once (one works the chunk, the other is told to come back), adjusts once and counts once', async () => {
     const tenant = await tenantWith({ rule: 'channel_wins', stock: { 'sku-a': { 'wh-1': 10 } }, shows: { 'sku-a': 10 } });
     drift(tenant, 'sku-a', 6);
     const [first] = ok(await tenant.c.post('/api/integration/sync', { channel_id: tenant.channelId }), 202).reconciliations;
@@ -330,7 +330,11 @@ describe('a run delivered more than once', () => {
     drift(tenant, 'sku-a', 2);
     const [second] = ok(await tenant.c.post('/api/integration/sync', { channel_id: tenant.channelId }), 202).reconciliations;
     const twice = message(tenant.c.tenantId, tenant.channelId, second.reconciliation_id, 0);
-    expect(await Promise.all([reconcileHandler(twice), reconcileHandler(twice)])).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    // At once: one delivery works the chunk; the other finds it held and fails, to be delivered again (then a no-op).
+    const together = await Promise.all([reconcileHandler(twice), reconcileHandler(twice)]);
+    const failures = together.flatMap((r) => r.batchItemFailures);
+    expect(failures.length).toBeLessThanOrEqual(1);
+    if (failures.length === 1) expect(await reconcileHandler(twice)).toEqual({ batchItemFailures: [] });
     expect(ok(await tenant.c.get(`/api/channels/${tenant.channelId}/reconciliations/${second.reconciliation_id}`))).toMatchObject({ status: 'done', summary: { adjusted: 1 } });
     expect(await availableOf(tenant.c, 'sku-a')).toEqual({ 'wh-1': 2 });
     expect(await reconciliationRows(tenant.c, 'sku-a')).toHaveLength(2);
