@@ -120,6 +120,8 @@ describe('pushing stock changes to the channels', () => {
     // A sale below the buffer floors at 0.
     await update(s.c, 'p-1', { transaction_type: 'sale', quantity: 9 });
     await eventually(() => [shopQty(s, 'p-1'), amzQty(s, 'p-1')], (q) => q[0] === 0 && q[1] === 0, 5_000);
+    // The worker records the push on the listing just after the shop answered it.
+    await s.pipeline.settle(2);
     const listings = ok(await s.c.get('/api/channels/shop/listings'));
     expect(listings.listings[0]).toMatchObject({ sku_id: 'p-1', last_pushed_quantity: 0, last_seen_quantity: 0 });
     expect(listings.listings[0].last_pushed_at).toEqual(expect.any(String));
