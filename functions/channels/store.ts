@@ -17,7 +17,8 @@ export type Channel = z.output<typeof channelResponse>;
 
 export const decodeChannel = decodeWith('channel', channelResponse.loose());
 
-export const channelCreate = (db: Db, tenantId: string, channel: Channel): Write =>
+/** The connection item whole (with its place in the connection index), under `when`. */
+const channelPut = (db: Db, tenantId: string, channel: Channel, guard: Pick<Parameters<typeof putItem>[1], 'when' | 'onConditionFailed'>): Write =>
   putItem(db, {
     name: 'channel',
     key: keys.channel(tenantId, channel.channel_id),
@@ -25,21 +26,15 @@ export const channelCreate = (db: Db, tenantId: string, channel: Channel): Write
     entity: 'channel',
     tenantId,
     value: channel,
-    when: when.absent(),
-    onConditionFailed: () => alreadyExists('channel', channel.channel_id),
+    ...guard,
   });
+
+export const channelCreate = (db: Db, tenantId: string, channel: Channel): Write =>
+  channelPut(db, tenantId, channel, { when: when.absent(), onConditionFailed: () => alreadyExists('channel', channel.channel_id) });
 
 /** The connection rewritten whole, guarded by the version it was computed from. */
 export const channelReplace = (db: Db, tenantId: string, previousVersion: number, channel: Channel): Write =>
-  putItem(db, {
-    name: 'channel',
-    key: keys.channel(tenantId, channel.channel_id),
-    index: keys.connectionIndex(channel.platform, tenantId, channel.channel_id),
-    entity: 'channel',
-    tenantId,
-    value: channel,
-    when: when.versionIs(previousVersion),
-  });
+  channelPut(db, tenantId, channel, { when: when.versionIs(previousVersion) });
 
 /** The Shopify shop a connection is, when it is one. */
 export const shopDomainOf = (channel: Channel): string | undefined => ('shop_domain' in channel.account ? channel.account.shop_domain : undefined);
