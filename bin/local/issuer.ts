@@ -49,8 +49,19 @@ export const lifetimeSeconds = (lifetime: string): number => {
   return seconds;
 };
 
+/** What a local token says: as a Cognito ID token of the user pool would (lib/identity.ts). */
+export interface TokenClaims {
+  tenantId: string;
+  role: Role;
+  subject?: string;
+  email?: string;
+  /** A warehouse-scoped user's warehouses (CLAIMS.warehouses); absent: every warehouse. */
+  warehouseIds?: readonly string[];
+  expiresIn?: string;
+}
+
 export interface LocalIssuer {
-  sign: (claims: { tenantId: string; role: Role; subject?: string; expiresIn?: string }) => Promise<string>;
+  sign: (claims: TokenClaims) => Promise<string>;
   verify: (token: string) => Promise<JWTPayload>;
 }
 
@@ -74,10 +85,16 @@ export const createLocalIssuer = async (keyFile?: string): Promise<LocalIssuer> 
   const { d: _secret, ...publicJwk } = jwk;
   const publicKey = await importJWK(publicJwk, ALG);
   return {
-    sign: async ({ tenantId, role, subject, expiresIn = DEFAULT_TOKEN_LIFETIME }) => {
+    sign: async ({ tenantId, role, subject, email, warehouseIds, expiresIn = DEFAULT_TOKEN_LIFETIME }) => {
       const now = Math.floor(Date.now() / 1000);
       const expiresAt = now + lifetimeSeconds(expiresIn);
-      return new SignJWT({ [CLAIMS.tenant]: tenantId, [CLAIMS.role]: role, token_use: 'id' })
+      return new SignJWT({
+        [CLAIMS.tenant]: tenantId,
+        [CLAIMS.role]: role,
+        token_use: 'id',
+        ...(email === undefined ? {} : { [CLAIMS.email]: email }),
+        ...(warehouseIds === undefined ? {} : { [CLAIMS.warehouses]: warehouseIds.join(',') }),
+      })
         .setProtectedHeader({ alg: ALG })
         .setSubject(subject ?? `${tenantId}-${role}`)
         .setIssuer(LOCAL_ISSUER)

@@ -13,6 +13,13 @@ export interface UserCaller {
   tenantId: string;
   subject: string;
   role: Role;
+  /** The user's e-mail address, when the token or the user directory knows it (for the audit trail). */
+  email?: string;
+  /**
+   * The warehouses this user may change stock in and see the levels of; undefined: every warehouse.
+   * Enforced by the domain functions that touch a warehouse (inventory, purchasing receipts, orders).
+   */
+  warehouseIds?: readonly string[];
 }
 export interface SystemCaller {
   kind: 'system';

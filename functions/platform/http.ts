@@ -59,7 +59,29 @@ const callerOf = (event: HttpEvent): UserCaller => {
   if (typeof tenantId !== 'string' || !ID_PATTERN.test(tenantId) || !isRole(role) || typeof subject !== 'string') {
     throw new AppError('UNAUTHORIZED', 'the bearer token lacks a valid tenant, role or subject claim');
   }
-  return { kind: 'user', tenantId, role, subject };
+  const email = claims[CLAIMS.email];
+  const warehouseIds = warehouseScopeOf(claims[CLAIMS.warehouses]);
+  return {
+    kind: 'user',
+    tenantId,
+    role,
+    subject,
+    ...(typeof email === 'string' && email !== '' ? { email } : {}),
+    ...(warehouseIds === undefined ? {} : { warehouseIds }),
+  };
+};
+
+/**
+ * The warehouse scope a token names (CLAIMS.warehouses, comma-separated ids): absent or empty, every warehouse.
+ * A claim that is not a list of ids is a token this API cannot serve: refusing it is safer than reading it as "all".
+ */
+const warehouseScopeOf = (claim: unknown): readonly string[] | undefined => {
+  if (claim === undefined || claim === '') return undefined;
+  const ids = typeof claim === 'string' ? claim.split(',').map((id) => id.trim()) : [];
+  if (ids.length === 0 || !ids.every((id) => ID_PATTERN.test(id))) {
+    throw new AppError('UNAUTHORIZED', 'the bearer token names its warehouse scope in a form this API cannot read');
+  }
+  return ids;
 };
 
 /** The body's bytes (empty when there is none); too large a body is refused whatever the route (a GET's counts too). */

@@ -43,12 +43,21 @@ export interface TestApi {
   contract: Contract;
   /** A request with only the headers given (no token), its response checked like every other. */
   request: (path: string, init?: RequestInit) => Promise<Response>;
-  client: (options?: { tenantId?: string; role?: Role }) => Promise<Client>;
+  client: (options?: ClientOptions) => Promise<Client>;
   /** The lake the reports read (a temp dir; the local Athena stand-in serves it): feed it with startLocalPipeline's `lake`. */
   lakeRoot: string;
   /** The local encrypted store of channel credentials (a temp dir, as npm start keeps .data/channel-secrets/). */
   channelSecretsDir: string;
   close: () => Promise<void>;
+}
+
+/** Who a test client is: a tenant's user of a role, optionally with a subject, e-mail and warehouse scope. */
+export interface ClientOptions {
+  tenantId?: string;
+  role?: Role;
+  subject?: string;
+  email?: string;
+  warehouseIds?: readonly string[];
 }
 
 export interface TestApiOptions {
@@ -109,8 +118,8 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
     return response;
   };
   await checked('/api/openapi.json', { headers: { authorization: `Bearer ${readerToken}` } });
-  const client = async ({ tenantId = newTenantId(), role = 'admin' }: { tenantId?: string; role?: Role } = {}): Promise<Client> => {
-    const token = await issuer.sign({ tenantId, role });
+  const client = async ({ tenantId = newTenantId(), role = 'admin', ...who }: ClientOptions = {}): Promise<Client> => {
+    const token = await issuer.sign({ tenantId, role, ...who });
     const raw = checked;
     const call = (method: string) => (path: string, body?: unknown, headers: Record<string, string> = {}) =>
       raw(path, {
