@@ -446,3 +446,141 @@ describe.each(cases)('%s as a scoped %s', (route, role, scopeCase) => {
     }
   });
 });
+
+describe('what a scoped user sees', () => {
+  let admin: Client;
+  let clerk: Client;
+  let manager: Client;
+  beforeAll(async () => {
+    admin = await newTenant();
+    // A sale in each warehouse, so each has two ledger rows, and an open alert at wh-in and at wh-out.
+    for (const w of WAREHOUSES) ok(await admin.post('/api/inventory/update', { sku_id: SKU, warehouse_id: w.warehouse_id, transaction_type: 'sale', quantity: 1 }));
+    await openAlert(admin.tenantId, 'wh-in');
+    await openAlert(admin.tenantId, OUT);
+    clerk = await scoped(admin, 'clerk');
+    manager = await scoped(admin, 'manager');
+  });
+
+  test("a SKU's inventory lists and totals only the levels of the user's warehouses; an unscoped user's all of them", async () => {
+    const mine = ok(await clerk.get(`/api/inventory/sku/${SKU}`));
+    expect(mine.levels.map((l: { warehouse_id: string }) => l.warehouse_id).sort()).toEqual([...SCOPE]);
+    expect(mine.totals).toEqual({ on_hand: 18, reserved: 0, available: 18, incoming: 0 });
+    const all = ok(await (await t.client({ tenantId: admin.tenantId, role: 'clerk' })).get(`/api/inventory/sku/${SKU}`));
+    expect(all.levels).toHaveLength(3);
+    expect(all.totals.on_hand).toBe(27);
+  });
+
+  test("the ledger holds only the user's warehouses' rows; asking for another warehouse's is 403", async () => {
+    const rows = await allMovements(clerk, SKU);
+    expect(rows).toHaveLength(4);
+    expect(new Set(rows.map((m) => m.warehouse_id))).toEqual(new Set(SCOPE));
+    // Paged one row at a time, the filtered ledger still comes back whole and in order.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { movements: { movement_id: string }[]; next_cursor: string | null } = ok(
+        await clerk.get(`/api/inventory/sku/${SKU}/movements?limit=1${cursor ? `&cursor=${cursor}` : ''}`),
+      );
+      paged.push(...page.movements.map((m) => m.movement_id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(paged).toEqual(rows.map((m) => m.movement_id));
+    expect(ok(await clerk.get(`/api/inventory/sku/${SKU}/movements?warehouse_id=wh-in2`)).movements).toHaveLength(2);
+    const other = await clerk.get(`/api/inventory/sku/${SKU}/movements?warehouse_id=${OUT}`);
+    expect(other.status).toBe(403);
+    expect(other.body.error).toMatchObject({ code: 'FORBIDDEN', details: { warehouse_ids: [OUT] } });
+  });
+
+  test("the warehouse list holds only the user's warehouses", async () => {
+    expect(ok(await clerk.get('/api/warehouses')).warehouses.map((w: { warehouse_id: string }) => w.warehouse_id).sort()).toEqual([...SCOPE]);
+    expect(ok(await admin.get('/api/warehouses')).warehouses).toHaveLength(3);
+  });
+
+  test("alerts and replenishment suggestions are only the user's warehouses'; asking for another warehouse's is 403", async () => {
+    expect(ok(await clerk.get('/api/alerts')).alerts.map((a: { warehouse_id: string }) => a.warehouse_id)).toEqual(['wh-in']);
+    expect(ok(await admin.get('/api/alerts')).alerts).toHaveLength(2);
+    expect((await clerk.get(`/api/alerts?warehouse_id=${OUT}`)).status).toBe(403);
+    expect(ok(await manager.get('/api/replenishment/suggestions')).suggestions.map((s: { warehouse_id: string }) => s.warehouse_id)).toEqual(['wh-in']);
+    expect((await manager.get(`/api/replenishment/suggestions?warehouse_id=${OUT}`)).status).toBe(403);
+    expect((await manager.get(`/api/replenishment/reorder-points?warehouse_id=${OUT}`)).status).toBe(403);
+    expect((await manager.get(`/api/reports/demand-forecast?sku_id=${SKU}&warehouse_id=${OUT}`)).status).toBe(403);
+  });
+
+  test("the stock overview covers only the user's warehouses; asking for another warehouse's is 403", async () => {
+    const overview = ok(await manager.get('/api/reports/stock-overview'));
+    expect(overview.warehouses.map((w: { warehouse_id: string }) => w.warehouse_id)).toEqual([...SCOPE]);
+    expect(overview.warehouses.reduce((sum: number, w: { on_hand: number }) => sum + w.on_hand, 0)).toBe(18);
+    const other = await manager.get(`/api/reports/stock-overview?warehouse_id=${OUT}`);
+    expect(other.status).toBe(403);
+    expect(other.body.error.details).toEqual({ warehouse_ids: [OUT] });
+  });
+
+  test('a lake report covers one of the user\'s warehouses: another is 403, none is 403 for several and their only one for one', async () => {
+    const window = 'from=2026-01-01&to=2027-01-01';
+    const other = await manager.get(`/api/reports/stock-movement?${window}&warehouse_id=${OUT}`);
+    expect(other.status).toBe(403);
+    expect(other.body.error.details).toEqual({ warehouse_ids: [OUT] });
+    const unnamed = await manager.get(`/api/reports/sales-trends?${window}`);
+    expect(unnamed.status).toBe(403);
+    expect(unnamed.body.error.details).toEqual({ warehouse_ids: [...SCOPE] });
+    expect(unnamed.body.error.message).toContain('warehouse_id');
+    expect((await manager.get(`/api/reports/valuation?as_of=2027-01-01&warehouse_id=wh-in`)).status).toBe(200);
+    // A user of one warehouse gets the report of it: the answer's query id names the query that ran.
+    const single = await scoped(admin, 'manager', ['wh-in2']);
+    const report = ok(await single.get(`/api/reports/stock-movement?${window}`));
+    expect(JSON.parse(Buffer.from(report.query_id, 'base64url').toString('utf8')).q.warehouse_id).toBe('wh-in2');
+    // A query id the unscoped admin was given covers every warehouse: a scoped user may not read it back.
+    const everything = ok(await admin.get('/api/reports/valuation?as_of=2027-01-01'));
+    const polled = await manager.get(`/api/reports/queries/${everything.query_id}`);
+    expect(polled.status).toBe(403);
+    expect(ok(await admin.get(`/api/reports/queries/${everything.query_id}`)).report).toBe('valuation');
+  });
+});
+
+test('an allocation that would draw from a warehouse outside the scope reserves nothing anywhere, not even in the scope', async () => {
+  const admin = await newTenant();
+  const clerk = await scoped(admin, 'clerk');
+  const res = await clerk.post('/api/orders/allocate', { order_id: 'o-big', lines: [{ sku_id: SKU, quantity: 25 }], ship_to: near('wh-in') });
+  expect(res.status).toBe(403);
+  expect(res.body.error.details).toEqual({ warehouse_ids: [OUT] });
+  const levels = ok(await admin.get(`/api/inventory/sku/${SKU}`)).levels;
+  expect(levels.map((l: { reserved: number }) => l.reserved)).toEqual([0, 0, 0]);
+  expect((await admin.get('/api/orders/status/o-big')).status).toBe(404);
+  // The same order within the scope's stock is allocated, from the scope only.
+  const allowed = ok(await clerk.post('/api/orders/allocate', { order_id: 'o-big', lines: [{ sku_id: SKU, quantity: 20 }], ship_to: near('wh-in') }), 201);
+  expect(allowed.allocations.map((a: { warehouse_id: string }) => a.warehouse_id).sort()).toEqual([...SCOPE]);
+});
+
+test('independent bulk updates apply those in the scope and reject each outside it, with its warehouse named', async () => {
+  const admin = await newTenant();
+  const clerk = await scoped(admin, 'clerk');
+  const res = ok(
+    await clerk.post('/api/inventory/bulk-update', {
+      atomic: false,
+      updates: [
+        { sku_id: SKU, warehouse_id: 'wh-in', transaction_type: 'sale', quantity: 1 },
+        { sku_id: SKU, warehouse_id: OUT, transaction_type: 'sale', quantity: 1 },
+        { sku_id: SKU, warehouse_id: 'wh-in2', transaction_type: 'sale', quantity: 2 },
+      ],
+    }),
+  );
+  expect(res).toMatchObject({ applied: 2, rejected: 1 });
+  expect(res.results.map((r: { status: string }) => r.status)).toEqual(['applied', 'rejected', 'applied']);
+  expect(res.results[1].error).toMatchObject({ code: 'FORBIDDEN', details: { warehouse_ids: [OUT] } });
+  const onHand = Object.fromEntries(ok(await admin.get(`/api/inventory/sku/${SKU}`)).levels.map((l: { warehouse_id: string; on_hand: number }) => [l.warehouse_id, l.on_hand]));
+  expect(onHand).toEqual({ 'wh-in': 9, 'wh-in2': 8, [OUT]: 10 });
+});
+
+test('a scoped clerk ships their part of a split order by naming their warehouse, and not the other part', async () => {
+  const admin = await newTenant();
+  const clerk = await scoped(admin, 'clerk', ['wh-in']);
+  // 15 units from wh-in (10) and the nearest other with stock.
+  const placed = ok(await admin.post('/api/orders/allocate', { order_id: 'o-split', lines: [{ sku_id: SKU, quantity: 15 }], ship_to: near('wh-in'), warehouse_ids: ['wh-in', OUT] }), 201);
+  expect(placed.allocations.map((a: { warehouse_id: string }) => a.warehouse_id).sort()).toEqual(['wh-in', OUT]);
+  const theirs = await clerk.post('/api/orders/o-split/ship', { lines: [{ sku_id: SKU, warehouse_id: OUT, quantity: 1 }] });
+  expect(theirs.status).toBe(403);
+  const mine = ok(await clerk.post('/api/orders/o-split/ship', { lines: [{ sku_id: SKU, warehouse_id: 'wh-in', quantity: 10 }] }));
+  expect(mine.status).toBe('partially_shipped');
+  // Cancelling would release the other warehouse's reservation too: refused.
+  expect((await clerk.post('/api/orders/o-split/cancel')).status).toBe(403);
+});
