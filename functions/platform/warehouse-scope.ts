@@ -22,9 +22,6 @@ export const mayTouchWarehouse = (caller: Caller, warehouseId: string): boolean 
   return scope === undefined || scope.has(warehouseId);
 };
 
-/** Is the caller limited to some warehouses (a scoped user)? */
-export const isScoped = (ctx: RequestContext): boolean => scopeOf(ctx.caller) !== undefined;
-
 /** The 403 for a request that would touch `outside`, warehouses not in the caller's scope. */
 export const outOfScope = (outside: readonly string[], doing?: string): AppError => {
   const names = outside.map((id) => `'${id}'`).join(', ');
@@ -66,10 +63,6 @@ export const inScope =
   (ctx: RequestContext) =>
   <T extends { warehouse_id: string }>(row: T): boolean =>
     mayTouchWarehouse(ctx.caller, row.warehouse_id);
-
-/** Keeps the ids in the caller's scope (all of them for an unscoped caller). */
-export const scopedIds = (ctx: RequestContext, warehouseIds: readonly string[]): string[] =>
-  warehouseIds.filter((id) => mayTouchWarehouse(ctx.caller, id));
 
 /**
  * The query filter (functions/platform/storage.ts QueryRequest.filter) keeping items whose
