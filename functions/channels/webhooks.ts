@@ -11,6 +11,7 @@ import { channelSecretName, credentialStoreFromEnv, type CredentialStore } from 
 import { batchGet, decodeWith, queryAll } from '../platform/storage';
 import { TABLE } from '../platform/table';
 import { ConditionFailed, putItem, when, writeOne } from '../platform/writes';
+import { inTenantScope } from '../platform/tenant-guard';
 import { cancelChannelOrder, receiveChannelOrder, type ChannelOrder, type ChannelOrderLine } from './inbound';
 import { listingsAtShopifyTarget, mappedSkuIds } from './listings';
 import { recordReportedQuantity } from './reported';
@@ -210,7 +211,12 @@ const deliveryHeaders = (headers: WebhookRequest['headers']): { topic: string; w
  * once, act on the topic, then record the delivery.
  */
 export const receiveShopifyWebhook = async (deps: WebhookDeps, request: WebhookRequest): Promise<WebhookAnswer> => {
-  const { tenantId, channel, shop } = await verify(deps, request);
+  const verified = await verify(deps, request);
+  // From here on the delivery is the verified tenant's: the DynamoDB client refuses any key outside it (tenant-guard.ts).
+  return inTenantScope(verified.tenantId, () => receiveVerified(deps, request, verified));
+};
+
+const receiveVerified = async (deps: WebhookDeps, request: WebhookRequest, { tenantId, channel, shop }: Verified): Promise<WebhookAnswer> => {
   const ctx = systemContext({ tenantId, actor: ACTOR, requestId: request.requestId, now: request.now, deadline: request.deadline });
   const domain: Deps = { db: deps.db, ctx };
   const delivery = deliveryHeaders(request.headers);

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableName } from './table';
+import { installTenantGuard } from './tenant-guard';
 
 /** What domain functions need to reach storage; passed in, never imported, so tests choose it. */
 export interface Db {
@@ -60,6 +61,8 @@ export const createDocumentClient = (
         }
       : { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler },
   );
+  // Every client gets the tenant guard: it checks nothing outside a tenant scope (tenant-guard.ts).
+  installTenantGuard(client);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };
 
