@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
 import { isWebhookRoute } from '../functions/platform/routes';
+import { WEBHOOK_VERIFY_LEADING_KEYS } from '../functions/platform/keys';
 import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
 import { stockroomFunction } from './functions';
 import { mapRecord } from './records';
@@ -96,7 +97,8 @@ export class InventoryApi extends Construct {
       const home = props.routeScope?.(name, route) ?? this;
       const fn = this.routeFunction(home, name, route, props.table);
       const signed = isWebhookRoute(route);
-      if (!signed && route.table !== 'none') tenantFunctions.set(home, [...(tenantFunctions.get(home) ?? []), { fn, access: route.table }]);
+      // A webhook too, once its signature names the tenant (functions/channels/webhooks.ts tenantDb).
+      if (route.table !== 'none') tenantFunctions.set(home, [...(tenantFunctions.get(home) ?? []), { fn, access: route.table }]);
       const integration = new HttpLambdaIntegration(`${name}Integration`, fn);
       // A platform's webhook carries no token: its function verifies the platform's signature instead.
       const added =
@@ -166,7 +168,7 @@ export class InventoryApi extends Construct {
   private sharedRoleOf(home: Construct, route: HttpRoute): Role | undefined {
     if (route.lake) return undefined;
     // One set per stack: a role shared across stacks would put its grants in one stack for functions of another.
-    // A webhook route's role is its own: it reaches the table with it (no token, no tenant role), which a token route never does.
+    // A webhook route's role is its own: it reads the shop registrations with it before it knows a tenant, which a token route never does.
     const signed = isWebhookRoute(route);
     const group = `${home.node.path}|${signed ? 'webhook|' : ''}${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
     const found = this.sharedRoles.get(group);
@@ -178,7 +180,7 @@ export class InventoryApi extends Construct {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: signed
         ? `The webhook route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''}`
-        : `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access (the table through the tenant role)`,
+        : `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.sharedRoles.set(group, role);
@@ -192,15 +194,33 @@ export class InventoryApi extends Construct {
       entry: route.entry,
       description: `${routeKey(route)}: ${route.summary}`,
       table,
-      // A token route's own role has no table grant: it reaches the table as the caller's tenant (TenantTableAccess).
-      access: isWebhookRoute(route) ? route.table : 'none',
+      // A route's own role has no table grant: it reaches the table as the caller's tenant (TenantTableAccess).
+      access: 'none',
       // The HTTP API gives up on an integration after 30 s; a bulk update of 1,000 rows needs the headroom.
       timeout: Duration.seconds(29),
     });
     if (route.channelSecrets) useChannelSecrets(fn, route.channelSecrets);
+    if (isWebhookRoute(route)) grantWebhookVerification(fn, table);
     return fn;
   }
 }
+
+/**
+ * What a webhook function reads with its own role, before a signature names a tenant: GetItem of a
+ * shop's registration and of the connection it names (keys.ts WEBHOOK_VERIFY_LEADING_KEYS), and the
+ * table key to decrypt them. The delivery's work then runs as the tenant (its tenant role).
+ */
+const grantWebhookVerification = (fn: NodejsFunction, table: TableV2): void => {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: 'ReadWebhookRegistration',
+      actions: ['dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WEBHOOK_VERIFY_LEADING_KEYS] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    }),
+  );
+  if (table.encryptionKey) fn.addToRolePolicy(new PolicyStatement({ sid: 'DecryptWebhookRegistration', actions: ['kms:Decrypt'], resources: [table.encryptionKey.keyArn] }));
+};
 
 /** The stack a nested stack belongs to (itself when it is not nested). */
 const topStackOf = (stack: Stack): Stack => (stack.nestedStackParent ? topStackOf(stack.nestedStackParent) : stack);

@@ -50,7 +50,13 @@ import { findChannel, findShopRegistration, shopDomainOf, type Channel } from '.
  * throttled or down) is thrown, a 503 Shopify retries.
  */
 export interface WebhookDeps {
+  /** What the signature is verified with: the shop's registration and its connection (the function's own access). */
   db: Db;
+  /**
+   * What the verified delivery's work uses, called inside the tenant's scope: in AWS the tenant's session
+   * (functions/platform/db.ts dbFromEnv), so IAM holds it to that tenant; `db` when absent.
+   */
+  tenantDb?: () => Db;
   /** Where the connection's webhook secret is read from; default from CHANNEL_SECRETS_ENV. */
   credentials?: CredentialStore;
 }
@@ -213,7 +219,7 @@ const deliveryHeaders = (headers: WebhookRequest['headers']): { topic: string; w
 export const receiveShopifyWebhook = async (deps: WebhookDeps, request: WebhookRequest): Promise<WebhookAnswer> => {
   const verified = await verify(deps, request);
   // From here on the delivery is the verified tenant's: the DynamoDB client refuses any key outside it (tenant-guard.ts).
-  return inTenantScope(verified.tenantId, () => receiveVerified(deps, request, verified));
+  return inTenantScope(verified.tenantId, () => receiveVerified({ ...deps, db: deps.tenantDb?.() ?? deps.db }, request, verified));
 };
 
 const receiveVerified = async (deps: WebhookDeps, request: WebhookRequest, { tenantId, channel, shop }: Verified): Promise<WebhookAnswer> => {

@@ -219,3 +219,10 @@ export const SYSTEM_PARTITIONS_OF_REQUESTS = [
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
   },
 ] as const;
+
+/**
+ * What the Shopify webhook reads with its own role before it knows a tenant, as IAM `dynamodb:LeadingKeys`
+ * patterns: the shop's registration, then the connection it names (functions/channels/webhooks.ts verify).
+ * Everything after the signature is verified it does as that tenant (the tenant role, like a token route).
+ */
+export const WEBHOOK_VERIFY_LEADING_KEYS = [keys.shopRegistration('*').pk, keys.channels('*')] as const;

@@ -45,7 +45,9 @@ const statementsOf = (roleId: string): Statement[] => [
   ...inlineStatements(roleId),
 ];
 
-const tokenRoutes = (Object.keys(httpRoutes) as RouteName[]).filter((name) => !isWebhookRoute(httpRoutes[name]) && httpRoutes[name].table !== 'none');
+/** The routes that reach the table: the token routes, and the webhook once its signature names the tenant. */
+const tokenRoutes = (Object.keys(httpRoutes) as RouteName[]).filter((name) => httpRoutes[name].table !== 'none');
+const webhookRoutes = tokenRoutes.filter((name) => isWebhookRoute(httpRoutes[name]));
 const accessOf = (name: RouteName): 'read' | 'write' => (httpRoutes[name].table === 'write' ? 'write' : 'read');
 /** The tenant role of a route's stack and access level. */
 const tenantRoleOf = (name: RouteName): string => {
@@ -147,9 +149,9 @@ describe('the tenant roles', () => {
 });
 
 describe('the token routes', () => {
-  test.each(tokenRoutes)('%s reaches the table only through its tenant role: no DynamoDB action of its own, the role in its environment, AssumeRole and TagSession on it alone', (name) => {
+  test.each(tokenRoutes)('%s reaches the table only through its tenant role: no DynamoDB action of its own (a webhook: its verification reads), the role in its environment, AssumeRole and TagSession on it alone', (name) => {
     const fn = stack.api.functions[name];
-    const own = statementsOf(logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow');
+    const own = statementsOf(logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && !(isWebhookRoute(httpRoutes[name]) && s.Sid?.endsWith('WebhookRegistration')));
     expect(own.flatMap((s) => list(s.Action)).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
     // Nor the table key (a lake route keeps its own grants on the lake's key).
     expect(own.filter((s) => JSON.stringify(s.Resource).includes(`"${logicalId(stack.data.key)}"`))).toEqual([]);
@@ -161,13 +163,31 @@ describe('the token routes', () => {
   });
 });
 
+describe('the Shopify webhook, which learns its tenant from the shop', () => {
+  test('exists, so the rule below is exercised', () => {
+    expect(webhookRoutes).toEqual(['shopifyWebhook']);
+  });
+
+  test.each(webhookRoutes)('%s reads with its own role only what verifying a delivery needs: GetItem of shop registrations and connections, decrypted with the table key', (name) => {
+    const own = statementsOf(logicalId(roleOf(stack.api.functions[name]))).filter((s) => s.Sid?.endsWith('WebhookRegistration'));
+    expect(own.map((s) => ({ Sid: s.Sid, Action: s.Action, Resource: s.Resource, Condition: s.Condition }))).toEqual([
+      {
+        Sid: 'ReadWebhookRegistration',
+        Action: 'dynamodb:GetItem',
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${keys.shopRegistration('').pk}*`, keys.channels('*')] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      },
+      { Sid: 'DecryptWebhookRegistration', Action: 'kms:Decrypt', Resource: arnOf(logicalId(stack.data.key)), Condition: undefined },
+    ]);
+    const write = stack.api.tenantAccess.map((access) => access.roles.write).find((role) => role && Stack.of(role) === Stack.of(stack.api.functions[name]));
+    expect(write && JSON.stringify(trustOf(logicalId(write)))).toContain(`"${logicalId(roleOf(stack.api.functions[name]))}"`);
+  });
+});
+
 describe('the system keeps its own narrow roles', () => {
   const systemFunctions: [string, { role?: IConstruct }][] = [
     ['stream processor', stack.events.processor],
     ['route-not-found fallback', stack.api.fallback],
-    ...Object.entries(stack.api.functions)
-      .filter(([name]) => isWebhookRoute(httpRoutes[name as RouteName]))
-      .map(([name, fn]): [string, { role?: IConstruct }] => [`webhook route ${name}`, fn]),
     ...Object.entries(stack.schedules.functions).map(([name, fn]): [string, { role?: IConstruct }] => [`schedule ${name}`, fn]),
     ...Object.entries(stack.consumers.consumers).map(([name, c]): [string, { role?: IConstruct }] => [`consumer ${name}`, c.function]),
     ...Object.entries(stack.channels.schedules.functions).map(([name, fn]): [string, { role?: IConstruct }] => [`channel schedule ${name}`, fn]),
@@ -176,7 +196,7 @@ describe('the system keeps its own narrow roles', () => {
   ];
 
   test('the list covers every function that is not a token route', () => {
-    expect(systemFunctions.length + tokenRoutes.length + (Object.keys(httpRoutes) as RouteName[]).filter((name) => !isWebhookRoute(httpRoutes[name]) && httpRoutes[name].table === 'none').length).toBe(
+    expect(systemFunctions.length + tokenRoutes.length + (Object.keys(httpRoutes) as RouteName[]).filter((name) => httpRoutes[name].table === 'none').length).toBe(
       resourcesOfType(json, 'AWS::Lambda::Function').length,
     );
   });
