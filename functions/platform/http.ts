@@ -15,6 +15,7 @@ import { log } from './log';
 import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
+import { inTenantScope } from './tenant-guard';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
@@ -379,7 +380,8 @@ export const httpHandler = <R extends TokenRoute, Result>(
         now: () => new Date(),
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       };
-      const result = await run(input, ctx);
+      // The route's work runs as the caller's tenant: the DynamoDB client refuses any key outside it (tenant-guard.ts).
+      const result = await inTenantScope(caller.tenantId, () => run(input, ctx));
       if (result instanceof Accepted) {
         // A CSV request polls for CSV: the Location keeps what it asked for.
         const asked = csvRequest ? `?format=csv${csvRequest.list === undefined ? '' : `&list=${encodeURIComponent(csvRequest.list)}`}` : '';
