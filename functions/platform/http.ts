@@ -358,7 +358,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
     .handler(async (event, context) => {
       const caller = callerOf(event);
       if (!permissionsOf[caller.role].includes(route.permission)) {
-        throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`);
+        throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`, { role: caller.role, permission: route.permission });
       }
       const text = bodyText(event);
       const issues: FieldIssue[] = route.body || text === undefined ? [] : [NO_BODY];
