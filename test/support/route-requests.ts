@@ -115,7 +115,7 @@ export interface RequestShops {
 export const requestsFor = (ids: Ids, shops: RequestShops = {}): Record<string, Sample> => ({
   [routeKey(httpRoutes.createProduct)]: { path: '/api/products', body: { product_id: ids.product_id, name: 'Intruder' }, asOther: 201 },
   [routeKey(httpRoutes.getProduct)]: { path: `/api/products/${ids.product_id}`, asOther: 404 },
-  [routeKey(httpRoutes.createSku)]: { path: '/api/skus', body: { sku_id: ids.sku_id, product_id: ids.product_id, name: 'Intruder' }, asOther: 404 },
+  [routeKey(httpRoutes.createSku)]: { path: '/api/skus', body: { sku_id: ids.sku_id, product_id: ids.product_id, name: 'Intruder', unit_cost: '1.00', price: '2.00', currency: 'USD' }, asOther: 404 },
   [routeKey(httpRoutes.getSku)]: { path: `/api/skus/${ids.sku_id}`, asOther: 404 },
   [routeKey(httpRoutes.patchSku)]: { path: `/api/skus/${ids.sku_id}`, body: { name: 'Hijacked' }, asOther: 404 },
   [routeKey(httpRoutes.listSkus)]: { path: '/api/skus', asOther: 200, list: 'skus' },
