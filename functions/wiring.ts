@@ -11,6 +11,7 @@ import * as forecasting from './forecasting/forecast-schemas';
 import * as demandHistory from './forecasting/schemas';
 import * as channels from './channels/schemas';
 import * as integration from './channels/integration-schemas';
+import * as roles from './identity/role-schemas';
 import type { HttpRoute } from './platform/routes';
 import { SIGNED_BY_PLATFORM } from './platform/permissions';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
@@ -396,6 +397,13 @@ export const httpRoutes = {
     permission: 'channels:read', table: 'read',
     summary: 'How each sales channel connection\'s sync stands: last push and its lag, pushes failed, listings awaiting a push, inbound orders that failed, the order poll\'s checkpoint, and the last reconciliation with its drift',
     response: integration.integrationStatusResponse,
+  },
+  // --- issue 12: roles ---
+  listRoles: {
+    method: 'GET', path: '/api/roles', entry: handler('identity', 'list-roles'),
+    permission: 'api:read', table: 'none',
+    summary: 'The permission matrix: every role with its description and permissions, and every permission with its description (functions/platform/permissions.ts, as the HTTP layer enforces it)',
+    response: roles.roleMatrixResponse,
   },
 } as const satisfies Record<string, HttpRoute>;
 

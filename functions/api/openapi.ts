@@ -1,4 +1,6 @@
 import { z, type ZodType } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
+import { permissionToSee, withheldColumns } from '../platform/sensitive';
 import { AppError, type ErrorCode } from '../platform/errors';
 import { IDEMPOTENCY_KEY_PATTERN } from '../platform/idempotency';
 import { isWebhookRoute, type WebhookRoute } from '../platform/routes';
@@ -15,12 +17,37 @@ import { entriesOf, httpRoutes, type HttpRoute } from '../wiring';
  */
 type JsonSchema = Record<string, unknown>;
 
-const jsonSchema = (schema: ZodType, io: 'input' | 'output'): JsonSchema => {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+type Override = NonNullable<NonNullable<Parameters<typeof z.toJSONSchema>[1]>['override']>;
+
+const jsonSchema = (schema: ZodType, io: 'input' | 'output', override?: Override): JsonSchema => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', ...(override ? { override } : {}) });
   return rest;
 };
+
+/** What a field only some roles are shown says in its description. */
+export const shownOnlyWithNote = (permission: string): string => `Only for roles with the ${permission} permission: left out of the answer (JSON or CSV) for others.`;
+
+/**
+ * A response field tagged with shownOnlyWith (functions/platform/sensitive.ts) is left out for roles without its
+ * permission: the document makes it optional in its object and says who sees it.
+ */
+const sensitiveFields: Override = (ctx) => {
+  const needs = permissionToSee(ctx.zodSchema);
+  if (needs !== undefined) {
+    const own = typeof ctx.jsonSchema.description === 'string' ? `${ctx.jsonSchema.description}. ` : '';
+    ctx.jsonSchema.description = `${own}${shownOnlyWithNote(needs)}`;
+  }
+  if (ctx.zodSchema instanceof z.ZodObject && Array.isArray(ctx.jsonSchema.required)) {
+    const shape: Record<string, $ZodType> = ctx.zodSchema.shape;
+    ctx.jsonSchema.required = ctx.jsonSchema.required.filter((name) => {
+      const field = shape[name];
+      return field === undefined || permissionToSee(field) === undefined;
+    });
+  }
+};
+
 const requestSchema = (schema: ZodType) => jsonSchema(schema, 'input');
-const responseSchema = (schema: ZodType) => jsonSchema(schema, 'output');
+const responseSchema = (schema: ZodType) => jsonSchema(schema, 'output', sensitiveFields);
 
 /**
  * What each error code means to a caller. Exhaustive on purpose: a new code
@@ -193,6 +220,8 @@ const csvContent = (route: HttpRoute): Record<string, unknown> =>
         'text/csv': {
           schema: { type: 'string' },
           'x-csv-columns': Object.fromEntries(Object.entries(route.csv.lists).map(([name, row]) => [name, Object.keys(row.shape)])),
+          // The columns left out whole for roles without the permission each names (functions/platform/sensitive.ts).
+          'x-csv-withheld-columns': Object.fromEntries(Object.entries(route.csv.lists).map(([name, row]) => [name, withheldColumns(row)])),
           ...(route.csv.headers ? { 'x-csv-headers': Object.values(route.csv.headers) } : {}),
         },
       }

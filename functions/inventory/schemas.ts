@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shownOnlyWith } from '../platform/sensitive';
 import { idSchema, isUlidTime } from '../platform/ids';
 import { currencySchema, MONEY_OUT, moneySchema } from '../platform/money';
 import { freeFormRecord } from '../platform/values';
@@ -249,7 +250,7 @@ export const movementResponse = z.strictObject({
   reference: z.string().optional(),
   note: z.string().optional(),
   correlation_id: z.string().optional(),
-  unit_cost: z.string().optional().describe(MONEY_OUT),
+  unit_cost: shownOnlyWith('costs:read', z.string().optional().describe(MONEY_OUT)),
   currency: z.string().optional(),
   actor: z.string(),
   created_at: z.string(),
@@ -272,8 +273,8 @@ export const skuResponse = z.strictObject({
   product_id: z.string(),
   name: z.string(),
   barcode: z.string().optional(),
-  unit_cost: z.string().optional().describe(MONEY_OUT),
-  price: z.string().optional().describe(MONEY_OUT),
+  unit_cost: shownOnlyWith('costs:read', z.string().optional().describe(MONEY_OUT)),
+  price: shownOnlyWith('costs:read', z.string().optional().describe(MONEY_OUT)),
   currency: z.string().optional(),
   attributes: z.record(z.string(), z.string()).optional(),
   supplier_id: z.string().optional().describe('The supplier replenishment orders this SKU from'),

@@ -6,7 +6,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { z, type ZodType } from 'zod';
-import { CLAIMS, isRole, permissionsOf } from './permissions';
+import { CLAIMS, isRole, permissionsOf, type Permission } from './permissions';
 import type { RequestContext, UserCaller } from './context';
 import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unavailable, validationFailed, type FieldIssue } from './errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
@@ -16,6 +16,7 @@ import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 import { inTenantScope } from './tenant-guard';
+import { columnsShown, withheldFrom } from './sensitive';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
@@ -229,7 +230,7 @@ const routeQuery = (event: HttpEvent, csv: CsvAnswer | undefined): Record<string
 const resultFields = z.record(z.string(), z.unknown());
 const resultRows = z.array(z.record(z.string(), z.unknown()));
 
-const csvResult = (csv: CsvAnswer, request: CsvRequest, result: unknown): HttpResult => {
+const csvResult = (csv: CsvAnswer, request: CsvRequest, result: unknown, may: MayShow): HttpResult => {
   const fields = resultFields.safeParse(result);
   if (!fields.success) throw new AppError('INTERNAL', 'the result is no object to answer as CSV');
   // A list's name is its path in the result: `rows`, or `stock_outs.levels` for a list inside an object.
@@ -245,8 +246,12 @@ const csvResult = (csv: CsvAnswer, request: CsvRequest, result: unknown): HttpRe
     const value = fields.data[field];
     if (typeof value === 'string' || typeof value === 'number') headers[header] = String(value);
   }
-  return { statusCode: 200, headers, body: toCsv(Object.keys(row.shape), rows.data) };
+  // The columns a caller may not see are left out whole, not sent empty (functions/platform/sensitive.ts).
+  return { statusCode: 200, headers, body: toCsv(columnsShown(row, may), rows.data) };
 };
+
+/** May the caller be shown fields that need this permission (functions/platform/sensitive.ts)? */
+type MayShow = (permission: Permission) => boolean;
 
 const errorResult = (error: AppError): HttpResult => json(error.status, errorBody(error), errorHeaders(error));
 
@@ -359,7 +364,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
     .handler(async (event, context) => {
       const caller = callerOf(event);
       if (!permissionsOf[caller.role].includes(route.permission)) {
-        throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`);
+        throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`, { role: caller.role, permission: route.permission });
       }
       const text = bodyText(event);
       const issues: FieldIssue[] = route.body || text === undefined ? [] : [NO_BODY];
@@ -382,13 +387,17 @@ export const httpHandler = <R extends TokenRoute, Result>(
       };
       // The route's work runs as the caller's tenant: the DynamoDB client refuses any key outside it (tenant-guard.ts).
       const result = await inTenantScope(caller.tenantId, () => run(input, ctx));
+      // Fields the caller's role may not see (money, supplier contacts: tagged in the response schemas) leave here, whatever the domain returned.
+      const may: MayShow = (permission) => permissionsOf[caller.role].includes(permission);
       if (result instanceof Accepted) {
         // A CSV request polls for CSV: the Location keeps what it asked for.
         const asked = csvRequest ? `?format=csv${csvRequest.list === undefined ? '' : `&list=${encodeURIComponent(csvRequest.list)}`}` : '';
-        return json(202, result.body, result.location === undefined ? {} : { location: `${result.location}${asked}` });
+        const body = route.accepted ? withheldFrom(route.accepted, result.body, may) : result.body;
+        return json(202, body, result.location === undefined ? {} : { location: `${result.location}${asked}` });
       }
-      if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, result);
-      return json(route.status ?? 200, result);
+      const shown = withheldFrom(route.response, result, may);
+      if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, shown, may);
+      return json(route.status ?? 200, shown);
     });
 
 /**

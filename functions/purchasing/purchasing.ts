@@ -1,4 +1,4 @@
-import { callerMay, type Caller, type Deps } from '../platform/context';
+import type { Deps } from '../platform/context';
 import { AppError, orNotFound, validationFailed, type FieldIssue } from '../platform/errors';
 import { commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { newId } from '../platform/ids';
@@ -15,12 +15,8 @@ import { getPurchaseOrder, getSupplier, purchaseOrdersPage, purchaseOrderWrite, 
 
 // ---------- suppliers ----------
 
-/** Contact details are personal data: only callers with 'suppliers:contact' (admin, purchaser, the system) see them. */
-const visibleTo = (caller: Caller, supplier: Supplier): Supplier => {
-  if (callerMay(caller, 'suppliers:contact')) return supplier;
-  const { contact: _personal, ...rest } = supplier;
-  return rest;
-};
+// Contact details are personal data: the response schema tags them (schemas.ts supplierResponse, suppliers:contact),
+// and the HTTP layer leaves them out for roles without the permission, so these functions return whole suppliers.
 
 /** The supplier as stored (contact included: for the system's own use, not for responses). */
 export const findSupplier = ({ db, ctx }: Deps, supplierId: string): Promise<Supplier | undefined> =>
@@ -35,13 +31,13 @@ export const createSupplier = (deps: Deps, input: CreateSupplierInput): Promise<
   return commitIdempotent(deps, async () => {
     const now = ctx.now().toISOString();
     const supplier: Supplier = definedOnly({ ...input, supplier_id: supplierId, version: 1, created_at: now, updated_at: now });
-    return { writes: [supplierCreate(db, ctx.caller.tenantId, supplier)], result: visibleTo(ctx.caller, supplier) };
+    return { writes: [supplierCreate(db, ctx.caller.tenantId, supplier)], result: supplier };
   });
 };
 
 /** GET /api/suppliers/{supplier_id} */
 export const readSupplier = async (deps: Deps, supplierId: string): Promise<Supplier> =>
-  visibleTo(deps.ctx.caller, await requireSupplier(deps, supplierId));
+  requireSupplier(deps, supplierId);
 
 /** GET /api/suppliers */
 export const listSuppliers = async (
@@ -49,7 +45,7 @@ export const listSuppliers = async (
   query: { cursor?: string; limit?: number },
 ): Promise<{ suppliers: Supplier[]; next_cursor: string | null }> => {
   const page = await suppliersPage(db, ctx.caller.tenantId, query);
-  return { suppliers: page.items.map((s) => visibleTo(ctx.caller, s)), next_cursor: page.next_cursor };
+  return { suppliers: page.items, next_cursor: page.next_cursor };
 };
 
 // ---------- purchase orders ----------

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shownOnlyWith } from '../platform/sensitive';
 import { idSchema } from '../platform/ids';
 import { currencySchema, MONEY_OUT, moneySchema } from '../platform/money';
 import { MAX_QUANTITY } from '../inventory/schemas';
@@ -96,10 +97,13 @@ const stamps = { created_at: z.string(), updated_at: z.string() };
 export const supplierResponse = z.strictObject({
   supplier_id: z.string(),
   name: z.string(),
-  contact: z
-    .strictObject({ name: z.string().optional(), email: z.string().optional(), phone: z.string().optional() })
-    .optional()
-    .describe('Present only for roles with the suppliers:contact permission'),
+  contact: shownOnlyWith(
+    'suppliers:contact',
+    z
+      .strictObject({ name: z.string().optional(), email: z.string().optional(), phone: z.string().optional() })
+      .optional()
+      .describe("The supplier's contact person: personal data"),
+  ),
   lead_time_days: z.number().int(),
   currency: z.string(),
   version: z.number().int(),
@@ -118,7 +122,7 @@ export const purchaseOrderResponse = z.strictObject({
     z.strictObject({
       sku_id: z.string(),
       quantity: z.number().int().describe('ordered'),
-      unit_cost: z.string().describe(MONEY_OUT),
+      unit_cost: shownOnlyWith('costs:read', z.string().describe(MONEY_OUT)),
       received: z.number().int(),
       cancelled: z.number().int(),
       open: z.number().int().describe('still expected: quantity - received - cancelled, at least 0'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shownOnlyWith } from '../platform/sensitive';
 import { idSchema, isUlidTime } from '../platform/ids';
 import { MOVEMENT_TYPES } from '../inventory/model';
 
@@ -127,7 +128,7 @@ export const salesPeriodRow = z.strictObject({
   period: z.string().describe('first day of the period, YYYY-MM-DD (UTC)'),
   currency: z.string().nullable().describe('revenue currency; null for units of SKUs without a price'),
   units: z.number().int().describe('units sold (sale and shipment rows)'),
-  revenue: money.nullable().describe('units x the SKU\'s list price (orders carry no prices); null for SKUs without one'),
+  revenue: shownOnlyWith('costs:read', money.nullable().describe('units x the SKU\'s list price (orders carry no prices); null for SKUs without one')),
   moving_average_units: z.string().describe('mean units of this period and the two before it (fewer at the start), 2 decimals'),
   change_units: z.number().int().nullable().describe('units minus the previous period\'s; null for the first period'),
   change_percent: z.string().nullable().describe('change against the previous period in percent, 1 decimal; null when there is no previous period or it sold nothing'),
@@ -136,7 +137,7 @@ export const salesPeriodRow = z.strictObject({
 export const moverRow = z.strictObject({
   sku_id: z.string(),
   units: z.number().int().describe('units sold in the window'),
-  revenue: money.nullable(),
+  revenue: shownOnlyWith('costs:read', money.nullable()),
   currency: z.string().nullable(),
   on_hand: z.number().int().describe('on_hand at the end of the window, all warehouses in scope'),
 });
@@ -169,12 +170,12 @@ export const valuationLineRow = z.strictObject({
   sku_id: z.string(),
   warehouse_id: z.string(),
   quantity: z.number().int().describe('on_hand at as_of'),
-  unit_cost: money.nullable().describe('value / quantity; null when the quantity is not positive'),
-  value: money,
+  unit_cost: shownOnlyWith('costs:read', money.nullable().describe('value / quantity; null when the quantity is not positive')),
+  value: shownOnlyWith('costs:read', money),
   currency: z.string().nullable().describe('null when the level never had a cost'),
 });
 
-export const valuationTotalRow = z.strictObject({ currency: z.string(), quantity: z.number().int(), value: money });
+export const valuationTotalRow = z.strictObject({ currency: z.string(), quantity: z.number().int(), value: shownOnlyWith('costs:read', money) });
 
 export const valuationWarningRow = z.strictObject({
   kind: z.enum(['shortfall', 'no_cost', 'invalid_cost', 'currency_mismatch', 'unmatched_transfer', 'invalid_row']),
@@ -183,8 +184,8 @@ export const valuationWarningRow = z.strictObject({
   warehouse_id: z.string(),
   type: z.string(),
   quantity: z.number().int().describe('the units the warning is about'),
-  value: money.optional(),
-  unit_cost: money.optional(),
+  value: shownOnlyWith('costs:read', money.optional()),
+  unit_cost: shownOnlyWith('costs:read', money.optional()),
   currency: z.string().optional(),
   message: z.string(),
 });

@@ -18,7 +18,16 @@ const headerSpec = z.looseObject({ required: z.boolean().optional(), schema: sch
 const responseSpec = z.looseObject({
   description: z.string(),
   headers: z.record(z.string(), headerSpec).optional(),
-  content: z.record(z.string(), z.looseObject({ schema: schemaSpec, 'x-csv-columns': z.record(z.string(), z.array(z.string())).optional() })).optional(),
+  content: z
+    .record(
+      z.string(),
+      z.looseObject({
+        schema: schemaSpec,
+        'x-csv-columns': z.record(z.string(), z.array(z.string())).optional(),
+        'x-csv-withheld-columns': z.record(z.string(), z.record(z.string(), z.string())).optional(),
+      }),
+    )
+    .optional(),
 });
 type ResponseSpec = z.output<typeof responseSpec>;
 const operationSpec = z.looseObject({ operationId: z.string(), responses: z.record(z.string(), responseSpec) });
@@ -137,7 +146,14 @@ export const contractOf = (served: unknown): Contract => {
     const csvColumns = media['x-csv-columns'];
     if (type === 'text/csv' && csvColumns) {
       const headerLine = observed.text.split('\r\n')[0] ?? '';
-      const documented = Object.values(csvColumns).map((columns) => columns.join(','));
+      const withheld = media['x-csv-withheld-columns'] ?? {};
+      // A role without a permission gets the list without the columns that need it (every combination of withheld permissions).
+      const documented = Object.entries(csvColumns).flatMap(([list, columns]) => {
+        const needs = withheld[list] ?? {};
+        const permissions = [...new Set(Object.values(needs))];
+        const subsets = permissions.reduce<string[][]>((all, permission) => [...all, ...all.map((subset) => [...subset, permission])], [[]]);
+        return [...new Set(subsets.map((lacking) => columns.filter((column) => !lacking.includes(needs[column] ?? '')).join(',')))];
+      });
       if (!documented.includes(headerLine)) problems.push(`CSV header ${JSON.stringify(headerLine)}, documented: ${documented.join(' | ')}`);
       if (!observed.text.endsWith('\r\n')) problems.push('CSV lines end with CRLF, the last one too');
       return problems;
