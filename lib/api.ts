@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -10,9 +10,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
 import { isWebhookRoute } from '../functions/platform/routes';
+import { WEBHOOK_VERIFY_LEADING_KEYS } from '../functions/platform/keys';
 import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
 import { stockroomFunction } from './functions';
 import { mapRecord } from './records';
+import { TenantTableAccess, type TenantAccess } from './tenant-access';
 
 export { REPO_ROOT } from './functions';
 
@@ -45,6 +47,8 @@ export class InventoryApi extends Construct {
   readonly fallback: NodejsFunction;
   readonly accessLogs: logs.LogGroup;
   private readonly authorizer: HttpJwtAuthorizer;
+  /** The tenant roles the token routes reach the table through: one TenantTableAccess per stack that builds routes (lib/tenant-access.ts). */
+  readonly tenantAccess: TenantTableAccess[] = [];
 
   constructor(scope: Construct, id: string, props: InventoryApiProps) {
     super(scope, id);
@@ -87,10 +91,14 @@ export class InventoryApi extends Construct {
       },
     });
 
+    /** The token routes' functions that reach the table, by the stack they are built in: each stack gets its tenant roles. */
+    const tenantFunctions = new Map<Construct, { fn: NodejsFunction; access: TenantAccess }[]>();
     this.functions = mapRecord(httpRoutes, (name, route) => {
       const home = props.routeScope?.(name, route) ?? this;
       const fn = this.routeFunction(home, name, route, props.table);
       const signed = isWebhookRoute(route);
+      // A webhook too, once its signature names the tenant (functions/channels/webhooks.ts tenantDb).
+      if (route.table !== 'none') tenantFunctions.set(home, [...(tenantFunctions.get(home) ?? []), { fn, access: route.table }]);
       const integration = new HttpLambdaIntegration(`${name}Integration`, fn);
       // A platform's webhook carries no token: its function verifies the platform's signature instead.
       const added =
@@ -116,6 +124,14 @@ export class InventoryApi extends Construct {
       }
       return fn;
     });
+
+    // Token vending: a token route reaches the table only through its stack's tenant role of its access level.
+    for (const [home, functions] of tenantFunctions) {
+      const rolesOf = (access: TenantAccess): IRole[] => [...new Set(functions.filter((each) => each.access === access).flatMap((each) => (each.fn.role ? [each.fn.role] : [])))];
+      const tenantAccess = new TenantTableAccess(home, 'TenantTableAccess', { table: props.table, trusted: { read: rolesOf('read'), write: rolesOf('write') } });
+      for (const { fn, access } of functions) tenantAccess.useFrom(fn, access);
+      this.tenantAccess.push(tenantAccess);
+    }
 
     this.fallback = stockroomFunction(this, 'routeNotFound', {
       entry: fallbackRoute.entry,
@@ -152,15 +168,19 @@ export class InventoryApi extends Construct {
   private sharedRoleOf(home: Construct, route: HttpRoute): Role | undefined {
     if (route.lake) return undefined;
     // One set per stack: a role shared across stacks would put its grants in one stack for functions of another.
-    const group = `${home.node.path}|${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
+    // A webhook route's role is its own: it reads the shop registrations with it before it knows a tenant, which a token route never does.
+    const signed = isWebhookRoute(route);
+    const group = `${home.node.path}|${signed ? 'webhook|' : ''}${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
     const found = this.sharedRoles.get(group);
     if (found) return found;
     // The write set keeps its original id (no replacement of the deployed role).
     const secretsPart = route.channelSecrets === 'write' ? '-channel-secrets' : route.channelSecrets === 'read' ? '-channel-secrets-read' : '';
-    const id = `RouteRole-${route.table}${secretsPart}`;
+    const id = `${signed ? 'WebhookRole' : 'RouteRole'}-${route.table}${secretsPart}`;
     const role = new Role(home, id, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
+      description: signed
+        ? `The webhook route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''}`
+        : `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.sharedRoles.set(group, role);
@@ -174,14 +194,33 @@ export class InventoryApi extends Construct {
       entry: route.entry,
       description: `${routeKey(route)}: ${route.summary}`,
       table,
-      access: route.table,
+      // A route's own role has no table grant: it reaches the table as the caller's tenant (TenantTableAccess).
+      access: 'none',
       // The HTTP API gives up on an integration after 30 s; a bulk update of 1,000 rows needs the headroom.
       timeout: Duration.seconds(29),
     });
     if (route.channelSecrets) useChannelSecrets(fn, route.channelSecrets);
+    if (isWebhookRoute(route)) grantWebhookVerification(fn, table);
     return fn;
   }
 }
+
+/**
+ * What a webhook function reads with its own role, before a signature names a tenant: GetItem of a
+ * shop's registration and of the connection it names (keys.ts WEBHOOK_VERIFY_LEADING_KEYS), and the
+ * table key to decrypt them. The delivery's work then runs as the tenant (its tenant role).
+ */
+const grantWebhookVerification = (fn: NodejsFunction, table: TableV2): void => {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      sid: 'ReadWebhookRegistration',
+      actions: ['dynamodb:GetItem'],
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...WEBHOOK_VERIFY_LEADING_KEYS] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    }),
+  );
+  if (table.encryptionKey) fn.addToRolePolicy(new PolicyStatement({ sid: 'DecryptWebhookRegistration', actions: ['kms:Decrypt'], resources: [table.encryptionKey.keyArn] }));
+};
 
 /** The stack a nested stack belongs to (itself when it is not nested). */
 const topStackOf = (stack: Stack): Stack => (stack.nestedStackParent ? topStackOf(stack.nestedStackParent) : stack);

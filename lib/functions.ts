@@ -157,9 +157,9 @@ const acknowledgeFunctionFindings = (fn: NodejsFunction, access: TableAccess, ta
  * stack; in a nested stack (lib/channels.ts) the parameter CDK passes the ARN in by, which it names
  * `referenceto<the table resource's unique id>Arn`.
  */
-const tableArnAsNagNamesIt = (fn: NodejsFunction, table: TableV2): string => {
+export const tableArnAsNagNamesIt = (scope: Construct, table: TableV2): string => {
   const element = cfnElementOf(table);
-  return Stack.of(fn) === Stack.of(table) ? `<${Stack.of(table).getLogicalId(element)}.Arn>` : `<referenceto${Names.nodeUniqueId(element.node)}Arn>`;
+  return Stack.of(scope) === Stack.of(table) ? `<${Stack.of(table).getLogicalId(element)}.Arn>` : `<referenceto${Names.nodeUniqueId(element.node)}Arn>`;
 };
 
 /** The CloudFormation resource behind an L2 construct (cdk-nag names resources by its logical id). */

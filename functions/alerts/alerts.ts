@@ -7,6 +7,7 @@ import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
 import { queryPage } from '../platform/storage';
 import { transition } from '../platform/transition';
+import { assertInScope, scopeFilter, SCOPED_LIST_READS } from '../platform/warehouse-scope';
 import { when, type Condition } from '../platform/writes';
 import type { Alert, AlertState, AlertStatus, Severity } from './model';
 import { COVER_WINDOW_DAYS, daysOfCover, decide, severityOf, urgencyRange, type AlertAction } from './rules';
@@ -106,6 +107,10 @@ export const listAlerts = async ({ db, ctx }: Deps, query: AlertQuery): Promise<
   const filters: Condition[] = [];
   if (query.status === 'open' || query.status === 'acknowledged') filters.push(when.equals('status', query.status));
   if (query.warehouse_id) filters.push(when.equals('warehouse_id', query.warehouse_id));
+  // A scoped user sees only their warehouses' alerts; naming another warehouse is 403.
+  if (query.warehouse_id) assertInScope(ctx, [query.warehouse_id], 'reading its alerts');
+  const scoped = scopeFilter(ctx);
+  if (scoped) filters.push(scoped);
   const page = await queryPage(
     db,
     {
@@ -115,7 +120,7 @@ export const listAlerts = async ({ db, ctx }: Deps, query: AlertQuery): Promise<
       ...(filters.length ? { filter: when.and(...filters) } : {}),
       cursor: query.cursor,
       limit: query.limit,
-      maxReads: 1,
+      maxReads: scoped ? SCOPED_LIST_READS : 1,
     },
     alertDecoder,
   );
@@ -126,7 +131,11 @@ export const listAlerts = async ({ db, ctx }: Deps, query: AlertQuery): Promise<
 export const acknowledgeAlert = (deps: Deps, alertId: string): Promise<Alert> => {
   const { db, ctx } = deps;
   return transition<AlertStatus, Alert>(deps, {
-    load: () => orNotFound('alert', alertId, findAlert(deps, alertId)),
+    load: async () => {
+      const alert = await orNotFound('alert', alertId, findAlert(deps, alertId));
+      assertInScope(ctx, [alert.warehouse_id], 'acknowledging its alert');
+      return alert;
+    },
     from: ['open'],
     done: ['acknowledged'],
     refuse: (alert) =>

@@ -2,6 +2,7 @@ import type { Deps } from '../platform/context';
 import { AppError } from '../platform/errors';
 import { commitIdempotent } from '../platform/idempotency';
 import { MAX_TRANSACTION_ITEMS } from '../platform/transactions';
+import { assertInScope, assertUnscoped } from '../platform/warehouse-scope';
 import { requireSku, requireWarehouse } from '../inventory/catalog';
 import type { StockLevel } from '../inventory/model';
 import { findLevel, levelsOfSku, planChanges, type PlannedChange } from '../inventory/stock';
@@ -105,6 +106,11 @@ const setOne = (deps: Deps, input: ThresholdInput): Promise<ThresholdResult> =>
  * before anything is written.
  */
 export const putThresholds = async (deps: Deps, body: ThresholdInput | { items: ThresholdInput[] }): Promise<{ items: ThresholdResult[] }> => {
+  // Checked for every item before anything is written. A SKU-level default moves the levels of every
+  // warehouse that inherits it (and those stocked later): not for a user who works in some only.
+  const all = 'items' in body ? body.items : [body];
+  if (all.some((i) => i.warehouse_id === undefined)) assertUnscoped(deps.ctx, "setting a SKU's default thresholds (no warehouse_id)");
+  assertInScope(deps.ctx, all.flatMap((i) => (i.warehouse_id === undefined ? [] : [i.warehouse_id])), 'setting thresholds there');
   if (!('items' in body)) return { items: [await setOne(deps, body)] };
   for (const id of new Set(body.items.map((i) => i.sku_id))) await requireSku(deps, id);
   for (const id of new Set(body.items.flatMap((i) => (i.warehouse_id === undefined ? [] : [i.warehouse_id])))) await requireWarehouse(deps, id);

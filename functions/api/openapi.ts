@@ -58,7 +58,7 @@ const errorCodes: Record<ErrorCode, string> = {
   VALIDATION_FAILED: 'A path parameter, query parameter, header or body field is invalid; each is listed in details.fields',
   MALFORMED_JSON: 'The body is not valid JSON',
   UNAUTHORIZED: 'Missing, invalid or expired bearer token (on a webhook route: a signature that does not verify)',
-  FORBIDDEN: 'The token role lacks the permission this route needs',
+  FORBIDDEN: "The token role lacks the permission this route needs, or the request touches a warehouse outside the user's warehouse scope (details.warehouse_ids names them)",
   NOT_FOUND: 'An id that does not exist (or belongs to another tenant)',
   ROUTE_NOT_FOUND: 'No route has this path',
   METHOD_NOT_ALLOWED: 'The path exists, but not with this method',
@@ -93,7 +93,7 @@ const codesByStatus: ReadonlyMap<number, readonly ErrorCode[]> = (() => {
 const describeStatus: Record<number, string> = {
   400: 'Invalid input: a malformed path id, query, Idempotency-Key or body (or a body on a route that takes none); every failing field is listed in error.details.fields',
   401: 'Missing or invalid bearer token',
-  403: 'The token role lacks the permission this route needs',
+  403: "The token role lacks the permission this route needs, or the request touches a warehouse outside the user's warehouse scope",
   404: 'Unknown id (or one that belongs to another tenant)',
   405: 'The path exists, but not with this method; Allow lists the methods it has',
   409: 'Conflict: insufficient stock, stale expected_version/expected_available, a state that does not allow it, or already exists',

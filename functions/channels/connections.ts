@@ -1,3 +1,4 @@
+import { assertInScope } from '../platform/warehouse-scope';
 import { existingCatalogIds } from '../inventory/catalog';
 import { isLocalMode, LOCAL_MODE_ENV } from '../notifications/model';
 import { isLoopbackHost } from '../notifications/targets';
@@ -85,6 +86,8 @@ export const createChannel = async (deps: ChannelDeps, input: CreateChannelInput
   const tenantId = ctx.caller.tenantId;
   const issues = apiBaseUrlIssues(input.api_base_url, local);
   if (issues.length) throw validationFailed(issues);
+  // A connection sells (and under channel_wins adjusts) the stock of its warehouses: a scoped user's only.
+  assertInScope(ctx, input.warehouse_ids, 'connecting a channel that sells from it');
   await requireWarehouses(deps, input.warehouse_ids);
   const channelId = input.channel_id ?? newId();
   let planned: Channel | undefined;
@@ -169,6 +172,8 @@ export const patchChannel = async (deps: ChannelDeps, channelId: string, patch: 
       { path: 'credentials', message: `must be the ${first.platform} credential set (${CREDENTIAL_FIELDS[first.platform].join(', ')}): a connection's platform cannot change` },
     ]);
   }
+  // Both the warehouses it sells from now and those it would: a scoped user changes only a connection wholly theirs.
+  assertInScope(ctx, [...first.warehouse_ids, ...(patch.warehouse_ids ?? [])], 'changing a channel that sells from it');
   if (patch.warehouse_ids) await requireWarehouses(deps, patch.warehouse_ids);
   const newShop = patch.credentials && 'shop_domain' in patch.credentials ? patch.credentials.shop_domain : undefined;
   const claimed = newShop !== undefined && newShop !== shopDomainOf(first) ? newShop : undefined;
@@ -233,6 +238,7 @@ export const deleteChannel = async (deps: ChannelDeps, channelId: string): Promi
   const { db, ctx, credentials = credentialStoreFromEnv() } = deps;
   const tenantId = ctx.caller.tenantId;
   const channel = await readChannel(deps, channelId);
+  assertInScope(ctx, channel.warehouse_ids, 'removing a channel that sells from it');
   // Its listings, then its secret, then the item (and its shop): a DELETE repeated after a crash finds the channel still there and finishes.
   await deleteListingsOf(deps, channelId);
   await credentials.delete(tenantId, channelId);

@@ -1,3 +1,4 @@
+import { assertInScope } from '../platform/warehouse-scope';
 import { createHash } from 'node:crypto';
 import { existingCatalogIds } from '../inventory/catalog';
 import type { StockLevel } from '../inventory/model';
@@ -177,6 +178,9 @@ export const requestSync = async (deps: Deps, input: SyncInput): Promise<{ recon
   const tenantId = deps.ctx.caller.tenantId;
   const channels = input.channel_id !== undefined ? [await readChannel(deps, input.channel_id)] : (await tenantChannels(deps)).filter((c) => c.platform === input.platform_name);
   if (channels.length === 0) throw new AppError('NOT_FOUND', `no ${input.platform_name ?? ''} channel is connected`, { platform_name: input.platform_name ?? null });
+  // A reconciliation may adjust the stock of every warehouse a connection sells from (channel_wins):
+  // a scoped user reconciles only connections wholly in their warehouses, and is refused whole otherwise.
+  assertInScope(deps.ctx, channels.flatMap((c) => c.warehouse_ids), 'reconciling a channel that sells from it');
   if (channels.length > MAX_SYNC_CHANNELS) {
     throw validationFailed([{ path: 'platform_name', message: `names ${channels.length} connections; one request reconciles at most ${MAX_SYNC_CHANNELS}: name them by channel_id` }]);
   }

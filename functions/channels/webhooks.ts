@@ -11,6 +11,7 @@ import { channelSecretName, credentialStoreFromEnv, type CredentialStore } from 
 import { batchGet, decodeWith, queryAll } from '../platform/storage';
 import { TABLE } from '../platform/table';
 import { ConditionFailed, putItem, when, writeOne } from '../platform/writes';
+import { inTenantScope } from '../platform/tenant-guard';
 import { cancelChannelOrder, receiveChannelOrder, type ChannelOrder, type ChannelOrderLine } from './inbound';
 import { listingsAtShopifyTarget, mappedSkuIds } from './listings';
 import { recordReportedQuantity } from './reported';
@@ -49,7 +50,13 @@ import { findChannel, findShopRegistration, shopDomainOf, type Channel } from '.
  * throttled or down) is thrown, a 503 Shopify retries.
  */
 export interface WebhookDeps {
+  /** What the signature is verified with: the shop's registration and its connection (the function's own access). */
   db: Db;
+  /**
+   * What the verified delivery's work uses, called inside the tenant's scope: in AWS the tenant's session
+   * (functions/platform/db.ts dbFromEnv), so IAM holds it to that tenant; `db` when absent.
+   */
+  tenantDb?: () => Db;
   /** Where the connection's webhook secret is read from; default from CHANNEL_SECRETS_ENV. */
   credentials?: CredentialStore;
 }
@@ -210,7 +217,12 @@ const deliveryHeaders = (headers: WebhookRequest['headers']): { topic: string; w
  * once, act on the topic, then record the delivery.
  */
 export const receiveShopifyWebhook = async (deps: WebhookDeps, request: WebhookRequest): Promise<WebhookAnswer> => {
-  const { tenantId, channel, shop } = await verify(deps, request);
+  const verified = await verify(deps, request);
+  // From here on the delivery is the verified tenant's: the DynamoDB client refuses any key outside it (tenant-guard.ts).
+  return inTenantScope(verified.tenantId, () => receiveVerified({ ...deps, db: deps.tenantDb?.() ?? deps.db }, request, verified));
+};
+
+const receiveVerified = async (deps: WebhookDeps, request: WebhookRequest, { tenantId, channel, shop }: Verified): Promise<WebhookAnswer> => {
   const ctx = systemContext({ tenantId, actor: ACTOR, requestId: request.requestId, now: request.now, deadline: request.deadline });
   const domain: Deps = { db: deps.db, ctx };
   const delivery = deliveryHeaders(request.headers);

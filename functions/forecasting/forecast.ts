@@ -1,3 +1,4 @@
+import { assertInScope } from '../platform/warehouse-scope';
 import { requireSku, requireWarehouse } from '../inventory/catalog';
 import type { Deps } from '../platform/context';
 import type { Page } from '../platform/storage';
@@ -77,6 +78,8 @@ const notForecast = (query: DemandForecastQuery, today: string): DemandForecastR
 });
 
 export const getDemandForecast = async (deps: Deps, query: DemandForecastQuery): Promise<DemandForecastResponse> => {
+  // A level's forecast is about its stock: a scoped user reads their warehouses' only.
+  assertInScope(deps.ctx, [query.warehouse_id], 'reading its forecast');
   await Promise.all([requireSku(deps, query.sku_id), requireWarehouse(deps, query.warehouse_id)]);
   const now = deps.ctx.now().getTime();
   const today = dayOf(now);

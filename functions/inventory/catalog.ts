@@ -9,6 +9,7 @@ import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
 import { batchGet, getItem, queryAll, queryPage, type Decoder } from '../platform/storage';
 import { TABLE } from '../platform/table';
 import { definedOnly } from '../platform/values';
+import { assertInScope, assertUnscoped, scopeFilter, SCOPED_LIST_READS } from '../platform/warehouse-scope';
 import { checkItem, ConditionFailed, putItem, when, writeOne, type Write } from '../platform/writes';
 import type { Product, Sku, Warehouse } from './model';
 import type { createProductBody, createSkuBody, createWarehouseBody, patchSkuBody, patchWarehouseBody } from './schemas';
@@ -149,6 +150,8 @@ export const listSkus = async (deps: Deps, query: { product_id?: string; cursor?
 
 /** POST /api/warehouses */
 export const createWarehouse = async (deps: Deps, input: z.output<typeof createWarehouseBody>): Promise<Warehouse> => {
+  // A new warehouse is in nobody's scope yet: only a user who works in every warehouse makes one.
+  assertUnscoped(deps.ctx, 'creating a warehouse');
   const warehouseId = input.warehouse_id ?? newId();
   const created = await createSimple<Warehouse>(deps, 'warehouse', warehouseId, keys.warehouse(deps.ctx.caller.tenantId, warehouseId), (now) => ({
     ...input,
@@ -163,6 +166,7 @@ export const createWarehouse = async (deps: Deps, input: z.output<typeof createW
 
 /** PATCH /api/warehouses/{warehouse_id} */
 export const patchWarehouse = async (deps: Deps, warehouseId: string, patch: z.output<typeof patchWarehouseBody>): Promise<Warehouse> => {
+  assertInScope(deps.ctx, [warehouseId], 'changing the warehouse');
   const patched = await patchEntity<Warehouse>(deps, {
     what: 'warehouse',
     id: warehouseId,
@@ -174,9 +178,19 @@ export const patchWarehouse = async (deps: Deps, warehouseId: string, patch: z.o
   return patched;
 };
 
-/** GET /api/warehouses */
+/** GET /api/warehouses: a scoped user's list holds only their warehouses (the others are none of their business). */
 export const listWarehouses = async (deps: Deps, query: { cursor?: string; limit?: number }): Promise<{ warehouses: Warehouse[]; next_cursor: string | null }> => {
-  const page = await queryPage(deps.db, { partition: keys.warehouses(deps.ctx.caller.tenantId), cursor: query.cursor, limit: query.limit }, decodeWarehouse);
+  const scoped = scopeFilter(deps.ctx);
+  const page = await queryPage(
+    deps.db,
+    {
+      partition: keys.warehouses(deps.ctx.caller.tenantId),
+      cursor: query.cursor,
+      limit: query.limit,
+      ...(scoped === undefined ? {} : { filter: scoped, maxReads: SCOPED_LIST_READS }),
+    },
+    decodeWarehouse,
+  );
   return { warehouses: page.items, next_cursor: page.next_cursor };
 };
 

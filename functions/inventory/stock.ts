@@ -6,6 +6,7 @@ import { keys } from '../platform/keys';
 import { mapBounded } from '../platform/pool';
 import { batchGet, getItem, queryAll, queryPage } from '../platform/storage';
 import type { TransactionCancelled } from '../platform/transactions';
+import { assertInScope, inScope, scopeFilter, SCOPED_LIST_READS } from '../platform/warehouse-scope';
 import type { Write } from '../platform/writes';
 import { findSku, requireSku, requireWarehouse } from './catalog';
 import { emptyLevel, type Movement, type MovementCause, type Quantities, type StockLevel } from './model';
@@ -324,6 +325,7 @@ const asPlanned = (input: StockChange): PlannedChange => ({
 
 /** POST /api/inventory/update: one change to one level, its ledger row, atomically. */
 export const updateStock = async (deps: Deps, input: StockChange, idempotency = deps.ctx.idempotency): Promise<StockLevel> => {
+  assertInScope(deps.ctx, [input.warehouse_id], `a ${input.transaction_type}`);
   const {
     levels: [level],
   } = await commitChanges(deps, [asPlanned(input)], { idempotency });
@@ -339,6 +341,8 @@ export interface TransferResult {
 
 /** POST /api/inventory/transfer: out of one warehouse and into another in one transaction, two ledger rows. */
 export const transferStock = async (deps: Deps, input: TransferInput): Promise<TransferResult> => {
+  // Both ends: a transfer takes units out of one warehouse and puts them into the other.
+  assertInScope(deps.ctx, [input.from_warehouse_id, input.to_warehouse_id], 'a transfer');
   const transferId = nextMovementId();
   const cause = { reference: input.reference, note: input.note, correlation_id: transferId };
   const {
@@ -370,6 +374,8 @@ export interface BulkResult {
 
 /** All or nothing: every update in one TransactWriteItems, or the first refusal and nothing written. */
 const bulkAtomic = async (deps: Deps, updates: StockChange[]): Promise<BulkResult> => {
+  // All or nothing, so one update outside the caller's warehouses refuses the batch.
+  assertInScope(deps.ctx, updates.map((u) => u.warehouse_id), 'an atomic bulk update');
   const batchId = nextMovementId();
   const planned = updates.map((u) => ({ ...asPlanned(u), cause: { ...causeOf(u), correlation_id: batchId } }));
   const { levels } = await commitChanges(deps, planned, { tagIndex: true });
@@ -385,7 +391,8 @@ const bulkAtomic = async (deps: Deps, updates: StockChange[]): Promise<BulkResul
 const BULK_CONCURRENCY = 8;
 
 /**
- * Independent updates: each is its own transaction with its own idempotency
+ * Independent updates: each is its own transaction (an update outside the caller's warehouses is
+ * rejected on its own by updateStock, like any other refusal) with its own idempotency
  * record (the request key plus the index), so a retried batch replays what
  * was applied and retries only what was not. Every update gets a result.
  */
@@ -427,7 +434,9 @@ export interface SkuInventory {
 
 /** GET /api/inventory/sku/{sku_id}: every warehouse's level and the totals. */
 export const getSkuInventory = async (deps: Deps, skuId: string): Promise<SkuInventory> => {
-  const [levels] = await Promise.all([levelsOfSku(deps, skuId), requireSku(deps, skuId)]);
+  // A scoped user sees (and totals) only the levels of their warehouses.
+  const [all] = await Promise.all([levelsOfSku(deps, skuId), requireSku(deps, skuId)]);
+  const levels = all.filter(inScope(deps.ctx));
   const totals = levels.reduce<Quantities>(
     (sum, l) => ({
       on_hand: sum.on_hand + l.on_hand,
@@ -455,7 +464,11 @@ export interface MovementsPage {
   next_cursor: string | null;
 }
 
-/** GET /api/inventory/sku/{sku_id}/movements: the ledger, newest first. */
+/**
+ * GET /api/inventory/sku/{sku_id}/movements: the ledger, newest first. A scoped user reads only
+ * their warehouses' rows: asking for another warehouse is 403, and without a warehouse the query
+ * filters on it (a page may then come back short, with a cursor to the rest).
+ */
 export const listMovements = async (
   deps: Deps,
   skuId: string,
@@ -463,12 +476,22 @@ export const listMovements = async (
 ): Promise<MovementsPage> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
+  if (query.warehouse_id) assertInScope(ctx, [query.warehouse_id], 'reading its ledger');
+  const scoped = scopeFilter(ctx);
   await requireSku(deps, skuId);
   const sort = { between: idRange(query.from ? Date.parse(query.from) : undefined, query.to ? Date.parse(query.to) : undefined) };
   const common = { sort, newestFirst: true, cursor: query.cursor, limit: query.limit };
   const page = query.warehouse_id
     ? await queryPage(db, { ...common, index: 'gsi1', partition: keys.movementsOfSkuInWarehouseIndex(tenantId, skuId, query.warehouse_id) }, decodeMovement)
-    : await queryPage(db, { ...common, partition: keys.movementsOfSku(tenantId, skuId) }, decodeMovement);
+    : await queryPage(
+        db,
+        {
+          ...common,
+          partition: keys.movementsOfSku(tenantId, skuId),
+          ...(scoped === undefined ? {} : { filter: scoped, maxReads: SCOPED_LIST_READS }),
+        },
+        decodeMovement,
+      );
   return { movements: page.items, next_cursor: page.next_cursor };
 };
 

@@ -8,6 +8,7 @@ import { commitIdempotent } from '../platform/idempotency';
 import { newId } from '../platform/ids';
 import { keys } from '../platform/keys';
 import { getItem, queryAll, queryPage } from '../platform/storage';
+import { assertInScope, assertUnscoped } from '../platform/warehouse-scope';
 import { deleteItem, when, writeOne } from '../platform/writes';
 import { systemResolver, type Resolver } from './addresses';
 import { isLocalMode, type Channel, type Scope, type StoredSubscription, type Subscription } from './model';
@@ -43,6 +44,10 @@ export const subscribe = async (deps: SubscriptionDeps, input: SubscribeInput): 
   const { db, ctx, local = isLocalMode(), resolve = systemResolver } = deps;
   const issues = await targetIssuesResolved(input.channel, input.target, local, resolve);
   if (issues.length) throw validationFailed(issues);
+  // An alert carries its level's stock: a scoped user hears only of their warehouses, so subscribes
+  // per warehouse (a SKU's or every alert would reach them from the others too).
+  if ('warehouse_id' in input.scope) assertInScope(ctx, [input.scope.warehouse_id], 'subscribing to its alerts');
+  else assertUnscoped(ctx, `subscribing to ${'sku_id' in input.scope ? "a SKU's alerts in every warehouse" : 'every alert'} (subscribe per warehouse instead)`);
   if ('sku_id' in input.scope) await requireSku(deps, input.scope.sku_id);
   if ('warehouse_id' in input.scope) await requireWarehouse(deps, input.scope.warehouse_id);
   return commitIdempotent(deps, async () => {

@@ -6,6 +6,7 @@ import { keys } from '../platform/keys';
 import { log } from '../platform/log';
 import type { TransactionCancelled } from '../platform/transactions';
 import { transition, type Transition } from '../platform/transition';
+import { assertInScope } from '../platform/warehouse-scope';
 import { recentWarehouses } from '../inventory/catalog';
 import type { Warehouse } from '../inventory/model';
 import { levelKey, levelsForOrder, levelsReturnedBy, reservationWrites, type LevelAvailability, type ReservationChange } from '../inventory/stock';
@@ -144,6 +145,8 @@ const existingOrder = async (deps: Deps, input: AllocateInput): Promise<Order> =
 export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<Order> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
+  // A scoped user who names the warehouses to allocate from names only their own.
+  if (input.warehouse_ids) assertInScope(ctx, input.warehouse_ids, 'allocating an order from them');
   const decide = async (snapshot: Snapshot): Promise<WritePlan<Order>> => {
     const plan = planFor(input, snapshot);
     if (!plan.ok) {
@@ -155,6 +158,15 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
     const legs: AllocationLeg[] = plan.lines.flatMap((line) =>
       line.allocations.map((a) => ({ sku_id: line.sku_id, warehouse_id: a.warehouse_id, quantity: a.quantity, shipped: 0, released: 0, distance_km: a.distance_km })),
     );
+    // The plan is made over every warehouse, as for anyone (a scoped user's order is not quietly
+    // filled worse than another's); one that would reserve outside the caller's warehouses is
+    // refused whole before anything is written. The same order_id again is still answered with its order.
+    try {
+      assertInScope(ctx, legs.map((leg) => leg.warehouse_id), 'the allocation would reserve stock there');
+    } catch (error) {
+      if (await findOrder(db, tenantId, input.order_id)) throw new OrderExists(input.order_id);
+      throw error;
+    }
     if (legs.length > MAX_ALLOCATION_LEGS) {
       throw validationFailed(
         [{ path: 'lines', message: `needs ${legs.length} allocations, at most ${MAX_ALLOCATION_LEGS}` }],
@@ -229,6 +241,8 @@ export const confirmOrder = (deps: Deps, orderId: string): Promise<Order> =>
     done: ['allocated', 'partially_shipped', 'shipped'],
     refuse: (order) => stateConflict(order, 'confirmed'),
     apply: (order, now) => {
+      // Confirming makes the hold's reservations firm in every warehouse it holds stock in.
+      assertInScope(deps.ctx, order.allocations.filter((leg) => outstanding(leg) > 0).map((leg) => leg.warehouse_id), 'confirming the hold');
       if (holdExpired(order, now)) {
         throw new AppError('CONFLICT', `the hold on order '${order.order_id}' expired at ${order.hold_expires_at}; its stock is being released`, {
           order_id: order.order_id,
@@ -262,7 +276,12 @@ export const cancelOrder = (deps: Deps, orderId: string): Promise<Order> =>
     from: ['held', 'allocated', 'partially_shipped'],
     done: ['cancelled', 'expired'],
     refuse: (order) => stateConflict(order, 'cancelled (everything has shipped)'),
-    apply: (order, now) => releaseAll(order, 'cancelled', now),
+    apply: (order, now) => {
+      const released = releaseAll(order, 'cancelled', now);
+      // Cancelling gives stock back in every warehouse the order still holds some in.
+      assertInScope(deps.ctx, released.changes.map((c) => c.warehouse_id), 'cancelling the order releases stock there');
+      return released;
+    },
   });
 
 /** The sweeper's release of one hold; a hold that was confirmed, cancelled or is not yet due stays as it is. */
@@ -303,6 +322,9 @@ export const shipOrder = (deps: Deps, orderId: string, input: ShipInput): Promis
           changes.push({ sku_id: leg.sku_id, warehouse_id: leg.warehouse_id, change: { type: 'shipment', quantity: n }, cause: { reference: order.order_id, correlation_id: order.order_id } });
         }
       }
+      // Only the warehouses this shipment takes units out of: a scoped clerk ships their part of a
+      // split order (naming their warehouse_id), not the others'.
+      assertInScope(deps.ctx, changes.map((c) => c.warehouse_id), 'shipping from them');
       const done = legs.every((leg) => outstanding(leg) === 0);
       return {
         next: { ...order, allocations: legs, status: done ? 'shipped' : 'partially_shipped', ...(done ? { shipped_at: now.toISOString() } : {}) },

@@ -16,6 +16,7 @@ import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 import { columnsShown, withheldFrom } from './sensitive';
+import { inTenantScope } from './tenant-guard';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
@@ -384,7 +385,8 @@ export const httpHandler = <R extends TokenRoute, Result>(
         now: () => new Date(),
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       };
-      const result = await run(input, ctx);
+      // The route's work runs as the caller's tenant: the DynamoDB client refuses any key outside it (tenant-guard.ts).
+      const result = await inTenantScope(caller.tenantId, () => run(input, ctx));
       // Fields the caller's role may not see (money, supplier contacts: tagged in the response schemas) leave here, whatever the domain returned.
       const may: MayShow = (permission) => permissionsOf[caller.role].includes(permission);
       if (result instanceof Accepted) {

@@ -2,8 +2,10 @@
  * Every key, prefix and index key of the table, and nothing outside this file
  * builds one. Every tenant's key starts with the tenant, so no access pattern
  * can cross tenants: a query or get is always built from the caller's tenant
- * claim. The system partitions (hold shards, the connection index, shop registrations) are never reachable from the
- * API. docs/data-model.md lists the access patterns these serve.
+ * claim. The system partitions (hold shards, the connection index) are never reachable from the API; the one
+ * exception, shop registrations, is on SYSTEM_PARTITIONS_OF_REQUESTS below. docs/data-model.md lists the access
+ * patterns these serve. The tenant guard (tenant-guard.ts) and, in AWS, the tenant role's `dynamodb:LeadingKeys`
+ * condition (lib/tenant-access.ts) hold every request to these shapes.
  */
 export interface Key {
   pk: string;
@@ -20,6 +22,15 @@ const TENANT_PREFIX = 'T#';
 const t = (tenantId: string): string => `${TENANT_PREFIX}${tenantId}`;
 
 /** The tenant a key belongs to, read back from its partition key (stream records without `tenant_id`). */
+/** Does this partition key belong to this tenant? What the tenant guard asks of every key a request sends. */
+export const isTenantPartition = (tenantId: string, pk: string): boolean => pk.startsWith(`${t(tenantId)}#`);
+
+/**
+ * Every partition of one tenant as an IAM `dynamodb:LeadingKeys` pattern, the tenant taken from the
+ * session tag the tenant role is assumed with (lib/tenant-access.ts): the same template as every key.
+ */
+export const TENANT_LEADING_KEYS = `${t('${aws:PrincipalTag/tenant_id}')}#*`;
+
 export const tenantOfPartition = (pk: string): string | undefined => /^T#([^#]+)#/.exec(pk)?.[1];
 
 export const HOLD_SHARDS = 4;
@@ -190,3 +201,28 @@ export const keys = {
   /** The stream processor's "published" marker of one domain event (see EVENT_MARKER_LEADING_KEYS). */
   eventMarker: (tenantId: string, eventId: string): Key => ({ pk: eventMarkerPartition(tenantId, eventId), sk: 'PUBLISHED' }),
 };
+
+/**
+ * The system partitions a tenant's request may legitimately reach, and nothing else: the tenant guard
+ * (tenant-guard.ts) lets exactly these through by key, on item reads and writes only (never a query),
+ * and the tenant role in AWS allows their `leadingKeys` pattern for `actions` only.
+ * - A shop registration: creating, changing or deleting a Shopify connection claims or gives up its
+ *   shop (functions/channels/store.ts shopClaim/shopRelease) in the connection's own transaction. It
+ *   names a shop, not a tenant, so it cannot carry the tenant prefix; its condition (tenant_id and
+ *   channel_id equal the caller's) is what keeps one tenant off another's claim.
+ */
+export const SYSTEM_PARTITIONS_OF_REQUESTS = [
+  {
+    name: 'shop registration',
+    matches: (key: Key): boolean => key.pk.startsWith(keys.shopRegistration('').pk) && key.sk === keys.shopRegistration('').sk,
+    leadingKeys: keys.shopRegistration('*').pk,
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  },
+] as const;
+
+/**
+ * What the Shopify webhook reads with its own role before it knows a tenant, as IAM `dynamodb:LeadingKeys`
+ * patterns: the shop's registration, then the connection it names (functions/channels/webhooks.ts verify).
+ * Everything after the signature is verified it does as that tenant (the tenant role, like a token route).
+ */
+export const WEBHOOK_VERIFY_LEADING_KEYS = [keys.shopRegistration('*').pk, keys.channels('*')] as const;

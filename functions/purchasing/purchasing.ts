@@ -6,6 +6,7 @@ import { amountIn } from '../platform/money';
 import { MAX_TRANSACTION_ITEMS } from '../platform/transactions';
 import { transition, type Transition } from '../platform/transition';
 import { definedOnly } from '../platform/values';
+import { assertInScope } from '../platform/warehouse-scope';
 import { requireSku, requireWarehouse } from '../inventory/catalog';
 import { levelsReturnedBy, planChanges, type PlannedChange } from '../inventory/stock';
 import { isIncoming, withOpen, type PurchaseOrder, type PurchaseOrderLine, type PurchaseOrderStatus, type Supplier } from './model';
@@ -71,6 +72,8 @@ export const createPurchaseOrder = async (
 ): Promise<PurchaseOrder> => {
   const { db, ctx } = deps;
   const id = input.purchase_order_id ?? newId();
+  // A scoped user orders only for their own warehouses.
+  assertInScope(ctx, [input.warehouse_id], 'ordering stock into it');
   const supplier = await requireSupplier(deps, input.supplier_id);
   await firstFailure([requireWarehouse(deps, input.warehouse_id), ...input.lines.map((l) => requireSku(deps, l.sku_id))]);
   return commitIdempotent(
@@ -107,6 +110,8 @@ const stateConflict = (po: PurchaseOrder, action: string): AppError =>
   });
 
 type PurchaseOrderChange = Pick<Transition<PurchaseOrderStatus, PurchaseOrder>, 'from' | 'done' | 'refuse'> & {
+  /** What the change does at the destination, for a scoped user's refusal. */
+  doing: string;
   /** The order after the change and the stock changes it takes. */
   apply: (po: PurchaseOrder, now: Date) => { next: PurchaseOrder; changes: PlannedChange[] };
 };
@@ -117,10 +122,15 @@ type PurchaseOrderChange = Pick<Transition<PurchaseOrderStatus, PurchaseOrder>, 
  * row per change, the order and the idempotency record, all in one
  * transaction. A lost race re-reads and decides again.
  */
-const purchaseOrderTransition = (deps: Deps, id: string, { apply, ...rules }: PurchaseOrderChange): Promise<PurchaseOrder> =>
+const purchaseOrderTransition = (deps: Deps, id: string, { apply, doing, ...rules }: PurchaseOrderChange): Promise<PurchaseOrder> =>
   transition(deps, {
     ...rules,
-    load: () => requirePurchaseOrder(deps, id),
+    // A purchase order outside a scoped user's warehouses is not theirs to move, whatever its status.
+    load: async () => {
+      const po = await requirePurchaseOrder(deps, id);
+      assertInScope(deps.ctx, [po.warehouse_id], doing);
+      return po;
+    },
     apply: async (po, now, lastCancelled) => {
       const { next, changes } = apply(po, now);
       const { writes } = changes.length ? await planChanges(deps, changes, { known: levelsReturnedBy(lastCancelled) }) : { writes: [] };
@@ -142,6 +152,7 @@ const causeOf = (po: PurchaseOrder) => ({ reference: po.purchase_order_id, corre
 /** POST /api/purchase-orders/{id}/submit: a draft goes to the supplier and its lines become `incoming`. */
 export const submitPurchaseOrder = (deps: Deps, id: string): Promise<PurchaseOrder> =>
   purchaseOrderTransition(deps, id, {
+    doing: 'submitting a purchase order into it',
     from: ['draft'],
     // Submitted already (perhaps by this very request, retried): the order stands as it is.
     done: ['submitted', 'partially_received', 'received'],
@@ -168,6 +179,7 @@ export const submitPurchaseOrder = (deps: Deps, id: string): Promise<PurchaseOrd
  */
 export const receivePurchaseOrder = (deps: Deps, id: string, input: ReceiveInput): Promise<PurchaseOrder> =>
   purchaseOrderTransition(deps, id, {
+    doing: 'receiving a purchase order into it',
     from: ['submitted', 'partially_received'],
     refuse: (po) => stateConflict(po, po.status === 'draft' ? 'received before it is submitted' : 'received'),
     apply: (po, now) => {
@@ -224,6 +236,7 @@ export const receivePurchaseOrder = (deps: Deps, id: string, input: ReceiveInput
  */
 export const cancelPurchaseOrder = (deps: Deps, id: string): Promise<PurchaseOrder> =>
   purchaseOrderTransition(deps, id, {
+    doing: 'cancelling a purchase order into it',
     from: ['draft', 'submitted', 'partially_received'],
     done: ['cancelled'],
     refuse: (po) => stateConflict(po, 'cancelled (everything has arrived)'),

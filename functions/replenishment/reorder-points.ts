@@ -9,6 +9,7 @@ import { findLevel } from '../inventory/stock';
 import type { Deps } from '../platform/context';
 import { AppError } from '../platform/errors';
 import { mapBounded } from '../platform/pool';
+import { assertInScope } from '../platform/warehouse-scope';
 import { Lookups } from './lookups';
 import {
   DEFAULT_REORDER_POINTS_PAGE,
@@ -161,6 +162,8 @@ const forecastsFor = async (
 };
 
 const propose = async (deps: Deps, request: { warehouse_id: string; sku_ids?: string[]; cursor?: string; limit?: number }): Promise<Proposal> => {
+  // A scoped user proposes (and applies) reorder points for their own warehouses only.
+  assertInScope(deps.ctx, [request.warehouse_id], 'proposing reorder points for its levels');
   const today = dayOf(deps.ctx.now());
   const { forecasts, unforecast, next_cursor } = await forecastsFor(deps, request);
   const lookups = new Lookups(deps);

@@ -12,6 +12,7 @@ import type { Deps } from '../platform/context';
 import { notFound } from '../platform/errors';
 import { claimKey, fingerprint, type Idempotency } from '../platform/idempotency';
 import { mapBounded } from '../platform/pool';
+import { assertInScope } from '../platform/warehouse-scope';
 import { Lookups } from './lookups';
 import { suggestQuantity, type DemandSource, type SkipReason } from './rules';
 import type { CreateFromSuggestionsInput, SuggestionsQuery } from './schemas';
@@ -114,6 +115,8 @@ const LOOKUP_CONCURRENCY = 8;
  * page of active alerts: there is at most one per SKU x warehouse.
  */
 export const listSuggestions = async (deps: Deps, query: SuggestionsQuery): Promise<{ suggestions: Suggestion[] }> => {
+  // A scoped user's suggestions are their warehouses' alerts' (listAlerts keeps only those).
+  if (query.warehouse_id) assertInScope(deps.ctx, [query.warehouse_id], 'reading its suggestions');
   if (query.warehouse_id) await requireWarehouse(deps, query.warehouse_id);
   if (query.supplier_id && !(await findSupplier(deps, query.supplier_id))) throw notFound('supplier', query.supplier_id);
   const alerts: Alert[] = [];
@@ -162,6 +165,8 @@ export const createFromSuggestions = async (
   input: CreateFromSuggestionsInput,
 ): Promise<{ purchase_orders: PurchaseOrder[]; skipped: SkippedSuggestion[] }> => {
   const { ctx } = deps;
+  // Whole or not at all for a scoped user: ordering into another warehouse is refused before anything is written.
+  assertInScope(ctx, input.suggestions.map((s) => s.warehouse_id), 'ordering stock into it');
   for (const id of new Set(input.suggestions.map((s) => s.sku_id))) await requireSku(deps, id);
   for (const id of new Set(input.suggestions.map((s) => s.warehouse_id))) await requireWarehouse(deps, id);
   if (ctx.idempotency) await claimKey(deps, ctx.idempotency);

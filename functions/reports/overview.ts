@@ -4,6 +4,7 @@ import type { StockLevel, Warehouse } from '../inventory/model';
 import { findLevel, levelsOfSku, unitsSold } from '../inventory/stock';
 import type { Deps } from '../platform/context';
 import { mapBounded } from '../platform/pool';
+import { assertInScope, inScope } from '../platform/warehouse-scope';
 import {
   OVERVIEW_LIST_LIMIT,
   OVERVIEW_WINDOW_DAYS,
@@ -101,8 +102,11 @@ async function* skuPages(deps: Deps, skuId: string | undefined): AsyncGenerator<
 export const stockOverview = async (deps: Deps, query: StockOverviewQuery): Promise<StockOverviewResponse> => {
   const asOf = deps.ctx.now();
   const windowFrom = new Date(asOf.getTime() - OVERVIEW_WINDOW_DAYS * DAY_MS);
+  // A scoped user's overview covers their warehouses only; asking for another is 403.
+  if (query.warehouse_id !== undefined) assertInScope(deps.ctx, [query.warehouse_id], 'reading its overview');
+  const visible = inScope(deps.ctx);
   const [warehouses] = await Promise.all([
-    query.warehouse_id === undefined ? allWarehouses(deps) : requireWarehouse(deps, query.warehouse_id).then((w): Warehouse[] => [w]),
+    query.warehouse_id === undefined ? allWarehouses(deps).then((all) => all.filter(visible)) : requireWarehouse(deps, query.warehouse_id).then((w): Warehouse[] => [w]),
     query.sku_id === undefined ? undefined : requireSku(deps, query.sku_id),
   ]);
   const totals = new Map<string, Totals>(warehouses.map((w) => [w.warehouse_id, zero()]));
@@ -148,7 +152,7 @@ export const stockOverview = async (deps: Deps, query: StockOverviewQuery): Prom
 
   for await (const skuIds of skuPages(deps, query.sku_id)) {
     await mapBounded(skuIds, SKU_CONCURRENCY, async (skuId) => {
-      const levels = await levelsToRead(deps, skuId, query.warehouse_id);
+      const levels = (await levelsToRead(deps, skuId, query.warehouse_id)).filter(visible);
       for (const level of levels) take(level, await unitsOutOf(level));
     });
   }

@@ -8,6 +8,7 @@ import type { Deps } from '../platform/context';
 import { AppError, notFound } from '../platform/errors';
 import { getLakeQuery, runLakeQuery, toPositional, type Lake, type LakeParam, type LakeQueryResult, type LakeRecord } from '../platform/lake';
 import type { LakeObjects } from '../platform/lake-objects';
+import { assertInScope, scopeOf } from '../platform/warehouse-scope';
 import { endOfDay, readCheckpoint, readClosedDays, type Checkpoint, type ClosedDays } from './close';
 import { MOVEMENT_TYPES } from '../inventory/model';
 import {
@@ -449,7 +450,30 @@ const answerOf = async <Query, Done, Loaded>(
   return report.finish(deps, query, result.rows, token, close, closed, await loading);
 };
 
-const run = async <Query, Done, Loaded>(deps: ReportDeps, report: LakeReport<Query, Done, Loaded>, query: Query): ReportAnswer<Done> => {
+/** A scoped user's report covering every warehouse: 403 naming theirs. */
+const everyWarehouseRefused = (scope: ReadonlySet<string>, doing: string): AppError =>
+  new AppError('FORBIDDEN', `you work in some warehouses only (${[...scope].map((id) => `'${id}'`).join(', ')}): ${doing}`, { warehouse_ids: [...scope] });
+
+/**
+ * A report over the lake for a scoped user covers one warehouse of theirs: the one named
+ * (403 for another), or their only one when they have one and name none. A scoped user with
+ * several warehouses names one: the lake's reports filter on a single warehouse, and the
+ * tenant-wide figures would show the others' stock.
+ */
+const scopedReportQuery = <Query extends { warehouse_id?: string }>(ctx: ReportDeps['ctx'], query: Query): Query => {
+  const scope = scopeOf(ctx.caller);
+  if (scope === undefined) return query;
+  if (query.warehouse_id !== undefined) {
+    assertInScope(ctx, [query.warehouse_id], 'reporting on it');
+    return query;
+  }
+  const [only, ...more] = [...scope];
+  if (only !== undefined && more.length === 0) return { ...query, warehouse_id: only };
+  throw everyWarehouseRefused(scope, 'name one of them as warehouse_id for this report');
+};
+
+const run = async <Query extends { warehouse_id?: string }, Done, Loaded>(deps: ReportDeps, report: LakeReport<Query, Done, Loaded>, asked: Query): ReportAnswer<Done> => {
+  const query = scopedReportQuery(deps.ctx, asked);
   const [closed] = await Promise.all([readClosedDays(deps.objects, deps.ctx.caller.tenantId), report.check(deps, query)]);
   const close: CloseContext = { t: closed?.closed_through ?? NEVER_CLOSED, k: closed && report.checkpoint ? report.checkpoint(query, closed) : null };
   const { sql, parameters } = toPositional(report.sql, report.parameters(query, close));
@@ -469,7 +493,7 @@ export const salesTrendsReport = (deps: ReportDeps, query: SalesTrendsQuery): Re
 /** GET /api/reports/valuation: quantity, unit cost and value per SKU x warehouse at as_of, by FIFO or weighted average, and totals per currency. */
 export const valuationReport = (deps: ReportDeps, query: ValuationQuery): ReportAnswer<ValuationDone> => run(deps, valuation, query);
 
-const poll = async <Query, Done, Loaded>(
+const poll = async <Query extends { warehouse_id?: string }, Done, Loaded>(
   deps: ReportDeps,
   report: LakeReport<Query, Done, Loaded>,
   decoded: z.infer<typeof queryToken>,
@@ -477,6 +501,12 @@ const poll = async <Query, Done, Loaded>(
 ): ReportAnswer<Done> => {
   const parsed = report.query.safeParse(decoded.q);
   if (!parsed.success) throw notFound('query', token);
+  // A query id another user was given may cover warehouses this caller does not work in.
+  const scope = scopeOf(deps.ctx.caller);
+  if (scope !== undefined) {
+    if (parsed.data.warehouse_id === undefined) throw everyWarehouseRefused(scope, 'this report covers every warehouse');
+    assertInScope(deps.ctx, [parsed.data.warehouse_id], 'reporting on it');
+  }
   const { sql, parameters } = toPositional(report.sql, report.parameters(parsed.data, decoded.c));
   const result = await getLakeQuery(deps.lake, { queryId: decoded.a, tenantId: deps.ctx.caller.tenantId, expect: { sql, parameters } });
   if (result.state === 'running') return answerOf(deps, report, parsed.data, result, decoded.c, undefined, undefined);

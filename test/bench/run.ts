@@ -34,6 +34,7 @@ const BENCHES: Bench[] = [
   { name: 'reports', file: 'reports.ts', options: ['rows', 'warm', 'cold', 'live-hours', 'ledger-reads'] },
   { name: 'forecast', file: 'forecast.ts', options: ['series'] },
   { name: 'channels', file: 'channels.ts', options: ['rate', 'skus', 'seconds'] },
+  { name: 'tenant-guard', file: 'tenant-guard.ts', options: COMMON },
 ];
 
 const valueOptions = [...new Set(BENCHES.flatMap((b) => b.options))];

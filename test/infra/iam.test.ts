@@ -62,11 +62,23 @@ describe('IAM least privilege', () => {
   const tableId = logicalId(stack.data.table);
   const keyId = logicalId(stack.data.key);
 
+  /** The roles a role may assume (its sts:AssumeRole statements' resources): a token route's tenant role (lib/tenant-access.ts). */
+  const assumedRoleIds = (statements: Statement[]): string[] =>
+    statements
+      .filter((s) => list(s.Action).includes('sts:AssumeRole'))
+      .flatMap((s) => list(s.Resource))
+      .flatMap((resource) => {
+        const getAtt = /^\{"Fn::GetAtt":\["([^"]+)","Arn"\]\}$/.exec(JSON.stringify(resource));
+        return getAtt?.[1] ? [getAtt[1]] : [];
+      });
+
+  /** What a route's function can do: its role's grants and those of the tenant role it reaches the table through. */
   const grantsOf = (name: RouteName) => {
     const role = stack.api.functions[name].role;
     if (!role) throw new Error(`${name} has no role`);
     const roleId = logicalId(role);
-    const statements = roleStatements(json, roleId).filter((s) => s.Effect === 'Allow');
+    const own = roleStatements(json, roleId).filter((s) => s.Effect === 'Allow');
+    const statements = [...own, ...assumedRoleIds(own).flatMap((id) => roleStatements(json, id).filter((s) => s.Effect === 'Allow'))];
     const actions = new Set(statements.flatMap((s) => list(s.Action)));
     const managed = JSON.stringify(json.Resources[roleId]?.Properties?.ManagedPolicyArns ?? []);
     return { statements, actions, managed };
