@@ -15,8 +15,8 @@ import { log } from './log';
 import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
-import { inTenantScope } from './tenant-guard';
 import { columnsShown, withheldFrom } from './sensitive';
+import { inTenantScope } from './tenant-guard';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
