@@ -229,6 +229,8 @@ const requestsFor = (ids: Ids): Record<string, Sample> => ({
   [routeKey(httpRoutes.requestSync)]: { path: '/api/integration/sync', body: { channel_id: ids.channel_id, sku_ids: [ids.sku_id] }, asOther: 404 },
   [routeKey(httpRoutes.getReconciliation)]: { path: `/api/channels/${ids.channel_id}/reconciliations/${ids.reconciliation_id}`, asOther: 404 },
   [routeKey(httpRoutes.integrationStatus)]: { path: '/api/integration/status', asOther: 200, list: 'channels' },
+  // --- issue 12: the audit trail (a fresh tenant's is empty: its own read is recorded after it answers) ---
+  [routeKey(httpRoutes.listAudit)]: { path: '/api/audit', asOther: 200, list: 'records' },
 });
 
 const standInRequests = requestsFor(standInIds);
