@@ -470,6 +470,8 @@ const auditStep = (route: TokenRoute, inner: (event: HttpEvent, context: Context
         auditPut(auditTableName(), auditItem(request(), { status: route.status ?? 200 }, { ...scope, changes: [...scope.changes, ...changes], ledgerIds: [...scope.ledgerIds, ...ledgerIds] }, 'transaction'));
     }
     const response = await inAuditScope(scope, () => inner(event, context));
+    // The answer is decided: work the request left running (after an early timeout answer) no longer carries the record.
+    delete scope.transactionItem;
     const status = response.statusCode ?? 200;
     const who = request();
     if (auditKindOf(route, who.caller) === undefined && status !== 403) return response;
