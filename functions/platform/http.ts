@@ -458,7 +458,8 @@ const auditStep = (route: TokenRoute, inner: (event: HttpEvent, context: Context
         at,
         requestId: context.awsRequestId,
         path: event.rawPath ?? event.requestContext.http.path,
-        pathParameters: event.pathParameters ?? {},
+        // The ids a read names in its query (warehouse_id, sku_id, ...) are its targets too.
+        pathParameters: { ...Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([name]) => name.endsWith('_id'))), ...event.pathParameters },
         body: notes.body ?? jsonBodyOf(event),
         idempotencyKey: notes.idempotencyKey,
         sourceIp: event.requestContext.http.sourceIp,

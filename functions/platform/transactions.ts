@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AppError, errorName, unavailabilityOf } from './errors';
+import { log } from './log';
 import type { Db } from './db';
 import type { StoredItem, Write } from './writes';
 import { changesOf, currentAuditScope, noteRead, noteWritten } from './audit-scope';
@@ -90,6 +91,13 @@ export const transactWrite = async (db: Db, writes: readonly Write[]): Promise<v
     // that moved, so re-planning would only add load.
     if (unavailabilityOf(error) !== undefined) throw error;
     const reasons = cancellationReasons(error);
+    if (!reasons && auditItem) {
+      // The transaction carried the request's audit record and failed as a whole (the trail's table
+      // unreachable or refused): nothing changed, and the caller is told to retry, as when the HTTP
+      // layer cannot put a record (http.ts auditStep).
+      log.error('a transaction carrying the audit record failed: nothing written', { error: errorName(error) ?? String(error) });
+      throw new AppError('UNAVAILABLE', 'the change could not be recorded in the audit trail, so nothing was changed; retry it with the same Idempotency-Key');
+    }
     if (!reasons) throw error;
     // The audit item, if it rode along, is last: its reason (if any) is past the writes' and ignored.
     const items = reasons.slice(0, writes.length).map((r) => (r.Item ? unmarshall(r.Item) : undefined));
