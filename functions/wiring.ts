@@ -12,7 +12,8 @@ import * as demandHistory from './forecasting/schemas';
 import * as channels from './channels/schemas';
 import * as integration from './channels/integration-schemas';
 import * as roles from './identity/role-schemas';
-import type { HttpRoute } from './platform/routes';
+import * as audit from './audit/schemas';
+import { nameRoutes, type HttpRoute } from './platform/routes';
 import { SIGNED_BY_PLATFORM } from './platform/permissions';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
 
@@ -152,11 +153,13 @@ export const httpRoutes = {
   listSuppliers: {
     method: 'GET', path: '/api/suppliers', entry: handler('purchasing', 'list-suppliers'),
     permission: 'purchasing:read', table: 'read', summary: 'List suppliers (contact details only for roles with suppliers:contact)',
+    audit: { readWith: 'suppliers:contact' },
     query: purchasing.listSuppliersQuery, response: purchasing.supplierListResponse,
   },
   getSupplier: {
     method: 'GET', path: '/api/suppliers/{supplier_id}', entry: handler('purchasing', 'get-supplier'),
     permission: 'purchasing:read', table: 'read', summary: 'Read a supplier (contact details only for roles with suppliers:contact)',
+    audit: { readWith: 'suppliers:contact' },
     params: purchasing.supplierParams, response: purchasing.supplierResponse,
   },
   createPurchaseOrder: {
@@ -405,9 +408,19 @@ export const httpRoutes = {
     summary: 'The permission matrix: every role with its description and permissions, and every permission with its description (functions/platform/permissions.ts, as the HTTP layer enforces it)',
     response: roles.roleMatrixResponse,
   },
+  // --- issue 12: the audit trail ---
+  listAudit: {
+    method: 'GET', path: '/api/audit', entry: handler('audit', 'list-audit'),
+    permission: 'audit:read', table: 'read', audit: 'read',
+    summary: 'The audit trail of this tenant, newest first: who did what (the route\'s name), to which ids, when, from where, how it ended and what it changed; filtered by actor, action, target id, time and outcome, a page at a time, or as CSV. Reading it is recorded too',
+    query: audit.listAuditQuery, response: audit.auditListResponse, csv: { lists: { records: audit.auditCsvRow } },
+  },
 } as const satisfies Record<string, HttpRoute>;
 
 export type RouteName = keyof typeof httpRoutes;
+
+// The audit trail records each request by its route's name here (functions/platform/routes.ts).
+nameRoutes(httpRoutes);
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 

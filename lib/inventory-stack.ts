@@ -7,6 +7,8 @@ import { entriesOf, eventConsumers, httpRoutes, lakeTables, scheduledFunctions, 
 import type { Construct } from 'constructs';
 import { InventoryApi } from './api';
 import { ChannelsStack, isChannelRoute } from './channels';
+import { InventoryAudit } from './audit';
+import { isWebhookRoute } from '../functions/platform/routes';
 import { InventoryConsumers } from './consumers';
 import { InventoryData } from './data';
 import { InventoryEvents } from './events';
@@ -37,6 +39,7 @@ export class InventoryStack extends Stack {
   readonly notifications: InventoryNotifications;
   readonly lake: InventoryLake;
   readonly channels: ChannelsStack;
+  readonly audit: InventoryAudit;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -56,6 +59,10 @@ export class InventoryStack extends Stack {
     });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake, schedules: scheduledFunctions });
     this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake, consumers: eventConsumers });
+    this.audit = new InventoryAudit(this, 'Audit', { table: this.data.table, lake: this.lake });
+    // Every token route may record (its changes, its sensitive reads, its refusals); the webhook is verified by signature and acts as the system.
+    for (const [name, route] of entriesOf(httpRoutes)) if (!isWebhookRoute(route)) this.audit.grantWrite(this.api.functions[name]);
+    for (const name of AUDIT_READ_ROUTES) this.audit.grantRead(this.api.functions[name]);
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {
@@ -78,6 +85,9 @@ export class InventoryStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn, description: 'SNS topic of the operator alarms (dead-letter queues, stream lag): subscribe on-call to it' });
   }
 }
+
+/** The routes that read the audit trail (its own domain): the only functions granted Query on it. */
+export const AUDIT_READ_ROUTES: readonly RouteName[] = ['listAudit'];
 
 /** The routes that query the lake through Athena: the only functions with lake grants (test/infra/iam.test.ts holds them to exactly these). */
 export const LAKE_QUERY_ROUTES: readonly RouteName[] = entriesOf(httpRoutes).flatMap(([name, route]) => ('lake' in route && route.lake === 'query' ? [name] : []));

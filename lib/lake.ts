@@ -128,10 +128,11 @@ export interface InventoryLakeProps {
  *
  * - One customer-managed key (rotating) encrypts the lake bucket, the Athena
  *   results bucket, the Firehose streams and the rules' dead-letter queues.
- * - The lake bucket is not versioned: the lake is a derived copy of the ledger,
- *   whose source of truth is the DynamoDB table (point-in-time recovery); a
- *   lost partition is re-exported from it, and versioning would only double
- *   the bytes of every rewrite (compaction) for no recovery it adds.
+ * - The lake bucket is versioned only because S3 Object Lock requires it (the
+ *   audit trail's export locks its objects under audit/, issue 12): the lake is a
+ *   derived copy of the ledger, whose source of truth is the DynamoDB table
+ *   (point-in-time recovery), so a replaced version is expired after a day rather
+ *   than kept (a locked audit object's versions stay until their retention ends).
  * - Each table projects `dt` as a date and `tenant_id` as `injected`: Athena
  *   computes partition locations from the query and refuses any query whose
  *   WHERE gives tenant_id no static equality value (CONSTRAINT_VIOLATION), so
@@ -200,7 +201,13 @@ export class InventoryLake extends Construct {
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...kmsEncrypted,
       serverAccessLogsPrefix: 'lake/',
+      // The audit trail's export (lib/audit.ts) locks each of its objects under audit/ (GOVERNANCE mode,
+      // retention per object, no bucket default: the lake's other objects are not locked). Object Lock
+      // needs versioning; the versions the close's rewrites leave behind go after a day.
+      objectLockEnabled: true,
+      versioned: true,
       lifecycleRules: [
+        { id: 'expire-replaced-versions', noncurrentVersionExpiration: Duration.days(1) },
         // Firehose writes with multipart uploads; an interrupted one would otherwise be billed forever.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'expire-forecast-chunks', prefix: FORECAST_PREFIX, expiration: FORECAST_CHUNK_RETENTION },

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { errorName } from '../../functions/platform/errors';
-import { TABLE } from '../../functions/platform/table';
+import { AUDIT_TABLE, auditTableBeside, TABLE } from '../../functions/platform/table';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -90,14 +90,47 @@ export const startDynamoLocal = async (options: { dataDir?: string; port?: numbe
   };
 };
 
-/** Creates the table from the same declaration the CDK stack uses (functions/platform/table.ts), if absent. */
-export const ensureTable = async (endpoint: string, tableName: string): Promise<void> => {
-  const client = localClient(endpoint);
+const exists = async (client: DynamoDBClient, tableName: string): Promise<boolean> => {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    return true;
   } catch (error) {
     if (errorName(error) !== 'ResourceNotFoundException') throw error;
+    return false;
+  }
+};
+
+/**
+ * The audit table beside `tableName` (functions/platform/table.ts AUDIT_TABLE, auditTableBeside), if absent:
+ * what the HTTP layer records every audited request in, with a stream of new images for the exporter.
+ */
+export const ensureAuditTable = async (endpoint: string, tableName: string): Promise<void> => {
+  const client = localClient(endpoint);
+  const name = auditTableBeside(tableName);
+  if (!(await exists(client, name))) {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [AUDIT_TABLE.partitionKey, AUDIT_TABLE.sortKey].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: AUDIT_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: AUDIT_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      }),
+    );
+  }
+  client.destroy();
+};
+
+/** Creates the table from the same declaration the CDK stack uses (functions/platform/table.ts), if absent, and the audit table beside it. */
+export const ensureTable = async (endpoint: string, tableName: string): Promise<void> => {
+  await ensureAuditTable(endpoint, tableName);
+  const client = localClient(endpoint);
+  if (await exists(client, tableName)) {
+    client.destroy();
+    return;
   }
   const { partitionKey, sortKey, gsi1 } = TABLE;
   await client.send(

@@ -17,6 +17,11 @@ import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 import { columnsShown, withheldFrom } from './sensitive';
 import { inTenantScope } from './tenant-guard';
+import { inAuditScope, newAuditScope } from './audit-scope';
+import { AUDIT_TRAIL_ENV, auditItem, auditKindOf, auditPut, writeAuditRecord, type AuditRequest } from './audit';
+import { dbFromEnv } from './db';
+import { routeNameOf } from './routes';
+import { auditTableName } from './table';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
@@ -358,7 +363,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
   route: R,
   run: (input: RouteInput<R>, ctx: RequestContext) => Promise<Result>,
 ) =>
-  middy<HttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
+  auditStep(route, middy<HttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
     .use(requestLog<HttpEvent>())
     .use(errorMapper<HttpEvent>())
     .handler(async (event, context) => {
@@ -370,6 +375,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
       const issues: FieldIssue[] = route.body || text === undefined ? [] : [NO_BODY];
       const csvRequest = route.csv ? csvRequestOf(event, route.csv, issues) : undefined;
       const rawBody = route.body ? readBody(event, text, route) : undefined;
+      noteForAudit(event, { body: rawBody });
       // Each part was parsed by the route's own schema, so it has that schema's output type; TypeScript
       // cannot follow a schema chosen by the generic route to its output, hence the one cast.
       const input = {
@@ -385,6 +391,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
         now: () => new Date(),
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       };
+      noteForAudit(event, { caller, idempotencyKey: ctx.idempotency?.key });
       // The route's work runs as the caller's tenant: the DynamoDB client refuses any key outside it (tenant-guard.ts).
       const result = await inTenantScope(caller.tenantId, () => run(input, ctx));
       // Fields the caller's role may not see (money, supplier contacts: tagged in the response schemas) leave here, whatever the domain returned.
@@ -398,7 +405,107 @@ export const httpHandler = <R extends TokenRoute, Result>(
       const shown = withheldFrom(route.response, result, may);
       if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, shown, may);
       return json(route.status ?? 200, shown);
-    });
+    }));
+
+// ---------- the audit trail's step (issue 12): one record per audited request, durable before the answer ----------
+
+/** What the handler learnt of a request for its audit record: the body as JSON, the caller as finally known, the Idempotency-Key. */
+interface AuditNotes {
+  body?: unknown;
+  caller?: UserCaller;
+  idempotencyKey?: string;
+}
+const auditNotes = new WeakMap<HttpEvent, AuditNotes>();
+const noteForAudit = (event: HttpEvent, notes: AuditNotes): void => {
+  auditNotes.set(event, { ...auditNotes.get(event), ...notes });
+};
+
+/** The body as JSON for a request refused before its body was read (a 403): only its ids are wanted, so anything unreadable is none. */
+const jsonBodyOf = (event: HttpEvent): unknown => {
+  try {
+    const text = bodyText(event);
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const errorOfBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+/** The code and message of an error answer (the one error shape: JSON). */
+const errorOf = (body: string | undefined): { code: string; message: string } | undefined => {
+  try {
+    return errorOfBody.safeParse(JSON.parse(body ?? 'null')).data?.error;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Around the whole handler (its answer, error mapping included, is what gets recorded): opens the
+ * request's audit scope (functions/platform/audit-scope.ts), lets the request's one transaction
+ * carry the record where it is one (transactions.ts), and otherwise puts the record itself and
+ * only then answers. If that put fails the caller gets 503 (retry with the same Idempotency-Key:
+ * the retry is recorded as a replay), never an unrecorded success. A request without a valid token
+ * (401) is not recorded. A route of no audit kind records only refusals of authority (403).
+ * The benchmark alone turns the step off (AUDIT_TRAIL_ENV), read once here.
+ */
+const auditStep = (route: TokenRoute, inner: (event: HttpEvent, context: Context) => Promise<HttpResult>) => {
+  if (process.env[AUDIT_TRAIL_ENV] === 'off') return inner;
+  return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    let claimed: UserCaller;
+    try {
+      claimed = callerOf(event);
+    } catch {
+      return inner(event, context);
+    }
+    const at = new Date().toISOString();
+    const scope = newAuditScope(auditKindOf(route, claimed) === 'change');
+    const request = (): AuditRequest => {
+      const notes = auditNotes.get(event) ?? {};
+      return {
+        route,
+        action: routeNameOf(route),
+        caller: notes.caller ?? claimed,
+        at,
+        requestId: context.awsRequestId,
+        path: event.rawPath ?? event.requestContext.http.path,
+        // The ids a read names in its query (warehouse_id, sku_id, ...) are its targets too.
+        pathParameters: { ...Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).filter(([name]) => name.endsWith('_id'))), ...event.pathParameters },
+        body: notes.body ?? jsonBodyOf(event),
+        idempotencyKey: notes.idempotencyKey,
+        sourceIp: event.requestContext.http.sourceIp,
+        userAgent: event.requestContext.http.userAgent,
+      };
+    };
+    if (scope.collects) {
+      scope.transactionItem = (changes, ledgerIds) =>
+        auditPut(auditTableName(), auditItem(request(), { status: route.status ?? 200 }, { ...scope, changes: [...scope.changes, ...changes], ledgerIds: [...scope.ledgerIds, ...ledgerIds] }, 'transaction'));
+    }
+    const response = await inAuditScope(scope, () => inner(event, context));
+    // The answer is decided: work the request left running (after an early timeout answer) no longer carries the record.
+    delete scope.transactionItem;
+    const status = response.statusCode ?? 200;
+    const who = request();
+    if (auditKindOf(route, who.caller) === undefined && status !== 403) return response;
+    if (scope.recordedInTransaction) {
+      if (scope.writesAfterRecord > 0 || status !== (route.status ?? 200)) {
+        log.warn('audit record written in the transaction, but the request went on', { route: event.routeKey, request_id: context.awsRequestId, status, writes_after: scope.writesAfterRecord });
+      }
+      return response;
+    }
+    const error = status >= 400 ? errorOf(response.body) : undefined;
+    try {
+      const item = auditItem(who, { status, errorCode: error?.code, errorMessage: error?.message }, scope, 'after');
+      await writeAuditRecord(dbFromEnv().client, auditTableName(), item);
+    } catch (failure) {
+      log.error('audit record not written', { route: event.routeKey, request_id: context.awsRequestId, status, error: errorMessage(failure) });
+      // A failure answered already (the database down, say) keeps its own answer; anything else becomes one.
+      if (status >= 500) return response;
+      return errorResult(new AppError('UNAVAILABLE', 'the request could not be recorded in the audit trail; retry it with the same Idempotency-Key'));
+    }
+    return response;
+  };
+};
 
 /**
  * What a webhook route's function gets (routes.ts WebhookRoute): the body's exact bytes (the signature

@@ -10,6 +10,7 @@ import { TABLE } from './table';
 import { canonicalJson } from './values';
 import { TransactionCancelled, transactWrite } from './transactions';
 import { ConditionFailed, putItem, when, writeOne, type Write } from './writes';
+import { noteParts, noteReplay } from './audit-scope';
 
 /** A caller's Idempotency-Key and the fingerprint of the request it was first used with. */
 export interface Idempotency {
@@ -27,8 +28,11 @@ export const fingerprint = (operation: string, body: unknown): string =>
   createHash('sha256').update(operation).update('\n').update(canonicalJson(body ?? null)).digest('hex');
 
 /** One key per item of a batch, so each item of a retried batch replays on its own. */
-export const childIdempotency = (parent: Idempotency | undefined, index: number | string, body: unknown): Idempotency | undefined =>
-  parent && { key: `${parent.key}:${index}`, fingerprint: fingerprint(parent.fingerprint, body) };
+export const childIdempotency = (parent: Idempotency | undefined, index: number | string, body: unknown): Idempotency | undefined => {
+  // A request split into parts is no one transaction: its audit record is written after them, not in the first.
+  noteParts();
+  return parent && { key: `${parent.key}:${index}`, fingerprint: fingerprint(parent.fingerprint, body) };
+};
 
 const storedRecord = decodeWith('idempotency record', z.object({ fingerprint: z.string(), response: z.string().optional() }));
 type StoredRecord = ReturnType<typeof storedRecord>;
@@ -68,12 +72,14 @@ const replay = <R>(record: StoredRecord | undefined, idem: Idempotency): { resul
   if (!record) return undefined;
   if (record.fingerprint !== idem.fingerprint) throw reused();
   const result: unknown = record.response === undefined ? undefined : JSON.parse(record.response);
+  noteReplay();
   // The one place a stored value is trusted to be R: it is this request's own answer, serialised by recordPut.
   return { result: result as R };
 };
 
 /** Claims a key for a request whose parts carry their own records (non-atomic batches): 422 on a different body. */
 export const claimKey = async ({ db, ctx }: Deps, idem: Idempotency): Promise<void> => {
+  noteParts();
   try {
     await writeOne(db, recordPut(db, ctx.caller.tenantId, idem, undefined, ctx.now()));
   } catch (error) {

@@ -87,6 +87,12 @@ export const keys = {
   /** A SKU's default thresholds, inherited by each warehouse without its own (functions/alerts/thresholds.ts). */
   thresholdDefault: (tenantId: string, skuId: string): Key => ({ pk: `${t(tenantId)}#THRESHOLD#${skuId}`, sk: 'DEFAULT' }),
 
+  // ---------- audit trail (its own table: functions/platform/table.ts AUDIT_TABLE) ----------
+  /** A tenant's audit records of one UTC day (YYYY-MM-DD): a partition per day, so no tenant's trail is one hot partition forever. */
+  auditDay: (tenantId: string, day: string): string => `${t(tenantId)}#AUDIT#${day}`,
+  /** One request's record: unique per request (its id), in time order within the day (newest first when read backwards). */
+  auditRecord: (tenantId: string, at: string, requestId: string): Key => ({ pk: keys.auditDay(tenantId, at.slice(0, 10)), sk: `${at}#${requestId}` }),
+
   // ---------- orders ----------
   orders: (tenantId: string): string => `${t(tenantId)}#ORDER`,
   order: (tenantId: string, orderId: string): Key => ({ pk: keys.orders(tenantId), sk: orderId }),

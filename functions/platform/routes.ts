@@ -55,6 +55,12 @@ export interface TokenRoute extends RouteCommon {
   accepted?: ZodType;
   /** The route also answers CSV (see CsvAnswer). */
   csv?: CsvAnswer;
+  /**
+   * Reads the audit trail records besides changes (functions/platform/audit.ts auditOf): 'read', every call
+   * (users, the trail itself); `{ readWith }`, the calls of a caller holding that permission (supplier
+   * contacts, recorded for those who see them). A route that writes is recorded without saying so.
+   */
+  audit?: 'read' | { readWith: Permission };
 }
 
 /**
@@ -115,3 +121,16 @@ export interface CsvBody {
   field: string;
   columns: Readonly<Record<string, 'string' | 'number'>>;
 }
+
+const routeNames = new WeakMap<HttpRoute, string>();
+
+/**
+ * Names the routes of the wiring (functions/wiring.ts calls this once with httpRoutes): the HTTP
+ * layer knows a route by its declaration, and the audit trail records it by its name there.
+ */
+export const nameRoutes = (routes: Readonly<Record<string, HttpRoute>>): void => {
+  for (const [name, route] of Object.entries(routes)) routeNames.set(route, name);
+};
+
+/** The route's name in the wiring; its method and path for a route that was never named (a test's own route). */
+export const routeNameOf = (route: HttpRoute): string => routeNames.get(route) ?? `${route.method} ${route.path}`;

@@ -8,6 +8,7 @@ import { mapBounded } from './pool';
 import { RetriesExhausted, retrying, THROTTLED_BATCH } from './retry';
 import { TABLE } from './table';
 import { compileFilter, type Condition, type StoredItem } from './writes';
+import { noteRead, noteWritten } from './audit-scope';
 
 /**
  * The storage layer every context reads through: item reads, one paged
@@ -49,6 +50,8 @@ export const decodeWith =
 
 export const getItem = async <T>(db: Db, key: Key, decode: Decoder<T>): Promise<T | undefined> => {
   const out = await db.client.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+  // What a request reads is what its writes change it from (the audit record's "before").
+  noteRead([out.Item]);
   return out.Item ? decode(out.Item) : undefined;
 };
 
@@ -127,6 +130,7 @@ export const queryPage = async <T>(db: Db, request: QueryRequest, decode: Decode
   let start: Record<string, unknown> | undefined = decodeCursor(request.cursor, { index: request.index, partition: request.partition, sort: request.sort, digest });
   for (let reads = 0; reads < (request.maxReads ?? 1); reads++) {
     const out = await db.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    noteRead(out.Items ?? []);
     for (const [index, item] of (out.Items ?? []).entries()) {
       found.push(item);
       if (found.length === limit && index < (out.Items ?? []).length - 1) {
@@ -178,6 +182,7 @@ export const batchGet = async <T>(db: Db, keysToRead: readonly Key[], decode: De
       const out = await db.client.send(
         new BatchGetCommand({ RequestItems: { [db.table]: { Keys: unprocessed ?? chunk.map((key) => ({ ...key })), ConsistentRead: true, ...projection } } }),
       );
+      noteRead(out.Responses?.[db.table] ?? []);
       found.push(...(out.Responses?.[db.table] ?? []).map(decode));
       const left = out.UnprocessedKeys?.[db.table]?.Keys ?? [];
       return left.length ? { retry: left } : { done: undefined };
@@ -210,6 +215,7 @@ export const batchDelete = async (db: Db, keysToDelete: readonly Key[]): Promise
       const out = await db.client.send(
         new BatchWriteCommand({ RequestItems: { [db.table]: unprocessed ?? chunk.map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })) } }),
       );
+      if (!unprocessed) noteWritten(chunk.map((key) => ({ op: 'delete', key: { pk: key.pk, sk: key.sk } })));
       const left = out.UnprocessedItems?.[db.table] ?? [];
       return left.length ? { retry: left } : { done: undefined };
     });
@@ -223,6 +229,7 @@ export const batchPut = async (db: Db, items: readonly (StoredItem & Key & Parti
       const out = await db.client.send(
         new BatchWriteCommand({ RequestItems: { [db.table]: unprocessed ?? chunk.map((Item) => ({ PutRequest: { Item } })) } }),
       );
+      if (!unprocessed) noteWritten(chunk.map(({ pk, sk, ...value }) => ({ op: 'put', key: { pk, sk }, entity: typeof value.entity === 'string' ? value.entity : undefined, value })));
       const left = out.UnprocessedItems?.[db.table] ?? [];
       return left.length ? { retry: left } : { done: undefined };
     });

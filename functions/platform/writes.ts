@@ -4,6 +4,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Db } from './db';
 import { errorName, type AppError } from './errors';
 import type { IndexKey, Key } from './keys';
+import { noteRead, noteWritten, type WriteChange } from './audit-scope';
 
 /**
  * One way to write: every conditional put, update, delete or check is built
@@ -25,6 +26,7 @@ export type Condition =
   | { op: 'atLeast'; attribute: string; value: number }
   | { op: 'below'; attribute: string; value: number | string }
   | { op: 'atMost'; attribute: string; value: number }
+  | { op: 'contains'; attribute: string; value: NativeAttributeValue }
   | { op: 'and' | 'or'; of: Condition[] };
 
 export const when = {
@@ -41,6 +43,8 @@ export const when = {
   /** Numbers compare as numbers; strings by their bytes, so ISO instants written alike (toISOString) compare in time order. */
   below: (attribute: string, value: number | string): Condition => ({ op: 'below', attribute, value }),
   atMost: (attribute: string, value: number): Condition => ({ op: 'atMost', attribute, value }),
+  /** A list (or set) attribute holds the value; a string attribute contains it. */
+  contains: (attribute: string, value: NativeAttributeValue): Condition => ({ op: 'contains', attribute, value }),
   and: (...of: Condition[]): Condition => ({ op: 'and', of }),
   or: (...of: Condition[]): Condition => ({ op: 'or', of }),
   /** A new item, or a versioned one still at `previousVersion`. */
@@ -95,6 +99,8 @@ const compile = (condition: Condition, p: Placeholders): string => {
       return `${p.name(condition.attribute)} < ${p.value(condition.value)}`;
     case 'atMost':
       return `${p.name(condition.attribute)} <= ${p.value(condition.value)}`;
+    case 'contains':
+      return `contains(${p.name(condition.attribute)}, ${p.value(condition.value)})`;
     case 'and':
     case 'or':
       return condition.of.map((c) => `(${compile(c, p)})`).join(condition.op === 'and' ? ' AND ' : ' OR ');
@@ -121,6 +127,8 @@ export interface Write {
   name: string;
   item: TransactItem;
   onConditionFailed?: (current: StoredItem | undefined) => AppError | undefined;
+  /** What the write changes, for the request's audit record (audit-scope.ts); the builders below fill it. */
+  change?: WriteChange;
 }
 
 interface Named {
@@ -153,6 +161,7 @@ export const putItem = (
   return {
     name: spec.name,
     onConditionFailed: spec.onConditionFailed,
+    change: { op: 'put', key: spec.key, entity: spec.entity, value: withoutEmptyMaps(spec.value) },
     item: {
       Put: {
         TableName: db.table,
@@ -187,6 +196,7 @@ export const updateItem = (
   return {
     name: spec.name,
     onConditionFailed: spec.onConditionFailed,
+    change: { op: 'update', key: spec.key, set: Object.fromEntries(set), ...(spec.add ? { add: spec.add } : {}), remove },
     item: { Update: { TableName: db.table, Key: spec.key, UpdateExpression: clauses.join(' '), ...condition, ...p.expression() } },
   };
 };
@@ -207,6 +217,7 @@ export const deleteItem = (db: Db, spec: Named & { key: Key; when?: Condition })
   return {
     name: spec.name,
     onConditionFailed: spec.onConditionFailed,
+    change: { op: 'delete', key: spec.key },
     item: { Delete: { TableName: db.table, Key: spec.key, ...condition, ...p.expression() } },
   };
 };
@@ -241,8 +252,14 @@ export const writeOne = async (db: Db, write: Write): Promise<StoredItem | undef
   try {
     if (Put) await db.client.send(new PutCommand(Put));
     else if (Update) await db.client.send(new UpdateCommand(Update));
-    else if (Delete) return (await db.client.send(new DeleteCommand({ ...Delete, ReturnValues: 'ALL_OLD' }))).Attributes;
-    else throw new Error(`'${write.name}' is a condition check: it only exists inside a transaction`);
+    else if (Delete) {
+      const old = (await db.client.send(new DeleteCommand({ ...Delete, ReturnValues: 'ALL_OLD' }))).Attributes;
+      // The item as it was: the "before" of the audit record's delete.
+      noteRead([old]);
+      noteWritten([write.change]);
+      return old;
+    } else throw new Error(`'${write.name}' is a condition check: it only exists inside a transaction`);
+    noteWritten([write.change]);
     return undefined;
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;

@@ -61,6 +61,7 @@ describe('IAM least privilege', () => {
   const { json, stack } = synthesized();
   const tableId = logicalId(stack.data.table);
   const keyId = logicalId(stack.data.key);
+  const auditTableId = logicalId(stack.audit.table);
 
   /** The roles a role may assume (its sts:AssumeRole statements' resources): a token route's tenant role (lib/tenant-access.ts). */
   const assumedRoleIds = (statements: Statement[]): string[] =>
@@ -77,7 +78,8 @@ describe('IAM least privilege', () => {
     const role = stack.api.functions[name].role;
     if (!role) throw new Error(`${name} has no role`);
     const roleId = logicalId(role);
-    const own = roleStatements(json, roleId).filter((s) => s.Effect === 'Allow');
+    // The audit trail's own table (PutItem for every token route, Query for its reader) is held to test/infra/audit.test.ts.
+    const own = roleStatements(json, roleId).filter((s) => s.Effect === 'Allow' && !JSON.stringify(s.Resource).includes(`"${auditTableId}"`));
     const statements = [...own, ...assumedRoleIds(own).flatMap((id) => roleStatements(json, id).filter((s) => s.Effect === 'Allow'))];
     const actions = new Set(statements.flatMap((s) => list(s.Action)));
     const managed = JSON.stringify(json.Resources[roleId]?.Properties?.ManagedPolicyArns ?? []);
@@ -148,6 +150,7 @@ describe('IAM least privilege', () => {
       ...Object.entries(stack.api.functions).map(([name, fn]) => [`route ${name}`, fn] as const),
       ['fallback route', fallback] as const,
       ['stream processor', stack.events.processor] as const,
+      ['audit exporter', stack.audit.exporter] as const,
       ...Object.entries(stack.schedules.functions).map(([name, fn]) => [`schedule ${name}`, fn] as const),
       ...Object.entries(stack.consumers.consumers).map(([name, c]) => [`consumer ${name}`, c.function] as const),
       ...Object.entries(stack.channels.schedules.functions).map(([name, fn]) => [`channel schedule ${name}`, fn] as const),
@@ -169,11 +172,13 @@ describe('IAM least privilege', () => {
         ...LAKE_IMPORT_ROUTES.map((name) => `route ${name}`),
         ...LAKE_SCHEDULES.map((name) => `schedule ${name}`),
         ...LAKE_CONSUMERS.map((name) => `consumer ${name}`),
+        // It writes the trail's Object Lock'ed copy under audit/ (test/infra/audit.test.ts).
+        'audit exporter',
       ].sort(),
     );
   });
 
-  test('only the Firehose delivery roles, the lake close, the demand-history import and the forecast planner may write or delete objects in the lake bucket', () => {
+  test('only the Firehose delivery roles, the lake close, the demand-history import, the forecast planner and the audit exporter may write or delete objects in the lake bucket', () => {
     const bucketId = logicalId(stack.lake.bucket);
     const writers = Object.values(json.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
@@ -188,6 +193,7 @@ describe('IAM least privilege', () => {
       ...LAKE_CLOSE_SCHEDULES.map((name) => logicalId(roleOf(stack.schedules.functions[name]))),
       ...LAKE_CONSUMERS.filter((name) => lakeOf(name) === 'forecast-plan').map((name) => logicalId(roleOf(stack.consumers.consumers[name].function))),
       ...LAKE_IMPORT_ROUTES.map((name) => logicalId(roleOf(stack.api.functions[name]))),
+      logicalId(roleOf(stack.audit.exporter)),
     ];
     expect(LAKE_CLOSE_SCHEDULES.length).toBeGreaterThan(0);
     expect([...new Set(writers)].sort()).toEqual(expected.sort());

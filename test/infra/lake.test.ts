@@ -72,12 +72,19 @@ describe('the lake in AWS', () => {
       ['lake', () => bucketId],
       ['query results', () => resultsId],
       ['access logs', () => logsId],
-    ])('the %s bucket blocks all public access, owns its objects, is retained and is not versioned', (_name, id) => {
+    ])('the %s bucket blocks all public access, owns its objects, is retained and is not versioned (but for Object Lock)', (_name, id) => {
       const resource = json.Resources[id()];
       expect(resource?.DeletionPolicy).toBe('Retain');
       expect(resource?.Properties?.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
       expect(resource?.Properties?.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
-      expect(resource?.Properties?.VersioningConfiguration).toBeUndefined();
+      // The lake bucket alone is versioned, because S3 Object Lock (the audit trail's export) requires it; no bucket locks objects by default.
+      if (id() === bucketId) {
+        expect(resource?.Properties?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+        expect(resource?.Properties?.ObjectLockEnabled).toBe(true);
+        expect(resource?.Properties?.ObjectLockConfiguration).toBeUndefined();
+      } else {
+        expect(resource?.Properties?.VersioningConfiguration).toBeUndefined();
+      }
     });
 
     test.each([
@@ -109,6 +116,8 @@ describe('the lake in AWS', () => {
       });
       const rules = (bucketProps.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
       expect(rules).toEqual([
+        // Versions replaced by a rewrite (the close's) go after a day: the bucket is versioned only for the audit export's Object Lock.
+        { Id: 'expire-replaced-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
         { Id: 'abort-incomplete-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
         { Id: 'expire-forecast-chunks', Status: 'Enabled', Prefix: 'forecast/', ExpirationInDays: 7 },
         { Id: 'expire-delivery-errors', Status: 'Enabled', Prefix: 'errors/movements/', ExpirationInDays: 90 },

@@ -8,6 +8,7 @@ import {
 import { createServer, type Server, type Socket } from 'node:net';
 import { createDocumentClient, dbFromEnv, SDK_MAX_ATTEMPTS } from '../../functions/platform/db';
 import { unavailabilityOf } from '../../functions/platform/errors';
+import { auditTableName } from '../../functions/platform/table';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalApi } from '../../bin/local/api-server';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
@@ -33,11 +34,11 @@ afterAll(() => t.close());
 const INJECTOR = 'test-inject-failure';
 
 /** Makes every call the filter picks fail with `failure()` until removed; counts the attempts that reached it. */
-const inject = (failure: () => Error, picks: (commandName: string) => boolean) => {
+const inject = (failure: () => Error, picks: (commandName: string, input: { TableName?: unknown }) => boolean) => {
   let attempts = 0;
   dbFromEnv().client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (!picks(context.commandName ?? '')) return next(args);
+      if (!picks(context.commandName ?? '', args.input as { TableName?: unknown })) return next(args);
       attempts++;
       throw failure();
     },
@@ -50,7 +51,9 @@ const inject = (failure: () => Error, picks: (commandName: string) => boolean) =
   };
 };
 
-const isWrite = (commandName: string): boolean => /Put|Update|Delete|TransactWrite|BatchWrite/.test(commandName);
+/** Writes of the domain's table: the audit trail's own put (its table apart) still records the failed request. */
+const isWrite = (commandName: string, input: { TableName?: unknown }): boolean =>
+  /Put|Update|Delete|TransactWrite|BatchWrite/.test(commandName) && input.TableName !== auditTableName();
 const everyCall = (): boolean => true;
 
 const socketError = (code: string, message: string): Error => Object.assign(new Error(message), { code });

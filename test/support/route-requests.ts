@@ -246,6 +246,8 @@ export const requestsFor = (ids: Ids, shops: RequestShops = {}): Record<string, 
   [routeKey(httpRoutes.integrationStatus)]: { path: '/api/integration/status', asOther: 200, list: 'channels' },
   // --- issue 12: roles ---
   [routeKey(httpRoutes.listRoles)]: { path: '/api/roles', asOther: 200 },
+  // --- issue 12: the audit trail (a fresh tenant's is empty: its own read is recorded after it answers) ---
+  [routeKey(httpRoutes.listAudit)]: { path: '/api/audit', asOther: 200, list: 'records' },
 });
 
 /** Every declared route's key (method and path), in the wiring's order. */
