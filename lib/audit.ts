@@ -6,6 +6,7 @@ import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { AUDIT_EXPORT_PREFIX, AUDIT_RETENTION_DAYS_ENV } from '../functions/audit/export';
+import { TENANT_LEADING_KEYS } from '../functions/platform/keys';
 import { LAKE_BUCKET_ENV } from '../functions/platform/lake-objects';
 import { AUDIT_TABLE, AUDIT_TABLE_NAME_ENV } from '../functions/platform/table';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -77,7 +78,29 @@ export class InventoryAudit extends Construct {
   /** PutItem on the trail and its name in the environment: what every token route's function gets. */
   grantWrite(fn: NodejsFunction): void {
     fn.addEnvironment(AUDIT_TABLE_NAME_ENV, this.table.tableName);
-    fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'AddAuditRecords', actions: AUDIT_WRITE_ACTIONS, resources: [this.table.tableArn] }));
+    // Routes share roles (lib/api.ts): one statement per role, or the copies added from the nested stack's functions overflow into a managed policy.
+    const role = fn.role;
+    if (!role || this.writers.has(role)) return;
+    this.writers.add(role);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AddAuditRecords', actions: AUDIT_WRITE_ACTIONS, resources: [this.table.tableArn] }));
+  }
+
+  private readonly writers = new Set<iam.IRole>();
+
+  /**
+   * PutItem on the trail for a tenant session (lib/tenant-access.ts), only under its own tenant's keys: a request whose
+   * change is one transaction carries its record in it (functions/platform/audit-scope.ts), and that transaction is sent
+   * with the tenant's credentials. Still no UpdateItem or DeleteItem.
+   */
+  grantTenantRecords(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AddOwnTenantsAuditRecords',
+        actions: AUDIT_WRITE_ACTIONS,
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TENANT_LEADING_KEYS] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+      }),
+    );
   }
 
   /** Query on the trail: the audit reader's. */

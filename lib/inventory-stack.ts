@@ -63,6 +63,8 @@ export class InventoryStack extends Stack {
     // Every token route may record (its changes, its sensitive reads, its refusals); the webhook is verified by signature and acts as the system.
     for (const [name, route] of entriesOf(httpRoutes)) if (!isWebhookRoute(route)) this.audit.grantWrite(this.api.functions[name]);
     for (const name of AUDIT_READ_ROUTES) this.audit.grantRead(this.api.functions[name]);
+    // The change's transaction carries its record, and is sent as the caller's tenant (token vending).
+    for (const access of this.api.tenantAccess) if (access.roles.write) this.audit.grantTenantRecords(access.roles.write);
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
     this.notifications = new InventoryNotifications(this, 'Notifications', {

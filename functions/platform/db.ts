@@ -137,6 +137,14 @@ export const dbFromEnv = (): Db => {
   const tenantId = currentTenant();
   const roleArn = process.env[TENANT_TABLE_ROLE_ENV];
   if (tenantId !== undefined && roleArn) return tenantDb(roleArn, tenantId);
+  return ownDbFromEnv();
+};
+
+/**
+ * The function's own Db, whatever the scope: for what its own role is granted and no tenant session is, the audit
+ * trail's reader (lib/audit.ts grantRead) and the audit step's record. The local guard still checks its keys in a scope.
+ */
+export const ownDbFromEnv = (): Db => {
   cached ??= { client: createDocumentClient(), table: tableName() };
   return cached;
 };

@@ -19,7 +19,7 @@ import { columnsShown, withheldFrom } from './sensitive';
 import { inTenantScope } from './tenant-guard';
 import { inAuditScope, newAuditScope } from './audit-scope';
 import { AUDIT_TRAIL_ENV, auditItem, auditKindOf, auditPut, writeAuditRecord, type AuditRequest } from './audit';
-import { dbFromEnv } from './db';
+import { ownDbFromEnv } from './db';
 import { routeNameOf } from './routes';
 import { auditTableName } from './table';
 
@@ -496,7 +496,7 @@ const auditStep = (route: TokenRoute, inner: (event: HttpEvent, context: Context
     const error = status >= 400 ? errorOf(response.body) : undefined;
     try {
       const item = auditItem(who, { status, errorCode: error?.code, errorMessage: error?.message }, scope, 'after');
-      await writeAuditRecord(dbFromEnv().client, auditTableName(), item);
+      await writeAuditRecord(ownDbFromEnv().client, auditTableName(), item);
     } catch (failure) {
       log.error('audit record not written', { route: event.routeKey, request_id: context.awsRequestId, status, error: errorMessage(failure) });
       // A failure answered already (the database down, say) keeps its own answer; anything else becomes one.

@@ -1,6 +1,7 @@
 import { AUDIT_EXPORT_PREFIX } from '../../functions/audit/export';
 import { isWebhookRoute } from '../../functions/platform/routes';
 import { AUDIT_TABLE, AUDIT_TABLE_NAME_ENV } from '../../functions/platform/table';
+import { TENANT_LEADING_KEYS } from '../../functions/platform/keys';
 import { entriesOf, httpRoutes } from '../../functions/wiring';
 import { AUDIT_READ_ROUTES } from '../../lib/inventory-stack';
 import { logicalId, resourcesOfType, roleOf, synthesized, type CfnTemplate } from './synth';
@@ -64,10 +65,22 @@ describe('the audit trail in AWS', () => {
   test('the roles that may put records are exactly the token routes\' (no consumer, schedule or the exporter)', () => {
     const putters = new Set(onTrail.filter(({ statement }) => list(statement.Action).includes('dynamodb:PutItem')).flatMap(({ roles }) => roles));
     const routeRoles = new Set(tokenRoutes.map(([name]) => logicalId(roleOf(stack.api.functions[name]))));
-    // (The webhook's function shares the role of the channel routes with the same grants: lib/api.ts sharedRoleOf.)
-    expect([...putters].sort()).toEqual([...routeRoles].sort());
+    // The tenant sessions' write roles too: a change's one transaction carries its record, sent as the tenant.
+    const tenantWriteRoles = stack.api.tenantAccess.flatMap((access) => (access.roles.write ? [logicalId(access.roles.write)] : []));
+    expect(tenantWriteRoles.length).toBeGreaterThan(0);
+    expect([...putters].sort()).toEqual([...routeRoles, ...tenantWriteRoles].sort());
     expect(putters.has(logicalId(roleOf(stack.audit.exporter)))).toBe(false);
     expect(putters.has(logicalId(roleOf(stack.events.processor)))).toBe(false);
+  });
+
+  test('a tenant session may put records only under its own tenant\'s keys', () => {
+    const tenantWriteRoles = stack.api.tenantAccess.flatMap((access) => (access.roles.write ? [logicalId(access.roles.write)] : []));
+    const ofTenants = onTrail.filter(({ roles }) => roles.some((role) => tenantWriteRoles.includes(role)));
+    expect(ofTenants.length).toBe(tenantWriteRoles.length);
+    for (const { statement } of ofTenants) {
+      expect(list(statement.Action)).toEqual(['dynamodb:PutItem']);
+      expect(statement).toHaveProperty('Condition', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TENANT_LEADING_KEYS] }, Null: { 'dynamodb:LeadingKeys': 'false' } });
+    }
   });
 
   test('only the trail\'s reader may query it', () => {

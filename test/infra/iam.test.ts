@@ -79,8 +79,9 @@ describe('IAM least privilege', () => {
     if (!role) throw new Error(`${name} has no role`);
     const roleId = logicalId(role);
     // The audit trail's own table (PutItem for every token route, Query for its reader) is held to test/infra/audit.test.ts.
-    const own = roleStatements(json, roleId).filter((s) => s.Effect === 'Allow' && !JSON.stringify(s.Resource).includes(`"${auditTableId}"`));
-    const statements = [...own, ...assumedRoleIds(own).flatMap((id) => roleStatements(json, id).filter((s) => s.Effect === 'Allow'))];
+    const allowed = (id: string) => roleStatements(json, id).filter((s) => s.Effect === 'Allow' && !JSON.stringify(s.Resource).includes(`"${auditTableId}"`));
+    const own = allowed(roleId);
+    const statements = [...own, ...assumedRoleIds(own).flatMap(allowed)];
     const actions = new Set(statements.flatMap((s) => list(s.Action)));
     const managed = JSON.stringify(json.Resources[roleId]?.Properties?.ManagedPolicyArns ?? []);
     return { statements, actions, managed };

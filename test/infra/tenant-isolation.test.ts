@@ -151,7 +151,9 @@ describe('the tenant roles', () => {
 describe('the token routes', () => {
   test.each(tokenRoutes)('%s reaches the table only through its tenant role: no DynamoDB action of its own (a webhook: its verification reads), the role in its environment, AssumeRole and TagSession on it alone', (name) => {
     const fn = stack.api.functions[name];
-    const own = statementsOf(logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && !(isWebhookRoute(httpRoutes[name]) && s.Sid?.endsWith('WebhookRegistration')));
+    // Its grants on the audit trail's own table (its own records, and the reader's Query) are held to test/infra/audit.test.ts.
+    const onAuditTrail = (s: { Resource?: unknown }): boolean => JSON.stringify(s.Resource).includes(`"${logicalId(stack.audit.table)}"`);
+    const own = statementsOf(logicalId(roleOf(fn))).filter((s) => s.Effect === 'Allow' && !onAuditTrail(s) && !(isWebhookRoute(httpRoutes[name]) && s.Sid?.endsWith('WebhookRegistration')));
     expect(own.flatMap((s) => list(s.Action)).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
     // Nor the table key (a lake route keeps its own grants on the lake's key).
     expect(own.filter((s) => JSON.stringify(s.Resource).includes(`"${logicalId(stack.data.key)}"`))).toEqual([]);
@@ -193,6 +195,7 @@ describe('the system keeps its own narrow roles', () => {
     ...Object.entries(stack.channels.schedules.functions).map(([name, fn]): [string, { role?: IConstruct }] => [`channel schedule ${name}`, fn]),
     ...Object.entries(stack.channels.consumers.consumers).map(([name, c]): [string, { role?: IConstruct }] => [`channel consumer ${name}`, c.function]),
     ...Object.entries(stack.channels.syncQueues).map(([name, q]): [string, { role?: IConstruct }] => [`sync worker ${name}`, q.function]),
+    ['audit exporter', stack.audit.exporter],
   ];
 
   test('the list covers every function that is not a token route', () => {
