@@ -15,6 +15,8 @@ import { log } from './log';
 import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
+import { dbFromEnv } from './db';
+import { userStatusOf } from './user-status';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
@@ -82,6 +84,27 @@ const warehouseScopeOf = (claim: unknown): readonly string[] | undefined => {
     throw new AppError('UNAUTHORIZED', 'the bearer token names its warehouse scope in a form this API cannot read');
   }
   return ids;
+};
+
+/**
+ * The caller as the user directory has them now (functions/platform/user-status.ts): a token of a user who
+ * is unknown (deleted, or never created) or disabled is refused as a token (401), not as a permission (403);
+ * otherwise the record's role, warehouse scope and e-mail replace what the token says, so a demotion or a
+ * scope change applies within the status cache's TTL, whatever the token still claims.
+ */
+const directoryCallerOf = async (token: UserCaller): Promise<UserCaller> => {
+  const status = await userStatusOf(dbFromEnv(), token.tenantId, token.subject);
+  if (status === undefined || status.disabled) {
+    throw new AppError('UNAUTHORIZED', "this user's access was revoked: the token's user is disabled or no longer exists");
+  }
+  return {
+    kind: 'user',
+    tenantId: token.tenantId,
+    subject: token.subject,
+    role: status.role,
+    email: status.email,
+    ...(status.warehouseIds === undefined ? {} : { warehouseIds: status.warehouseIds }),
+  };
 };
 
 /** The body's bytes (empty when there is none); too large a body is refused whatever the route (a GET's counts too). */
@@ -356,7 +379,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
     .use(requestLog<HttpEvent>())
     .use(errorMapper<HttpEvent>())
     .handler(async (event, context) => {
-      const caller = callerOf(event);
+      const caller = await directoryCallerOf(callerOf(event));
       if (!permissionsOf[caller.role].includes(route.permission)) {
         throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`);
       }

@@ -8,8 +8,12 @@ import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../../functions/platform/lake-
 import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
 import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
-import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
+import { createHash } from 'node:crypto';
+import { createLocalIssuer, type LocalIssuer, type TokenClaims } from '../../bin/local/issuer';
 import type { Role } from '../../functions/identity/roles';
+import { registerUser } from '../../functions/identity/users';
+import { dbFromEnv } from '../../functions/platform/db';
+import { ID_PATTERN } from '../../functions/platform/ids';
 import { contractOf, ContractViolation, type Contract } from './contract';
 
 /**
@@ -67,6 +71,41 @@ export interface TestApiOptions {
 
 export const newTenantId = (): string => `t-${ulid().toLowerCase()}`;
 
+/**
+ * The user a test token is for, as the directory must know them (issue 12: the HTTP layer refuses a token
+ * whose user does not exist, and takes role, scope and e-mail from the record). Without a subject: one
+ * user per tenant, role and warehouse scope (so a scoped and an unscoped clerk of one tenant are two people),
+ * and an address made from the subject.
+ */
+const subjectOf = (claims: TokenClaims): string => {
+  if (claims.subject !== undefined) return claims.subject;
+  const base = `${claims.tenantId}-${claims.role}`;
+  if (claims.warehouseIds === undefined) return base;
+  return `${base}-scoped-${createHash('sha256').update(claims.warehouseIds.join(',')).digest('hex').slice(0, 12)}`;
+};
+
+/**
+ * The local issuer as the tests use it: each token's user is registered (or re-registered: role, e-mail and
+ * scope replaced, enabled again) in the user directory before the token is signed, so every existing test
+ * keeps working unchanged while the HTTP layer checks every token against the directory. A tenant id that no
+ * key can hold (a test of a bad token) registers nobody: the token is refused before any lookup anyway.
+ */
+export const registeringIssuer = (issuer: LocalIssuer): LocalIssuer => ({
+  verify: issuer.verify,
+  sign: async (claims) => {
+    const subject = subjectOf(claims);
+    if (ID_PATTERN.test(claims.tenantId)) {
+      await registerUser(dbFromEnv(), claims.tenantId, {
+        userId: subject,
+        email: claims.email ?? `${subject.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}@users.test`,
+        role: claims.role,
+        ...(claims.warehouseIds === undefined ? {} : { warehouseIds: claims.warehouseIds }),
+      });
+    }
+    return issuer.sign({ ...claims, subject });
+  },
+});
+
 const send = async (url: string, path: string, init: RequestInit): Promise<{ response: Response; text: string }> => {
   const res = await fetch(`${url}${path}`, init);
   const text = await res.text();
@@ -104,7 +143,7 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
   // Channel credentials in the local encrypted store, as npm start keeps them (functions/platform/secrets.ts).
   const channelSecretsDir = await mkdtemp(join(tmpdir(), 'stockroom-test-secrets-'));
   process.env[CHANNEL_SECRETS_ENV] = `file:${channelSecretsDir}`;
-  const issuer = await createLocalIssuer();
+  const issuer = registeringIssuer(await createLocalIssuer());
   const api = await startLocalApi({ issuer });
   // The document is read once, as a client would, and holds itself to itself first.
   const readerToken = await issuer.sign({ tenantId: newTenantId(), role: 'viewer' });
