@@ -92,7 +92,12 @@ const warehouseScopeOf = (claim: unknown): readonly string[] | undefined => {
  * otherwise the record's role, warehouse scope and e-mail replace what the token says, so a demotion or a
  * scope change applies within the status cache's TTL, whatever the token still claims.
  */
+/** A user id as tokens carry it: Cognito's sub (a UUID), or a local id; at most 128 characters, no spaces. */
+const SUBJECT_PATTERN = /^\S{1,128}$/;
+
 const directoryCallerOf = async (token: UserCaller): Promise<UserCaller> => {
+  // The subject is the record's sort key: one no key can hold is no user's (DynamoDB would refuse the read, a 500).
+  if (!SUBJECT_PATTERN.test(token.subject)) throw new AppError('UNAUTHORIZED', 'the bearer token names its subject in a form this API cannot read');
   const status = await userStatusOf(dbFromEnv(), token.tenantId, token.subject);
   if (status === undefined || status.disabled) {
     throw new AppError('UNAUTHORIZED', "this user's access was revoked: the token's user is disabled or no longer exists");
