@@ -42,7 +42,10 @@ export interface Client {
 
 export interface TestApi {
   api: LocalApi;
+  /** Signs tokens for the tests, registering each token's user in the directory first (registeringIssuer). */
   issuer: LocalIssuer;
+  /** The same key's issuer without the registration: tokens of users the directory does not know (refused with 401). */
+  unregisteredIssuer: LocalIssuer;
   /** The served OpenAPI document every response is checked against. */
   contract: Contract;
   /** A request with only the headers given (no token), its response checked like every other. */
@@ -143,7 +146,8 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
   // Channel credentials in the local encrypted store, as npm start keeps them (functions/platform/secrets.ts).
   const channelSecretsDir = await mkdtemp(join(tmpdir(), 'stockroom-test-secrets-'));
   process.env[CHANNEL_SECRETS_ENV] = `file:${channelSecretsDir}`;
-  const issuer = registeringIssuer(await createLocalIssuer());
+  const unregisteredIssuer = await createLocalIssuer();
+  const issuer = registeringIssuer(unregisteredIssuer);
   const api = await startLocalApi({ issuer });
   // The document is read once, as a client would, and holds itself to itself first.
   const readerToken = await issuer.sign({ tenantId: newTenantId(), role: 'viewer' });
@@ -183,7 +187,7 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
     await rm(lakeRoot, { recursive: true, force: true });
     await rm(channelSecretsDir, { recursive: true, force: true });
   };
-  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, channelSecretsDir, close };
+  return { api, issuer, unregisteredIssuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, channelSecretsDir, close };
 };
 
 /** The body of a response that has the expected status; otherwise throws, showing the body (for setup steps). */
