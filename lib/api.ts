@@ -4,12 +4,13 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
-import { isWebhookRoute } from '../functions/platform/routes';
+import { isWebhookRoute, USER_POOL_ID_ENV } from '../functions/platform/routes';
 import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
 import { stockroomFunction } from './functions';
 import { mapRecord } from './records';
@@ -21,6 +22,8 @@ export interface InventoryApiProps {
   /** JWT issuer (the Cognito user pool's) and the audiences it must be minted for (app client ids). */
   jwtIssuer: string;
   jwtAudience: string[];
+  /** The user pool the user routes (`userPool: 'manage'`) drive; without it those routes keep users in the table only. */
+  userPool?: IUserPool;
   /** Steady-state requests per second across the API, and the burst above it. */
   throttle?: { rateLimit: number; burstLimit: number };
   /**
@@ -89,7 +92,7 @@ export class InventoryApi extends Construct {
 
     this.functions = mapRecord(httpRoutes, (name, route) => {
       const home = props.routeScope?.(name, route) ?? this;
-      const fn = this.routeFunction(home, name, route, props.table);
+      const fn = this.routeFunction(home, name, route, props.table, props.userPool);
       const signed = isWebhookRoute(route);
       const integration = new HttpLambdaIntegration(`${name}Integration`, fn);
       // A platform's webhook carries no token: its function verifies the platform's signature instead.
@@ -152,22 +155,22 @@ export class InventoryApi extends Construct {
   private sharedRoleOf(home: Construct, route: HttpRoute): Role | undefined {
     if (route.lake) return undefined;
     // One set per stack: a role shared across stacks would put its grants in one stack for functions of another.
-    const group = `${home.node.path}|${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
+    const group = `${home.node.path}|${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}${route.userPool ? `+userPool-${route.userPool}` : ''}`;
     const found = this.sharedRoles.get(group);
     if (found) return found;
     // The write set keeps its original id (no replacement of the deployed role).
     const secretsPart = route.channelSecrets === 'write' ? '-channel-secrets' : route.channelSecrets === 'read' ? '-channel-secrets-read' : '';
-    const id = `RouteRole-${route.table}${secretsPart}`;
+    const id = `RouteRole-${route.table}${secretsPart}${route.userPool ? '-user-pool' : ''}`;
     const role = new Role(home, id, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
+      description: `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''}${route.userPool ? ' that manage the user pool' : ''} and no lake access`,
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.sharedRoles.set(group, role);
     return role;
   }
 
-  private routeFunction(home: Construct, name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {
+  private routeFunction(home: Construct, name: RouteName, route: HttpRoute, table: TableV2, userPool: IUserPool | undefined): NodejsFunction {
     const role = this.sharedRoleOf(home, route);
     const fn = stockroomFunction(home, name, {
       ...(role ? { role } : {}),
@@ -179,9 +182,26 @@ export class InventoryApi extends Construct {
       timeout: Duration.seconds(29),
     });
     if (route.channelSecrets) useChannelSecrets(fn, route.channelSecrets);
+    if (route.userPool && userPool) manageUserPool(fn, userPool);
     return fn;
   }
 }
+
+/** The user pool actions the users API sends (functions/identity/cognito.ts), and no other: no listing, no reading of users, no pool changes. */
+export const USER_POOL_ACTIONS = [
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminUpdateUserAttributes',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:AdminUserGlobalSignOut',
+  'cognito-idp:AdminDeleteUser',
+];
+
+/** The user routes' grant: exactly USER_POOL_ACTIONS on the stack's one pool, and the pool's id in USER_POOL_ID_ENV. */
+const manageUserPool = (fn: NodejsFunction, userPool: IUserPool): void => {
+  fn.addEnvironment(USER_POOL_ID_ENV, userPool.userPoolId);
+  fn.addToRolePolicy(new PolicyStatement({ sid: 'ManageUserPool', actions: USER_POOL_ACTIONS, resources: [userPool.userPoolArn] }));
+};
 
 /** The stack a nested stack belongs to (itself when it is not nested). */
 const topStackOf = (stack: Stack): Stack => (stack.nestedStackParent ? topStackOf(stack.nestedStackParent) : stack);
