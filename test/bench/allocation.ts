@@ -57,6 +57,7 @@ import {
   writeJson,
   type CallCounter,
   type Round,
+  registerBenchUser,
 } from './common';
 
 // Before any handler module loads (they are imported dynamically below): one log line per
@@ -260,6 +261,7 @@ const main = async (): Promise<void> => {
     const skuIds = Array.from({ length: setCount * LINES_PER_ORDER }, (_, i) => `bench-sku-${String(i).padStart(4, '0')}`);
     // Ample: more units than any run can reserve, so no order is ever short.
     const levelsBySku = await setUpTenant(TENANT, skuIds, () => 1_000_000_000);
+    await registerBenchUser(dbFromEnv(), TENANT);
     const sets: SkuSet[] = Array.from({ length: setCount }, (_, s) => {
       const skus = skuIds.slice(s * LINES_PER_ORDER, (s + 1) * LINES_PER_ORDER);
       const levels = levelsBySku.slice(s * LINES_PER_ORDER, (s + 1) * LINES_PER_ORDER).map((ls) => ls.find((l) => l.warehouse_id === 'wh-0') as StockLevel);
