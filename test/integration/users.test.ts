@@ -1,4 +1,5 @@
-import { createUser } from '../../functions/identity/users';
+import type { UserDirectory } from '../../functions/identity/directory';
+import { createUser, patchUser } from '../../functions/identity/users';
 import { dbFromEnv } from '../../functions/platform/db';
 import { AppError } from '../../functions/platform/errors';
 import { USER_STATUS_TTL_ENV } from '../../functions/platform/user-status';
@@ -274,7 +275,11 @@ describe("the tenant's last enabled admin stays", () => {
         first.patch(`/api/users/${two.user_id}`, { role: 'viewer' }),
         second.patch(`/api/users/${one.user_id}`, { role: 'viewer' }),
       ]);
-      expect([a.status, b.status].sort()).toEqual([200, 409]);
+      // The loser is 409 (its change raced the winner's to the counter) or, if the winner's demotion landed before
+      // the loser's own request was authorised, 403 (a viewer by then): either way exactly one change applied.
+      const statuses = [a.status, b.status].sort();
+      expect(statuses[0]).toBe(200);
+      expect([403, 409]).toContain(statuses[1]);
       const admins = ok(await (a.status === 200 ? first : second).get('/api/users?role=admin')).users;
       expect(admins).toHaveLength(1);
     }
@@ -286,7 +291,12 @@ describe("the tenant's last enabled admin stays", () => {
     const two = ok(await invite(first, { email: 'deleter@example.com', role: 'admin' }), 201);
     const second = await as(first.tenantId, two);
     const [a, b] = await Promise.all([first.delete(`/api/users/${two.user_id}`), second.delete(`/api/users/${one.user_id}`)]);
-    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    // The loser: 409 (the counter), or 401 if its own deletion landed before its request was authorised.
+    const statuses = [a.status, b.status].sort();
+    expect(statuses[0]).toBe(200);
+    expect([401, 409]).toContain(statuses[1]);
+    const survivor = a.status === 200 ? first : second;
+    expect(ok(await survivor.get('/api/users?role=admin')).users).toHaveLength(1);
   });
 });
 
@@ -294,4 +304,48 @@ test('a token whose subject no user id can be (a space in it) is 401 before any 
   const token = await t.issuer.sign({ tenantId: newTenantId(), role: 'admin', subject: 'has space' });
   const res = await t.request('/api/users', { headers: { authorization: `Bearer ${token}` } });
   expect(res.status).toBe(401);
+});
+
+describe('the sign-in side (Cognito in AWS) follows the record', () => {
+  /** Stands in for the user pool (a third party): records what it is asked, and may fail. */
+  const recordingDirectory = (options: { failChange?: boolean } = {}) => {
+    const calls: string[] = [];
+    let next = 0;
+    const directory: UserDirectory = {
+      create: async (user) => {
+        calls.push(`create ${user.email}`);
+        return `sub-${++next}-${Date.now()}`;
+      },
+      change: async (userId, before, after) => {
+        calls.push(`change ${userId} ${before.role}->${after.role} disabled=${after.disabled}`);
+        if (options.failChange) throw new Error('pool unreachable');
+      },
+      remove: async (userId) => {
+        calls.push(`remove ${userId}`);
+      },
+    };
+    return { directory, calls };
+  };
+  const adminCtx = (tenantId: string, subject: string) => ({ caller: { kind: 'user' as const, tenantId, subject, role: 'admin' as const }, requestId: 'r', now: () => new Date() });
+
+  test("the new user's id is the identity's; a record that cannot be written (address taken) removes the identity again", async () => {
+    const admin = await tenant();
+    const { directory, calls } = recordingDirectory();
+    const deps = { db: dbFromEnv(), ctx: adminCtx(admin.tenantId, 'x'), directory };
+    const made = await createUser(deps, { email: 'lee@example.com', name: 'Lee', role: 'clerk' });
+    expect(made.user_id).toMatch(/^sub-1-/);
+    expect(ok(await admin.get(`/api/users/${made.user_id}`)).email).toBe('lee@example.com');
+    await expect(createUser(deps, { email: 'lee@example.com', name: 'Lee again', role: 'clerk' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    expect(calls).toEqual(['create lee@example.com', 'create lee@example.com', expect.stringMatching(/^remove sub-2-/)]);
+  });
+
+  test('a change the pool does not take is 503 (repeat it), and the record, which the status check reads, already applies', async () => {
+    const admin = await tenant();
+    const user = ok(await invite(admin, { email: 'max@example.com' }), 201);
+    const { directory, calls } = recordingDirectory({ failChange: true });
+    const attempt = patchUser({ db: dbFromEnv(), ctx: adminCtx(admin.tenantId, 'x'), directory }, user.user_id, { disabled: true });
+    await expect(attempt).rejects.toMatchObject({ code: 'UNAVAILABLE', status: 503 });
+    expect(calls).toEqual([`change ${user.user_id} clerk->clerk disabled=true`]);
+    expect(ok(await admin.get(`/api/users/${user.user_id}`)).disabled).toBe(true);
+  });
 });
