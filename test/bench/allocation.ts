@@ -237,6 +237,7 @@ const main = async (): Promise<void> => {
     };
     const setUpTenant = async (tenantId: string, skuIds: string[], stockOf: (warehouseIndex: number) => number): Promise<StockLevel[][]> => {
       const deps = depsFor(tenantId);
+      await registerBenchUser(appDb, tenantId);
       await catalog.createProduct(deps, { product_id: 'bench-product', name: 'Bench product' });
       for (const w of WAREHOUSES) await catalog.createWarehouse(deps, { ...w, name: `Bench ${w.warehouse_id}`, priority: 10, active: true });
       await inBatches(skuIds, 16, (sku_id) =>
@@ -261,7 +262,6 @@ const main = async (): Promise<void> => {
     const skuIds = Array.from({ length: setCount * LINES_PER_ORDER }, (_, i) => `bench-sku-${String(i).padStart(4, '0')}`);
     // Ample: more units than any run can reserve, so no order is ever short.
     const levelsBySku = await setUpTenant(TENANT, skuIds, () => 1_000_000_000);
-    await registerBenchUser(dbFromEnv(), TENANT);
     const sets: SkuSet[] = Array.from({ length: setCount }, (_, s) => {
       const skus = skuIds.slice(s * LINES_PER_ORDER, (s + 1) * LINES_PER_ORDER);
       const levels = levelsBySku.slice(s * LINES_PER_ORDER, (s + 1) * LINES_PER_ORDER).map((ls) => ls.find((l) => l.warehouse_id === 'wh-0') as StockLevel);
