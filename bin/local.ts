@@ -21,7 +21,7 @@ import './local/esm-only-packages';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { processStream } from '../functions/events/processor';
 import { dbFromEnv, DYNAMODB_ENDPOINT_ENV } from '../functions/platform/db';
 import { ROLES } from '../functions/identity/roles';
@@ -42,10 +42,11 @@ import { createLocalIssuer } from './local/issuer';
 import { javaProblem } from './local/java';
 import { DEFAULT_LAKE_ROOT } from './local/lake';
 import { startLakeFeed, type LocalLakeFeed } from './local/lake-feed';
-import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
+import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_DYNAMO_DIR, LOCAL_TABLE } from './local/paths';
 import { startLocalConsumers, type LocalConsumers } from './local/queues';
 import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
-import { seedDemoTenant } from './local/seed';
+import { ensureDemoAdmin, seedDemoTenant, DEMO_ADMIN } from './local/seed';
+import { announceRuntime, tokenFor, withdrawRuntime } from './local/users';
 import { seedDemoChannels, type DemoChannels } from './local/seed-channels';
 import { createStreamPoller, type StreamPoller } from './local/streams';
 
@@ -97,6 +98,7 @@ const shutdown = async (): Promise<void> => {
   if (r.s3) await step('s3', () => r.s3?.close() ?? Promise.resolve());
   if (r.lakeFeed) await step('lake', () => r.lakeFeed?.close() ?? Promise.resolve());
   if (r.tempLake) await step('temp lake', () => rm(r.tempLake ?? '', { recursive: true, force: true }));
+  withdrawRuntime();
   r.stopDynamo?.();
 };
 
@@ -154,12 +156,14 @@ const main = async (): Promise<void> => {
   // Local mode: email and SMS go to the outbox, webhooks may be plain http to loopback (functions/notifications/model.ts).
   process.env[LOCAL_MODE_ENV] = '1';
   const listenersBefore: Listeners = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
-  const dynamo = await startDynamoLocal({ dataDir: values['in-memory'] ? undefined : resolve(DATA_DIR, 'dynamodb') });
+  const dynamo = await startDynamoLocal({ dataDir: values['in-memory'] ? undefined : LOCAL_DYNAMO_DIR });
   running.stopDynamo = () => dynamo.stop();
   takeOverSignals(listenersBefore);
   process.env[DYNAMODB_ENDPOINT_ENV] = dynamo.endpoint;
   process.env[TABLE_NAME_ENV] = LOCAL_TABLE;
   await ensureTable(dynamo.endpoint, LOCAL_TABLE);
+  // npm run token finds this server's user directory (also an in-memory one) through this file.
+  announceRuntime({ pid: process.pid, dynamodb_endpoint: dynamo.endpoint, table: LOCAL_TABLE });
   // The lake the feed writes and the reports read (through the local Athena): a temp dir with --in-memory.
   const lakeRoot = values['in-memory'] ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : DEFAULT_LAKE_ROOT;
   if (values['in-memory']) running.tempLake = lakeRoot;
@@ -207,14 +211,16 @@ const main = async (): Promise<void> => {
     running.demoChannels = channels;
     log.info('connected the demo tenant to local channel fakes', { shopify: channels.shopify.url, amazon: channels.amazon.url, skus: channels.skus, pushed: channels.pushed });
   }
-  const token = await issuer.sign({ tenantId: DEMO_TENANT, role: 'admin', subject: 'demo-admin' });
+  // The dev token is a real user's: the demo admin, made (or made an enabled admin again) in the directory.
+  await ensureDemoAdmin(DEMO_TENANT);
+  const { token } = await tokenFor(issuer, dbFromEnv(), DEMO_TENANT, { email: DEMO_ADMIN.email });
   process.stdout.write(
     [
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
       `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
       `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}; the hourly close rolls finished days up through the local S3 at ${s3.endpoint}.`,
-      `Dev token for tenant '${DEMO_TENANT}' (role admin), valid 12 h:`,
+      `Dev token for tenant '${DEMO_TENANT}', the demo admin ${DEMO_ADMIN.email} (a user of the directory: GET /api/users), valid 12 h:`,
       '',
       `export TOKEN=${token}`,
       '',
@@ -225,7 +231,8 @@ const main = async (): Promise<void> => {
             `  change stock in wh-newark, wh-dallas or wh-reno and see the push: curl -s ${api.url}/api/channels/demo-shopify/listings -H "Authorization: Bearer $TOKEN"`,
           ]
         : []),
-      `Other tenants and roles: npm run --silent token -- --tenant <id> --role <${ROLES.join('|')}>`,
+      `Other tenants and roles: npm run --silent token -- --tenant <id> --role <${ROLES.join('|')}> (a development user of that role, made if needed)`,
+      `An existing user: npm run --silent token -- --tenant <id> --email <address> (refused if unknown or disabled)`,
       '',
     ].join('\n'),
   );

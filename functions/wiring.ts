@@ -13,6 +13,7 @@ import * as channels from './channels/schemas';
 import * as integration from './channels/integration-schemas';
 import * as roles from './identity/role-schemas';
 import * as audit from './audit/schemas';
+import * as users from './identity/schemas';
 import { nameRoutes, type HttpRoute } from './platform/routes';
 import { SIGNED_BY_PLATFORM } from './platform/permissions';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS, MOVEMENT_COLUMNS, ORDER_LINE_COLUMNS, type LakeColumn } from './events/lake-columns';
@@ -414,6 +415,35 @@ export const httpRoutes = {
     permission: 'audit:read', table: 'read', audit: 'read',
     summary: 'The audit trail of this tenant, newest first: who did what (the route\'s name), to which ids, when, from where, how it ended and what it changed; filtered by actor, action, target id, time and outcome, a page at a time, or as CSV. Reading it is recorded too',
     query: audit.listAuditQuery, response: audit.auditListResponse, csv: { lists: { records: audit.auditCsvRow } },
+  },
+  // --- issue 12: users ---
+  createUser: {
+    method: 'POST', path: '/api/users', entry: handler('identity', 'create-user'),
+    permission: 'users:write', table: 'write', userPool: 'manage',
+    summary: 'Invite a user of this tenant with a role (never one with a permission the caller lacks) and optionally a warehouse scope; in AWS a Cognito user, who gets a temporary password by e-mail',
+    body: users.createUserBody, response: users.userResponse, status: 201, errors: [404, 409],
+  },
+  listUsers: {
+    method: 'GET', path: '/api/users', entry: handler('identity', 'list-users'),
+    permission: 'users:read', table: 'read', audit: 'read', summary: "This tenant's users, optionally of one role or only the disabled (or enabled) ones",
+    query: users.listUsersQuery, response: users.userListResponse,
+  },
+  getUser: {
+    method: 'GET', path: '/api/users/{user_id}', entry: handler('identity', 'get-user'),
+    permission: 'users:read', table: 'read', audit: 'read', summary: 'A user of this tenant',
+    params: users.userParams, response: users.userResponse,
+  },
+  patchUser: {
+    method: 'PATCH', path: '/api/users/{user_id}', entry: handler('identity', 'patch-user'),
+    permission: 'users:write', table: 'write', userPool: 'manage',
+    summary: "Change a user's name, role, warehouse scope (null: every warehouse) or disabled; a disabled user's tokens are refused, and role and scope changes apply, within 60 s. The last enabled admin stays one (409)",
+    params: users.userParams, body: users.patchUserBody, response: users.userResponse, errors: [409],
+  },
+  deleteUser: {
+    method: 'DELETE', path: '/api/users/{user_id}', entry: handler('identity', 'delete-user'),
+    permission: 'users:write', table: 'write', userPool: 'manage',
+    summary: "Remove a user (their tokens are refused within 60 s); not the tenant's last enabled admin (409)",
+    params: users.userParams, response: users.userResponse, errors: [409],
   },
 } as const satisfies Record<string, HttpRoute>;
 

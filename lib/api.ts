@@ -4,12 +4,13 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
-import { isWebhookRoute } from '../functions/platform/routes';
+import { isWebhookRoute, USER_POOL_ID_ENV } from '../functions/platform/routes';
 import { WEBHOOK_VERIFY_LEADING_KEYS } from '../functions/platform/keys';
 import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
 import { stockroomFunction } from './functions';
@@ -23,6 +24,8 @@ export interface InventoryApiProps {
   /** JWT issuer (the Cognito user pool's) and the audiences it must be minted for (app client ids). */
   jwtIssuer: string;
   jwtAudience: string[];
+  /** The user pool the user routes (`userPool: 'manage'`) drive; without it those routes keep users in the table only. */
+  userPool?: IUserPool;
   /** Steady-state requests per second across the API, and the burst above it. */
   throttle?: { rateLimit: number; burstLimit: number };
   /**
@@ -95,7 +98,7 @@ export class InventoryApi extends Construct {
     const tenantFunctions = new Map<Construct, { fn: NodejsFunction; access: TenantAccess }[]>();
     this.functions = mapRecord(httpRoutes, (name, route) => {
       const home = props.routeScope?.(name, route) ?? this;
-      const fn = this.routeFunction(home, name, route, props.table);
+      const fn = this.routeFunction(home, name, route, props.table, props.userPool);
       const signed = isWebhookRoute(route);
       // A webhook too, once its signature names the tenant (functions/channels/webhooks.ts tenantDb).
       if (route.table !== 'none') tenantFunctions.set(home, [...(tenantFunctions.get(home) ?? []), { fn, access: route.table }]);
@@ -170,24 +173,24 @@ export class InventoryApi extends Construct {
     // One set per stack: a role shared across stacks would put its grants in one stack for functions of another.
     // A webhook route's role is its own: it reads the shop registrations with it before it knows a tenant, which a token route never does.
     const signed = isWebhookRoute(route);
-    const group = `${home.node.path}|${signed ? 'webhook|' : ''}${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}`;
+    const group = `${home.node.path}|${signed ? 'webhook|' : ''}${route.table}${route.channelSecrets ? `+channelSecrets-${route.channelSecrets}` : ''}${route.userPool ? `+userPool-${route.userPool}` : ''}`;
     const found = this.sharedRoles.get(group);
     if (found) return found;
     // The write set keeps its original id (no replacement of the deployed role).
     const secretsPart = route.channelSecrets === 'write' ? '-channel-secrets' : route.channelSecrets === 'read' ? '-channel-secrets-read' : '';
-    const id = `${signed ? 'WebhookRole' : 'RouteRole'}-${route.table}${secretsPart}`;
+    const id = `${signed ? 'WebhookRole' : 'RouteRole'}-${route.table}${secretsPart}${route.userPool ? '-user-pool' : ''}`;
     const role = new Role(home, id, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: signed
         ? `The webhook route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''}`
-        : `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''} and no lake access`,
+        : `Shared by the route functions with table access '${route.table}'${route.channelSecrets ? ` that ${route.channelSecrets} channel secrets` : ''}${route.userPool ? ' that manage the user pool' : ''} and no lake access`,
       managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
     this.sharedRoles.set(group, role);
     return role;
   }
 
-  private routeFunction(home: Construct, name: RouteName, route: HttpRoute, table: TableV2): NodejsFunction {
+  private routeFunction(home: Construct, name: RouteName, route: HttpRoute, table: TableV2, userPool: IUserPool | undefined): NodejsFunction {
     const role = this.sharedRoleOf(home, route);
     const fn = stockroomFunction(home, name, {
       ...(role ? { role } : {}),
@@ -201,6 +204,7 @@ export class InventoryApi extends Construct {
     });
     if (route.channelSecrets) useChannelSecrets(fn, route.channelSecrets);
     if (isWebhookRoute(route)) grantWebhookVerification(fn, table);
+    if (route.userPool && userPool) manageUserPool(fn, userPool);
     return fn;
   }
 }
@@ -220,6 +224,22 @@ const grantWebhookVerification = (fn: NodejsFunction, table: TableV2): void => {
     }),
   );
   if (table.encryptionKey) fn.addToRolePolicy(new PolicyStatement({ sid: 'DecryptWebhookRegistration', actions: ['kms:Decrypt'], resources: [table.encryptionKey.keyArn] }));
+};
+
+/** The user pool actions the users API sends (functions/identity/cognito.ts), and no other: no listing, no reading of users, no pool changes. */
+export const USER_POOL_ACTIONS = [
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminUpdateUserAttributes',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:AdminUserGlobalSignOut',
+  'cognito-idp:AdminDeleteUser',
+];
+
+/** The user routes' grant: exactly USER_POOL_ACTIONS on the stack's one pool, and the pool's id in USER_POOL_ID_ENV. */
+const manageUserPool = (fn: NodejsFunction, userPool: IUserPool): void => {
+  fn.addEnvironment(USER_POOL_ID_ENV, userPool.userPoolId);
+  fn.addToRolePolicy(new PolicyStatement({ sid: 'ManageUserPool', actions: USER_POOL_ACTIONS, resources: [userPool.userPoolArn] }));
 };
 
 /** The stack a nested stack belongs to (itself when it is not nested). */

@@ -24,6 +24,7 @@ export class InventoryIdentity extends Construct {
     super(scope, id);
     const tenant = customName(CLAIMS.tenant);
     const role = customName(CLAIMS.role);
+    const warehouses = customName(CLAIMS.warehouses);
 
     this.userPool = new cognito.UserPool(this, 'Users', {
       selfSignUpEnabled: false,
@@ -33,6 +34,9 @@ export class InventoryIdentity extends Construct {
       customAttributes: {
         [tenant]: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: false }),
         [role]: new cognito.StringAttribute({ minLen: 1, maxLen: 32, mutable: true }),
+        // A scoped user's warehouses, comma-separated (empty: every warehouse); set by the users API, which the
+        // directory's record overrides within its TTL anyway (functions/platform/user-status.ts).
+        [warehouses]: new cognito.StringAttribute({ minLen: 0, maxLen: 2048, mutable: true }),
       },
       passwordPolicy: {
         minLength: 14,
@@ -63,8 +67,8 @@ export class InventoryIdentity extends Construct {
       refreshTokenValidity: Duration.days(30),
       readAttributes: new cognito.ClientAttributes()
         .withStandardAttributes({ email: true, emailVerified: true })
-        .withCustomAttributes(tenant, role),
-      // Deliberately no custom attributes: tenant and role are set by an administrator only.
+        .withCustomAttributes(tenant, role, warehouses),
+      // Deliberately no custom attributes: tenant, role and warehouse scope are set by an administrator only (the users API).
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });
 

@@ -53,6 +53,7 @@ export class InventoryStack extends Stack {
       // Cognito ID tokens: `iss` is the pool, `aud` the app client id.
       jwtIssuer: this.identity.issuer,
       jwtAudience: [this.identity.client.userPoolClientId],
+      userPool: this.identity.userPool,
       ...(props.throttle ? { throttle: props.throttle } : {}),
       // The channel context's routes live in its nested stack, with its consumers and schedules.
       routeScope: (_name, route) => (isChannelRoute(route) ? this.channels : undefined),

@@ -3,6 +3,16 @@ import type { RequestContext } from '../../functions/platform/context';
 import { allWarehouses, createProduct, createSku, createWarehouse } from '../../functions/inventory/catalog';
 import { bulkUpdate, transferStock } from '../../functions/inventory/stock';
 import type { StockChange } from '../../functions/inventory/schemas';
+import { registerUser } from '../../functions/identity/users';
+
+/** The demo tenant's admin: a real user of the directory (issue 12), whose token npm start prints. */
+export const DEMO_ADMIN = { userId: 'demo-admin', email: 'admin@demo.example', name: 'Demo Admin', role: 'admin' } as const;
+
+/**
+ * Makes the demo admin a user of the directory (again: enabled, an admin), so the dev token npm start prints is
+ * always served; with or without --seed, and also after someone demoted or disabled them in a kept data dir.
+ */
+export const ensureDemoAdmin = (tenantId: string): Promise<unknown> => registerUser(dbFromEnv(), tenantId, DEMO_ADMIN);
 
 /** A small deterministic generator, so every seeded demo looks the same. */
 const random = (seed: number) => () => {

@@ -19,9 +19,10 @@ import { columnsShown, withheldFrom } from './sensitive';
 import { inTenantScope } from './tenant-guard';
 import { inAuditScope, newAuditScope } from './audit-scope';
 import { AUDIT_TRAIL_ENV, auditItem, auditKindOf, auditPut, writeAuditRecord, type AuditRequest } from './audit';
-import { ownDbFromEnv } from './db';
+import { dbFromEnv, ownDbFromEnv } from './db';
 import { routeNameOf } from './routes';
 import { auditTableName } from './table';
+import { userStatusOf } from './user-status';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 /** What a route without an authorizer (a webhook route) receives: the same event, with no authorizer claims. */
@@ -89,6 +90,32 @@ const warehouseScopeOf = (claim: unknown): readonly string[] | undefined => {
     throw new AppError('UNAUTHORIZED', 'the bearer token names its warehouse scope in a form this API cannot read');
   }
   return ids;
+};
+
+/**
+ * The caller as the user directory has them now (functions/platform/user-status.ts): a token of a user who
+ * is unknown (deleted, or never created) or disabled is refused as a token (401), not as a permission (403);
+ * otherwise the record's role, warehouse scope and e-mail replace what the token says, so a demotion or a
+ * scope change applies within the status cache's TTL, whatever the token still claims.
+ */
+/** A user id as tokens carry it: Cognito's sub (a UUID), or a local id; at most 128 characters, no spaces. */
+const SUBJECT_PATTERN = /^\S{1,128}$/;
+
+const directoryCallerOf = async (token: UserCaller): Promise<UserCaller> => {
+  // The subject is the record's sort key: one no key can hold is no user's (DynamoDB would refuse the read, a 500).
+  if (!SUBJECT_PATTERN.test(token.subject)) throw new AppError('UNAUTHORIZED', 'the bearer token names its subject in a form this API cannot read');
+  const status = await userStatusOf(dbFromEnv(), token.tenantId, token.subject);
+  if (status === undefined || status.disabled) {
+    throw new AppError('UNAUTHORIZED', "this user's access was revoked: the token's user is disabled or no longer exists");
+  }
+  return {
+    kind: 'user',
+    tenantId: token.tenantId,
+    subject: token.subject,
+    role: status.role,
+    email: status.email,
+    ...(status.warehouseIds === undefined ? {} : { warehouseIds: status.warehouseIds }),
+  };
 };
 
 /** The body's bytes (empty when there is none); too large a body is refused whatever the route (a GET's counts too). */
@@ -367,7 +394,10 @@ export const httpHandler = <R extends TokenRoute, Result>(
     .use(requestLog<HttpEvent>())
     .use(errorMapper<HttpEvent>())
     .handler(async (event, context) => {
-      const caller = callerOf(event);
+      const claimed = callerOf(event);
+      // The user directory's word on the caller, read as the caller's tenant (in AWS through its session: a route's own role has no table grant).
+      const caller = await inTenantScope(claimed.tenantId, () => directoryCallerOf(claimed));
+      noteForAudit(event, { caller });
       if (!permissionsOf[caller.role].includes(route.permission)) {
         throw new AppError('FORBIDDEN', `role '${caller.role}' may not do this (needs '${route.permission}')`, { role: caller.role, permission: route.permission });
       }
@@ -485,6 +515,8 @@ const auditStep = (route: TokenRoute, inner: (event: HttpEvent, context: Context
     // The answer is decided: work the request left running (after an early timeout answer) no longer carries the record.
     delete scope.transactionItem;
     const status = response.statusCode ?? 200;
+    // A token that does not (or no longer) authenticates anyone is not recorded: nobody is known to have asked.
+    if (status === 401) return response;
     const who = request();
     if (auditKindOf(route, who.caller) === undefined && status !== 403) return response;
     if (scope.recordedInTransaction) {

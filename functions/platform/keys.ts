@@ -203,6 +203,15 @@ export const keys = {
   channelRecords: (tenantId: string, channelId: string, kind: string): string => `${t(tenantId)}#CHANNEL#${channelId}#${kind}`,
 
   // ---------- platform ----------
+  // ---------- users (issue 12) ----------
+  /** The tenant's user directory: one item per user (sort key: the user id, the token's `sub`; in AWS the Cognito sub). */
+  users: (tenantId: string): string => `${t(tenantId)}#USER`,
+  user: (tenantId: string, userId: string): Key => ({ pk: keys.users(tenantId), sk: userId }),
+  /** An e-mail address's claim within the tenant (sort key: the address lower-cased), written with the user: one user per address. */
+  userEmail: (tenantId: string, email: string): Key => ({ pk: `${t(tenantId)}#USER-EMAIL`, sk: email.toLowerCase() }),
+  /** The tenant's count of enabled admins, changed in the same transaction as any user change that moves it (the last admin stays). */
+  enabledAdmins: (tenantId: string): Key => ({ pk: `${t(tenantId)}#USER-ADMINS`, sk: 'COUNT' }),
+
   idempotency: (tenantId: string, key: string): Key => ({ pk: `${t(tenantId)}#IDEMPOTENCY#${key}`, sk: 'RESPONSE' }),
   /** The stream processor's "published" marker of one domain event (see EVENT_MARKER_LEADING_KEYS). */
   eventMarker: (tenantId: string, eventId: string): Key => ({ pk: eventMarkerPartition(tenantId, eventId), sk: 'PUBLISHED' }),

@@ -1,6 +1,9 @@
 import type { ZodObject, ZodType } from 'zod';
 import type { Permission, SIGNED_BY_PLATFORM } from './permissions';
 
+/** Names the user pool to a function that manages it (`userPool: 'manage'`); absent, the table is the whole user directory. */
+export const USER_POOL_ID_ENV = 'USER_POOL_ID';
+
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 interface RouteCommon {
@@ -20,6 +23,12 @@ interface RouteCommon {
    * there, and it never answers or logs a credential.
    */
   channelSecrets?: 'write' | 'read';
+  /**
+   * 'manage': the function drives the Cognito user pool (functions/identity/cognito.ts): in AWS exactly
+   * cognito-idp AdminCreateUser, AdminUpdateUserAttributes, AdminDisableUser, AdminEnableUser,
+   * AdminUserGlobalSignOut and AdminDeleteUser on the stack's pool, and its id in USER_POOL_ID_ENV.
+   */
+  userPool?: 'manage';
   summary: string;
   body?: ZodType;
   response: ZodType;

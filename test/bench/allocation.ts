@@ -57,6 +57,7 @@ import {
   writeJson,
   type CallCounter,
   type Round,
+  registerBenchUser,
 } from './common';
 
 // Before any handler module loads (they are imported dynamically below): one log line per
@@ -236,6 +237,7 @@ const main = async (): Promise<void> => {
     };
     const setUpTenant = async (tenantId: string, skuIds: string[], stockOf: (warehouseIndex: number) => number): Promise<StockLevel[][]> => {
       const deps = depsFor(tenantId);
+      await registerBenchUser(appDb, tenantId);
       await catalog.createProduct(deps, { product_id: 'bench-product', name: 'Bench product' });
       for (const w of WAREHOUSES) await catalog.createWarehouse(deps, { ...w, name: `Bench ${w.warehouse_id}`, priority: 10, active: true });
       await inBatches(skuIds, 16, (sku_id) =>

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { HttpEvent } from '../../functions/platform/http';
+import type { Db } from '../../functions/platform/db';
 
 export const ROOT = resolve(__dirname, '../..');
 
@@ -206,6 +207,16 @@ export const inBatches = async <T, R>(items: T[], size: number, f: (item: T) => 
 
 // ---------- the API Gateway side, as bin/local/api-server.ts builds it ----------
 
+/** The subject of every bench event's token. */
+export const BENCH_USER = 'bench-user';
+
+/** The bench's caller is a user of the directory (issue 12: the HTTP layer refuses a token of nobody), an admin of `tenant`. */
+export const registerBenchUser = async (db: Db, tenant: string): Promise<unknown> => {
+  // Imported late, like the handlers: the domain's modules load once the bench has set the environment.
+  const { registerUser } = await import('../../functions/identity/users');
+  return registerUser(db, tenant, { userId: BENCH_USER, email: 'bench@bench.invalid', role: 'admin' });
+};
+
 /** An HTTP API (payload 2.0) event for `routeKey` ("POST /api/..."), with a verified JWT's claims for `tenant`. */
 export const httpEvent = (routeKey: string, tenant: string, body: unknown): HttpEvent => {
   const now = new Date();
@@ -224,7 +235,7 @@ export const httpEvent = (routeKey: string, tenant: string, body: unknown): Http
       authorizer: {
         principalId: '',
         integrationLatency: 0,
-        jwt: { claims: { 'custom:tenant_id': tenant, 'custom:role': 'admin', sub: 'bench-user' }, scopes: [] },
+        jwt: { claims: { 'custom:tenant_id': tenant, 'custom:role': 'admin', sub: BENCH_USER }, scopes: [] },
       },
       domainName: 'localhost',
       domainPrefix: 'localhost',

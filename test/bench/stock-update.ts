@@ -32,6 +32,7 @@ import {
   log,
   machineInfo,
   Pool,
+  registerBenchUser,
   ROOT,
   round2,
   row,
@@ -134,6 +135,7 @@ const main = async (): Promise<void> => {
     // ----- setup through the domain functions, as bin/local/seed.ts does -----
     const ctx: RequestContext = { caller: { kind: 'user', tenantId: TENANT, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
     const deps = { db: appDb, ctx };
+    await registerBenchUser(appDb, TENANT);
     const warehouses = ['wh-0', 'wh-1'];
     const skuIds = Array.from({ length: options.skus }, (_, i) => `bench-sku-${String(i).padStart(3, '0')}`);
     await catalog.createProduct(deps, { product_id: 'bench-product', name: 'Bench product' });

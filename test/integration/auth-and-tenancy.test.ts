@@ -44,6 +44,7 @@ describe('tenant isolation', () => {
 
   const supplier = { name: 'Tenant A Supply Co', contact: { email: 'buyer@tenant-a.example' }, lead_time_days: 7, currency: 'USD' };
   const subscriber = 'alerts@tenant-a.example';
+  const staffOfA = 'staff@tenant-a.example';
 
   /** Everything of A's that the routes could reach, read as A; every read must succeed. */
   const stateOfA = async () => {
@@ -66,6 +67,8 @@ describe('tenant isolation', () => {
       channel: `/api/channels/${ids.channel_id}`,
       channels: '/api/channels',
       reconciliation: `/api/channels/${ids.channel_id}/reconciliations/${ids.reconciliation_id}`,
+      user: `/api/users/${ids.user_id}`,
+      users: '/api/users',
     };
     const read = async (path: string) => {
       const res = await a.get(path);
@@ -93,6 +96,7 @@ describe('tenant isolation', () => {
     expect(order.status).toBe(201);
     const subscription = ok(await a.post('/api/alerts/subscribe', { scope: { sku_id }, channel: 'email', target: subscriber }), 201);
     ok(await a.post('/api/channels', { channel_id: chosenIds.channel_id, platform: 'shopify', warehouse_ids: [warehouse_id], credentials: credentialsOfA }), 201);
+    const staff = ok(await a.post('/api/users', { email: staffOfA, name: 'Staff of A', role: 'clerk', warehouse_ids: [warehouse_id] }), 201);
     // 3 available + 1 incoming against a reorder point of 50: the re-evaluated level opens an alert, whose
     // AlertOpened the notification consumer turns into one outbox email to the subscriber.
     ok(await a.put('/api/thresholds', { sku_id, warehouse_id, reorder_point: 50, safety_stock: 5 }));
@@ -111,7 +115,7 @@ describe('tenant isolation', () => {
     const reconciliationId: string = ok(await a.post('/api/integration/sync', { channel_id: chosenIds.channel_id }), 202).reconciliations[0].reconciliation_id;
     // The run is planned and completed through the pipeline (A has no closed history): idle again before the snapshot.
     await pipeline.settle(3);
-    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId, run_id: runId, reconciliation_id: reconciliationId };
+    ids = { ...chosenIds, alert_id: alerts[0]?.alert_id ?? 'no-alert', subscription_id: subscription.subscription_id, query_id: reportQueryId, run_id: runId, reconciliation_id: reconciliationId, user_id: staff.user_id };
     before = await stateOfA();
     secretsOfA = [
       a.tenantId,
@@ -119,6 +123,8 @@ describe('tenant isolation', () => {
       supplier.name,
       supplier.contact.email,
       subscriber,
+      staffOfA,
+      ids.user_id,
       ids.alert_id,
       ids.subscription_id,
       ids.reconciliation_id,
@@ -148,6 +154,7 @@ describe('tenant isolation', () => {
     expect(before.suggestions.suggestions).toEqual([expect.objectContaining({ alert_id: ids.alert_id, supplier_id: ids.supplier_id })]);
     expect(before.channel).toMatchObject({ channel_id: ids.channel_id, account: { shop_domain: credentialsOfA.shop_domain } });
     expect(before.reconciliation).toMatchObject({ reconciliation_id: ids.reconciliation_id, channel_id: ids.channel_id, status: 'done', findings: [] });
+    expect(before.user).toMatchObject({ user_id: ids.user_id, email: staffOfA, role: 'clerk', warehouse_ids: [ids.warehouse_id], disabled: false });
     expect(JSON.stringify(before)).not.toContain(credentialsOfA.access_token);
   });
 

@@ -105,6 +105,8 @@ const validBodies = {
   shopifyWebhook: () => orderPayload({ id: 1001, lines: [{ sku: 'sku-1', quantity: 1 }, { sku: 'sku-2', quantity: 1 }] }),
   requestSync: () => ({ channel_id: 'chan-1', sku_ids: ['sku-1', 'sku-2'] }),
   importDemandHistory: () => ({ rows: [{ date: '2025-01-02', sku_id: 'sku-1', warehouse_id: 'wh-1', quantity: 3 }, { date: '2025-01-03', sku_id: 'sku-2', warehouse_id: 'wh-2', quantity: 0 }] }),
+  createUser: () => ({ email: 'fuzz.user@example.com', name: 'Fuzz User', role: 'clerk', warehouse_ids: ['wh-1', 'wh-2'] }),
+  patchUser: () => ({ name: 'Renamed', role: 'viewer', warehouse_ids: null, disabled: false }),
 } satisfies Record<{ [K in RouteName]: (typeof httpRoutes)[K] extends { body: unknown } ? K : never }[RouteName], () => unknown>;
 const validBodyOf: Partial<Record<RouteName, () => unknown>> = validBodies;
 
@@ -142,7 +144,12 @@ const seedFuzzedTenant = async (c: Client): Promise<Record<string, string[]>> =>
   }), 201);
   // A reconciliation run (no pipeline runs here, so it stays requested).
   const sync = ok(await c.post('/api/integration/sync', { channel_id: 'chan-1' }), 202);
+  const users = [
+    ok(await c.post('/api/users', { email: 'fz-clerk@example.com', name: 'Clerk', role: 'clerk', warehouse_ids: ['wh-1'] }), 201),
+    ok(await c.post('/api/users', { email: 'fz-viewer@example.com', name: 'Viewer', role: 'viewer' }), 201),
+  ];
   return {
+    user_id: users.map((u: { user_id: string }) => u.user_id),
     reconciliation_id: sync.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id),
     channel_id: ['chan-1', 'chan-2'],
     product_id: ['prod-1', 'prod-2'],
@@ -176,7 +183,9 @@ const seedOtherTenant = async (c: Client): Promise<Record<string, string[]>> => 
   ];
   ok(await c.post('/api/channels', { channel_id: 'other-chan', platform: 'shopify', warehouse_ids: ['other-wh'], credentials: { shop_domain: newShopDomain('other'), access_token: 'shpat_other', webhook_secret: 'whsec_other' } }), 201);
   const sync = ok(await c.post('/api/integration/sync', { platform_name: 'shopify' }), 202);
+  const user = ok(await c.post('/api/users', { email: 'other-clerk@example.com', name: 'Other', role: 'clerk' }), 201);
   return {
+    user_id: [user.user_id],
     reconciliation_id: sync.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id),
     channel_id: ['other-chan'],
     product_id: ['other-prod'],

@@ -15,13 +15,14 @@ test('npm start without Java explains in one line how to install it, with no sta
   expect(lines[0]).toMatch(/Java 17\+ is needed.*apt-get install -y openjdk-17-jre-headless/);
 });
 
+// With no npm start running, the CLI opens the persisted user directory (.data/dynamodb) itself for the moment.
 test('npm run token prints a token alone on stdout, and refuses an unknown role', () => {
-  const ok = spawnSync(TSX, ['bin/token.ts', '--tenant', 'acme', '--role', 'viewer'], { cwd: ROOT, encoding: 'utf8' });
+  const ok = spawnSync(TSX, ['bin/token.ts', '--tenant', 'acme', '--role', 'viewer'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
   expect(ok.status).toBe(0);
   expect(ok.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   const claims = JSON.parse(Buffer.from(ok.stdout.split('.')[1]!, 'base64url').toString());
   expect(claims).toMatchObject({ 'custom:tenant_id': 'acme', 'custom:role': 'viewer' });
-  const bad = spawnSync(TSX, ['bin/token.ts', '--role', 'god'], { cwd: ROOT, encoding: 'utf8' });
+  const bad = spawnSync(TSX, ['bin/token.ts', '--role', 'god'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
   expect(bad.status).toBe(2);
   expect(bad.stdout).toBe('');
 });
@@ -48,6 +49,16 @@ test('npm start serves the API with the printed dev token and logs one JSON line
     const list = await fetch(`http://localhost:${port}/api/warehouses`, { headers });
     expect(((await list.json()) as { warehouses: unknown[] }).warehouses).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 100));
+    // npm run token reaches this server's (in-memory) directory: the demo admin by address, and a new tenant's development clerk.
+    for (const args of [['--tenant', 'demo', '--email', 'admin@demo.example'], ['--tenant', 'runtime-check', '--role', 'clerk']]) {
+      const run = spawnSync(TSX, ['bin/token.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect({ args, status: run.status, stderr: run.stderr }).toEqual({ args, status: 0, stderr: '' });
+      const answer = await fetch(`http://localhost:${port}/api/warehouses`, { headers: { authorization: `Bearer ${run.stdout.trim()}` } });
+      expect({ args, status: answer.status }).toEqual({ args, status: 200 });
+    }
+    const unknown = spawnSync(TSX, ['bin/token.ts', '--tenant', 'demo', '--email', 'nobody@demo.example'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/^token: tenant 'demo' has no user with the e-mail address nobody@demo.example\n$/);
     const logLines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(logLines).toContainEqual(expect.objectContaining({ message: 'request', route: 'POST /api/warehouses', status: 201, duration_ms: expect.any(Number) }));
   } finally {

@@ -77,6 +77,10 @@ const submittedPurchaseOrder = async (admin: Client): Promise<string> => {
   return purchaseOrderId;
 };
 
+/** A clerk of the tenant, made by its admin through the users API: its user id. */
+const newStaff = async (admin: Client): Promise<string> =>
+  ok(await admin.post('/api/users', { email: `${unique('staff')}@matrix.example`, name: 'Staff', role: 'clerk' }), 201).user_id;
+
 /**
  * The ids a request gets instead of its tenant's world, made just for it: for routes that create under a chosen id
  * (the world's id exists already) or move an entity through its states (the world's would be moved once for all).
@@ -112,6 +116,9 @@ const freshFor: Partial<Record<RouteName, (tenant: RoleTenant) => Promise<Partia
     return { channel_id: channelId };
   },
   putListing: async () => ({ channel_id: AMAZON_CHANNEL }),
+  // A user of its own to change or remove (only roles with users:write get here), so the world's stays as it was.
+  patchUser: async ({ admin }) => ({ user_id: await newStaff(admin) }),
+  deleteUser: async ({ admin }) => ({ user_id: await newStaff(admin) }),
 };
 
 /**
@@ -138,7 +145,7 @@ const setUpWorld = async (admin: Client): Promise<Omit<Ids, 'alert_id' | 'query_
   }), 201);
   // 98 available + 1 incoming against a reorder point of 500: the re-evaluated level opens an alert.
   ok(await admin.put('/api/thresholds', { sku_id, warehouse_id, reorder_point: 500, safety_stock: 5 }));
-  return { ...chosenIds, subscription_id: subscription.subscription_id };
+  return { ...chosenIds, subscription_id: subscription.subscription_id, user_id: await newStaff(admin) };
 };
 
 /**

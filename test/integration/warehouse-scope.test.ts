@@ -141,6 +141,16 @@ const twoChannels = async (admin: Client) => {
   ok(await admin.post('/api/channels', shopify('ch-in', ['wh-in'])), 201);
 };
 const CATALOG = 'the catalogue (products, SKUs) is not kept per warehouse';
+/** The users twoStaff made, by the warehouse they work in (the directory makes their ids). */
+const staff: Record<'out' | 'in', string> = { out: '', in: '' };
+/** Two clerks made by the admin: one of wh-out, one of wh-in. */
+const twoStaff = async (admin: Client) => {
+  for (const [which, wh] of [['out', OUT], ['in', 'wh-in']] as const) {
+    staff[which] = ok(await admin.post('/api/users', { email: `${which}-${Date.now()}-${Math.random().toString(36).slice(2)}@scope.example`, name: `Clerk ${which}`, role: 'clerk', warehouse_ids: [wh] }), 201).user_id;
+  }
+};
+const newClerk = (warehouseIds?: string[]) => (c: Client) =>
+  c.post('/api/users', { email: `new-${Date.now()}-${Math.random().toString(36).slice(2)}@scope.example`, name: 'New clerk', role: 'clerk', ...(warehouseIds ? { warehouse_ids: warehouseIds } : {}) });
 
 const writeRoutes: Record<WriteRoute, Classification> = {
   createProduct: { unbound: CATALOG },
@@ -391,6 +401,22 @@ const writeRoutes: Record<WriteRoute, Classification> = {
       },
       { name: 'a reconciliation of every connection of a platform', setup: twoChannels, out: (c) => c.post('/api/integration/sync', { platform_name: 'shopify' }) },
     ],
+  },
+  // Users: a scoped admin gives, changes and removes only users within their own warehouses (never "every warehouse").
+  createUser: {
+    scoped: [
+      { name: 'a user of another warehouse', out: newClerk([OUT]), in: newClerk(['wh-in']), reads: ['/api/users'] },
+      { name: 'a user of every warehouse', out: newClerk(), names: 'scope', reads: ['/api/users'] },
+    ],
+  },
+  patchUser: {
+    scoped: [
+      { name: 'a user of another warehouse', setup: twoStaff, out: (c) => c.patch(`/api/users/${staff.out}`, { name: 'Renamed' }), in: (c) => c.patch(`/api/users/${staff.in}`, { name: 'Renamed' }), reads: ['/api/users'] },
+      { name: 'a user moved to another warehouse', setup: twoStaff, out: (c) => c.patch(`/api/users/${staff.in}`, { warehouse_ids: [OUT] }), in: (c) => c.patch(`/api/users/${staff.in}`, { warehouse_ids: ['wh-in2'] }), reads: ['/api/users'] },
+    ],
+  },
+  deleteUser: {
+    scoped: [{ name: 'a user of another warehouse', setup: twoStaff, out: (c) => c.delete(`/api/users/${staff.out}`), in: (c) => c.delete(`/api/users/${staff.in}`), reads: ['/api/users'] }],
   },
   shopifyWebhook: { unbound: 'no user: the shop signs it and the route acts as the system for the connection\'s tenant' },
 };

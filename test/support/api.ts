@@ -8,8 +8,12 @@ import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../../functions/platform/lake-
 import { CHANNEL_SECRETS_ENV } from '../../functions/platform/secrets';
 import { ATHENA_ENDPOINT_ENV, ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV, LAKE_NAMES } from '../../functions/platform/lake';
 import { startLocalApi, type LocalApi } from '../../bin/local/api-server';
-import { createLocalIssuer, type LocalIssuer } from '../../bin/local/issuer';
+import { createHash } from 'node:crypto';
+import { createLocalIssuer, type LocalIssuer, type TokenClaims } from '../../bin/local/issuer';
 import type { Role } from '../../functions/identity/roles';
+import { registerUser } from '../../functions/identity/users';
+import { dbFromEnv } from '../../functions/platform/db';
+import { ID_PATTERN } from '../../functions/platform/ids';
 import { contractOf, ContractViolation, type Contract } from './contract';
 
 /**
@@ -38,7 +42,10 @@ export interface Client {
 
 export interface TestApi {
   api: LocalApi;
+  /** Signs tokens for the tests, registering each token's user in the directory first (registeringIssuer). */
   issuer: LocalIssuer;
+  /** The same key's issuer without the registration: tokens of users the directory does not know (refused with 401). */
+  unregisteredIssuer: LocalIssuer;
   /** The served OpenAPI document every response is checked against. */
   contract: Contract;
   /** A request with only the headers given (no token), its response checked like every other. */
@@ -66,6 +73,41 @@ export interface TestApiOptions {
 }
 
 export const newTenantId = (): string => `t-${ulid().toLowerCase()}`;
+
+/**
+ * The user a test token is for, as the directory must know them (issue 12: the HTTP layer refuses a token
+ * whose user does not exist, and takes role, scope and e-mail from the record). Without a subject: one
+ * user per tenant, role and warehouse scope (so a scoped and an unscoped clerk of one tenant are two people),
+ * and an address made from the subject.
+ */
+const subjectOf = (claims: TokenClaims): string => {
+  if (claims.subject !== undefined) return claims.subject;
+  const base = `${claims.tenantId}-${claims.role}`;
+  if (claims.warehouseIds === undefined) return base;
+  return `${base}-scoped-${createHash('sha256').update(claims.warehouseIds.join(',')).digest('hex').slice(0, 12)}`;
+};
+
+/**
+ * The local issuer as the tests use it: each token's user is registered (or re-registered: role, e-mail and
+ * scope replaced, enabled again) in the user directory before the token is signed, so every existing test
+ * keeps working unchanged while the HTTP layer checks every token against the directory. A tenant id that no
+ * key can hold (a test of a bad token) registers nobody: the token is refused before any lookup anyway.
+ */
+export const registeringIssuer = (issuer: LocalIssuer): LocalIssuer => ({
+  verify: issuer.verify,
+  sign: async (claims) => {
+    const subject = subjectOf(claims);
+    if (ID_PATTERN.test(claims.tenantId)) {
+      await registerUser(dbFromEnv(), claims.tenantId, {
+        userId: subject,
+        email: claims.email ?? `${subject.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)}@users.test`,
+        role: claims.role,
+        ...(claims.warehouseIds === undefined ? {} : { warehouseIds: claims.warehouseIds }),
+      });
+    }
+    return issuer.sign({ ...claims, subject });
+  },
+});
 
 const send = async (url: string, path: string, init: RequestInit): Promise<{ response: Response; text: string }> => {
   const res = await fetch(`${url}${path}`, init);
@@ -104,7 +146,8 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
   // Channel credentials in the local encrypted store, as npm start keeps them (functions/platform/secrets.ts).
   const channelSecretsDir = await mkdtemp(join(tmpdir(), 'stockroom-test-secrets-'));
   process.env[CHANNEL_SECRETS_ENV] = `file:${channelSecretsDir}`;
-  const issuer = await createLocalIssuer();
+  const unregisteredIssuer = await createLocalIssuer();
+  const issuer = registeringIssuer(unregisteredIssuer);
   const api = await startLocalApi({ issuer });
   // The document is read once, as a client would, and holds itself to itself first.
   const readerToken = await issuer.sign({ tenantId: newTenantId(), role: 'viewer' });
@@ -144,7 +187,7 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
     await rm(lakeRoot, { recursive: true, force: true });
     await rm(channelSecretsDir, { recursive: true, force: true });
   };
-  return { api, issuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, channelSecretsDir, close };
+  return { api, issuer, unregisteredIssuer, contract, request: (path, init = {}) => checked(path, init), client, lakeRoot, channelSecretsDir, close };
 };
 
 /** The body of a response that has the expected status; otherwise throws, showing the body (for setup steps). */
