@@ -1,3 +1,5 @@
+import { dbFromEnv } from '../../functions/platform/db';
+import { registerUser } from '../../functions/identity/users';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -104,6 +106,9 @@ const samples = (): Record<string, Sample> => ({
   discoverListings: { method: 'POST', path: `/api/channels/${ids.channel_id}/listings/discover`, body: { sku_ids: ['sku-unknown'] }, targets: [ids.channel_id, 'sku-unknown'] },
   requestSync: { method: 'POST', path: '/api/integration/sync', body: { channel_id: ids.channel_id }, targets: [ids.channel_id] },
   deleteChannel: { method: 'DELETE', path: `/api/channels/${ids.channel_id}`, targets: [ids.channel_id] },
+  createUser: { method: 'POST', path: '/api/users', body: { email: 'new-clerk@audit.example', name: 'New clerk', role: 'clerk', warehouse_ids: [ids.warehouse_id] }, targets: [ids.warehouse_id] },
+  patchUser: { method: 'PATCH', path: `/api/users/${STAFF}`, body: { name: 'Renamed', role: 'viewer' }, targets: [STAFF] },
+  deleteUser: { method: 'DELETE', path: `/api/users/${STAFF}`, targets: [STAFF] },
 });
 
 const send = (client: Client, sample: Pick<Sample, 'method' | 'path' | 'body'>, headers: Record<string, string> = {}) => {
@@ -133,7 +138,11 @@ const expectOneRecord = async (tenantId: string, subject: string, expected: { ac
   return record;
 };
 
+/** A clerk of the tenant that the user routes' samples change and remove (prepare registers them). */
+const STAFF = 'staff-1';
+
 const prepare = async (client: Client): Promise<void> => {
+  await t.client({ tenantId: client.tenantId, role: 'clerk', subject: STAFF, email: 'staff-1@audit.example' });
   await setupCatalog(client, { skuId: ids.sku_id, warehouses: [ids.warehouse_id, ids.to_warehouse_id] });
   ok(await client.post('/api/inventory/update', { sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, transaction_type: 'restock', quantity: 20 }));
   ok(await client.post('/api/suppliers', { supplier_id: ids.supplier_id, name: 'Supply Co', contact: { email: 'buyer@supply.example' }, lead_time_days: 7, currency: 'USD' }), 201);
@@ -491,6 +500,8 @@ describe('a route added to the wiring', () => {
     const handler = httpHandler(brandNew, async () => ({ ok: true }));
     const tenantId = newTenantId();
     const context: Context = lambdaContext('createGizmo', `req-${tenantId}`);
+    // The token's user is one of the directory's (the HTTP layer refuses anyone else with 401).
+    await registerUser(dbFromEnv(), tenantId, { userId: 'newcomer', email: 'newcomer@users.test', role: 'manager' });
     const result = await handler(event(brandNew, tenantId, { gizmo_id: 'g-1' }), context);
     expect(result.statusCode).toBe(201);
     const records = await recordsOf(tenantId);

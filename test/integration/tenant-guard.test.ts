@@ -1,3 +1,5 @@
+import { dbFromEnv } from '../../functions/platform/db';
+import { registerUser } from '../../functions/identity/users';
 import { ExecuteStatementCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   BatchExecuteStatementCommand,
@@ -253,6 +255,8 @@ describe('a breach inside a route (httpHandler)', () => {
 
   test('answers 500 INTERNAL (our bug, never the caller\'s input) and reads nothing of the other tenant', async () => {
     const before = sent;
+    // The token's user is one of the directory's (the HTTP layer refuses anyone else with 401).
+    await registerUser(dbFromEnv(), mine, { userId: 'u-1', email: 'u-1@users.test', role: 'admin' });
     const result = await buggyRoute(theirs)(tokenEvent(mine), lambdaContext('getSku', 'request-1'));
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(String(result.body))).toEqual({ error: expect.objectContaining({ code: 'INTERNAL' }) });
@@ -261,6 +265,7 @@ describe('a breach inside a route (httpHandler)', () => {
   });
 
   test("the same route with the caller's own key answers", async () => {
+    await registerUser(dbFromEnv(), mine, { userId: 'u-1', email: 'u-1@users.test', role: 'admin' });
     const result = await buggyRoute(mine)(tokenEvent(mine), lambdaContext('getSku', 'request-2'));
     expect({ status: result.statusCode, body: JSON.parse(String(result.body)) }).toEqual({ status: 200, body: { name: 'mine' } });
   });

@@ -1,3 +1,5 @@
+import { registerUser } from '../../functions/identity/users';
+import { dbFromEnv } from '../../functions/platform/db';
 import type { Context } from 'aws-lambda';
 import { z, type ZodType } from 'zod';
 import type { $ZodType } from 'zod/v4/core';
@@ -173,6 +175,10 @@ describe('the HTTP step, for a report a clerk could read', () => {
   // The valuation route as it is, but for a permission a clerk holds: no role reads reports without costs:read today.
   const route: TokenRoute = { ...httpRoutes.valuationReport, permission: 'inventory:read' };
   const handler = httpHandler(route, async () => valuation);
+  // The tokens' users are the directory's (the HTTP layer refuses anyone else with 401).
+  beforeAll(async () => {
+    for (const role of ['clerk', 'analyst', 'admin'] as const) await registerUser(dbFromEnv(), 't-1', { userId: `t-1-${role}`, email: `t-1-${role}@users.test`, role });
+  });
 
   const call = (role: Role, query: Record<string, string> = {}): Promise<HttpResult> => {
     const event = {
