@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local/dynamodb';
 import { javaProblem } from '../../bin/local/java';
 import type { HttpEvent, HttpResult } from '../../functions/platform/http';
-import { countCalls, fmtRound, httpEvent, inBatches, intOption, lambdaContext, log, machineInfo, median, ROOT, round2, row, runMain, runRound, summarize, writeJson, type Round } from './common';
+import { countCalls, fmtRound, httpEvent, registerBenchUser, inBatches, intOption, lambdaContext, log, machineInfo, median, ROOT, round2, row, runMain, runRound, summarize, writeJson, type Round } from './common';
 
 process.env.LOG_LEVEL = 'silent';
 
@@ -108,6 +108,8 @@ const main = async (): Promise<void> => {
       if ((result.statusCode ?? 0) >= 300) throw new Error(`${what}: ${result.statusCode} ${result.body ?? ''}`);
     };
 
+    // The bench's caller is a user of the directory (the HTTP layer refuses a token of nobody).
+    await registerBenchUser((await import('../../functions/platform/db')).dbFromEnv(), TENANT);
     log('seeding: one product, 64 SKUs in 2 warehouses, plenty of stock');
     expectOk(await call(setup.product, 'POST /api/products', { product_id: 'p-1', name: 'Bench' }), 'product');
     for (const [i, id] of WAREHOUSES.entries()) expectOk(await call(setup.warehouse, 'POST /api/warehouses', { warehouse_id: id, name: id, latitude: 40 + i, longitude: -74 - i }), 'warehouse');

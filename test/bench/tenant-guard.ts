@@ -14,7 +14,7 @@ import { ensureTable, startDynamoLocal, type LocalDynamo } from '../../bin/local
 import { javaProblem } from '../../bin/local/java';
 import type { StockLevel } from '../../functions/inventory/model';
 import type { RequestContext } from '../../functions/platform/context';
-import { countCalls, fmtRound, httpEvent, inBatches, intOption, lambdaContext, log, machineInfo, median, Pool, ROOT, round2, row, runMain, runRound, summarize, writeJson, type Round } from './common';
+import { countCalls, fmtRound, httpEvent, registerBenchUser, inBatches, intOption, lambdaContext, log, machineInfo, median, Pool, ROOT, round2, row, runMain, runRound, summarize, writeJson, type Round } from './common';
 
 process.env.LOG_LEVEL = 'silent';
 
@@ -53,6 +53,7 @@ const main = async (): Promise<void> => {
 
     const ctx: RequestContext = { caller: { kind: 'user', tenantId: TENANT, role: 'admin', subject: 'bench' }, requestId: 'bench', now: () => new Date() };
     const deps = { db, ctx };
+    await registerBenchUser(db, TENANT);
     const skus = Array.from({ length: Math.max(32, concurrency) }, (_, i) => `bench-sku-${i}`);
     await catalog.createProduct(deps, { product_id: 'p', name: 'Bench product' });
     await catalog.createWarehouse(deps, { warehouse_id: 'wh-0', name: 'Bench wh-0', latitude: 40, longitude: -74, priority: 10, active: true });
