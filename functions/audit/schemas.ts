@@ -49,25 +49,8 @@ export const auditListResponse = z.object({
   next_cursor: z.string().nullable(),
 });
 
-/** A record as a CSV row: one column per field; lists and objects are JSON in their cell. */
-export const auditCsvRow = z.object({
-  at: z.string(),
-  request_id: z.string(),
-  actor_subject: z.string(),
-  actor_email: z.string().optional(),
-  role: z.string(),
-  action: z.string(),
-  method: z.string(),
-  path: z.string(),
-  target_ids: z.array(z.string()),
-  status: z.number(),
-  result: z.string(),
-  replay: z.boolean(),
-  error_code: z.string().optional(),
-  error_message: z.string().optional(),
-  idempotency_key: z.string().optional(),
-  source_ip: z.string().optional(),
-  user_agent: z.string().optional(),
-  ledger_ids: z.array(z.string()),
-  changes: z.array(z.record(z.string(), z.unknown())),
-});
+/**
+ * A record as a CSV row: one column per field of the record (lists and objects are JSON in their cell), less what
+ * only restates others (`targets`: the ids by field, already in target_ids) or is the store's (`written`, the cap).
+ */
+export const auditCsvRow = auditRecordSchema.omit({ targets: true, changes_truncated: true, written: true });
