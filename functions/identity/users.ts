@@ -6,7 +6,7 @@ import { commitIdempotent } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import { log } from '../platform/log';
 import { permissionsOf, type Role } from '../platform/permissions';
-import { assertUnscoped } from '../platform/warehouse-scope';
+import { assertInScope, assertUnscoped } from '../platform/warehouse-scope';
 import { RARE_CONFLICT, RetriesExhausted, retrying } from '../platform/retry';
 import { getItem, queryPage } from '../platform/storage';
 import { TransactionCancelled, transactWrite } from '../platform/transactions';
@@ -83,14 +83,8 @@ const requireNotAbove = ({ ctx }: Deps, role: Role, what: string): void => {
  * unscoped one, the scope's escalation as a role above one's own is the role's.
  */
 const requireWithinScope = ({ ctx }: Deps, scope: readonly string[] | null | undefined, what: string): void => {
-  const caller = ctx.caller;
-  if (caller.kind === 'system' || caller.warehouseIds === undefined) return;
   if (!scope) return assertUnscoped(ctx, `to ${what} a user of every warehouse`);
-  const mine = new Set(caller.warehouseIds);
-  const beyond = scope.filter((id) => !mine.has(id));
-  if (beyond.length > 0) {
-    throw new AppError('FORBIDDEN', `you work in some warehouses only: you may not ${what} a user of warehouses outside them (${beyond.map((id) => `'${id}'`).join(', ')})`, { warehouse_ids: beyond });
-  }
+  assertInScope(ctx, scope, `to ${what} a user of them`);
 };
 
 /** 404 for the first warehouse the tenant does not have (another tenant's included). */

@@ -12,7 +12,7 @@ import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unav
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { log } from './log';
-import type { CsvAnswer, CsvBody, TokenRoute, WebhookRoute } from './routes';
+import { routeNameOf, type CsvAnswer, type CsvBody, type TokenRoute, type WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 import { columnsShown, withheldFrom } from './sensitive';
@@ -20,7 +20,6 @@ import { inTenantScope } from './tenant-guard';
 import { inAuditScope, newAuditScope } from './audit-scope';
 import { AUDIT_TRAIL_ENV, auditItem, auditKindOf, auditPut, writeAuditRecord, type AuditRequest } from './audit';
 import { dbFromEnv, ownDbFromEnv } from './db';
-import { routeNameOf } from './routes';
 import { auditTableName } from './table';
 import { userStatusOf } from './user-status';
 
