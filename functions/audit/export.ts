@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { storedAuditRecordSchema } from '../platform/audit';
 import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../platform/lake-objects';
 
 /**
@@ -27,6 +28,11 @@ export interface AuditExportObject {
   body: string;
 }
 
+const exportedLine = (item: Record<string, unknown>): Record<string, unknown> => {
+  const record = storedAuditRecordSchema.safeParse(item);
+  return record.success ? { pk: item.pk, sk: item.sk, tenant_id: item.tenant_id, ...record.data } : item;
+};
+
 /** The objects one stream batch becomes: the inserted records, grouped by tenant and day, in time order. */
 export const exportObjectsOf = (records: readonly StreamRecordImage[]): AuditExportObject[] => {
   const groups = new Map<string, Record<string, unknown>[]>();
@@ -43,7 +49,9 @@ export const exportObjectsOf = (records: readonly StreamRecordImage[]): AuditExp
   }
   return [...groups].map(([prefix, items]) => {
     const sorted = items.sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
-    const body = sorted.map((item) => JSON.stringify(item)).join('\n') + '\n';
+    // A line is the record as the audit API answers it (its nested parts read back from their JSON text), beside its
+    // storage key; an item that does not decode is exported as stored rather than lost.
+    const body = sorted.map((item) => JSON.stringify(exportedLine(item))).join('\n') + '\n';
     // Named by content: a batch delivered again lands on the same key.
     const digest = createHash('sha256').update(body).digest('hex').slice(0, 16);
     return { key: `${prefix}${String(sorted[0]?.at).replace(/[:.]/g, '-')}-${digest}.jsonl`, body };

@@ -1,6 +1,6 @@
 import type { Deps } from '../platform/context';
 import { AppError, validationFailed } from '../platform/errors';
-import { auditRecordSchema, type AuditRecord } from '../platform/audit';
+import { storedAuditRecordSchema, type AuditRecord } from '../platform/audit';
 import { keys } from '../platform/keys';
 import { queryDigest } from '../platform/pagination';
 import { decodeWith, queryPage } from '../platform/storage';
@@ -14,7 +14,7 @@ const DEFAULT_LIMIT = 50;
 /** Reads one day's partition may take to fill a filtered page before the page returns what it has (with a cursor). */
 const READS_PER_DAY = 4;
 
-const decodeRecord = decodeWith('audit record', auditRecordSchema);
+const decodeRecord = decodeWith('audit record', storedAuditRecordSchema);
 
 /** A date alone is a whole UTC day: its start as `from`, its end as `to`. */
 const instantOf = (text: string, end: boolean): Date => (/^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T${end ? '23:59:59.999' : '00:00:00.000'}Z`) : new Date(text));

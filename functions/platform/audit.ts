@@ -2,7 +2,7 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import type { Change, AuditPut, AuditScope } from './audit-scope';
+import type { AuditPut, AuditScope } from './audit-scope';
 import type { UserCaller } from './context';
 import { keys } from './keys';
 import { permissionsOf } from './permissions';
@@ -68,6 +68,28 @@ export const auditRecordSchema = z.object({
   written: z.enum(['transaction', 'after']),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+/**
+ * A JSON text attribute decoded into `schema`'s output: what a stored record keeps of its nested parts. The
+ * trail is written on the hottest paths, inside their transactions, and a nested map costs the SDK (marshalling)
+ * and the database (parsing, storing) per attribute inside it; nothing filters on these parts, so they are kept
+ * as one string each and read back here, at the boundary.
+ */
+const jsonText = <S extends z.ZodType>(schema: S) =>
+  z.string().transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON text' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+/** A record as stored (auditItem writes it): `changes` and `targets` as JSON text, the rest as the record has it. */
+export const storedAuditRecordSchema = auditRecordSchema.extend({
+  changes: jsonText(auditRecordSchema.shape.changes),
+  targets: jsonText(auditRecordSchema.shape.targets),
+});
 
 /** What the HTTP layer knows of a request when its record is built. */
 export interface AuditRequest {
@@ -157,12 +179,20 @@ export const auditItem = (
     ...(request.idempotencyKey === undefined ? {} : { idempotency_key: request.idempotencyKey }),
     ...(request.sourceIp ? { source_ip: request.sourceIp } : {}),
     ...(request.userAgent ? { user_agent: request.userAgent.slice(0, 512) } : {}),
-    changes: scope.changes.map((change: Change) => ({ ...change })),
+    changes: scope.changes.map((change) => ({ ...change })),
     ledger_ids: [...scope.ledgerIds],
     ...(scope.truncated > 0 ? { changes_truncated: scope.truncated } : {}),
     written,
   };
-  return { ...keys.auditRecord(caller.tenantId, request.at, request.requestId), entity: 'audit', tenant_id: caller.tenantId, ...record };
+  // The nested parts as JSON text (storedAuditRecordSchema reads them back); target_ids stays a list: the trail filters on it.
+  return {
+    ...keys.auditRecord(caller.tenantId, request.at, request.requestId),
+    entity: 'audit',
+    tenant_id: caller.tenantId,
+    ...record,
+    changes: JSON.stringify(record.changes),
+    targets: JSON.stringify(record.targets),
+  };
 };
 
 /** The conditional put of a record: refused if any record has its key (a record is written once, never replaced). */

@@ -136,6 +136,77 @@ const main = async (): Promise<void> => {
 
     const results: Record<string, unknown> = {};
     const lines: string[] = [];
+
+    // ----- the floor: what DynamoDB Local charges for one more item in a transaction, with no handler at all -----
+    // A stock update's own two writes (the level's increment, the ledger row) as one raw TransactWriteItems, and the same
+    // with the audit record the trail adds to it (built by the trail's own functions, as the handler's would be): the
+    // ratio the trail cannot beat here while the record rides in the change's transaction, as the issue asks.
+    const [{ TransactWriteCommand }, store, { auditItem, auditPut }, { auditTableName }, { monotonicFactory }, { httpRoutes }] = await Promise.all([
+      import('@aws-sdk/lib-dynamodb'),
+      import('../../functions/inventory/store'),
+      import('../../functions/platform/audit'),
+      import('../../functions/platform/table'),
+      import('ulid'),
+      import('../../functions/wiring'),
+    ]);
+    const appDb = dbFromEnv();
+    const movementId = monotonicFactory();
+    const caller = { kind: 'user' as const, tenantId: TENANT, role: 'admin' as const, subject: 'bench-user', email: 'bench@bench.invalid' };
+    const rawStockWrites = (i: number) => {
+      const target = { sku_id: skus[i % SKUS] as string, warehouse_id: WAREHOUSES[(i >> 6) % 2] as string };
+      const at = new Date().toISOString();
+      const id = movementId();
+      const deltas = { on_hand: 1, reserved: 0, available: 1, incoming: 0 };
+      return {
+        target,
+        at,
+        id,
+        writes: [
+          store.levelIncrement(appDb, TENANT, target, { deltas, guards: [] }, id, at, () => undefined),
+          store.movementPut(appDb, TENANT, { movement_id: id, ...target, type: 'restock', deltas, actor: 'bench-user', created_at: at }),
+        ],
+      };
+    };
+    const rawOp = (withRecord: boolean) => async (): Promise<boolean> => {
+      const i = next++;
+      const { target, at, id, writes } = rawStockWrites(i);
+      const record = withRecord
+        ? [{ Put: auditPut(auditTableName(), auditItem(
+            { route: httpRoutes.updateStock, action: 'updateStock', caller, at, requestId: `raw-${i}`, path: '/api/inventory/update', pathParameters: {}, body: { ...target, transaction_type: 'restock', quantity: 1 }, sourceIp: '127.0.0.1', userAgent: 'bench' },
+            { status: 200 },
+            { changes: [{ key: `STOCK#${target.sku_id}/${target.warehouse_id}`, op: 'update', after: { updated_at: at, last_movement_id: id }, added: { on_hand: 1, reserved: 0, available: 1, incoming: 0, version: 1 } }], ledgerIds: [id], truncated: 0, replayed: false },
+            'transaction',
+          )) }]
+        : [];
+      try {
+        await appDb.client.send(new TransactWriteCommand({ TransactItems: [...writes.map((w) => w.item), ...record] }));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    {
+      log(`floor: warming up the raw transactions (${options.warmup} ops each)`);
+      await runRound(options.warmup, options.concurrency, rawOp(false), calls);
+      await runRound(options.warmup, options.concurrency, rawOp(true), calls);
+      const withRecord: Round[] = [];
+      const without: Round[] = [];
+      for (let r = 1; r <= options.rounds; r++) {
+        const first = r % 2 ? 'off' : 'on';
+        for (const which of [first, first === 'off' ? 'on' : 'off'] as const) {
+          (which === 'on' ? withRecord : without).push(await runRound(options.ops, options.concurrency, rawOp(which === 'on'), calls));
+        }
+        log(`floor round ${r}/${options.rounds}: with the record ${fmtRound(withRecord.at(-1) as Round)} | without ${fmtRound(without.at(-1) as Round)}`);
+      }
+      const ratios = withRecord.map((round, i) => round2(round.throughput / (without[i] as Round).throughput));
+      const ratio = round2(median(ratios));
+      results.floor = { with_record: summarize(withRecord), without_record: summarize(without), ratios, ratio };
+      lines.push(
+        `floor: a stock update's two writes as one raw transaction, with the audit record as a third item / without it: ${ratio.toFixed(2)}   per round: ${ratios.join(', ')}`,
+        '       (DynamoDB Local, not the handler: the best the audited handler can reach here while the record rides in the transaction)',
+        '',
+      );
+    }
     for (const [name, op] of [['updateStock', stockOp], ['allocateOrder', allocateOp]] as const) {
       const { on, off } = handlers[name];
       log(`${name}: warming up both handlers (${options.warmup} ops each)`);

@@ -3,7 +3,7 @@ import { registerUser } from '../../functions/identity/users';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { auditKindOf, AuditRecordExists, writeAuditRecord } from '../../functions/platform/audit';
+import { auditKindOf, AuditRecordExists, storedAuditRecordSchema, writeAuditRecord } from '../../functions/platform/audit';
 import { createDocumentClient } from '../../functions/platform/db';
 import { httpHandler, type HttpEvent } from '../../functions/platform/http';
 import { keys } from '../../functions/platform/keys';
@@ -30,8 +30,8 @@ afterAll(() => t.close());
 
 const db = createDocumentClient();
 
-/** Every record of a tenant (today's and yesterday's partitions: a test may straddle midnight UTC), newest first. */
-const recordsOf = async (tenantId: string): Promise<any[]> => {
+/** Every record of a tenant as stored (today's and yesterday's partitions: a test may straddle midnight UTC), newest first. */
+const storedRecordsOf = async (tenantId: string): Promise<any[]> => {
   const now = Date.now();
   const days = [new Date(now).toISOString().slice(0, 10), new Date(now - 86_400_000).toISOString().slice(0, 10)];
   const all: any[] = [];
@@ -47,6 +47,9 @@ const recordsOf = async (tenantId: string): Promise<any[]> => {
   }
   return all;
 };
+
+/** The same, decoded as the trail reads them (the nested parts are stored as JSON text), storage attributes kept. */
+const recordsOf = async (tenantId: string): Promise<any[]> => (await storedRecordsOf(tenantId)).map((item) => ({ ...item, ...storedAuditRecordSchema.parse(item) }));
 
 const recordsBy = async (tenantId: string, subject: string): Promise<any[]> => (await recordsOf(tenantId)).filter((r) => r.actor_subject === subject);
 
@@ -437,13 +440,13 @@ describe('records cannot be changed', () => {
     const tenantId = newTenantId();
     const client = await t.client({ tenantId, subject: 'original' });
     await setupCatalog(client);
-    const [record] = (await recordsBy(tenantId, 'original')).filter((r) => r.action === 'createProduct');
+    const [record] = (await storedRecordsOf(tenantId)).filter((r) => r.actor_subject === 'original' && r.action === 'createProduct');
     const forged = { ...record, actor_subject: 'someone-else', status: 200 };
     await expect(writeAuditRecord(db, auditTableName(), forged)).rejects.toBeInstanceOf(AuditRecordExists);
     await expect(
       db.send(new PutCommand({ TableName: auditTableName(), Item: forged, ConditionExpression: 'attribute_not_exists(pk)' })),
     ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
-    const [still] = (await recordsBy(tenantId, 'original')).filter((r) => r.action === 'createProduct');
+    const [still] = (await storedRecordsOf(tenantId)).filter((r) => r.actor_subject === 'original' && r.action === 'createProduct');
     expect(still).toEqual(record);
     // The SDK resending the very same record (its answer lost) is no second record and no error.
     await expect(writeAuditRecord(db, auditTableName(), record)).resolves.toBeUndefined();
