@@ -90,14 +90,21 @@ const refused = (message: string, why: string): AppError =>
 
 const notOurs = (): AppError => refused('the cursor is not one this list returned', 'unknown or tampered cursor');
 
-const decodeEnvelope = (cursor: string): z.infer<typeof envelope> => {
+const otherQuery = (): AppError =>
+  refused(
+    'the cursor was returned by another query (other filters, order or list): repeat that query, or start again without a cursor',
+    'cursor of another query',
+  );
+
+/** The base64url JSON of a cursor in the shape `schema` says, or the 400 for one this list never returned. */
+const openCursor = <T>(cursor: string, schema: z.ZodType<T>): T => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw notOurs();
   }
-  const shape = envelope.safeParse(parsed);
+  const shape = schema.safeParse(parsed);
   if (!shape.success) throw notOurs();
   return shape.data;
 };
@@ -105,13 +112,8 @@ const decodeEnvelope = (cursor: string): z.infer<typeof envelope> => {
 /** The ExclusiveStartKey a cursor stands for, once it is known to continue exactly this query (400 otherwise). */
 export const decodeCursor = (cursor: string | undefined, scope: CursorScope): Record<string, string> | undefined => {
   if (cursor === undefined) return undefined;
-  const { k, q } = decodeEnvelope(cursor);
-  if (q !== scope.digest) {
-    throw refused(
-      'the cursor was returned by another query (other filters, order or list): repeat that query, or start again without a cursor',
-      'cursor of another query',
-    );
-  }
+  const { k, q } = openCursor(cursor, envelope);
+  if (q !== scope.digest) throw otherQuery();
   // The digest is no signature: the key itself must still be one this query can resume from.
   const parsedKey = KEY_SCHEMAS[scope.index ?? 'table'].safeParse(k);
   if (!parsedKey.success) throw notOurs();
@@ -123,6 +125,26 @@ export const decodeCursor = (cursor: string | undefined, scope: CursorScope): Re
   if (names.table.length && tenant !== undefined && tenantOfPartition(key[TABLE.partitionKey] ?? '') !== tenant) throw notOurs();
   if (!insideRange(key[names.sort] ?? '', scope.sort)) throw notOurs();
   return key;
+};
+
+/**
+ * A list made by reading another query further (e.g. each SKU of a page of SKUs, filtered): its cursor is
+ * that query's own cursor (`c`), bound to the list's query (`q`, a queryDigest of everything the list
+ * filters on that the inner query does not). Unwrapping checks the binding (another filter, or another
+ * list's cursor, is 400 on query.cursor as above); the inner cursor is checked again by the query it
+ * continues when it is followed (its partition, key and digest), so nothing in `c` is trusted.
+ */
+const wrapped = z.strictObject({ c: z.string().min(1), q: z.string() });
+
+export const wrapCursor = (inner: string | null, digest: string): string | null =>
+  inner === null ? null : Buffer.from(JSON.stringify({ c: inner, q: digest }), 'utf8').toString('base64url');
+
+/** The inner query's cursor a wrapped cursor carries, once it is known to continue this list's query (400 otherwise). */
+export const unwrapCursor = (cursor: string | undefined, digest: string): string | undefined => {
+  if (cursor === undefined) return undefined;
+  const { c, q } = openCursor(cursor, wrapped);
+  if (q !== digest) throw otherQuery();
+  return c;
 };
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -3,7 +3,7 @@ import { AppError } from '../../functions/platform/errors';
 import { childIdempotency, fingerprint } from '../../functions/platform/idempotency';
 import { idSchema, isUlidTime } from '../../functions/platform/ids';
 import { amountIn, currencySchema, minorUnitDigits, moneySchema, pricedIn } from '../../functions/platform/money';
-import { decodeCursor, encodeCursor, queryDigest } from '../../functions/platform/pagination';
+import { decodeCursor, encodeCursor, queryDigest, unwrapCursor, wrapCursor } from '../../functions/platform/pagination';
 
 describe('money', () => {
   test.each([
@@ -186,6 +186,26 @@ describe('cursors', () => {
 
   test('a bare key (the old cursor format) is refused with 400', () => {
     expect(refusal(() => decodeCursor(raw({ pk: 'T#a#SKU', sk: 'x' }), scope))).toEqual(refusedOnCursor);
+  });
+
+  test('a wrapped cursor gives back the inner cursor to the list query it was made for, and none for the last page', () => {
+    const inner = encodeCursor({ pk: 'T#a#SKU', sk: 'sku-9' }, digest) ?? '';
+    const outer = queryDigest({ list: 'levels', status: 'stock_out' });
+    expect(unwrapCursor(wrapCursor(inner, outer) ?? undefined, outer)).toBe(inner);
+    expect(wrapCursor(null, outer)).toBeNull();
+    expect(unwrapCursor(undefined, outer)).toBeUndefined();
+  });
+
+  test('a wrapped cursor of other filters, a plain cursor, or a tampered one is refused with 400 on query.cursor', () => {
+    const inner = encodeCursor({ pk: 'T#a#SKU', sk: 'sku-9' }, digest) ?? '';
+    const outer = queryDigest({ list: 'levels', status: 'all' });
+    const otherFilters = wrapCursor(inner, queryDigest({ list: 'levels', status: 'stock_out' })) ?? '';
+    for (const cursor of [otherFilters, inner, raw({ c: inner }), raw({ c: '', q: outer }), raw({ c: inner, q: outer, x: 1 }), '%%%']) {
+      expect(refusal(() => unwrapCursor(cursor, outer))).toEqual(refusedOnCursor);
+    }
+    // The inner cursor is the platform's: a wrapped key the list query cannot resume from is refused when followed.
+    const forged = unwrapCursor(wrapCursor(encodeCursor({ pk: 'T#b#SKU', sk: 'x' }, digest), outer) ?? undefined, outer);
+    expect(refusal(() => decodeCursor(forged, scope))).toEqual(refusedOnCursor);
   });
 
   test('garbage is refused with 400, not a crash', () => {
