@@ -10,6 +10,9 @@ import type { MovementType, Quantities, StockLevel } from './model';
 /** Far above any real stock, far below 2^53: sums stay exact in JSON numbers and DynamoDB. */
 export const MAX_ON_HAND = 1_000_000_000_000;
 
+/** A stock-out: nothing available to promise (the stock overview's stock-outs, the level list's `status=stock_out`). */
+export const isStockOut = (level: Pick<Quantities, 'available'>): boolean => level.available <= 0;
+
 export interface Thresholds {
   reorder_point: number;
   safety_stock: number;

@@ -2,6 +2,7 @@ import { daysOfCover, isBreached } from '../alerts/rules';
 import { allWarehouses, listSkus, requireSku, requireWarehouse } from '../inventory/catalog';
 import type { StockLevel, Warehouse } from '../inventory/model';
 import { findLevel, levelsOfSku, unitsSold } from '../inventory/stock';
+import { isStockOut } from '../inventory/stock-rules';
 import type { Deps } from '../platform/context';
 import { mapBounded } from '../platform/pool';
 import { assertInScope, inScope } from '../platform/warehouse-scope';
@@ -40,8 +41,6 @@ const round = (value: number, decimals: number): number => Math.round(value * 10
 const turnoverOf = (unitsOut: number, onHand: number): number | null => (onHand > 0 ? round(unitsOut / onHand, 2) : null);
 
 const coverOf = (onHand: number, unitsOut: number): number | null => daysOfCover(Math.max(onHand, 0), unitsOut, OVERVIEW_WINDOW_DAYS);
-
-export const isStockOut = (level: Pick<StockLevel, 'available'>): boolean => level.available <= 0;
 
 interface Totals {
   levels: number;
