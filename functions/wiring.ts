@@ -105,6 +105,12 @@ export const httpRoutes = {
     permission: 'inventory:read', table: 'read', summary: 'Stock of one SKU in every warehouse, with totals',
     params: inventory.skuParams, response: inventory.skuInventoryResponse,
   },
+  listLevels: {
+    method: 'GET', path: '/api/inventory/levels', entry: handler('inventory', 'list-levels'),
+    permission: 'inventory:read', table: 'read',
+    summary: 'Stock levels of every SKU in every warehouse, a page of SKUs at a time, with search and filters',
+    query: inventory.listLevelsQuery, response: inventory.levelListResponse, errors: [404],
+  },
   listMovements: {
     method: 'GET', path: '/api/inventory/sku/{sku_id}/movements', entry: handler('inventory', 'list-movements'),
     permission: 'inventory:read', table: 'read', summary: 'The ledger of one SKU, newest first',

@@ -215,6 +215,32 @@ export const movementsQuery = z
     message: 'must not be before from',
   });
 
+/** Reads of the SKU listing one page of GET /api/inventory/levels may take to fill up with SKUs that have rows. */
+export const LEVEL_LIST_READS = 5;
+
+/** Which levels GET /api/inventory/levels keeps. */
+export const LEVEL_STATUSES = ['all', 'stock_out', 'below_reorder_point'] as const;
+export type LevelStatus = (typeof LEVEL_STATUSES)[number];
+
+/**
+ * GET /api/inventory/levels. The SKU listing it pages through (listSkus: the tenant's SKU partition in
+ * sku_id order) filters on nothing, so `q` is matched in memory on each page of SKUs read, before their
+ * levels are: both an id prefix and a name substring cost the same there, and a search box wants both.
+ */
+export const listLevelsQuery = z.strictObject({
+  warehouse_id: idSchema.optional().describe("only this warehouse's levels (404 if unknown; 403 if it is not one of yours)"),
+  q: text(200)
+    .optional()
+    .describe('search: SKUs whose sku_id starts with q (case-sensitive, as ids are) or whose name contains q (ignoring case)'),
+  status: z
+    .enum(LEVEL_STATUSES)
+    .optional()
+    .describe('all (default); stock_out: available at or below 0; below_reorder_point: a reorder point above 0 and available below it (a stock-out with one is both), as the stock overview counts them'),
+  cursor,
+  limit: limit.describe("SKUs per page, 1..200 (default 50): a SKU's levels are never split across pages, so a page holds at most limit x warehouses rows"),
+});
+export type ListLevelsQuery = z.output<typeof listLevelsQuery>;
+
 // ---------- responses (documented in OpenAPI; integration tests parse real responses with them) ----------
 
 const quantities = z.strictObject({
@@ -303,6 +329,19 @@ const page = <K extends string, T extends z.ZodType>(name: K, item: T) =>
 export const skuListResponse = page('skus', skuResponse);
 export const warehouseListResponse = page('warehouses', warehouseResponse);
 export const movementsResponse = page('movements', movementResponse);
+
+/** A row of the level list: the level as GET /api/inventory/sku/{sku_id} shows it, and its SKU's name. */
+export const levelRowResponse = stockLevelResponse.extend({ sku_name: z.string().describe("the SKU's name") });
+
+export const levelListResponse = z.strictObject({
+  levels: z.array(levelRowResponse).describe('sorted by sku_id, then warehouse_id; a SKU without levels (never stocked, or none kept by the filters) has no row'),
+  next_cursor: z
+    .string()
+    .nullable()
+    .describe(
+      `Pages over the tenant's SKUs, bound to this query's filters. A filtered page may hold fewer SKUs than limit, even none, and still have a cursor (one page reads at most ${LEVEL_LIST_READS} x limit SKUs): follow it until null`,
+    ),
+});
 
 export const skuInventoryResponse = z.strictObject({
   sku_id: z.string(),

@@ -1,21 +1,24 @@
 import { encodeTime, monotonicFactory } from 'ulid';
+import { isBreached } from '../alerts/rules';
 import type { Deps } from '../platform/context';
 import { AppError, errorBody, type ErrorBody } from '../platform/errors';
 import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { keys } from '../platform/keys';
+import { DEFAULT_PAGE_SIZE, queryDigest, unwrapCursor, wrapCursor } from '../platform/pagination';
 import { mapBounded } from '../platform/pool';
 import { batchGet, getItem, queryAll, queryPage } from '../platform/storage';
 import type { TransactionCancelled } from '../platform/transactions';
 import { assertInScope, inScope, scopeFilter, SCOPED_LIST_READS } from '../platform/warehouse-scope';
 import type { Write } from '../platform/writes';
-import { findSku, requireSku, requireWarehouse } from './catalog';
-import { emptyLevel, type Movement, type MovementCause, type Quantities, type StockLevel } from './model';
-import type { StockChange, TransferInput } from './schemas';
+import { findSku, listSkus, requireSku, requireWarehouse } from './catalog';
+import { emptyLevel, type Movement, type MovementCause, type Quantities, type Sku, type StockLevel } from './model';
+import { LEVEL_LIST_READS, type LevelStatus, type ListLevelsQuery, type StockChange, type TransferInput } from './schemas';
 import {
   applyChange,
   checkExpectations,
   incrementEffect,
   isIncrement,
+  isStockOut,
   refusalFor,
   type IncrementType,
   type LevelChange,
@@ -451,6 +454,76 @@ export const getSkuInventory = async (deps: Deps, skuId: string): Promise<SkuInv
     null,
   );
   return { sku_id: skuId, levels, totals, last_updated };
+};
+
+export type LevelRow = StockLevel & { sku_name: string };
+
+export interface LevelsPage {
+  levels: LevelRow[];
+  next_cursor: string | null;
+}
+
+/** SKUs whose levels are read at once (as the stock overview reads them). */
+const SKU_CONCURRENCY = 8;
+
+const byWarehouse = (a: StockLevel, b: StockLevel): number => (a.warehouse_id < b.warehouse_id ? -1 : a.warehouse_id > b.warehouse_id ? 1 : 0);
+
+/** `q` of the level list: the SKU's id starts with it (ids are case-sensitive keys), or its name holds it in any case. */
+const matchesSearch = (q: string) => {
+  const needle = q.toLowerCase();
+  return (sku: Sku): boolean => sku.sku_id.startsWith(q) || sku.name.toLowerCase().includes(needle);
+};
+
+const hasStatus = (status: LevelStatus) => (level: StockLevel): boolean =>
+  status === 'stock_out' ? isStockOut(level) : status === 'below_reorder_point' ? isBreached(level) : true;
+
+/**
+ * GET /api/inventory/levels: every SKU's levels (the admin grid: SKU x warehouse), a page of SKUs at
+ * a time. It pages through the catalogue with listSkus (sku_id order), keeps the SKUs `q` matches,
+ * and reads their levels SKU_CONCURRENCY at a time (all of a SKU's, or the one GetItem of the asked
+ * warehouse, as the stock overview does), keeping those in the caller's warehouses with the asked
+ * status. `limit` counts SKUs with rows: a page reads on until it has that many, the catalogue ends,
+ * or it has read LEVEL_LIST_READS pages of SKUs (then it returns what it has, with a cursor). Each
+ * read asks only for the SKUs still missing, so the page never holds more than `limit` SKUs and the
+ * cursor is always the SKU listing's own (wrapped: bound to this query's filters and scope).
+ * A scoped user sees only their warehouses' levels; naming another warehouse is 403.
+ */
+export const listLevels = async (deps: Deps, query: ListLevelsQuery): Promise<LevelsPage> => {
+  const { ctx } = deps;
+  if (query.warehouse_id !== undefined) assertInScope(ctx, [query.warehouse_id], 'listing its stock levels');
+  const status = query.status ?? 'all';
+  const digest = queryDigest({ list: 'inventory levels', warehouse_id: query.warehouse_id ?? null, q: query.q ?? null, status, scope: scopeFilter(ctx) ?? null });
+  let cursor = unwrapCursor(query.cursor, digest);
+  if (query.warehouse_id !== undefined) await requireWarehouse(deps, query.warehouse_id);
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const search = query.q === undefined ? undefined : matchesSearch(query.q);
+  const visible = inScope(ctx);
+  const kept = hasStatus(status);
+  const levelsOf = async (skuId: string): Promise<StockLevel[]> => {
+    if (query.warehouse_id === undefined) return levelsOfSku(deps, skuId);
+    const level = await findLevel(deps, skuId, query.warehouse_id);
+    return level ? [level] : [];
+  };
+  const levels: LevelRow[] = [];
+  let skusWithRows = 0;
+  for (let reads = 0; reads < LEVEL_LIST_READS && skusWithRows < limit; reads++) {
+    const page = await listSkus(deps, { cursor, limit: limit - skusWithRows });
+    const skus = search ? page.skus.filter(search) : page.skus;
+    const rows = await mapBounded(skus, SKU_CONCURRENCY, async (sku) =>
+      (await levelsOf(sku.sku_id))
+        .filter((level) => visible(level) && kept(level))
+        .sort(byWarehouse)
+        .map((level): LevelRow => ({ ...level, sku_name: sku.name })),
+    );
+    for (const ofSku of rows) {
+      if (ofSku.length === 0) continue;
+      skusWithRows++;
+      levels.push(...ofSku);
+    }
+    cursor = page.next_cursor ?? undefined;
+    if (cursor === undefined) break;
+  }
+  return { levels, next_cursor: wrapCursor(cursor ?? null, digest) };
 };
 
 /** ULID bounds for a time range: movement ids sort by the instant they were made. */

@@ -145,6 +145,7 @@ export const requestsFor = (ids: Ids, shops: RequestShops = {}): Record<string, 
     asOther: 404,
   },
   [routeKey(httpRoutes.getSkuInventory)]: { path: `/api/inventory/sku/${ids.sku_id}`, asOther: 404 },
+  [routeKey(httpRoutes.listLevels)]: { path: '/api/inventory/levels', asOther: 200, list: 'levels' },
   [routeKey(httpRoutes.listMovements)]: { path: `/api/inventory/sku/${ids.sku_id}/movements`, asOther: 404 },
   [routeKey(httpRoutes.allocateOrder)]: {
     path: '/api/orders/allocate',
