@@ -207,6 +207,8 @@ const realCursors = async (c: Client, sku: string, warehouse: string, product: s
     [httpRoutes.listMovements.path, `/api/inventory/sku/${sku}/movements?limit=1`],
     [httpRoutes.listMovements.path, `/api/inventory/sku/${sku}/movements?limit=1&warehouse_id=${warehouse}`],
     [httpRoutes.listMovements.path, `/api/inventory/sku/${sku}/movements?limit=1&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`],
+    [httpRoutes.listLevels.path, '/api/inventory/levels?limit=1'],
+    [httpRoutes.listLevels.path, `/api/inventory/levels?limit=1&warehouse_id=${warehouse}&status=all`],
     [httpRoutes.listSuppliers.path, '/api/suppliers?limit=1'],
     [httpRoutes.listPurchaseOrders.path, '/api/purchase-orders?limit=1'],
     [httpRoutes.listPurchaseOrders.path, '/api/purchase-orders?limit=1&status=draft'],

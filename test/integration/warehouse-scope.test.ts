@@ -517,6 +517,15 @@ describe('what a scoped user sees', () => {
     expect(other.body.error).toMatchObject({ code: 'FORBIDDEN', details: { warehouse_ids: [OUT] } });
   });
 
+  test("the level list holds only the levels of the user's warehouses; asking for another warehouse's is 403", async () => {
+    const rows: { sku_id: string; warehouse_id: string }[] = ok(await clerk.get('/api/inventory/levels')).levels;
+    expect(rows.map((l) => `${l.sku_id}@${l.warehouse_id}`)).toEqual(SCOPE.map((w) => `${SKU}@${w}`));
+    expect(ok(await admin.get('/api/inventory/levels')).levels).toHaveLength(3);
+    const other = await clerk.get(`/api/inventory/levels?warehouse_id=${OUT}`);
+    expect(other.status).toBe(403);
+    expect(other.body.error).toMatchObject({ code: 'FORBIDDEN', details: { warehouse_ids: [OUT] } });
+  });
+
   test("the warehouse list holds only the user's warehouses", async () => {
     expect(ok(await clerk.get('/api/warehouses')).warehouses.map((w: { warehouse_id: string }) => w.warehouse_id).sort()).toEqual([...SCOPE]);
     expect(ok(await admin.get('/api/warehouses')).warehouses).toHaveLength(3);
