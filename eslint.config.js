@@ -10,7 +10,7 @@ const importX = require('eslint-plugin-import-x');
 const duckdbOnlyLocally = { group: ['@duckdb/*'], message: 'DuckDB is local-only (bin/local/, test/): Lambda code queries the lake through Athena.' };
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.data/', 'coverage/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -70,6 +70,18 @@ module.exports = tseslint.config(
             duckdbOnlyLocally,
           ],
         },
+      ],
+    },
+  },
+  {
+    // The dashboard talks to the API only, through the types generated from its OpenAPI document (web/src/api):
+    // no product code of the server side, so the UI can never depend on what the API does not publish.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', crypto: 'readonly', fetch: 'readonly' } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(functions|bin|lib|test)/', message: 'the dashboard uses the public API only (web/src/api), never server code.' }] },
       ],
     },
   },

@@ -4,6 +4,7 @@
  *   --port N      HTTP port (default: $PORT or 3000)
  *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history), connected to local Shopify and SP-API fakes
  *   --sweep-seconds N   run the scheduled functions every N seconds instead of their declared period
+ *   --no-web      do not build or serve the dashboard at / (web/; see bin/local/web.ts)
  *
  * Besides the API it runs what AWS runs beside it: the stream processor over
  * DynamoDB Local's stream (bin/local/streams.ts) publishing to an in-process
@@ -49,6 +50,7 @@ import { ensureDemoAdmin, seedDemoTenant, DEMO_ADMIN } from './local/seed';
 import { announceRuntime, tokenFor, withdrawRuntime } from './local/users';
 import { seedDemoChannels, type DemoChannels } from './local/seed-channels';
 import { createStreamPoller, type StreamPoller } from './local/streams';
+import { ensureWebBuild, serveWeb, WEB_DIST } from './local/web';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SHUTDOWN_LIMIT_MS = 20_000;
@@ -135,6 +137,8 @@ const main = async (): Promise<void> => {
       'in-memory': { type: 'boolean', default: false },
       port: { type: 'string', default: process.env.PORT ?? '3000' },
       seed: { type: 'boolean', default: false },
+      // Skip the dashboard's build and serving (the API alone, as the tests and benchmarks run it).
+      'no-web': { type: 'boolean', default: false },
       'sweep-seconds': { type: 'string' },
     },
   });
@@ -181,7 +185,12 @@ const main = async (): Promise<void> => {
   // Sales channel credentials: the local encrypted store under .data/ (AES-256-GCM, key file 0600), or held in memory with --in-memory.
   process.env[CHANNEL_SECRETS_ENV] = values['in-memory'] ? 'memory' : `file:${CHANNEL_SECRETS_DIR}`;
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
-  const api = await startLocalApi({ issuer, port });
+  // The dashboard, built if its sources changed since the last build (a few seconds), served at `/`.
+  if (!values['no-web']) {
+    const build = ensureWebBuild();
+    if (build.built) log.info('built the dashboard', { ms: build.ms, dir: WEB_DIST });
+  }
+  const api = await startLocalApi({ issuer, port, ...(values['no-web'] ? {} : { web: serveWeb }) });
   running.api = api;
   // The stream processor and the schedules, as in AWS: item changes -> domain events on the bus.
   const bus = new LocalBus({ rules: [loggingRule()] });
@@ -224,6 +233,7 @@ const main = async (): Promise<void> => {
       '',
       `export TOKEN=${token}`,
       '',
+      ...(values['no-web'] ? [] : [`Dashboard, signed in as the demo admin: ${api.url}/#token=${token}`, '']),
       `Try: curl -s ${api.url}/api/warehouses -H "Authorization: Bearer $TOKEN"`,
       ...(running.demoChannels
         ? [

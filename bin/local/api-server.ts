@@ -123,6 +123,8 @@ export const startLocalApi = async (options: {
   host?: string;
   /** The Lambda timeout each handler runs under (lib/api.ts gives route functions 29 s); tests shorten it. */
   functionTimeoutMs?: number;
+  /** Serve the dashboard (web/dist) at `/`, as CloudFront does in AWS: bin/local/web.ts. */
+  web?: (req: IncomingMessage, res: ServerResponse, pathname: string) => boolean;
 }): Promise<LocalApi> => {
   /** Each route's handler module, imported on its first request (as Lambda loads it on a cold start). */
   const handlers = new Map<string, Promise<LambdaHandler>>();
@@ -140,6 +142,7 @@ export const startLocalApi = async (options: {
       gatewayError(new AppError('MALFORMED_REQUEST', 'the request target is not a valid URL'));
       return;
     }
+    if (!matched && options.web?.(req, res, url.pathname)) return;
     if (!matched) {
       const { error, headers } = unmatchedRoute(method, url.pathname);
       gatewayError(error, headers);
