@@ -1,0 +1,209 @@
+/**
+ * The dashboard (issue 13) in a real Chromium against `npm start`: signing in by the fragment token, the stock
+ * actions and what they show, conflicts, alerts after the consumers run, purchasing, and a viewer's page without
+ * write buttons. Every page is screenshotted into .data/screenshots/ and checked with axe-core (no serious or
+ * critical violations), with no console errors.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectErrors, launchChromium, screenshot, seriousViolations } from '../support/browser';
+import { startLocalRuntime, type RunningLocal } from '../support/local-runtime';
+
+// page.evaluate() callbacks run in the browser; these are its globals, declared here only (not the DOM library for all of test/).
+declare const document: any;
+
+jest.setTimeout(180_000);
+
+let runtime: RunningLocal;
+let browser: Browser;
+
+const api = async (method: string, path: string, body?: unknown, token = runtime.token): Promise<{ status: number; body: any }> => {
+  const response = await fetch(`${runtime.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+};
+const ok = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const answer = await api(method, path, body);
+  if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+};
+
+beforeAll(async () => {
+  [runtime, browser] = await Promise.all([startLocalRuntime(), launchChromium()]);
+  await ok('POST', '/api/products', { product_id: 'p-ui', name: 'Dashboard goods' });
+  await ok('POST', '/api/warehouses', { warehouse_id: 'wh-east', name: 'East', latitude: 40.7, longitude: -74 });
+  await ok('POST', '/api/warehouses', { warehouse_id: 'wh-west', name: 'West', latitude: 34, longitude: -118 });
+  await ok('POST', '/api/suppliers', { supplier_id: 'sup-ui', name: 'UI Supply', lead_time_days: 5, currency: 'USD' });
+  for (const sku of ['sku-recv', 'sku-adj', 'sku-stale', 'sku-alert', 'sku-po']) {
+    await ok('POST', '/api/skus', { sku_id: sku, product_id: 'p-ui', name: `Widget ${sku}`, unit_cost: '2.50', price: '9.99', currency: 'USD', supplier_id: 'sup-ui' });
+    await ok('POST', '/api/inventory/update', { sku_id: sku, warehouse_id: 'wh-east', transaction_type: 'restock', quantity: 20 });
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+interface Opened {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+/** A fresh tab signed in by the fragment token, at `path`. */
+const open = async (path: string, token = runtime.token, viewport = { width: 1280, height: 800 }): Promise<Opened> => {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(`${runtime.url}${path}#token=${token}`);
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  return { context, page, errors };
+};
+
+const settled = async (page: Page): Promise<void> => {
+  await page.waitForLoadState('networkidle');
+  await page.waitForFunction(() => !document.body.innerText.includes('Loading'), undefined, { timeout: 30_000 });
+};
+
+test('the fragment token signs in, is removed from the address bar, and the overview shows the tenant', async () => {
+  const { page, context, errors } = await open('/');
+  await settled(page);
+  expect(page.url()).not.toContain('token=');
+  await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Overview');
+  await expect(page.getByText('admin@demo.example').count()).resolves.toBe(1);
+  await expect(page.locator('table').first().textContent()).resolves.toContain('East');
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('receiving stock shows the new level and its ledger row at once', async () => {
+  const { page, context, errors } = await open('/skus/sku-recv');
+  await settled(page);
+  await expect(page.getByTestId('on-hand-wh-east').textContent()).resolves.toBe('20');
+  await page.getByRole('button', { name: 'Receive sku-recv in wh-east' }).click();
+  await page.getByLabel('Quantity').fill('7');
+  await page.getByLabel('Note (optional)').fill('delivery 42');
+  await page.getByRole('dialog').getByRole('button', { name: 'Receive' }).click();
+  await page.getByTestId('on-hand-wh-east').filter({ hasText: '27' }).waitFor();
+  const ledger = page.getByRole('table', { name: /Ledger of sku-recv/ });
+  await ledger.getByText('delivery 42').waitFor();
+  await expect(ledger.locator('tbody tr').first().textContent()).resolves.toContain('+7');
+  const stored = await ok('GET', '/api/inventory/sku/sku-recv');
+  expect(stored.levels[0].on_hand).toBe(27);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('an adjustment without a reason is refused next to the reason field and writes nothing', async () => {
+  const { page, context } = await open('/skus/sku-adj');
+  await settled(page);
+  await page.getByRole('button', { name: 'Adjust sku-adj in wh-east' }).click();
+  await page.getByLabel('Change (negative to remove)').fill('-3');
+  await page.getByRole('dialog').getByRole('button', { name: 'Adjust' }).click();
+  const reason = page.getByRole('dialog').locator('.field', { has: page.getByLabel('Reason') });
+  await reason.locator('.field-error').waitFor();
+  await expect(reason.locator('.field-error').textContent()).resolves.toMatch(/required for an adjustment/);
+  await expect(page.getByLabel('Reason').getAttribute('aria-invalid')).resolves.toBe('true');
+  const stored = await ok('GET', '/api/inventory/sku/sku-adj');
+  expect(stored.levels[0].on_hand).toBe(20);
+  // With a reason it applies.
+  await page.getByLabel('Reason').selectOption('damaged');
+  await page.getByRole('dialog').getByRole('button', { name: 'Adjust' }).click();
+  await page.getByTestId('on-hand-wh-east').filter({ hasText: '17' }).waitFor();
+  await context.close();
+});
+
+test('a count made against a level that changed meanwhile shows the conflict and the new numbers, and writes nothing', async () => {
+  const { page, context } = await open('/skus/sku-stale');
+  await settled(page);
+  await page.getByRole('button', { name: 'Count sku-stale in wh-east' }).click();
+  // Someone else sells 5 while the dialog is open.
+  await ok('POST', '/api/inventory/update', { sku_id: 'sku-stale', warehouse_id: 'wh-east', transaction_type: 'sale', quantity: 5 });
+  await page.getByLabel('Counted on hand').fill('18');
+  await page.getByRole('dialog').getByRole('button', { name: 'Count' }).click();
+  const conflict = page.getByRole('dialog').getByRole('alert').filter({ hasText: 'changed this level meanwhile' });
+  await conflict.waitFor();
+  await expect(conflict.textContent()).resolves.toContain('on hand 15');
+  expect((await ok('GET', '/api/inventory/sku/sku-stale')).levels[0].on_hand).toBe(15);
+  await context.close();
+});
+
+test('a sale crossing the reorder point shows an alert once the consumers run', async () => {
+  await ok('PUT', '/api/thresholds', { sku_id: 'sku-alert', warehouse_id: 'wh-east', reorder_point: 10, safety_stock: 2 });
+  await ok('POST', '/api/inventory/update', { sku_id: 'sku-alert', warehouse_id: 'wh-east', transaction_type: 'sale', quantity: 15 });
+  const { page, context, errors } = await open('/alerts');
+  const row = page.getByRole('row', { name: /sku-alert/ });
+  for (let i = 0; i < 30 && (await row.count()) === 0; i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.getByRole('heading', { level: 1 }).waitFor();
+  }
+  await row.waitFor();
+  await expect(row.textContent()).resolves.toContain('wh-east');
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('a reorder suggestion becomes a draft purchase order, which is submitted and received', async () => {
+  await ok('PUT', '/api/thresholds', { sku_id: 'sku-po', warehouse_id: 'wh-east', reorder_point: 30, safety_stock: 5 });
+  const { page, context } = await open('/purchasing');
+  const pick = page.getByRole('checkbox', { name: 'Order sku-po for wh-east' });
+  for (let i = 0; i < 30 && (await pick.count()) === 0; i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.getByRole('heading', { level: 1 }).waitFor();
+  }
+  await pick.check();
+  await page.getByRole('button', { name: /Draft purchase orders/ }).click();
+  await page.getByRole('status').filter({ hasText: 'Drafted 1 purchase order' }).waitFor();
+  const submit = page.getByRole('button', { name: /^Submit / }).first();
+  await submit.click();
+  const receive = page.getByRole('button', { name: /^Receive / }).first();
+  await receive.waitFor();
+  await receive.click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Receive' }).click();
+  await page.getByText('Received', { exact: true }).first().waitFor();
+  const level = (await ok('GET', '/api/inventory/sku/sku-po')).levels.find((l: { warehouse_id: string }) => l.warehouse_id === 'wh-east');
+  expect(level.on_hand).toBeGreaterThan(20);
+  await context.close();
+});
+
+test('a viewer sees the stock but no button that would change it', async () => {
+  const viewer = await ok('POST', '/api/users', { email: 'viewer@demo.example', name: 'Vera Viewer', role: 'viewer' });
+  const token = await tokenOf(viewer.user_id, 'viewer');
+  const { page, context, errors } = await open('/skus/sku-recv', token);
+  await settled(page);
+  await expect(page.getByTestId('on-hand-wh-east').count()).resolves.toBe(1);
+  for (const name of ['Receive', 'Adjust', 'Count', 'Transfer']) await expect(page.getByRole('button', { name: new RegExp(`^${name} `) }).count()).resolves.toBe(0);
+  await expect(page.getByRole('link', { name: 'Users' }).count()).resolves.toBe(0);
+  await page.goto(`${runtime.url}/alerts`);
+  await settled(page);
+  await expect(page.getByRole('button', { name: /^Acknowledge/ }).count()).resolves.toBe(0);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+/** A token for a user of the demo tenant, by the same CLI a developer uses (it reaches the running runtime's directory). */
+const tokenOf = async (_userId: string, role: string): Promise<string> => {
+  const { execFileSync } = await import('node:child_process');
+  return execFileSync(process.execPath, [require.resolve('tsx/cli'), 'bin/token.ts', '--tenant', 'demo', '--email', `${role}@demo.example`], { cwd: `${__dirname}/../..`, encoding: 'utf8' }).trim();
+};
+
+const PAGES = ['/', '/inventory', '/skus/sku-recv', '/alerts', '/purchasing', '/orders', '/reports', '/channels', '/users', '/audit'];
+
+test.each(PAGES)('page %s renders with no console errors and no serious accessibility violations, wide and narrow', async (path) => {
+  for (const [label, viewport] of [['wide', { width: 1280, height: 800 }], ['narrow', { width: 420, height: 860 }]] as const) {
+    const { page, context, errors } = await open(path, runtime.token, viewport);
+    await settled(page);
+    await screenshot(page, `${path === '/' ? 'overview' : path.slice(1).replace(/\//g, '-')}-${label}`);
+    const text = await page.locator('body').innerText();
+    expect(text).not.toMatch(/\bundefined\b|\bNaN\b|\[object Object\]|at .*\.tsx?:\d+/);
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  }
+});
