@@ -36,6 +36,7 @@ const BENCHES: Bench[] = [
   { name: 'channels', file: 'channels.ts', options: ['rate', 'skus', 'seconds'] },
   { name: 'tenant-guard', file: 'tenant-guard.ts', options: COMMON },
   { name: 'audit', file: 'audit.ts', options: COMMON },
+  { name: 'web', file: 'web.ts', options: ['levels'] },
 ];
 
 const valueOptions = [...new Set(BENCHES.flatMap((b) => b.options))];
