@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, must } from './api/client';
+import { api, must, useApiAt } from './api/client';
+import { completeCognitoSignIn, loadConfig, signInWithCognito, type DashboardConfig } from './auth';
 import { Link, ProblemBanner, asProblem } from './components/ui';
 import type { ApiProblem } from './forms';
 import { humanize } from './format';
@@ -65,12 +66,21 @@ const routed = (path: string) => {
   }
 };
 
-const SignIn = () => {
+const SignIn = ({ config, problem }: { config: DashboardConfig | undefined; problem: string | undefined }) => {
   const [token, setToken] = useState('');
+  if (config) {
+    return (
+      <main class="sign-in" id="main">
+        <h1>Stockroom</h1>
+        {(session.ended.value ?? problem) && <p class="problem" role="alert">{session.ended.value ?? problem}</p>}
+        <button type="button" class="primary" onClick={() => void signInWithCognito(config)}>Sign in</button>
+      </main>
+    );
+  }
   return (
     <main class="sign-in" id="main">
       <h1>Stockroom</h1>
-      {session.ended.value && <p class="problem" role="alert">{session.ended.value}</p>}
+      {(session.ended.value ?? problem) && <p class="problem" role="alert">{session.ended.value ?? problem}</p>}
       <p>
         Open the link <code>npm start</code> prints (<code>http://localhost:3000/#token=…</code>), or paste a token from <code>npm run token</code>.
       </p>
@@ -83,7 +93,7 @@ const SignIn = () => {
   );
 };
 
-const App = () => {
+const App = ({ config, signInProblem }: { config: DashboardConfig | undefined; signInProblem: string | undefined }) => {
   const claims = session.claims.value;
   const [problem, setProblem] = useState<ApiProblem | undefined>();
   const [ready, setReady] = useState(false);
@@ -98,7 +108,7 @@ const App = () => {
       (error: unknown) => setProblem(asProblem(error)),
     );
   }, [claims?.role, claims?.subject]);
-  if (!claims) return <SignIn />;
+  if (!claims) return <SignIn config={config} problem={signInProblem} />;
   const path = currentPath.value;
   return (
     <>
@@ -129,5 +139,12 @@ const App = () => {
   );
 };
 
-const root = document.getElementById('app');
-if (root) render(<App />, root);
+/** In AWS the deployed /config.json points at the API and the hosted UI; under npm start there is none. */
+const start = async (): Promise<void> => {
+  const config = await loadConfig();
+  if (config) useApiAt(config.api_url);
+  const signInProblem = config ? await completeCognitoSignIn(config).catch(() => 'The sign-in could not be completed: sign in again.') : undefined;
+  const root = document.getElementById('app');
+  if (root) render(<App config={config} signInProblem={signInProblem} />, root);
+};
+void start();

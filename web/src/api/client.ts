@@ -10,11 +10,20 @@ import { session } from '../session';
  */
 export const api = createClient<paths>({ baseUrl: window.location.origin });
 
+/** Where the API is: this origin under npm start; in AWS the API's own URL from /config.json (auth.ts), set at start. */
+let apiBase: string | undefined;
+export const useApiAt = (url: string): void => {
+  apiBase = url.replace(/\/+$/, '');
+};
+const apiUrl = (path: string): URL => new URL(apiBase ? `${apiBase}${path}` : path, window.location.origin);
+
 const bearer: Middleware = {
   onRequest({ request }) {
     const token = session.token.value;
-    if (token) request.headers.set('authorization', `Bearer ${token}`);
-    return request;
+    const url = new URL(request.url);
+    const target = apiBase ? new Request(apiUrl(url.pathname + url.search), request) : request;
+    if (token) target.headers.set('authorization', `Bearer ${token}`);
+    return target;
   },
   onResponse({ response }) {
     // The token expired or the user was revoked: the session ends, and the page says so.
@@ -53,7 +62,7 @@ export const once = (key: string = newIdempotencyKey()): { 'Idempotency-Key': st
 
 /** A CSV download of a list the API can answer as CSV: fetched with the token, saved through a blob link. */
 export const downloadCsv = async (path: string, query: Record<string, string | undefined>, filename: string): Promise<void> => {
-  const url = new URL(path, window.location.origin);
+  const url = apiUrl(path);
   for (const [name, value] of Object.entries({ ...query, format: 'csv' })) if (value !== undefined && value !== '') url.searchParams.set(name, value);
   const response = await fetch(url, { headers: { authorization: `Bearer ${session.token.value ?? ''}` } });
   if (!response.ok) throw problemOf(response.status, await response.json().catch(() => undefined));
