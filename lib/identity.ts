@@ -17,6 +17,8 @@ const customName = (claim: string): string => claim.replace(/^custom:/, '');
 export class InventoryIdentity extends Construct {
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
+  /** What the app clients may read of a user: the e-mail, the tenant, the role and the warehouse scope. */
+  readonly clientAttributes: cognito.ClientAttributes;
   /** The `iss` of this pool's tokens. */
   readonly issuer: string;
 
@@ -55,6 +57,9 @@ export class InventoryIdentity extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.clientAttributes = new cognito.ClientAttributes()
+      .withStandardAttributes({ email: true, emailVerified: true })
+      .withCustomAttributes(tenant, role, warehouses);
     this.client = this.userPool.addClient('Api', {
       generateSecret: false,
       // API clients sign in with SRP and send the ID token; no hosted UI, so no OAuth flows (and no implicit grant).
@@ -65,9 +70,7 @@ export class InventoryIdentity extends Construct {
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
-      readAttributes: new cognito.ClientAttributes()
-        .withStandardAttributes({ email: true, emailVerified: true })
-        .withCustomAttributes(tenant, role, warehouses),
+      readAttributes: this.clientAttributes,
       // Deliberately no custom attributes: tenant, role and warehouse scope are set by an administrator only (the users API).
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });

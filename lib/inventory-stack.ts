@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ATHENA_WORKGROUP_ENV, LAKE_DATABASE_ENV } from '../functions/platform/lake';
@@ -16,10 +16,13 @@ import { InventoryIdentity } from './identity';
 import { cfnBucketOf, CLOSE_PREFIX, InventoryLake, lakeKeyThroughS3, tablePrefix } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
+import { DashboardStack } from './web';
 
 export interface InventoryStackProps extends StackProps {
   /** API-wide throttling (requests per second and burst); see InventoryApiProps. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** The dashboard's Cognito hosted UI domain prefix (unique in the region); default: from this stack's construct address. */
+  dashboardDomainPrefix?: string;
 }
 
 /**
@@ -40,6 +43,7 @@ export class InventoryStack extends Stack {
   readonly lake: InventoryLake;
   readonly channels: ChannelsStack;
   readonly audit: InventoryAudit;
+  readonly dashboard: DashboardStack;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -52,11 +56,18 @@ export class InventoryStack extends Stack {
       table: this.data.table,
       // Cognito ID tokens: `iss` is the pool, `aud` the app client id.
       jwtIssuer: this.identity.issuer,
-      jwtAudience: [this.identity.client.userPoolClientId],
+      // The dashboard's client is made after the API (it needs the API's domain), so its id is read lazily.
+      jwtAudience: [this.identity.client.userPoolClientId, Lazy.string({ produce: () => this.dashboard.client.userPoolClientId })],
       userPool: this.identity.userPool,
       ...(props.throttle ? { throttle: props.throttle } : {}),
       // The channel context's routes live in its nested stack, with its consumers and schedules.
       routeScope: (_name, route) => (isChannelRoute(route) ? this.channels : undefined),
+    });
+    this.dashboard = new DashboardStack(this, 'Dashboard', {
+      httpApi: this.api.httpApi,
+      userPool: this.identity.userPool,
+      clientAttributes: this.identity.clientAttributes,
+      domainPrefix: props.dashboardDomainPrefix ?? `stockroom-${this.node.addr.slice(0, 12)}`,
     });
     this.schedules = new InventorySchedules(this, 'Schedules', { table: this.data.table, lake: this.lake, schedules: scheduledFunctions });
     this.consumers = new InventoryConsumers(this, 'Consumers', { table: this.data.table, bus: this.events.bus, lake: this.lake, consumers: eventConsumers });
@@ -79,6 +90,7 @@ export class InventoryStack extends Stack {
       ],
     });
 
+    new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.origin}/`, description: 'The admin dashboard (sign-in through the Cognito hosted UI)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
     new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.identity.client.userPoolClientId });

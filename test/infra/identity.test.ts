@@ -44,7 +44,7 @@ describe('Cognito user pool', () => {
     expect(client?.Properties?.ExplicitAuthFlows).toEqual(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
   });
 
-  test('the stack outputs the API URL, user pool id, client id, table name, event bus name, stream dead-letter queue and alarm topic', () => {
-    expect(Object.keys(json.Outputs ?? {}).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'EventBusName', 'StreamDeadLetterQueueUrl', 'TableName', 'UserPoolClientId', 'UserPoolId']);
+  test('the stack outputs the dashboard and API URLs, user pool id, client id, table name, event bus name, stream dead-letter queue and alarm topic', () => {
+    expect(Object.keys(json.Outputs ?? {}).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'DashboardUrl', 'EventBusName', 'StreamDeadLetterQueueUrl', 'TableName', 'UserPoolClientId', 'UserPoolId']);
   });
 });

@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { localRouteKeys } from '../../bin/local/api-server';
 import { isWebhookRoute } from '../../functions/platform/routes';
 import { fallbackRoute, httpRoutes, routeKey } from '../../functions/wiring';
@@ -82,12 +83,12 @@ describe('HTTP API routes', () => {
     for (const action of statements.flatMap((s) => [s.Action].flat())) expect(action).not.toMatch(/^(dynamodb|kms):/);
   });
 
-  test('the JWT authorizer accepts only ID tokens of this user pool, minted for its app client', () => {
+  test('the JWT authorizer accepts only ID tokens of this user pool, minted for its API client or the dashboard\'s hosted-UI client', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: [{ Ref: logicalId(stack.identity.client) }],
+        Audience: [{ Ref: logicalId(stack.identity.client) }, { 'Fn::GetAtt': [logicalId(stack.dashboard.nestedStackResource ?? stack.dashboard), Match.stringLikeRegexp('^Outputs\\..*DashboardClient')] }],
         Issuer: { 'Fn::Join': ['', [`https://cognito-idp.${stack.region}.amazonaws.com/`, { Ref: logicalId(stack.identity.userPool) }]] },
       },
     });
