@@ -111,7 +111,7 @@ describe('the dashboard places the API\'s errors next to the inputs they are abo
 describe('the dashboard signs in to the hosted UI with PKCE', () => {
   test('the S256 challenge of a verifier is RFC 7636\'s own example', async () => {
     const { challengeOf } = await import('../../web/src/pkce');
-    await expect(challengeOf('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).resolves.toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuEGSb3mnoM');
+    await expect(challengeOf('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).resolves.toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
   });
 
   test('a verifier is 43 base64url characters and never repeats', async () => {
