@@ -143,6 +143,36 @@ export const Dialog = ({ title, onClose, children }: { title: string; onClose: (
   );
 };
 
+/** A dialog form's buttons: Cancel closes, the submit button says what it does (and waits while it does). */
+export const DialogActions = ({ onClose, submit, busy = false }: { onClose: () => void; submit: string; busy?: boolean }) => (
+  <div class="dialog-actions">
+    <button type="button" onClick={onClose}>Cancel</button>
+    <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : submit}</button>
+  </div>
+);
+
+/**
+ * A button's action on a page: its problem (shown by the page's banner) or, done, what to reload. One submit at a
+ * time: a second click while the first runs is ignored.
+ */
+export const useAction = () => {
+  const [problem, setProblem] = useState<ApiProblem | undefined>();
+  const running = useRef(false);
+  const run = async (action: () => Promise<void>): Promise<void> => {
+    if (running.current) return;
+    running.current = true;
+    try {
+      await action();
+      setProblem(undefined);
+    } catch (error) {
+      setProblem(asProblem(error));
+    } finally {
+      running.current = false;
+    }
+  };
+  return { problem, run };
+};
+
 /** A simple data table: a caption for screen readers, header cells with scope, numbers right-aligned by class. */
 export interface Column<T> {
   label: string;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, must, once } from '../api/client';
-import { Dialog, Field, Link, LoadState, Page, Pager, ProblemBanner, Table, asProblem, useLoad, usePager } from '../components/ui';
+import { Dialog, DialogActions, Field, Link, LoadState, Page, Pager, ProblemBanner, Table, asProblem, useLoad, usePager, useAction } from '../components/ui';
 import { fieldMessages, formMessages, parseQuantity, type ApiProblem } from '../forms';
 import { formatDays, formatInstant, formatQuantity, humanize } from '../format';
 import { can } from '../session';
@@ -12,17 +12,13 @@ export const AlertsPage = () => {
   const [status, setStatus] = useState<Status>('open');
   const pager = usePager();
   const alerts = useLoad(() => must(api.GET('/api/alerts', { params: { query: { status, limit: 50, ...(pager.cursor ? { cursor: pager.cursor } : {}) } } })), [status, pager.cursor]);
-  const [problem, setProblem] = useState<ApiProblem | undefined>();
+  const { problem, run } = useAction();
   const [thresholds, setThresholds] = useState<{ sku_id: string; warehouse_id: string; reorder_point: number; safety_stock: number } | undefined>();
-  const acknowledge = async (alertId: string) => {
-    try {
+  const acknowledge = (alertId: string) =>
+    run(async () => {
       await must(api.POST('/api/alerts/{alert_id}/acknowledge', { params: { path: { alert_id: alertId }, header: once() } }));
-      setProblem(undefined);
       alerts.reload();
-    } catch (error) {
-      setProblem(asProblem(error));
-    }
-  };
+    });
   return (
     <Page title="Alerts">
       <label>
@@ -110,10 +106,7 @@ const ThresholdsDialog = ({ level, onClose, onDone }: { level: { sku_id: string;
         <Field label="Safety stock" error={fields.safety_stock}>
           {(props) => <input {...props} name="safety_stock" inputMode="numeric" value={safetyStock} onInput={(e) => setSafetyStock(e.currentTarget.value)} />}
         </Field>
-        <div class="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary">Save</button>
-        </div>
+        <DialogActions onClose={onClose} submit="Save" />
       </form>
     </Dialog>
   );

@@ -1,25 +1,20 @@
 import { useState } from 'preact/hooks';
 import { api, must, once } from '../api/client';
-import { LoadState, Page, ProblemBanner, Table, asProblem, useLoad } from '../components/ui';
-import type { ApiProblem } from '../forms';
+import { LoadState, Page, ProblemBanner, Table, useAction, useLoad } from '../components/ui';
 import { formatInstant, formatQuantity, humanize } from '../format';
 import { can } from '../session';
 
 /** Shopify and Amazon: whether each connection keeps up (lag, pushes waiting, drift at the last reconciliation), and a sync on demand. */
 export const ChannelsPage = () => {
   const status = useLoad(() => must(api.GET('/api/integration/status', {})), []);
-  const [problem, setProblem] = useState<ApiProblem | undefined>();
+  const { problem, run } = useAction();
   const [notice, setNotice] = useState<string | undefined>();
-  const sync = async (channelId: string) => {
-    try {
+  const sync = (channelId: string) =>
+    run(async () => {
       const answer = await must(api.POST('/api/integration/sync', { params: { header: once() }, body: { channel_id: channelId } }));
       setNotice(`Reconciliation ${answer.reconciliations.map((r) => r.reconciliation_id).join(', ')} requested.`);
-      setProblem(undefined);
       status.reload();
-    } catch (error) {
-      setProblem(asProblem(error));
-    }
-  };
+    });
   return (
     <Page title="Channels">
       <ProblemBanner problem={problem} />

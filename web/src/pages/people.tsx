@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, downloadCsv, must, once } from '../api/client';
 import type { paths } from '../api/schema';
-import { Dialog, Field, LoadState, Page, Pager, ProblemBanner, Table, asProblem, useLoad, usePager } from '../components/ui';
+import { Dialog, DialogActions, Field, LoadState, Page, Pager, ProblemBanner, Table, asProblem, useLoad, usePager, useAction } from '../components/ui';
 import { fieldMessages, formMessages, type ApiProblem } from '../forms';
 import { formatInstant, humanize } from '../format';
 import { can } from '../session';
@@ -20,16 +20,12 @@ export const UsersPage = () => {
   const pager = usePager();
   const users = useLoad(() => must(api.GET('/api/users', { params: { query: { limit: 50, ...(pager.cursor ? { cursor: pager.cursor } : {}) } } })), [pager.cursor]);
   const [editing, setEditing] = useState<User | 'new' | undefined>();
-  const [problem, setProblem] = useState<ApiProblem | undefined>();
-  const toggle = async (user: User) => {
-    try {
+  const { problem, run } = useAction();
+  const toggle = (user: User) =>
+    run(async () => {
       await must(api.PATCH('/api/users/{user_id}', { params: { path: { user_id: user.user_id } }, body: { disabled: !user.disabled } }));
-      setProblem(undefined);
       users.reload();
-    } catch (error) {
-      setProblem(asProblem(error));
-    }
-  };
+    });
   const writer = can('users:write');
   return (
     <Page title="Users" actions={writer ? <button type="button" class="primary" onClick={() => setEditing('new')}>Invite a user</button> : undefined}>
@@ -96,10 +92,7 @@ const UserDialog = ({ user, onClose, onDone }: { user: User | undefined; onClose
           )}
         </Field>
         <Field label="Warehouses (comma-separated ids; empty: all)" error={fields.warehouse_ids}>{(p) => <input {...p} value={scope} onInput={(e) => setScope(e.currentTarget.value)} />}</Field>
-        <div class="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary">{user ? 'Save' : 'Invite'}</button>
-        </div>
+        <DialogActions onClose={onClose} submit="{user ? 'Save' : 'Invite'}" />
       </form>
     </Dialog>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, must, once } from '../api/client';
 import type { paths } from '../api/schema';
-import { Dialog, Field, Link, LoadState, Page, Pager, ProblemBanner, Table, asProblem, useLoad, usePager } from '../components/ui';
+import { Dialog, DialogActions, Field, Link, LoadState, Page, Pager, ProblemBanner, Table, asProblem, useLoad, usePager, useAction } from '../components/ui';
 import { fieldMessages, formMessages, parseQuantity, type ApiProblem } from '../forms';
 import { formatInstant, formatQuantity, humanize } from '../format';
 import { can } from '../session';
@@ -17,37 +17,29 @@ export const PurchasingPage = () => {
   const pager = usePager();
   const orders = useLoad(() => must(api.GET('/api/purchase-orders', { params: { query: { limit: 50, ...(pager.cursor ? { cursor: pager.cursor } : {}) } } })), [pager.cursor]);
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
-  const [problem, setProblem] = useState<ApiProblem | undefined>();
+  const { problem, run } = useAction();
   const [notice, setNotice] = useState<string | undefined>();
   const [receiving, setReceiving] = useState<PurchaseOrder | undefined>();
   const writer = can('purchasing:write');
 
-  const draft = async () => {
-    const chosen = (suggestions.data?.suggestions ?? []).filter((s) => picked.has(suggestionKey(s)));
-    try {
+  const draft = () =>
+    run(async () => {
+      const chosen = (suggestions.data?.suggestions ?? []).filter((s) => picked.has(suggestionKey(s)));
       const made = await must(api.POST('/api/replenishment/suggestions/purchase-orders', { params: { header: once() }, body: { suggestions: chosen.map((s) => ({ sku_id: s.sku_id, warehouse_id: s.warehouse_id, quantity: s.suggested_quantity })) } }));
       setNotice(
         `Drafted ${made.purchase_orders.length} purchase order${made.purchase_orders.length === 1 ? '' : 's'}` +
           (made.skipped.length ? `; skipped ${made.skipped.map((s) => `${s.sku_id} in ${s.warehouse_id} (${s.message})`).join('; ')}` : '.'),
       );
-      setProblem(undefined);
       setPicked(new Set());
       suggestions.reload();
       orders.reload();
-    } catch (error) {
-      setProblem(asProblem(error));
-    }
-  };
-  const act = async (po: PurchaseOrder, action: 'submit' | 'cancel') => {
-    try {
+    });
+  const act = (po: PurchaseOrder, action: 'submit' | 'cancel') =>
+    run(async () => {
       if (action === 'submit') await must(api.POST('/api/purchase-orders/{purchase_order_id}/submit', { params: { path: { purchase_order_id: po.purchase_order_id }, header: once() } }));
       else await must(api.POST('/api/purchase-orders/{purchase_order_id}/cancel', { params: { path: { purchase_order_id: po.purchase_order_id }, header: once() } }));
-      setProblem(undefined);
       orders.reload();
-    } catch (error) {
-      setProblem(asProblem(error));
-    }
-  };
+    });
 
   return (
     <Page title="Purchasing">
@@ -166,10 +158,7 @@ const ReceiveDialog = ({ po, onClose, onDone }: { po: PurchaseOrder; onClose: ()
             {(props) => <input {...props} inputMode="numeric" value={quantities[line.sku_id]} onInput={(e) => setQuantities({ ...quantities, [line.sku_id]: e.currentTarget.value })} />}
           </Field>
         ))}
-        <div class="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary">Receive</button>
-        </div>
+        <DialogActions onClose={onClose} submit="Receive" />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { api, must, once } from '../api/client';
 import type { paths } from '../api/schema';
 import { TimeChart } from '../components/chart';
-import { Dialog, Field, LoadState, Page, ProblemBanner, Table, asProblem, useLoad } from '../components/ui';
+import { Dialog, DialogActions, Field, LoadState, Page, ProblemBanner, Table, asProblem, useLoad } from '../components/ui';
 import { ApiProblem, fieldMessages, formMessages, newIdempotencyKey, parseQuantity } from '../forms';
 import { formatDelta, formatInstant, formatMoney, formatQuantity, humanize } from '../format';
 import { can } from '../session';
@@ -253,10 +253,7 @@ export const StockDialog = ({ skuId, action, level, onClose, onDone }: { skuId: 
         <Field label="Note (optional)" error={fields.note}>
           {(props) => <input {...props} name="note" value={note} maxLength={500} onInput={(e) => setNote(e.currentTarget.value)} />}
         </Field>
-        <div class="dialog-actions">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : humanize(action)}</button>
-        </div>
+        <DialogActions onClose={onClose} submit={humanize(action)} busy={busy} />
       </form>
     </Dialog>
   );
