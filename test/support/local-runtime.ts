@@ -33,6 +33,8 @@ export const startLocalRuntime = async (options: { timeoutMs?: number; env?: Rec
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a stop that has to force it kills DynamoDB Local's JVM with it (a SIGKILL runs no exit hook).
+    detached: true,
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -60,7 +62,10 @@ export const startLocalRuntime = async (options: { timeoutMs?: number; env?: Rec
     output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const group = child.pid;
+      const killer = setTimeout(() => {
+        if (group !== undefined) process.kill(-group, 'SIGKILL');
+      }, 20_000);
       await exited;
       clearTimeout(killer);
     },
