@@ -148,6 +148,33 @@ test('a sale crossing the reorder point shows an alert once the consumers run', 
   await context.close();
 });
 
+test('who gets told: a bad address is refused next to its field, a webhook subscription shows its secret once, and unsubscribing removes it', async () => {
+  const { page, context, errors } = await open('/alerts');
+  await settled(page);
+  await page.getByLabel('Address, phone number or URL').fill('not-an-address');
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+  const target = page.locator('.field', { has: page.getByLabel('Address, phone number or URL') });
+  await target.locator('.field-error').waitFor();
+  await page.getByLabel('Channel').selectOption('webhook');
+  await page.getByLabel('Address, phone number or URL').fill('https://hooks.example.com/stock');
+  await page.getByLabel('Alerts of').selectOption('sku_id');
+  await page.getByLabel('SKU id').fill('sku-alert');
+  await page.getByLabel('At least').selectOption('high');
+  await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'signing secret' }).waitFor();
+  const row = page.getByRole('row', { name: /hooks\.example\.com/ });
+  await row.waitFor();
+  await expect(row.textContent()).resolves.toMatch(/SKU sku-alert.*High/);
+  const stored = await ok('GET', '/api/alerts/subscriptions');
+  expect(stored.subscriptions.filter((s: { target: string }) => s.target === 'https://hooks.example.com/stock')).toEqual([expect.objectContaining({ channel: 'webhook', min_severity: 'high', scope: { sku_id: 'sku-alert' } })]);
+  await page.getByRole('button', { name: 'Unsubscribe https://hooks.example.com/stock' }).click();
+  await row.waitFor({ state: 'detached' });
+  expect((await ok('GET', '/api/alerts/subscriptions')).subscriptions.some((s: { target: string }) => s.target === 'https://hooks.example.com/stock')).toBe(false);
+  // The browser logs the deliberate 400 itself ("Failed to load resource"); nothing else may be logged.
+  expect(errors.filter((error) => !/Failed to load resource: the server responded with a status of 400/.test(error))).toEqual([]);
+  await context.close();
+});
+
 test('a reorder suggestion becomes a draft purchase order, which is submitted and received', async () => {
   await ok('PUT', '/api/thresholds', { sku_id: 'sku-po', warehouse_id: 'wh-east', reorder_point: 30, safety_stock: 5 });
   const { page, context } = await open('/purchasing');

@@ -112,27 +112,43 @@ const ThresholdsDialog = ({ level, onClose, onDone }: { level: { sku_id: string;
   );
 };
 
-/** Who gets told: the tenant's subscriptions, and a form to add one (manage permission only). */
+/** Who gets told: the tenant's subscriptions (what, how urgent, where to), adding one and removing one. */
 const Subscriptions = () => {
   const subscriptions = useLoad(() => must(api.GET('/api/alerts/subscriptions', { params: { query: { limit: 100 } } })), []);
   const [channel, setChannel] = useState<'email' | 'sms' | 'webhook'>('email');
   const [target, setTarget] = useState('');
-  const [problem, setProblem] = useState<ApiProblem | undefined>();
-  const add = async (event: Event) => {
+  const [scopeKind, setScopeKind] = useState<'all' | 'sku_id' | 'warehouse_id'>('all');
+  const [scopeId, setScopeId] = useState('');
+  const [minSeverity, setMinSeverity] = useState<'normal' | 'high' | 'critical'>('normal');
+  const [secret, setSecret] = useState<string | undefined>();
+  const { problem, run } = useAction();
+  const add = (event: Event) => {
     event.preventDefault();
-    try {
-      await must(api.POST('/api/alerts/subscribe', { params: { header: once() }, body: { scope: { all: true }, channel, target } }));
+    return run(async () => {
+      const scope = scopeKind === 'all' ? { all: true as const } : scopeKind === 'sku_id' ? { sku_id: scopeId.trim() } : { warehouse_id: scopeId.trim() };
+      const made = await must(api.POST('/api/alerts/subscribe', { params: { header: once() }, body: { scope, channel, target: target.trim(), min_severity: minSeverity } }));
+      // A webhook's signing secret is in this answer only: shown once, for the receiver's configuration.
+      setSecret(made.secret);
       setTarget('');
-      setProblem(undefined);
       subscriptions.reload();
-    } catch (error) {
-      setProblem(asProblem(error));
-    }
+    });
   };
-  const fields = fieldMessages(problem, ['target', 'channel']);
+  const remove = (subscriptionId: string) =>
+    run(async () => {
+      await must(api.DELETE('/api/alerts/subscriptions/{subscription_id}', { params: { path: { subscription_id: subscriptionId } } }));
+      subscriptions.reload();
+    });
+  const inputs = ['target', 'channel', 'scope', 'min_severity'];
+  const fields = fieldMessages(problem, inputs);
   return (
     <>
       <h2>Who gets told</h2>
+      <ProblemBanner problem={problem} extra={formMessages(problem, inputs)} />
+      {secret && (
+        <p class="notice" role="status">
+          The webhook's signing secret (shown this once): <code>{secret}</code>
+        </p>
+      )}
       <LoadState loaded={subscriptions} what="subscriptions">
         {(data) => (
           <Table
@@ -143,14 +159,17 @@ const Subscriptions = () => {
             columns={[
               { label: 'Channel', cell: (s) => humanize(s.channel) },
               { label: 'Target', cell: (s) => s.target },
-              { label: 'Scope', cell: (s) => JSON.stringify(s.scope).replace(/[{}"]/g, '').replace(/:/g, ': ') },
+              { label: 'Alerts of', cell: (s) => ('all' in s.scope ? 'Every SKU and warehouse' : 'sku_id' in s.scope ? `SKU ${s.scope.sku_id}` : `Warehouse ${s.scope.warehouse_id}`) },
+              { label: 'At least', cell: (s) => humanize(s.min_severity) },
+              ...(can('alerts:write')
+                ? [{ label: 'Actions', cell: (s: (typeof data.subscriptions)[number]) => <button type="button" onClick={() => void remove(s.subscription_id)} aria-label={`Unsubscribe ${s.target}`}>Unsubscribe</button> }]
+                : []),
             ]}
           />
         )}
       </LoadState>
       {can('subscriptions:manage') && (
         <form class="inline-form" onSubmit={add} noValidate>
-          <ProblemBanner problem={problem} extra={formMessages(problem, ['target', 'channel'])} />
           <Field label="Channel" error={fields.channel}>
             {(props) => (
               <select {...props} value={channel} onChange={(e) => setChannel(e.currentTarget.value as typeof channel)}>
@@ -163,7 +182,30 @@ const Subscriptions = () => {
           <Field label="Address, phone number or URL" error={fields.target}>
             {(props) => <input {...props} name="target" value={target} onInput={(e) => setTarget(e.currentTarget.value)} />}
           </Field>
-          <button type="submit">Subscribe to every alert</button>
+          <Field label="Alerts of" error={fields.scope}>
+            {(props) => (
+              <select {...props} value={scopeKind} onChange={(e) => setScopeKind(e.currentTarget.value as typeof scopeKind)}>
+                <option value="all">Every SKU and warehouse</option>
+                <option value="sku_id">One SKU</option>
+                <option value="warehouse_id">One warehouse</option>
+              </select>
+            )}
+          </Field>
+          {scopeKind !== 'all' && (
+            <Field label={scopeKind === 'sku_id' ? 'SKU id' : 'Warehouse id'} error={fields.scope}>
+              {(props) => <input {...props} name="scope_id" value={scopeId} onInput={(e) => setScopeId(e.currentTarget.value)} />}
+            </Field>
+          )}
+          <Field label="At least" error={fields.min_severity}>
+            {(props) => (
+              <select {...props} value={minSeverity} onChange={(e) => setMinSeverity(e.currentTarget.value as typeof minSeverity)}>
+                <option value="normal">Normal</option>
+                <option value="high">High</option>
+                <option value="critical">Critical</option>
+              </select>
+            )}
+          </Field>
+          <button type="submit">Subscribe</button>
         </form>
       )}
     </>
