@@ -80,6 +80,19 @@ test('the fragment token signs in, is removed from the address bar, and the over
   await context.close();
 });
 
+test('the overview charts the last 30 days\' movement, today\'s included, once the lake has it', async () => {
+  const { page, context, errors } = await open('/');
+  const chart = page.getByRole('img', { name: /Over the last 30 days [\d,]+ units came in/ });
+  for (let i = 0; i < 20 && (await chart.count()) === 0; i++) {
+    await page.waitForTimeout(1000);
+    await page.reload();
+    await settled(page);
+  }
+  await expect(chart.getAttribute('aria-label')).resolves.toMatch(/[1-9][\d,]* units came in/);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
 test('receiving stock shows the new level and its ledger row at once', async () => {
   const { page, context, errors } = await open('/skus/sku-recv');
   await settled(page);

@@ -121,3 +121,11 @@ describe('the dashboard signs in to the hosted UI with PKCE', () => {
     for (const v of verifiers) expect(v).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
+
+describe('the dashboard asks the reports for windows that include today', () => {
+  test('the last 30 days are 30 calendar days ending today, with the exclusive end tomorrow', async () => {
+    const { lastDays } = await import('../../web/src/dates');
+    expect(lastDays(30, new Date('2026-12-02T23:59:00Z'))).toEqual({ from: '2026-11-03', to: '2026-12-03' });
+    expect(lastDays(1, new Date('2026-01-01T00:00:00Z'))).toEqual({ from: '2026-01-01', to: '2026-01-02' });
+  });
+});

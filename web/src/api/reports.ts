@@ -20,8 +20,4 @@ export const settled = async <T>(first: Promise<{ data?: unknown; error?: unknow
   throw new ApiProblem(504, 'REPORT_TIMEOUT', 'The report is taking longer than a minute: try a shorter period.');
 };
 
-/** Today and N days back as the report routes take them (YYYY-MM-DD, UTC). */
-export const lastDays = (days: number, now = new Date()): { from: string; to: string } => ({
-  from: new Date(now.getTime() - days * 86_400_000).toISOString().slice(0, 10),
-  to: now.toISOString().slice(0, 10),
-});
+export { lastDays } from '../dates';
