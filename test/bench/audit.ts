@@ -73,6 +73,25 @@ const loadHandler = (entry: string, audited: boolean): Handler => {
   return loaded.handler;
 };
 
+/**
+ * Warm both sides up, then `rounds` rounds of each, the order swapped every round (a machine that speeds up or
+ * slows down within the run favours neither): the rounds of each side and the per-round throughput ratios on/off.
+ */
+const alternatingRounds = async (label: [string, string], op: (on: boolean) => () => Promise<boolean>, calls: Parameters<typeof runRound>[3], name: string) => {
+  log(`${name}: warming up both sides (${options.warmup} ops each)`);
+  await runRound(options.warmup, options.concurrency, op(false), calls);
+  await runRound(options.warmup, options.concurrency, op(true), calls);
+  const on: Round[] = [];
+  const off: Round[] = [];
+  for (let r = 1; r <= options.rounds; r++) {
+    for (const side of r % 2 ? [false, true] : [true, false]) (side ? on : off).push(await runRound(options.ops, options.concurrency, op(side), calls));
+    log(`${name} round ${r}/${options.rounds}: ${label[0]} ${fmtRound(on.at(-1) as Round)} | ${label[1]} ${fmtRound(off.at(-1) as Round)}`);
+  }
+  const ratios = on.map((round, i) => round2(round.throughput / (off[i] as Round).throughput));
+  const p99Added = on.map((round, i) => round2(round.p99_ms - (off[i] as Round).p99_ms));
+  return { on, off, ratios, ratio: round2(median(ratios)), p99Added };
+};
+
 const main = async (): Promise<void> => {
   const problem = javaProblem();
   if (problem) throw new Error(problem);
@@ -186,20 +205,7 @@ const main = async (): Promise<void> => {
       }
     };
     {
-      log(`floor: warming up the raw transactions (${options.warmup} ops each)`);
-      await runRound(options.warmup, options.concurrency, rawOp(false), calls);
-      await runRound(options.warmup, options.concurrency, rawOp(true), calls);
-      const withRecord: Round[] = [];
-      const without: Round[] = [];
-      for (let r = 1; r <= options.rounds; r++) {
-        const first = r % 2 ? 'off' : 'on';
-        for (const which of [first, first === 'off' ? 'on' : 'off'] as const) {
-          (which === 'on' ? withRecord : without).push(await runRound(options.ops, options.concurrency, rawOp(which === 'on'), calls));
-        }
-        log(`floor round ${r}/${options.rounds}: with the record ${fmtRound(withRecord.at(-1) as Round)} | without ${fmtRound(without.at(-1) as Round)}`);
-      }
-      const ratios = withRecord.map((round, i) => round2(round.throughput / (without[i] as Round).throughput));
-      const ratio = round2(median(ratios));
+      const { on: withRecord, off: without, ratios, ratio } = await alternatingRounds(['with the record', 'without'], rawOp, calls, 'floor');
       results.floor = { with_record: summarize(withRecord), without_record: summarize(without), ratios, ratio };
       lines.push(
         `floor: a stock update's two writes as one raw transaction, with the audit record as a third item / without it: ${ratio.toFixed(2)}   per round: ${ratios.join(', ')}`,
@@ -209,23 +215,7 @@ const main = async (): Promise<void> => {
     }
     for (const [name, op] of [['updateStock', stockOp], ['allocateOrder', allocateOp]] as const) {
       const { on, off } = handlers[name];
-      log(`${name}: warming up both handlers (${options.warmup} ops each)`);
-      await runRound(options.warmup, options.concurrency, op(off), calls);
-      await runRound(options.warmup, options.concurrency, op(on), calls);
-      const audited: Round[] = [];
-      const plain: Round[] = [];
-      for (let r = 1; r <= options.rounds; r++) {
-        // The order is swapped every round: a machine that speeds up or slows down within the run favours neither.
-        const first = r % 2 ? 'off' : 'on';
-        for (const which of [first, first === 'off' ? 'on' : 'off'] as const) {
-          const round = await runRound(options.ops, options.concurrency, op(which === 'on' ? on : off), calls);
-          (which === 'on' ? audited : plain).push(round);
-        }
-        log(`${name} round ${r}/${options.rounds}: audited ${fmtRound(audited.at(-1) as Round)} | not audited ${fmtRound(plain.at(-1) as Round)}`);
-      }
-      const ratios = audited.map((round, i) => round2(round.throughput / (plain[i] as Round).throughput));
-      const p99Added = audited.map((round, i) => round2(round.p99_ms - (plain[i] as Round).p99_ms));
-      const ratio = round2(median(ratios));
+      const { on: audited, off: plain, ratios, ratio, p99Added } = await alternatingRounds(['audited', 'not audited'], (audit) => op(audit ? on : off), calls, name);
       results[name] = { audited: summarize(audited), not_audited: summarize(plain), ratios, ratio, p99_added_ms: round2(median(p99Added)) };
       const a = summarize(audited);
       const p = summarize(plain);

@@ -18,77 +18,58 @@ import { currentPath, matchPath } from './router';
 import { can, permissions, session } from './session';
 import './styles.css';
 
-/** The pages and the permission each needs to be offered (the API enforces it anyway). */
-const NAV = [
-  { href: '/', label: 'Overview', permission: 'reports:read' },
-  { href: '/inventory', label: 'Inventory', permission: 'inventory:read' },
-  { href: '/alerts', label: 'Alerts', permission: 'alerts:read' },
-  { href: '/purchasing', label: 'Purchasing', permission: 'purchasing:read' },
-  { href: '/orders', label: 'Orders', permission: 'orders:read' },
-  { href: '/reports', label: 'Reports', permission: 'reports:read' },
-  { href: '/channels', label: 'Channels', permission: 'channels:read' },
-  { href: '/users', label: 'Users', permission: 'users:read' },
-  { href: '/audit', label: 'Audit', permission: 'audit:read' },
+/** The pages: their path, their name in the navigation, the permission it is offered for (the API enforces it anyway), and what renders them. */
+const PAGES = [
+  { href: '/', label: 'Overview', permission: 'reports:read', page: () => <OverviewPage /> },
+  { href: '/inventory', label: 'Inventory', permission: 'inventory:read', page: () => <InventoryPage /> },
+  { href: '/alerts', label: 'Alerts', permission: 'alerts:read', page: () => <AlertsPage /> },
+  { href: '/purchasing', label: 'Purchasing', permission: 'purchasing:read', page: () => <PurchasingPage /> },
+  { href: '/orders', label: 'Orders', permission: 'orders:read', page: () => <OrdersPage /> },
+  { href: '/reports', label: 'Reports', permission: 'reports:read', page: () => <ReportsPage /> },
+  { href: '/channels', label: 'Channels', permission: 'channels:read', page: () => <ChannelsPage /> },
+  { href: '/users', label: 'Users', permission: 'users:read', page: () => <UsersPage /> },
+  { href: '/audit', label: 'Audit', permission: 'audit:read', page: () => <AuditPage /> },
 ] as const;
 
 const routed = (path: string) => {
   const sku = matchPath('/skus/:sku_id', path);
   if (sku?.sku_id) return <SkuPage skuId={sku.sku_id} />;
   const [bare] = path.split('?');
-  switch (bare) {
-    case '/':
-      return can('reports:read') ? <OverviewPage /> : <InventoryPage />;
-    case '/inventory':
-      return <InventoryPage />;
-    case '/alerts':
-      return <AlertsPage />;
-    case '/purchasing':
-      return <PurchasingPage />;
-    case '/orders':
-      return <OrdersPage />;
-    case '/reports':
-      return <ReportsPage />;
-    case '/channels':
-      return <ChannelsPage />;
-    case '/users':
-      return <UsersPage />;
-    case '/audit':
-      return <AuditPage />;
-    default:
-      return (
-        <section class="page">
-          <h1>Not found</h1>
-          <p>
-            There is no page at {bare}. <Link href="/">Go to the overview</Link>.
-          </p>
-        </section>
-      );
-  }
+  // A role without the reports starts on the inventory.
+  if (bare === '/' && !can('reports:read')) return <InventoryPage />;
+  const found = PAGES.find((entry) => entry.href === bare);
+  if (found) return found.page();
+  return (
+    <section class="page">
+      <h1>Not found</h1>
+      <p>
+        There is no page at {bare}. <Link href="/">Go to the overview</Link>.
+      </p>
+    </section>
+  );
 };
 
 const SignIn = ({ config, problem }: { config: DashboardConfig | undefined; problem: string | undefined }) => {
   const [token, setToken] = useState('');
-  if (config) {
-    return (
-      <main class="sign-in" id="main">
-        <h1>Stockroom</h1>
-        {(session.ended.value ?? problem) && <p class="problem" role="alert">{session.ended.value ?? problem}</p>}
-        <button type="button" class="primary" onClick={() => void signInWithCognito(config)}>Sign in</button>
-      </main>
-    );
-  }
+  const ended = session.ended.value ?? problem;
   return (
     <main class="sign-in" id="main">
       <h1>Stockroom</h1>
-      {(session.ended.value ?? problem) && <p class="problem" role="alert">{session.ended.value ?? problem}</p>}
-      <p>
-        Open the link <code>npm start</code> prints (<code>http://localhost:3000/#token=…</code>), or paste a token from <code>npm run token</code>.
-      </p>
-      <form onSubmit={(e) => { e.preventDefault(); if (token.trim()) session.signIn(token.trim()); }}>
-        <label for="token">Token</label>
-        <textarea id="token" rows={4} value={token} onInput={(e) => setToken(e.currentTarget.value)} />
-        <button type="submit" class="primary">Sign in</button>
-      </form>
+      {ended && <p class="problem" role="alert">{ended}</p>}
+      {config ? (
+        <button type="button" class="primary" onClick={() => void signInWithCognito(config)}>Sign in</button>
+      ) : (
+        <>
+          <p>
+            Open the link <code>npm start</code> prints (<code>http://localhost:3000/#token=…</code>), or paste a token from <code>npm run token</code>.
+          </p>
+          <form onSubmit={(e) => { e.preventDefault(); if (token.trim()) session.signIn(token.trim()); }}>
+            <label for="token">Token</label>
+            <textarea id="token" rows={4} value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+            <button type="submit" class="primary">Sign in</button>
+          </form>
+        </>
+      )}
     </main>
   );
 };
@@ -117,7 +98,7 @@ const App = ({ config, signInProblem }: { config: DashboardConfig | undefined; s
         <span class="brand">Stockroom</span>
         <nav aria-label="Pages">
           <ul>
-            {NAV.filter((item) => !ready || can(item.permission)).map((item) => (
+            {PAGES.filter((item) => !ready || can(item.permission)).map((item) => (
               <li key={item.href}>
                 <Link href={item.href} aria-current={(item.href === '/' ? path.split('?')[0] === '/' : path.startsWith(item.href)) ? 'page' : undefined}>
                   {item.label}
