@@ -16,6 +16,7 @@ import { InventoryIdentity } from './identity';
 import { cfnBucketOf, CLOSE_PREFIX, InventoryLake, lakeKeyThroughS3, tablePrefix } from './lake';
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
+import { RoutesStack } from './route-stack';
 import { DashboardStack } from './web';
 
 export interface InventoryStackProps extends StackProps {
@@ -42,6 +43,8 @@ export class InventoryStack extends Stack {
   readonly notifications: InventoryNotifications;
   readonly lake: InventoryLake;
   readonly channels: ChannelsStack;
+  /** The routes of customer orders and purchase orders, in a nested stack of their own for the main stack's resource budget. */
+  readonly orderRoutes: RoutesStack;
   readonly audit: InventoryAudit;
   readonly dashboard: DashboardStack;
 
@@ -52,6 +55,10 @@ export class InventoryStack extends Stack {
     this.events = new InventoryEvents(this, 'Events', { table: this.data.table, tableKey: this.data.key });
     this.lake = new InventoryLake(this, 'Lake', { bus: this.events.bus });
     this.channels = new ChannelsStack(this, 'Channels', { table: this.data.table, bus: this.events.bus, lake: this.lake });
+    this.orderRoutes = new RoutesStack(this, 'OrderRoutes', {
+      description: 'Stockroom order routes: customer orders (allocation, holds, shipment) and purchase orders (suppliers, receiving)',
+      contexts: ['orders', 'purchasing'],
+    });
     this.api = new InventoryApi(this, 'Api', {
       table: this.data.table,
       // Cognito ID tokens: `iss` is the pool, `aud` the app client id.
@@ -60,8 +67,8 @@ export class InventoryStack extends Stack {
       jwtAudience: [this.identity.client.userPoolClientId, Lazy.string({ produce: () => this.dashboard.client.userPoolClientId })],
       userPool: this.identity.userPool,
       ...(props.throttle ? { throttle: props.throttle } : {}),
-      // The channel context's routes live in its nested stack, with its consumers and schedules.
-      routeScope: (_name, route) => (isChannelRoute(route) ? this.channels : undefined),
+      // The channel context's routes live in its nested stack, with its consumers and schedules; the order and purchasing routes in theirs.
+      routeScope: (_name, route) => (isChannelRoute(route) ? this.channels : this.orderRoutes.holds(route) ? this.orderRoutes.routes : undefined),
     });
     this.dashboard = new DashboardStack(this, 'Dashboard', {
       httpApi: this.api.httpApi,

@@ -87,11 +87,11 @@ describe('channel credentials in AWS', () => {
     expect(withSecrets(/^secretsmanager:/)).toEqual([...SECRET_ROUTES, ...READ_ROUTES].sort());
   });
 
-  test('the main stack stays under CloudFormation\'s 500 resources with room to grow (the channel context is in its nested stack)', () => {
-    // 450 with the dashboard's nested stack (lib/web.ts), a resource of its own. The guard moved from < 450 to <= 450 for it:
-    // what comes next (issue 14's alarms and CloudWatch dashboard) belongs in a nested stack, not here.
-    expect(Object.keys(synthesized().mainJson.Resources).length).toBeLessThanOrEqual(450);
-    expect(Object.keys(Template.fromStack(stack.channels).toJSON().Resources as object).length).toBeLessThan(450);
+  test('the main stack stays under CloudFormation\'s 500 resources with room to grow (the channel context and the order routes are in nested stacks)', () => {
+    // The order and purchasing routes moved to their own nested stack (lib/route-stack.ts) when the main stack reached 450
+    // with the dashboard's, leaving 376: the next context to grow moves out the same way rather than this guard moving.
+    expect(Object.keys(synthesized().mainJson.Resources).length).toBeLessThan(420);
+    for (const nested of [stack.channels, stack.orderRoutes]) expect(Object.keys(Template.fromStack(nested).toJSON().Resources as object).length).toBeLessThan(450);
   });
 });
 

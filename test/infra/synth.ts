@@ -14,8 +14,8 @@ import { buildApp } from '../../lib/app';
 let cached: ReturnType<typeof synthesize> | undefined;
 
 /**
- * `json` and `template` are the whole app's resources: the main stack's and its nested stacks'
- * (lib/channels.ts), merged, so a test finds a function, its role and its route wherever the
+ * `json` and `template` are the whole app's resources: the main stack's and the nested stacks that
+ * hold routes (lib/channels.ts, the order routes' lib/route-stack.ts), merged, so a test finds a function, its role and its route wherever the
  * stack put them (logical ids are unique across them: each carries its construct path's hash).
  * `mainJson` is the main stack's template alone (what CloudFormation's 500-resource limit counts).
  */
@@ -23,10 +23,14 @@ const synthesize = (checks = false) => {
   const { app, stack } = buildApp({ bundling: false, nag: checks, cfnValidation: checks });
   const assembly = app.synth();
   const mainJson = Template.fromStack(stack).toJSON() as CfnTemplate;
-  const nestedJson = inlined(Template.fromStack(stack.channels).toJSON() as CfnTemplate, mainJson.Resources[logicalId(stack.channels.nestedStackResource ?? stack.channels)]);
-  const clashes = Object.keys(nestedJson.Resources).filter((id) => id in mainJson.Resources);
-  if (clashes.length) throw new Error(`logical ids in both the main and a nested stack: ${clashes.join(', ')}`);
-  const json: CfnTemplate = { ...mainJson, Resources: { ...mainJson.Resources, ...nestedJson.Resources } };
+  let resources = mainJson.Resources;
+  for (const nested of [stack.channels, stack.orderRoutes]) {
+    const nestedJson = inlined(Template.fromStack(nested).toJSON() as CfnTemplate, mainJson.Resources[logicalId(nested.nestedStackResource ?? nested)]);
+    const clashes = Object.keys(nestedJson.Resources).filter((id) => id in resources);
+    if (clashes.length) throw new Error(`logical ids in both the main and a nested stack: ${clashes.join(', ')}`);
+    resources = { ...resources, ...nestedJson.Resources };
+  }
+  const json: CfnTemplate = { ...mainJson, Resources: resources };
   return { app, stack, assembly, template: Template.fromJSON(json), json, mainJson };
 };
 

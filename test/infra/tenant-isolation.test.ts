@@ -59,10 +59,11 @@ const tenantRoleOf = (name: RouteName): string => {
 };
 
 describe('the tenant roles', () => {
-  test('one read and one write role in each stack that builds token routes (the main stack and the channels nested stack)', () => {
-    expect(stack.api.tenantAccess.map((each) => Stack.of(each))).toEqual([stack, stack.channels].filter((s) => stack.api.tenantAccess.some((each) => Stack.of(each) === s)));
-    expect(stack.api.tenantAccess).toHaveLength(2);
-    expect(tenantRoleIds).toHaveLength(4);
+  test('one read and one write role in each stack that builds token routes (the main stack, the channels and the order routes nested stacks)', () => {
+    const pathsOf = (stacks: Stack[]): string[] => stacks.map((each) => each.node.path).sort();
+    expect(pathsOf(stack.api.tenantAccess.map((each) => Stack.of(each)))).toEqual(pathsOf([stack, stack.channels, stack.orderRoutes]));
+    expect(stack.api.tenantAccess).toHaveLength(3);
+    expect(tenantRoleIds).toHaveLength(6);
   });
 
   test.each(['read', 'write'] as const)('the %s role allows its actions on the table and its index only where every key is under T#<the session tag>#', (access) => {
