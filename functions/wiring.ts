@@ -127,6 +127,12 @@ export const httpRoutes = {
     permission: 'orders:read', table: 'read', summary: 'Dry run: the allocation the system would make now, and why; reserves nothing',
     body: orders.planBody, response: orders.planResponse, errors: [404],
   },
+  listOrders: {
+    method: 'GET', path: '/api/orders', entry: handler('orders', 'list-orders'),
+    permission: 'orders:read', table: 'read',
+    summary: 'List orders, optionally of one status (oldest first: allocated and partially_shipped are the orders waiting to ship)',
+    query: orders.listOrdersQuery, response: orders.orderListResponse,
+  },
   getOrder: {
     method: 'GET', path: '/api/orders/status/{order_id}', entry: handler('orders', 'get-order'),
     permission: 'orders:read', table: 'read', summary: 'An order: status, lines, allocations per warehouse, shipped and released units',

@@ -13,7 +13,7 @@ import { levelKey, levelsForOrder, levelsReturnedBy, reservationWrites, type Lev
 import { ORDER_STATUSES, outstanding, type AllocationLeg, type Order, type OrderStatus } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
-import { findOrder, holdsDueIn, orderWrite } from './store';
+import { findOrder, holdsDueIn, orderWrite, ordersPage, type OrderListing } from './store';
 
 const requireOrder = ({ db, ctx }: Deps, orderId: string): Promise<Order> => orNotFound('order', orderId, findOrder(db, ctx.caller.tenantId, orderId));
 
@@ -209,6 +209,12 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
 
 /** GET /api/orders/status/{order_id} */
 export const readOrder = (deps: Deps, orderId: string): Promise<Order> => requireOrder(deps, orderId);
+
+/** GET /api/orders: a page of the tenant's orders, of one status (oldest first) or all of them (by order_id). */
+export const listOrders = async ({ db, ctx }: Deps, listing: OrderListing): Promise<{ orders: Order[]; next_cursor: string | null }> => {
+  const page = await ordersPage(db, ctx.caller.tenantId, listing);
+  return { orders: page.items, next_cursor: page.next_cursor };
+};
 
 const stateConflict = (order: Order, action: string): AppError =>
   new AppError('CONFLICT', `order '${order.order_id}' is ${order.status}: it cannot be ${action}`, { order_id: order.order_id, status: order.status });

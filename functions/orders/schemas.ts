@@ -50,6 +50,12 @@ export type ShipInput = z.output<typeof shipBody>;
 
 export const emptyBody = z.strictObject({}).optional();
 
+export const listOrdersQuery = z.strictObject({
+  status: z.enum(ORDER_STATUSES).optional().describe('Only orders in this status, oldest first; without it every order, by order_id'),
+  cursor: z.string().max(2048).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
 // ---------- responses ----------
 
 const leg = z.strictObject({
@@ -95,3 +101,5 @@ export const planResponse = z.strictObject({
     .array(z.strictObject({ sku_id: z.string(), requested: z.number().int(), available: z.number().int(), short: z.number().int() }))
     .optional(),
 });
+
+export const orderListResponse = z.strictObject({ orders: z.array(orderResponse), next_cursor: z.string().nullable() });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Db } from '../platform/db';
-import { keys } from '../platform/keys';
-import { decodeWith, getItem, queryAll, StoredItemInvalid, type Decoder } from '../platform/storage';
+import { keys, type IndexKey } from '../platform/keys';
+import { decodeWith, getItem, queryAll, queryPage, StoredItemInvalid, type Decoder, type Page } from '../platform/storage';
 import { putItem, when, type Write } from '../platform/writes';
-import type { Order } from './model';
+import type { Order, OrderStatus } from './model';
 import { orderResponse } from './schemas';
 
 /**
@@ -22,9 +22,15 @@ const ORDER = 'order';
 export const findOrder = (db: Db, tenantId: string, orderId: string): Promise<Order | undefined> =>
   getItem(db, keys.order(tenantId, orderId), decodeOrder);
 
+/** A hold is on the sweeper's index; every other order on its status's (keys.ordersByStatusIndex). */
+const orderIndex = (tenantId: string, order: Order): IndexKey =>
+  order.status === 'held' && order.hold_expires_at
+    ? keys.holdIndex(tenantId, order.order_id, order.hold_expires_at)
+    : keys.ordersByStatusIndex(tenantId, order.status, order.created_at, order.order_id);
+
 /**
- * The order record as a write: indexed for the hold sweeper only while it is
- * a hold; new (no previous version) or still at the version it was read at.
+ * The order record as a write: indexed for the hold sweeper while it is a
+ * hold, by status after; new (no previous version) or still at the version it was read at.
  * Without `onConditionFailed`, a failed condition means the order moved: the
  * change is decided again.
  */
@@ -38,7 +44,7 @@ export const orderWrite = (
   putItem(db, {
     name: ORDER,
     key: keys.order(tenantId, order.order_id),
-    index: order.status === 'held' && order.hold_expires_at ? keys.holdIndex(tenantId, order.order_id, order.hold_expires_at) : undefined,
+    index: orderIndex(tenantId, order),
     entity: ORDER,
     tenantId,
     value: order,
@@ -59,3 +65,29 @@ const decodeDueHold: Decoder<DueHold> = (item) => {
 /** The holds of one sweeper shard (keys.holdShards) that expired before `now`. */
 export const holdsDueIn = (db: Db, partition: string, now: Date): Promise<DueHold[]> =>
   queryAll(db, { index: 'gsi1', partition, sort: { below: now.toISOString() } }, decodeDueHold);
+
+/** How many reads one page of held orders may take before it returns what it has (with a cursor). */
+const MAX_FILTERED_READS = 10;
+
+export interface OrderListing {
+  status?: OrderStatus;
+  cursor?: string;
+  limit?: number;
+}
+
+/**
+ * One page of a tenant's orders:
+ * - with a status past the hold: its gsi1 partition, oldest first (eventually consistent: an
+ *   order that just changed status may show in its old list for a moment);
+ * - held: the base partition filtered by status (a hold's gsi1 is the sweeper's). DynamoDB applies
+ *   Limit before the filter, so a page may be short, even empty, and still carry a next_cursor;
+ * - neither: the base partition, by order_id.
+ */
+export const ordersPage = (db: Db, tenantId: string, listing: OrderListing): Promise<Page<Order>> => {
+  const page = { cursor: listing.cursor, limit: listing.limit };
+  if (listing.status === 'held') {
+    return queryPage(db, { partition: keys.orders(tenantId), filter: when.equals('status', 'held'), maxReads: MAX_FILTERED_READS, ...page }, decodeOrder);
+  }
+  if (listing.status) return queryPage(db, { index: 'gsi1', partition: keys.ordersByStatus(tenantId, listing.status), ...page }, decodeOrder);
+  return queryPage(db, { partition: keys.orders(tenantId), ...page }, decodeOrder);
+};

@@ -107,6 +107,16 @@ export const keys = {
     gsi1pk: holdShard(shardOf(`${tenantId}#${orderId}`)),
     gsi1sk: `${expiresAt}#${tenantId}#${orderId}`,
   }),
+  /**
+   * Orders past their hold by status on gsi1, oldest first (sort key `created_at#order_id`), so
+   * "orders waiting to ship" is an exact query in the order they came in. Moves with the status.
+   * A hold's gsi1 is the sweeper's (holdIndex), so held orders are not in these partitions.
+   */
+  ordersByStatus: (tenantId: string, status: string): string => `${t(tenantId)}#ORDER#STATUS#${status}`,
+  ordersByStatusIndex: (tenantId: string, status: string, createdAt: string, orderId: string): IndexKey => ({
+    gsi1pk: keys.ordersByStatus(tenantId, status),
+    gsi1sk: `${createdAt}#${orderId}`,
+  }),
 
   // ---------- purchasing ----------
   suppliers: (tenantId: string): string => `${t(tenantId)}#SUPPLIER`,

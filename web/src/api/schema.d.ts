@@ -397,6 +397,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List orders, optionally of one status (oldest first: allocated and partially_shipped are the orders waiting to ship) */
+        get: operations["listOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{order_id}/cancel": {
         parameters: {
             query?: never;
@@ -4711,6 +4728,120 @@ export interface operations {
                 content: {
                     "application/json": {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid input: a malformed path id, query, Idempotency-Key or body (or a body on a route that takes none); every failing field is listed in error.details.fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description The token role lacks the permission this route needs, or the request touches a warehouse outside the user's warehouse scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error431"];
+                };
+            };
+            /** @description The database is unavailable, throttled or slow, or the request ran out of time: retry after Retry-After seconds with the same Idempotency-Key */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                status?: "held" | "allocated" | "partially_shipped" | "shipped" | "cancelled" | "expired";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        next_cursor: string | null;
+                        orders: {
+                            allocations: {
+                                distance_km: number;
+                                quantity: number;
+                                released: number;
+                                shipped: number;
+                                sku_id: string;
+                                warehouse_id: string;
+                            }[];
+                            cancelled_at?: string;
+                            confirmed_at?: string;
+                            created_at: string;
+                            expired_at?: string;
+                            hold_expires_at?: string;
+                            lines: {
+                                quantity: number;
+                                sku_id: string;
+                            }[];
+                            order_id: string;
+                            ship_to: {
+                                country?: string;
+                                latitude: number;
+                                longitude: number;
+                            };
+                            shipments: number;
+                            shipped_at?: string;
+                            /** @enum {string} */
+                            status: "held" | "allocated" | "partially_shipped" | "shipped" | "cancelled" | "expired";
+                            strategy: string;
+                            updated_at: string;
+                            version: number;
+                        }[];
                     };
                 };
             };
