@@ -212,6 +212,39 @@ test('a reorder suggestion becomes a draft purchase order, which is submitted an
   await context.close();
 });
 
+test('the overview counts the orders waiting to ship and lists the oldest; the orders page ships one, which leaves the waiting list', async () => {
+  await ok('POST', '/api/skus', { sku_id: 'sku-ord', product_id: 'p-ui', name: 'Widget sku-ord' });
+  await ok('POST', '/api/inventory/update', { sku_id: 'sku-ord', warehouse_id: 'wh-east', transaction_type: 'restock', quantity: 10 });
+  const allocate = (order_id: string, quantity: number) => ok('POST', '/api/orders/allocate', { order_id, lines: [{ sku_id: 'sku-ord', quantity }], ship_to: { latitude: 40.7, longitude: -74 } });
+  // Ids in the reverse of their age: the overview lists the longest waiting first, not by id.
+  await allocate('ord-b-older', 2);
+  await allocate('ord-a-newer', 3);
+  const { page, context, errors } = await open('/');
+  await settled(page);
+  const card = page.locator('.card').filter({ hasText: 'Orders waiting to ship' });
+  await expect(card.locator('.card-value').textContent()).resolves.toBe('2');
+  const longest = page.getByRole('table', { name: 'Orders waiting to ship, oldest first' });
+  await expect(longest.locator('tbody tr').allInnerTexts()).resolves.toEqual([expect.stringMatching(/^ord-b-older\s+Allocated\s+2\s/), expect.stringMatching(/^ord-a-newer\s+Allocated\s+3\s/)]);
+
+  await longest.getByRole('link', { name: 'ord-b-older' }).click();
+  await page.getByRole('heading', { name: 'Order ord-b-older: Allocated' }).waitFor();
+  await page.getByRole('button', { name: 'Ship the rest' }).click();
+  await page.getByRole('heading', { name: 'Order ord-b-older: Shipped' }).waitFor();
+  // The list (allocated, the waiting ones) is read again: only the other order is left in it.
+  const list = page.getByRole('table', { name: 'Orders' });
+  await list.getByRole('button', { name: 'Open order ord-b-older' }).waitFor({ state: 'detached' });
+  await expect(list.getByRole('button', { name: /^Open order / }).allTextContents()).resolves.toEqual(['ord-a-newer']);
+  await page.getByLabel('Show').selectOption('shipped');
+  await list.getByRole('button', { name: 'Open order ord-b-older' }).waitFor();
+  expect((await ok('GET', '/api/orders/status/ord-b-older')).status).toBe('shipped');
+
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await settled(page);
+  await expect(card.locator('.card-value').textContent()).resolves.toBe('1');
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
 test('a viewer sees the stock but no button that would change it', async () => {
   const viewer = await ok('POST', '/api/users', { email: 'viewer@demo.example', name: 'Vera Viewer', role: 'viewer' });
   const token = await tokenOf(viewer.user_id, 'viewer');

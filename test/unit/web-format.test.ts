@@ -128,4 +128,13 @@ describe('the dashboard asks the reports for windows that include today', () => 
     expect(lastDays(30, new Date('2026-12-02T23:59:00Z'))).toEqual({ from: '2026-11-03', to: '2026-12-03' });
     expect(lastDays(1, new Date('2026-01-01T00:00:00Z'))).toEqual({ from: '2026-01-01', to: '2026-01-02' });
   });
+
+  test('a daily chart has every day of its window, from inclusive and to exclusive, across a month and a leap day', async () => {
+    const { daysIn, lastDays } = await import('../../web/src/dates');
+    expect(daysIn({ from: '2028-02-27', to: '2028-03-02' })).toEqual(['2028-02-27', '2028-02-28', '2028-02-29', '2028-03-01']);
+    const month = daysIn(lastDays(30, new Date('2026-12-02T10:00:00Z')));
+    expect(month).toHaveLength(30);
+    expect([month[0], month.at(-1)]).toEqual(['2026-11-03', '2026-12-02']);
+    expect(daysIn({ from: '2026-12-02', to: '2026-12-02' })).toEqual([]);
+  });
 });

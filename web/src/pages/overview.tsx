@@ -1,17 +1,22 @@
 import { api, must } from '../api/client';
+import { loadOrdersWaiting, unitsToShip } from '../api/orders';
 import { lastDays, settled } from '../api/reports';
+import { daysIn } from '../dates';
 import type { paths } from '../api/schema';
 import { TimeChart } from '../components/chart';
 import { Link, LoadState, Page, ProblemBanner, Table, useLoad } from '../components/ui';
-import { formatDays, formatMoney, formatQuantity, humanize } from '../format';
+import { formatDays, formatInstant, formatMoney, formatQuantity, humanize } from '../format';
 import { can } from '../session';
 
 type Movement = paths['/api/reports/stock-movement']['get']['responses'][200]['content']['application/json'];
 type Valuation = paths['/api/reports/valuation']['get']['responses'][200]['content']['application/json'];
 
-/** Units in and out per day over the last 30 days, as chart series (x: epoch seconds of each day). */
-export const movementSeries = (report: Movement) => {
-  const days = [...new Set(report.rows.map((row) => row.period))].sort();
+/**
+ * Units in and out per period of a movement report, as chart series (x: epoch seconds of each period's first day).
+ * Given `periods` (every day of the window), those are the x values, a period without movement at zero.
+ */
+export const movementSeries = (report: Movement, periods?: readonly string[]) => {
+  const days = periods ? [...periods] : [...new Set(report.rows.map((row) => row.period))].sort();
   const byDay = (pick: (row: Movement['rows'][number]) => number) =>
     days.map((day) => report.rows.filter((row) => row.period === day).reduce((sum, row) => sum + pick(row), 0));
   return { x: days.map((day) => Date.parse(`${day}T00:00:00Z`) / 1000), unitsIn: byDay((r) => r.units_in), unitsOut: byDay((r) => r.units_out) };
@@ -20,11 +25,13 @@ export const movementSeries = (report: Movement) => {
 export const OverviewPage = () => {
   const overview = useLoad(() => must(api.GET('/api/reports/stock-overview', {})), []);
   const alerts = useLoad(() => must(api.GET('/api/alerts', { params: { query: { status: 'open', limit: 100 } } })), []);
-  const movement = useLoad(() => settled<Movement>(api.GET('/api/reports/stock-movement', { params: { query: { ...lastDays(30), group_by: 'day' } } })), []);
+  const month = lastDays(30);
+  const movement = useLoad(() => settled<Movement>(api.GET('/api/reports/stock-movement', { params: { query: { ...month, group_by: 'day' } } })), []);
   const valuation = useLoad(
     () => (can('costs:read') ? settled<Valuation>(api.GET('/api/reports/valuation', { params: { query: { as_of: new Date().toISOString() } } })) : Promise.resolve(undefined)),
     [],
   );
+  const waiting = useLoad(() => (can('orders:read') ? loadOrdersWaiting() : Promise.resolve(undefined)), []);
   const bySeverity = (severity: string) => alerts.data?.alerts.filter((a) => a.severity === severity).length ?? 0;
   return (
     <Page title="Overview">
@@ -45,6 +52,13 @@ export const OverviewPage = () => {
                 <Card label="Stock-outs" value={formatQuantity(data.stock_outs.count)} tone={data.stock_outs.count > 0 ? 'bad' : undefined} href="/inventory?status=stock_out" />
                 <Card label="Below reorder point" value={formatQuantity(data.below_reorder_point.count)} tone={data.below_reorder_point.count > 0 ? 'warn' : undefined} href="/inventory?status=below_reorder_point" />
                 <Card label="Open alerts" value={alerts.data ? `${bySeverity('critical')} critical · ${bySeverity('high')} high · ${bySeverity('normal')} normal` : '…'} href="/alerts" />
+                {can('orders:read') && (
+                  <Card
+                    label="Orders waiting to ship"
+                    value={waiting.problem ? 'not available' : waiting.data ? `${formatQuantity(waiting.data.orders.length)}${waiting.data.more ? '+' : ''}` : '…'}
+                    href="/orders?status=allocated"
+                  />
+                )}
               </div>
               <h2>Warehouses</h2>
               <Table
@@ -64,6 +78,27 @@ export const OverviewPage = () => {
                   { label: 'Days of cover', numeric: true, cell: (w) => formatDays(w.days_of_cover) },
                 ]}
               />
+              {can('orders:read') && (
+                <>
+                  <h2>Orders waiting longest</h2>
+                  {waiting.problem ? (
+                    <ProblemBanner problem={waiting.problem} />
+                  ) : (
+                    <Table
+                      caption="Orders waiting to ship, oldest first"
+                      rows={waiting.data?.orders.slice(0, 5) ?? []}
+                      rowKey={(o) => o.order_id}
+                      empty={waiting.data ? 'No order is waiting to ship.' : 'Loading orders…'}
+                      columns={[
+                        { label: 'Order', cell: (o) => <Link href={`/orders?order_id=${encodeURIComponent(o.order_id)}`}>{o.order_id}</Link> },
+                        { label: 'Status', cell: (o) => humanize(o.status) },
+                        { label: 'Units to ship', numeric: true, cell: (o) => formatQuantity(unitsToShip(o)) },
+                        { label: 'Waiting since', cell: (o) => formatInstant(o.created_at) },
+                      ]}
+                    />
+                  )}
+                </>
+              )}
               <h2>Below reorder point</h2>
               <Table
                 caption="Levels below their reorder point"
@@ -89,7 +124,7 @@ export const OverviewPage = () => {
         movement.data.rows.length === 0 ? (
           <p class="empty">No stock moved in the last 30 days.</p>
         ) : (
-          <MovementChart report={movement.data} />
+          <MovementChart report={movement.data} days={daysIn(month)} />
         )
       ) : (
         <p class="muted">Loading movement…</p>
@@ -98,8 +133,8 @@ export const OverviewPage = () => {
   );
 };
 
-const MovementChart = ({ report }: { report: Movement }) => {
-  const series = movementSeries(report);
+const MovementChart = ({ report, days }: { report: Movement; days: readonly string[] }) => {
+  const series = movementSeries(report, days);
   const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
   return (
     <TimeChart
