@@ -42,7 +42,7 @@ export const METRIC_NAMES = {
 } as const;
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
-export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
+export const METRIC_UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Requests: MetricUnit.Count,
   Latency: MetricUnit.Milliseconds,
   ClientErrors: MetricUnit.Count,
