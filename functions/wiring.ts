@@ -560,6 +560,11 @@ export interface EventConsumer {
   lake?: 'forecast-plan' | 'forecast-chunk';
   /** Lambda memory in MB, when the default is not enough (memory also buys CPU). */
   memorySize?: number;
+  /**
+   * 'default': the rule is on the account's default event bus, where AWS services put their events
+   * (CloudWatch's alarm state changes), not on the custom bus. Locally there is one bus for both.
+   */
+  bus?: 'default';
 }
 
 export const eventConsumers = {
@@ -597,6 +602,15 @@ export const eventConsumers = {
     queue: { maxReceives: 5, visibilityTimeoutSeconds: 900, batchSize: 1 },
     table: 'write',
     lake: 'forecast-chunk',
+  },
+  // --- issue 14: operational alerts ---
+  notifyOperations: {
+    entry: 'functions/operations/handlers/notify-operations.ts',
+    summary: "Tell the operations tenant's admins subscribed to operational alerts (scope operations) when one of the system's alarms goes off and when it clears, throttled like stock alerts",
+    pattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] },
+    bus: 'default',
+    queue: { maxReceives: 5, visibilityTimeoutSeconds: 180, batchSize: 10 },
+    table: 'write',
   },
 } as const satisfies Record<string, EventConsumer>;
 

@@ -7,7 +7,8 @@ import type { Severity } from '../alerts/model';
 export const CHANNELS = ['email', 'sms', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export type Scope = { sku_id: string } | { warehouse_id: string } | { all: true };
+/** A stock alert's SKU, warehouse or every stock alert; or `operations`: the deployment's operational alerts (admins only). */
+export type Scope = { sku_id: string } | { warehouse_id: string } | { all: true } | { operations: true };
 
 export interface Subscription {
   subscription_id: string;

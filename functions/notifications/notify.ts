@@ -8,6 +8,7 @@ import { consumeSqs } from '../events/sqs-consumer';
 import { systemContext, type Deps } from '../platform/context';
 import { errorMessage } from '../platform/errors';
 import { log } from '../platform/log';
+import { countMetric, METRIC_NAMES } from '../platform/metrics';
 import { ConditionFailed, writeOne } from '../platform/writes';
 import { DEFAULT_THROTTLE_SECONDS, THROTTLE_ENV, type StoredSubscription } from './model';
 import { deliveryClaim, deliveryRelease, deliverySent, type DeliveryRecord } from './store';
@@ -18,16 +19,22 @@ export const NOTIFYING_EVENTS = ['AlertOpened', 'AlertUpdated'] as const;
 export type NotifyingEvent = (typeof NOTIFYING_EVENTS)[number];
 const isNotifying = (type: string): type is NotifyingEvent => NOTIFYING_EVENTS.some((notifying) => notifying === type);
 
-/** One notification to send: a subscription, the alert event, and the message in words. */
+/** One notification to send: a subscription, what it is about, and the message in words. */
 export interface Delivery {
-  /** `<subscription_id>:<alert_id>:<window start>`: the same for every attempt of this delivery. */
+  /** `<subscription_id>:<notice_id>:<window start>`: the same for every attempt of this delivery. */
   delivery_id: string;
-  event_type: NotifyingEvent;
+  /** AlertOpened or AlertUpdated; OperationalAlertRaised or OperationalAlertResolved. */
+  event_type: string;
   event_id: string;
   subscription: StoredSubscription;
-  alert: AlertEventDetail;
+  tenant_id: string;
+  /** What is notified: a stock alert's alert_id, or an operational alert's (`ops:<alarm name>`). */
+  notice_id: string;
+  severity: Severity;
   subject: string;
   text: string;
+  /** What a webhook receives beside the delivery's ids: `{ alert }` (the alert event) or `{ operational_alert }`. */
+  payload: Readonly<Record<string, unknown>>;
 }
 
 /** The channels, passed in: SES/SNS/HTTPS in AWS, the outbox and real webhook POSTs locally, fakes in tests. A failure throws. */
@@ -98,25 +105,58 @@ export interface NotifyOutcome {
  * once in that case, never twice otherwise.
  */
 export const notifyAlert = async (deps: NotifyDeps, type: string, alert: AlertEventDetail): Promise<NotifyOutcome> => {
-  const { db, ctx, senders } = deps;
   const throttle = deps.throttleSeconds ?? throttleSecondsFromEnv();
-  const leaseMs = (deps.leaseSeconds ?? 60) * 1000;
   const outcome: NotifyOutcome = { sent: [], throttled: [] };
   if (!isNotifying(type)) return { ...outcome, skipped: 'not_notifying' };
-  const tenantId = ctx.caller.tenantId;
   // A late or reordered event for an alert that has since resolved tells nobody anything useful.
   const current = await findAlert(deps, alert.alert_id);
   if (!current) return { ...outcome, skipped: 'alert_gone' };
   if (current.status === 'resolved') return { ...outcome, skipped: 'alert_resolved' };
   const window = windowStart(alert.opened_at, alert.occurred_at, throttle);
-  const windowEnd = Date.parse(window) + throttle * 1000;
   const { subject, text } = messageOf(type, alert);
+  return deliverOnce(deps, await matchingSubscriptions(deps, alert), {
+    noticeId: alert.alert_id,
+    windowStart: window,
+    windowEnd: Date.parse(window) + throttle * 1000,
+    eventType: type,
+    eventId: alert.event_id,
+    severity: alert.severity,
+    subject,
+    text,
+    payload: { alert },
+  });
+};
+
+/** One notice to deliver to some subscriptions, once each per window. */
+export interface Notice {
+  noticeId: string;
+  windowStart: string;
+  /** Epoch ms the window ends (the delivery record's TTL follows it). */
+  windowEnd: number;
+  eventType: string;
+  eventId: string;
+  severity: Severity;
+  subject: string;
+  text: string;
+  payload: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The delivery loop every notice goes through (stock alerts here, operational alerts in
+ * functions/operations): per subscription, claim the delivery record of this notice and window,
+ * send, mark it sent; see notifyAlert. Throws at the end if any send failed, after the others.
+ */
+export const deliverOnce = async (deps: NotifyDeps, subscriptions: readonly StoredSubscription[], notice: Notice): Promise<NotifyOutcome> => {
+  const { db, ctx, senders } = deps;
+  const leaseMs = (deps.leaseSeconds ?? 60) * 1000;
+  const tenantId = ctx.caller.tenantId;
+  const outcome: NotifyOutcome = { sent: [], throttled: [] };
   const failures: string[] = [];
-  for (const subscription of await matchingSubscriptions(deps, alert)) {
-    const record: DeliveryRecord = { tenantId, subscriptionId: subscription.subscription_id, alertId: alert.alert_id, windowStart: window };
-    const deliveryId = `${subscription.subscription_id}:${alert.alert_id}:${window}`;
+  for (const subscription of subscriptions) {
+    const record: DeliveryRecord = { tenantId, subscriptionId: subscription.subscription_id, alertId: notice.noticeId, windowStart: notice.windowStart };
+    const deliveryId = `${subscription.subscription_id}:${notice.noticeId}:${notice.windowStart}`;
     const token = randomUUID();
-    const claim = deliveryClaim(db, record, { token, channel: subscription.channel, eventId: alert.event_id, at: ctx.now(), leaseMs, windowEnd });
+    const claim = deliveryClaim(db, record, { token, channel: subscription.channel, eventId: notice.eventId, at: ctx.now(), leaseMs, windowEnd: notice.windowEnd });
     try {
       await writeOne(db, claim);
     } catch (error) {
@@ -125,9 +165,21 @@ export const notifyAlert = async (deps: NotifyDeps, type: string, alert: AlertEv
       continue;
     }
     try {
-      await senders[subscription.channel]({ delivery_id: deliveryId, event_type: type, event_id: alert.event_id, subscription, alert, subject, text });
+      await senders[subscription.channel]({
+        delivery_id: deliveryId,
+        event_type: notice.eventType,
+        event_id: notice.eventId,
+        subscription,
+        tenant_id: tenantId,
+        notice_id: notice.noticeId,
+        severity: notice.severity,
+        subject: notice.subject,
+        text: notice.text,
+        payload: notice.payload,
+      });
     } catch (error) {
       log.warn('notification failed; it will be retried', { delivery_id: deliveryId, channel: subscription.channel, error: errorMessage(error) });
+      countMetric(METRIC_NAMES.notificationFailures);
       failures.push(`${deliveryId}: ${errorMessage(error)}`);
       await writeOne(db, deliveryRelease(db, record, token)).catch((e: unknown) =>
         log.warn('could not release a delivery claim; its lease will expire', { delivery_id: deliveryId, error: errorMessage(e) }),
@@ -135,6 +187,7 @@ export const notifyAlert = async (deps: NotifyDeps, type: string, alert: AlertEv
       continue;
     }
     await writeOne(db, deliverySent(db, record, token, ctx.now()));
+    countMetric(METRIC_NAMES.notificationsSent);
     outcome.sent.push(deliveryId);
   }
   if (failures.length) throw new Error(`${failures.length} notification(s) failed: ${failures.join('; ')}`);

@@ -15,7 +15,7 @@ import { decodeOutboxEntry, outboxWrite } from './store';
  * GET /api/notifications reads it.
  */
 export const writeOutbox = async (db: Db, delivery: Delivery, now: Date = new Date()): Promise<OutboxEntry> => {
-  const tenantId = delivery.alert.tenant_id;
+  const tenantId = delivery.tenant_id;
   const { channel } = delivery.subscription;
   if (channel === 'webhook') throw new Error('webhooks are POSTed, not written to the outbox');
   const entry: OutboxEntry = {
@@ -23,9 +23,9 @@ export const writeOutbox = async (db: Db, delivery: Delivery, now: Date = new Da
     channel,
     target: delivery.subscription.target,
     subscription_id: delivery.subscription.subscription_id,
-    alert_id: delivery.alert.alert_id,
+    alert_id: delivery.notice_id,
     event_type: delivery.event_type,
-    severity: delivery.alert.severity,
+    severity: delivery.severity,
     subject: delivery.subject,
     text: delivery.text,
     created_at: now.toISOString(),

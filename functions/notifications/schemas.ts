@@ -9,10 +9,11 @@ export const scopeSchema = z.union([
   z.strictObject({ sku_id: idSchema }),
   z.strictObject({ warehouse_id: idSchema }),
   z.strictObject({ all: z.literal(true) }),
+  z.strictObject({ operations: z.literal(true) }),
 ]);
 
 export const subscribeBody = z.strictObject({
-  scope: scopeSchema.describe('one SKU (any warehouse), one warehouse (any SKU), or every alert'),
+  scope: scopeSchema.describe('one SKU (any warehouse), one warehouse (any SKU), every stock alert, or (admins only) the operational alerts: the system\'s own alarms, raised and resolved'),
   channel: z.enum(CHANNELS),
   target: z.string().min(1).max(2048).describe('email address, E.164 phone number, or https URL (webhook)'),
   min_severity: z.enum(SEVERITIES).default('normal').describe('the least severe alert to hear about'),

@@ -16,7 +16,7 @@ export const signature = (secret: string, body: string): string => `sha256=${cre
 export const SIGNATURE_HEADER = 'X-Stockroom-Signature';
 export const TIMESTAMP_HEADER = 'X-Stockroom-Timestamp';
 
-/** The JSON a webhook receives: the alert event, which delivery it is, and when it was sent (the timestamp header's value too). */
+/** The JSON a webhook receives: the alert event (or the operational alert), which delivery it is, and when it was sent (the timestamp header's value too). */
 export const webhookBody = (delivery: Delivery, timestamp: string): string =>
   JSON.stringify({
     type: delivery.event_type,
@@ -24,7 +24,7 @@ export const webhookBody = (delivery: Delivery, timestamp: string): string =>
     event_id: delivery.event_id,
     subscription_id: delivery.subscription.subscription_id,
     timestamp,
-    alert: delivery.alert,
+    ...delivery.payload,
   });
 
 /** One POST, answering the status line only; a redirect is not followed (node:http never follows one). */

@@ -46,7 +46,13 @@ export const subscribe = async (deps: SubscriptionDeps, input: SubscribeInput): 
   if (issues.length) throw validationFailed(issues);
   // An alert carries its level's stock: a scoped user hears only of their warehouses, so subscribes
   // per warehouse (a SKU's or every alert would reach them from the others too).
-  if ('warehouse_id' in input.scope) assertInScope(ctx, [input.scope.warehouse_id], 'subscribing to its alerts');
+  if ('operations' in input.scope) {
+    // The deployment's own alarms say how the whole system fares, every tenant's traffic included: an admin's business.
+    if (ctx.caller.kind === 'user' && ctx.caller.role !== 'admin') {
+      throw new AppError('FORBIDDEN', `role '${ctx.caller.role}' may not subscribe to operational alerts (admins only)`, { role: ctx.caller.role });
+    }
+    assertUnscoped(ctx, 'subscribing to operational alerts');
+  } else if ('warehouse_id' in input.scope) assertInScope(ctx, [input.scope.warehouse_id], 'subscribing to its alerts');
   else assertUnscoped(ctx, `subscribing to ${'sku_id' in input.scope ? "a SKU's alerts in every warehouse" : 'every alert'} (subscribe per warehouse instead)`);
   if ('sku_id' in input.scope) await requireSku(deps, input.scope.sku_id);
   if ('warehouse_id' in input.scope) await requireWarehouse(deps, input.scope.warehouse_id);
@@ -118,3 +124,7 @@ export const matchingSubscriptions = async (
   }
   return [...found.values()].sort((a, b) => (a.subscription_id < b.subscription_id ? -1 : 1));
 };
+
+/** Every subscription to operational alerts (scope `operations`) of the caller's tenant, ordered by id. */
+export const operationsSubscriptions = ({ db, ctx }: Deps): Promise<StoredSubscription[]> =>
+  queryAll(db, { index: 'gsi1', partition: keys.subscribersIndex(ctx.caller.tenantId, { operations: true }) }, decodeSubscription);

@@ -49,7 +49,7 @@ const eventMarkerPartition = (tenantId: string, eventId: string): string => `${t
  */
 export const EVENT_MARKER_LEADING_KEYS = eventMarkerPartition('*', '*');
 
-type Scope = { sku_id: string } | { warehouse_id: string } | { all: true };
+type Scope = { sku_id: string } | { warehouse_id: string } | { all: true } | { operations: true };
 
 export const keys = {
   // ---------- catalogue ----------
@@ -161,7 +161,9 @@ export const keys = {
   subscription: (tenantId: string, subscriptionId: string): Key => ({ pk: keys.subscriptions(tenantId), sk: subscriptionId }),
   /** gsi1 partition of the subscriptions with one scope: what the consumer queries per alert (three partitions). */
   subscribersIndex: (tenantId: string, scope: Scope): string =>
-    'all' in scope
+    'operations' in scope
+      ? `${t(tenantId)}#SUBSCRIBERS#OPERATIONS`
+      : 'all' in scope
       ? `${t(tenantId)}#SUBSCRIBERS#ALL`
       : 'sku_id' in scope
         ? `${t(tenantId)}#SUBSCRIBERS#SKU#${scope.sku_id}`

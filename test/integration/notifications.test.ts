@@ -314,7 +314,7 @@ describe('the notification consumer domain function', () => {
     const { sent, senders } = recordingSenders();
     expect(await notifyBatch({ db, senders }, sqs(events))).toEqual({ batchItemFailures: [] });
     // Most urgent first: the critical update reaches all three before the others are looked at.
-    expect(sent.map((d) => [d.subscription.subscription_id, d.event_type, d.alert.severity])).toEqual([
+    expect(sent.map((d) => [d.subscription.subscription_id, d.event_type, d.severity])).toEqual([
       [everyone.subscription_id, 'AlertUpdated', 'critical'],
       [critical.subscription_id, 'AlertUpdated', 'critical'],
       [hook.subscription_id, 'AlertUpdated', 'critical'],
@@ -390,7 +390,8 @@ describe('the notification consumer domain function', () => {
       );
       // ...and at delivery time this machine, where the listener waits: the sender's own lookup refuses it.
       const rebound = webhookSender({ local: false, resolve: resolverOf({ 'hooks.example.com': ['127.0.0.1'] }) });
-      const delivery: Delivery = { delivery_id: 'd-1', event_type: 'AlertOpened', event_id: 'e-1', subscription, alert: events[0]!.detail, subject: 's', text: 't' };
+      const alert = events[0]!.detail;
+      const delivery: Delivery = { delivery_id: 'd-1', event_type: 'AlertOpened', event_id: 'e-1', subscription, tenant_id: alert.tenant_id, notice_id: alert.alert_id, severity: alert.severity, payload: { alert }, subject: 's', text: 't' };
       await expect(rebound(delivery)).rejects.toMatchObject({ name: 'AddressRefused', message: expect.stringMatching(/hooks\.example\.com resolves to a non-public address \(a loopback address\)/) });
       expect(listener.connections()).toBe(0);
       const senders: Senders = { email: async () => undefined, sms: async () => undefined, webhook: rebound };

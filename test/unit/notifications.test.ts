@@ -270,7 +270,7 @@ describe('delivery rules', () => {
 
   test('webhook signature: sha256=<hex HMAC of the raw body>, verifiable with the secret', () => {
     const detail = { alert_id: 'A1', severity: 'high' } as AlertEventDetail;
-    const delivery = { delivery_id: 'd', event_type: 'AlertOpened' as const, event_id: 'e', subscription: { subscription_id: 's' } as never, alert: detail, ...messageOf('AlertOpened', { ...detail, sku_id: 'sku-1', warehouse_id: 'wh-1' }) };
+    const delivery = { delivery_id: 'd', event_type: 'AlertOpened' as const, event_id: 'e', subscription: { subscription_id: 's' } as never, tenant_id: 't', notice_id: 'A1', severity: 'high' as const, payload: { alert: detail }, ...messageOf('AlertOpened', { ...detail, sku_id: 'sku-1', warehouse_id: 'wh-1' }) };
     const body = webhookBody(delivery, '2026-01-01T00:00:00.000Z');
     expect(JSON.parse(body)).toMatchObject({ type: 'AlertOpened', subscription_id: 's', timestamp: '2026-01-01T00:00:00.000Z', alert: { alert_id: 'A1' } });
     expect(signature('sekret', body)).toBe(`sha256=${createHmac('sha256', 'sekret').update(body).digest('hex')}`);

@@ -1459,7 +1459,7 @@ export interface operations {
                      * @enum {string}
                      */
                     min_severity?: "critical" | "high" | "normal";
-                    /** @description one SKU (any warehouse), one warehouse (any SKU), or every alert */
+                    /** @description one SKU (any warehouse), one warehouse (any SKU), every stock alert, or (admins only) the operational alerts: the system's own alarms, raised and resolved */
                     scope: {
                         sku_id: string;
                     } | {
@@ -1467,6 +1467,9 @@ export interface operations {
                     } | {
                         /** @constant */
                         all: true;
+                    } | {
+                        /** @constant */
+                        operations: true;
                     };
                     /** @description email address, E.164 phone number, or https URL (webhook) */
                     target: string;
@@ -1494,6 +1497,9 @@ export interface operations {
                         } | {
                             /** @constant */
                             all: true;
+                        } | {
+                            /** @constant */
+                            operations: true;
                         };
                         /** @description webhooks only, returned this once: X-Stockroom-Signature is sha256=<hex HMAC-SHA256 of the raw body with it> */
                         secret?: string;
@@ -1621,6 +1627,9 @@ export interface operations {
                             } | {
                                 /** @constant */
                                 all: true;
+                            } | {
+                                /** @constant */
+                                operations: true;
                             };
                             subscription_id: string;
                             target: string;
@@ -1717,6 +1726,9 @@ export interface operations {
                         } | {
                             /** @constant */
                             all: true;
+                        } | {
+                            /** @constant */
+                            operations: true;
                         };
                         subscription_id: string;
                         target: string;

@@ -159,7 +159,7 @@ const Subscriptions = () => {
             columns={[
               { label: 'Channel', cell: (s) => humanize(s.channel) },
               { label: 'Target', cell: (s) => s.target },
-              { label: 'Alerts of', cell: (s) => ('all' in s.scope ? 'Every SKU and warehouse' : 'sku_id' in s.scope ? `SKU ${s.scope.sku_id}` : `Warehouse ${s.scope.warehouse_id}`) },
+              { label: 'Alerts of', cell: (s) => ('operations' in s.scope ? 'Operational alerts (the system\'s alarms)' : 'all' in s.scope ? 'Every SKU and warehouse' : 'sku_id' in s.scope ? `SKU ${s.scope.sku_id}` : `Warehouse ${s.scope.warehouse_id}`) },
               { label: 'At least', cell: (s) => humanize(s.min_severity) },
               ...(can('alerts:write')
                 ? [{ label: 'Actions', cell: (s: (typeof data.subscriptions)[number]) => <button type="button" onClick={() => void remove(s.subscription_id)} aria-label={`Unsubscribe ${s.target}`}>Unsubscribe</button> }]
