@@ -12,6 +12,7 @@ import { getItem, queryAll } from '../platform/storage';
 import type { Platform } from './model';
 import { countPush, openSession, publishable, pushQuantity, pushShopifyMany, type ChannelSession, type PublishDeps, type PushOutcome } from './publish';
 import { decodeChannel, type Channel } from './store';
+import { publishMetrics } from '../platform/metrics';
 
 /**
  * Change data capture to the channels (issue 11, scope item 3):
@@ -197,7 +198,9 @@ export const pushBatch = async (deps: PushWorkerDeps, event: SQSEvent): Promise<
     if (!outcome) continue;
     const { tenant_id: tenantId, channel_id: channelId, sku_id: skuId, changed_at: changedAt } = p.group.latest;
     try {
-      await countPush(p.deps, channelId, outcome, outcome.status === 'pushed' ? Math.max(0, Date.now() - Date.parse(changedAt)) : undefined);
+      const lagMs = outcome.status === 'pushed' ? Math.max(0, Date.now() - Date.parse(changedAt)) : undefined;
+      if (lagMs !== undefined) publishMetrics({ SyncLagSeconds: lagMs / 1000 }, [{}, { platform: p.session.platform }]);
+      await countPush(p.deps, channelId, outcome, lagMs);
     } catch (error) {
       log.warn('push counters not updated', { tenant_id: tenantId, channel_id: channelId, error: errorMessage(error) });
     }

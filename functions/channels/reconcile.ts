@@ -37,6 +37,7 @@ import {
   type StoredReconciliation,
 } from './reconcile-store';
 import { connectionsOfPlatformPage, decodeChannel, type Channel } from './store';
+import { countMetric, METRIC_NAMES } from '../platform/metrics';
 
 /**
  * Reconciliation (issue 11, scope item 5): per connection, read what the channel shows for each
@@ -480,6 +481,7 @@ const tally = (counts: Counts, result: Finding | 'in_agreement'): void => {
   if (result.difference !== null && result.difference !== 0) {
     counts.drifted += 1;
     counts.total_abs_difference += Math.abs(result.difference);
+    countMetric(METRIC_NAMES.syncDrift, Math.abs(result.difference));
   }
   if (result.action === 'pushed' || result.action === 'adjusted' || result.action === 'reported' || result.action === 'failed') counts[result.action] += 1;
 };

@@ -4,6 +4,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
 import { tenantOfPartition } from '../platform/keys';
+import { CORRELATION_ATTRIBUTE } from '../platform/log';
 import { movementColumns } from './lake-columns';
 import {
   domainEvent,
@@ -435,7 +436,15 @@ export const eventsFromRecord = (record: DynamoDBRecord): DomainEvent[] => {
   if (name !== 'INSERT' && name !== 'MODIFY') return [];
   const item = image(record.dynamodb?.NewImage);
   if (!item) return [];
-  const oldItem = image(record.dynamodb?.OldImage);
+  const events = itemEvents(record, name, item, image(record.dynamodb?.OldImage));
+  // The writer's correlation id (functions/platform/writes.ts stamps it) rides on to the consumers.
+  const correlation = item[CORRELATION_ATTRIBUTE];
+  if (typeof correlation !== 'string') return events;
+  for (const event of events) event.detail.log_correlation_id = correlation;
+  return events;
+};
+
+const itemEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
   switch (item.entity) {
     case 'order':
       return orderEvents(record, name, item, oldItem);

@@ -47,6 +47,8 @@ export const eventMeta = z.object({
   tenant_id: z.string().min(1),
   /** When the change happened (the item's `updated_at`, else the stream record's creation time). */
   occurred_at: z.string(),
+  /** The correlation id of the request (or consumed event) that made the change: what its log lines and every consumer's carry. */
+  log_correlation_id: z.string().optional(),
 });
 export type EventMeta = z.infer<typeof eventMeta>;
 

@@ -2,12 +2,13 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Db } from '../platform/db';
 import { errorMessage } from '../platform/errors';
 import { keys, type Key } from '../platform/keys';
-import { log } from '../platform/log';
+import { log, withLogContext } from '../platform/log';
 import { batchGet, batchPut, StoredItemInvalid, type Decoder } from '../platform/storage';
 import { TABLE } from '../platform/table';
 import { eventsFromRecord } from './mapper';
 import type { DomainEvent } from './model';
 import type { Publisher } from './publisher';
+import { countMetric, METRIC_NAMES } from '../platform/metrics';
 
 /**
  * The stream processor: DynamoDB stream batch -> domain events -> bus.
@@ -148,6 +149,12 @@ export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent
       if (first && firstFailed) fail(firstFailed.record, 'publishing events failed', { event_id: firstFailed.event.detail.event_id, reason: first.reason });
       const sent = todo.filter((_, i) => !failedAt.has(i)).map((p) => p.event);
       published = sent.length;
+      for (const event of sent) {
+        withLogContext({ correlation_id: event.detail.log_correlation_id, tenant_id: event.detail.tenant_id }, () =>
+          log.info('event published', { event_id: event.detail.event_id, detail_type: event['detail-type'] }),
+        );
+      }
+      if (published > 0) countMetric(METRIC_NAMES.eventsPublished, published);
 
       // 4. Mark what was published. A failure here is not the record's: failing it would publish again for sure.
       try {

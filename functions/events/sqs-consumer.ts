@@ -1,8 +1,20 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { errorMessage } from '../platform/errors';
-import { log } from '../platform/log';
+import { log, withLogContext, type LogContext } from '../platform/log';
 import { busEnvelope } from './model';
+import { countMetric, METRIC_NAMES } from '../platform/metrics';
+
+const correlated = z.object({ log_correlation_id: z.string().optional(), tenant_id: z.string().optional() });
+/** The correlation id (and tenant) a detail carries, for the consumer's log context. */
+const correlationOf = (detail: unknown): LogContext => {
+  const parsed = correlated.safeParse(detail);
+  if (!parsed.success) return {};
+  return {
+    ...(parsed.data.log_correlation_id === undefined ? {} : { correlation_id: parsed.data.log_correlation_id }),
+    ...(parsed.data.tenant_id === undefined ? {} : { tenant_id: parsed.data.tenant_id }),
+  };
+};
 
 /** One delivered event, its detail parsed with the consumer's schema. */
 export interface ConsumedEvent<D> {
@@ -69,12 +81,18 @@ export const consumeSqs = async <S extends z.ZodType>(
     }
   }
   for (const { messageId, event: consumed } of options.order?.(readable) ?? readable) {
-    try {
-      await handle(consumed);
-    } catch (error) {
-      log.error('event consumer failed a message', { message_id: messageId, detail_type: consumed['detail-type'], error: errorMessage(error) });
-      failed.add(messageId);
-    }
+    // The change's correlation id (events/model.ts eventMeta) follows it into this consumer's lines and writes.
+    const fields = { ...correlationOf(consumed.detail), message_id: messageId };
+    await withLogContext(fields, async () => {
+      try {
+        await handle(consumed);
+        log.info('event consumed', { detail_type: consumed['detail-type'], event_id: consumed.id });
+      } catch (error) {
+        log.error('event consumer failed a message', { detail_type: consumed['detail-type'], error: errorMessage(error) });
+        countMetric(METRIC_NAMES.consumerFailures);
+        failed.add(messageId);
+      }
+    });
   }
   return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 };

@@ -1,3 +1,4 @@
+import { countMetric, METRIC_NAMES } from '../platform/metrics';
 import { encodeTime, monotonicFactory } from 'ulid';
 import { isBreached } from '../alerts/rules';
 import type { Deps } from '../platform/context';
@@ -308,6 +309,7 @@ const commitChanges = async <E = undefined>(
     },
     options.idempotency ?? deps.ctx.idempotency,
   );
+  countMetric(METRIC_NAMES.stockUpdates, changes.length);
   const levels = 'levels' in committed ? committed.levels : await readBackLevels(deps, committed.readBack);
   return { levels, extra: committed.extra };
 };

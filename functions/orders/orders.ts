@@ -14,6 +14,7 @@ import { ORDER_STATUSES, outstanding, type AllocationLeg, type Order, type Order
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
 import { findOrder, holdsDueIn, orderWrite, ordersPage, type OrderListing } from './store';
+import { countMetric, METRIC_NAMES } from '../platform/metrics';
 
 const requireOrder = ({ db, ctx }: Deps, orderId: string): Promise<Order> => orNotFound('order', orderId, findOrder(db, ctx.caller.tenantId, orderId));
 
@@ -196,10 +197,12 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
   };
   try {
     let snapshot: Snapshot | undefined;
-    return await commitIdempotent(deps, async (_attempt, lastCancelled) => {
+    const order = await commitIdempotent(deps, async (_attempt, lastCancelled) => {
       snapshot = await refreshSnapshot(deps, input, snapshot, lastCancelled);
       return decide(snapshot);
     });
+    countMetric(METRIC_NAMES.allocations);
+    return order;
   } catch (error) {
     // The order_id exists (perhaps a concurrent call with it won): the same order is answered with it.
     if (error instanceof OrderExists) return existingOrder(deps, input);

@@ -1,3 +1,4 @@
+import { CORRELATION_ATTRIBUTE } from './log';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Key } from './keys';
 
@@ -45,7 +46,8 @@ const LEDGER_ENTITIES = new Set(['movement']);
 /** Bookkeeping, not business state: the idempotency record is the request's own answer, event markers the stream's. */
 const UNRECORDED_ENTITIES = new Set(['idempotency', 'event_marker']);
 /** Storage attributes and bookkeeping fields: never part of "what changed". */
-const UNRECORDED_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'tenant_id', 'expires_at']);
+// The writer's correlation id (log.ts) is for the logs: not a change anyone made.
+const UNRECORDED_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'tenant_id', 'expires_at', CORRELATION_ATTRIBUTE]);
 
 /** A record stays far below DynamoDB's 400 KB item: at most this many changes and ledger ids, each field value at most this long. */
 export const MAX_CHANGES = 50;

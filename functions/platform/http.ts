@@ -11,8 +11,9 @@ import type { RequestContext, UserCaller } from './context';
 import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unavailable, validationFailed, type FieldIssue } from './errors';
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
-import { log } from './log';
-import { routeNameOf, type CsvAnswer, type CsvBody, type TokenRoute, type WebhookRoute } from './routes';
+import { CORRELATION_ID_PATTERN, log, withLogContext } from './log';
+import { countMetric, METRIC_NAMES, publishMetrics, withCounters, type RouteClass, type Values as MetricValues } from './metrics';
+import { routeNameOf, type CsvAnswer, type CsvBody, type HttpRoute, type TokenRoute, type WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
 import { Accepted, toCsv } from './answers';
 import { columnsShown, withheldFrom } from './sensitive';
@@ -319,6 +320,7 @@ const errorMapper = <E extends AnyHttpEvent>(): MiddlewareObj<E, HttpResult> => 
   onError: (request) => {
     const error = request.error;
     if (error instanceof AppError) {
+      if (error.code === 'INSUFFICIENT_STOCK') countMetric(METRIC_NAMES.insufficientStock);
       if (error.code === 'TIMEOUT') log.warn('request timed out', { route: request.event.routeKey, request_id: request.context.awsRequestId });
       request.response = errorResult(inRequestParts(error));
       return;
@@ -349,25 +351,39 @@ const errorMapper = <E extends AnyHttpEvent>(): MiddlewareObj<E, HttpResult> => 
 /** The tenant claim of a token route's event; a webhook route's event has no authorizer (its function logs the tenant it verified). */
 const tenantClaimOf = (event: AnyHttpEvent): unknown => ('authorizer' in event.requestContext ? event.requestContext.authorizer?.jwt?.claims?.[CLAIMS.tenant] : undefined);
 
-/** One structured log line per request: route, status, duration. */
-const requestLog = <E extends AnyHttpEvent>(): MiddlewareObj<E, HttpResult> => {
-  const started = new WeakMap<object, number>();
-  const done = (request: { event: E; response?: HttpResult | null; context: Context }): void => {
-    const t0 = started.get(request.event) ?? performance.now();
-    log.info('request', {
-      route: request.event.routeKey,
-      status: request.response?.statusCode,
-      duration_ms: Math.round((performance.now() - t0) * 100) / 100,
-      request_id: request.context.awsRequestId,
-      tenant_id: tenantClaimOf(request.event),
-    });
-  };
-  return {
-    before: (request) => {
-      started.set(request.event, performance.now());
-    },
-    after: done,
-    onError: done,
+/** What a route's latency is promised against (functions/platform/metrics.ts RouteClass). */
+const routeClassOf = (route: HttpRoute): RouteClass => (route.lake === 'query' ? 'report' : route.method === 'GET' ? 'read' : 'write');
+
+/** The caller's correlation id (`X-Correlation-Id`) when it is one this API keeps, else the request's own id. */
+const correlationIdOf = (event: AnyHttpEvent, requestId: string): string => {
+  const asked = header(event, 'x-correlation-id');
+  return asked !== undefined && CORRELATION_ID_PATTERN.test(asked) ? asked : requestId;
+};
+
+/**
+ * Around everything a route does: the request's log context (its correlation id, request id, tenant
+ * and route on every line it logs, and stamped on every item it writes), one request log line, and
+ * one set of metrics (requests, latency, 4xx, 5xx per route class and per route, and the counters the
+ * work added). The answer names the correlation id (`X-Correlation-Id`), so a caller can find the lines.
+ */
+const observed = <E extends AnyHttpEvent>(route: HttpRoute, inner: (event: E, context: Context) => Promise<HttpResult>) => {
+  const name = routeNameOf(route);
+  const routeClass = routeClassOf(route);
+  return async (event: E, context: Context): Promise<HttpResult> => {
+    const started = performance.now();
+    const correlationId = correlationIdOf(event, context.awsRequestId);
+    const tenant = tenantClaimOf(event);
+    const fields = { correlation_id: correlationId, request_id: context.awsRequestId, route: name, ...(typeof tenant === 'string' ? { tenant_id: tenant } : {}) };
+    const counted: MetricValues = {};
+    const response = await withLogContext(fields, () => withCounters(counted, () => inner(event, context)));
+    const status = response.statusCode ?? 200;
+    const latency = Math.round((performance.now() - started) * 100) / 100;
+    withLogContext(fields, () => log.info('request', { method: event.requestContext.http.method, path: event.rawPath, status, duration_ms: latency }));
+    publishMetrics(
+      { ...counted, Requests: 1, Latency: latency, ClientErrors: status >= 400 && status < 500 ? 1 : 0, ServerErrors: status >= 500 ? 1 : 0 },
+      [{}, { route_class: routeClass }, { route: name }],
+    );
+    return { ...response, headers: { ...response.headers, 'x-correlation-id': correlationId } };
   };
 };
 
@@ -389,8 +405,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
   route: R,
   run: (input: RouteInput<R>, ctx: RequestContext) => Promise<Result>,
 ) =>
-  auditStep(route, middy<HttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
-    .use(requestLog<HttpEvent>())
+  observed(route, auditStep(route, middy<HttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
     .use(errorMapper<HttpEvent>())
     .handler(async (event, context) => {
       const claimed = callerOf(event);
@@ -434,7 +449,7 @@ export const httpHandler = <R extends TokenRoute, Result>(
       const shown = withheldFrom(route.response, result, may);
       if (route.csv && csvRequest) return csvResult(route.csv, csvRequest, shown, may);
       return json(route.status ?? 200, shown);
-    }));
+    })));
 
 // ---------- the audit trail's step (issue 12): one record per audited request, durable before the answer ----------
 
@@ -564,8 +579,7 @@ const lowerCasedHeaders = (event: AnyHttpEvent): Record<string, string> =>
  * route's status.
  */
 export const webhookHandler = <R extends WebhookRoute, Result>(route: R, run: (request: WebhookRequest) => Promise<Result>) =>
-  middy<SignedHttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
-    .use(requestLog<SignedHttpEvent>())
+  observed<SignedHttpEvent>(route, middy<SignedHttpEvent, HttpResult>({ timeoutEarlyResponse: lambdaDeadline })
     .use(errorMapper<SignedHttpEvent>())
     .handler(async (event, context) => {
       const result = await run({
@@ -576,4 +590,4 @@ export const webhookHandler = <R extends WebhookRoute, Result>(route: R, run: (r
         deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
       });
       return json(route.status ?? 200, result);
-    });
+    }));

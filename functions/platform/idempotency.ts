@@ -11,6 +11,7 @@ import { canonicalJson } from './values';
 import { TransactionCancelled, transactWrite } from './transactions';
 import { ConditionFailed, putItem, when, writeOne, type Write } from './writes';
 import { noteParts, noteReplay } from './audit-scope';
+import { countMetric, METRIC_NAMES } from './metrics';
 
 /** A caller's Idempotency-Key and the fingerprint of the request it was first used with. */
 export interface Idempotency {
@@ -73,6 +74,7 @@ const replay = <R>(record: StoredRecord | undefined, idem: Idempotency): { resul
   if (record.fingerprint !== idem.fingerprint) throw reused();
   const result: unknown = record.response === undefined ? undefined : JSON.parse(record.response);
   noteReplay();
+  countMetric(METRIC_NAMES.idempotentReplays);
   // The one place a stored value is trusted to be R: it is this request's own answer, serialised by recordPut.
   return { result: result as R };
 };

@@ -31,7 +31,7 @@ export const METRIC_NAMES = {
   writeRetries: 'WriteRetries',
   idempotentReplays: 'IdempotentReplays',
   eventsPublished: 'EventsPublished',
-  /** Dimension sets: [service] and [service, consumer]. */
+  /** Dimension set: [service]. */
   consumerFailures: 'ConsumerFailures',
   /** Dimension sets: [service] and [service, channel] (email, sms, webhook). */
   notificationsSent: 'NotificationsSent',

@@ -1,3 +1,4 @@
+import { countMetric, METRIC_NAMES } from './metrics';
 /**
  * The one retry policy: bounded attempts, full-jitter exponential backoff
  * (AWS architecture blog: it spreads competing writers apart), and an
@@ -50,7 +51,10 @@ export const retrying = async <T, L>(
   let learned: L | undefined;
   let index = 0;
   for (; index < policy.maxAttempts && (index === 0 || policy.deadline === undefined || Date.now() < policy.deadline); index++) {
-    if (index > 0) await backoff(policy, index - 1);
+    if (index > 0) {
+      countMetric(METRIC_NAMES.writeRetries);
+      await backoff(policy, index - 1);
+    }
     const outcome = await attempt(index, learned);
     if ('done' in outcome) return outcome.done;
     learned = outcome.retry;

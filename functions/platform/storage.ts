@@ -1,3 +1,4 @@
+import { CORRELATION_ATTRIBUTE } from './log';
 import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { Db } from './db';
@@ -22,7 +23,7 @@ export type { StoredItem };
 export type Decoder<T> = (item: StoredItem) => T;
 
 /** Attributes that exist for storage only and never leave this layer. */
-const INTERNAL = new Set<string>([TABLE.partitionKey, TABLE.sortKey, TABLE.gsi1.partitionKey, TABLE.gsi1.sortKey, 'entity', 'tenant_id', TABLE.ttlAttribute]);
+const INTERNAL = new Set<string>([TABLE.partitionKey, TABLE.sortKey, TABLE.gsi1.partitionKey, TABLE.gsi1.sortKey, 'entity', 'tenant_id', TABLE.ttlAttribute, CORRELATION_ATTRIBUTE]);
 
 const withoutStorageAttributes = (item: StoredItem): StoredItem =>
   Object.fromEntries(Object.entries(item).filter(([name]) => !INTERNAL.has(name)));

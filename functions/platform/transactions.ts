@@ -6,6 +6,7 @@ import { log } from './log';
 import type { Db } from './db';
 import type { StoredItem, Write } from './writes';
 import { changesOf, currentAuditScope, noteRead, noteWritten } from './audit-scope';
+import { countMetric, METRIC_NAMES } from './metrics';
 
 /** DynamoDB's hard cap on the items in one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -23,6 +24,8 @@ export class TransactionCancelled extends Error {
   ) {
     super(`transaction cancelled: ${reasons.join(',')}`);
     this.name = 'TransactionCancelled';
+    const failedConditions = reasons.filter((reason) => reason === 'ConditionalCheckFailed').length;
+    if (failedConditions > 0) countMetric(METRIC_NAMES.conditionalCheckFailures, failedConditions);
   }
 
   /** Did the condition of the write with this name fail? */

@@ -5,6 +5,8 @@ import type { Db } from './db';
 import { errorName, type AppError } from './errors';
 import type { IndexKey, Key } from './keys';
 import { noteRead, noteWritten, type WriteChange } from './audit-scope';
+import { CORRELATION_ATTRIBUTE, currentCorrelationId } from './log';
+import { countMetric, METRIC_NAMES } from './metrics';
 
 /**
  * One way to write: every conditional put, update, delete or check is built
@@ -151,6 +153,16 @@ const isEmptyMap = (value: unknown): boolean =>
   value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0;
 const withoutEmptyMaps = (value: object): Record<string, unknown> => Object.fromEntries(Object.entries(value).filter(([, v]) => !isEmptyMap(v)));
 
+/**
+ * The correlation id of the work writing (functions/platform/log.ts), stamped on the item so the
+ * events the stream makes of this change carry it on to the consumers' logs. Not part of the
+ * item's value: decoders ignore it, and the audit trail's record of the change leaves it out.
+ */
+const correlationStamp = (): Record<string, string> => {
+  const id = currentCorrelationId();
+  return id === undefined ? {} : { [CORRELATION_ATTRIBUTE]: id };
+};
+
 /** A whole item: its key, index key, `entity` and `tenant_id` (storage attributes), then the value's fields. */
 export const putItem = (
   db: Db,
@@ -165,7 +177,7 @@ export const putItem = (
     item: {
       Put: {
         TableName: db.table,
-        Item: { ...spec.key, ...spec.index, entity: spec.entity, tenant_id: spec.tenantId, ...withoutEmptyMaps(spec.value) },
+        Item: { ...spec.key, ...spec.index, entity: spec.entity, tenant_id: spec.tenantId, ...withoutEmptyMaps(spec.value), ...correlationStamp() },
         ...condition,
         ...p.expression(),
       },
@@ -187,9 +199,10 @@ export const updateItem = (
   const p = new Placeholders();
   const set = Object.entries(spec.set ?? {}).filter(([, v]) => !isEmptyMap(v));
   const remove = [...(spec.remove ?? []), ...Object.entries(spec.set ?? {}).flatMap(([a, v]) => (isEmptyMap(v) ? [a] : []))];
+  const stamped = [...set, ...Object.entries(correlationStamp())];
   const clauses = [
     spec.add && Object.keys(spec.add).length ? `ADD ${Object.entries(spec.add).map(([a, v]) => `${p.name(a)} ${p.value(v)}`).join(', ')}` : '',
-    set.length ? `SET ${set.map(([a, v]) => `${p.name(a)} = ${p.value(v)}`).join(', ')}` : '',
+    stamped.length ? `SET ${stamped.map(([a, v]) => `${p.name(a)} = ${p.value(v)}`).join(', ')}` : '',
     remove.length ? `REMOVE ${remove.map((a) => p.name(a)).join(', ')}` : '',
   ].filter(Boolean);
   const condition = conditionOf(spec.when, p);
@@ -263,6 +276,7 @@ export const writeOne = async (db: Db, write: Write): Promise<StoredItem | undef
     return undefined;
   } catch (error) {
     if (!isConditionalCheckFailed(error)) throw error;
+    countMetric(METRIC_NAMES.conditionalCheckFailures);
     const current = currentItemOf(error);
     throw write.onConditionFailed?.(current) ?? new ConditionFailed(write.name, current);
   }

@@ -120,7 +120,7 @@ describe("inside a tenant's scope, a key built for another tenant", () => {
     captured.logged.length = 0;
     await inMyScope(() => db.client.send(new GetCommand({ TableName: table, Key: theirKey('a') })));
     const events = captured.logged.flatMap((line) => line.split('\n')).filter((line) => line.includes('tenant_isolation_breach')).map((line) => JSON.parse(line));
-    expect(events).toEqual([expect.objectContaining({ level: 'error', security_event: 'tenant_isolation_breach', tenant_id: mine, operation: 'GetItem' })]);
+    expect(events).toEqual([expect.objectContaining({ level: 'ERROR', security_event: 'tenant_isolation_breach', tenant_id: mine, operation: 'GetItem' })]);
   });
 });
 
