@@ -1,3 +1,4 @@
+import { traced } from '../platform/tracing';
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -66,9 +67,9 @@ export const retainUntil = (now: Date, env: NodeJS.ProcessEnv = process.env): Da
 let client: S3Client | undefined;
 const s3 = (): S3Client => {
   const endpoint = process.env[S3_ENDPOINT_ENV];
-  client ??= new S3Client(
+  client ??= traced(new S3Client(
     endpoint ? { endpoint, forcePathStyle: true, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {},
-  );
+  ));
   return client;
 };
 

@@ -1,3 +1,4 @@
+import { traced } from '../platform/tracing';
 import {
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
@@ -32,7 +33,7 @@ const sameScope = (a: readonly string[] | undefined, b: readonly string[] | unde
   (a === undefined) === (b === undefined) && (a ?? []).join(',') === (b ?? []).join(',');
 
 export const cognitoDirectory = (options: { userPoolId: string; client?: CognitoIdentityProviderClient }): UserDirectory => {
-  const client = options.client ?? new CognitoIdentityProviderClient({});
+  const client = options.client ?? traced(new CognitoIdentityProviderClient({}));
   const UserPoolId = options.userPoolId;
   return {
     create: async (user) => {

@@ -1,3 +1,4 @@
+import { traced } from '../platform/tracing';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { createHmac } from 'node:crypto';
@@ -88,7 +89,7 @@ export const awsSenders = (options: { senderEmail?: string } = {}): Senders => {
     email: async (d) => {
       const from = options.senderEmail ?? process.env[SENDER_EMAIL_ENV];
       if (!from) throw new Error(`${SENDER_EMAIL_ENV} is not set: no sender identity for email`);
-      ses ??= new SESv2Client({});
+      ses ??= traced(new SESv2Client({}));
       await ses.send(
         new SendEmailCommand({
           FromEmailAddress: from,
@@ -98,7 +99,7 @@ export const awsSenders = (options: { senderEmail?: string } = {}): Senders => {
       );
     },
     sms: async (d) => {
-      sns ??= new SNSClient({});
+      sns ??= traced(new SNSClient({}));
       await sns.send(
         new PublishCommand({
           PhoneNumber: d.subscription.target,

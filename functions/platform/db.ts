@@ -1,3 +1,4 @@
+import { traced } from './tracing';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
@@ -55,7 +56,7 @@ export const createDocumentClient = (
     // Without this the SDK only logs a breached request timeout and keeps waiting.
     throwOnRequestTimeout: true,
   };
-  const client = new DynamoDBClient(
+  const client = traced(new DynamoDBClient(
     endpoint
       ? {
           endpoint,
@@ -66,7 +67,7 @@ export const createDocumentClient = (
           requestHandler,
         }
       : { maxAttempts: SDK_MAX_ATTEMPTS, requestHandler, ...(credentials ? { credentials } : {}) },
-  );
+  ));
   // Every client gets the tenant guard: it checks nothing outside a tenant scope (tenant-guard.ts).
   installTenantGuard(client);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

@@ -12,6 +12,7 @@ import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unav
 import { fingerprint, IDEMPOTENCY_KEY_PATTERN, type Idempotency } from './idempotency';
 import { ID_PATTERN } from './ids';
 import { CORRELATION_ID_PATTERN, log, withLogContext } from './log';
+import { inTraceSegment } from './tracing';
 import { countMetric, METRIC_NAMES, publishMetrics, withCounters, type RouteClass, type Values as MetricValues } from './metrics';
 import { routeNameOf, type CsvAnswer, type CsvBody, type HttpRoute, type TokenRoute, type WebhookRoute } from './routes';
 import { CsvSyntaxError, parseCsv, type CsvRecord } from './csv';
@@ -375,7 +376,7 @@ const observed = <E extends AnyHttpEvent>(route: HttpRoute, inner: (event: E, co
     const tenant = tenantClaimOf(event);
     const fields = { correlation_id: correlationId, request_id: context.awsRequestId, route: name, ...(typeof tenant === 'string' ? { tenant_id: tenant } : {}) };
     const counted: MetricValues = {};
-    const response = await withLogContext(fields, () => withCounters(counted, () => inner(event, context)));
+    const response = await withLogContext(fields, () => withCounters(counted, () => inTraceSegment(name, fields, () => inner(event, context))));
     const status = response.statusCode ?? 200;
     const latency = Math.round((performance.now() - started) * 100) / 100;
     withLogContext(fields, () => log.info('request', { method: event.requestContext.http.method, path: event.rawPath, status, duration_ms: latency }));

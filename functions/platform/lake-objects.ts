@@ -1,3 +1,4 @@
+import { traced } from './tracing';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { errorName } from './errors';
 
@@ -96,11 +97,11 @@ export const lakeObjectsFromEnv = (env: NodeJS.ProcessEnv = process.env): LakeOb
   const id = `${bucket} ${endpoint ?? ''}`;
   const found = cached.get(id);
   if (found) return found;
-  const client = new S3Client(
+  const client = traced(new S3Client(
     endpoint
       ? { endpoint, forcePathStyle: true, region: env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {},
-  );
+  ));
   const objects = s3LakeObjects(client, bucket);
   cached.set(id, objects);
   return objects;

@@ -1,3 +1,4 @@
+import { traced } from './tracing';
 import {
   AthenaClient,
   GetQueryExecutionCommand,
@@ -140,7 +141,7 @@ const requiredEnv = (env: NodeJS.ProcessEnv, name: string): string => {
 };
 
 export const createAthenaClient = (endpoint: string | undefined): AthenaClient =>
-  new AthenaClient(
+  traced(new AthenaClient(
     endpoint
       ? {
           endpoint,
@@ -150,7 +151,7 @@ export const createAthenaClient = (endpoint: string | undefined): AthenaClient =
           maxAttempts: 3,
         }
       : { maxAttempts: 3 },
-  );
+  ));
 
 let cached: { key: string; lake: Lake } | undefined;
 

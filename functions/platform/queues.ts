@@ -1,3 +1,4 @@
+import { traced } from './tracing';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createHash } from 'node:crypto';
 
@@ -45,7 +46,7 @@ let sqs: SQSClient | undefined;
 /** SendMessageBatch takes at most 10 messages; a failed entry is sent again (its dedup id keeps it single), then the call fails. */
 const sqsSender = (url: string): QueueSender => ({
   async send(messages) {
-    sqs ??= new SQSClient({});
+    sqs ??= traced(new SQSClient({}));
     for (let at = 0; at < messages.length; at += 10) {
       let pending = messages.slice(at, at + 10).map((m, index) => ({ Id: String(index), MessageBody: m.body, MessageGroupId: m.groupId, MessageDeduplicationId: m.deduplicationId }));
       for (let attempt = 0; pending.length > 0; attempt++) {

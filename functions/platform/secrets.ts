@@ -1,3 +1,4 @@
+import { traced } from './tracing';
 import { CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -175,7 +176,7 @@ export const credentialStoreFromEnv = (env: NodeJS.ProcessEnv = process.env): Cr
   let store: CredentialStore;
   if (setting === 'memory') store = memoryStore();
   else if (setting.startsWith('file:') && setting.length > 'file:'.length) store = localEncryptedStore(setting.slice('file:'.length));
-  else if (setting.startsWith('secretsmanager:') && setting.endsWith('/')) store = secretsManagerStore(new SecretsManagerClient({}), setting.slice('secretsmanager:'.length));
+  else if (setting.startsWith('secretsmanager:') && setting.endsWith('/')) store = secretsManagerStore(traced(new SecretsManagerClient({})), setting.slice('secretsmanager:'.length));
   else throw new Error(`${CHANNEL_SECRETS_ENV} must be 'memory', 'file:<dir>' or 'secretsmanager:<prefix ending in />', got '${setting}'`);
   cached.set(setting, store);
   return store;

@@ -1,3 +1,4 @@
+import { traced } from '../../platform/tracing';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { dbFromEnv } from '../../platform/db';
@@ -13,7 +14,7 @@ import { processStream, type StreamDeps } from '../processor';
 let deps: StreamDeps | undefined;
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-  deps ??= { db: dbFromEnv(), publisher: eventBridgePublisher(new EventBridgeClient({ maxAttempts: 3 }), eventBusName()) };
+  deps ??= { db: dbFromEnv(), publisher: eventBridgePublisher(traced(new EventBridgeClient({ maxAttempts: 3 })), eventBusName()) };
   const { batchItemFailures } = await processStream(deps, event);
   return { batchItemFailures };
 };
