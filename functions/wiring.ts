@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import * as inventory from './inventory/schemas';
 import * as orders from './orders/schemas';
 import * as purchasing from './purchasing/schemas';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { stockLevelResponse, MAX_QUANTITY } from '../inventory/schemas';
 import { idSchema } from '../platform/ids';
 import { ALERT_STATUSES, SEVERITIES } from './model';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Thresholds } from '../inventory/stock-rules';
 import type { Deps } from '../platform/context';
 import type { Db } from '../platform/db';

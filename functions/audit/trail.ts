@@ -7,7 +7,7 @@ import { decodeWith, queryPage } from '../platform/storage';
 import { auditTableName } from '../platform/table';
 import { when, type Condition } from '../platform/writes';
 import { DEFAULT_AUDIT_RANGE_DAYS, MAX_AUDIT_RANGE_DAYS, type ListAuditQuery } from './schemas';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_LIMIT = 50;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { allocateOrder, cancelOrder } from '../orders/orders';
 import type { Deps } from '../platform/context';
 import { AppError } from '../platform/errors';

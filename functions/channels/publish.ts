@@ -1,6 +1,6 @@
 import type { AdminApiClient } from '@shopify/admin-api-client';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { levelsOfSku } from '../inventory/stock';
 import type { Deps } from '../platform/context';
 import { keys } from '../platform/keys';

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StockLevelChangedDetail } from '../events/model';
 import { systemContext, type Deps } from '../platform/context';
 import type { Db } from '../platform/db';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_QUANTITY } from '../inventory/schemas';
 import { idSchema } from '../platform/ids';
 import { CONFLICT_RULES, DEFAULT_SHOPIFY_API_VERSION, PLATFORMS } from './model';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../platform/db';
 import { alreadyExists, AppError, notFound } from '../platform/errors';
 import { keys } from '../platform/keys';

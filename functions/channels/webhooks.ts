@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ID_PATTERN } from '../platform/ids';
 import { systemContext, type Deps } from '../platform/context';
 import type { Db } from '../platform/db';

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
 import { tenantOfPartition } from '../platform/keys';
 import { CORRELATION_ATTRIBUTE } from '../platform/log';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_STATUSES, SEVERITIES } from '../alerts/model';
 import { MOVEMENT_TYPES } from '../inventory/model';
 

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../platform/context';
 import { AppError, notFound } from '../platform/errors';
 import { newId } from '../platform/ids';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../platform/context';
 import type { Db } from '../platform/db';
 import { keys } from '../platform/keys';

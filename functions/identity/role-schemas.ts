@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PERMISSIONS, ROLES } from '../platform/permissions';
 
 /** Response of GET /api/roles (issue 12): the permission matrix of functions/platform/permissions.ts, as data. */

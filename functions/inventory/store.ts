@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../platform/db';
 import type { AppError } from '../platform/errors';
 import { keys, type Key } from '../platform/keys';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITIES } from '../alerts/model';
 import { idSchema } from '../platform/ids';
 import { CHANNELS } from './model';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from '../platform/db';
 import { keys, type IndexKey } from '../platform/keys';
 import { decodeWith, getItem, queryAll, queryPage, StoredItemInvalid, type Decoder, type Page } from '../platform/storage';

@@ -5,7 +5,8 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { CLAIMS, isRole, permissionsOf, type Permission } from './permissions';
 import type { RequestContext, UserCaller } from './context';
 import { AppError, errorBody, errorHeaders, errorMessage, unavailabilityOf, unavailable, validationFailed, type FieldIssue } from './errors';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from './context';
 import type { Db } from './db';
 import { AppError, keptChanging } from './errors';

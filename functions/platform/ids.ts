@@ -1,5 +1,5 @@
 import { encodeTime, monotonicFactory, TIME_LEN, ulid } from 'ulid';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Ids are chosen by callers and end up inside DynamoDB keys, where `#` is the

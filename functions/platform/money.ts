@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Money arrives as a JSON number or a decimal string with at most 4 decimals

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError } from './errors';
 import { tenantOfPartition } from './keys';
 import { TABLE } from './table';

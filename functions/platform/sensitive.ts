@@ -1,4 +1,5 @@
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import type { $ZodType } from 'zod/v4/core';
 import type { Permission } from './permissions';
 

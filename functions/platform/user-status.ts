@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Db } from './db';
 import { ID_PATTERN } from './ids';
 import { keys } from './keys';

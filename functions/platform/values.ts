@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Drops undefined fields, so stored items and responses carry only what was given. */
 export const definedOnly = <T extends object>(value: T): T => {

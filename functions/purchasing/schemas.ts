@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { shownOnlyWith } from '../platform/sensitive';
 import { idSchema } from '../platform/ids';
 import { currencySchema, MONEY_OUT, moneySchema } from '../platform/money';

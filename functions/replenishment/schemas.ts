@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { idSchema } from '../platform/ids';
 import { MAX_QUANTITY } from '../inventory/schemas';
 import { purchaseOrderResponse } from '../purchasing/schemas';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LEVEL_BALANCE_COLUMNS, LEVEL_DAY_COLUMNS } from '../events/lake-columns';
 import { MOVEMENT_TYPES } from '../inventory/model';
 import type { LakeObjects } from '../platform/lake-objects';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { listSkus, requireSku, requireWarehouse } from '../inventory/catalog';
 import type { Sku } from '../inventory/model';
 import { accepted, type Accepted } from '../platform/answers';

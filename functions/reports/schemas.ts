@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { shownOnlyWith } from '../platform/sensitive';
 import { idSchema, isUlidTime } from '../platform/ids';
 import { MOVEMENT_TYPES } from '../inventory/model';

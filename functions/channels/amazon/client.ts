@@ -1,7 +1,7 @@
 import { SellingPartnerApiAuth } from '@sp-api-sdk/auth';
 import { createAxiosInstance, type RateLimit, type SellingPartnerRegion } from '@sp-api-sdk/common';
 import { ListingsItemsApi, ListingsItemsApiClient, clientRateLimits } from '@sp-api-sdk/listings-items-api-2021-08-01';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { amazonCredentials } from '../schemas';
 
 /**

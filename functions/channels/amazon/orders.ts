@@ -1,5 +1,5 @@
 import { clientRateLimits, OrdersApi, OrdersApiClient } from '@sp-api-sdk/orders-api-2026-01-01';
-import { z } from 'zod';
+import * as z from 'zod';
 import { amazonAuth, failureOf, localSpApi, regionOf, type AmazonConnection, type AmazonCredentials, type AmazonFailure } from './client';
 
 /**

@@ -1,5 +1,5 @@
 import { createAdminApiClient, type AdminApiClient } from '@shopify/admin-api-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { shopifyCredentials } from '../schemas';
 
 /**
