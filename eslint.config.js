@@ -79,7 +79,8 @@ module.exports = tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^\\.\\./\\.\\./(?!platform/|wiring$|events/(model|sqs-consumer)$)', message: 'a handler calls its own context (../), the platform, and the event contracts and consumer loop only.' },
+            // Not the wiring: it holds every context's routes and schemas, and a handler's bundle would carry them all.
+            { regex: '^\\.\\./\\.\\./(?!platform/|events/(model|sqs-consumer)$)', message: "a handler calls its own context (../, its route from ../routes), the platform, and the event contracts and consumer loop only (not the wiring: every context's schemas would be in its bundle)." },
             { regex: '(^|/)store$', message: 'a handler calls domain functions, not storage.' },
             duckdbOnlyLocally,
           ],

@@ -134,12 +134,25 @@ export interface CsvBody {
 const routeNames = new WeakMap<HttpRoute, string>();
 
 /**
- * Names the routes of the wiring (functions/wiring.ts calls this once with httpRoutes): the HTTP
- * layer knows a route by its declaration, and the audit trail records it by its name there.
+ * Names routes (declareRoutes calls this for each context's; a test may for its own): the HTTP
+ * layer knows a route by its declaration, and the audit trail records it by its name.
  */
 export const nameRoutes = (routes: Readonly<Record<string, HttpRoute>>): void => {
   for (const [name, route] of Object.entries(routes)) routeNames.set(route, name);
 };
+
+/**
+ * Declares one context's routes (functions/<context>/routes.ts) and names them: a handler's bundle loads
+ * only its own context's routes module, never the wiring, so the names are given here, where the routes are.
+ * functions/wiring.ts lists every context's routes, under the same names, as httpRoutes.
+ */
+export const declareRoutes = <T extends Readonly<Record<string, HttpRoute>>>(routes: T): T => {
+  nameRoutes(routes);
+  return routes;
+};
+
+/** A route's handler module, repo-relative, as its `entry` names it: `functions/<context>/handlers/<name>.ts`. */
+export const handlerEntry = (context: string, name: string): string => `functions/${context}/handlers/${name}.ts`;
 
 /** The route's name in the wiring; its method and path for a route that was never named (a test's own route). */
 export const routeNameOf = (route: HttpRoute): string => routeNames.get(route) ?? `${route.method} ${route.path}`;

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { alertRoutes } from '../routes';
 import { acknowledgeAlert } from '../alerts';
 
-export const handler = httpHandler(httpRoutes.acknowledgeAlert, ({ params }, ctx) => acknowledgeAlert({ db: dbFromEnv(), ctx }, params.alert_id));
+export const handler = httpHandler(alertRoutes.acknowledgeAlert, ({ params }, ctx) => acknowledgeAlert({ db: dbFromEnv(), ctx }, params.alert_id));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { alertRoutes } from '../routes';
 import { listAlerts } from '../alerts';
 
-export const handler = httpHandler(httpRoutes.listAlerts, ({ query }, ctx) => listAlerts({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(alertRoutes.listAlerts, ({ query }, ctx) => listAlerts({ db: dbFromEnv(), ctx }, query));

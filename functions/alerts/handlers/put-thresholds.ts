@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { alertRoutes } from '../routes';
 import { putThresholds } from '../thresholds';
 
-export const handler = httpHandler(httpRoutes.putThresholds, ({ body }, ctx) => putThresholds({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(alertRoutes.putThresholds, ({ body }, ctx) => putThresholds({ db: dbFromEnv(), ctx }, body));

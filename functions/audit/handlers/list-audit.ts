@@ -1,6 +1,6 @@
 import { ownDbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { auditRoutes } from '../routes';
 import { listAudit } from '../trail';
 
-export const handler = httpHandler(httpRoutes.listAudit, ({ query }, ctx) => listAudit({ db: ownDbFromEnv(), ctx }, query));
+export const handler = httpHandler(auditRoutes.listAudit, ({ query }, ctx) => listAudit({ db: ownDbFromEnv(), ctx }, query));

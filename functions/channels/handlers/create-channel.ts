@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { createChannel } from '../connections';
 
-export const handler = httpHandler(httpRoutes.createChannel, ({ body }, ctx) => createChannel({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(channelRoutes.createChannel, ({ body }, ctx) => createChannel({ db: dbFromEnv(), ctx }, body));

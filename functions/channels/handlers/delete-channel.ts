@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { deleteChannel } from '../connections';
 
-export const handler = httpHandler(httpRoutes.deleteChannel, ({ params }, ctx) => deleteChannel({ db: dbFromEnv(), ctx }, params.channel_id));
+export const handler = httpHandler(channelRoutes.deleteChannel, ({ params }, ctx) => deleteChannel({ db: dbFromEnv(), ctx }, params.channel_id));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { readChannel } from '../connections';
 
-export const handler = httpHandler(httpRoutes.getChannel, ({ params }, ctx) => readChannel({ db: dbFromEnv(), ctx }, params.channel_id));
+export const handler = httpHandler(channelRoutes.getChannel, ({ params }, ctx) => readChannel({ db: dbFromEnv(), ctx }, params.channel_id));

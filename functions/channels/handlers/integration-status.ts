@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { integrationStatus } from '../status';
 
-export const handler = httpHandler(httpRoutes.integrationStatus, (_request, ctx) => integrationStatus({ db: dbFromEnv(), ctx }));
+export const handler = httpHandler(channelRoutes.integrationStatus, (_request, ctx) => integrationStatus({ db: dbFromEnv(), ctx }));

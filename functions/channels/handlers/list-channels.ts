@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { listChannels } from '../connections';
 
-export const handler = httpHandler(httpRoutes.listChannels, ({ query }, ctx) => listChannels({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(channelRoutes.listChannels, ({ query }, ctx) => listChannels({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { listListings } from '../listings';
 
-export const handler = httpHandler(httpRoutes.listListings, ({ params, query }, ctx) => listListings({ db: dbFromEnv(), ctx }, params.channel_id, query));
+export const handler = httpHandler(channelRoutes.listListings, ({ params, query }, ctx) => listListings({ db: dbFromEnv(), ctx }, params.channel_id, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { requestSync } from '../reconcile';
 
-export const handler = httpHandler(httpRoutes.requestSync, ({ body }, ctx) => requestSync({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(channelRoutes.requestSync, ({ body }, ctx) => requestSync({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { webhookHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { channelRoutes } from '../routes';
 import { receiveShopifyWebhook } from '../webhooks';
 
-export const handler = webhookHandler(httpRoutes.shopifyWebhook, (request) => receiveShopifyWebhook({ db: dbFromEnv(), tenantDb: dbFromEnv }, request));
+export const handler = webhookHandler(channelRoutes.shopifyWebhook, (request) => receiveShopifyWebhook({ db: dbFromEnv(), tenantDb: dbFromEnv }, request));

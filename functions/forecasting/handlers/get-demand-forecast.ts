@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { forecastingRoutes } from '../routes';
 import { getDemandForecast } from '../forecast';
 
-export const handler = httpHandler(httpRoutes.demandForecast, ({ query }, ctx) => getDemandForecast({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(forecastingRoutes.demandForecast, ({ query }, ctx) => getDemandForecast({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { forecastingRoutes } from '../routes';
 import { getRun } from '../run';
 
-export const handler = httpHandler(httpRoutes.getForecastRun, ({ params }, ctx) => getRun({ db: dbFromEnv(), ctx }, params.run_id));
+export const handler = httpHandler(forecastingRoutes.getForecastRun, ({ params }, ctx) => getRun({ db: dbFromEnv(), ctx }, params.run_id));

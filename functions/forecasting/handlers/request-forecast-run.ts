@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { forecastingRoutes } from '../routes';
 import { requestRun } from '../run';
 
-export const handler = httpHandler(httpRoutes.requestForecastRun, (_request, ctx) => requestRun({ db: dbFromEnv(), ctx }, { trigger: 'api' }));
+export const handler = httpHandler(forecastingRoutes.requestForecastRun, (_request, ctx) => requestRun({ db: dbFromEnv(), ctx }, { trigger: 'api' }));

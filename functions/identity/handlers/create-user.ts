@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { userRoutes } from '../routes';
 import { createUser } from '../users';
 
-export const handler = httpHandler(httpRoutes.createUser, ({ body }, ctx) => createUser({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(userRoutes.createUser, ({ body }, ctx) => createUser({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { userRoutes } from '../routes';
 import { deleteUser } from '../users';
 
-export const handler = httpHandler(httpRoutes.deleteUser, ({ params }, ctx) => deleteUser({ db: dbFromEnv(), ctx }, params.user_id));
+export const handler = httpHandler(userRoutes.deleteUser, ({ params }, ctx) => deleteUser({ db: dbFromEnv(), ctx }, params.user_id));

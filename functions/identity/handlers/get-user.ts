@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { userRoutes } from '../routes';
 import { readUser } from '../users';
 
-export const handler = httpHandler(httpRoutes.getUser, ({ params }, ctx) => readUser({ db: dbFromEnv(), ctx }, params.user_id));
+export const handler = httpHandler(userRoutes.getUser, ({ params }, ctx) => readUser({ db: dbFromEnv(), ctx }, params.user_id));

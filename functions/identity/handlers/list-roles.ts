@@ -1,6 +1,6 @@
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { roleRoutes } from '../routes';
 import { roleMatrix } from '../roles';
 
 /** The matrix depends only on the code: no table, nothing per tenant. */
-export const handler = httpHandler(httpRoutes.listRoles, async () => roleMatrix());
+export const handler = httpHandler(roleRoutes.listRoles, async () => roleMatrix());

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { userRoutes } from '../routes';
 import { listUsers } from '../users';
 
-export const handler = httpHandler(httpRoutes.listUsers, ({ query }, ctx) => listUsers({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(userRoutes.listUsers, ({ query }, ctx) => listUsers({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { bulkUpdate } from '../stock';
 
-export const handler = httpHandler(httpRoutes.bulkUpdateStock, ({ body }, ctx) => bulkUpdate({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(inventoryRoutes.bulkUpdateStock, ({ body }, ctx) => bulkUpdate({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { createProduct } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.createProduct, ({ body }, ctx) => createProduct({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(inventoryRoutes.createProduct, ({ body }, ctx) => createProduct({ db: dbFromEnv(), ctx }, body));

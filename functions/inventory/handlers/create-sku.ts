@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { createSku } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.createSku, ({ body }, ctx) => createSku({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(inventoryRoutes.createSku, ({ body }, ctx) => createSku({ db: dbFromEnv(), ctx }, body));

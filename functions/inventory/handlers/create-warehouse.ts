@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { createWarehouse } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.createWarehouse, ({ body }, ctx) => createWarehouse({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(inventoryRoutes.createWarehouse, ({ body }, ctx) => createWarehouse({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { readProduct } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.getProduct, ({ params }, ctx) => readProduct({ db: dbFromEnv(), ctx }, params.product_id));
+export const handler = httpHandler(inventoryRoutes.getProduct, ({ params }, ctx) => readProduct({ db: dbFromEnv(), ctx }, params.product_id));

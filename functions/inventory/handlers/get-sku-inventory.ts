@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { getSkuInventory } from '../stock';
 
-export const handler = httpHandler(httpRoutes.getSkuInventory, ({ params }, ctx) => getSkuInventory({ db: dbFromEnv(), ctx }, params.sku_id));
+export const handler = httpHandler(inventoryRoutes.getSkuInventory, ({ params }, ctx) => getSkuInventory({ db: dbFromEnv(), ctx }, params.sku_id));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { readSku } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.getSku, ({ params }, ctx) => readSku({ db: dbFromEnv(), ctx }, params.sku_id));
+export const handler = httpHandler(inventoryRoutes.getSku, ({ params }, ctx) => readSku({ db: dbFromEnv(), ctx }, params.sku_id));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { listLevels } from '../stock';
 
-export const handler = httpHandler(httpRoutes.listLevels, ({ query }, ctx) => listLevels({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(inventoryRoutes.listLevels, ({ query }, ctx) => listLevels({ db: dbFromEnv(), ctx }, query));

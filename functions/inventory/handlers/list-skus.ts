@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { listSkus } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.listSkus, ({ query }, ctx) => listSkus({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(inventoryRoutes.listSkus, ({ query }, ctx) => listSkus({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { listWarehouses } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.listWarehouses, ({ query }, ctx) => listWarehouses({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(inventoryRoutes.listWarehouses, ({ query }, ctx) => listWarehouses({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { patchSku } from '../catalog';
 
-export const handler = httpHandler(httpRoutes.patchSku, ({ params, body }, ctx) => patchSku({ db: dbFromEnv(), ctx }, params.sku_id, body));
+export const handler = httpHandler(inventoryRoutes.patchSku, ({ params, body }, ctx) => patchSku({ db: dbFromEnv(), ctx }, params.sku_id, body));

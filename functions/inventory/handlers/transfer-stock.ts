@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { transferStock } from '../stock';
 
-export const handler = httpHandler(httpRoutes.transferStock, ({ body }, ctx) => transferStock({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(inventoryRoutes.transferStock, ({ body }, ctx) => transferStock({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { inventoryRoutes } from '../routes';
 import { updateStock } from '../stock';
 
-export const handler = httpHandler(httpRoutes.updateStock, ({ body }, ctx) => updateStock({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(inventoryRoutes.updateStock, ({ body }, ctx) => updateStock({ db: dbFromEnv(), ctx }, body));

@@ -1,8 +1,8 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { notificationRoutes } from '../routes';
 import { deleteSubscription } from '../subscriptions';
 
-export const handler = httpHandler(httpRoutes.deleteAlertSubscription, ({ params }, ctx) =>
+export const handler = httpHandler(notificationRoutes.deleteAlertSubscription, ({ params }, ctx) =>
   deleteSubscription({ db: dbFromEnv(), ctx }, params.subscription_id),
 );

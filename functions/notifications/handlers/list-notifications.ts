@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { notificationRoutes } from '../routes';
 import { listOutbox } from '../outbox';
 
-export const handler = httpHandler(httpRoutes.listNotifications, ({ query }, ctx) => listOutbox({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(notificationRoutes.listNotifications, ({ query }, ctx) => listOutbox({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { notificationRoutes } from '../routes';
 import { listSubscriptions } from '../subscriptions';
 
-export const handler = httpHandler(httpRoutes.listAlertSubscriptions, ({ query }, ctx) => listSubscriptions({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(notificationRoutes.listAlertSubscriptions, ({ query }, ctx) => listSubscriptions({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { notificationRoutes } from '../routes';
 import { subscribe } from '../subscriptions';
 
-export const handler = httpHandler(httpRoutes.subscribeAlerts, ({ body }, ctx) => subscribe({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(notificationRoutes.subscribeAlerts, ({ body }, ctx) => subscribe({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { allocateOrder } from '../orders';
 
-export const handler = httpHandler(httpRoutes.allocateOrder, ({ body }, ctx) => allocateOrder({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(orderRoutes.allocateOrder, ({ body }, ctx) => allocateOrder({ db: dbFromEnv(), ctx }, body));

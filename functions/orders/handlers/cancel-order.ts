@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { cancelOrder } from '../orders';
 
-export const handler = httpHandler(httpRoutes.cancelOrder, ({ params }, ctx) => cancelOrder({ db: dbFromEnv(), ctx }, params.order_id));
+export const handler = httpHandler(orderRoutes.cancelOrder, ({ params }, ctx) => cancelOrder({ db: dbFromEnv(), ctx }, params.order_id));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { confirmOrder } from '../orders';
 
-export const handler = httpHandler(httpRoutes.confirmOrder, ({ params }, ctx) => confirmOrder({ db: dbFromEnv(), ctx }, params.order_id));
+export const handler = httpHandler(orderRoutes.confirmOrder, ({ params }, ctx) => confirmOrder({ db: dbFromEnv(), ctx }, params.order_id));

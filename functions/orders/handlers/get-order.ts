@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { readOrder } from '../orders';
 
-export const handler = httpHandler(httpRoutes.getOrder, ({ params }, ctx) => readOrder({ db: dbFromEnv(), ctx }, params.order_id));
+export const handler = httpHandler(orderRoutes.getOrder, ({ params }, ctx) => readOrder({ db: dbFromEnv(), ctx }, params.order_id));

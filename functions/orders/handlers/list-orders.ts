@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { listOrders } from '../orders';
 
-export const handler = httpHandler(httpRoutes.listOrders, ({ query }, ctx) => listOrders({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(orderRoutes.listOrders, ({ query }, ctx) => listOrders({ db: dbFromEnv(), ctx }, query));

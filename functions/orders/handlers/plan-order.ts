@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { previewPlan } from '../orders';
 
-export const handler = httpHandler(httpRoutes.planOrder, ({ body }, ctx) => previewPlan({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(orderRoutes.planOrder, ({ body }, ctx) => previewPlan({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { orderRoutes } from '../routes';
 import { shipOrder } from '../orders';
 
-export const handler = httpHandler(httpRoutes.shipOrder, ({ params, body }, ctx) => shipOrder({ db: dbFromEnv(), ctx }, params.order_id, body));
+export const handler = httpHandler(orderRoutes.shipOrder, ({ params, body }, ctx) => shipOrder({ db: dbFromEnv(), ctx }, params.order_id, body));

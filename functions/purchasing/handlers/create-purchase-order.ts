@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { purchasingRoutes } from '../routes';
 import { createPurchaseOrder } from '../purchasing';
 
-export const handler = httpHandler(httpRoutes.createPurchaseOrder, ({ body }, ctx) => createPurchaseOrder({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(purchasingRoutes.createPurchaseOrder, ({ body }, ctx) => createPurchaseOrder({ db: dbFromEnv(), ctx }, body));

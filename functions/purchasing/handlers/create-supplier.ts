@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { purchasingRoutes } from '../routes';
 import { createSupplier } from '../purchasing';
 
-export const handler = httpHandler(httpRoutes.createSupplier, ({ body }, ctx) => createSupplier({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(purchasingRoutes.createSupplier, ({ body }, ctx) => createSupplier({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { purchasingRoutes } from '../routes';
 import { readSupplier } from '../purchasing';
 
-export const handler = httpHandler(httpRoutes.getSupplier, ({ params }, ctx) => readSupplier({ db: dbFromEnv(), ctx }, params.supplier_id));
+export const handler = httpHandler(purchasingRoutes.getSupplier, ({ params }, ctx) => readSupplier({ db: dbFromEnv(), ctx }, params.supplier_id));

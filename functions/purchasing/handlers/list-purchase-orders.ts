@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { purchasingRoutes } from '../routes';
 import { listPurchaseOrders } from '../purchasing';
 
-export const handler = httpHandler(httpRoutes.listPurchaseOrders, ({ query }, ctx) => listPurchaseOrders({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(purchasingRoutes.listPurchaseOrders, ({ query }, ctx) => listPurchaseOrders({ db: dbFromEnv(), ctx }, query));

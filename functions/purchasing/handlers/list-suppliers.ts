@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { purchasingRoutes } from '../routes';
 import { listSuppliers } from '../purchasing';
 
-export const handler = httpHandler(httpRoutes.listSuppliers, ({ query }, ctx) => listSuppliers({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(purchasingRoutes.listSuppliers, ({ query }, ctx) => listSuppliers({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { replenishmentRoutes } from '../routes';
 import { applyReorderPoints } from '../reorder-points';
 
-export const handler = httpHandler(httpRoutes.applyReorderPoints, ({ body }, ctx) => applyReorderPoints({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(replenishmentRoutes.applyReorderPoints, ({ body }, ctx) => applyReorderPoints({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { replenishmentRoutes } from '../routes';
 import { createFromSuggestions } from '../replenishment';
 
-export const handler = httpHandler(httpRoutes.createPurchaseOrdersFromSuggestions, ({ body }, ctx) => createFromSuggestions({ db: dbFromEnv(), ctx }, body));
+export const handler = httpHandler(replenishmentRoutes.createPurchaseOrdersFromSuggestions, ({ body }, ctx) => createFromSuggestions({ db: dbFromEnv(), ctx }, body));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { replenishmentRoutes } from '../routes';
 import { proposeReorderPoints } from '../reorder-points';
 
-export const handler = httpHandler(httpRoutes.listReorderPoints, ({ query }, ctx) => proposeReorderPoints({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(replenishmentRoutes.listReorderPoints, ({ query }, ctx) => proposeReorderPoints({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { replenishmentRoutes } from '../routes';
 import { listSuggestions } from '../replenishment';
 
-export const handler = httpHandler(httpRoutes.listReplenishmentSuggestions, ({ query }, ctx) => listSuggestions({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(replenishmentRoutes.listReplenishmentSuggestions, ({ query }, ctx) => listSuggestions({ db: dbFromEnv(), ctx }, query));

@@ -1,6 +1,6 @@
 import { dbFromEnv } from '../../platform/db';
 import { httpHandler } from '../../platform/http';
-import { httpRoutes } from '../../wiring';
+import { reportRoutes } from '../routes';
 import { stockOverview } from '../overview';
 
-export const handler = httpHandler(httpRoutes.stockOverviewReport, ({ query }, ctx) => stockOverview({ db: dbFromEnv(), ctx }, query));
+export const handler = httpHandler(reportRoutes.stockOverviewReport, ({ query }, ctx) => stockOverview({ db: dbFromEnv(), ctx }, query));
