@@ -20,7 +20,7 @@
  */
 import { build, type BuildOptions } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,6 +98,9 @@ interface Bundle {
 const bundle = async (root: string, entry: string, outDir: string): Promise<Bundle> => {
   const file = join(outDir, entry.replace(/^functions\//, '').replace(/\.ts$/, '').replace(/\//g, '--'), 'index.js');
   await build({ ...LAMBDA_BUNDLING, absWorkingDir: root, entryPoints: [join(root, entry)], outfile: file });
+  // As lib/functions.ts's bundling hook does: the context's SQL files next to the bundle (functions/reports reads them at load).
+  const sql = join(root, entry.split('/').slice(0, 2).join('/'), 'sql');
+  if (existsSync(sql)) cpSync(sql, join(file, '..', 'sql'), { recursive: true });
   return { file, bytes: statSync(file).size };
 };
 
@@ -200,12 +203,12 @@ const main = async (): Promise<void> => {
     process.stdout.write(
       `load goal (every HTTP function at most 0.5x its baseline load): ${loadGoal ? 'MET' : 'NOT MET'}: ` +
         `${http.length - slow.length}/${http.length} at or under 0.5x; ratios ${httpRatios[0]?.toFixed(2)} to ${httpRatios.at(-1)?.toFixed(2)}, median ${median(httpRatios).toFixed(2)}` +
-        `${slow.length ? `; over: ${slow.map((r) => `${r.entry.replace(/^functions\//, '')} ${fmtRatio(r.load_ratio)}`).join(', ')}` : ''}\n`,
+        `${slow.length ? `; over, worst first: ${[...slow].sort((a, b) => (b.load_ratio as number) - (a.load_ratio as number)).slice(0, 8).map((r) => `${r.entry.replace(/^functions\//, '').replace(/\.ts$/, '')} ${fmtRatio(r.load_ratio)}`).join(', ')}${slow.length > 8 ? ` and ${slow.length - 8} more` : ''}` : ''}\n`,
     );
     process.stdout.write(
       `size goal (largest bundle at most 0.5x the largest baseline bundle): ${sizeGoal ? 'MET' : 'NOT MET'}: ` +
-        `largest now ${largestNow.entry.replace(/^functions\//, '')} ${kb(largestNow.current.bytes)} KB, ` +
-        `largest before ${largestBefore.entry.replace(/^functions\//, '')} ${kb(largestBefore.baseline!.bytes)} KB (${largestRatio.toFixed(2)}x)\n`,
+        `largest now ${largestNow.entry.replace(/^functions\//, '').replace(/\.ts$/, '')} ${kb(largestNow.current.bytes)} KB, ` +
+        `largest before ${largestBefore.entry.replace(/^functions\//, '').replace(/\.ts$/, '')} ${kb(largestBefore.baseline!.bytes)} KB (${largestRatio.toFixed(2)}x)\n`,
     );
     process.stdout.write(`baseline ${baselineRev}; median of ${runs} processes each; ${machineInfo().node} on ${machineInfo().cpus} CPUs, load ${machineInfo().load_average_1m}\n`);
 

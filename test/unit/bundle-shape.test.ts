@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { httpRoutes } from '../../functions/wiring';
 import { routeNameOf, type HttpRoute } from '../../functions/platform/routes';
+import { AWS_TIMEOUTS, createDocumentClient } from '../../functions/platform/db';
 import { inventoryRoutes } from '../../functions/inventory/routes';
 import { orderRoutes } from '../../functions/orders/routes';
 import { apiRoutes } from '../../functions/api/routes';
@@ -92,5 +93,18 @@ describe('a handler\'s bundle', () => {
   test.each(['functions/inventory/handlers/update-stock.ts', 'functions/events/handlers/stream-processor.ts'])('%s holds zod\'s English locale only', async (entry) => {
     const locales = (await bundledInputs(entry)).filter((file) => /zod\/v4\/locales\//.test(file)).map((file) => file.replace(/.*zod\/v4\/locales\//, ''));
     expect(locales).toEqual(['en.js']);
+  });
+});
+
+describe('SDK clients', () => {
+  test('keep their HTTPS connections alive between calls (the SDK\'s default agent; our request handler options keep it)', async () => {
+    // '' is no endpoint: the AWS configuration, not DynamoDB Local's.
+    const client = createDocumentClient('', AWS_TIMEOUTS, { accessKeyId: 'test', secretAccessKey: 'test' });
+    try {
+      const handler = client.config.requestHandler as unknown as { configProvider: Promise<{ httpsAgent?: { keepAlive?: boolean } }> };
+      expect((await handler.configProvider).httpsAgent?.keepAlive).toBe(true);
+    } finally {
+      client.destroy();
+    }
   });
 });
