@@ -1,5 +1,4 @@
 import { parquetMetadata, parquetReadObjects, type FileMetaData, type SchemaElement } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { parquetWriteBuffer, type ColumnSource } from 'hyparquet-writer';
 
 /**
@@ -76,6 +75,9 @@ export const readParquet = async (bytes: Uint8Array, columns: readonly string[])
   const present = new Set(metadata.schema.map((element) => element.name));
   const missing = columns.filter((name) => !present.has(name));
   if (missing.length > 0) throw new TypeError(`the Parquet file has no column ${missing.join(', ')}`);
+  // Loaded on the first read, not with the module: compiling its snappy WebAssembly and brotli tables costs every
+  // function that bundles this module at start, and most only write Parquet, or read none on most runs.
+  const { compressors } = await import('hyparquet-compressors');
   const rows = await parquetReadObjects({
     file: buffer,
     metadata,
