@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage } from '../platform/errors';
 import { log, withLogContext, type LogContext } from '../platform/log';
 import { busEnvelope } from './model';

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { consumeSqs } from '../events/sqs-consumer';
 import { deliverOnce, throttleSecondsFromEnv, type NotifierDeps, type NotifyOutcome } from '../notifications/notify';
 import { sendersFromEnv } from '../notifications/senders';
