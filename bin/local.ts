@@ -44,6 +44,8 @@ import { javaProblem } from './local/java';
 import { DEFAULT_LAKE_ROOT } from './local/lake';
 import { startLakeFeed, type LocalLakeFeed } from './local/lake-feed';
 import { OPERATIONS_TENANT_ENV } from '../functions/operations/notify-operations';
+import { VERSION_ENV } from '../functions/api/health';
+import { version as PACKAGE_VERSION } from '../package.json';
 import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_DYNAMO_DIR, LOCAL_TABLE } from './local/paths';
 import { startLocalConsumers, type LocalConsumers } from './local/queues';
 import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
@@ -162,6 +164,7 @@ const main = async (): Promise<void> => {
   process.env[LOCAL_MODE_ENV] = '1';
   // The demo tenant's admins operate this machine: its `operations` subscribers hear the local alarms.
   process.env[OPERATIONS_TENANT_ENV] ??= DEMO_TENANT;
+  process.env[VERSION_ENV] ??= PACKAGE_VERSION;
   const listenersBefore: Listeners = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
   const dynamo = await startDynamoLocal({ dataDir: values['in-memory'] ? undefined : LOCAL_DYNAMO_DIR });
   running.stopDynamo = () => dynamo.stop();

@@ -60,6 +60,19 @@ export const fallbackRoute = {
   summary: 'Answers a request no route matches: 404 ROUTE_NOT_FOUND, or 405 METHOD_NOT_ALLOWED with Allow when another method serves the path',
 } as const;
 
+/**
+ * GET /api/health: for a load balancer, an uptime monitor or an operator's curl. No token (in AWS no
+ * authorizer): 200 with the version and the function's uptime when the table answers, 503 otherwise,
+ * and nothing else (no tenant, no data, no configuration). Its function may only DescribeTable.
+ * Not an HttpRoute: it has no permission, and the token routes' machinery (audit, tenant scope) does not apply.
+ */
+export const healthRoute = {
+  method: 'GET',
+  path: '/api/health',
+  entry: handler('api', 'health'),
+  summary: 'Whether the API can serve: 200 with version and uptime when the table answers, 503 otherwise; no token',
+} as const;
+
 // ---------- beyond HTTP: the stream, the event bus and schedules ----------
 
 /** Env var naming the custom EventBridge bus (locally: the in-process bus). */

@@ -9,7 +9,9 @@ import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { fallbackRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
+import { fallbackRoute, healthRoute, httpRoutes, routeKey, type HttpRoute, type RouteName } from '../functions/wiring';
+import { VERSION_ENV } from '../functions/api/health';
+import { version as PACKAGE_VERSION } from '../package.json';
 import { isWebhookRoute, USER_POOL_ID_ENV } from '../functions/platform/routes';
 import { WEBHOOK_VERIFY_LEADING_KEYS } from '../functions/platform/keys';
 import { CHANNEL_SECRETS_ENV, channelSecretsPrefix } from '../functions/platform/secrets';
@@ -48,6 +50,8 @@ export class InventoryApi extends Construct {
   readonly functions: Record<RouteName, NodejsFunction>;
   /** The `$default` route's function: 404 or 405 in the error shape for a request no route matches. */
   readonly fallback: NodejsFunction;
+  /** GET /api/health's function (functions/wiring.ts healthRoute): no authorizer, DescribeTable only. */
+  readonly health: NodejsFunction;
   readonly accessLogs: logs.LogGroup;
   private readonly authorizer: HttpJwtAuthorizer;
   /** The tenant roles the token routes reach the table through: one TenantTableAccess per stack that builds routes (lib/tenant-access.ts). */
@@ -143,6 +147,28 @@ export class InventoryApi extends Construct {
       access: fallbackRoute.table,
       timeout: Duration.seconds(5),
     });
+    this.health = stockroomFunction(this, 'health', {
+      entry: healthRoute.entry,
+      description: `${routeKey(healthRoute)}: ${healthRoute.summary}`,
+      table: props.table,
+      access: 'none',
+      timeout: Duration.seconds(5),
+      environment: { [VERSION_ENV]: PACKAGE_VERSION },
+    });
+    // Whether the table answers, and nothing of what it holds.
+    this.health.addToRolePolicy(new PolicyStatement({ sid: 'DescribeTheTable', actions: ['dynamodb:DescribeTable'], resources: [props.table.tableArn] }));
+    const [healthApiRoute] = this.httpApi.addRoutes({
+      path: healthRoute.path,
+      methods: [apigw.HttpMethod[healthRoute.method]],
+      integration: new HttpLambdaIntegration('healthIntegration', this.health),
+      authorizer: new apigw.HttpNoneAuthorizer(),
+    });
+    if (healthApiRoute) {
+      Validations.of(healthApiRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'GET /api/health is for load balancers and uptime monitors, which hold no token: it answers only whether the table answers (200 with the version and uptime, or 503); its function may only DescribeTable and reads no item.',
+      });
+    }
     const defaultRoute = new apigw.HttpRoute(this, 'DefaultRoute', {
       httpApi: this.httpApi,
       routeKey: apigw.HttpRouteKey.DEFAULT,

@@ -9,6 +9,7 @@ import type { HttpEvent, HttpResult, SignedHttpEvent } from '../../functions/pla
 import { isWebhookRoute } from '../../functions/platform/routes';
 import { log } from '../../functions/platform/log';
 import { compiledRoutes, matchRoute, unmatchedRoute } from '../../functions/api/unmatched';
+import { healthRoute, routeKey } from '../../functions/wiring';
 import { importHandler } from './handlers';
 import type { LocalIssuer } from './issuer';
 
@@ -143,6 +144,13 @@ export const startLocalApi = async (options: {
       return;
     }
     if (!matched && options.web?.(req, res, url.pathname)) return;
+    // The health route has no authorizer and no claims (functions/wiring.ts healthRoute): its function answers as it is.
+    if (!matched && method === healthRoute.method && url.pathname === healthRoute.path) {
+      const health = await importHandler<(event: unknown) => Promise<HttpResult>>(healthRoute.entry);
+      const result = await health({ version: '2.0', routeKey: routeKey(healthRoute), rawPath: url.pathname, rawQueryString: '', headers: {}, isBase64Encoded: false });
+      send(res, result.statusCode ?? 200, typeof result.body === 'string' ? result.body : '', headerValues(result.headers));
+      return;
+    }
     if (!matched) {
       const { error, headers } = unmatchedRoute(method, url.pathname);
       gatewayError(error, headers);
@@ -247,4 +255,4 @@ export const startLocalApi = async (options: {
 };
 
 /** The routes this stand-in serves (test/infra compares them with the CDK stack's). */
-export const localRouteKeys = (): string[] => compiledRoutes.map((compiled) => compiled.key);
+export const localRouteKeys = (): string[] => [...compiledRoutes.map((compiled) => compiled.key), routeKey(healthRoute)];

@@ -5,7 +5,7 @@ import { permissionToSee, withheldColumns } from '../platform/sensitive';
 import { AppError, type ErrorCode } from '../platform/errors';
 import { IDEMPOTENCY_KEY_PATTERN } from '../platform/idempotency';
 import { isWebhookRoute, type WebhookRoute } from '../platform/routes';
-import { entriesOf, httpRoutes, type HttpRoute } from '../wiring';
+import { entriesOf, healthRoute, httpRoutes, type HttpRoute } from '../wiring';
 
 /**
  * GET /api/openapi.json, generated from the same zod schemas the handlers
@@ -290,6 +290,31 @@ export const buildOpenApi = (): JsonSchema => {
       },
     };
   }
+  usedStatuses.add(503);
+  paths[healthRoute.path] = {
+    [healthRoute.method.toLowerCase()]: {
+      operationId: 'health',
+      summary: healthRoute.summary,
+      description: 'No bearer token: anyone may ask. The answer says only whether the API can serve, its version and how long the answering process has run.',
+      security: [],
+      responses: {
+        '200': {
+          description: 'The table answers',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['status', 'version', 'uptime_seconds'],
+                properties: { status: { const: 'ok' }, version: { type: 'string' }, uptime_seconds: { type: 'integer', minimum: 0 } },
+              },
+            },
+          },
+        },
+        '503': errorResponse(503),
+      },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {

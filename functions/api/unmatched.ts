@@ -1,5 +1,5 @@
 import { AppError } from '../platform/errors';
-import { httpRoutes, routeKey, type HttpRoute } from '../wiring';
+import { healthRoute, httpRoutes, routeKey, type HttpRoute } from '../wiring';
 
 /**
  * Which route of functions/wiring.ts a request is for, and what a request
@@ -41,7 +41,7 @@ export const matchRoute = (method: string, path: string): { compiled: CompiledRo
 
 /** The methods some route serves on this path (sorted): a known path asked with another method is a 405, not a 404. */
 const methodsServing = (path: string): string[] =>
-  [...new Set(compiledRoutes.filter((compiled) => compiled.pattern.test(path)).map((compiled) => compiled.route.method))].sort();
+  [...new Set([...compiledRoutes.filter((compiled) => compiled.pattern.test(path)).map((compiled) => compiled.route.method), ...(path === healthRoute.path ? [healthRoute.method] : [])])].sort();
 
 /** The answer to a request no route matches: the error, and the headers it goes with (`Allow` on a 405). */
 export const unmatchedRoute = (method: string, path: string): { error: AppError; headers: Record<string, string> } => {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../../functions/platform/table';
-import { allEventConsumers, allScheduledFunctions, channelSyncQueues, fallbackRoute, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
+import { allEventConsumers, allScheduledFunctions, channelSyncQueues, fallbackRoute, healthRoute, httpRoutes, scheduledFunctions, streamProcessor } from '../../functions/wiring';
 import type { IConstruct } from 'constructs';
 import { REPO_ROOT } from '../../lib/api';
 import { BUNDLED_SQL_DIR, contextDirOf, sqlBundlingHooks, stockroomFunction } from '../../lib/functions';
@@ -22,15 +22,16 @@ describe('Lambda functions', () => {
   const tableId = logicalId(stack.data.table);
   const routeFunctionIds = new Set([...Object.values(stack.api.functions), stack.api.fallback].map(logicalId));
 
-  test('there is one function per declared route, the fallback route, the stream processor, the audit exporter, one per scheduled function, consumer and sync queue (the channels\' nested stack\'s too), and no other (no hidden helper Lambdas)', () => {
+  test('there is one function per declared route, the fallback route, the health route, the stream processor, the audit exporter, one per scheduled function, consumer and sync queue (the channels\' nested stack\'s too), and no other (no hidden helper Lambdas)', () => {
     expect(functions).toHaveLength(
-      Object.keys(httpRoutes).length + 1 + 1 + 1 + Object.keys(allScheduledFunctions).length + Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length,
+      Object.keys(httpRoutes).length + 1 + 1 + 1 + 1 + Object.keys(allScheduledFunctions).length + Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length,
     );
     expect(Object.keys(stack.api.functions).sort()).toEqual(Object.keys(httpRoutes).sort());
     expect(Object.keys(stack.schedules.functions).sort()).toEqual(Object.keys(scheduledFunctions).sort());
     const declared = [
       ...Object.values(stack.api.functions),
       stack.api.fallback,
+      stack.api.health,
       stack.events.processor,
       stack.audit.exporter,
       ...Object.values(stack.schedules.functions),
@@ -80,12 +81,12 @@ describe('Lambda functions', () => {
     const files = Object.assign({}, ...manifests.map((manifest) => manifest.contents.files ?? {})) as Record<string, unknown>;
     const keys = functions.map(([, fn]) => (fn.Properties?.Code as { S3Key: string }).S3Key);
     // The two push workers (channelSyncQueues) run one entry: every other function has its own.
-    const entries = new Set([...Object.values(httpRoutes), fallbackRoute, streamProcessor, ...Object.values(allScheduledFunctions), ...Object.values(allEventConsumers), ...Object.values(channelSyncQueues)].map((f) => f.entry));
+    const entries = new Set([...Object.values(httpRoutes), fallbackRoute, healthRoute, streamProcessor, ...Object.values(allScheduledFunctions), ...Object.values(allEventConsumers), ...Object.values(channelSyncQueues)].map((f) => f.entry));
     // The audit trail's exporter (lib/audit.ts): its entry is the stack's, not the wiring's.
     entries.add('functions/audit/handlers/export-audit.ts');
     expect(new Set(keys).size).toBe(entries.size);
     for (const key of keys) expect(files[key.replace(/\.zip$/, '')]).toBeDefined();
-    for (const { entry } of [...Object.values(httpRoutes), fallbackRoute, streamProcessor, ...Object.values(scheduledFunctions)])
+    for (const { entry } of [...Object.values(httpRoutes), fallbackRoute, healthRoute, streamProcessor, ...Object.values(scheduledFunctions)])
       expect({ entry, exists: existsSync(resolve(REPO_ROOT, entry)) }).toEqual({ entry, exists: true });
   });
 });

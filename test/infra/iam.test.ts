@@ -90,6 +90,14 @@ describe('IAM least privilege', () => {
   const routesWith = (table: 'none' | 'read' | 'write'): RouteName[] =>
     (Object.keys(httpRoutes) as RouteName[]).filter((name) => httpRoutes[name].table === table);
 
+  test("the health route's function may describe the table and read nothing of it: no item action, no key, no tenant role", () => {
+    const statements = roleStatements(json, logicalId(roleOf(stack.api.health))).filter((s) => s.Effect === 'Allow');
+    const actions = statements.flatMap((s) => list(s.Action));
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:DescribeTable']);
+    expect(actions.filter((a) => /^(kms|sts|s3|secretsmanager):/.test(a))).toEqual([]);
+    expect(JSON.stringify(statements.filter((s) => list(s.Action).includes('dynamodb:DescribeTable')))).toContain(`"${tableId}"`);
+  });
+
   test('the wiring declares routes of every access level, so each rule below is exercised', () => {
     expect(routesWith('read').length).toBeGreaterThan(0);
     expect(routesWith('write').length).toBeGreaterThan(0);
@@ -150,6 +158,7 @@ describe('IAM least privilege', () => {
     const functions = [
       ...Object.entries(stack.api.functions).map(([name, fn]) => [`route ${name}`, fn] as const),
       ['fallback route', fallback] as const,
+      ['health route', stack.api.health] as const,
       ['stream processor', stack.events.processor] as const,
       ['audit exporter', stack.audit.exporter] as const,
       ...Object.entries(stack.schedules.functions).map(([name, fn]) => [`schedule ${name}`, fn] as const),

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { localRouteKeys } from '../../bin/local/api-server';
 import { isWebhookRoute } from '../../functions/platform/routes';
-import { fallbackRoute, httpRoutes, routeKey } from '../../functions/wiring';
+import { fallbackRoute, healthRoute, httpRoutes, routeKey } from '../../functions/wiring';
 import { logicalId, resourcesOfType, synthesized } from './synth';
 
 /**
@@ -18,7 +18,7 @@ describe('HTTP API routes', () => {
   const [defaultRoute, ...otherDefaults] = allRoutes.filter(([, route]) => route.Properties?.RouteKey === '$default');
   const routes = allRoutes.filter(([, route]) => route.Properties?.RouteKey !== '$default');
   const templateRouteKeys = routes.map(([, route]) => route.Properties?.RouteKey as string).sort();
-  const declaredRouteKeys = Object.values(httpRoutes).map(routeKey).sort();
+  const declaredRouteKeys = [...Object.values(httpRoutes), healthRoute].map(routeKey).sort();
 
   test('the stack creates exactly the routes declared in functions/wiring.ts, each once', () => {
     expect(templateRouteKeys).toEqual(declaredRouteKeys);
@@ -37,7 +37,10 @@ describe('HTTP API routes', () => {
     expect(webhookRouteKeys).toEqual(['POST /api/integration/shopify/webhooks']);
     for (const [, route] of routes) {
       const key = route.Properties?.RouteKey as string;
-      if (webhookRouteKeys.includes(key)) {
+      if (key === routeKey(healthRoute)) {
+        // The health probe: no token, and its function may only DescribeTable (below).
+        expect({ key, type: route.Properties?.AuthorizationType, authorizer: route.Properties?.AuthorizerId }).toEqual({ key, type: 'NONE', authorizer: undefined });
+      } else if (webhookRouteKeys.includes(key)) {
         expect({ key, type: route.Properties?.AuthorizationType, authorizer: route.Properties?.AuthorizerId }).toEqual({ key, type: 'NONE', authorizer: undefined });
       } else {
         expect({ key, type: route.Properties?.AuthorizationType }).toEqual({ key, type: 'JWT' });

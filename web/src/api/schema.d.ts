@@ -207,6 +207,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the API can serve: 200 with version and uptime when the table answers, 503 otherwise; no token
+         * @description No bearer token: anyone may ask. The answer says only whether the API can serve, its version and how long the answering process has run.
+         */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/integration/shopify/webhooks": {
         parameters: {
             query?: never;
@@ -3240,6 +3260,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error431"];
+                };
+            };
+            /** @description The database is unavailable, throttled or slow, or the request ran out of time: retry after Retry-After seconds with the same Idempotency-Key */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table answers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                        uptime_seconds: number;
+                        version: string;
+                    };
                 };
             };
             /** @description The database is unavailable, throttled or slow, or the request ran out of time: retry after Retry-After seconds with the same Idempotency-Key */
