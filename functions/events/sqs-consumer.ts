@@ -1,4 +1,5 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { errorMessage } from '../platform/errors';
 import { log, withLogContext, type LogContext } from '../platform/log';
@@ -54,14 +55,25 @@ const readMessage = <S extends z.ZodType>(body: string, detailSchema: S): { even
   return { event: { 'detail-type': envelope.data['detail-type'], detail: detail.data, ...(id === undefined ? {} : { id }) } };
 };
 
+/** Why a message is no event this consumer reads: it fails (and is redelivered, then dead-lettered) without being handled. */
+class UnreadableMessage extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UnreadableMessage';
+  }
+}
+
 /**
  * The one EventBridge -> SQS -> Lambda message loop: each message body is the
  * EventBridge event as the rule's SQS target delivers it, its detail parsed
  * with `detailSchema`. Readable messages are handled one at a time, in
- * delivery order (or `options.order`'s). A message that does not parse, or
- * whose handling throws, is logged with the reason and reported in
- * `batchItemFailures` (in delivery order), so SQS redelivers only it after
- * the visibility timeout and, after the queue's maxReceives, dead-letters it.
+ * delivery order (or `options.order`'s), each under its event's correlation
+ * id. Powertools' BatchProcessor runs the loop and builds the partial batch
+ * response: a message that does not parse, or whose handling throws, is logged
+ * with the reason and reported in `batchItemFailures` (in delivery order), so
+ * SQS redelivers only it after the visibility timeout and, after the queue's
+ * maxReceives, dead-letters it. A batch that fails whole is answered the same
+ * way (not thrown): the failures are the messages'.
  */
 export const consumeSqs = async <S extends z.ZodType>(
   event: SQSEvent,
@@ -69,30 +81,41 @@ export const consumeSqs = async <S extends z.ZodType>(
   handle: (event: ConsumedEvent<z.output<S>>) => Promise<unknown>,
   options: ConsumeOptions<z.output<S>> = {},
 ): Promise<SQSBatchResponse> => {
-  const failed = new Set<string>();
+  const reads = new Map(event.Records.map((record) => [record.messageId, readMessage(record.body, detailSchema)] as const));
   const readable: ConsumedMessage<z.output<S>>[] = [];
-  for (const record of event.Records) {
-    const read = readMessage(record.body, detailSchema);
-    if ('event' in read) {
-      readable.push({ messageId: record.messageId, event: read.event });
-    } else {
-      log.error('event consumer got an unreadable message', { message_id: record.messageId, error: read.reason });
-      failed.add(record.messageId);
-    }
-  }
-  for (const { messageId, event: consumed } of options.order?.(readable) ?? readable) {
-    // The change's correlation id (events/model.ts eventMeta) follows it into this consumer's lines and writes.
-    const fields = { ...correlationOf(consumed.detail), message_id: messageId };
-    await withLogContext(fields, async () => {
-      try {
-        await handle(consumed);
-        log.info('event consumed', { detail_type: consumed['detail-type'], event_id: consumed.id });
-      } catch (error) {
-        log.error('event consumer failed a message', { detail_type: consumed['detail-type'], error: errorMessage(error) });
+  for (const [messageId, read] of reads) if ('event' in read) readable.push({ messageId, event: read.event });
+  const byId = new Map(event.Records.map((record) => [record.messageId, record]));
+  const unreadable = event.Records.filter((record) => !readable.some((message) => message.messageId === record.messageId));
+  // The unreadable first (they fail at once), then the readable in the order asked for.
+  const records = [...unreadable, ...(options.order?.(readable) ?? readable).flatMap(({ messageId }) => byId.get(messageId) ?? [])];
+
+  const processor = new BatchProcessor(EventType.SQS);
+  const response = await processPartialResponse(
+    { Records: records },
+    async (record: SQSRecord) => {
+      const read = reads.get(record.messageId);
+      if (!read || !('event' in read)) {
+        const reason = read && 'reason' in read ? read.reason : 'the message was not read';
+        log.error('event consumer got an unreadable message', { message_id: record.messageId, error: reason });
         countMetric(METRIC_NAMES.consumerFailures);
-        failed.add(messageId);
+        throw new UnreadableMessage(reason);
       }
-    });
-  }
+      const consumed = read.event;
+      // The change's correlation id (events/model.ts eventMeta) follows it into this consumer's lines and writes.
+      await withLogContext({ ...correlationOf(consumed.detail), message_id: record.messageId }, async () => {
+        try {
+          await handle(consumed);
+          log.info('event consumed', { detail_type: consumed['detail-type'], event_id: consumed.id });
+        } catch (error) {
+          log.error('event consumer failed a message', { detail_type: consumed['detail-type'], error: errorMessage(error) });
+          countMetric(METRIC_NAMES.consumerFailures);
+          throw error;
+        }
+      });
+    },
+    processor,
+    { processInParallel: false, throwOnFullBatchFailure: false },
+  );
+  const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
   return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 };
