@@ -1,5 +1,5 @@
+import { inWorkScope, workScope } from './work-scope';
 import { CORRELATION_ATTRIBUTE } from './log';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Key } from './keys';
 
 /**
@@ -84,7 +84,6 @@ export interface AuditScope {
   writesAfterRecord: number;
 }
 
-const storage = new AsyncLocalStorage<AuditScope>();
 
 export const newAuditScope = (collects: boolean): AuditScope => ({
   collects,
@@ -99,28 +98,28 @@ export const newAuditScope = (collects: boolean): AuditScope => ({
   writesAfterRecord: 0,
 });
 
-export const inAuditScope = <T>(scope: AuditScope, run: () => Promise<T>): Promise<T> => storage.run(scope, run);
+export const inAuditScope = <T>(scope: AuditScope, run: () => Promise<T>): Promise<T> => inWorkScope({ audit: scope }, run);
 
-export const currentAuditScope = (): AuditScope | undefined => storage.getStore();
+export const currentAuditScope = (): AuditScope | undefined => workScope().audit;
 
 const keyText = (pk: unknown, sk: unknown): string => `${String(pk)}\n${String(sk)}`;
 
 /** Items a request read: what its writes change them from. */
 export const noteRead = (items: readonly (Record<string, unknown> | undefined)[]): void => {
-  const scope = storage.getStore();
+  const scope = workScope().audit;
   if (!scope?.collects) return;
   for (const item of items) if (item && typeof item.pk === 'string') scope.reads.set(keyText(item.pk, item.sk), item);
 };
 
 /** The request answered a replay from an idempotency record. */
 export const noteReplay = (): void => {
-  const scope = storage.getStore();
+  const scope = workScope().audit;
   if (scope) scope.replayed = true;
 };
 
 /** The request is split into parts, each its own transaction (childIdempotency, claimKey). */
 export const noteParts = (): void => {
-  const scope = storage.getStore();
+  const scope = workScope().audit;
   if (scope) scope.parts = true;
 };
 
@@ -190,7 +189,7 @@ export const changesOf = (scope: AuditScope, writes: readonly (WriteChange | und
 
 /** Writes the request committed: counted, and (on a recorded route) added to what changed, within the caps. */
 export const noteWritten = (writes: readonly (WriteChange | undefined)[]): void => {
-  const scope = storage.getStore();
+  const scope = workScope().audit;
   if (!scope) return;
   scope.writes += writes.length;
   if (scope.recordedInTransaction) scope.writesAfterRecord += writes.length;

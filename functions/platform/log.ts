@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { inWorkScope, workScope } from './work-scope';
 import { Logger } from '@aws-lambda-powertools/logger';
 
 /**
  * Structured JSON logs, one object per line, written by Powertools Logger (CloudWatch Logs
  * Insights and `jq` read them as they are). Every line carries what is known of the work it
- * belongs to (logContext): the request id, the tenant, the route, and the correlation id that
+ * belongs to (logContext, held in work-scope.ts): the request id, the tenant, the route, and the correlation id that
  * follows one change from the API request through the table's stream, the bus and every
  * consumer (stamped on the items a request writes as CORRELATION_ATTRIBUTE, carried by the
  * events the stream processor makes of them, and taken up again by each consumer).
@@ -30,16 +30,14 @@ export interface LogContext {
   message_id?: string;
 }
 
-const context = new AsyncLocalStorage<LogContext>();
-
 /** Runs `work` with these fields (added to the enclosing work's) on every line it logs. */
-export const withLogContext = <T>(fields: LogContext, work: () => T): T => context.run({ ...context.getStore(), ...fields }, work);
+export const withLogContext = <T>(fields: LogContext, work: () => T): T => inWorkScope({ log: { ...workScope().log, ...fields } }, work);
 
 /** The fields of the work running now (what its lines carry). */
-export const logContext = (): LogContext => context.getStore() ?? {};
+export const logContext = (): LogContext => workScope().log ?? {};
 
 /** The correlation id of the work running now, if it has one. */
-export const currentCorrelationId = (): string | undefined => context.getStore()?.correlation_id;
+export const currentCorrelationId = (): string | undefined => workScope().log?.correlation_id;
 
 const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL', 'TRACE'] as const;
 type Level = (typeof LEVELS)[number];
@@ -59,7 +57,7 @@ const write = (level: 'info' | 'warn' | 'error', message: string, fields: Fields
     levelSet = process.env.LOG_LEVEL;
     logger.setLogLevel(levelOf(levelSet));
   }
-  logger[level](message, { ...context.getStore(), ...fields });
+  logger[level](message, { ...workScope().log, ...fields });
 };
 
 export const log = {

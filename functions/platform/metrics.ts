@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { inWorkScope, workScope } from './work-scope';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /**
@@ -114,18 +114,15 @@ export const publishMetrics = (values: Values, dimensionSets: DimensionSets = [{
   if (named.length > 0) emit(entries, named);
 };
 
-/** Counters a request (or a consumed message) adds to as it goes; published once with its request line. */
-const counting = new AsyncLocalStorage<Values>();
-
-/** Runs `work` with `counted` as the place its counters go (countMetric); the caller publishes them with its own line. */
-export const withCounters = <T>(counted: Values, work: () => Promise<T>): Promise<T> => counting.run(counted, work);
+/** Runs `work` with `counted` as the place its counters go (countMetric): a request's, published once with its request line. */
+export const withCounters = <T>(counted: Values, work: () => Promise<T>): Promise<T> => inWorkScope({ counters: counted }, work);
 
 /**
  * Counts `n` of a service-wide counter: into the current request's line when there is one, else
  * on a line of its own (a schedule, the stream processor).
  */
 export const countMetric = (name: MetricName, n = 1): void => {
-  const counted = counting.getStore();
+  const counted = workScope().counters;
   if (counted) counted[name] = (counted[name] ?? 0) + n;
   else publishMetrics({ [name]: n });
 };

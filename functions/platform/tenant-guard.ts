@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { inWorkScope, workScope } from './work-scope';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isTenantPartition, SYSTEM_PARTITIONS_OF_REQUESTS, type Key } from './keys';
@@ -16,13 +16,12 @@ import { TABLE } from './table';
  * call names and the partition a query reads. The system outside any scope (schedules, consumers,
  * the stream processor, which work across tenants by design) is not checked here.
  */
-const scope = new AsyncLocalStorage<string>();
 
 /** Runs `work` (and everything it starts) as the tenant's: its DynamoDB calls may touch that tenant's keys only. */
-export const inTenantScope = <T>(tenantId: string, work: () => Promise<T>): Promise<T> => scope.run(tenantId, work);
+export const inTenantScope = <T>(tenantId: string, work: () => Promise<T>): Promise<T> => inWorkScope({ tenantId }, work);
 
 /** The tenant whose scope this code runs in; undefined for the system. */
-export const currentTenant = (): string | undefined => scope.getStore();
+export const currentTenant = (): string | undefined => workScope().tenantId;
 
 /** A DynamoDB call that would have crossed the tenant boundary: our bug, never the caller's input (a 500, logged as a security event). */
 export class TenantIsolationBreach extends Error {
@@ -174,7 +173,7 @@ export const TENANT_GUARD_MIDDLEWARE = 'tenantGuard';
 export const installTenantGuard = (client: DynamoDBClient | DynamoDBDocumentClient): void => {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const tenantId = scope.getStore();
+      const tenantId = workScope().tenantId;
       if (tenantId !== undefined) {
         const operation = operationOf(context.commandName);
         const reason = tenantRefusal(tenantId, operation, args.input);
