@@ -1,5 +1,4 @@
 import { Duration, NestedStack } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -25,7 +24,6 @@ export type ChannelScheduleName = keyof typeof channelSchedules;
 export interface SyncQueueResources {
   queue: sqs.Queue;
   deadLetterQueue: sqs.Queue;
-  deadLetterAlarm: cloudwatch.Alarm;
   function: NodejsFunction;
 }
 
@@ -34,7 +32,7 @@ export interface SyncQueueResources {
  * resources a stack and the API's one function per route fills most of the main one. It holds what
  * functions/wiring.ts declares for channels:
  * - the sync queues (channelSyncQueues): an SQS FIFO queue each, with a FIFO dead-letter queue and
- *   its alarm, drained by its worker (batches with partial failures, at most `maxConcurrency` at once);
+ *   drained by its worker (batches with partial failures, at most `maxConcurrency` at once);
  * - the consumers behind their queues (channelConsumers) and the schedules (channelSchedules), built
  *   by the same constructs as the main stack's, on the parent's table and bus; a consumer that
  *   `sendsTo` sync queues gets their URLs and SendMessage on them, nothing more.
@@ -49,11 +47,10 @@ export class ChannelsStack extends NestedStack {
   constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus; lake: InventoryLake }) {
     super(scope, id, { description: 'Stockroom sales channels: stock pushes, inbound orders, reconciliation' });
     this.syncQueues = mapRecord(channelSyncQueues, (name, spec): SyncQueueResources => {
-      const { queue, deadLetterQueue, deadLetterAlarm } = new QueueWithDeadLetters(this, name, {
+      const { queue, deadLetterQueue } = new QueueWithDeadLetters(this, name, {
         fifo: true,
         visibilityTimeout: Duration.seconds(spec.queue.visibilityTimeoutSeconds),
         maxReceiveCount: spec.queue.maxReceives,
-        alarmDescription: `${name}: pushes failed ${spec.queue.maxReceives} deliveries (the platform down or refusing for ~${Math.round((spec.queue.maxReceives * spec.queue.visibilityTimeoutSeconds) / 60)} minutes) and were dead-lettered. The next reconciliation pushes the latest state; inspect the listings' last_push_error and the channel status.`,
       });
       const fn = stockroomFunction(this, name, {
         entry: spec.entry,
@@ -64,7 +61,7 @@ export class ChannelsStack extends NestedStack {
       });
       useChannelSecrets(fn, spec.channelSecrets);
       fn.addEventSource(new SqsEventSource(queue, { batchSize: spec.queue.batchSize, reportBatchItemFailures: true, maxConcurrency: spec.maxConcurrency }));
-      return { queue, deadLetterQueue, deadLetterAlarm, function: fn };
+      return { queue, deadLetterQueue, function: fn };
     });
     this.consumers = new InventoryConsumers(this, 'Consumers', { ...props, consumers: channelConsumers });
     for (const [name, consumer] of entriesOf(channelConsumers)) {
@@ -75,14 +72,5 @@ export class ChannelsStack extends NestedStack {
       }
     }
     this.schedules = new InventorySchedules(this, 'Schedules', { table: props.table, lake: props.lake, schedules: channelSchedules });
-  }
-
-  /** Every alarm of the channels that should reach the operators' topic. */
-  get alarms(): cloudwatch.Alarm[] {
-    return [
-      ...Object.values<SyncQueueResources>(this.syncQueues).map((q) => q.deadLetterAlarm),
-      ...Object.values<{ deadLetterAlarm: cloudwatch.Alarm }>(this.consumers.consumers).map((c) => c.deadLetterAlarm),
-      ...Object.values<cloudwatch.Alarm>(this.schedules.alarms),
-    ];
   }
 }

@@ -1,5 +1,4 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -17,6 +16,13 @@ import { mapRecord } from './records';
 
 export type ConsumerName = keyof typeof eventConsumers;
 
+/**
+ * Is the consumer's rule on the account's default event bus (`bus: 'default'` in its wiring entry)?
+ * That is where AWS services put their own events: CloudWatch's `CloudWatch Alarm State Change`
+ * reaches no custom bus. Read with `in`, so an entry without the field is on the custom bus.
+ */
+export const onDefaultBus = (consumer: EventConsumer): boolean => 'bus' in consumer && consumer.bus === 'default';
+
 /** The consumers that read or write the lake bucket (`lake` declared), with their kind (test/infra/iam.test.ts holds the grants to these). */
 export const LAKE_CONSUMERS: readonly ConsumerName[] = (Object.keys(eventConsumers) as ConsumerName[]).filter((name) => 'lake' in eventConsumers[name]);
 
@@ -25,7 +31,6 @@ export interface EventConsumerResources {
   queue: sqs.Queue;
   deadLetterQueue: sqs.Queue;
   function: NodejsFunction;
-  deadLetterAlarm: cloudwatch.Alarm;
 }
 
 /**
@@ -53,10 +58,12 @@ const grantConsumerLake = (fn: NodejsFunction, consumer: EventConsumer, lake: In
 
 /**
  * Per entry of functions/wiring.ts `eventConsumers` (the declaration
- * bin/local/queues.ts runs locally): a rule on the custom bus with the
+ * bin/local/queues.ts runs locally): a rule on the custom bus (the
+ * account's default bus for an entry with `bus: 'default'`) with the
  * entry's pattern -> an encrypted SQS queue (redrive to a dead-letter queue
  * after `maxReceives`) -> the consumer Lambda, batches with partial batch
- * responses; an alarm on the first dead-lettered message.
+ * responses. Their alarms (dead letters, queue age, errors, throttles) are
+ * the declared ones (functions/operations/alarms.ts), built by lib/operations.ts.
  */
 export class InventoryConsumers<Name extends string = ConsumerName> extends Construct {
   readonly consumers: Record<Name, EventConsumerResources>;
@@ -64,11 +71,13 @@ export class InventoryConsumers<Name extends string = ConsumerName> extends Cons
   /** `consumers`: which record of the wiring to build (the main stack's eventConsumers, or a nested stack's, e.g. channelConsumers). */
   constructor(scope: Construct, id: string, props: { table: TableV2; bus: events.IEventBus; lake: InventoryLake; consumers: Record<Name, ChannelConsumer> }) {
     super(scope, id);
+    let defaultBus: events.IEventBus | undefined;
+    const busOf = (consumer: EventConsumer): events.IEventBus =>
+      onDefaultBus(consumer) ? (defaultBus ??= events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')) : props.bus;
     this.consumers = mapRecord(props.consumers, (name, consumer): EventConsumerResources => {
-      const { queue, deadLetterQueue, deadLetterAlarm } = new QueueWithDeadLetters(this, name, {
+      const { queue, deadLetterQueue } = new QueueWithDeadLetters(this, name, {
         visibilityTimeout: Duration.seconds(consumer.queue.visibilityTimeoutSeconds),
         maxReceiveCount: consumer.queue.maxReceives,
-        alarmDescription: `${name}: events failed ${consumer.queue.maxReceives} deliveries and were dead-lettered. Inspect the messages (EventBridge events) and redrive them.`,
       });
       const fn = stockroomFunction(this, name, {
         entry: consumer.entry,
@@ -83,12 +92,12 @@ export class InventoryConsumers<Name extends string = ConsumerName> extends Cons
       if (consumer.channelSecrets) useChannelSecrets(fn, consumer.channelSecrets);
       fn.addEventSource(new SqsEventSource(queue, { batchSize: consumer.queue.batchSize, reportBatchItemFailures: true }));
       const rule = new events.Rule(this, `${name}Rule`, {
-        eventBus: props.bus,
+        eventBus: busOf(consumer),
         description: `${name}: ${consumer.summary}`.slice(0, 512),
         eventPattern: { source: [...consumer.pattern.source], detailType: [...consumer.pattern['detail-type']] },
         targets: [new targets.SqsQueue(queue)],
       });
-      return { rule, queue, deadLetterQueue, function: fn, deadLetterAlarm };
+      return { rule, queue, deadLetterQueue, function: fn };
     });
   }
 }

@@ -1,5 +1,4 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,16 +26,15 @@ export interface InventoryEventsProps {
  * The event source mapping reads from TRIM_HORIZON in batches of
  * `batchSize`, reports partial batch failures, bisects a failing batch and
  * retries `maxRetries` times; a batch that still fails is described (shard,
- * sequence numbers) in the SQS dead-letter queue, and an alarm fires on
- * the first message there. ParallelizationFactor stays 1: one invocation
+ * sequence numbers) in the SQS dead-letter queue. Its alarms (the first
+ * dead-lettered batch, the iterator age) are the declared ones
+ * (functions/operations/alarms.ts), built by lib/operations.ts. ParallelizationFactor stays 1: one invocation
  * per shard at a time is what the processor's publish-once markers rely on.
  */
 export class InventoryEvents extends Construct {
   readonly bus: events.EventBus;
   readonly deadLetterQueue: sqs.Queue;
   readonly processor: NodejsFunction;
-  readonly deadLetterAlarm: cloudwatch.Alarm;
-  readonly iteratorAgeAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: InventoryEventsProps) {
     super(scope, id);
@@ -44,11 +42,7 @@ export class InventoryEvents extends Construct {
 
     this.bus = new events.EventBus(this, 'Bus', { description: 'Stockroom domain events (OrderAllocated, OrderReleased, OrderShipped, StockLevelChanged, AlertOpened, AlertUpdated, AlertResolved)' });
 
-    const deadLetters = QueueWithDeadLetters.deadLettersOnly(this, 'Stream', {
-      alarmDescription: 'Stream batches failed every retry: their domain events were never published. Inspect the messages (shard, sequence numbers) and replay.',
-    });
-    this.deadLetterQueue = deadLetters.deadLetterQueue;
-    this.deadLetterAlarm = deadLetters.deadLetterAlarm;
+    this.deadLetterQueue = QueueWithDeadLetters.deadLettersOnly(this, 'Stream').deadLetterQueue;
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
@@ -87,14 +81,5 @@ export class InventoryEvents extends Construct {
     );
     props.tableKey.grant(this.processor, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*');
     this.bus.grantPutEventsTo(this.processor);
-
-    this.iteratorAgeAlarm = new cloudwatch.Alarm(this, 'StreamIteratorAgeAlarm', {
-      alarmDescription: 'The stream processor is more than 5 minutes behind the table: events are late (stream records expire after 24 h).',
-      metric: this.processor.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 5 * 60 * 1000,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
   }
 }

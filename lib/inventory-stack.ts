@@ -17,6 +17,8 @@ import { cfnBucketOf, CLOSE_PREFIX, InventoryLake, lakeKeyThroughS3, tablePrefix
 import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 import { RoutesStack } from './route-stack';
+import { OperationsStack, type OperationsResources } from './operations';
+import { FALLBACK_FUNCTION, lakeFeedDeadLetters, STREAM_PROCESSOR } from '../functions/operations/alarm-resources';
 import { DashboardStack } from './web';
 
 export interface InventoryStackProps extends StackProps {
@@ -47,6 +49,8 @@ export class InventoryStack extends Stack {
   readonly orderRoutes: RoutesStack;
   readonly audit: InventoryAudit;
   readonly dashboard: DashboardStack;
+  /** The declared alarms, the composite alarm and the CloudWatch dashboard, in a nested stack of their own. */
+  readonly operations: OperationsStack;
 
   constructor(scope: Construct, id: string, props: InventoryStackProps = {}) {
     super(scope, id, props);
@@ -86,16 +90,8 @@ export class InventoryStack extends Stack {
     for (const access of this.api.tenantAccess) if (access.roles.write) this.audit.grantTenantRecords(access.roles.write);
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
-    this.notifications = new InventoryNotifications(this, 'Notifications', {
-      notifier: this.consumers.consumers.notifyAlerts.function,
-      alarms: [
-        this.events.deadLetterAlarm,
-        this.events.iteratorAgeAlarm,
-        ...Object.values(this.consumers.consumers).map((c) => c.deadLetterAlarm),
-        ...Object.values(this.lake.datasets).map((d) => d.deadLetterAlarm),
-        ...this.channels.alarms,
-      ],
-    });
+    this.notifications = new InventoryNotifications(this, 'Notifications', { notifier: this.consumers.consumers.notifyAlerts.function });
+    this.operations = new OperationsStack(this, 'Operations', { prefix: this.stackName, alarmTopic: this.notifications.alarmTopic, ...this.operationsResources() });
 
     new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.origin}/`, description: 'The admin dashboard (sign-in through the Cognito hosted UI)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.stage.url, description: 'Base URL of the HTTP API (routes start with /api)' });
@@ -104,7 +100,30 @@ export class InventoryStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Custom EventBridge bus of the domain events' });
     new CfnOutput(this, 'StreamDeadLetterQueueUrl', { value: this.events.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn, description: 'SNS topic of the operator alarms (dead-letter queues, stream lag): subscribe on-call to it' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.notifications.alarmTopic.topicArn, description: 'SNS topic of the operator alarms (functions/operations/alarms.ts): subscribe on-call to it' });
+  }
+
+  /** What the declared alarms watch, by the names the wiring gives them (functions/operations/alarm-resources.ts). */
+  private operationsResources(): OperationsResources {
+    const consumers = [...Object.entries(this.consumers.consumers), ...Object.entries(this.channels.consumers.consumers)];
+    const syncQueues = Object.entries(this.channels.syncQueues);
+    return {
+      functions: {
+        ...this.api.functions,
+        [FALLBACK_FUNCTION]: this.api.fallback,
+        ...Object.fromEntries([...consumers, ...syncQueues].map(([name, c]) => [name, c.function])),
+        ...this.schedules.functions,
+        ...this.channels.schedules.functions,
+        [STREAM_PROCESSOR]: this.events.processor,
+      },
+      deadLetterQueues: {
+        ...Object.fromEntries([...consumers, ...syncQueues].map(([name, c]) => [name, c.deadLetterQueue])),
+        [STREAM_PROCESSOR]: this.events.deadLetterQueue,
+        ...Object.fromEntries(Object.entries(this.lake.datasets).map(([name, d]) => [lakeFeedDeadLetters(name), d.deadLetterQueue])),
+      },
+      consumerQueues: Object.fromEntries([...consumers, ...syncQueues].map(([name, c]) => [name, c.queue])),
+      table: this.data.table,
+    };
   }
 }
 

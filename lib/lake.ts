@@ -6,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -101,8 +100,6 @@ export interface LakeDataset {
   readonly ruleRole: iam.Role;
   /** Events the rule could not deliver after every retry (encrypted with the lake key, TLS only). */
   readonly deadLetterQueue: sqs.Queue;
-  /** Fires on the first dead-lettered event. */
-  readonly deadLetterAlarm: cloudwatch.Alarm;
 }
 
 /** A rollup table in AWS: its Glue table only (the daily close writes its objects, so no stream, rule or dead letters). */
@@ -143,7 +140,7 @@ export interface InventoryLakeProps {
  *   `detail` is the flat row (MovementRecorded, OrderLineRecorded); a rule with
  *   the feed's pattern sends the detail alone (InputPath `$.detail`) to the
  *   feed's DirectPut stream, retrying for a day (LAKE_RULE_RETRY), then into a
- *   dead-letter queue with an alarm. The stream converts JSON to Parquet with
+ *   dead-letter queue (alarmed by lib/operations.ts). The stream converts JSON to Parquet with
  *   the Glue table's schema (fields that are not columns, the event's own
  *   `event_id` and the like, are dropped) and partitions by `.tenant_id` and
  *   the day of the feed's `partitionTime`. Dynamic partitioning allows 500
@@ -404,14 +401,6 @@ export class InventoryLake extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: `This queue is itself the dead-letter destination of the ${feed.table} lake feed's rule (events EventBridge could not put to Firehose after a day of retries); a dead-letter queue of a dead-letter queue would only hide them further. The alarm on its depth is the follow-up.`,
     });
-    const deadLetterAlarm = new cloudwatch.Alarm(this, `${id}FeedDeadLettersAlarm`, {
-      alarmDescription: `${name} lake feed: events could not be delivered to Firehose and were dead-lettered; those rows are not in the lake. Inspect the messages (the event details) and redrive them to the stream.`,
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
 
     const ruleRole = new iam.Role(this, `${id}FeedRole`, {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
@@ -427,7 +416,7 @@ export class InventoryLake extends Construct {
       eventPattern: { source: [...feed.pattern.source], detailType: [...feed.pattern['detail-type']] },
     });
     rule.addTarget(new LakeFeedTarget(deliveryStream, ruleRole, deadLetterQueue));
-    return { tableName: feed.table, table, deliveryStream, deliveryRole, deliveryLogs, rule, ruleRole, deadLetterQueue, deadLetterAlarm };
+    return { tableName: feed.table, table, deliveryStream, deliveryRole, deliveryLogs, rule, ruleRole, deadLetterQueue };
   }
 }
 

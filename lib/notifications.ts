@@ -1,6 +1,4 @@
 import { CfnParameter, Fn, Stack, Validations } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -11,8 +9,6 @@ import { DEFAULT_THROTTLE_SECONDS, SENDER_EMAIL_ENV, THROTTLE_ENV } from '../fun
 export interface InventoryNotificationsProps {
   /** The notification consumer (functions/wiring.ts eventConsumers.notifyAlerts), built by InventoryConsumers. */
   notifier: NodejsFunction;
-  /** Operator alarms (dead-letter queues, stream lag) that should page someone: each publishes to the alarm topic. */
-  alarms: cloudwatch.Alarm[];
 }
 
 /** Stack parameter: the SES-verified address notification email is sent from. */
@@ -24,8 +20,8 @@ export const SENDER_EMAIL_PARAMETER = 'NotificationSenderEmail';
  * the sender identity (a CfnParameter, passed as env), ses:SendEmail on that
  * identity only (the address, or its domain when the domain is the verified
  * identity) and only From that address, sns:Publish for SMS; and an SNS
- * topic for operator alarms (KMS-encrypted, TLS only) that every DLQ alarm
- * publishes to.
+ * topic for operator alarms (KMS-encrypted, TLS only) that every declared
+ * alarm publishes to (lib/operations.ts).
  */
 export class InventoryNotifications extends Construct {
   readonly senderEmail: CfnParameter;
@@ -84,7 +80,5 @@ export class InventoryNotifications extends Construct {
       masterKey: this.alarmTopicKey,
       enforceSSL: true,
     });
-    const action = new cloudwatchActions.SnsAction(this.alarmTopic);
-    for (const alarm of props.alarms) alarm.addAlarmAction(action);
   }
 }

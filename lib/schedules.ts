@@ -1,5 +1,4 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -97,13 +96,12 @@ export const scheduleRate = (everySeconds: number): Duration => {
  * functions/wiring.ts `scheduledFunctions`, the same declaration the local
  * scheduler (bin/local/scheduler.ts) runs. Each function gets the table
  * access its entry declares. A failed run is not retried (the next tick is
- * the retry: these jobs are idempotent sweeps), and an alarm fires when one
- * keeps failing.
+ * the retry: these jobs are idempotent sweeps); the declared
+ * `scheduleFailures` alarm (lib/operations.ts) fires when one keeps failing.
  */
 export class InventorySchedules<Name extends string = ScheduleName> extends Construct {
   readonly functions: Record<Name, NodejsFunction>;
   readonly rules: Record<Name, events.Rule>;
-  readonly alarms: Record<Name, cloudwatch.Alarm>;
 
   /** `schedules`: which record of the wiring to build (the main stack's scheduledFunctions, or a nested stack's, e.g. channelSchedules). */
   constructor(scope: Construct, id: string, props: { table: TableV2; lake: InventoryLake; schedules: Record<Name, ChannelSchedule> }) {
@@ -131,21 +129,9 @@ export class InventorySchedules<Name extends string = ScheduleName> extends Cons
         schedule: events.Schedule.rate(rate),
         targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: rate })],
       });
-      // A period no shorter than the schedule's, so each period holds a run: an hourly job failing every run
-      // leaves 5-minute periods without data in between (not breaching) and would never alarm on 5-minute ones.
-      const period = Duration.seconds(Math.max(300, scheduled.everySeconds));
-      const alarm = new cloudwatch.Alarm(this, `${name}FailingAlarm`, {
-        alarmDescription: `${name} failed in 3 consecutive ${period.toMinutes()}-minute periods: ${scheduled.summary}`,
-        metric: fn.metricErrors({ period, statistic: 'Sum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      return { fn, rule, alarm };
+      return { fn, rule };
     });
     this.functions = mapRecord(built, (_name, b) => b.fn);
     this.rules = mapRecord(built, (_name, b) => b.rule);
-    this.alarms = mapRecord(built, (_name, b) => b.alarm);
   }
 }

@@ -1,9 +1,10 @@
 import { eventConsumers } from '../../functions/wiring';
+import { onDefaultBus } from '../../lib/consumers';
 import { logicalId, synthesized } from './synth';
 
 /**
  * Event consumers from functions/wiring.ts eventConsumers: a rule on the
- * custom bus with the declared pattern -> an encrypted, TLS-only queue with
+ * custom bus (the default bus for `bus: 'default'`, test/infra/operations.test.ts) with the declared pattern -> an encrypted, TLS-only queue with
  * a redrive to its dead-letter queue -> the function with partial batch
  * responses; an alarm on the first dead-lettered message.
  */
@@ -21,9 +22,9 @@ describe('event consumers: bus rule -> SQS -> function, DLQ and alarm', () => {
     const dlqId = logicalId(built.deadLetterQueue);
     const fnId = logicalId(built.function);
 
-    test('the rule on the custom bus matches the declared pattern and targets the queue', () => {
+    test('the rule on its bus matches the declared pattern and targets the queue', () => {
       const rule = json.Resources[logicalId(built.rule)]!.Properties!;
-      expect(rule.EventBusName).toEqual({ Ref: busId });
+      expect(rule.EventBusName).toEqual(onDefaultBus(declared) ? 'default' : { Ref: busId });
       expect(rule.EventPattern).toEqual({ source: [...declared.pattern.source], 'detail-type': [...declared.pattern['detail-type']] });
       expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } })]);
     });
@@ -54,7 +55,7 @@ describe('event consumers: bus rule -> SQS -> function, DLQ and alarm', () => {
     });
 
     test('an alarm fires on the first dead-lettered message', () => {
-      const alarm = json.Resources[logicalId(built.deadLetterAlarm)]!.Properties!;
+      const alarm = json.Resources[logicalId(stack.operations.alarm(`deadLetters-${name}`))]!.Properties!;
       expect(alarm).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
       expect(alarm.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }]);
     });

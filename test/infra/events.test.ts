@@ -75,7 +75,7 @@ describe('domain events: stream -> processor -> bus', () => {
       Queues: [ref(queueId)],
       PolicyDocument: { Statement: [{ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Principal: { AWS: '*' }, Resource: getAtt(queueId, 'Arn') }] },
     });
-    const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties?.Dimensions).includes(`"${queueId}"`));
+    const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties?.Dimensions ?? []).includes(`"${queueId}"`));
     expect(alarms.map(([, a]) => a.Properties)).toEqual([
       expect.objectContaining({
         Namespace: 'AWS/SQS',
@@ -209,7 +209,7 @@ describe('scheduled functions', () => {
   test('every failing schedule has an alarm on its function errors', () => {
     for (const name of Object.keys(scheduledFunctions)) {
       const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
-      const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties?.Dimensions).includes(`"${fnId}"`));
+      const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties?.MetricName === 'Errors' && JSON.stringify(a.Properties?.Dimensions ?? []).includes(`"${fnId}"`));
       expect(alarm?.[1].Properties).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 0 });
     }
   });
@@ -217,7 +217,7 @@ describe('scheduled functions', () => {
   test('a schedule that fails every run does alarm: each of the 3 evaluated periods is at least its period (5 minutes for a minutely sweep, an hour for the hourly close)', () => {
     for (const [name, scheduled] of Object.entries(scheduledFunctions)) {
       const fnId = logicalId(stack.schedules.functions[name as keyof typeof scheduledFunctions]);
-      const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties?.Dimensions).includes(`"${fnId}"`));
+      const alarm = resourcesOfType(json, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties?.MetricName === 'Errors' && JSON.stringify(a.Properties?.Dimensions ?? []).includes(`"${fnId}"`));
       const props = alarm?.[1].Properties ?? {};
       expect({ name, period: props.Period, evaluationPeriods: props.EvaluationPeriods }).toEqual({ name, period: Math.max(300, scheduled.everySeconds), evaluationPeriods: 3 });
       expect(props.Period as number).toBeGreaterThanOrEqual(scheduled.everySeconds);

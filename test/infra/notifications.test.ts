@@ -61,7 +61,7 @@ describe('notifications: consumer, SES/SNS grants, alarm topic', () => {
     expect(text).not.toContain('sns:Publish');
   });
 
-  test('an encrypted, TLS-only SNS topic receives every dead-letter and stream-lag alarm', () => {
+  test('an encrypted, TLS-only SNS topic receives every alarm', () => {
     const topicId = logicalId(stack.notifications.alarmTopic);
     const topic = json.Resources[topicId]!.Properties!;
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalId(stack.notifications.alarmTopicKey), 'Arn'] });
@@ -70,12 +70,10 @@ describe('notifications: consumer, SES/SNS grants, alarm topic', () => {
     expect(JSON.stringify(key.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
     const topicPolicy = resourcesOfType(json, 'AWS::SNS::TopicPolicy').find(([, p]) => JSON.stringify(p.Properties?.Topics).includes(topicId));
     expect(JSON.stringify(topicPolicy?.[1].Properties?.PolicyDocument)).toContain('aws:SecureTransport');
-    const alarms: CfnResource[] = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, a]) => a);
-    const expected = [stack.events.deadLetterAlarm, stack.events.iteratorAgeAlarm, ...Object.values(stack.consumers.consumers).map((c) => c.deadLetterAlarm)];
-    expect(alarms.length).toBeGreaterThanOrEqual(expected.length);
-    for (const alarm of expected) {
-      expect(json.Resources[logicalId(alarm)]!.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
-    }
+    // Every alarm of the app, the declared ones and the composite (lib/operations.ts), notifies the topic.
+    const alarms: CfnResource[] = [...resourcesOfType(json, 'AWS::CloudWatch::Alarm'), ...resourcesOfType(json, 'AWS::CloudWatch::CompositeAlarm')].map(([, a]) => a);
+    expect(alarms.length).toBeGreaterThanOrEqual(Object.keys(stack.operations.alarms).length + 1);
+    for (const alarm of alarms) expect(alarm.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(json.Outputs?.AlarmTopicArn?.Value).toEqual({ Ref: topicId });
   });
 });

@@ -15,7 +15,7 @@ let cached: ReturnType<typeof synthesize> | undefined;
 
 /**
  * `json` and `template` are the whole app's resources: the main stack's and the nested stacks that
- * hold routes (lib/channels.ts, the order routes' lib/route-stack.ts), merged, so a test finds a function, its role and its route wherever the
+ * hold routes (lib/channels.ts, the order routes' lib/route-stack.ts) and the operations stack (lib/operations.ts: the alarms and the dashboard), merged, so a test finds a function, its role and its route wherever the
  * stack put them (logical ids are unique across them: each carries its construct path's hash).
  * `mainJson` is the main stack's template alone (what CloudFormation's 500-resource limit counts).
  */
@@ -24,7 +24,7 @@ const synthesize = (checks = false) => {
   const assembly = app.synth();
   const mainJson = Template.fromStack(stack).toJSON() as CfnTemplate;
   let resources = mainJson.Resources;
-  for (const nested of [stack.channels, stack.orderRoutes]) {
+  for (const nested of [stack.channels, stack.orderRoutes, stack.operations]) {
     const nestedJson = inlined(Template.fromStack(nested).toJSON() as CfnTemplate, mainJson.Resources[logicalId(nested.nestedStackResource ?? nested)]);
     const clashes = Object.keys(nestedJson.Resources).filter((id) => id in resources);
     if (clashes.length) throw new Error(`logical ids in both the main and a nested stack: ${clashes.join(', ')}`);
