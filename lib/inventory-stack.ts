@@ -18,7 +18,7 @@ import { InventoryNotifications } from './notifications';
 import { InventorySchedules } from './schedules';
 import { RoutesStack } from './route-stack';
 import { OperationsStack, type OperationsResources } from './operations';
-import { FALLBACK_FUNCTION, lakeFeedDeadLetters, STREAM_PROCESSOR } from '../functions/operations/alarm-resources';
+import { FALLBACK_FUNCTION, HEALTH_FUNCTION, lakeFeedDeadLetters, STREAM_PROCESSOR } from '../functions/operations/alarm-resources';
 import { DashboardStack } from './web';
 
 export interface InventoryStackProps extends StackProps {
@@ -111,6 +111,7 @@ export class InventoryStack extends Stack {
       functions: {
         ...this.api.functions,
         [FALLBACK_FUNCTION]: this.api.fallback,
+        [HEALTH_FUNCTION]: this.api.health,
         ...Object.fromEntries([...consumers, ...syncQueues].map(([name, c]) => [name, c.function])),
         ...this.schedules.functions,
         ...this.channels.schedules.functions,

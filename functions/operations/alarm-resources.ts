@@ -20,6 +20,8 @@ import { alarmName, alarms, EACH, isRatio, periodOf, TABLE, type AlarmKey, type 
 
 /** The fallback route's function (functions/wiring.ts fallbackRoute), by the name lib/api.ts gives it. */
 export const FALLBACK_FUNCTION = 'routeNotFound';
+/** GET /api/health's function (functions/wiring.ts healthRoute), by the name lib/api.ts gives it. */
+export const HEALTH_FUNCTION = 'health';
 /** The stream processor (functions/wiring.ts streamProcessor): its function, and its dead-letter queue. */
 export const STREAM_PROCESSOR = 'streamProcessor';
 /** A lake feed's dead-letter queue (the rule's, in front of Firehose), by the feed's name. */
@@ -40,6 +42,7 @@ const scheduled = (): AlarmResource[] => entriesOf(allScheduledFunctions).map(([
 const unscheduledFunctions = (): string[] => [
   ...Object.keys(httpRoutes),
   FALLBACK_FUNCTION,
+  HEALTH_FUNCTION,
   ...Object.keys(allEventConsumers),
   ...Object.keys(channelSyncQueues),
   STREAM_PROCESSOR,

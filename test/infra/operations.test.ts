@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { alarmInstances, compositeMembers, FALLBACK_FUNCTION, lakeFeedDeadLetters, STREAM_PROCESSOR, THE_TABLE, type AlarmInstance } from '../../functions/operations/alarm-resources';
+import { alarmInstances, compositeMembers, FALLBACK_FUNCTION, HEALTH_FUNCTION, lakeFeedDeadLetters, STREAM_PROCESSOR, THE_TABLE, type AlarmInstance } from '../../functions/operations/alarm-resources';
 import { alarms, isRatio, systemUnhealthy } from '../../functions/operations/alarms';
 import { allEventConsumers, channelSyncQueues, eventConsumers, lakeFeeds, type EventConsumer } from '../../functions/wiring';
 import { REPO_ROOT } from '../../lib/api';
@@ -48,7 +48,7 @@ describe('operations: the declared alarms, the composite and the dashboard', () 
     expect(count('deadLetters')).toBe(Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length + 1 + Object.keys(lakeFeeds).length);
     expect(count('queueAge')).toBe(Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length);
     expect(count('apiServerErrors')).toBe(3);
-    expect(count('lambdaThrottles')).toBe(Object.keys(stack.api.functions).length + 1 + Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length + 1 + Object.keys(stack.schedules.functions).length + Object.keys(stack.channels.schedules.functions).length);
+    expect(count('lambdaThrottles')).toBe(Object.keys(stack.api.functions).length + 2 + Object.keys(allEventConsumers).length + Object.keys(channelSyncQueues).length + 1 + Object.keys(stack.schedules.functions).length + Object.keys(stack.channels.schedules.functions).length);
     expect(count('readThrottles')).toBe(2);
   });
 
@@ -104,6 +104,7 @@ describe('operations: the declared alarms, the composite and the dashboard', () 
       expect({ name, dims: dims(`lambdaThrottles-${name}`) }).toEqual({ name, dims: [{ Name: 'FunctionName', Value: reference(fn, { Ref: logicalId(fn) }) }] });
     }
     expect(dims(`lambdaErrors-${FALLBACK_FUNCTION}`)).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalId(stack.api.fallback) } }]);
+    expect(dims(`lambdaErrors-${HEALTH_FUNCTION}`)).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalId(stack.api.health) } }]);
     for (const [name, built] of Object.entries(stack.channels.syncQueues)) {
       expect(dims(`deadLetters-${name}`)).toEqual([{ Name: 'QueueName', Value: reference(built.deadLetterQueue, undefined) }]);
     }
