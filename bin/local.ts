@@ -4,6 +4,8 @@
  *   --port N      HTTP port (default: $PORT or 3000)
  *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history), connected to local Shopify and SP-API fakes
  *   --sweep-seconds N   run the scheduled functions every N seconds instead of their declared period
+ *   --alarm-period-seconds N   evaluate the declared alarms over N-second periods instead of their declared ones
+ *                 (every period becomes N seconds; evaluation periods, datapoints and thresholds stay: bin/local/alarms.ts)
  *   --no-web      do not build or serve the dashboard at / (web/; see bin/local/web.ts)
  *
  * Besides the API it runs what AWS runs beside it: the stream processor over
@@ -49,6 +51,7 @@ import { version as PACKAGE_VERSION } from '../package.json';
 import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_DYNAMO_DIR, LOCAL_TABLE } from './local/paths';
 import { startLocalConsumers, type LocalConsumers } from './local/queues';
 import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
+import { localSamplers, startLocalAlarms, type LocalAlarms } from './local/alarms';
 import { ensureDemoAdmin, seedDemoTenant, DEMO_ADMIN } from './local/seed';
 import { announceRuntime, tokenFor, withdrawRuntime } from './local/users';
 import { seedDemoChannels, type DemoChannels } from './local/seed-channels';
@@ -68,6 +71,8 @@ interface Running {
   bus?: LocalBus;
   consumers?: LocalConsumers;
   scheduler?: LocalScheduler;
+  /** The local CloudWatch: the declared alarms over the metric lines and the stand-ins' samples. */
+  alarms?: LocalAlarms;
   lakeFeed?: LocalLakeFeed;
   /** The local Athena the reports query (over the same lake). */
   athena?: LocalAthena;
@@ -96,6 +101,7 @@ const shutdown = async (): Promise<void> => {
   if (r.poller) await step('stream drain', () => r.poller?.drain(5_000) ?? Promise.resolve());
   if (r.poller) await step('stream', () => r.poller?.stop() ?? Promise.resolve());
   if (r.scheduler) await step('scheduler', () => r.scheduler?.stop() ?? Promise.resolve());
+  if (r.alarms) await step('alarms', () => r.alarms?.stop() ?? Promise.resolve());
   if (r.bus) await step('bus', () => r.bus?.idle() ?? Promise.resolve());
   if (r.consumers) await step('consumers', () => r.consumers?.stop() ?? Promise.resolve());
   if (r.demoChannels) await step('channel fakes', () => r.demoChannels?.stop() ?? Promise.resolve());
@@ -143,6 +149,7 @@ const main = async (): Promise<void> => {
       // Skip the dashboard's build and serving (the API alone, as the tests and benchmarks run it).
       'no-web': { type: 'boolean', default: false },
       'sweep-seconds': { type: 'string' },
+      'alarm-period-seconds': { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -153,6 +160,11 @@ const main = async (): Promise<void> => {
   const sweepSeconds = values['sweep-seconds'] === undefined ? undefined : Number(values['sweep-seconds']);
   if (sweepSeconds !== undefined && !(sweepSeconds > 0)) {
     console.error(`--sweep-seconds must be a positive number, got '${values['sweep-seconds']}'`);
+    process.exit(2);
+  }
+  const alarmPeriodSeconds = values['alarm-period-seconds'] === undefined ? undefined : Number(values['alarm-period-seconds']);
+  if (alarmPeriodSeconds !== undefined && !(alarmPeriodSeconds > 0)) {
+    console.error(`--alarm-period-seconds must be a positive number, got '${values['alarm-period-seconds']}'`);
     process.exit(2);
   }
   const problem = javaProblem();
@@ -217,6 +229,8 @@ const main = async (): Promise<void> => {
   });
   await poller.start();
   running.poller = poller;
+  // The declared alarms (functions/operations/alarms.ts), as CloudWatch evaluates them: their state changes go on the bus, to notifyOperations.
+  running.alarms = startLocalAlarms({ bus, tableName: LOCAL_TABLE, samplers: localSamplers({ consumers, poller }), ...(alarmPeriodSeconds ? { periodSeconds: alarmPeriodSeconds } : {}) });
   const scheduler = startLocalScheduler({ ...(sweepSeconds ? { everySeconds: sweepSeconds } : {}) });
   running.scheduler = scheduler;
   if (values.seed) {
@@ -234,6 +248,7 @@ const main = async (): Promise<void> => {
       '',
       `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
       `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
+      `Alarms: the ${running.alarms?.alarms.length ?? 0} declared alarms and the composite, evaluated over ${alarmPeriodSeconds ? `${alarmPeriodSeconds}-second periods` : 'their declared periods'} (--alarm-period-seconds N); state changes go on the bus as CloudWatch Alarm State Change.`,
       `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}; the hourly close rolls finished days up through the local S3 at ${s3.endpoint}.`,
       `Dev token for tenant '${DEMO_TENANT}', the demo admin ${DEMO_ADMIN.email} (a user of the directory: GET /api/users), valid 12 h:`,
       '',

@@ -24,6 +24,9 @@ import { log } from '../../functions/platform/log';
  * `anything-but`, `exists` and `numeric` work as in EventBridge.
  */
 export const LOCAL_BUS_NAME = 'stockroom-local';
+/** The account and region the local runtime's events (and alarm ARNs) name. */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'local';
 
 export type BusEvent = EventBridgeEvent<string, unknown>;
 export type Target = (event: BusEvent) => unknown;
@@ -175,11 +178,11 @@ export class LocalBus {
       id: randomUUID(),
       'detail-type': entry.DetailType,
       source: entry.Source,
-      account: '000000000000',
+      account: LOCAL_ACCOUNT,
       // EventBridge delivers whole seconds.
       time: (entry.Time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: 'local',
-      resources: [],
+      region: LOCAL_REGION,
+      resources: entry.Resources ?? [],
       detail,
     };
     this.log.push(event);

@@ -67,6 +67,11 @@ export class LocalFifoQueue {
     return this.messages.length;
   }
 
+  /** SQS's ApproximateAgeOfOldestMessage: seconds since the oldest message not yet deleted or dead-lettered was sent (0 when empty). */
+  oldestAgeSeconds(now = Date.now()): number {
+    return this.messages.length === 0 ? 0 : Math.max(0, (now - Math.min(...this.messages.map((m) => m.sentAt))) / 1000);
+  }
+
   start(): void {
     this.stopped = false;
     this.kick(0);

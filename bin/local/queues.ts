@@ -40,10 +40,15 @@ export interface LocalQueueOptions {
   pollIntervalMs?: number;
 }
 
+/** Seconds since the oldest of these messages was sent, 0 for none. */
+export const oldestAge = (messages: readonly { sentAt: number }[], now: number): number =>
+  messages.length === 0 ? 0 : Math.max(0, (now - Math.min(...messages.map((m) => m.sentAt))) / 1000);
+
 export class LocalQueue {
   readonly name: string;
   readonly deadLetters: { messageId: string; body: string; receiveCount: number }[] = [];
-  readonly stats = { sent: 0, received: 0, deleted: 0, batches: 0 };
+  /** `errors`: batches whose handler threw (Lambda's Errors, as the local evaluator samples it). */
+  readonly stats = { sent: 0, received: 0, deleted: 0, batches: 0, errors: 0 };
   private readonly messages: Message[] = [];
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -64,6 +69,11 @@ export class LocalQueue {
   /** Messages not yet deleted or dead-lettered (visible or in flight). */
   get depth(): number {
     return this.messages.length;
+  }
+
+  /** SQS's ApproximateAgeOfOldestMessage: seconds since the oldest message not yet deleted or dead-lettered was sent (0 when empty). */
+  oldestAgeSeconds(now = Date.now()): number {
+    return oldestAge(this.messages, now);
   }
 
   start(): void {
@@ -121,6 +131,7 @@ export class LocalQueue {
         const response = await this.options.handler({ Records: batch.map((m) => this.record(m)) }, lambdaContext(this.name, randomUUID()));
         failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch (error) {
+        this.stats.errors += 1;
         log.error('queue consumer threw; the whole batch will be retried', { queue: this.name, error: errorMessage(error) });
         failed = new Set(batch.map((m) => m.messageId));
       }

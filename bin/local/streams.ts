@@ -68,6 +68,12 @@ export interface StreamPoller {
   drain(timeoutMs?: number): Promise<void>;
   readonly deadLetters: DeadLetter[];
   readonly stats: { batches: number; records: number; retries: number };
+  /**
+   * Lambda's IteratorAge, as the local evaluator samples it (bin/local/alarms.ts): how long ago the
+   * oldest record read but not yet processed was written (its ApproximateCreationDateTime), 0 when
+   * every record read is processed.
+   */
+  iteratorAgeMs(now?: number): number;
 }
 
 interface ShardState {
@@ -350,6 +356,14 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
   return {
     deadLetters,
     stats,
+    iteratorAgeMs: (now = Date.now()) => {
+      let oldest = Infinity;
+      for (const shard of shards.values()) {
+        const created = shard.buffer[0]?.dynamodb?.ApproximateCreationDateTime;
+        if (created !== undefined) oldest = Math.min(oldest, created * 1000);
+      }
+      return oldest === Infinity ? 0 : Math.max(0, now - oldest);
+    },
     start: async () => {
       if (running) return;
       // Find the shards and open LATEST iterators before returning, so "latest" means now, not the first poll.

@@ -23,6 +23,8 @@ export interface PutEventsEntry {
   Detail: string;
   EventBusName: string;
   Time?: Date;
+  /** ARNs the event is about (EventBridge's `resources`; a CloudWatch alarm state change names its alarm). */
+  Resources?: string[];
 }
 
 /** The subset of EventBridge's PutEvents response we read. */
