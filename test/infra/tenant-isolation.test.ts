@@ -191,6 +191,7 @@ describe('the system keeps its own narrow roles', () => {
   const systemFunctions: [string, { role?: IConstruct }][] = [
     ['stream processor', stack.events.processor],
     ['route-not-found fallback', stack.api.fallback],
+    ['health probe', stack.api.health],
     ...Object.entries(stack.schedules.functions).map(([name, fn]): [string, { role?: IConstruct }] => [`schedule ${name}`, fn]),
     ...Object.entries(stack.consumers.consumers).map(([name, c]): [string, { role?: IConstruct }] => [`consumer ${name}`, c.function]),
     ...Object.entries(stack.channels.schedules.functions).map(([name, fn]): [string, { role?: IConstruct }] => [`channel schedule ${name}`, fn]),
