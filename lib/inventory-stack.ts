@@ -90,7 +90,7 @@ export class InventoryStack extends Stack {
     for (const access of this.api.tenantAccess) if (access.roles.write) this.audit.grantTenantRecords(access.roles.write);
     for (const name of LAKE_QUERY_ROUTES) grantReportQueries(this.api.functions[name], this.lake);
     for (const name of LAKE_IMPORT_ROUTES) grantDemandImports(this.api.functions[name], this.lake);
-    this.notifications = new InventoryNotifications(this, 'Notifications', { notifier: this.consumers.consumers.notifyAlerts.function });
+    this.notifications = new InventoryNotifications(this, 'Notifications', { notifier: this.consumers.consumers.notifyAlerts.function, operationsNotifier: this.consumers.consumers.notifyOperations.function });
     this.operations = new OperationsStack(this, 'Operations', { prefix: this.stackName, alarmTopic: this.notifications.alarmTopic, ...this.operationsResources() });
 
     new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.origin}/`, description: 'The admin dashboard (sign-in through the Cognito hosted UI)' });

@@ -286,9 +286,9 @@ describe('IAM least privilege', () => {
     for (const statement of allStatements(json))
       if (list(statement.Resource).includes('*'))
         for (const action of list(statement.Action)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'sns:Publish']).toContain(action);
-    // sns:Publish on "*" only for the notification consumer (test/infra/notifications.test.ts checks whose role).
+    // sns:Publish on "*" only for the two notifiers, stock alerts' and operational alerts' (test/infra/notifications.test.ts checks whose roles).
     const smsStatements = allStatements(json).filter((st) => list(st.Action).includes('sns:Publish') && list(st.Resource).includes('*'));
-    expect(smsStatements).toHaveLength(1);
+    expect(smsStatements).toHaveLength(2);
   });
 
   test('the template has no IAM users, groups or managed policies of its own', () => {

@@ -1,6 +1,8 @@
 import { SENDER_EMAIL_ENV, THROTTLE_ENV } from '../../functions/notifications/model';
 import { eventConsumers } from '../../functions/wiring';
-import { SENDER_EMAIL_PARAMETER } from '../../lib/notifications';
+import { OPERATIONS_TENANT_ENV } from '../../functions/operations/notify-operations';
+import { OPERATIONS_TENANT_PARAMETER, SENDER_EMAIL_PARAMETER } from '../../lib/notifications';
+import type { IConstruct } from 'constructs';
 import { logicalId, resourcesOfType, synthesized, type CfnResource } from './synth';
 
 /**
@@ -22,8 +24,6 @@ const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]
 describe('notifications: consumer, SES/SNS grants, alarm topic', () => {
   const { json, stack } = synthesized();
   const notifier = stack.consumers.consumers.notifyAlerts;
-  const fnId = logicalId(notifier.function);
-  const roleId = logicalId(notifier.function.role!);
   const policies = resourcesOfType(json, 'AWS::IAM::Policy');
   const statementsOf = (role: string): Statement[] =>
     policies.filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes(`"${role}"`)).flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
@@ -34,18 +34,33 @@ describe('notifications: consumer, SES/SNS grants, alarm topic', () => {
     expect(eventConsumers.notifyAlerts.queue.maxReceives).toBeGreaterThan(1);
   });
 
-  test('the sender identity is a stack parameter, passed to the consumer as env with the throttle window', () => {
+  const operations = stack.consumers.consumers.notifyOperations;
+  const senders = [
+    ['the alert notifier', notifier.function],
+    ['the operational-alert notifier', operations.function],
+  ] as const;
+  const senderRoleIds = senders.map(([, fn]) => logicalId(fn.role!));
+
+  test.each(senders)('the sender identity is a stack parameter, passed to %s as env with the throttle window', (_name, fn) => {
     expect((json as unknown as { Parameters: Record<string, { Type: string; AllowedPattern?: string }> }).Parameters[SENDER_EMAIL_PARAMETER]).toMatchObject({
       Type: 'String',
       AllowedPattern: expect.any(String),
     });
-    const env = (json.Resources[fnId]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (json.Resources[logicalId(fn)]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env[SENDER_EMAIL_ENV]).toEqual({ Ref: SENDER_EMAIL_PARAMETER });
     expect(env[THROTTLE_ENV]).toBe('3600');
   });
 
-  test('ses:SendEmail only on that identity (address or its domain) and only From it; sns:Publish for SMS; nobody else gets either', () => {
-    const mine = statementsOf(roleId);
+  test('the operations tenant is a stack parameter (empty by default: only the operator topic hears the alarms), passed to the operational-alert notifier only', () => {
+    const parameters = (json as unknown as { Parameters: Record<string, { Type: string; Default?: string; AllowedPattern?: string }> }).Parameters;
+    expect(parameters[OPERATIONS_TENANT_PARAMETER]).toMatchObject({ Type: 'String', Default: '', AllowedPattern: expect.any(String) });
+    const envOf = (fn: IConstruct) => (json.Resources[logicalId(fn)]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(envOf(operations.function)[OPERATIONS_TENANT_ENV]).toEqual({ Ref: OPERATIONS_TENANT_PARAMETER });
+    expect(envOf(notifier.function)[OPERATIONS_TENANT_ENV]).toBeUndefined();
+  });
+
+  test.each(senders)('ses:SendEmail only on that identity (address or its domain) and only From it, and sns:Publish for SMS, for %s; nobody but the two notifiers gets either', (_name, fn) => {
+    const mine = statementsOf(logicalId(fn.role!));
     const ses = mine.filter((s) => list(s.Action).includes('ses:SendEmail'));
     expect(ses).toHaveLength(1);
     expect(list(ses[0]!.Action)).toEqual(['ses:SendEmail']);
@@ -55,7 +70,7 @@ describe('notifications: consumer, SES/SNS grants, alarm topic', () => {
     expect(ses[0]!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': { Ref: SENDER_EMAIL_PARAMETER } } });
     const sms = mine.filter((s) => list(s.Action).includes('sns:Publish'));
     expect(sms).toEqual([expect.objectContaining({ Action: 'sns:Publish', Resource: '*', Effect: 'Allow' })]);
-    const others = policies.filter(([, p]) => !JSON.stringify(p.Properties?.Roles).includes(`"${roleId}"`));
+    const others = policies.filter(([, p]) => !senderRoleIds.some((id) => JSON.stringify(p.Properties?.Roles).includes(`"${id}"`)));
     const text = JSON.stringify(others.map(([, p]) => p.Properties!.PolicyDocument));
     expect(text).not.toContain('ses:');
     expect(text).not.toContain('sns:Publish');
