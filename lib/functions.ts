@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TABLE_NAME_ENV } from '../functions/platform/table';
+import { POWERTOOLS_ENVIRONMENT } from '../functions/platform/metrics';
 
 /** The repository root: handler entries in functions/wiring.ts are relative to it. */
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -92,6 +93,8 @@ export const stockroomFunction = (parent: Construct, id: string, props: Stockroo
     environment: {
       [TABLE_NAME_ENV]: props.table.tableName,
       NODE_OPTIONS: '--enable-source-maps',
+      // Powertools' service, metrics namespace, log level and tracer settings (functions/platform/metrics.ts).
+      ...POWERTOOLS_ENVIRONMENT,
       ...props.environment,
     },
     bundling: {

@@ -13,6 +13,21 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 export const METRICS_NAMESPACE = 'Stockroom';
 export const METRICS_SERVICE = 'stockroom';
 
+/**
+ * What every function of the stack runs with (lib/functions.ts): Powertools' service name and metrics
+ * namespace (the same as the code passes), the log level (log.ts reads LOG_LEVEL), tracing on, and
+ * the Tracer never recording a response or an error's body as trace metadata: an answer may hold
+ * supplier contacts or a webhook secret, which a trace must not keep.
+ */
+export const POWERTOOLS_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  LOG_LEVEL: 'INFO',
+  POWERTOOLS_TRACE_ENABLED: 'true',
+  POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+  POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
+} as const;
+
 /** What a route's latency is promised against: a read, a write, or a report (a lake query, which may answer 202). */
 export type RouteClass = 'read' | 'write' | 'report';
 export const ROUTE_CLASSES: readonly RouteClass[] = ['read', 'write', 'report'];

@@ -70,6 +70,18 @@ describe('Lambda functions', () => {
     }
   });
 
+  test.each(functions)("%s runs with Powertools' environment: service, metrics namespace, log level, tracing on, no response or error bodies in traces", (_id, fn) => {
+    const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'stockroom',
+      POWERTOOLS_METRICS_NAMESPACE: 'Stockroom',
+      LOG_LEVEL: 'INFO',
+      POWERTOOLS_TRACE_ENABLED: 'true',
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+      POWERTOOLS_TRACER_CAPTURE_ERROR: 'false',
+    });
+  });
+
   test.each(functions)('%s logs to its own log group with a retention period', (_id, fn) => {
     const group = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
     expect(json.Resources[group]?.Type).toBe('AWS::Logs::LogGroup');
