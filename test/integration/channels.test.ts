@@ -375,7 +375,7 @@ describe('channel connections', () => {
   test('no response and no log line carried a credential value', () => {
     expect(answered.length).toBeGreaterThan(50);
     // The capture works: the request log of these tests is in it.
-    expect(logged.some((line) => line.includes('"route":"POST /api/channels"'))).toBe(true);
+    expect(logged.some((line) => line.includes('"route":"createChannel"'))).toBe(true);
     const leaks = (texts: string[]) => SECRETS.filter((secret) => texts.some((text) => text.includes(secret)));
     expect(leaks(answered)).toEqual([]);
     expect(leaks(logged)).toEqual([]);

@@ -60,7 +60,7 @@ test('npm start serves the API with the printed dev token and logs one JSON line
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/^token: tenant 'demo' has no user with the e-mail address nobody@demo.example\n$/);
     const logLines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    expect(logLines).toContainEqual(expect.objectContaining({ message: 'request', route: 'POST /api/warehouses', status: 201, duration_ms: expect.any(Number) }));
+    expect(logLines).toContainEqual(expect.objectContaining({ message: 'request', route: 'createWarehouse', method: 'POST', path: '/api/warehouses', status: 201, duration_ms: expect.any(Number), correlation_id: expect.any(String), tenant_id: 'demo' }));
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
