@@ -172,6 +172,16 @@ export const checkHistory = (history: History, final: FinalState): Violation[] =
     }
   }
 
+  // ---- sends of one key in flight together: the effect is checked below; the answers should agree too ----
+  for (const v of views) {
+    const acks = v.attempts.filter(is2xx);
+    for (const a of v.attempts) {
+      if (is2xx(a) || typeof a.status !== 'number' || a.status >= 500) continue;
+      const overlapping = acks.find((k) => k.idempotencyKey !== undefined && k.idempotencyKey === a.idempotencyKey && k.sent < a.answered && a.sent < k.answered);
+      if (overlapping) fail('answer', `${describe(v)}: two sends of key ${a.idempotencyKey} in flight together were answered ${overlapping.status} and ${a.status}: ${JSON.stringify(a.answer)}`);
+    }
+  }
+
   // ---- (c) every level an answer shows is whole ----
   for (const v of views) {
     for (const a of v.attempts.filter(is2xx)) {

@@ -63,7 +63,8 @@ export interface FinalState {
 
 export type CheckName =
   | 'lost' // (a) an acknowledged write without its ledger rows
-  | 'duplicate' // (b) a write applied twice, or a retry answered differently
+  | 'duplicate' // (b) a write applied twice, or a retry sent after an ack answered differently
+  | 'answer' // (b) sends of one key in flight together answered differently (one 2xx, one refused): applied once, told otherwise
   | 'negative' // (c) a level below zero, in an answer or at the end
   | 'oversell' // (c) a decrement acknowledged beyond what the history can have made available
   | 'ledger' // (d) the ledger does not add up to the levels, or a row's deltas are not its request's

@@ -82,6 +82,12 @@ test('a retried sale applied twice is caught, as is a retry answered otherwise',
   expect(checks(answered)).toEqual(['duplicate']);
 });
 
+test('two sends of one key in flight together, one applied and one refused, are named apart from a duplicate', () => {
+  const h = clean();
+  h.history.attempts[2] = attempt(1, 22, 35, 409, { error: { code: 'CONFLICT' } });
+  expect(checks(h)).toEqual(['answer']);
+});
+
 test('an order allocated twice (two allocation rows for one leg) is a duplicate', () => {
   const h = clean();
   h.final.movements.push(row('allocation', { reserved: 4, available: -4 }, 'o-2'));
