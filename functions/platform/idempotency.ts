@@ -138,6 +138,13 @@ export const commitIdempotent = async <R>(
     });
   } catch (error) {
     if (error instanceof RetriesExhausted) throw keptChanging(error.attempts);
+    // A refusal may be this request's own duplicate having won meanwhile (sent twice at once with one key:
+    // the other copy committed after this one read the record, and this one then found the state moved,
+    // e.g. the order already shipped). The key's record says so: answer what the winner answered.
+    if (idempotency && error instanceof AppError) {
+      const winner = replay<R>(await readRecord(db, tenantId, idempotency), idempotency);
+      if (winner) return winner.result;
+    }
     throw error;
   }
 };

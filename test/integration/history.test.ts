@@ -19,13 +19,8 @@ const seed = process.env.HISTORY_SEED === undefined ? Date.now() % 1_000_000 : N
 test(`a random concurrent workload's history is explained by the final state and the ledger (seed ${seed})`, async () => {
   const run = await runHistory(t, { ops: 120, concurrency: 12, seed });
   const summary = `seed ${seed} (HISTORY_SEED=${seed} replays it): ${run.history.attempts.length} requests in ${Math.round(run.workloadMs)} ms, statuses ${JSON.stringify(run.statuses)}`;
-  // Known product bug, reported and not yet fixed (functions/platform/idempotency.ts commitIdempotent reads
-  // the key's record only before planning): a duplicate sent while the original is in flight can be
-  // refused by a plan made after the original committed (e.g. a ship answered 409 "is shipped"), though
-  // the write landed once. Shown, not failed on; every other check fails the test.
-  const known = run.violations.filter((v) => v.check === 'answer');
-  if (known.length > 0) console.warn(`${summary}\nknown: concurrent duplicates answered differently\n${formatViolations(known)}`);
-  const violations = run.violations.filter((v) => v.check !== 'answer');
+  // Every check fails the test, 'answer' too (concurrent duplicates answered differently: fixed in commitIdempotent).
+  const violations = run.violations;
   if (violations.length > 0) throw new Error(`${summary}\n${formatViolations(violations)}`);
   // The workload did what it is for: writes landed, some were refused, some were sent twice.
   expect(run.statuses['200']).toBeGreaterThan(20);

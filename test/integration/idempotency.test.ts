@@ -137,3 +137,21 @@ test('one key reused on another order is a different request (422), not a replay
   expect(other.status).toBe(422);
   expect((await c.get('/api/orders/status/o-2')).body.status).toBe('allocated');
 });
+
+test('one request sent twice at once with the same key gets the same answer twice, even when the copy that loses finds the state already moved (found by the history checker)', async () => {
+  const c = await t.client();
+  await setupCatalog(c);
+  await c.post('/api/inventory/update', { ...restock, quantity: 100 });
+  const answers: [number, number][] = [];
+  for (let trial = 0; trial < 15; trial += 1) {
+    const orderId = `dup-ship-${trial}`;
+    expect((await c.post('/api/orders/allocate', { order_id: orderId, lines: [{ sku_id: 'sku-1', quantity: 2 }], ship_to: { latitude: 40, longitude: -74 } })).status).toBe(201);
+    const ship = () => c.post(`/api/orders/${orderId}/ship`, { lines: [{ sku_id: 'sku-1', quantity: 2 }] }, { 'idempotency-key': `ship-${orderId}` });
+    const [first, second] = await Promise.all([ship(), ship()]);
+    answers.push([first.status, second.status]);
+    expect(second.body).toEqual(first.body);
+  }
+  expect(answers).toEqual(Array.from({ length: 15 }, () => [200, 200]));
+  // Each order shipped once: 15 orders x 2 units left the level, no more.
+  expect((await levelsOf(c, 'sku-1'))[0]).toMatchObject({ on_hand: 100 - 30, reserved: 0 });
+});
