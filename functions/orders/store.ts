@@ -62,9 +62,13 @@ const decodeDueHold: Decoder<DueHold> = (item) => {
   throw new StoredItemInvalid('hold', item, parsed.error.message);
 };
 
-/** The holds of one sweeper shard (keys.holdShards) that expired before `now`. */
+/**
+ * The holds of one sweeper shard (keys.holdShards) that expired at or before `now`: the same instant
+ * at which confirm refuses them (orders.ts holdExpired). The sort key is `<expires_at>#<tenant>#<order>`
+ * and '$' sorts right after '#', so the bound takes in every key of the instant itself.
+ */
 export const holdsDueIn = (db: Db, partition: string, now: Date): Promise<DueHold[]> =>
-  queryAll(db, { index: 'gsi1', partition, sort: { below: now.toISOString() } }, decodeDueHold);
+  queryAll(db, { index: 'gsi1', partition, sort: { below: `${now.toISOString()}$` } }, decodeDueHold);
 
 /** How many reads one page of held orders may take before it returns what it has (with a cursor). */
 const MAX_FILTERED_READS = 10;
