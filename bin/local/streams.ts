@@ -31,6 +31,10 @@ import { streamProcessor } from '../../functions/wiring';
  *
  * `drain()` resolves once every record written before the call has been
  * processed (or dead-lettered): tests wait on it.
+ *
+ * The checkpoint (the last record processed per shard) is kept in `checkpoints`: a poller started
+ * with the checkpoints of one that stopped or crashed resumes after the last record that one
+ * processed, as Lambda's mapping does, and does not apply `startingPosition` again.
  */
 export type StreamProcess = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
@@ -52,7 +56,34 @@ export interface StreamPollerOptions {
    * TRIM_HORIZON.
    */
   startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** Where the last poller on this stream got to (default: a fresh memoryCheckpoints(), i.e. nowhere yet). */
+  checkpoints?: StreamCheckpoints;
 }
+
+/**
+ * Lambda's per-shard checkpoint of an event source mapping: the sequence number of the last record
+ * processed (or dead-lettered) in each shard, and whether the mapping has started on the stream at
+ * all (after that, a shard without a checkpoint is read from TRIM_HORIZON: a poller that stopped
+ * before it processed anything in a shard reads it again rather than skip what came meanwhile).
+ */
+export interface StreamCheckpoints {
+  get(streamArn: string, shardId: string): string | undefined;
+  set(streamArn: string, shardId: string, sequenceNumber: string): void;
+  started(streamArn: string): boolean;
+  markStarted(streamArn: string): void;
+}
+
+/** Checkpoints in memory: they outlive a poller, not the process (bin/local.ts keeps nothing across a restart of npm start). */
+export const memoryCheckpoints = (): StreamCheckpoints => {
+  const sequences = new Map<string, string>();
+  const streams = new Set<string>();
+  return {
+    get: (arn, shardId) => sequences.get(`${arn} ${shardId}`),
+    set: (arn, shardId, sequenceNumber) => void sequences.set(`${arn} ${shardId}`, sequenceNumber),
+    started: (arn) => streams.has(arn),
+    markStarted: (arn) => void streams.add(arn),
+  };
+};
 
 export interface DeadLetter {
   shardId: string;
@@ -157,6 +188,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
   const maxRetries = options.maxRetries ?? streamProcessor.maxRetries;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const retryBaseMs = options.retryBaseMs ?? 100;
+  const checkpoints = options.checkpoints ?? memoryCheckpoints();
 
   const shards = new Map<string, ShardState>();
   const deadLetters: DeadLetter[] = [];
@@ -200,15 +232,21 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
       found.push(...(out.StreamDescription?.Shards ?? []));
       exclusiveStartShardId = out.StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);
+    const resumed = checkpoints.started(arn);
     for (const shard of found) {
       if (!shard.ShardId || shards.has(shard.ShardId)) continue;
-      const latest = firstDiscovery && options.startingPosition === 'LATEST';
+      const latest = firstDiscovery && !resumed && options.startingPosition === 'LATEST';
+      const ending = shard.SequenceNumberRange?.EndingSequenceNumber;
+      // A shard already closed when the mapping starts at LATEST is passed over: checkpointed at its end, so a resumed poller passes it over too.
+      if (latest && ending) checkpoints.set(arn, shard.ShardId, ending);
+      const lastSequence = checkpoints.get(arn, shard.ShardId);
       shards.set(shard.ShardId, {
         id: shard.ShardId,
         ...(shard.ParentShardId ? { parentId: shard.ParentShardId } : {}),
+        ...(lastSequence ? { lastSequence } : {}),
         position: latest ? 'LATEST' : 'TRIM_HORIZON',
-        // Starting at LATEST, a shard that is already closed holds nothing new.
-        closed: latest && Boolean(shard.SequenceNumberRange?.EndingSequenceNumber),
+        // Starting at LATEST, a shard that is already closed holds nothing new; nor does a closed one checkpointed at its end.
+        closed: (latest && Boolean(ending)) || (ending !== undefined && lastSequence === ending),
         buffer: [],
         attempts: 0,
         retryAt: 0,
@@ -218,6 +256,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
       });
     }
     firstDiscovery = false;
+    checkpoints.markStarted(arn);
     refreshedAt = startedAt;
   };
 
@@ -269,7 +308,12 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
     return records.length > 0;
   };
 
-  const processBatch = async (shard: ShardState): Promise<void> => {
+  const advance = (shard: ShardState, arn: string, sequenceNumber: string): void => {
+    shard.lastSequence = sequenceNumber;
+    checkpoints.set(arn, shard.id, sequenceNumber);
+  };
+
+  const processBatch = async (shard: ShardState, arn: string): Promise<void> => {
     const batch = shard.buffer.slice(0, batchSize);
     let failedFrom = batch.length;
     let error = '';
@@ -289,7 +333,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
     stats.batches += 1;
     stats.records += failedFrom;
     const checkpoint = batch[failedFrom - 1]?.dynamodb?.SequenceNumber;
-    if (checkpoint) shard.lastSequence = checkpoint;
+    if (checkpoint) advance(shard, arn, checkpoint);
     shard.buffer.splice(0, failedFrom);
     if (failedFrom === batch.length) {
       shard.attempts = 0;
@@ -302,7 +346,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
         if (record) {
           const letter = { shardId: shard.id, record, attempts: shard.attempts, error, at: new Date().toISOString() };
           deadLetters.push(letter);
-          if (record.dynamodb?.SequenceNumber) shard.lastSequence = record.dynamodb.SequenceNumber;
+          if (record.dynamodb?.SequenceNumber) advance(shard, arn, record.dynamodb.SequenceNumber);
           log.error('stream record dead-lettered after retries', {
             shard_id: shard.id,
             sequence_number: record.dynamodb?.SequenceNumber,
@@ -324,7 +368,7 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
     if (done(shard) || !ready(shard)) return false;
     if (shard.buffer.length === 0) return fetch(shard, arn);
     if (Date.now() < shard.retryAt) return false;
-    await processBatch(shard);
+    await processBatch(shard, arn);
     return true;
   };
 
