@@ -17,7 +17,7 @@ import { locationGid, ShopifyAdminFake } from '../fakes/shopify-admin';
 import { SpApiFake } from '../fakes/sp-api';
 import { ok, startTestApi, type Client, type TestApi } from '../support/api';
 import { contextFor, testDb } from '../support/domain';
-import { streamRecord } from '../support/events';
+import { sqsRecord, streamRecord } from '../support/events';
 import { allMovements, reconcile as ledgerAddsUp } from '../support/ledger';
 import { levelsOf } from '../support/levels';
 import { startLocalPipeline } from '../support/pipeline';
@@ -116,21 +116,11 @@ const drift = (tenant: Tenant, sku: string, quantity: number): void => {
 /** The SQS message the reconcile consumer gets for a chunk of a run. */
 const message = (tenantId: string, channelId: string, reconciliationId: string, chunk: number): SQSEvent => ({
   Records: [
-    {
-      messageId: `m-${reconciliationId}-${chunk}`,
-      receiptHandle: 'r',
-      body: JSON.stringify({
-        source: 'stockroom',
-        'detail-type': 'ChannelReconciliationRequested',
-        detail: { event_id: `ChannelReconciliationRequested:${reconciliationId}:${chunk}`, schema_version: 1, tenant_id: tenantId, occurred_at: new Date().toISOString(), channel_id: channelId, reconciliation_id: reconciliationId, chunk },
-      }),
-      attributes: {} as never,
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:local:0:q',
-      awsRegion: 'local',
-    },
+    sqsRecord(`m-${reconciliationId}-${chunk}`, {
+      source: 'stockroom',
+      'detail-type': 'ChannelReconciliationRequested',
+      detail: { event_id: `ChannelReconciliationRequested:${reconciliationId}:${chunk}`, schema_version: 1, tenant_id: tenantId, occurred_at: new Date().toISOString(), channel_id: channelId, reconciliation_id: reconciliationId, chunk },
+    }),
   ],
 });
 

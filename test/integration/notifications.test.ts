@@ -12,7 +12,7 @@ import { localSenders, webhookSender } from '../../functions/notifications/sende
 import { subscribe } from '../../functions/notifications/subscriptions';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { codeOf, contextFor, testDb } from '../support/domain';
-import { stockLevelChanged } from '../support/events';
+import { sqsRecord, stockLevelChanged } from '../support/events';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
 
 // The local runtime's mode (bin/local.ts sets it): outbox for email/SMS, http webhooks to loopback allowed.
@@ -260,17 +260,7 @@ describe('the notification consumer domain function', () => {
   };
 
   const sqs = (events: { type: string; detail: AlertEventDetail }[]): SQSEvent => ({
-    Records: events.map((e, i) => ({
-      messageId: `m-${i}`,
-      receiptHandle: `r-${i}`,
-      body: JSON.stringify({ source: 'stockroom', 'detail-type': e.type, detail: e.detail }),
-      attributes: {} as never,
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:local:0:q',
-      awsRegion: 'local',
-    })),
+    Records: events.map((e, i) => sqsRecord(`m-${i}`, { source: 'stockroom', 'detail-type': e.type, detail: e.detail })),
   });
 
   /** A tenant with an open alert (normal, then high, then critical) and the events its stream would give. */

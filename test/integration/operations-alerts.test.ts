@@ -3,6 +3,7 @@ import type { Delivery, Senders } from '../../functions/notifications/notify';
 import { subscribe } from '../../functions/notifications/subscriptions';
 import { ALARM_STATE_CHANGE, notifyOperationsBatch, OPERATIONS_TENANT_ENV, type AlarmStateChange } from '../../functions/operations/notify-operations';
 import { codeOf, contextFor, testDb } from '../support/domain';
+import { sqsRecord } from '../support/events';
 
 /** Operational alerts (issue 14): the system's alarm state changes, told to a tenant's `operations` subscribers. */
 const db = testDb();
@@ -19,17 +20,7 @@ let messages = 0;
 const sqs = (...changes: AlarmStateChange[]): SQSEvent => ({
   Records: changes.map((detail) => {
     messages += 1;
-    return {
-      messageId: `m-${messages}`,
-      receiptHandle: 'r',
-      body: JSON.stringify({ version: '0', id: `ev-${messages}`, source: 'aws.cloudwatch', 'detail-type': ALARM_STATE_CHANGE, account: '123456789012', region: 'eu-west-1', time: detail.state.timestamp, resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${detail.alarmName}`], detail }),
-      attributes: {} as never,
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:0:q',
-      awsRegion: 'eu-west-1',
-    };
+    return sqsRecord(`m-${messages}`, { version: '0', id: `ev-${messages}`, source: 'aws.cloudwatch', 'detail-type': ALARM_STATE_CHANGE, account: '123456789012', region: 'eu-west-1', time: detail.state.timestamp, resources: [`arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${detail.alarmName}`], detail });
   }),
 });
 

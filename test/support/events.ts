@@ -1,5 +1,5 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import type { StockLevelChangedDetail } from '../../functions/events/model';
 
 /** A table item as plain JavaScript (marshalled into stream images by `streamRecord`). */
@@ -64,3 +64,16 @@ export const stockLevelChanged = (
     ...over,
   };
 };
+
+/** An SQS record as Lambda's SQS event source delivers it: this body (a string as it is, anything else as JSON) under this id. */
+export const sqsRecord = (messageId: string, body: unknown): SQSRecord => ({
+  messageId,
+  receiptHandle: 'r',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  attributes: {} as never,
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:local:0:q',
+  awsRegion: 'local',
+});

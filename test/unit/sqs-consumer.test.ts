@@ -2,23 +2,12 @@ import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { consumeSqs } from '../../functions/events/sqs-consumer';
 import { logContext } from '../../functions/platform/log';
+import { sqsRecord } from '../support/events';
 
 /** The one consumer loop (functions/events/sqs-consumer.ts), on Powertools' BatchProcessor. */
 const detail = z.object({ n: z.number(), tenant_id: z.string(), log_correlation_id: z.string().optional() });
 
-const sqs = (...bodies: unknown[]): SQSEvent => ({
-  Records: bodies.map((body, i) => ({
-    messageId: `m-${i}`,
-    receiptHandle: 'r',
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {} as never,
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:local:0:q',
-    awsRegion: 'local',
-  })),
-});
+const sqs = (...bodies: unknown[]): SQSEvent => ({ Records: bodies.map((body, i) => sqsRecord(`m-${i}`, body)) });
 const event = (n: number, correlation?: string) => ({ source: 'stockroom', 'detail-type': 'Test', detail: { n, tenant_id: 't-1', ...(correlation ? { log_correlation_id: correlation } : {}) } });
 
 test('messages are handled one at a time in the order asked for, and only the failed ones are reported, in delivery order', async () => {
