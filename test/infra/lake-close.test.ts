@@ -5,6 +5,7 @@ import { LAKE_QUERY_ROUTES } from '../../lib/inventory-stack';
 import { CLOSE_PREFIX, tablePrefix } from '../../lib/lake';
 import { LAKE_CLOSE_FUNCTION, LAKE_CLOSE_SCHEDULES } from '../../lib/schedules';
 import { logicalId, roleOf, resourcesOfType, synthesized, type CfnTemplate } from './synth';
+import { POWERTOOLS_ENVIRONMENT } from '../../functions/platform/metrics';
 
 /**
  * The AWS side of the daily lake close (issue 9; functions/reports/close.ts): the scheduled
@@ -84,7 +85,8 @@ describe('the daily lake close in AWS', () => {
       const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(LAKE_BUCKET_ENV).toBe('LAKE_BUCKET');
       expect(variables[LAKE_BUCKET_ENV]).toEqual({ Ref: bucketId });
-      expect(Object.keys(variables).sort()).toEqual(['LAKE_BUCKET', 'NODE_OPTIONS', 'TABLE_NAME']);
+      // Besides every function's Powertools settings (lib/functions.ts), only the bucket and the table.
+      expect(Object.keys(variables).sort()).toEqual(['LAKE_BUCKET', 'NODE_OPTIONS', 'TABLE_NAME', ...Object.keys(POWERTOOLS_ENVIRONMENT)].sort());
     });
 
     test('its policy is exactly: list and read movements/, level_balances/ and close/, write level_days/, level_balances/ and close/, delete under close/, the lake key through S3 only', () => {
