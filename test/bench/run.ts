@@ -11,7 +11,7 @@
  * Options are passed to each benchmark that takes them (--ops, --concurrency,
  * --rounds and --warmup to both; --contended-ops to stock-update only;
  * --flash-runs and --flash-orders to allocation only; --rows, --warm, --cold,
- * --live-hours and --ledger-reads to reports only; --series to forecast only; --rate, --skus and --seconds to channels only; --runs and --baseline to coldstart only; the audit trail's cost, `audit`, takes the common ones). A benchmark that
+ * --live-hours and --ledger-reads to reports only; --series to forecast only; --rate, --skus and --seconds to channels only; --runs and --baseline to coldstart only; --step-seconds and --soak-seconds to load only; the audit trail's cost, `audit`, takes the common ones). A benchmark that
  * fails does not stop the next; the exit code is the first failure's.
  */
 // First, as every bench entry does (it lets tsx's require() load the ESM-only @middy packages).
@@ -37,6 +37,7 @@ const BENCHES: Bench[] = [
   { name: 'tenant-guard', file: 'tenant-guard.ts', options: COMMON },
   { name: 'audit', file: 'audit.ts', options: COMMON },
   { name: 'web', file: 'web.ts', options: ['levels'] },
+  { name: 'load', file: 'load.ts', options: ['step-seconds', 'soak-seconds'] },
   { name: 'coldstart', file: 'coldstart.ts', options: ['runs', 'baseline'] },
 ];
 

@@ -12,6 +12,8 @@ export interface RunningLocal {
   token: string;
   /** What the runtime printed so far (stdout and stderr). */
   output: () => string;
+  /** The child's process id (its tree holds the runtime's Node process and DynamoDB Local's JVM). */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export const startLocalRuntime = async (options: { timeoutMs?: number; env?: Rec
     url: `http://localhost:${port}`,
     token,
     output: () => output,
+    pid: child.pid ?? 0,
     stop: async () => {
       child.kill('SIGTERM');
       const group = child.pid;
