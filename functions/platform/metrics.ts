@@ -97,8 +97,12 @@ export const onMetricLine = (listener: LineListener): (() => void) => {
   return () => listeners.delete(listener);
 };
 
-/** Metric lines are printed unless the logs are silenced (tests): they are log lines like any other. */
-const printing = (): boolean => (process.env.LOG_LEVEL ?? '').toLowerCase() !== 'silent';
+/**
+ * Where the lines are printed. In Lambda always: printing them is how CloudWatch gets them. Elsewhere
+ * only with LOG_LEVEL=debug: locally the evaluator hears every line anyway (onMetricLine), and three
+ * lines per request in a developer's terminal would bury the log.
+ */
+const printing = (): boolean => (process.env.AWS_EXECUTION_ENV ?? '') !== '' || (process.env.LOG_LEVEL ?? '').toLowerCase() === 'debug';
 
 export type Values = Partial<Record<MetricName, number>>;
 
