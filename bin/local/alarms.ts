@@ -343,7 +343,8 @@ export class LocalAlarms {
     const previous = alarm.state;
     alarm.state = next;
     this.changes.push({ alarmName: alarm.name, from: previous.value, to: next.value, at: next.timestamp });
-    log.info('alarm state changed', { alarm_name: alarm.name, from: previous.value, to: next.value });
+    // The first evaluation of each of ~200 alarms (INSUFFICIENT_DATA to OK) says nothing worth a line in the terminal; every other change does.
+    if (!(previous.value === 'INSUFFICIENT_DATA' && next.value === 'OK')) log.info('alarm state changed', { alarm_name: alarm.name, from: previous.value, to: next.value });
     const detail = { alarmName: alarm.name, state: next, previousState: previous, configuration };
     const put = this.options.bus
       .putEvents([{ Source: ALARM_SOURCE, DetailType: ALARM_STATE_CHANGE, Detail: JSON.stringify(detail), EventBusName: this.options.bus.name, Time: new Date(now), Resources: [alarm.arn] }])
