@@ -129,6 +129,8 @@ export const startLocalApi = async (options: {
 }): Promise<LocalApi> => {
   /** Each route's handler module, imported on its first request (as Lambda loads it on a cold start). */
   const handlers = new Map<string, Promise<LambdaHandler>>();
+  /** The health route's handler (no authorizer, no claims: not one of the routes above), imported on its first request too. */
+  let healthHandler: Promise<(event: unknown) => Promise<HttpResult>> | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
@@ -146,7 +148,8 @@ export const startLocalApi = async (options: {
     if (!matched && options.web?.(req, res, url.pathname)) return;
     // The health route has no authorizer and no claims (functions/wiring.ts healthRoute): its function answers as it is.
     if (!matched && method === healthRoute.method && url.pathname === healthRoute.path) {
-      const health = await importHandler<(event: unknown) => Promise<HttpResult>>(healthRoute.entry);
+      healthHandler ??= importHandler<(event: unknown) => Promise<HttpResult>>(healthRoute.entry);
+      const health = await healthHandler;
       const result = await health({ version: '2.0', routeKey: routeKey(healthRoute), rawPath: url.pathname, rawQueryString: '', headers: {}, isBase64Encoded: false });
       send(res, result.statusCode ?? 200, typeof result.body === 'string' ? result.body : '', headerValues(result.headers));
       return;

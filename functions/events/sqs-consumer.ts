@@ -85,7 +85,7 @@ export const consumeSqs = async <S extends z.ZodType>(
   const readable: ConsumedMessage<z.output<S>>[] = [];
   for (const [messageId, read] of reads) if ('event' in read) readable.push({ messageId, event: read.event });
   const byId = new Map(event.Records.map((record) => [record.messageId, record]));
-  const unreadable = event.Records.filter((record) => !readable.some((message) => message.messageId === record.messageId));
+  const unreadable = event.Records.filter((record) => !('event' in (reads.get(record.messageId) ?? {})));
   // The unreadable first (they fail at once), then the readable in the order asked for.
   const records = [...unreadable, ...(options.order?.(readable) ?? readable).flatMap(({ messageId }) => byId.get(messageId) ?? [])];
 

@@ -97,6 +97,9 @@ const ours = (name: string, dimensions: Record<string, string>, statistic: Stati
  */
 export const REPORT_DEADLINE_MS = 5_000;
 
+/** The evaluation most alarms use: a breach in 3 of the last 5 one-minute periods (a blip is not an outage). */
+const THREE_OF_FIVE_MINUTES = { periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 } as const;
+
 export const alarms = {
   apiServerErrors: {
     summary: 'API 5xx rate above 5%',
@@ -111,9 +114,7 @@ export const alarms = {
         minimumDenominator: 10,
       },
     },
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    ...THREE_OF_FIVE_MINUTES,
     comparison: 'GreaterThanThreshold',
     threshold: 5,
     treatMissingData: 'notBreaching',
@@ -124,9 +125,7 @@ export const alarms = {
     description: 'The 99th percentile of read requests took over 200 ms (the product\'s promise) in 3 of the last 5 minutes. Look at Latency per route on the dashboard, DynamoDB throttles and Lambda durations.',
     severity: 'critical',
     metric: ours(METRIC_NAMES.latency, { route_class: 'read' }, 'p99'),
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    ...THREE_OF_FIVE_MINUTES,
     comparison: 'GreaterThanThreshold',
     threshold: 200,
     treatMissingData: 'notBreaching',
@@ -137,9 +136,7 @@ export const alarms = {
     description: 'The 99th percentile of write requests took over 200 ms (the product\'s promise) in 3 of the last 5 minutes. Look at Latency per route, WriteRetries and ConditionalCheckFailures (contention) and DynamoDB throttles.',
     severity: 'critical',
     metric: ours(METRIC_NAMES.latency, { route_class: 'write' }, 'p99'),
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    ...THREE_OF_FIVE_MINUTES,
     comparison: 'GreaterThanThreshold',
     threshold: 200,
     treatMissingData: 'notBreaching',
@@ -153,9 +150,7 @@ export const alarms = {
     description: `The 99th percentile of report requests took over ${(REPORT_DEADLINE_MS + 1000) / 1000} s in 3 of the last 5 minutes: reports answer 202 after ${REPORT_DEADLINE_MS / 1000} s, so the lake query's start or polling itself is slow. Look at Athena and the report functions' logs.`,
     severity: 'warning',
     metric: ours(METRIC_NAMES.latency, { route_class: 'report' }, 'p99'),
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    ...THREE_OF_FIVE_MINUTES,
     comparison: 'GreaterThanThreshold',
     threshold: REPORT_DEADLINE_MS + 1000,
     treatMissingData: 'notBreaching',
@@ -209,9 +204,7 @@ export const alarms = {
     severity: 'critical',
     over: 'tableAndIndexes',
     metric: { namespace: 'AWS/DynamoDB', name: 'ReadThrottleEvents', dimensions: { TableName: TABLE, GlobalSecondaryIndexName: EACH }, statistic: 'Sum' },
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    ...THREE_OF_FIVE_MINUTES,
     comparison: 'GreaterThanThreshold',
     threshold: 0,
     treatMissingData: 'notBreaching',
@@ -223,9 +216,7 @@ export const alarms = {
     severity: 'critical',
     over: 'tableAndIndexes',
     metric: { namespace: 'AWS/DynamoDB', name: 'WriteThrottleEvents', dimensions: { TableName: TABLE, GlobalSecondaryIndexName: EACH }, statistic: 'Sum' },
-    periodSeconds: 60,
-    evaluationPeriods: 5,
-    datapointsToAlarm: 3,
+    ...THREE_OF_FIVE_MINUTES,
     comparison: 'GreaterThanThreshold',
     threshold: 0,
     treatMissingData: 'notBreaching',

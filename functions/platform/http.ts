@@ -380,7 +380,7 @@ const observed = <E extends AnyHttpEvent>(route: HttpRoute, inner: (event: E, co
     const response = await withLogContext(fields, () => withCounters(counted, () => inTraceSegment(name, fields, () => inner(event, context))));
     const status = response.statusCode ?? 200;
     const latency = Math.round((performance.now() - started) * 100) / 100;
-    withLogContext(fields, () => log.info('request', { method: event.requestContext.http.method, path: event.rawPath, status, duration_ms: latency }));
+    log.info('request', { ...fields, method: event.requestContext.http.method, path: event.rawPath, status, duration_ms: latency });
     publishMetrics(
       { ...counted, Requests: 1, Latency: latency, ClientErrors: status >= 400 && status < 500 ? 1 : 0, ServerErrors: status >= 500 ? 1 : 0 },
       [{}, { route_class: routeClass }, { route: name }],

@@ -106,8 +106,16 @@ const printing = (): boolean => (process.env.AWS_EXECUTION_ENV ?? '') !== '' || 
 
 export type Values = Partial<Record<MetricName, number>>;
 
+/** One Powertools Metrics for the process, made on first use (each instance builds its own Console). */
+let shared: Metrics | undefined;
+
+/**
+ * One line: dimensions, values, serialized and cleared in one synchronous run, so the one shared
+ * instance never holds two requests' dimensions at once, however many the local runtime serves
+ * concurrently (nothing can run between the first addDimension and the clear).
+ */
 const emit = (entries: [MetricName, number][], dimensionSets: DimensionSets): void => {
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  const metrics = (shared ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE }));
   const [first, ...rest] = dimensionSets;
   if (first) for (const [name, value] of Object.entries(first)) metrics.addDimension(name, value);
   for (const set of rest) metrics.addDimensions({ ...set });
@@ -115,15 +123,15 @@ const emit = (entries: [MetricName, number][], dimensionSets: DimensionSets): vo
   // Serialized here rather than by publishStoredMetrics, so the line reaches the local evaluator even with printing off.
   const line = metrics.serializeMetrics() as unknown as EmfLine;
   metrics.clearMetrics();
+  metrics.clearDimensions();
   if (printing()) process.stdout.write(`${JSON.stringify(line)}\n`);
   for (const listener of listeners) listener(line);
 };
 
 /**
  * Publishes these values under each dimension set (each plus `service`; `{}` is `service` alone).
- * A fresh Powertools Metrics per line: the local runtime serves many requests at once in one
- * process, and a shared instance would mix their dimensions. Powertools leaves the bare
- * [service] set out of a line that has others, so that set gets a line of its own.
+ * Powertools leaves the bare [service] set out of a line that has others, so that set gets a line
+ * of its own.
  */
 export const publishMetrics = (values: Values, dimensionSets: DimensionSets = [{}]): void => {
   const entries = Object.entries(values).filter((entry): entry is [MetricName, number] => entry[1] !== undefined);
