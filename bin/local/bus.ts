@@ -37,6 +37,13 @@ export interface BusRule {
   name: string;
   pattern: EventPattern;
   targets: Target[];
+  /**
+   * Call the targets inside PutEvents, before it answers (a synchronous target such as a local queue's send): an event the
+   * bus accepted is then already in the queue, as EventBridge keeps it once it answers, so a process killed right after
+   * the stream processor published loses nothing. A target that throws is delivered again the asynchronous way,
+   * with its retries.
+   */
+  immediate?: boolean;
 }
 export interface DeliveryFailure {
   rule: string;
@@ -188,8 +195,27 @@ export class LocalBus {
     this.log.push(event);
     if (this.log.length > this.maxLog) this.log.splice(0, this.log.length - this.maxLog);
     for (const rule of this.rules.values())
-      if (matches(rule.pattern, event)) for (const target of rule.targets) this.deliver(rule, target, event);
+      if (matches(rule.pattern, event)) for (const target of rule.targets) if (!(rule.immediate && this.deliverNow(target, event))) this.deliver(rule, target, event);
     return { EventId: event.id };
+  }
+
+  /** True when the target took the event (an asynchronous one is awaited by idle()); false, to deliver it the usual way, if it threw. */
+  private deliverNow(target: Target, event: BusEvent): boolean {
+    try {
+      const result = target(event);
+      if (result instanceof Promise) {
+        // Started already: it must not be delivered twice, so its outcome is awaited like a delivery's.
+        const run = result.then(
+          () => undefined,
+          (error: unknown) => log.error('event delivery failed', { event_id: event.id, error: errorMessage(error), detail_type: event['detail-type'] }),
+        );
+        this.inFlight.add(run);
+        void run.finally(() => this.inFlight.delete(run));
+      }
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Asynchronous, like EventBridge: a few attempts with backoff, then the failure is logged and kept. */

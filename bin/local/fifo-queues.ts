@@ -6,6 +6,7 @@ import { entriesOf, type SyncQueue } from '../../functions/wiring';
 import type { SQSRecord } from 'aws-lambda';
 import type { ConsumerHandler } from './queues';
 import { lambdaContext, sqsRecordOf } from './lambda-context';
+import { DEDUP_WINDOW_MS, openQueueJournal, type QueueJournal } from './queue-store';
 
 /**
  * The local stand-in for an SQS FIFO queue and its Lambda event source (functions/wiring.ts
@@ -27,8 +28,6 @@ interface FifoEntry {
   visibleAt: number;
 }
 
-const DEDUP_WINDOW_MS = 5 * 60 * 1000;
-
 export class LocalFifoQueue {
   readonly deadLetters: { messageId: string; body: string; groupId: string; receiveCount: number }[] = [];
   readonly stats = { sent: 0, deduplicated: 0, received: 0, deleted: 0, batches: 0 };
@@ -45,7 +44,19 @@ export class LocalFifoQueue {
     private readonly handler: ConsumerHandler,
     /** The function's timeout: a sixth of the declared visibility timeout, as in AWS (kept when a test shortens the visibility). */
     private readonly timeoutMs = (spec.queue.visibilityTimeoutSeconds * 1000) / 6,
-  ) {}
+    /** Where the messages and deduplication ids outlive the process (bin/local/queue-store.ts); without it, in memory. */
+    private readonly journal?: QueueJournal,
+  ) {
+    const restored = journal?.restored;
+    if (restored) {
+      // A previous run's messages, in their send order (so each group's order holds), visible at once.
+      for (const m of restored.messages)
+        this.messages.push({ messageId: m.messageId, body: m.body, groupId: m.groupId ?? '', sentAt: m.sentAt, receiveCount: 0, visibleAt: 0 });
+      for (const [id, at] of restored.seen) this.seen.set(id, at);
+      this.deadLetters.push(...restored.deadLetters.map((d) => ({ messageId: d.messageId, body: d.body, groupId: d.groupId ?? '', receiveCount: d.receiveCount })));
+      if (restored.messages.length > 0) log.info('queue messages restored from the previous run', { queue: name, messages: restored.messages.length });
+    }
+  }
 
   send(messages: readonly FifoMessage[]): void {
     const now = Date.now();
@@ -56,7 +67,9 @@ export class LocalFifoQueue {
         continue;
       }
       this.seen.set(message.deduplicationId, now);
-      this.messages.push({ messageId: randomUUID(), body: message.body, groupId: message.groupId, sentAt: now, receiveCount: 0, visibleAt: 0 });
+      const messageId = randomUUID();
+      this.journal?.sent({ messageId, body: message.body, sentAt: now, groupId: message.groupId, deduplicationId: message.deduplicationId });
+      this.messages.push({ messageId, body: message.body, groupId: message.groupId, sentAt: now, receiveCount: 0, visibleAt: 0 });
       this.stats.sent += 1;
     }
     this.kick(0);
@@ -157,9 +170,11 @@ export class LocalFifoQueue {
     for (const m of batch) {
       if (!failedGroups.has(m.groupId)) {
         this.remove(m);
+        this.journal?.deleted(m.messageId);
         this.stats.deleted += 1;
       } else if (m.receiveCount >= this.spec.queue.maxReceives) {
         this.remove(m);
+        this.journal?.deadLettered({ messageId: m.messageId, body: m.body, groupId: m.groupId, receiveCount: m.receiveCount });
         this.deadLetters.push({ messageId: m.messageId, body: m.body, groupId: m.groupId, receiveCount: m.receiveCount });
         log.error('message dead-lettered', { queue: this.name, message_id: m.messageId, receives: m.receiveCount });
       }
@@ -183,13 +198,14 @@ export class LocalFifoQueue {
  */
 export const startLocalSyncQueues = async (
   queues: Record<string, SyncQueue>,
-  options: { load: (entry: string) => Promise<ConsumerHandler>; visibilityTimeoutSeconds?: number },
+  options: { load: (entry: string) => Promise<ConsumerHandler>; visibilityTimeoutSeconds?: number; journalDir?: string },
 ): Promise<{ queues: Record<string, LocalFifoQueue>; stop: () => Promise<void> }> => {
   const started: Record<string, LocalFifoQueue> = {};
   const unregister: (() => void)[] = [];
   for (const [name, spec] of entriesOf(queues)) {
     const effective: SyncQueue = options.visibilityTimeoutSeconds === undefined ? spec : { ...spec, queue: { ...spec.queue, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } };
-    const queue = new LocalFifoQueue(name, effective, await options.load(spec.entry), (spec.queue.visibilityTimeoutSeconds * 1000) / 6);
+    const journal = options.journalDir === undefined ? undefined : openQueueJournal(options.journalDir, `${name}.fifo`);
+    const queue = new LocalFifoQueue(name, effective, await options.load(spec.entry), (spec.queue.visibilityTimeoutSeconds * 1000) / 6, journal);
     started[name] = queue;
     process.env[queueUrlEnv(name)] = `local:${name}`;
     unregister.push(registerLocalQueue(name, (messages) => queue.send(messages)));

@@ -6,6 +6,7 @@ import { allEventConsumers, channelSyncQueues, entriesOf, type EventConsumer, ty
 import { startLocalSyncQueues, type LocalFifoQueue } from './fifo-queues';
 import type { BusEvent, EventPattern, LocalBus } from './bus';
 import { importHandler } from './handlers';
+import { openQueueJournal, type QueueJournal } from './queue-store';
 import { lambdaContext, sqsRecordOf } from './lambda-context';
 
 /**
@@ -38,6 +39,8 @@ export interface LocalQueueOptions {
   handler: ConsumerHandler;
   /** Idle poll period (Lambda long-polls; a few times a second is close enough). */
   pollIntervalMs?: number;
+  /** Where the queue's messages outlive the process (bin/local/queue-store.ts); without it they live in memory. */
+  journal?: QueueJournal;
 }
 
 /** Seconds since the oldest of these messages was sent, 0 for none. */
@@ -56,11 +59,21 @@ export class LocalQueue {
 
   constructor(private readonly options: LocalQueueOptions) {
     this.name = options.name;
+    const restored = options.journal?.restored;
+    if (restored) {
+      // What a previous run left: visible at once (whoever had a message in flight died with that run).
+      for (const m of restored.messages) this.messages.push({ messageId: m.messageId, body: m.body, sentAt: m.sentAt, receiveCount: 0, visibleAt: 0 });
+      this.deadLetters.push(...restored.deadLetters.map((d) => ({ messageId: d.messageId, body: d.body, receiveCount: d.receiveCount })));
+      if (restored.messages.length > 0) log.info('queue messages restored from the previous run', { queue: this.name, messages: restored.messages.length });
+    }
   }
 
   send(body: string): string {
     const messageId = randomUUID();
-    this.messages.push({ messageId, body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 });
+    const sentAt = Date.now();
+    // On disk before the send returns: the bus hands events to queues synchronously, so an accepted event is kept.
+    this.options.journal?.sent({ messageId, body, sentAt });
+    this.messages.push({ messageId, body, sentAt, receiveCount: 0, visibleAt: 0 });
     this.stats.sent += 1;
     this.kick();
     return messageId;
@@ -138,9 +151,11 @@ export class LocalQueue {
       for (const m of batch) {
         if (!failed.has(m.messageId)) {
           this.remove(m);
+          this.options.journal?.deleted(m.messageId);
           this.stats.deleted += 1;
         } else if (m.receiveCount >= this.options.maxReceives) {
           this.remove(m);
+          this.options.journal?.deadLettered({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
           this.deadLetters.push({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
           log.error('message dead-lettered', { queue: this.name, message_id: m.messageId, receives: m.receiveCount });
         }
@@ -181,6 +196,8 @@ export const startLocalConsumers = async (
     syncVisibilityTimeoutSeconds?: number;
     narrow?: EventPattern;
     load?: (entry: string) => Promise<ConsumerHandler>;
+    /** A directory to keep every queue's messages in (npm start's data dir), so they survive a kill; default: in memory. */
+    journalDir?: string;
   } = {},
 ): Promise<LocalConsumers> => {
   const consumers = options.consumers ?? allEventConsumers;
@@ -188,15 +205,19 @@ export const startLocalConsumers = async (
   // Started first: a consumer (the channel router) sends to them.
   const sync = await startLocalSyncQueues(options.syncQueues ?? channelSyncQueues, {
     load,
+    ...(options.journalDir === undefined ? {} : { journalDir: options.journalDir }),
     ...(options.syncVisibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.syncVisibilityTimeoutSeconds }),
   });
   const queues: Record<string, LocalQueue> = {};
   const unsubscribe: (() => void)[] = [];
   for (const [name, consumer] of entriesOf(consumers)) {
-    const queue = new LocalQueue({ name, ...consumer.queue, handler: await load(consumer.entry) });
+    const journal = options.journalDir === undefined ? undefined : openQueueJournal(options.journalDir, name);
+    const queue = new LocalQueue({ name, ...consumer.queue, handler: await load(consumer.entry), ...(journal ? { journal } : {}) });
     queues[name] = queue;
     const pattern: EventPattern = { ...consumer.pattern, ...options.narrow };
-    unsubscribe.push(bus.addRule({ name: `${name}-queue`, pattern, targets: [(event: BusEvent) => void queue.send(JSON.stringify(event))] }));
+    // Delivered in the publish itself (`immediate`): once PutEvents has answered, the event is in the queue (and its journal),
+    // as EventBridge has it once it answers; the stream processor then writes its markers and the poller its checkpoint.
+    unsubscribe.push(bus.addRule({ name: `${name}-queue`, pattern, immediate: true, targets: [(event: BusEvent) => void queue.send(JSON.stringify(event))] }));
     queue.start();
   }
   return {

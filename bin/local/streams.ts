@@ -10,6 +10,9 @@ import {
   type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as z from 'zod';
 import { errorMessage, errorName } from '../../functions/platform/errors';
 import { log } from '../../functions/platform/log';
 import { streamProcessor } from '../../functions/wiring';
@@ -73,7 +76,7 @@ export interface StreamCheckpoints {
   markStarted(streamArn: string): void;
 }
 
-/** Checkpoints in memory: they outlive a poller, not the process (bin/local.ts keeps nothing across a restart of npm start). */
+/** Checkpoints in memory: they outlive a poller, not the process (npm start --in-memory; otherwise fileCheckpoints). */
 export const memoryCheckpoints = (): StreamCheckpoints => {
   const sequences = new Map<string, string>();
   const streams = new Set<string>();
@@ -82,6 +85,45 @@ export const memoryCheckpoints = (): StreamCheckpoints => {
     set: (arn, shardId, sequenceNumber) => void sequences.set(`${arn} ${shardId}`, sequenceNumber),
     started: (arn) => streams.has(arn),
     markStarted: (arn) => void streams.add(arn),
+  };
+};
+
+const checkpointFile = z.object({ streams: z.array(z.string()), sequences: z.record(z.string(), z.string()) });
+
+/**
+ * Checkpoints in a JSON file (npm start's data dir), what Lambda's event source mapping keeps for a stream in AWS: a
+ * runtime killed and started again on the same data dir resumes after the last record it processed. Each change
+ * rewrites the file (a temp name, then a rename: a kill leaves the old or the new one, whole); it is a few lines, written
+ * once a processed batch. A checkpoint one batch behind is harmless (the processor's markers), one ahead would lose it.
+ */
+export const fileCheckpoints = (file: string): StreamCheckpoints => {
+  const sequences = new Map<string, string>();
+  const streams = new Set<string>();
+  try {
+    const stored = checkpointFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+    for (const arn of stored.streams) streams.add(arn);
+    for (const [key, sequence] of Object.entries(stored.sequences)) sequences.set(key, sequence);
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw new Error(`stream checkpoint file ${file} is unreadable: ${errorMessage(error)}`, { cause: error });
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const save = (): void => {
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ streams: [...streams], sequences: Object.fromEntries(sequences) }));
+    renameSync(temp, file);
+  };
+  return {
+    get: (arn, shardId) => sequences.get(`${arn} ${shardId}`),
+    set: (arn, shardId, sequenceNumber) => {
+      sequences.set(`${arn} ${shardId}`, sequenceNumber);
+      save();
+    },
+    started: (arn) => streams.has(arn),
+    markStarted: (arn) => {
+      if (streams.has(arn)) return;
+      streams.add(arn);
+      save();
+    },
   };
 };
 
@@ -233,6 +275,13 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
       exclusiveStartShardId = out.StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);
     const resumed = checkpoints.started(arn);
+    const present = new Set(found.map((shard) => shard.ShardId));
+    for (const [id, shard] of shards) {
+      if (present.has(id)) continue;
+      // Trimmed from the stream (past its retention) or gone with a DynamoDB Local that restarted: nothing more can be read from it.
+      shards.delete(id);
+      if (!done(shard)) log.warn('stream shard disappeared before it was read to its end', { shard_id: id, buffered: shard.buffer.length });
+    }
     for (const shard of found) {
       if (!shard.ShardId || shards.has(shard.ShardId)) continue;
       const latest = firstDiscovery && !resumed && options.startingPosition === 'LATEST';
@@ -392,6 +441,9 @@ export const createStreamPoller = (options: StreamPollerOptions): StreamPoller =
         failures += 1;
         if (failures === 1 || failures % 50 === 0) log.warn('stream poller error', { error: errorMessage(error), failures });
         refreshDue = true;
+        // The iterators may not outlive what failed (DynamoDB Local restarted): reopen each from its checkpoint. Not a shard
+        // opened at LATEST that has no checkpoint yet: reopened, it would skip what was written meanwhile.
+        for (const shard of shards.values()) if (shard.lastSequence || shard.position === 'TRIM_HORIZON') shard.iterator = undefined;
         if (running) await nap(Math.min(MAX_BACKOFF_MS, pollIntervalMs * failures));
       }
     }
