@@ -1,6 +1,8 @@
 /**
- * `npm start`: the whole system on one machine, no AWS account.
+ * `npm start`: the whole system on one machine, no AWS account (USAGE below, `npm start -- --help`).
  *   --in-memory   throwaway data (default: kept under .data/)
+ *   --data-dir DIR   keep the data under DIR instead of .data/ (DynamoDB Local's database, the lake, channel credentials,
+ *                 the local queues' messages and the stream checkpoint): a runtime killed and started again on DIR goes on
  *   --port N      HTTP port (default: $PORT or 3000)
  *   --seed        load the demo tenant (warehouses, a few hundred SKUs, history), connected to local Shopify and SP-API fakes
  *   --sweep-seconds N   run the scheduled functions every N seconds instead of their declared period
@@ -14,6 +16,9 @@
  * (bin/local/queues.ts), the lake feed writing every ledger row as Parquet
  * under .data/lake/ (bin/local/lake-feed.ts; a temp dir with --in-memory), and
  * the schedules (bin/local/scheduler.ts).
+ *
+ * DynamoDB Local is supervised (bin/local/dynamo-supervisor.ts): if its JVM dies, it is started again on the same
+ * port and data, and the API answers 503 UNAVAILABLE with Retry-After meanwhile.
  *
  * SIGINT/SIGTERM/SIGHUP stop it in order: no new requests, the stream drained
  * (up to 5 s) and stopped, the bus and queues idle, the lake flushed and closed,
@@ -40,23 +45,37 @@ import { LOCAL_LAKE_BUCKET, startLocalS3, type LocalS3 } from './local/s3';
 import { LAKE_BUCKET_ENV, S3_ENDPOINT_ENV } from '../functions/platform/lake-objects';
 import { CHANNEL_SECRETS_ENV } from '../functions/platform/secrets';
 import { LocalBus, loggingRule } from './local/bus';
-import { ensureTable, startDynamoLocal } from './local/dynamodb';
+import { ensureTable, tablesExist } from './local/dynamodb';
+import { superviseDynamoLocal } from './local/dynamo-supervisor';
 import { createLocalIssuer } from './local/issuer';
 import { javaProblem } from './local/java';
-import { DEFAULT_LAKE_ROOT } from './local/lake';
 import { startLakeFeed, type LocalLakeFeed } from './local/lake-feed';
 import { OPERATIONS_TENANT_ENV } from '../functions/operations/notify-operations';
 import { VERSION_ENV } from '../functions/api/health';
 import { version as PACKAGE_VERSION } from '../package.json';
-import { CHANNEL_SECRETS_DIR, DATA_DIR, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_DYNAMO_DIR, LOCAL_TABLE } from './local/paths';
+import { dataPaths, DEMO_TENANT, ISSUER_KEY_FILE, LOCAL_TABLE } from './local/paths';
 import { startLocalConsumers, type LocalConsumers } from './local/queues';
 import { startLocalScheduler, type LocalScheduler } from './local/scheduler';
 import { localSamplers, startLocalAlarms, type LocalAlarms } from './local/alarms';
 import { ensureDemoAdmin, seedDemoTenant, DEMO_ADMIN } from './local/seed';
 import { announceRuntime, tokenFor, withdrawRuntime } from './local/users';
 import { seedDemoChannels, type DemoChannels } from './local/seed-channels';
-import { createStreamPoller, type StreamPoller } from './local/streams';
+import { createStreamPoller, fileCheckpoints, memoryCheckpoints, type StreamPoller } from './local/streams';
 import { ensureWebBuild, serveWeb, WEB_DIST } from './local/web';
+
+const USAGE = `Usage: npm start -- [options]
+
+  --data-dir DIR              keep the data under DIR (default .data/): DynamoDB Local's database, the lake, channel
+                              credentials, the local queues' messages and the stream checkpoint; a runtime killed and
+                              started again on the same DIR goes on where it stopped
+  --in-memory                 throwaway data, gone when npm start ends (or when DynamoDB Local has to be restarted)
+  --port N                    HTTP port (default: $PORT or 3000)
+  --seed                      load the demo tenant, connected to local Shopify and SP-API fakes
+  --sweep-seconds N           run the scheduled functions every N seconds instead of their declared period
+  --alarm-period-seconds N    evaluate the declared alarms over N-second periods
+  --no-web                    do not build or serve the dashboard at /
+  --help                      this text
+`;
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SHUTDOWN_LIMIT_MS = 20_000;
@@ -150,8 +169,24 @@ const main = async (): Promise<void> => {
       'no-web': { type: 'boolean', default: false },
       'sweep-seconds': { type: 'string' },
       'alarm-period-seconds': { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (values['data-dir'] !== undefined && values['in-memory']) {
+    console.error('--data-dir and --in-memory contradict each other: choose where to keep the data, or to keep none');
+    process.exit(2);
+  }
+  if (values['data-dir'] === '') {
+    console.error('--data-dir needs a directory');
+    process.exit(2);
+  }
+  const inMemory = values['in-memory'];
+  const paths = dataPaths(values['data-dir']);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a port number, got '${values.port}'`);
@@ -178,7 +213,18 @@ const main = async (): Promise<void> => {
   process.env[OPERATIONS_TENANT_ENV] ??= DEMO_TENANT;
   process.env[VERSION_ENV] ??= PACKAGE_VERSION;
   const listenersBefore: Listeners = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
-  const dynamo = await startDynamoLocal({ dataDir: values['in-memory'] ? undefined : LOCAL_DYNAMO_DIR });
+  const dynamo = await superviseDynamoLocal({
+    ...(inMemory ? {} : { dataDir: paths.dynamodb }),
+    // A restarted DynamoDB Local on the same data has the tables; one that comes back empty (in memory, or its files
+    // gone) gets them again, so the API works, and the log says the data went with it.
+    afterRestart: async ({ endpoint, persistent }) => {
+      if (await tablesExist(endpoint, LOCAL_TABLE)) return;
+      log.error('DynamoDB Local came back without the tables: every item was lost; creating them again', {
+        reason: persistent ? `the data under ${paths.dynamodb} is gone` : 'npm start --in-memory keeps the data in the JVM that died (use --data-dir to keep it)',
+      });
+      await ensureTable(endpoint, LOCAL_TABLE);
+    },
+  });
   running.stopDynamo = () => dynamo.stop();
   takeOverSignals(listenersBefore);
   process.env[DYNAMODB_ENDPOINT_ENV] = dynamo.endpoint;
@@ -187,8 +233,8 @@ const main = async (): Promise<void> => {
   // npm run token finds this server's user directory (also an in-memory one) through this file.
   announceRuntime({ pid: process.pid, dynamodb_endpoint: dynamo.endpoint, table: LOCAL_TABLE });
   // The lake the feed writes and the reports read (through the local Athena): a temp dir with --in-memory.
-  const lakeRoot = values['in-memory'] ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : DEFAULT_LAKE_ROOT;
-  if (values['in-memory']) running.tempLake = lakeRoot;
+  const lakeRoot = inMemory ? await mkdtemp(join(tmpdir(), 'stockroom-lake-')) : paths.lake;
+  if (inMemory) running.tempLake = lakeRoot;
   // The deployed stack's names (functions/platform/lake.ts LAKE_NAMES), so a report behaves as in AWS.
   process.env[ATHENA_WORKGROUP_ENV] = LAKE_NAMES.workgroup;
   process.env[LAKE_DATABASE_ENV] = LAKE_NAMES.database;
@@ -201,7 +247,7 @@ const main = async (): Promise<void> => {
   process.env[LAKE_BUCKET_ENV] = LOCAL_LAKE_BUCKET;
   process.env[S3_ENDPOINT_ENV] = s3.endpoint;
   // Sales channel credentials: the local encrypted store under .data/ (AES-256-GCM, key file 0600), or held in memory with --in-memory.
-  process.env[CHANNEL_SECRETS_ENV] = values['in-memory'] ? 'memory' : `file:${CHANNEL_SECRETS_DIR}`;
+  process.env[CHANNEL_SECRETS_ENV] = inMemory ? 'memory' : `file:${paths.channelSecrets}`;
   const issuer = await createLocalIssuer(ISSUER_KEY_FILE);
   // The dashboard, built if its sources changed since the last build (a few seconds), served at `/`.
   if (!values['no-web']) {
@@ -219,12 +265,15 @@ const main = async (): Promise<void> => {
   const lakeFeed = await startLakeFeed(bus, { root: lakeRoot });
   running.lakeFeed = lakeFeed;
   // The event consumers (alerts, notifications), each behind its local queue, fed by bus rules with their patterns.
-  const consumers = await startLocalConsumers(bus);
+  // Their messages are kept under the data dir, as SQS keeps them: a runtime killed and started again delivers them.
+  const consumers = await startLocalConsumers(bus, inMemory ? {} : { journalDir: paths.queues });
   running.consumers = consumers;
   const publisher = bus.publisher();
   const poller = createStreamPoller({
     endpoint: dynamo.endpoint,
     tableName: LOCAL_TABLE,
+    // Where the last run got to in the stream (Lambda's event source mapping keeps it in AWS).
+    checkpoints: inMemory ? memoryCheckpoints() : fileCheckpoints(paths.streamCheckpoints),
     process: (event) => processStream({ db: dbFromEnv(), publisher }, event),
   });
   await poller.start();
@@ -246,10 +295,10 @@ const main = async (): Promise<void> => {
   process.stdout.write(
     [
       '',
-      `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, data ${values['in-memory'] ? 'in memory' : `in ${DATA_DIR}`})`,
+      `Stockroom is up: ${api.url}/api  (DynamoDB Local at ${dynamo.endpoint}, pid ${dynamo.pid() ?? '?'}, supervised; data ${inMemory ? 'in memory' : `in ${paths.root}`})`,
       `Stream processor (table stream -> in-process event bus '${bus.name}'), event consumers (${Object.keys(consumers.queues).join(', ')}, behind local queues) and scheduler (${scheduler.schedules.map((s) => `${s.name} every ${s.everySeconds} s`).join(', ')}) are running.`,
       `Alarms: the ${running.alarms?.alarms.length ?? 0} declared alarms and the composite, evaluated over ${alarmPeriodSeconds ? `${alarmPeriodSeconds}-second periods` : 'their declared periods'} (--alarm-period-seconds N); state changes go on the bus as CloudWatch Alarm State Change.`,
-      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${values['in-memory'] ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}; the hourly close rolls finished days up through the local S3 at ${s3.endpoint}.`,
+      `Lake feed: every ledger row as Parquet under ${lakeRoot}/movements/ within ${lakeFeed.lake.flushEveryMs / 1000} s${inMemory ? ' (a temp dir, removed on exit)' : ''}; reports query it through the local Athena at ${athena.endpoint}; the hourly close rolls finished days up through the local S3 at ${s3.endpoint}.`,
       `Dev token for tenant '${DEMO_TENANT}', the demo admin ${DEMO_ADMIN.email} (a user of the directory: GET /api/users), valid 12 h:`,
       '',
       `export TOKEN=${token}`,

@@ -9,6 +9,10 @@ import { AUDIT_TABLE, auditTableBeside, TABLE } from '../../functions/platform/t
 
 export interface LocalDynamo {
   endpoint: string;
+  /** The JVM's process id (a fault test kills it; the supervisor's log lines name it). */
+  pid: number | undefined;
+  /** Resolves when the JVM exits, however it exits (with its code, or null when a signal ended it). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop: () => void;
 }
 
@@ -60,10 +64,13 @@ export const startDynamoLocal = async (options: { dataDir?: string; port?: numbe
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let exited: number | null | undefined;
-  child.on('exit', (code) => {
-    exited = code;
-    children.delete(child);
-  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => {
+      exited = code;
+      children.delete(child);
+      done({ code, signal });
+    }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
   const deadline = Date.now() + 60_000;
@@ -83,6 +90,8 @@ export const startDynamoLocal = async (options: { dataDir?: string; port?: numbe
   client.destroy();
   return {
     endpoint,
+    pid: child.pid,
+    exited: exit,
     stop: () => {
       child.kill('SIGKILL');
       children.delete(child);
@@ -124,6 +133,16 @@ export const ensureAuditTable = async (endpoint: string, tableName: string): Pro
     );
   }
   client.destroy();
+};
+
+/** Whether the table and the audit table beside it both exist (a DynamoDB Local restarted on its data has them). */
+export const tablesExist = async (endpoint: string, tableName: string): Promise<boolean> => {
+  const client = localClient(endpoint);
+  try {
+    return (await exists(client, tableName)) && (await exists(client, auditTableBeside(tableName)));
+  } finally {
+    client.destroy();
+  }
 };
 
 /** Creates the table from the same declaration the CDK stack uses (functions/platform/table.ts), if absent, and the audit table beside it. */
