@@ -49,9 +49,10 @@ export class LocalFifoQueue {
   ) {
     const restored = journal?.restored;
     if (restored) {
-      // A previous run's messages, in their send order (so each group's order holds), visible at once.
+      // A previous run's messages, in their send order (so each group's order holds); one in flight when it died comes back
+      // when its visibility timeout ends, as in SQS.
       for (const m of restored.messages)
-        this.messages.push({ messageId: m.messageId, body: m.body, groupId: m.groupId ?? '', sentAt: m.sentAt, receiveCount: 0, visibleAt: 0 });
+        this.messages.push({ messageId: m.messageId, body: m.body, groupId: m.groupId ?? '', sentAt: m.sentAt, receiveCount: m.receiveCount ?? 0, visibleAt: m.visibleAt ?? 0 });
       for (const [id, at] of restored.seen) this.seen.set(id, at);
       this.deadLetters.push(...restored.deadLetters.map((d) => ({ messageId: d.messageId, body: d.body, groupId: d.groupId ?? '', receiveCount: d.receiveCount })));
       if (restored.messages.length > 0) log.info('queue messages restored from the previous run', { queue: name, messages: restored.messages.length });
@@ -140,6 +141,7 @@ export class LocalFifoQueue {
         m.receiveCount += 1;
         m.firstReceiveAt ??= now;
         m.visibleAt = now + this.spec.queue.visibilityTimeoutSeconds * 1000;
+        this.journal?.received(m.messageId, m.receiveCount, m.visibleAt);
       }
       this.stats.received += batch.length;
       this.stats.batches += 1;

@@ -14,9 +14,12 @@ import { log } from '../../functions/platform/log';
  * with only what is still live (written to a temp name, then renamed, so a kill during that leaves
  * the old journal whole); a long-running queue compacts the same way once most lines are dead.
  *
- * What is not kept: receive counts and visibility. A message in flight when the process died is
- * visible again at once after a restart (its consumer died with the process), as SQS redelivers
- * one whose consumer never deleted it; consumers are idempotent, so at least once is enough.
+ * Receives are kept too (their count and until when the message is hidden), because consumers rely
+ * on SQS's visibility timeout: a message in flight when the process died comes back when its
+ * visibility timeout ends, as SQS redelivers one whose consumer died, not at once. (The notifier's
+ * delivery claim has a lease shorter than its queue's visibility timeout: redelivered at once, the
+ * message would find its own dead claim still leased, skip it, and the notification would be lost.)
+ * Its receive count goes on, so a message that kills its consumer still reaches the dead letters.
  */
 export interface StoredMessage {
   messageId: string;
@@ -25,6 +28,9 @@ export interface StoredMessage {
   /** FIFO only. */
   groupId?: string;
   deduplicationId?: string;
+  /** Receives so far, and until when the last one hides it (epoch ms; 0: visible). */
+  receiveCount?: number;
+  visibleAt?: number;
 }
 
 export interface StoredDeadLetter {
@@ -38,6 +44,7 @@ export interface QueueJournal {
   /** What the previous runs left: live messages in send order, dead letters, FIFO deduplication ids with when they were sent. */
   readonly restored: { messages: StoredMessage[]; deadLetters: StoredDeadLetter[]; seen: Map<string, number> };
   sent(message: StoredMessage): void;
+  received(messageId: string, receiveCount: number, visibleAt: number): void;
   deleted(messageId: string): void;
   deadLettered(letter: StoredDeadLetter): void;
 }
@@ -52,6 +59,7 @@ const line = z.discriminatedUnion('op', [
     dedup: z.string().optional(),
   }),
   z.object({ op: z.literal('delete'), id: z.string() }),
+  z.object({ op: z.literal('receive'), id: z.string(), receives: z.number(), visible: z.number() }),
   z.object({ op: z.literal('dead'), id: z.string(), receives: z.number() }),
   z.object({ op: z.literal('seen'), dedup: z.string(), at: z.number() }),
   z.object({ op: z.literal('dead-letter'), id: z.string(), body: z.string(), receives: z.number(), group: z.string().optional() }),
@@ -68,7 +76,7 @@ const readLines = (file: string, queue: string): Line[] => {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return [];
+    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return [];
     throw error;
   }
   const lines: Line[] = [];
@@ -108,6 +116,9 @@ export const openQueueJournal = (dir: string, name: string): QueueJournal => {
       if (entry.dedup !== undefined) seen.set(entry.dedup, entry.at);
     } else if (entry.op === 'delete') {
       live.delete(entry.id);
+    } else if (entry.op === 'receive') {
+      const message = live.get(entry.id);
+      if (message) live.set(entry.id, { ...message, receiveCount: entry.receives, visibleAt: entry.visible });
     } else if (entry.op === 'dead') {
       const message = live.get(entry.id);
       live.delete(entry.id);
@@ -142,7 +153,10 @@ export const openQueueJournal = (dir: string, name: string): QueueJournal => {
     const out: Line[] = [
       ...current.deadLetters.map((d): Line => ({ op: 'dead-letter', id: d.messageId, body: d.body, receives: d.receiveCount, ...(d.groupId === undefined ? {} : { group: d.groupId }) })),
       ...[...current.seen].map(([dedup, sentAt]): Line => ({ op: 'seen', dedup, at: sentAt })),
-      ...[...current.live.values()].map(sendLine),
+      ...[...current.live.values()].flatMap((m): Line[] => [
+        sendLine(m),
+        ...(m.receiveCount ? [{ op: 'receive' as const, id: m.messageId, receives: m.receiveCount, visible: m.visibleAt ?? 0 }] : []),
+      ]),
     ];
     const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, out.map((l) => `${JSON.stringify(l)}\n`).join(''));
@@ -153,7 +167,7 @@ export const openQueueJournal = (dir: string, name: string): QueueJournal => {
   const append = (entry: Line): void => {
     appendFileSync(file, `${JSON.stringify(entry)}\n`);
     lines += 1;
-    if (lines > current.live.size + current.seen.size + current.deadLetters.length + COMPACT_SLACK) compact();
+    if (lines > 2 * current.live.size + current.seen.size + current.deadLetters.length + COMPACT_SLACK) compact();
   };
 
   return {
@@ -162,6 +176,12 @@ export const openQueueJournal = (dir: string, name: string): QueueJournal => {
       current.live.set(message.messageId, message);
       if (message.deduplicationId !== undefined) current.seen.set(message.deduplicationId, message.sentAt);
       append(sendLine(message));
+    },
+    received: (messageId, receiveCount, visibleAt) => {
+      const message = current.live.get(messageId);
+      if (!message) return;
+      current.live.set(messageId, { ...message, receiveCount, visibleAt });
+      append({ op: 'receive', id: messageId, receives: receiveCount, visible: visibleAt });
     },
     deleted: (messageId) => {
       if (!current.live.delete(messageId)) return;

@@ -61,8 +61,9 @@ export class LocalQueue {
     this.name = options.name;
     const restored = options.journal?.restored;
     if (restored) {
-      // What a previous run left: visible at once (whoever had a message in flight died with that run).
-      for (const m of restored.messages) this.messages.push({ messageId: m.messageId, body: m.body, sentAt: m.sentAt, receiveCount: 0, visibleAt: 0 });
+      // What a previous run left, as SQS keeps it: one in flight when that run died comes back when its visibility timeout ends.
+      for (const m of restored.messages)
+        this.messages.push({ messageId: m.messageId, body: m.body, sentAt: m.sentAt, receiveCount: m.receiveCount ?? 0, visibleAt: m.visibleAt ?? 0 });
       this.deadLetters.push(...restored.deadLetters.map((d) => ({ messageId: d.messageId, body: d.body, receiveCount: d.receiveCount })));
       if (restored.messages.length > 0) log.info('queue messages restored from the previous run', { queue: this.name, messages: restored.messages.length });
     }
@@ -136,6 +137,7 @@ export class LocalQueue {
         m.receiveCount += 1;
         m.firstReceiveAt ??= now;
         m.visibleAt = now + this.options.visibilityTimeoutSeconds * 1000;
+        this.options.journal?.received(m.messageId, m.receiveCount, m.visibleAt);
       }
       this.stats.received += batch.length;
       this.stats.batches += 1;

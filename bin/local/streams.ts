@@ -104,7 +104,7 @@ export const fileCheckpoints = (file: string): StreamCheckpoints => {
     for (const arn of stored.streams) streams.add(arn);
     for (const [key, sequence] of Object.entries(stored.sequences)) sequences.set(key, sequence);
   } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) throw new Error(`stream checkpoint file ${file} is unreadable: ${errorMessage(error)}`, { cause: error });
+    if (!(typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT')) throw new Error(`stream checkpoint file ${file} is unreadable: ${errorMessage(error)}`, { cause: error });
   }
   mkdirSync(dirname(file), { recursive: true });
   const save = (): void => {
