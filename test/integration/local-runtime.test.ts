@@ -15,6 +15,16 @@ test('npm start without Java explains in one line how to install it, with no sta
   expect(lines[0]).toMatch(/Java 17\+ is needed.*apt-get install -y openjdk-17-jre-headless/);
 });
 
+test('npm start --help lists the options (--data-dir among them) and exits 0; --data-dir with --in-memory is refused with exit 2 before anything starts', () => {
+  const help = spawnSync(TSX, ['bin/local.ts', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  expect(help.status).toBe(0);
+  expect(help.stdout).toMatch(/--data-dir DIR/);
+  expect(help.stdout).toMatch(/--in-memory/);
+  const both = spawnSync(TSX, ['bin/local.ts', '--in-memory', '--data-dir', '/tmp/nowhere'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  expect(both.status).toBe(2);
+  expect(both.stderr).toMatch(/--data-dir and --in-memory contradict each other/);
+});
+
 // With no npm start running, the CLI opens the persisted user directory (.data/dynamodb) itself for the moment.
 test('npm run token prints a token alone on stdout, and refuses an unknown role', () => {
   const ok = spawnSync(TSX, ['bin/token.ts', '--tenant', 'acme', '--role', 'viewer'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
