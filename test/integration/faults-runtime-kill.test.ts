@@ -131,8 +131,11 @@ test('npm start killed with SIGKILL and started again on its --data-dir loses no
   await sell('sku-1');
   await until('the webhook POST of sku-1', () => (posts.length > 0 ? true : undefined));
   // 2. sku-2's notification queues up behind it.
+  const heldAt = Date.now();
   await sell('sku-2');
+  // Within the webhook sender's 5 s timeout, after which the notifier would let go of sku-1's message and take this one.
   await until('sku-2 notification queued', () => (liveMessages(dataDir).some((m) => m.queue === 'notifyAlerts' && m.skuId === 'sku-2' && !m.received) ? true : undefined), 4_000);
+  const queuedMs = Date.now() - heldAt;
   // 3. sku-3's sale, acknowledged, and the kill at once.
   await sell('sku-3');
   await runtime.kill();
@@ -141,7 +144,7 @@ test('npm start killed with SIGKILL and started again on its --data-dir loses no
   for (const res of held) res.destroy();
 
   const pending = liveMessages(dataDir);
-  console.log(`at the kill: ${pending.length} messages kept in the queue journals: ${pending.map((m) => `${m.queue}:${m.detailType}:${m.skuId}${m.received ? ' (in flight)' : ''}`).join(', ')}`);
+  console.log(`sku-2's notification queued ${queuedMs} ms after sku-1's webhook POST arrived; at the kill: ${pending.length} messages kept in the queue journals: ${pending.map((m) => `${m.queue}:${m.detailType}:${m.skuId}${m.received ? ' (in flight)' : ''}`).join(', ')}`);
   expect(pending).toContainEqual(expect.objectContaining({ queue: 'notifyAlerts', skuId: 'sku-1', received: true }));
   expect(pending).toContainEqual(expect.objectContaining({ queue: 'notifyAlerts', skuId: 'sku-2', received: false }));
   expect(killed.output()).not.toMatch(/"level":"ERROR"/);
