@@ -326,7 +326,124 @@ const sameLevel = (a: LevelItem, b: LevelItem): boolean =>
   a.version === b.version &&
   (['on_hand', 'reserved', 'available', 'incoming', 'reorder_point', 'safety_stock'] as const).every((f) => a[f] === b[f]);
 
+/** Is this image of a level split into sub-levels (then it holds only sub-level 0's share)? */
+const splitImage = (item: Item | undefined): boolean => item?.entity === 'stock_level' && typeof item.sub_levels === 'number' && item.sub_levels > 1;
+
+const subLevelItem = imageOf.extend({
+  sku_id: z.string(),
+  warehouse_id: z.string(),
+  generation: count,
+  on_hand: count,
+  reserved: count,
+  available: count,
+});
+
+/**
+ * A change to one part of a level split into sub-levels
+ * (functions/inventory/sub-levels.ts). Its image holds only that part, so its
+ * StockLevelChanged is made by the stream processor from the level's sum read
+ * after it (levelChangedFromSum). `delta` is the part's change, to say what
+ * the level was before it.
+ */
+export interface SplitLevelChange {
+  tenant_id: string;
+  sku_id: string;
+  warehouse_id: string;
+  event_id: string;
+  occurred_at: string;
+  delta: LevelQuantities;
+  log_correlation_id?: string;
+}
+
+const partDelta = (after: Item, before: Item | undefined): LevelQuantities => {
+  const of = (item: Item | undefined, field: keyof LevelQuantities): number => {
+    const value = item?.[field];
+    return typeof value === 'number' ? value : 0;
+  };
+  return {
+    on_hand: of(after, 'on_hand') - of(before, 'on_hand'),
+    reserved: of(after, 'reserved') - of(before, 'reserved'),
+    available: of(after, 'available') - of(before, 'available'),
+    incoming: of(after, 'incoming') - of(before, 'incoming'),
+  };
+};
+
+/**
+ * The split-level change a record is, if it is one: sub-level 0 of a split
+ * level (or of one being split or joined), or a sub-level whose version grew.
+ * A sub-level written whole by a rebalance keeps its version (sub-level 0's
+ * write in the same transaction says it), and one just made starts at 0: no
+ * change of their own.
+ */
+export const splitLevelChange = (record: DynamoDBRecord): SplitLevelChange | undefined => {
+  const name = record.eventName;
+  if (name !== 'INSERT' && name !== 'MODIFY') return undefined;
+  const item = image(record.dynamodb?.NewImage);
+  const oldItem = name === 'MODIFY' ? image(record.dynamodb?.OldImage) : undefined;
+  if (!item) return undefined;
+  let id: string;
+  let target: { pk: string; sk: string; tenant_id?: string | undefined; sku_id: string; warehouse_id: string; updated_at?: string | null | undefined };
+  if (item.entity === 'stock_sub_level') {
+    const part = parse(subLevelItem, item, 'stock sub-level');
+    const was = oldItem?.entity === 'stock_sub_level' ? parse(subLevelItem, oldItem, 'stock sub-level') : undefined;
+    if (part.version <= (was?.version ?? 0)) return undefined;
+    id = `StockLevelChanged:${part.pk}:${part.sk}:g${part.generation}:v${part.version}`;
+    target = part;
+  } else if (splitImage(item) || splitImage(oldItem)) {
+    const level = parse(levelItem, item, 'stock level');
+    id = eventId('StockLevelChanged', level);
+    target = level;
+  } else {
+    return undefined;
+  }
+  const correlation = item[CORRELATION_ATTRIBUTE];
+  return {
+    tenant_id: tenantOf(target),
+    sku_id: target.sku_id,
+    warehouse_id: target.warehouse_id,
+    event_id: id,
+    occurred_at: occurredAt(record, target),
+    delta: partDelta(item, oldItem?.entity === item.entity ? oldItem : undefined),
+    ...(typeof correlation === 'string' ? { log_correlation_id: correlation } : {}),
+  };
+};
+
+/** The level a split-level change belongs to, as its sum stood when read after the change. */
+export interface LevelSum extends LevelQuantities {
+  version: number;
+  reorder_point: number;
+  safety_stock: number;
+}
+
+/** StockLevelChanged of a split level: `after` is the sum read after the change, `before` that less the part's change. */
+export const levelChangedFromSum = (change: SplitLevelChange, sum: LevelSum): DomainEvent => {
+  const after: LevelQuantities = { on_hand: sum.on_hand, reserved: sum.reserved, available: sum.available, incoming: sum.incoming };
+  const before: LevelQuantities = {
+    on_hand: after.on_hand - change.delta.on_hand,
+    reserved: after.reserved - change.delta.reserved,
+    available: after.available - change.delta.available,
+    incoming: after.incoming - change.delta.incoming,
+  };
+  return domainEvent('StockLevelChanged', {
+    event_id: change.event_id,
+    schema_version: SCHEMA_VERSION,
+    tenant_id: change.tenant_id,
+    occurred_at: change.occurred_at,
+    sku_id: change.sku_id,
+    warehouse_id: change.warehouse_id,
+    // A part's change alone may say more than the sum (other parts moved since): no "before" then.
+    before: Object.values(before).every((n) => n >= 0) ? before : null,
+    after,
+    version: sum.version,
+    reorder_point: sum.reorder_point,
+    safety_stock: sum.safety_stock,
+    ...(change.log_correlation_id === undefined ? {} : { log_correlation_id: change.log_correlation_id }),
+  });
+};
+
 const stockEvents = (record: DynamoDBRecord, name: 'INSERT' | 'MODIFY', item: Item, oldItem: Item | undefined): DomainEvent[] => {
+  // A split level's item holds only its part: the processor makes its event from the sum (splitLevelChange).
+  if (splitImage(item) || splitImage(oldItem)) return [];
   const after = parse(levelItem, item, 'stock level');
   // An old image of another entity (an item replaced by a different kind) counts as no "before".
   const before = name === 'MODIFY' && oldItem?.entity === 'stock_level' ? parse(levelItem, oldItem, 'stock level') : undefined;

@@ -5,7 +5,9 @@ import { keys, type Key } from '../platform/keys';
 import { log, withLogContext } from '../platform/log';
 import { batchGet, batchPut, StoredItemInvalid, type Decoder } from '../platform/storage';
 import { TABLE } from '../platform/table';
-import { eventsFromRecord } from './mapper';
+import { eventsFromRecord, levelChangedFromSum, splitLevelChange, type LevelSum, type SplitLevelChange } from './mapper';
+import { systemContext } from '../platform/context';
+import { findLevel } from '../inventory/stock';
 import type { DomainEvent } from './model';
 import type { Publisher } from './publisher';
 import { countMetric, METRIC_NAMES } from '../platform/metrics';
@@ -93,6 +95,43 @@ export interface BatchOutcome extends DynamoDBBatchResponse {
   duplicates: number;
 }
 
+const levelOf = (change: SplitLevelChange): string => `${change.tenant_id}\u0000${change.sku_id}\u0000${change.warehouse_id}`;
+
+/**
+ * The sums of the split levels this batch changed (functions/inventory/sub-levels.ts), one
+ * strongly consistent read per level, after every record of the batch: each of their events
+ * says the level as it stood then. A level that cannot be read fails its first record.
+ */
+const splitLevelSums = async (
+  db: Db,
+  records: DynamoDBStreamEvent['Records'],
+  fail: (index: number, message: string, fields: Record<string, unknown>) => void,
+): Promise<Map<string, LevelSum>> => {
+  const first = new Map<string, { index: number; change: SplitLevelChange }>();
+  for (const [index, record] of records.entries()) {
+    let change: SplitLevelChange | undefined;
+    try {
+      change = splitLevelChange(record);
+    } catch {
+      break; // Mapping fails it in step 1, with its reason.
+    }
+    if (change && !first.has(levelOf(change))) first.set(levelOf(change), { index, change });
+  }
+  const sums = new Map<string, LevelSum>();
+  await Promise.all(
+    [...first.entries()].map(async ([key, { index, change }]) => {
+      try {
+        const ctx = systemContext({ tenantId: change.tenant_id, actor: 'system:stream-processor', requestId: `stream-${change.event_id}` });
+        const level = await findLevel({ db, ctx }, change.sku_id, change.warehouse_id);
+        if (level) sums.set(key, level);
+      } catch (error) {
+        fail(index, 'reading a split level failed', { error: errorMessage(error), sku_id: change.sku_id, warehouse_id: change.warehouse_id });
+      }
+    }),
+  );
+  return sums;
+};
+
 export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent): Promise<BatchOutcome> => {
   const records = event.Records ?? [];
   let failFrom = records.length;
@@ -105,10 +144,15 @@ export const processStream = async (deps: StreamDeps, event: DynamoDBStreamEvent
   // 1. Map, in order; a record that cannot be mapped fails, and so does everything after it.
   const planned: Planned[] = [];
   const ids = new Set<string>();
+  const sums = await splitLevelSums(deps.db, records, fail);
   for (const [index, record] of records.entries()) {
+    if (index >= failFrom) break;
     let events: DomainEvent[];
     try {
-      events = eventsFromRecord(record);
+      const split = splitLevelChange(record);
+      const sum = split && sums.get(levelOf(split));
+      if (split && !sum) throw new Error(`the split level ${split.sku_id} @ ${split.warehouse_id} was changed but cannot be read`);
+      events = split && sum ? [levelChangedFromSum(split, sum)] : eventsFromRecord(record);
     } catch (error) {
       fail(index, 'stream record could not be mapped to events', { error: errorMessage(error) });
       break;

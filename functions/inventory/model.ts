@@ -19,7 +19,15 @@ export interface StockLevel extends Quantities {
    * inherited from the SKU-level default; absent while none was ever set.
    */
   thresholds_from?: 'level' | 'sku_default';
-  /** Starts at 1 with the first movement and grows by one with each; 0 means "never stocked". */
+  /**
+   * K when the level is split into K sub-levels (a flash-sale SKU, functions/inventory/sub-levels.ts);
+   * absent while it is one item. Every read sums them: nothing outside inventory sees a sub-level.
+   */
+  sub_levels?: number;
+  /**
+   * Starts at 1 with the first movement and grows by one with each; 0 means "never stocked". On a
+   * level split into sub-levels it is the sum of theirs, so it may grow by more than one per change.
+   */
   version: number;
   updated_at: string | null;
   /** The ledger row of the change that last moved this level (null before the first). */

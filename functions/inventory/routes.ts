@@ -70,6 +70,12 @@ export const inventoryRoutes = declareRoutes({
     summary: 'Apply up to 1,000 updates, each reported; or up to 49 all-or-nothing with "atomic": true',
     body: inventory.bulkUpdateBody, response: inventory.bulkUpdateResponse, errors: [404, 409],
   },
+  setSubLevels: {
+    method: 'POST', path: '/api/inventory/sub-levels', entry: handlerEntry('inventory', 'set-sub-levels'),
+    permission: 'inventory:write', table: 'write',
+    summary: 'Split a hot level (a flash-sale SKU in one warehouse) into K sub-levels that take writes side by side, or rebalance them; the level stays their sum',
+    body: inventory.subLevelsBody, response: inventory.subLevelsResponse, errors: [404],
+  },
   getSkuInventory: {
     method: 'GET', path: '/api/inventory/sku/{sku_id}', entry: handlerEntry('inventory', 'get-sku-inventory'),
     permission: 'inventory:read', table: 'read', summary: 'Stock of one SKU in every warehouse, with totals',

@@ -176,6 +176,21 @@ export const transferBody = z
   });
 export type TransferInput = z.infer<typeof transferBody>;
 
+/** MAX_SUB_LEVELS of sub-levels.ts, kept here so the schema module stays free of domain code. */
+export const MAX_SUB_LEVEL_COUNT = 10;
+
+export const subLevelsBody = z.strictObject({
+  sku_id: idSchema,
+  warehouse_id: idSchema,
+  count: z
+    .number()
+    .int('must be a whole number')
+    .min(1)
+    .max(MAX_SUB_LEVEL_COUNT)
+    .describe(`how many sub-levels (1..${MAX_SUB_LEVEL_COUNT}) the level is split into; 1 makes it one item again; the same count again rebalances`),
+});
+export type SubLevelsInput = z.infer<typeof subLevelsBody>;
+
 export const MAX_BULK_UPDATES = 1000;
 /**
  * An atomic batch is one TransactWriteItems (at most 100 items). Each update
@@ -257,6 +272,11 @@ export const stockLevelResponse = quantities.extend({
   safety_stock: z.number().int(),
   reorder_quantity: z.number().int().optional(),
   thresholds_from: z.enum(['level', 'sku_default']).optional().describe('`level`: set for this warehouse; `sku_default`: inherited from the SKU default'),
+  sub_levels: z
+    .number()
+    .int()
+    .optional()
+    .describe('K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum'),
   version: z.number().int(),
   updated_at: z.string().nullable(),
   last_movement_id: z.string().nullable().describe('the ledger row of the change that last moved this level; null before its first movement'),
@@ -331,6 +351,13 @@ export const warehouseListResponse = page('warehouses', warehouseResponse);
 export const movementsResponse = page('movements', movementResponse);
 
 /** A row of the level list: the level as GET /api/inventory/sku/{sku_id} shows it, and its SKU's name. */
+export const subLevelsResponse = z.strictObject({
+  level: stockLevelResponse,
+  sub_levels: z
+    .array(z.strictObject({ index: z.number().int(), on_hand: z.number().int(), reserved: z.number().int(), available: z.number().int() }))
+    .describe("each sub-level's share right after the split (index 0 is the level item); they sum to the level"),
+});
+
 export const levelRowResponse = stockLevelResponse.extend({ sku_name: z.string().describe("the SKU's name") });
 
 export const levelListResponse = z.strictObject({

@@ -13,7 +13,7 @@ import { assertInScope, inScope, scopeFilter, SCOPED_LIST_READS } from '../platf
 import type { Write } from '../platform/writes';
 import { findSku, listSkus, requireSku, requireWarehouse } from './catalog';
 import { emptyLevel, type Movement, type MovementCause, type Quantities, type Sku, type StockLevel } from './model';
-import { LEVEL_LIST_READS, type LevelStatus, type ListLevelsQuery, type StockChange, type TransferInput } from './schemas';
+import { LEVEL_LIST_READS, MAX_SUB_LEVEL_COUNT, type LevelStatus, type ListLevelsQuery, type StockChange, type SubLevelsInput, type TransferInput } from './schemas';
 import {
   applyChange,
   checkExpectations,
@@ -38,19 +38,60 @@ import {
   levelWriteName,
   movementPut,
   returnedLevels,
+  getSubLevels,
   STOCK_LEVEL,
+  STOCK_SUB_LEVEL,
+  subLevelDelete,
+  subLevelIncrement,
+  subLevelPut,
+  subLevelUnchanged,
   type LevelAvailability,
+  type StoredSubLevel,
 } from './store';
+import {
+  distribute,
+  isSplit,
+  knownParts,
+  MAX_SUB_LEVELS,
+  partsOf,
+  rememberParts,
+  spread,
+  subLevelCount,
+  summed,
+  type Part,
+  type PartChange,
+  type Split,
+} from './sub-levels';
 
 /** Sortable by time within a process even for movements in the same millisecond. */
 const nextMovementId = monotonicFactory();
 
-/** A level as stored, or the empty level once the SKU and warehouse are known to exist (404 otherwise). */
-const readLevel = async (deps: Deps, skuId: string, warehouseId: string): Promise<StockLevel> => {
+/** A level as read: the sum of its parts, and the parts as stored when it is split into sub-levels. */
+interface LevelRead {
+  level: StockLevel;
+  split?: Split;
+}
+
+/** A stored level item read whole: as it is, or, when split, summed with its sub-levels (read strongly consistent). */
+const completed = async (deps: Deps, header: StockLevel): Promise<LevelRead> => {
+  if (!isSplit(header)) return { level: header };
+  const tenantId = deps.ctx.caller.tenantId;
+  const subs = await getSubLevels(deps.db, tenantId, header, subLevelCount(header));
+  const split = { header, subs };
+  rememberParts(tenantId, header, partsOf(split));
+  return { level: summed(split), split };
+};
+
+/** Stored level items, each summed with its sub-levels when split. */
+const completedAll = (deps: Deps, headers: StockLevel[]): Promise<StockLevel[]> =>
+  Promise.all(headers.map(async (h) => (isSplit(h) ? (await completed(deps, h)).level : h)));
+
+/** A level as stored (summed), or the empty level once the SKU and warehouse are known to exist (404 otherwise). */
+const readLevel = async (deps: Deps, skuId: string, warehouseId: string): Promise<LevelRead> => {
   const { db, ctx } = deps;
   const tenantId = ctx.caller.tenantId;
   const level = await getLevel(db, tenantId, skuId, warehouseId);
-  if (level) return level;
+  if (level) return completed(deps, level);
   // A level exists only for a SKU and warehouse that existed when it was made, so these reads
   // are needed only before the first movement.
   const [, , inherited] = await Promise.all([
@@ -60,13 +101,15 @@ const readLevel = async (deps: Deps, skuId: string, warehouseId: string): Promis
     getItem(db, keys.thresholdDefault(tenantId, skuId), decodeThresholdDefault),
   ]);
   const empty = emptyLevel(skuId, warehouseId);
-  if (!inherited) return empty;
+  if (!inherited) return { level: empty };
   return {
-    ...empty,
-    reorder_point: inherited.reorder_point,
-    safety_stock: inherited.safety_stock,
-    ...(inherited.reorder_quantity === undefined ? {} : { reorder_quantity: inherited.reorder_quantity }),
-    thresholds_from: 'sku_default',
+    level: {
+      ...empty,
+      reorder_point: inherited.reorder_point,
+      safety_stock: inherited.safety_stock,
+      ...(inherited.reorder_quantity === undefined ? {} : { reorder_quantity: inherited.reorder_quantity }),
+      thresholds_from: 'sku_default',
+    },
   };
 };
 
@@ -136,11 +179,16 @@ export const planChanges = async (
   const at = ctx.now();
   const now = at.toISOString();
   const distinct = [...new Map(changes.map((c) => [levelKey(c.sku_id, c.warehouse_id), c])).values()];
-  const returned = new Map((options.known ?? []).map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
+  // A split level known only by its sum is read again: its writes need its parts as stored.
+  const returned = new Map((options.known ?? []).filter((l) => !isSplit(l)).map((l) => [levelKey(l.sku_id, l.warehouse_id), l]));
   const read = await Promise.all(
-    distinct.map((c) => returned.get(levelKey(c.sku_id, c.warehouse_id)) ?? readLevel(deps, c.sku_id, c.warehouse_id)),
+    distinct.map(async (c): Promise<LevelRead> => {
+      const known = returned.get(levelKey(c.sku_id, c.warehouse_id));
+      return known ? { level: known } : readLevel(deps, c.sku_id, c.warehouse_id);
+    }),
   );
-  const original = new Map(read.map((level) => [levelKey(level.sku_id, level.warehouse_id), level]));
+  const splits = new Map(read.flatMap((r) => (r.split ? [[levelKey(r.level.sku_id, r.level.warehouse_id), r.split] as const] : [])));
+  const original = new Map(read.map(({ level }) => [levelKey(level.sku_id, level.warehouse_id), level]));
   const current = new Map(original);
   const movements: Movement[] = [];
   const results: StockLevel[] = [];
@@ -160,10 +208,61 @@ export const planChanges = async (
     }
   });
   const writes = [
-    ...[...current.entries()].map(([key, after]) => levelPut(db, tenantId, readLevelOf(original, key), after)),
+    ...[...current.entries()].flatMap(([key, after]) => {
+      const split = splits.get(key);
+      return split ? splitWrites(deps, split, after) : [levelPut(db, tenantId, readLevelOf(original, key), after)];
+    }),
     ...movements.map((m) => movementPut(db, tenantId, m)),
   ];
   return { writes, levels: results };
+};
+
+/**
+ * A split level written whole from its sum after a planned change (or with K
+ * parts where it had split.subs.length + 1): the units spread evenly over the
+ * parts, which rebalances them. Sub-level 0 is put on the version it was read
+ * at, taking the level's version growth; the other parts are put (or checked,
+ * when their share is unchanged) on theirs and keep their versions, so the
+ * sum's version grows exactly as an unsplit level's would. That is safe
+ * because every such write also writes sub-level 0 on its version: two of
+ * them never both land, and a blind increment of a part in between changes
+ * that part's version. Sub-levels beyond `count` are deleted, their units
+ * spread over the rest.
+ */
+const splitWrites = (deps: Deps, split: Split, after: StockLevel, count = subLevelCount(split.header)): Write[] => {
+  const { db, ctx } = deps;
+  const tenantId = ctx.caller.tenantId;
+  const before = summed(split);
+  const parts = distribute(after, count);
+  const own = parts[0] ?? { on_hand: 0, reserved: 0, available: 0 };
+  const header: StockLevel = {
+    ...after,
+    on_hand: own.on_hand,
+    reserved: own.reserved,
+    available: own.available,
+    version: split.header.version + Math.max(1, after.version - before.version),
+  };
+  const { sub_levels: _previous, ...unsplit } = header;
+  const generation = header.version;
+  const stored = new Map(split.subs.map((s) => [s.sub_level, s]));
+  const subWrites = parts.slice(1).map((part) => {
+    const was = stored.get(part.index);
+    if (was && was.on_hand === part.on_hand && was.reserved === part.reserved) return subLevelUnchanged(db, tenantId, was);
+    const next: StoredSubLevel = {
+      sku_id: after.sku_id,
+      warehouse_id: after.warehouse_id,
+      sub_level: part.index,
+      generation: was?.generation ?? generation,
+      on_hand: part.on_hand,
+      reserved: part.reserved,
+      available: part.available,
+      version: was?.version ?? 0,
+      updated_at: after.updated_at,
+    };
+    return subLevelPut(db, tenantId, was?.version ?? 0, next);
+  });
+  const removed = split.subs.filter((s) => s.sub_level >= count).map((s) => subLevelDelete(db, tenantId, s));
+  return [levelPut(db, tenantId, split.header, count > 1 ? { ...header, sub_levels: count } : unsplit), ...subWrites, ...removed];
 };
 
 /** A change with fixed deltas (see incrementEffect): the level can take it without being read. */
@@ -182,7 +281,12 @@ export type ReservationChange = PlannedChange & { change: { type: ReservationTyp
  * StockLevelChanged events do). `refuse` explains a failed guard from the
  * level as it stands; undefined re-plans.
  */
-const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level: StockLevel | undefined, index: number) => AppError | undefined): Write[] => {
+const incrementWrites = (
+  deps: Deps,
+  changes: IncrementChange[],
+  placed: PartChange[][],
+  refuse: (level: StockLevel | undefined, index: number) => AppError | undefined,
+): Write[] => {
   const { db, ctx } = deps;
   const at = ctx.now();
   return changes.flatMap((c, index) => {
@@ -197,11 +301,72 @@ const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level:
       actor: ctx.caller.subject,
       created_at: at.toISOString(),
     };
+    // Sub-level 0 when the level is not split (or not known to be); else the parts `place` chose.
+    const pieces = placed[index] ?? [{ index: 0, quantity: c.change.quantity }];
     return [
-      levelIncrement(db, ctx.caller.tenantId, c, effect, movement.movement_id, at.toISOString(), (level) => refuse(level, index)),
+      ...pieces.map((piece) => {
+        const partEffect = incrementEffect({ type: c.change.type, quantity: piece.quantity });
+        return piece.index === 0
+          ? levelIncrement(db, ctx.caller.tenantId, c, partEffect, movement.movement_id, at.toISOString(), (level) =>
+              // Sub-level 0 of a split level short says nothing of the level: planned again from all its parts.
+              level && isSplit(level) ? undefined : refuse(level, index),
+            )
+          : subLevelIncrement(db, ctx.caller.tenantId, c, piece.index, partEffect, at.toISOString());
+      }),
       movementPut(db, ctx.caller.tenantId, movement),
     ];
   });
+};
+
+/** Did this cancelled attempt meet a split level (one of its parts, or sub-level 0 saying it is split)? */
+const metSplitLevel = (cancelled: TransactionCancelled | undefined): boolean =>
+  cancelled !== undefined && (cancelled.returned(STOCK_SUB_LEVEL).length > 0 || returnedLevels(cancelled.returned(STOCK_LEVEL)).some(isSplit));
+
+/** A level's parts read now (undefined: not split, or no level yet), remembered for the next writer. */
+const freshParts = async (deps: Deps, target: { sku_id: string; warehouse_id: string }): Promise<{ parts: Part[]; level: StockLevel } | undefined> => {
+  const header = await getLevel(deps.db, deps.ctx.caller.tenantId, target.sku_id, target.warehouse_id);
+  if (!header || !isSplit(header)) {
+    if (header) rememberParts(deps.ctx.caller.tenantId, header, undefined);
+    return undefined;
+  }
+  const { level, split } = await completed(deps, header);
+  return split && { parts: partsOf(split), level };
+};
+
+/**
+ * Where each increment goes: sub-level 0 of a level not known to be split;
+ * for a split one, the parts chosen by spread() from what this container last
+ * read of them, or read now (`fresh`: the last attempt met a split level, so
+ * what was known is stale). When the parts as read now cannot cover a
+ * change, the sum cannot either: `refuse` answers, or undefined leaves it on
+ * sub-level 0 to fail and be planned again (an allocation, which the order
+ * may take elsewhere).
+ */
+const place = async (
+  deps: Deps,
+  changes: IncrementChange[],
+  fresh: boolean,
+  refuse: (level: StockLevel, index: number) => AppError | undefined,
+): Promise<PartChange[][]> => {
+  const tenantId = deps.ctx.caller.tenantId;
+  return Promise.all(
+    changes.map(async (c, index) => {
+      const remembered = fresh ? undefined : knownParts(tenantId, c);
+      if (remembered) {
+        const pieces = spread(remembered, c.change);
+        if (pieces !== 'short') return pieces;
+      } else if (!fresh) {
+        return [{ index: 0, quantity: c.change.quantity }];
+      }
+      const now = await freshParts(deps, c);
+      if (!now) return [{ index: 0, quantity: c.change.quantity }];
+      const pieces = spread(now.parts, c.change);
+      if (pieces !== 'short') return pieces;
+      const refused = refuse(now.level, index);
+      if (refused) throw refused;
+      return [{ index: 0, quantity: c.change.quantity }];
+    }),
+  );
 };
 
 /**
@@ -209,8 +374,12 @@ const incrementWrites = (deps: Deps, changes: IncrementChange[], refuse: (level:
  * no longer cover is re-planned (the order may fit elsewhere); a release or
  * shipment the level cannot take means the books were already wrong: refused.
  */
-export const reservationWrites = (deps: Deps, changes: ReservationChange[]): Write[] =>
-  incrementWrites(deps, changes, (level, index) => {
+export const reservationWrites = async (deps: Deps, changes: ReservationChange[], lastCancelled?: TransactionCancelled): Promise<Write[]> => {
+  const placed = await place(deps, changes, metSplitLevel(lastCancelled), (level, index) => {
+    const c = changes[index];
+    return c && c.change.type !== 'allocation' ? refusalFor(level, c.change) : undefined;
+  });
+  return incrementWrites(deps, changes, placed, (level, index) => {
     const c = changes[index];
     if (!c || c.change.type === 'allocation') return undefined;
     if (!level) {
@@ -222,6 +391,7 @@ export const reservationWrites = (deps: Deps, changes: ReservationChange[]): Wri
     }
     return refusalFor(level, c.change);
   });
+};
 
 const hasExpectation = (expected: StockChange | undefined): boolean =>
   expected?.expected_available !== undefined || expected?.expected_version !== undefined;
@@ -261,7 +431,8 @@ const readBackLevels = async (deps: Deps, targets: { sku_id: string; warehouse_i
     only && more.length === 0
       ? [await getItem(deps.db, keys.stockLevel(tenantId, only.sku_id, only.warehouse_id), decodeLevel)]
       : await batchGet(deps.db, targets.map((t) => keys.stockLevel(tenantId, t.sku_id, t.warehouse_id)), decodeLevel);
-  const byKey = new Map(read.flatMap((l) => (l ? [[levelKey(l.sku_id, l.warehouse_id), l] as const] : [])));
+  const levels = await completedAll(deps, read.flatMap((l) => (l ? [l] : [])));
+  const byKey = new Map(levels.map((l) => [levelKey(l.sku_id, l.warehouse_id), l] as const));
   return targets.map((t) => {
     const level = byKey.get(levelKey(t.sku_id, t.warehouse_id));
     if (!level) throw new Error(`level ${t.sku_id} @ ${t.warehouse_id} was written but cannot be read back`);
@@ -302,7 +473,8 @@ const commitChanges = async <E = undefined>(
           return refused && options.tagIndex ? taggedWithIndex(refused, index) : refused;
         };
         const readBack = increments.map(({ sku_id, warehouse_id }) => ({ sku_id, warehouse_id }));
-        return { writes: incrementWrites(deps, increments, refuse), result: { readBack, extra } };
+        const placed = await place(deps, increments, metSplitLevel(lastCancelled), (level, index) => refuse(level, index));
+        return { writes: incrementWrites(deps, increments, placed, refuse), result: { readBack, extra } };
       }
       const { writes, levels } = await planChanges(deps, changes, { tagIndex: options.tagIndex, known: levelsReturnedBy(lastCancelled) });
       return { writes, result: { levels, extra } };
@@ -573,11 +745,14 @@ export const listMovements = async (
 // ---------- for other contexts ----------
 
 /** A level as stored, or undefined if it never had a movement. */
-export const findLevel = (deps: Deps, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
-  getLevel(deps.db, deps.ctx.caller.tenantId, skuId, warehouseId);
+export const findLevel = async (deps: Deps, skuId: string, warehouseId: string): Promise<StockLevel | undefined> => {
+  const header = await getLevel(deps.db, deps.ctx.caller.tenantId, skuId, warehouseId);
+  return header && (await completed(deps, header)).level;
+};
 
 /** Every level of one SKU (one per warehouse that ever held it), strongly consistent. */
-export const levelsOfSku = (deps: Deps, skuId: string): Promise<StockLevel[]> => getLevelsOfSku(deps.db, deps.ctx.caller.tenantId, skuId);
+export const levelsOfSku = async (deps: Deps, skuId: string): Promise<StockLevel[]> =>
+  completedAll(deps, await getLevelsOfSku(deps.db, deps.ctx.caller.tenantId, skuId));
 
 /**
  * The planner's stock for an order, in one strongly consistent BatchGetItem:
@@ -594,7 +769,15 @@ export const levelsForOrder = async (
   const skus = [...new Set(skuIds)];
   const levelKeys = skus.flatMap((sku) => warehouseIds.map((wh) => keys.stockLevel(tenantId, sku, wh)));
   // Only what the planner reads comes back: less for DynamoDB to send and for this Lambda to decode.
-  const levels = await batchGet(deps.db, levelKeys, decodeAvailability, { projection: AVAILABILITY_PROJECTION });
+  const projected = await batchGet(deps.db, levelKeys, decodeAvailability, { projection: AVAILABILITY_PROJECTION });
+  // A split level's parts are read too (strongly consistent, remembered for the writes that follow).
+  const levels = await Promise.all(
+    projected.map(async (l) => {
+      if (!isSplit(l)) return l;
+      const now = await freshParts(deps, l);
+      return now ? { sku_id: l.sku_id, warehouse_id: l.warehouse_id, available: now.level.available } : l;
+    }),
+  );
   const stocked = new Set(levels.map((l) => l.sku_id));
   const unstocked = skus.filter((sku) => !stocked.has(sku));
   const exists = await Promise.all(unstocked.map(async (sku) => (await findSku(deps, sku)) !== undefined));
@@ -603,7 +786,8 @@ export const levelsForOrder = async (
 
 /** Stock levels a cancelled transaction returned (ALL_OLD): fresher than any earlier read. */
 export const levelsReturnedBy = (cancelled: TransactionCancelled | undefined): StockLevel[] =>
-  cancelled ? returnedLevels(cancelled.returned(STOCK_LEVEL)) : [];
+  // A split level's item holds only its part: the caller reads every level again (the sums).
+  !cancelled || metSplitLevel(cancelled) ? [] : returnedLevels(cancelled.returned(STOCK_LEVEL));
 
 /** Units sold (sale rows) or shipped (shipment rows) from one level in the `windowDays` before `until`. */
 export const unitsSold = async (deps: Deps, skuId: string, warehouseId: string, until: Date, windowDays: number): Promise<number> => {
@@ -614,4 +798,33 @@ export const unitsSold = async (deps: Deps, skuId: string, warehouseId: string, 
     decodeMovement,
   );
   return movements.reduce((sold, m) => (m.type === 'sale' || m.type === 'shipment' ? sold - m.deltas.on_hand : sold), 0);
+};
+
+export interface SubLevelsResult {
+  level: StockLevel;
+  sub_levels: Part[];
+}
+
+/**
+ * POST /api/inventory/sub-levels: split a level into `count` sub-levels (1:
+ * one item again), its units spread evenly over them, while it takes traffic:
+ * one transaction on the versions read, so a change landing in between makes
+ * it read and spread again. The same count again rebalances. No unit moves,
+ * so no ledger row; the level's version grows by one.
+ */
+export const setSubLevels = async (deps: Deps, input: SubLevelsInput): Promise<SubLevelsResult> => {
+  assertInScope(deps.ctx, [input.warehouse_id], 'splitting its stock level');
+  if (MAX_SUB_LEVELS !== MAX_SUB_LEVEL_COUNT) throw new Error('MAX_SUB_LEVELS and MAX_SUB_LEVEL_COUNT disagree');
+  const result = await commitIdempotent<SubLevelsResult>(deps, async () => {
+    const { level, split } = await readLevel(deps, input.sku_id, input.warehouse_id);
+    const after: StockLevel = { ...level, version: level.version + 1, updated_at: deps.ctx.now().toISOString() };
+    const writes = splitWrites(deps, split ?? { header: level, subs: [] }, after, input.count);
+    const { sub_levels: _k, ...unsplit } = after;
+    return {
+      writes,
+      result: { level: input.count > 1 ? { ...after, sub_levels: input.count } : unsplit, sub_levels: distribute(after, input.count) },
+    };
+  });
+  rememberParts(deps.ctx.caller.tenantId, result.level, result.sub_levels);
+  return result;
 };

@@ -3,8 +3,8 @@ import type { Db } from '../platform/db';
 import type { AppError } from '../platform/errors';
 import { keys, type Key } from '../platform/keys';
 import { TABLE } from '../platform/table';
-import { decodeWith, getItem, queryAll, StoredItemInvalid, type Decoder, type StoredItem } from '../platform/storage';
-import { putItem, updateItem, when, type Write } from '../platform/writes';
+import { batchGet, decodeWith, getItem, queryAll, StoredItemInvalid, type Decoder, type StoredItem } from '../platform/storage';
+import { checkItem, deleteItem, putItem, updateItem, when, type Write } from '../platform/writes';
 import type { Movement, Product, Quantities, Sku, StockLevel, Warehouse } from './model';
 import { movementResponse, productResponse, skuResponse, stockLevelResponse, warehouseResponse } from './schemas';
 import type { Guard } from './stock-rules';
@@ -39,14 +39,14 @@ export const decodeCatalogKey: Decoder<Key> = (item) => {
 export const STOCK_LEVEL = 'stock_level';
 
 /** What an allocation plans from: how much of a SKU a warehouse can give. */
-export type LevelAvailability = Pick<StockLevel, 'sku_id' | 'warehouse_id' | 'available'>;
+export type LevelAvailability = Pick<StockLevel, 'sku_id' | 'warehouse_id' | 'available' | 'sub_levels'>;
 
 /** The attributes the planner reads of a level: all one projected BatchGetItem asks for. */
-export const AVAILABILITY_PROJECTION = ['sku_id', 'warehouse_id', 'available'];
+export const AVAILABILITY_PROJECTION = ['sku_id', 'warehouse_id', 'available', 'sub_levels'];
 
 export const decodeAvailability: Decoder<LevelAvailability> = decodeWith(
   'stock level (projected)',
-  z.object({ sku_id: z.string(), warehouse_id: z.string(), available: z.number().int() }),
+  z.object({ sku_id: z.string(), warehouse_id: z.string(), available: z.number().int(), sub_levels: z.number().int().optional() }),
 );
 
 export const getLevel = (db: Db, tenantId: string, skuId: string, warehouseId: string): Promise<StockLevel | undefined> =>
@@ -121,3 +121,113 @@ export const movementPut = (db: Db, tenantId: string, movement: Movement): Write
 
 /** Stock levels as a cancelled transaction returned them (ALL_OLD). */
 export const returnedLevels = (items: StoredItem[]): StockLevel[] => items.map(decodeLevel);
+
+// ---------- sub-levels (functions/inventory/sub-levels.ts) ----------
+
+export const STOCK_SUB_LEVEL = 'stock_sub_level';
+
+/** One sub-level (1..K-1) of a level split into K: its share of the level's units. Sub-level 0 is the level item. */
+export interface StoredSubLevel {
+  sku_id: string;
+  warehouse_id: string;
+  sub_level: number;
+  /**
+   * The level's version when this sub-level was made. A split undone and made again makes its
+   * sub-levels anew from version 0, so events name a sub-level's change by generation and version.
+   */
+  generation: number;
+  on_hand: number;
+  reserved: number;
+  available: number;
+  version: number;
+  updated_at: string | null;
+}
+
+export const decodeSubLevel: Decoder<StoredSubLevel> = decodeWith(
+  'stock sub-level',
+  z.object({
+    sku_id: z.string(),
+    warehouse_id: z.string(),
+    sub_level: z.number().int().min(1),
+    generation: z.number().int(),
+    on_hand: z.number().int(),
+    reserved: z.number().int(),
+    available: z.number().int(),
+    version: z.number().int(),
+    updated_at: z.string().nullable(),
+  }),
+);
+
+export const subLevelKey = (tenantId: string, level: { sku_id: string; warehouse_id: string }, index: number): Key =>
+  keys.stockSubLevel(tenantId, level.sku_id, level.warehouse_id, index);
+
+export const subLevelWriteName = (level: { sku_id: string; warehouse_id: string }, index: number): string =>
+  `stock sub-level ${index} of ${level.sku_id} @ ${level.warehouse_id}`;
+
+/** Sub-levels 1..count-1 of a level, strongly consistent; one missing is a bug of the split (see setSubLevels). */
+export const getSubLevels = (db: Db, tenantId: string, level: { sku_id: string; warehouse_id: string }, count: number): Promise<StoredSubLevel[]> =>
+  count <= 1
+    ? Promise.resolve([])
+    : batchGet(
+        db,
+        Array.from({ length: count - 1 }, (_, i) => subLevelKey(tenantId, level, i + 1)),
+        decodeSubLevel,
+      );
+
+/**
+ * A blind increment of one sub-level, as levelIncrement is of the level: the business rule is the
+ * condition. It must exist (a split that was undone deletes it: a writer that still thinks it is
+ * there re-plans). A failed condition re-plans (undefined): one sub-level short says nothing of the
+ * level, whose refusal is decided from the sum.
+ */
+export const subLevelIncrement = (
+  db: Db,
+  tenantId: string,
+  target: { sku_id: string; warehouse_id: string },
+  index: number,
+  effect: { deltas: Quantities; guards: Guard[] },
+  now: string,
+): Write => {
+  const { deltas, guards } = effect;
+  return updateItem(db, {
+    name: subLevelWriteName(target, index),
+    key: subLevelKey(tenantId, target, index),
+    add: { on_hand: deltas.on_hand, reserved: deltas.reserved, available: deltas.available, version: 1 },
+    set: { updated_at: now },
+    when: when.and(
+      when.exists(),
+      ...guards.map((g) => (g.atLeast !== undefined ? when.atLeast(g.attribute, g.atLeast) : when.atMost(g.attribute, g.atMost))),
+    ),
+    onConditionFailed: () => undefined,
+  });
+};
+
+/** A sub-level written whole, on the version it was read at (0: it must not exist yet). */
+export const subLevelPut = (db: Db, tenantId: string, previousVersion: number, after: StoredSubLevel): Write =>
+  putItem(db, {
+    name: subLevelWriteName(after, after.sub_level),
+    key: subLevelKey(tenantId, after, after.sub_level),
+    entity: STOCK_SUB_LEVEL,
+    tenantId,
+    value: after,
+    when: when.newOrVersion(previousVersion === 0 ? undefined : previousVersion),
+    onConditionFailed: () => undefined,
+  });
+
+/** "This sub-level is still at the version read": a plan over the sum holds only if no part moved. */
+export const subLevelUnchanged = (db: Db, tenantId: string, part: StoredSubLevel): Write =>
+  checkItem(db, {
+    name: subLevelWriteName(part, part.sub_level),
+    key: subLevelKey(tenantId, part, part.sub_level),
+    when: when.versionIs(part.version),
+    onConditionFailed: () => undefined,
+  });
+
+/** A sub-level taken away by a smaller split, on the version it was read at (its units were moved to sub-level 0). */
+export const subLevelDelete = (db: Db, tenantId: string, part: StoredSubLevel): Write =>
+  deleteItem(db, {
+    name: subLevelWriteName(part, part.sub_level),
+    key: subLevelKey(tenantId, part, part.sub_level),
+    when: when.versionIs(part.version),
+    onConditionFailed: () => undefined,
+  });

@@ -148,7 +148,7 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
   const tenantId = ctx.caller.tenantId;
   // A scoped user who names the warehouses to allocate from names only their own.
   if (input.warehouse_ids) assertInScope(ctx, input.warehouse_ids, 'allocating an order from them');
-  const decide = async (snapshot: Snapshot): Promise<WritePlan<Order>> => {
+  const decide = async (snapshot: Snapshot, lastCancelled: TransactionCancelled | undefined): Promise<WritePlan<Order>> => {
     const plan = planFor(input, snapshot);
     if (!plan.ok) {
       // A repeated order_id is answered with the order, even once its stock is gone. Checked only
@@ -191,7 +191,7 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
       version: 1,
     };
     return {
-      writes: [...reservationWrites(deps, changes), orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
+      writes: [...(await reservationWrites(deps, changes, lastCancelled)), orderWrite(db, tenantId, order, undefined, () => new OrderExists(input.order_id))],
       result: order,
     };
   };
@@ -199,7 +199,7 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
     let snapshot: Snapshot | undefined;
     const order = await commitIdempotent(deps, async (_attempt, lastCancelled) => {
       snapshot = await refreshSnapshot(deps, input, snapshot, lastCancelled);
-      return decide(snapshot);
+      return decide(snapshot, lastCancelled);
     });
     countMetric(METRIC_NAMES.allocations);
     return order;
@@ -232,9 +232,9 @@ const orderTransition = (deps: Deps, orderId: string, { apply, ...rules }: Order
   transition(deps, {
     ...rules,
     load: () => requireOrder(deps, orderId),
-    apply: (order, now) => {
+    apply: async (order, now, lastCancelled) => {
       const decided = apply(order, now);
-      return decided === 'unchanged' ? decided : { next: decided.next, writes: reservationWrites(deps, decided.changes) };
+      return decided === 'unchanged' ? decided : { next: decided.next, writes: await reservationWrites(deps, decided.changes, lastCancelled) };
     },
     persist: (next, previousVersion) => orderWrite(deps.db, deps.ctx.caller.tenantId, next, previousVersion),
   });

@@ -72,6 +72,15 @@ export const keys = {
     pk: keys.stockLevelsOfSku(tenantId, skuId),
     sk: warehouseId,
   }),
+  /**
+   * Sub-level `index` (1..K-1) of a level split into K (functions/inventory/sub-levels.ts); sub-level
+   * 0 is the level item itself. Each on a partition of its own, so each takes its own share of
+   * DynamoDB's per-item and per-partition write ceilings. Ids hold no '#', so these never meet a level's key.
+   */
+  stockSubLevel: (tenantId: string, skuId: string, warehouseId: string, index: number): Key => ({
+    pk: `${keys.stockLevelsOfSku(tenantId, skuId)}#SUB#${index}`,
+    sk: warehouseId,
+  }),
   /** Ledger rows live on their own partition per SKU, never on the level's. Sort key: the movement ULID. */
   movementsOfSku: (tenantId: string, skuId: string): string => `${t(tenantId)}#LEDGER#${skuId}`,
   movement: (tenantId: string, skuId: string, movementId: string): Key => ({

@@ -75,6 +75,7 @@ const validBodies = {
   createWarehouse: () => ({ warehouse_id: 'fz-wh', name: 'Fuzzed', address: { line1: '1 Main St', city: 'Town', country: 'US' }, latitude: 41, longitude: -73, priority: 5, active: true }),
   patchWarehouse: () => ({ name: 'Renamed', address: null, latitude: 40, longitude: -74, priority: 10, active: true }),
   updateStock: () => ({ sku_id: 'sku-1', warehouse_id: 'wh-1', transaction_type: 'sale', quantity: 1, reference: 'r', note: 'n', expected_version: 3 }),
+  setSubLevels: () => ({ sku_id: 'sku-1', warehouse_id: 'wh-1', count: 4 }),
   transferStock: () => ({ sku_id: 'sku-1', from_warehouse_id: 'wh-1', to_warehouse_id: 'wh-2', quantity: 1, reference: 'r', note: 'n' }),
   bulkUpdateStock: () => ({
     atomic: true,

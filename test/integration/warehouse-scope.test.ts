@@ -171,6 +171,15 @@ const writeRoutes: Record<WriteRoute, Classification> = {
       stockCase('count', { quantity: 7 }),
     ],
   },
+  setSubLevels: {
+    scoped: [
+      {
+        name: 'a split of a level in another warehouse',
+        out: (c) => c.post('/api/inventory/sub-levels', { sku_id: SKU, warehouse_id: OUT, count: 2 }),
+        in: (c) => c.post('/api/inventory/sub-levels', { sku_id: SKU, warehouse_id: 'wh-in', count: 2 }),
+      },
+    ],
+  },
   transferStock: {
     scoped: [
       {
