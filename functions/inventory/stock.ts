@@ -38,7 +38,7 @@ import {
   levelWriteName,
   movementPut,
   returnedLevels,
-  getSubLevels,
+  getSplitLevel,
   STOCK_LEVEL,
   STOCK_SUB_LEVEL,
   subLevelDelete,
@@ -76,8 +76,10 @@ interface LevelRead {
 const completed = async (deps: Deps, header: StockLevel): Promise<LevelRead> => {
   if (!isSplit(header)) return { level: header };
   const tenantId = deps.ctx.caller.tenantId;
-  const subs = await getSubLevels(deps.db, tenantId, header, subLevelCount(header));
-  const split = { header, subs };
+  // Read again with its parts as of one instant: the header in hand may be older than them.
+  const split = await getSplitLevel(deps.db, tenantId, header, subLevelCount(header));
+  if (!split) throw new Error(`level ${header.sku_id} @ ${header.warehouse_id} was read but is gone`);
+  if (!isSplit(split.header)) return { level: split.header };
   rememberParts(tenantId, header, partsOf(split));
   return { level: summed(split), split };
 };
@@ -240,7 +242,8 @@ const splitWrites = (deps: Deps, split: Split, after: StockLevel, count = subLev
     on_hand: own.on_hand,
     reserved: own.reserved,
     available: own.available,
-    version: split.header.version + Math.max(1, after.version - before.version),
+    // Sub-levels taken away take their versions with them: sub-level 0 keeps them, so the sum's never goes back.
+    version: split.header.version + Math.max(1, after.version - before.version) + split.subs.filter((s) => s.sub_level >= count).reduce((n, s) => n + s.version, 0),
   };
   const { sub_levels: _previous, ...unsplit } = header;
   const generation = header.version;

@@ -3,10 +3,10 @@ import type { Db } from '../platform/db';
 import type { AppError } from '../platform/errors';
 import { keys, type Key } from '../platform/keys';
 import { TABLE } from '../platform/table';
-import { batchGet, decodeWith, getItem, queryAll, StoredItemInvalid, type Decoder, type StoredItem } from '../platform/storage';
+import { decodeWith, getItem, queryAll, StoredItemInvalid, transactGet, type Decoder, type StoredItem } from '../platform/storage';
 import { checkItem, deleteItem, putItem, updateItem, when, type Write } from '../platform/writes';
 import type { Movement, Product, Quantities, Sku, StockLevel, Warehouse } from './model';
-import { movementResponse, productResponse, skuResponse, stockLevelResponse, warehouseResponse } from './schemas';
+import { MAX_SUB_LEVEL_COUNT, movementResponse, productResponse, skuResponse, stockLevelResponse, warehouseResponse } from './schemas';
 import type { Guard } from './stock-rules';
 
 /**
@@ -164,15 +164,39 @@ export const subLevelKey = (tenantId: string, level: { sku_id: string; warehouse
 export const subLevelWriteName = (level: { sku_id: string; warehouse_id: string }, index: number): string =>
   `stock sub-level ${index} of ${level.sku_id} @ ${level.warehouse_id}`;
 
-/** Sub-levels 1..count-1 of a level, strongly consistent; one missing is a bug of the split (see setSubLevels). */
-export const getSubLevels = (db: Db, tenantId: string, level: { sku_id: string; warehouse_id: string }, count: number): Promise<StoredSubLevel[]> =>
-  count <= 1
-    ? Promise.resolve([])
-    : batchGet(
-        db,
-        Array.from({ length: count - 1 }, (_, i) => subLevelKey(tenantId, level, i + 1)),
-        decodeSubLevel,
-      );
+/**
+ * A split level as of one instant: the level item and sub-levels 1..count-1
+ * in one TransactGetItems. Separate reads could sum parts of different
+ * moments, and a change planned from such a sum would pass the parts'
+ * version checks. When the level item says another count (it changed in
+ * between), read again with that one; undefined when there is no level.
+ */
+export const getSplitLevel = async (
+  db: Db,
+  tenantId: string,
+  level: { sku_id: string; warehouse_id: string },
+  count: number,
+): Promise<{ header: StockLevel; subs: StoredSubLevel[] } | undefined> => {
+  for (let expected = count; ; ) {
+    const [header, ...subs] = await transactGet(db, [
+      keys.stockLevel(tenantId, level.sku_id, level.warehouse_id),
+      ...Array.from({ length: expected - 1 }, (_, i) => subLevelKey(tenantId, level, i + 1)),
+    ]);
+    if (!header) return undefined;
+    const decoded = decodeLevel(header);
+    const actual = decoded.sub_levels ?? 1;
+    if (actual === expected) {
+      return {
+        header: decoded,
+        subs: subs.map((item, i) => {
+          if (!item) throw new StoredItemInvalid('stock sub-level', { sub_level: i + 1, ...level }, `sub-level ${i + 1} of ${actual} is missing`);
+          return decodeSubLevel(item);
+        }),
+      };
+    }
+    expected = Math.max(1, Math.min(actual, MAX_SUB_LEVEL_COUNT));
+  }
+};
 
 /**
  * A blind increment of one sub-level, as levelIncrement is of the level: the business rule is the

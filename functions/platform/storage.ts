@@ -1,12 +1,12 @@
 import { CORRELATION_ATTRIBUTE } from './log';
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactGetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { Db } from './db';
 import type { IndexKey, Key } from './keys';
 import { cursorKeyAttributes, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, queryDigest, type IndexName, type SortRange } from './pagination';
-import { unavailable } from './errors';
 import { mapBounded } from './pool';
-import { RetriesExhausted, retrying, THROTTLED_BATCH } from './retry';
+import { CONTENDED_WRITE, RetriesExhausted, retrying, THROTTLED_BATCH } from './retry';
+import { errorName, unavailable } from './errors';
 import { TABLE } from './table';
 import { compileFilter, type Condition, type StoredItem } from './writes';
 import { noteRead, noteWritten } from './audit-scope';
@@ -54,6 +54,32 @@ export const getItem = async <T>(db: Db, key: Key, decode: Decoder<T>): Promise<
   // What a request reads is what its writes change it from (the audit record's "before").
   noteRead([out.Item]);
   return out.Item ? decode(out.Item) : undefined;
+};
+
+/**
+ * Items read as of one instant (TransactGetItems, at most 100): for an entity
+ * kept in several items whose sum is what it is (a split stock level), where
+ * separate reads could each see a different moment. In the keys' order,
+ * undefined where absent. A read that meets a transaction in flight is
+ * cancelled by DynamoDB and tried again.
+ */
+export const transactGet = async (db: Db, keysToRead: readonly Key[]): Promise<(StoredItem | undefined)[]> => {
+  try {
+    const items = await retrying<(StoredItem | undefined)[], undefined>(CONTENDED_WRITE, async () => {
+      try {
+        const out = await db.client.send(new TransactGetCommand({ TransactItems: keysToRead.map((key) => ({ Get: { TableName: db.table, Key: { ...key } } })) }));
+        return { done: (out.Responses ?? []).map((r) => r.Item) };
+      } catch (error) {
+        if (errorName(error) === 'TransactionCanceledException') return { retry: undefined };
+        throw error;
+      }
+    });
+    noteRead(items);
+    return items;
+  } catch (error) {
+    if (error instanceof RetriesExhausted) throw unavailable();
+    throw error;
+  }
 };
 
 export interface Page<T> {

@@ -79,6 +79,7 @@ const samples = (): Record<string, Sample> => ({
   createWarehouse: { method: 'POST', path: '/api/warehouses', body: { warehouse_id: 'wh-3', name: 'Third', latitude: 1, longitude: 1 }, targets: ['wh-3'] },
   patchWarehouse: { method: 'PATCH', path: '/api/warehouses/wh-3', body: { active: false }, targets: ['wh-3'] },
   updateStock: { method: 'POST', path: '/api/inventory/update', body: { sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, transaction_type: 'sale', quantity: 1 }, targets: [ids.sku_id, ids.warehouse_id] },
+  setSubLevels: { method: 'POST', path: '/api/inventory/sub-levels', body: { sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, count: 3 }, targets: [ids.sku_id, ids.warehouse_id] },
   transferStock: { method: 'POST', path: '/api/inventory/transfer', body: { sku_id: ids.sku_id, from_warehouse_id: ids.warehouse_id, to_warehouse_id: ids.to_warehouse_id, quantity: 1 }, targets: [ids.sku_id, ids.warehouse_id, ids.to_warehouse_id] },
   bulkUpdateStock: { method: 'POST', path: '/api/inventory/bulk-update', body: { atomic: false, updates: [{ sku_id: ids.sku_id, warehouse_id: ids.warehouse_id, transaction_type: 'restock', quantity: 2 }] }, targets: [ids.sku_id, ids.warehouse_id] },
   allocateOrder: { method: 'POST', path: '/api/orders/allocate', body: { order_id: 'order-2', lines: [{ sku_id: ids.sku_id, quantity: 1 }], ship_to: shipTo, hold_seconds: 600 }, targets: ['order-2', ids.sku_id] },

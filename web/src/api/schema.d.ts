@@ -349,6 +349,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inventory/sub-levels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Split a hot level (a flash-sale SKU in one warehouse) into K sub-levels that take writes side by side, or rebalance them; the level stays their sum */
+        post: operations["setSubLevels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/inventory/transfer": {
         parameters: {
             query?: never;
@@ -3851,6 +3868,8 @@ export interface operations {
                                 reserved: number;
                                 safety_stock: number;
                                 sku_id: string;
+                                /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                                sub_levels?: number;
                                 /**
                                  * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                                  * @enum {string}
@@ -4007,6 +4026,8 @@ export interface operations {
                             sku_id: string;
                             /** @description the SKU's name */
                             sku_name: string;
+                            /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                            sub_levels?: number;
                             /**
                              * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                              * @enum {string}
@@ -4118,6 +4139,8 @@ export interface operations {
                             reserved: number;
                             safety_stock: number;
                             sku_id: string;
+                            /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                            sub_levels?: number;
                             /**
                              * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                              * @enum {string}
@@ -4329,6 +4352,151 @@ export interface operations {
             };
         };
     };
+    setSubLevels: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Same key and body: nothing changes again and the first answer is returned; except that a stock change without expected_version or expected_available (written as a blind increment) answers with its levels read back, then and on a replay, so they show every change since. Same key, other body: 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description how many sub-levels (1..10) the level is split into; 1 makes it one item again; the same count again rebalances */
+                    count: number;
+                    sku_id: string;
+                    warehouse_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        level: {
+                            available: number;
+                            incoming: number;
+                            /** @description the ledger row of the change that last moved this level; null before its first movement */
+                            last_movement_id: string | null;
+                            on_hand: number;
+                            reorder_point: number;
+                            reorder_quantity?: number;
+                            reserved: number;
+                            safety_stock: number;
+                            sku_id: string;
+                            /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                            sub_levels?: number;
+                            /**
+                             * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
+                             * @enum {string}
+                             */
+                            thresholds_from?: "level" | "sku_default";
+                            updated_at: string | null;
+                            version: number;
+                            warehouse_id: string;
+                        };
+                        /** @description each sub-level's share right after the split (index 0 is the level item); they sum to the level */
+                        sub_levels: {
+                            available: number;
+                            index: number;
+                            on_hand: number;
+                            reserved: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid input: a malformed path id, query, Idempotency-Key or body (or a body on a route that takes none); every failing field is listed in error.details.fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description The token role lacks the permission this route needs, or the request touches a warehouse outside the user's warehouse scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description Unknown id (or one that belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description Body is not JSON (nor CSV, where the request body documents text/csv) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description Idempotency-Key already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description Request headers too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error431"];
+                };
+            };
+            /** @description The database is unavailable, throttled or slow, or the request ran out of time: retry after Retry-After seconds with the same Idempotency-Key */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
     transferStock: {
         parameters: {
             query?: never;
@@ -4370,6 +4538,8 @@ export interface operations {
                             reserved: number;
                             safety_stock: number;
                             sku_id: string;
+                            /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                            sub_levels?: number;
                             /**
                              * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                              * @enum {string}
@@ -4390,6 +4560,8 @@ export interface operations {
                             reserved: number;
                             safety_stock: number;
                             sku_id: string;
+                            /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                            sub_levels?: number;
                             /**
                              * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                              * @enum {string}
@@ -4578,6 +4750,8 @@ export interface operations {
                         reserved: number;
                         safety_stock: number;
                         sku_id: string;
+                        /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                        sub_levels?: number;
                         /**
                          * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                          * @enum {string}
@@ -9994,6 +10168,8 @@ export interface operations {
                                 reserved: number;
                                 safety_stock: number;
                                 sku_id: string;
+                                /** @description K when the level is split into K sub-levels to take a flash sale (POST /api/inventory/sub-levels); absent while it is one. The quantities are always the sum */
+                                sub_levels?: number;
                                 /**
                                  * @description `level`: set for this warehouse; `sku_default`: inherited from the SKU default
                                  * @enum {string}
