@@ -8,7 +8,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EVENT_MARKER_LEADING_KEYS } from '../functions/platform/keys';
+import { EVENT_MARKER_LEADING_KEYS, STOCK_LEVEL_LEADING_KEYS } from '../functions/platform/keys';
 import { EVENT_BUS_ENV, streamProcessor } from '../functions/wiring';
 import { stockroomFunction } from './functions';
 import { QueueWithDeadLetters } from './queues';
@@ -77,6 +77,15 @@ export class InventoryEvents extends Construct {
         actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
         resources: [table.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [EVENT_MARKER_LEADING_KEYS] } },
+      }),
+    );
+    // A split level's StockLevelChanged carries its sum, read with TransactGetItems (authorized as GetItem per item):
+    // stock levels and sub-levels only, read only.
+    this.processor.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [STOCK_LEVEL_LEADING_KEYS] } },
       }),
     );
     props.tableKey.grant(this.processor, 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*');

@@ -262,3 +262,9 @@ export const SYSTEM_PARTITIONS_OF_REQUESTS = [
  * Everything after the signature is verified it does as that tenant (the tenant role, like a token route).
  */
 export const WEBHOOK_VERIFY_LEADING_KEYS = [keys.shopRegistration('*').pk, keys.channels('*')] as const;
+
+/**
+ * Stock levels and their sub-levels as an IAM `dynamodb:LeadingKeys` pattern: the stream processor
+ * reads a split level's sum (functions/events/processor.ts) and may read nothing else of a tenant's.
+ */
+export const STOCK_LEVEL_LEADING_KEYS = keys.stockLevelsOfSku('*', '*');

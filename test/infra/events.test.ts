@@ -1,7 +1,7 @@
 import { localSchedules } from '../../bin/local/scheduler';
 import { Template } from 'aws-cdk-lib/assertions';
 import { channelSchedules, EVENT_BUS_ENV, scheduledFunctions, streamProcessor } from '../../functions/wiring';
-import { EVENT_MARKER_LEADING_KEYS, keys } from '../../functions/platform/keys';
+import { EVENT_MARKER_LEADING_KEYS, STOCK_LEVEL_LEADING_KEYS, keys } from '../../functions/platform/keys';
 import { logicalId, resourcesOfType, synthesized, type CfnResource, type CfnTemplate } from './synth';
 
 /**
@@ -108,7 +108,7 @@ describe('domain events: stream -> processor -> bus', () => {
       }
     });
 
-    test('it reads the stream, and touches table items only under its marker keys (no query, scan, update or delete)', () => {
+    test('it reads the stream, touches table items only under its marker keys, and only reads stock levels (no query, scan, update or delete)', () => {
       const dynamo = withAction('dynamodb:');
       const onStream = dynamo.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(getAtt(tableId, 'StreamArn')));
       expect(onStream.flatMap((s) => list(s.Action)).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
@@ -120,7 +120,20 @@ describe('domain events: stream -> processor -> bus', () => {
           Resource: getAtt(tableId, 'Arn'),
           Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [EVENT_MARKER_LEADING_KEYS] } },
         },
+        {
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: getAtt(tableId, 'Arn'),
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [STOCK_LEVEL_LEADING_KEYS] } },
+        },
       ]);
+    });
+
+    test('the stock key pattern in IAM matches levels and their sub-levels, and nothing else of a tenant', () => {
+      const pattern = new RegExp(`^${STOCK_LEVEL_LEADING_KEYS.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      expect(keys.stockLevel('acme', 'sku-1', 'wh-1').pk).toMatch(pattern);
+      expect(keys.stockSubLevel('acme', 'sku-1', 'wh-1', 3).pk).toMatch(pattern);
+      for (const pk of ['T#acme#ORDER', 'T#acme#LEDGER#sku-1', 'T#acme#IDEMPOTENCY#k', 'T#acme#SKU', keys.eventMarker('acme', 'x').pk]) expect(pk).not.toMatch(pattern);
     });
 
     test('the marker key pattern in IAM matches the keys the processor writes, and no business item key', () => {
