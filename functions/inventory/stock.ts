@@ -2,13 +2,14 @@ import { countMetric, METRIC_NAMES } from '../platform/metrics';
 import { encodeTime, monotonicFactory } from 'ulid';
 import { isBreached } from '../alerts/rules';
 import type { Deps } from '../platform/context';
-import { AppError, errorBody, type ErrorBody } from '../platform/errors';
+import { AppError, errorBody, errorMessage, type ErrorBody } from '../platform/errors';
+import { log } from '../platform/log';
+import { transactWrite, type TransactionCancelled } from '../platform/transactions';
 import { childIdempotency, claimKey, commitIdempotent, type Idempotency } from '../platform/idempotency';
 import { keys } from '../platform/keys';
 import { DEFAULT_PAGE_SIZE, queryDigest, unwrapCursor, wrapCursor } from '../platform/pagination';
 import { mapBounded } from '../platform/pool';
 import { batchGet, getItem, queryAll, queryPage } from '../platform/storage';
-import type { TransactionCancelled } from '../platform/transactions';
 import { assertInScope, inScope, scopeFilter, SCOPED_LIST_READS } from '../platform/warehouse-scope';
 import type { Write } from '../platform/writes';
 import { findSku, listSkus, requireSku, requireWarehouse } from './catalog';
@@ -37,6 +38,7 @@ import {
   levelPut,
   levelWriteName,
   movementPut,
+  partMove,
   returnedLevels,
   getSplitLevel,
   STOCK_LEVEL,
@@ -51,6 +53,8 @@ import {
 import {
   distribute,
   isSplit,
+  isUneven,
+  rebalanceMoves,
   knownParts,
   MAX_SUB_LEVELS,
   partsOf,
@@ -336,6 +340,58 @@ const freshParts = async (deps: Deps, target: { sku_id: string; warehouse_id: st
   return split && { parts: partsOf(split), level };
 };
 
+/** Split levels a request found uneven (a part under half its even share), to rebalance once its change is in. */
+const unevenLevels = new WeakMap<Deps['ctx'], Map<string, { sku_id: string; warehouse_id: string }>>();
+
+const noteUneven = (deps: Deps, level: { sku_id: string; warehouse_id: string }): void => {
+  const noted = unevenLevels.get(deps.ctx) ?? new Map<string, { sku_id: string; warehouse_id: string }>();
+  noted.set(levelKey(level.sku_id, level.warehouse_id), { sku_id: level.sku_id, warehouse_id: level.warehouse_id });
+  unevenLevels.set(deps.ctx, noted);
+};
+
+/**
+ * The rebalancer: after a request's change is in, each split level it found
+ * uneven is evened out with blind moves of available units between its parts
+ * (rebalanceMoves), in one transaction and one attempt. Blind, so a flash
+ * sale's writes do not cancel it the way they would a write on the versions
+ * read; a part that ran short meanwhile cancels it, and the next request
+ * that finds the level uneven tries again. Never the request's failure: its
+ * change is already in. No unit enters or leaves the level, so no ledger row.
+ */
+const REBALANCE_SPACING_MS = 1_000;
+const lastRebalance = new Map<string, number>();
+
+export const rebalanceUneven = async (deps: Deps): Promise<void> => {
+  const noted = unevenLevels.get(deps.ctx);
+  if (!noted) return;
+  unevenLevels.delete(deps.ctx);
+  const tenantId = deps.ctx.caller.tenantId;
+  for (const level of noted.values()) {
+    // At most one rebalance of a level per container a second: each writes every part, which a flash sale needs for itself.
+    const key = `${tenantId}\u0000${levelKey(level.sku_id, level.warehouse_id)}`;
+    const last = lastRebalance.get(key);
+    if (last !== undefined && Date.now() - last < REBALANCE_SPACING_MS) continue;
+    lastRebalance.delete(key);
+    lastRebalance.set(key, Date.now());
+    if (lastRebalance.size > 10_000) lastRebalance.delete(lastRebalance.keys().next().value ?? key);
+    try {
+      const now = await freshParts(deps, level);
+      const moves = now ? rebalanceMoves(now.parts) : [];
+      if (!now || moves.length < 2) continue;
+      const at = deps.ctx.now().toISOString();
+      await transactWrite(deps.db, moves.map((m) => partMove(deps.db, tenantId, level, m.index, m.delta, at)));
+      const moved = new Map(moves.map((m) => [m.index, m.delta]));
+      rememberParts(
+        tenantId,
+        level,
+        now.parts.map((p) => ({ ...p, on_hand: p.on_hand + (moved.get(p.index) ?? 0), available: p.available + (moved.get(p.index) ?? 0) })),
+      );
+    } catch (error) {
+      log.info('sub-level rebalance skipped', { sku_id: level.sku_id, warehouse_id: level.warehouse_id, reason: errorMessage(error) });
+    }
+  }
+};
+
 /**
  * Where each increment goes: sub-level 0 of a level not known to be split;
  * for a split one, the parts chosen by spread() from what this container last
@@ -357,12 +413,17 @@ const place = async (
       const remembered = fresh ? undefined : knownParts(tenantId, c);
       if (remembered) {
         const pieces = spread(remembered, c.change);
-        if (pieces !== 'short') return pieces;
+        if (pieces !== 'short') {
+          if (isUneven(remembered)) noteUneven(deps, c);
+          return pieces;
+        }
       } else if (!fresh) {
         return [{ index: 0, quantity: c.change.quantity }];
       }
       const now = await freshParts(deps, c);
       if (!now) return [{ index: 0, quantity: c.change.quantity }];
+      // A part was found short, or is about to be: even them out once this change is in.
+      if (isUneven(now.parts)) noteUneven(deps, c);
       const pieces = spread(now.parts, c.change);
       if (pieces !== 'short') return pieces;
       const refused = refuse(now.level, index);
@@ -485,6 +546,7 @@ const commitChanges = async <E = undefined>(
     options.idempotency ?? deps.ctx.idempotency,
   );
   countMetric(METRIC_NAMES.stockUpdates, changes.length);
+  await rebalanceUneven(deps);
   const levels = 'levels' in committed ? committed.levels : await readBackLevels(deps, committed.readBack);
   return { levels, extra: committed.extra };
 };

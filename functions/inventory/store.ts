@@ -255,3 +255,18 @@ export const subLevelDelete = (db: Db, tenantId: string, part: StoredSubLevel): 
     when: when.versionIs(part.version),
     onConditionFailed: () => undefined,
   });
+
+/**
+ * Units moved into (+) or out of (-) one part of a split level by a rebalance: available and on
+ * hand together, blind like any increment, guarded so a part never goes below zero available.
+ * It touches no ledger field: no unit enters or leaves the level.
+ */
+export const partMove = (db: Db, tenantId: string, target: { sku_id: string; warehouse_id: string }, index: number, delta: number, now: string): Write =>
+  updateItem(db, {
+    name: index === 0 ? levelWriteName(target) : subLevelWriteName(target, index),
+    key: index === 0 ? keys.stockLevel(tenantId, target.sku_id, target.warehouse_id) : subLevelKey(tenantId, target, index),
+    add: { on_hand: delta, available: delta, version: 1 },
+    set: { updated_at: now },
+    when: delta < 0 ? when.and(when.exists(), when.atLeast('available', -delta)) : when.exists(),
+    onConditionFailed: () => undefined,
+  });

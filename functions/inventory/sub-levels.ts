@@ -165,3 +165,33 @@ export const knownParts = (tenantId: string, level: { sku_id: string; warehouse_
   const entry = known.get(knownKey(tenantId, level.sku_id, level.warehouse_id));
   return entry && now - entry.at <= KNOWN_FOR_MS ? entry.parts : undefined;
 };
+
+/** One part's share of a rebalance: `delta` units of available (and on hand) in (+) or out (-). */
+export interface PartMove {
+  index: number;
+  delta: number;
+}
+
+/**
+ * How to even out a split level's available units with blind moves: each
+ * part ends with an even share of the sum's available (the larger shares to
+ * the parts holding the most, so the fewest units move); reserved units stay
+ * where they are, since releases and shipments find them by what each part
+ * holds. The moves sum to zero; a move out is guarded by the part still
+ * having it, so a rebalance racing a flash sale never takes a part below
+ * zero, it is only cancelled.
+ */
+export const rebalanceMoves = (parts: readonly Part[]): PartMove[] => {
+  const sum = parts.reduce((n, p) => n + p.available, 0);
+  const targets = shares(sum, parts.length);
+  return [...parts]
+    .sort((a, b) => b.available - a.available || a.index - b.index)
+    .map((p, rank) => ({ index: p.index, delta: (targets[rank] ?? 0) - p.available }))
+    .filter((m) => m.delta !== 0);
+};
+
+/** Are a split level's parts uneven enough to be worth a rebalance: some part holds under half its even share? */
+export const isUneven = (parts: readonly Part[]): boolean => {
+  const even = parts.reduce((n, p) => n + p.available, 0) / parts.length;
+  return even >= 1 && parts.some((p) => p.available < even / 2);
+};

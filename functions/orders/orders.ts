@@ -9,7 +9,7 @@ import { transition, type Transition } from '../platform/transition';
 import { assertInScope } from '../platform/warehouse-scope';
 import { recentWarehouses } from '../inventory/catalog';
 import type { Warehouse } from '../inventory/model';
-import { levelKey, levelsForOrder, levelsReturnedBy, reservationWrites, type LevelAvailability, type ReservationChange } from '../inventory/stock';
+import { levelKey, levelsForOrder, levelsReturnedBy, rebalanceUneven, reservationWrites, type LevelAvailability, type ReservationChange } from '../inventory/stock';
 import { ORDER_STATUSES, outstanding, type AllocationLeg, type Order, type OrderStatus } from './model';
 import { planAllocation, type LineShortfall, type PlannedLine, type PlanResult } from './planner';
 import { MAX_ALLOCATION_LEGS, type AllocateInput, type ShipInput } from './schemas';
@@ -202,6 +202,7 @@ export const allocateOrder = async (deps: Deps, input: AllocateInput): Promise<O
       return decide(snapshot, lastCancelled);
     });
     countMetric(METRIC_NAMES.allocations);
+    await rebalanceUneven(deps);
     return order;
   } catch (error) {
     // The order_id exists (perhaps a concurrent call with it won): the same order is answered with it.
@@ -228,8 +229,8 @@ type OrderChange = Pick<Transition<OrderStatus, Order>, 'from' | 'done' | 'refus
 };
 
 /** A change of one order (and the levels it touches): the platform's state machine with the order's own write. */
-const orderTransition = (deps: Deps, orderId: string, { apply, ...rules }: OrderChange): Promise<Order> =>
-  transition(deps, {
+const orderTransition = async (deps: Deps, orderId: string, { apply, ...rules }: OrderChange): Promise<Order> => {
+  const order = await transition(deps, {
     ...rules,
     load: () => requireOrder(deps, orderId),
     apply: async (order, now, lastCancelled) => {
@@ -238,6 +239,9 @@ const orderTransition = (deps: Deps, orderId: string, { apply, ...rules }: Order
     },
     persist: (next, previousVersion) => orderWrite(deps.db, deps.ctx.caller.tenantId, next, previousVersion),
   });
+  await rebalanceUneven(deps);
+  return order;
+};
 
 const holdExpired = (order: Order, now: Date): boolean =>
   order.status === 'held' && order.hold_expires_at !== undefined && Date.parse(order.hold_expires_at) <= now.getTime();

@@ -1,4 +1,7 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { StockLevelChangedDetail } from '../../functions/events/model';
+import { keys } from '../../functions/platform/keys';
+import { testDb } from '../support/domain';
 import { setupCatalog, startTestApi, type Client, type TestApi } from '../support/api';
 import { reconcile } from '../support/ledger';
 import { startLocalPipeline, type LocalPipeline } from '../support/pipeline';
@@ -95,4 +98,28 @@ test("the stream tells a split level's changes as the sum, so a low-stock alert 
   expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
   expect(Object.values(pipeline.consumers.queues).flatMap((q) => q.deadLetters)).toEqual([]);
   expect(await reconcile(c, 'sku-1', { everSplit: ['wh-1', 'wh-2'] })).toEqual([]);
+});
+
+test('a part emptied by a sale is refilled from the others right after it: the level rebalances itself with no unit gained or lost', async () => {
+  const db = testDb();
+  const parts = async (k: number): Promise<number[]> =>
+    Promise.all(
+      Array.from({ length: k }, async (_, i) => {
+        const key = i === 0 ? keys.stockLevel(c.tenantId, 'sku-1', 'wh-1') : keys.stockSubLevel(c.tenantId, 'sku-1', 'wh-1', i);
+        const out = await db.client.send(new GetCommand({ TableName: db.table, Key: key, ConsistentRead: true }));
+        return Number(out.Item?.available);
+      }),
+    );
+  expect((await update('restock', 40)).status).toBe(200);
+  expect((await split(4)).body.sub_levels.map((p: { available: number }) => p.available)).toEqual([10, 10, 10, 10]);
+  // 10 fits one part whole, which it empties; the next sale finds the parts uneven and evens them out after itself.
+  expect((await update('sale', 10)).body).toMatchObject({ available: 30 });
+  expect((await parts(4)).sort()).toEqual([0, 10, 10, 10]);
+  expect((await update('sale', 1)).body).toMatchObject({ available: 29 });
+  const after = await parts(4);
+  expect(after.reduce((n, a) => n + a, 0)).toBe(29);
+  expect(Math.max(...after) - Math.min(...after)).toBeLessThanOrEqual(1);
+  expect((await c.get('/api/inventory/sku/sku-1')).body.levels.find((l: { warehouse_id: string }) => l.warehouse_id === 'wh-1')).toMatchObject({ on_hand: 29, available: 29 });
+  expect(await reconcile(c, 'sku-1', { everSplit: ['wh-1', 'wh-2'] })).toEqual([]);
+  db.client.destroy();
 });

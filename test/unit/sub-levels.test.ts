@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { distribute, spread, summed, type Part } from '../../functions/inventory/sub-levels';
+import { distribute, isUneven, rebalanceMoves, spread, summed, type Part } from '../../functions/inventory/sub-levels';
 import { emptyLevel } from '../../functions/inventory/model';
 import type { IncrementType } from '../../functions/inventory/stock-rules';
 
@@ -93,5 +93,24 @@ test('a split level is the sum of its parts, its version the sum of theirs, its 
   });
   expect(summed({ header, subs: [sub(1, 10, 1, 6, '2026-01-03T00:00:00.000Z'), sub(2, 0, 0, 2, '2026-01-02T00:00:00.000Z')] })).toMatchObject({
     on_hand: 15, reserved: 3, available: 12, incoming: 7, version: 12, updated_at: '2026-01-03T00:00:00.000Z', sub_levels: 3,
+  });
+});
+
+describe('rebalanceMoves', () => {
+  test('moves only available units, gains or loses none, never takes a part below zero, and leaves shares within one of each other', () => {
+    fc.assert(
+      fc.property(parts, (ps) => {
+        const moves = rebalanceMoves(ps);
+        expect(moves.reduce((n, m) => n + m.delta, 0)).toBe(0);
+        const after = ps.map((p) => p.available + (moves.find((m) => m.index === p.index)?.delta ?? 0));
+        for (const a of after) expect(a).toBeGreaterThanOrEqual(0);
+        expect(Math.max(...after) - Math.min(...after)).toBeLessThanOrEqual(1);
+        for (const m of moves) expect(m.delta).not.toBe(0);
+        // Evened out, a level is no longer uneven and needs no further move.
+        const evened = ps.map((p, i) => ({ ...p, available: after[i]! }));
+        expect(rebalanceMoves(evened)).toEqual([]);
+        if (ps.reduce((n, p) => n + p.available, 0) >= 2 * ps.length) expect(isUneven(evened)).toBe(false);
+      }),
+    );
   });
 });
